@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearerToken, type SandboxDefinition, type SandboxHandle, startSandbox } from './server.js';
+
+interface EchoState {
+  items: { id: string; name: string }[];
+}
+
+const echo: SandboxDefinition<EchoState> = {
+  type: 'process-street',
+  title: 'Echo',
+  retryAfter: 'always',
+  credentials: (seed) => ({ token: `echo_${seed}` }),
+  baseUrl: (origin) => `${origin}/api`,
+  createState: () => ({ items: [] }),
+  snapshot: (state) => state,
+  restore: (json) => json as EchoState,
+  summary: (state) => ({ items: state.items.length }),
+  authenticate: (request, credentials) =>
+    bearerToken(request) === credentials.token ? { ok: true } : { ok: false, status: 401, message: 'no' },
+  errorBody: (status, message) => ({ status, message }),
+  routes(app, ctx) {
+    app.get('/api/items', async () => ({ items: ctx.state.items }));
+    app.post('/api/items', async (request) => {
+      const item = { id: ctx.newId('it_'), name: (request.body as { name: string }).name };
+      ctx.state.items.push(item);
+      return item;
+    });
+  },
+};
+
+let sandbox: SandboxHandle<EchoState> | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+const auth = { authorization: 'Bearer echo_7' };
+
+describe('sandbox kit', () => {
+  it('rejects a request without the token and logs it', async () => {
+    sandbox = await startSandbox(echo, { seed: 7 });
+    const res = await fetch(`${sandbox.baseUrl}/items`);
+    expect(res.status).toBe(401);
+    expect(sandbox.requests()).toHaveLength(1);
+    expect(sandbox.requests()[0]?.status).toBe(401);
+  });
+
+  it('answers 429 with Retry-After once the hidden bucket is empty', async () => {
+    sandbox = await startSandbox(echo, {
+      seed: 7,
+      faults: { rateLimit: { capacity: 2, refillPerSecond: 0.001 } },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${sandbox.baseUrl}/items`, { headers: auth });
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers.get('retry-after')).not.toBeNull();
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+  });
+
+  it('a lost response still applies the mutation', async () => {
+    sandbox = await startSandbox(echo, { seed: 7, faults: { lostResponse: 1 } });
+    const res = await fetch(`${sandbox.baseUrl}/items`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x' }),
+    }).then(
+      (r) => r.status,
+      () => 'reset',
+    );
+    expect([502, 'reset']).toContain(res);
+    expect(sandbox.state.items).toHaveLength(1);
+  });
+
+  it('a reset drops the connection and a hang never answers', async () => {
+    sandbox = await startSandbox(echo, { seed: 7, faults: { reset: 1 } });
+    await expect(fetch(`${sandbox.baseUrl}/items`, { headers: auth })).rejects.toThrow();
+    sandbox.setFaults('clean', { hang: 1 });
+    await expect(
+      fetch(`${sandbox.baseUrl}/items`, { headers: auth, signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow();
+    expect(sandbox.requests().map((r) => r.fault)).toEqual(['reset', 'hang']);
+  });
+
+  it('the admin API seeds state, moves the clock and lists requests without logging itself', async () => {
+    sandbox = await startSandbox(echo, { seed: 7 });
+    const put = await fetch(`${sandbox.origin}/__admin/state`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ id: 'a', name: 'A' }] }),
+    });
+    expect(await put.json()).toEqual({ items: 1 });
+    const clock = await fetch(`${sandbox.origin}/__admin/clock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ now: '2030-01-01T00:00:00.000Z' }),
+    });
+    expect(((await clock.json()) as { now: string }).now.slice(0, 4)).toBe('2030');
+    await fetch(`${sandbox.baseUrl}/items`, { headers: auth });
+    const log = (await (await fetch(`${sandbox.origin}/__admin/requests`)).json()) as unknown[];
+    expect(log).toHaveLength(1);
+  });
+
+  it('malformed JSON is a 400 in the app error shape', async () => {
+    sandbox = await startSandbox(echo, { seed: 7 });
+    const res = await fetch(`${sandbox.baseUrl}/items`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{nope',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ status: 400, message: 'Request body is not valid JSON' });
+  });
+});
