@@ -85,7 +85,12 @@ export class FaultInjector {
   private lastRefill = Date.now();
   private readonly retryAfter: RetryAfterBehaviour;
 
-  constructor(options: { settings: FaultSettings; seed: number; label: string; retryAfter: RetryAfterBehaviour }) {
+  constructor(options: {
+    settings: FaultSettings;
+    seed: number;
+    label: string;
+    retryAfter: RetryAfterBehaviour;
+  }) {
     this.settings = options.settings;
     this.rng = createRng(options.seed).fork(`faults:${options.label}`);
     this.retryAfter = options.retryAfter;
@@ -132,15 +137,17 @@ export class FaultInjector {
   }
 
   private retryAfterSeconds(): number | null {
-    const send =
-      this.retryAfter === 'always' || (this.retryAfter === 'sometimes' && this.rng.chance(0.5));
+    const send = this.retryAfter === 'always' || (this.retryAfter === 'sometimes' && this.rng.chance(0.5));
     if (!send || !this.settings.rateLimit) return null;
     return Math.max(1, Math.ceil(1 / this.settings.rateLimit.refillPerSecond));
   }
 
   private takeToken(limit: { capacity: number; refillPerSecond: number }): boolean {
     const now = Date.now();
-    this.tokens = Math.min(limit.capacity, this.tokens + ((now - this.lastRefill) / 1000) * limit.refillPerSecond);
+    this.tokens = Math.min(
+      limit.capacity,
+      this.tokens + ((now - this.lastRefill) / 1000) * limit.refillPerSecond,
+    );
     this.lastRefill = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -153,7 +160,12 @@ export class FaultInjector {
  * before the window, so the page starts one early (the client sees a record twice); with `remove`, one
  * vanished, so the page starts one late (the client misses one). The stored data does not change.
  */
-export function driftedSlice<T>(items: readonly T[], offset: number, limit: number, drift: DriftDecision): T[] {
+export function driftedSlice<T>(
+  items: readonly T[],
+  offset: number,
+  limit: number,
+  drift: DriftDecision,
+): T[] {
   if (offset <= 0 || drift === 'none') return items.slice(offset, offset + limit);
   const start = drift === 'insert' ? offset - 1 : offset + 1;
   return items.slice(start, start + limit);

@@ -156,7 +156,14 @@ export async function startSandbox<State>(
     drift: () => faults.drift(),
     emit(event, payload) {
       for (const url of webhookUrls) {
-        const delivery: WebhookDelivery = { event, url, status: null, error: null, payload, at: now().toISOString() };
+        const delivery: WebhookDelivery = {
+          event,
+          url,
+          status: null,
+          error: null,
+          payload,
+          at: now().toISOString(),
+        };
         deliveries.push(delivery);
         fetch(url, {
           method: 'POST',
@@ -332,7 +339,8 @@ async function applyFault<State>(
     case 'rate_limited': {
       entry.fault = 'rate_limited';
       entry.status = 429;
-      if (decision.retryAfterSeconds !== null) reply.header('retry-after', String(decision.retryAfterSeconds));
+      if (decision.retryAfterSeconds !== null)
+        reply.header('retry-after', String(decision.retryAfterSeconds));
       reply.code(429).send(def.errorBody(429, 'Too many requests'));
       return;
     }
@@ -412,10 +420,14 @@ function registerAdmin<State>(app: FastifyInstance, deps: AdminDeps<State>): voi
   });
   app.post(`${ADMIN_PREFIX}/seed-company`, async (request, reply) => {
     const parsed = z
-      .object({ seed: z.number().int().default(deps.seed), people: z.number().int().min(1).max(200_000).default(200) })
+      .object({
+        seed: z.number().int().default(deps.seed),
+        people: z.number().int().min(1).max(200_000).default(200),
+      })
       .safeParse(request.body ?? {});
     if (!parsed.success) return bad(reply, parsed.error);
-    if (!deps.companyFactory) return reply.code(501).send({ error: 'this sandbox was started without a company factory' });
+    if (!deps.companyFactory)
+      return reply.code(501).send({ error: 'this sandbox was started without a company factory' });
     const company = deps.companyFactory(parsed.data);
     deps.setCompany(company);
     deps.setState(def.createState({ company, seed: deps.seed, now: deps.now() }));
@@ -452,7 +464,10 @@ function registerAdmin<State>(app: FastifyInstance, deps: AdminDeps<State>): voi
     deps.webhookUrls.add(parsed.data.url);
     return { urls: [...deps.webhookUrls] };
   });
-  app.get(`${ADMIN_PREFIX}/webhooks`, async () => ({ urls: [...deps.webhookUrls], deliveries: deps.deliveries }));
+  app.get(`${ADMIN_PREFIX}/webhooks`, async () => ({
+    urls: [...deps.webhookUrls],
+    deliveries: deps.deliveries,
+  }));
   def.adminRoutes?.(app, deps.ctx);
 }
 
