@@ -68,8 +68,14 @@ export interface PlantedDrift {
   pendingInvites: string[];
   /** Soft-deleted accounts (Targetprocess DeleteDate set). */
   softDeleted: string[];
-  /** Active people with no account in an app their department should have. */
+  /** Active people with no account in an app their department should have (`${app}:${employeeId}`). */
   missingAccounts: string[];
+  /** A second account for a person who already has one in the app. */
+  duplicates: string[];
+  /** Active accounts never used (no last login) or invitations older than 30 days. */
+  dormant: string[];
+  /** Accounts whose department or title differs from HR. */
+  attributeDrift: string[];
 }
 
 export interface SampleCompany {
@@ -80,6 +86,8 @@ export interface SampleCompany {
   /** "Today" for the company: dates are relative to it. */
   asOf: string;
   hr: HrRecord[];
+  /** Which departments each app is for: the birthright the sample policy grants. */
+  appDepartments: Record<SeedAppType, string[]>;
   apps: Record<SeedAppType, PlantedAppState>;
   planted: PlantedDrift;
 }
