@@ -299,8 +299,7 @@ function generateHr(rng: Rng, size: number, domain: string, asOf: Date): HrRecor
   const records: HrRecord[] = [];
   const managers = new Map<string, string>();
   for (let i = 0; i < size; i++) {
-    let roll = rng.int(0, total - 1);
-    const dept = DEPARTMENTS.find((d) => (roll -= d.weight) < 0) ?? DEPARTMENTS[0]!;
+    const dept = pickWeighted(DEPARTMENTS, rng.int(0, total - 1));
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
     const base = `${asciiFold(first)}.${asciiFold(last)}`.toLowerCase();
@@ -363,7 +362,13 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
       planted.missingAccounts.push(tag(person.employee_id));
       continue;
     }
-    const admin = !isLeaver && (forcedAdmins > 0 ? (forcedAdmins--, true) : rng.chance(0.02));
+    let admin = false;
+    if (!isLeaver && forcedAdmins > 0) {
+      forcedAdmins--;
+      admin = true;
+    } else if (!isLeaver) {
+      admin = rng.chance(0.02);
+    }
     const account = baseAccount(app, person, admin, rng, asOf);
     accounts.push(account);
     const key = tag(account.key);
@@ -371,17 +376,17 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
 
     if (isLeaver) {
       // Leavers: about half keep access; the rest were cleaned up the app's own way.
-      if (rng.chance(0.5)) {
+      const keepsAccess = rng.chance(0.5);
+      const cleanup = cleanupOf(app, rng);
+      if (keepsAccess) {
         account.state = app === 'process-street' && rng.chance(0.3) ? 'invited' : 'active';
         planted.leaversWithAccess.push(key);
-      } else if (app === 'process-street') {
+      } else if (cleanup === 'removed') {
         accounts.pop();
         continue;
-      } else if (app === 'targetprocess' && rng.chance(0.5)) {
-        account.state = 'deleted';
-        planted.softDeleted.push(key);
       } else {
-        account.state = 'inactive';
+        account.state = cleanup;
+        if (cleanup === 'deleted') planted.softDeleted.push(key);
       }
     } else if (app === 'process-street' && rng.chance(0.08)) {
       account.state = 'invited';
@@ -501,6 +506,22 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
       lastLoginAt: neverLogged ? null : isoDateTime(new Date(now.getTime() - r.int(0, 20) * DAY)),
     };
   }
+}
+
+/** How an app cleaned up a leaver's account: Process Street removes, Targetprocess may soft-delete. */
+function cleanupOf(app: SeedAppType, rng: Rng): 'removed' | 'deleted' | 'inactive' {
+  if (app === 'process-street') return 'removed';
+  if (app === 'targetprocess' && rng.chance(0.5)) return 'deleted';
+  return 'inactive';
+}
+
+function pickWeighted<T extends { weight: number }>(items: readonly T[], roll: number): T {
+  let left = roll;
+  for (const item of items) {
+    left -= item.weight;
+    if (left < 0) return item;
+  }
+  return items[items.length - 1]!;
 }
 
 /** An active account never logged in, or an invitation older than 30 days. */
