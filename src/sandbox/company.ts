@@ -437,7 +437,7 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
       planted.duplicates.push(tag(dup.key));
       planted.dormant.push(tag(dup.key));
     }
-    if (isDormant(account, asOf) && !planted.dormant.includes(key)) planted.dormant.push(key);
+    if (isDormant(account, asOf)) planted.dormant.push(key);
   }
 
   // Orphans: contractors, service accounts, and test accounts nobody in HR owns.
