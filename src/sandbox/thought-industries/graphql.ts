@@ -1,0 +1,129 @@
+/** @module The read-only Thought Industries GraphQL endpoint (/incoming/api/graphql), built on graphql-js. */
+
+import type { FastifyInstance } from 'fastify';
+import {
+  GraphQLBoolean,
+  GraphQLError,
+  GraphQLID,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  type GraphQLNullableType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  graphql,
+} from 'graphql';
+import type { SandboxContext } from '../kit/server.js';
+import { DEFAULT_PER_PAGE, enrollmentBody, MAX_PER_PAGE, pageOf } from './routes.js';
+import { enrollmentsOf, type TiState, type TiUser } from './state.js';
+
+export const GRAPHQL_PATH = '/incoming/api/graphql';
+
+interface GraphQLContext {
+  state: TiState;
+  drift: SandboxContext<TiState>['drift'];
+}
+
+const nonNull = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(type);
+
+const enrollmentType = new GraphQLObjectType({
+  name: 'Enrollment',
+  fields: {
+    courseId: { type: nonNull(GraphQLID) },
+    status: { type: nonNull(GraphQLString), description: 'not_started, in_progress or completed' },
+    completedAt: { type: GraphQLString },
+  },
+});
+
+const userType = new GraphQLObjectType<TiUser, GraphQLContext>({
+  name: 'User',
+  fields: {
+    id: { type: nonNull(GraphQLID) },
+    email: { type: nonNull(GraphQLString) },
+    firstName: { type: GraphQLString },
+    lastName: { type: GraphQLString },
+    active: { type: nonNull(GraphQLBoolean) },
+    role: { type: GraphQLString },
+    ssoId: { type: GraphQLString },
+    avatarUrl: { type: GraphQLString },
+    language: { type: GraphQLString },
+    lastActiveAt: { type: GraphQLString },
+    groups: { type: nonNull(new GraphQLList(nonNull(GraphQLID))) },
+    createdAt: { type: nonNull(GraphQLString) },
+    updatedAt: { type: nonNull(GraphQLString) },
+    customFields: {
+      type: nonNull(GraphQLString),
+      description: 'The custom fields object, JSON-encoded',
+      resolve: (user) => JSON.stringify(user.customFields),
+    },
+    enrollments: {
+      type: nonNull(new GraphQLList(nonNull(enrollmentType))),
+      resolve: (user, _args, context) => enrollmentsOf(context.state, user.id).map(enrollmentBody),
+    },
+  },
+});
+
+const queryType = new GraphQLObjectType<unknown, GraphQLContext>({
+  name: 'Query',
+  fields: {
+    users: {
+      type: nonNull(new GraphQLList(nonNull(userType))),
+      args: {
+        page: { type: GraphQLInt, defaultValue: 1 },
+        perPage: { type: GraphQLInt, defaultValue: DEFAULT_PER_PAGE },
+      },
+      resolve: (_root, args: { page: number; perPage: number }, context) => {
+        if (args.page < 1) throw new GraphQLError('page must be a positive integer');
+        if (args.perPage < 1) throw new GraphQLError('perPage must be a positive integer');
+        const paging = { page: args.page, perPage: Math.min(args.perPage, MAX_PER_PAGE) };
+        return pageOf(context.state.users, paging, context.drift);
+      },
+    },
+    user: {
+      type: userType,
+      args: { id: { type: nonNull(GraphQLID) } },
+      resolve: (_root, args: { id: string }, context) => context.state.usersById.get(args.id) ?? null,
+    },
+  },
+});
+
+/** Queries only: there is no Mutation type, so writes must go through REST. */
+export const schema = new GraphQLSchema({ query: queryType });
+
+const requestBody = (body: unknown) => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const { query, variables, operationName } = body as Record<string, unknown>;
+  if (typeof query !== 'string' || query.trim() === '') return null;
+  if (
+    variables !== undefined &&
+    variables !== null &&
+    (typeof variables !== 'object' || Array.isArray(variables))
+  )
+    return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  return {
+    query,
+    variables: (variables ?? undefined) as Record<string, unknown> | undefined,
+    operationName: operationName ?? undefined,
+  };
+};
+
+export function registerGraphql(app: FastifyInstance, ctx: SandboxContext<TiState>): void {
+  // GraphQL User Query: POST {query, variables}; same API key as REST. Request errors (no query, a syntax or
+  // validation error) are a 400 with `errors`; anything that executed is a 200, possibly with `errors`.
+  app.post(GRAPHQL_PATH, async (request, reply) => {
+    const body = requestBody(request.body);
+    if (!body) {
+      return reply.code(400).send({ errors: [{ message: 'Body must be JSON with a "query" string' }] });
+    }
+    const result = await graphql({
+      schema,
+      source: body.query,
+      variableValues: body.variables,
+      operationName: body.operationName,
+      contextValue: { state: ctx.state, drift: ctx.drift } satisfies GraphQLContext,
+    });
+    return reply.code('data' in result ? 200 : 400).send(result);
+  });
+}
