@@ -308,7 +308,10 @@ function generateHr(rng: Rng, size: number, domain: string, asOf: Date): HrRecor
     used.add(local);
     const leaver = rng.chance(0.12);
     const start = new Date(asOf.getTime() - rng.int(30, 3000) * DAY);
-    const end = leaver ? new Date(asOf.getTime() - rng.int(1, 120) * DAY) : null;
+    // A leaver left after they started, whatever the dice say.
+    const end = leaver
+      ? new Date(Math.max(start.getTime() + DAY, asOf.getTime() - rng.int(1, 120) * DAY))
+      : null;
     const email = `${local}@${domain}`;
     const title = rng.pick(dept.titles);
     const manager = managers.get(dept.name) ?? '';

@@ -1,0 +1,43 @@
+/** @module `roster init` and `roster config show`: write a commented roster.yaml, print the resolved one. */
+
+import { existsSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../config/load.js';
+import { maskSecrets } from '../../config/mask.js';
+import { initTemplate } from '../../config/template.js';
+import { RosterError } from '../../core/errors.js';
+import { createOutput } from '../output.js';
+
+export function registerConfigCommands(program: Command): void {
+  program
+    .command('init')
+    .description('write a commented roster.yaml to start from (secrets as ${ENV_VAR} references)')
+    .option('--force', 'overwrite an existing file')
+    .action((options: { force?: boolean }, command: Command) => {
+      const path = command.optsWithGlobals<{ config: string }>().config;
+      if (existsSync(path) && !options.force) {
+        throw new RosterError('conflict', `${path} already exists`, {
+          where: path,
+          fix: 'edit it, or run `roster init --force` to overwrite it',
+        });
+      }
+      writeFileSync(path, initTemplate(), { mode: 0o600 });
+      createOutput({ json: false }).line(
+        `Wrote ${path}. Set the environment variables it names, then run \`roster config show\`.`,
+      );
+    });
+
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('show')
+    .description('print the resolved roster.yaml with every secret masked')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const path = command.optsWithGlobals<{ config: string }>().config;
+      const out = createOutput({ json: options.json ?? false });
+      const masked = maskSecrets(await loadConfig(path));
+      out.result(masked);
+      if (!out.json) process.stdout.write(stringify(masked));
+    });
+}

@@ -1,0 +1,125 @@
+/** @module `roster sandbox start`: the five seed apps' simulators on 127.0.0.1, and a roster.yaml for them. */
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { RosterError } from '../../core/errors.js';
+import { SEED_APP_TYPES, type SeedAppType } from '../../core/types.js';
+import { hrToCsv } from '../../sandbox/company.js';
+import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
+import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
+import { createOutput } from '../output.js';
+
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program
+    .command('sandbox')
+    .description('local simulators of the seed apps, for trying Roster safely');
+  sandbox
+    .command('start')
+    .description('start the sandboxes with a generated sample company; Ctrl-C stops them')
+    .option('--apps <list>', `comma-separated apps (${SEED_APP_TYPES.join(', ')})`, SEED_APP_TYPES.join(','))
+    .addOption(new Option('--profile <name>', 'fault profile').choices(FAULT_PROFILE_NAMES).default('clean'))
+    .option('--seed <n>', 'seed for the company and the faults (same seed, same run)', parseInteger, 42)
+    .option('--people <n>', 'people in the sample company', parseInteger, 200)
+    .option('--port <n>', 'first port (each app takes the next); 0 picks free ports', parseInteger, 0)
+    .option('--no-write-config', 'do not write roster.yaml and the HR export')
+    .option('--json', 'print the endpoints as JSON')
+    .action(async (options: SandboxStartOptions, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      const configPath = resolve(command.optsWithGlobals<{ config: string }>().config);
+      const fleet = await startFleet({
+        apps: parseApps(options.apps),
+        profile: options.profile,
+        seed: options.seed,
+        people: options.people,
+        basePort: options.port,
+      });
+      const hrPath = resolve(dirname(configPath), 'hr.csv');
+      if (options.writeConfig) {
+        mkdirSync(dirname(configPath), { recursive: true });
+        writeFileSync(hrPath, hrToCsv(fleet.company.hr));
+        writeFileSync(
+          configPath,
+          fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+        );
+      }
+      out.result({
+        profile: options.profile,
+        seed: options.seed,
+        config: options.writeConfig ? configPath : null,
+        hr: options.writeConfig ? hrPath : null,
+        sandboxes: fleet.sandboxes.map((s) => ({
+          app: s.type,
+          baseUrl: s.baseUrl,
+          admin: `${s.origin}/__admin`,
+          credentials: s.credentials,
+          summary: s.summary(),
+        })),
+      });
+      out.line(
+        `Sandboxes up (profile ${options.profile}, seed ${options.seed}, ${fleet.company.hr.length} people):`,
+      );
+      out.table(
+        fleet.sandboxes.map((s) => [
+          s.title,
+          s.baseUrl,
+          credentialText(s.credentials),
+          Object.entries(s.summary())
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', '),
+        ]),
+      );
+      if (options.writeConfig) out.line(`\nWrote ${configPath} and ${hrPath}.`);
+      out.line(
+        'Admin API of each sandbox at <origin>/__admin (state, requests, faults, clock). Ctrl-C stops.',
+      );
+      await new Promise<void>((done) => {
+        const stop = () => fleet.close().then(done, done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
+
+interface SandboxStartOptions {
+  apps: string;
+  profile: FaultProfileName;
+  seed: number;
+  people: number;
+  port: number;
+  writeConfig: boolean;
+  json?: boolean;
+}
+
+function credentialText(c: { token: string; username?: string; password?: string; tenant?: string }): string {
+  const parts = [`token ${c.token}`];
+  if (c.tenant) parts.push(`tenant ${c.tenant}`);
+  if (c.username) parts.push(`basic ${c.username}:${c.password ?? ''}`);
+  return parts.join(', ');
+}
+
+export function parseApps(list: string): SeedAppType[] {
+  const apps = list
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (const app of apps) {
+    if (!(SEED_APP_TYPES as readonly string[]).includes(app)) {
+      throw new RosterError('invalid_input', `unknown app "${app}"`, {
+        where: '--apps',
+        fix: `use some of: ${SEED_APP_TYPES.join(', ')}`,
+      });
+    }
+  }
+  return apps as SeedAppType[];
+}
+
+export function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RosterError('invalid_input', `"${value}" is not a whole number`, {
+      fix: 'give a number like 200',
+    });
+  }
+  return n;
+}

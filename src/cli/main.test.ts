@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config/load.js';
+import { main } from './main.js';
+
+/** Runs `roster ...args` in-process and returns what it printed and its exit code. */
+async function roster(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'roster', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const dir = () => mkdtempSync(join(tmpdir(), 'roster-cli-'));
+afterEach(() => vi.unstubAllEnvs());
+
+describe('roster CLI', () => {
+  it('demo starts the five sandboxes on the sample company and writes a roster.yaml that loads', async () => {
+    const where = dir();
+    const { code, stdout } = await roster('demo', '--json', '--people', '80', '--dir', where);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as { people: number; sandboxes: { app: string }[] };
+    expect(summary.people).toBe(80);
+    expect(summary.sandboxes.map((s) => s.app)).toHaveLength(5);
+    expect(readFileSync(join(where, 'hr.csv'), 'utf8').split('\r\n')[0]).toContain('employee_id,email');
+    const config = await loadConfig(join(where, 'roster.yaml'), { env: {} });
+    expect(config.apps).toHaveLength(5);
+  });
+
+  it('init writes a commented roster.yaml and refuses to overwrite it without --force', async () => {
+    const path = join(dir(), 'roster.yaml');
+    expect((await roster('-c', path, 'init')).code).toBe(0);
+    expect(readFileSync(path, 'utf8')).toContain('# ');
+    const again = await roster('-c', path, 'init');
+    expect(again.code).toBe(5);
+    expect(again.stderr).toContain('already exists');
+    expect(again.stderr).toContain('--force');
+    expect((await roster('-c', path, 'init', '--force')).code).toBe(0);
+  });
+
+  it('config show prints the resolved config with every secret masked', async () => {
+    const path = join(dir(), 'roster.yaml');
+    writeFileSync(
+      path,
+      [
+        'store: sqlite:./r.db',
+        'source: { type: csv, path: hr.csv }',
+        'apps:',
+        '  - id: ps',
+        '    type: process-street',
+        '    baseUrl: https://api.process.st/api/v1',
+        '    auth: { type: bearer, token: "${PS_TOKEN}" }',
+      ].join('\n'),
+    );
+    vi.stubEnv('PS_TOKEN', 'ps-secret-value-123');
+    const { code, stdout } = await roster('-c', path, 'config', 'show', '--json');
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('ps-secret-value-123');
+    expect(JSON.parse(stdout).apps[0].auth.token).toBe('********');
+  });
+
+  it('a config error names the file and line and exits 2', async () => {
+    const path = join(dir(), 'roster.yaml');
+    writeFileSync(path, 'apps:\n  - id: x\n    type: nope\n');
+    const { code, stderr } = await roster('-c', path, 'config', 'show');
+    expect(code).toBe(2);
+    expect(stderr).toContain('roster.yaml:');
+  });
+
+  it('a missing config says to run roster init', async () => {
+    const { code, stderr } = await roster('-c', join(dir(), 'absent.yaml'), 'config', 'show');
+    expect(code).toBe(4);
+    expect(stderr).toContain('roster init');
+  });
+
+  it('an unknown sandbox app is refused with the list of known ones', async () => {
+    const { code, stderr } = await roster('sandbox', 'start', '--apps', 'jira', '--no-write-config');
+    expect(code).toBe(2);
+    expect(stderr).toContain('targetprocess');
+  });
+
+  it.each([['init'], ['config', 'show'], ['sandbox', 'start'], ['demo']])(
+    '`roster %s --help` explains the command',
+    async (...command) => {
+      const { code, stdout } = await roster(...command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain('Usage: roster');
+      expect(stdout).toMatch(/Options:/);
+    },
+  );
+
+  it('an unknown command exits non-zero', async () => {
+    const { code } = await roster('frobnicate');
+    expect(code).not.toBe(0);
+    expect(existsSync('frobnicate')).toBe(false);
+  });
+});

@@ -1,0 +1,298 @@
+/** @module Turns a people export (CSV or JSON text) into validated Person records, or one clear refusal. */
+
+import { RosterError } from '../core/errors.js';
+import type { Person, PersonStatus } from '../core/types.js';
+import { readCsv } from './csv.js';
+import { readJson } from './json.js';
+import { type ColumnPlan, planColumns, statusTable } from './mapping.js';
+import type {
+  Cell,
+  ParsePeopleOptions,
+  ParsePeopleResult,
+  PersonField,
+  RawRow,
+  RawTable,
+  RowError,
+} from './types.js';
+import { emailKey, isEmail, isoDate, splitAliases } from './values.js';
+
+/** How many errors a refusal lists before it says "and N more". */
+const LISTED_ERRORS = 50;
+
+interface Candidate {
+  row: RawRow;
+  person: Person;
+  errors: RowError[];
+}
+
+/**
+ * Parse and validate a people export. By default any error refuses the whole file with one RosterError
+ * listing every error by line; with `skipInvalid` the valid people come back beside the errors. Problems
+ * with the file as a whole (empty, no rows, a missing column) always refuse.
+ */
+export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
+  const { text, format, file } = options;
+  if (format !== 'csv' && format !== 'json') {
+    throw new RosterError('invalid_input', `"${String(format)}" is not a people source format`, {
+      where: file,
+      fix: 'set source.format to csv or json',
+    });
+  }
+  const statuses = statusTable(options.statusValues);
+  if (text.length === 0) {
+    throw emptyFile(file, `${file} is empty (0 bytes) — is this the right export?`);
+  }
+  if (text.replace(/^\uFEFF/, '').trim() === '') {
+    throw emptyFile(
+      file,
+      `${file} has no header and no people, only blank lines — is this the right export?`,
+    );
+  }
+  const table: RawTable = format === 'csv' ? readCsv(text, file) : readJson(text, file);
+  if (table.rows.length === 0) {
+    throw emptyFile(
+      file,
+      format === 'csv'
+        ? `${file} has a header but no people — is this the right export?`
+        : `${file} has no people (the array is empty) — is this the right export?`,
+    );
+  }
+
+  const columns = planColumns(table, file, options.columns);
+  if (columns.errors.length > 0) {
+    throw new RosterError('invalid_input', refusal(file, 'cannot be read', columns.errors), {
+      where: `${file}:${table.headerLine}`,
+      fix: [...new Set(columns.errors.map((e) => e.fix).filter((fix) => fix !== undefined))].join('; '),
+      details: { file, errors: columns.errors, header: table.header },
+    });
+  }
+
+  const warnings: RowError[] = [...columns.warnings];
+  const candidates = table.rows.map((row) => readRow(row, file, columns.plan, statuses, warnings));
+  checkAcrossRows(candidates, file, columns.plan);
+
+  const errors = candidates.flatMap((c) => c.errors).sort((a, b) => a.line - b.line);
+  warnings.sort((a, b) => a.line - b.line);
+  if (errors.length > 0 && !options.skipInvalid) {
+    const invalidRows = candidates.filter((c) => c.errors.length > 0).length;
+    throw new RosterError(
+      'invalid_input',
+      refusal(
+        file,
+        `has ${plural(errors.length, 'error')} in ${invalidRows} of ${plural(table.rows.length, 'row')}; nothing was imported`,
+        errors,
+      ),
+      {
+        where: file,
+        fix: 'correct these rows in the export, or set source.skipInvalid to import the valid rows and skip these',
+        details: { file, errors, warnings, rows: table.rows.length },
+      },
+    );
+  }
+  return {
+    people: candidates.filter((c) => c.errors.length === 0).map((c) => c.person),
+    errors,
+    warnings,
+    rows: table.rows.length,
+  };
+}
+
+/** `hr.csv:14 email: "bob@" is not an email address` — the form every listed error takes. */
+export function formatRowError(error: RowError): string {
+  const path = error.path ? ` (${error.path})` : '';
+  const field = error.field ? `${error.field}: ` : '';
+  return `${error.file}:${error.line}${path} ${field}${error.message}`;
+}
+
+function refusal(file: string, summary: string, errors: RowError[]): string {
+  const listed = errors.slice(0, LISTED_ERRORS).map((e) => `  ${formatRowError(e)}`);
+  if (errors.length > LISTED_ERRORS) listed.push(`  and ${errors.length - LISTED_ERRORS} more`);
+  return `${file} ${summary}:\n${listed.join('\n')}`;
+}
+
+function emptyFile(file: string, message: string): RosterError {
+  return new RosterError('invalid_input', message, {
+    where: file,
+    fix: 'check the path in source.path and export the people again, header row first',
+    details: { file },
+  });
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function readRow(
+  row: RawRow,
+  file: string,
+  plan: ColumnPlan,
+  statuses: Map<string, PersonStatus>,
+  warnings: RowError[],
+): Candidate {
+  const errors: RowError[] = [];
+  const place = { file, line: row.line, ...(row.path === undefined ? {} : { path: row.path }) };
+  const fail = (field: PersonField | undefined, message: string, fix?: string) =>
+    errors.push({
+      ...place,
+      ...(field === undefined ? {} : { field: plan.name[field] }),
+      message,
+      ...(fix === undefined ? {} : { fix }),
+    });
+  const warn = (field: PersonField, message: string, fix?: string) =>
+    warnings.push({ ...place, field: plan.name[field], message, ...(fix === undefined ? {} : { fix }) });
+  const raw = (field: PersonField): Cell => {
+    const at = plan.index[field];
+    return at === undefined ? '' : (row.cells[at] ?? '');
+  };
+  const text = (field: PersonField): string => {
+    const cell = raw(field);
+    if (typeof cell === 'string') return cell.trim();
+    fail(field, 'is a list, but one value is expected');
+    return '';
+  };
+
+  const employeeId = text('employeeId');
+  if (employeeId === '')
+    fail('employeeId', 'is empty', 'every person needs the employee id HR knows them by');
+
+  const email = text('email');
+  if (email === '') fail('email', 'is empty', 'every person needs a work email address');
+  else if (!isEmail(email)) fail('email', `"${email}" is not an email address`);
+
+  const firstName = text('firstName');
+  const lastName = text('lastName');
+  for (const [field, value] of [
+    ['firstName', firstName],
+    ['lastName', lastName],
+  ] as const) {
+    if (value === '' && plan.index[field] !== undefined) {
+      warn(field, 'is empty', 'names are how apps show the person: fill it in the export');
+    }
+  }
+
+  const statusText = text('status');
+  const status = statuses.get(statusText.toLowerCase());
+  const known = [...statuses.keys()].join(', ');
+  if (statusText === '') fail('status', `is empty (known values: ${known})`);
+  else if (status === undefined) {
+    fail(
+      'status',
+      `"${statusText}" is not a known status (known values: ${known})`,
+      `add it to source.statusValues, e.g. "${statusText}": leaver`,
+    );
+  }
+
+  const managerEmail = text('managerEmail');
+  if (managerEmail !== '' && !isEmail(managerEmail)) {
+    fail('managerEmail', `"${managerEmail}" is not an email address`);
+  }
+
+  const date = (field: 'startDate' | 'endDate'): string | null => {
+    const value = text(field);
+    if (value === '') return null;
+    const parsed = isoDate(value);
+    if (parsed === null) {
+      fail(field, `"${value}" is not a date`, 'write dates as YYYY-MM-DD (an ISO datetime is accepted too)');
+    }
+    return parsed;
+  };
+  const startDate = date('startDate');
+  const endDate = date('endDate');
+  if (startDate !== null && endDate !== null && endDate < startDate) {
+    fail('endDate', `"${endDate}" is before ${plan.name.startDate} "${startDate}"`);
+  }
+
+  const aliases: string[] = [];
+  const aliasCell = raw('aliases');
+  for (const alias of splitAliases(aliasCell)) {
+    if (!isEmail(alias)) fail('aliases', `"${alias}" is not an email address`);
+    else if (emailKey(alias) === emailKey(email)) {
+      warn('aliases', `"${alias}" is the person's own email: it is not kept as an alias`);
+    } else if (!aliases.some((a) => emailKey(a) === emailKey(alias))) aliases.push(alias);
+  }
+
+  const attributes: Record<string, string> = {};
+  for (const { index, name } of plan.attributes) {
+    const cell = row.cells[index];
+    if (cell === undefined) continue;
+    attributes[name] = typeof cell === 'string' ? cell.trim() : JSON.stringify(cell);
+  }
+
+  const person: Person = {
+    employeeId,
+    email,
+    aliases,
+    firstName,
+    lastName,
+    status: status ?? 'active',
+    department: text('department') || null,
+    title: text('title') || null,
+    managerEmail: managerEmail || null,
+    startDate,
+    endDate,
+    attributes,
+  };
+  // A misshapen row's fields are not where the header says: its one error is its shape.
+  if (row.problem !== undefined) errors.splice(0, errors.length, { ...place, message: row.problem });
+  if (employeeId !== '') for (const error of errors) error.employeeId = employeeId;
+  return { row, person, errors };
+}
+
+/** Duplicate employee ids, one address claimed by two people (emails and aliases alike), unknown managers. */
+function checkAcrossRows(candidates: Candidate[], file: string, plan: ColumnPlan): void {
+  const ids = new Map<string, number>();
+  const addresses = new Map<string, { line: number; kind: 'email' | 'alias' }>();
+  const fail = (c: Candidate, field: PersonField, message: string, fix: string) =>
+    c.errors.push({
+      file,
+      line: c.row.line,
+      ...(c.row.path === undefined ? {} : { path: c.row.path }),
+      field: plan.name[field],
+      message,
+      fix,
+      ...(c.person.employeeId === '' ? {} : { employeeId: c.person.employeeId }),
+    });
+
+  for (const c of candidates) {
+    const { employeeId, email, aliases } = c.person;
+    const sameId = ids.get(employeeId);
+    if (employeeId !== '' && sameId !== undefined) {
+      fail(
+        c,
+        'employeeId',
+        `"${employeeId}" is also the employee id on line ${sameId}`,
+        'one row per person',
+      );
+    } else if (employeeId !== '') ids.set(employeeId, c.row.line);
+
+    const claims: [PersonField, string, 'email' | 'alias'][] = [];
+    if (isEmail(email)) claims.push(['email', email, 'email']);
+    for (const alias of aliases) claims.push(['aliases', alias, 'alias']);
+    for (const [field, address, kind] of claims) {
+      const key = emailKey(address);
+      const owner = addresses.get(key);
+      if (owner === undefined) {
+        addresses.set(key, { line: c.row.line, kind });
+        continue;
+      }
+      const theirs = owner.kind === 'email' ? 'the email' : 'an alias';
+      fail(
+        c,
+        field,
+        `"${address}" is also ${theirs} of the person on line ${owner.line}`,
+        'an address belongs to one person: remove it from one of the two rows',
+      );
+    }
+  }
+
+  for (const c of candidates) {
+    const manager = c.person.managerEmail;
+    if (manager === null || !isEmail(manager) || addresses.has(emailKey(manager))) continue;
+    fail(
+      c,
+      'managerEmail',
+      `"${manager}" is not the email of anyone in the file`,
+      'add the manager to the export, or leave the manager email empty',
+    );
+  }
+}
