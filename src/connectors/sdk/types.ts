@@ -1,0 +1,132 @@
+/** @module The connector contract: what a connector may implement, one object in and one object out. */
+
+import type { AppConfigOf } from '../../config/schema.js';
+import type { Account, AppType, Entitlement, EntitlementKind, Grant } from '../../core/types.js';
+import type { HttpClient, HttpLogger } from '../http/index.js';
+
+/** Everything a connector gets to do its work. Only `http` touches the network. */
+export interface ConnectorContext<T extends AppType> {
+  appId: string;
+  /** The app's entry in roster.yaml, validated by src/config (the one place its schema is declared). */
+  config: AppConfigOf<T>;
+  http: HttpClient;
+  logger: HttpLogger;
+  now(): Date;
+}
+
+/** A page request. `pageToken` is opaque: what the previous page returned, or null for the first page. */
+export interface ListInput {
+  pageToken: string | null;
+  /** Incremental sync: only what changed after this watermark (connectors that support it). */
+  since?: string | null;
+}
+
+/** Something read, with the payload it came from (stored for audits, never used for logic). */
+export type WithRaw<T> = T & { raw?: unknown };
+
+export interface Page<T> {
+  items: WithRaw<T>[];
+  /** Null when this was the last page. Stored by sync so an interrupted run resumes here. */
+  nextPageToken: string | null;
+  /** What the app says the total is, where it says so. */
+  total?: number | null;
+  /** The high-water mark to pass as `since` next time (incremental connectors). */
+  watermark?: string | null;
+}
+
+/** An account page also carries the grants embedded in the accounts (Role on a user, groupIds...). */
+export interface AccountPage extends Page<Account> {
+  grants?: Grant[];
+}
+
+/** What Roster asks an app to create. App-specific fields go in `attributes` under the names the connector documents. */
+export interface AccountInput {
+  email: string;
+  firstName: string;
+  lastName: string;
+  login?: string;
+  externalId?: string;
+  /** Only for apps that need one on create (Targetprocess without SSO). Never logged. */
+  password?: string;
+  attributes?: Record<string, string | number | boolean | null>;
+}
+
+export type AccountChanges = Partial<Omit<AccountInput, 'password'>>;
+
+export interface AccountOps {
+  /** All accounts, paged. Soft-deleted ones are returned with status `deleted`. */
+  list?(input: ListInput): Promise<AccountPage>;
+  /** Null when the app does not hold it (any more). */
+  get?(input: { id: string }): Promise<WithRaw<Account> | null>;
+  /** Case-insensitive exact match; several when the app holds duplicates. */
+  findByEmail?(input: { email: string }): Promise<WithRaw<Account>[]>;
+  /** `recovered`: an earlier attempt had in fact succeeded and the account was found, not created twice. */
+  create?(input: { account: AccountInput }): Promise<{ account: WithRaw<Account>; recovered: boolean }>;
+  update?(input: { id: string; changes: AccountChanges }): Promise<{ account: WithRaw<Account> }>;
+  deactivate?(input: { id: string }): Promise<{ account: WithRaw<Account>; alreadyInactive: boolean }>;
+  reactivate?(input: { id: string }): Promise<{ account: WithRaw<Account>; alreadyActive: boolean }>;
+  delete?(input: { id: string }): Promise<{ alreadyAbsent: boolean }>;
+}
+
+export interface EntitlementOps {
+  kind: EntitlementKind;
+  list(input: ListInput): Promise<Page<Entitlement>>;
+  /**
+   * Every grant of this kind, principal ids only. Absent when the account listing already carries them
+   * (`grantsFromAccounts`), so sync makes no extra request.
+   */
+  listGrants?(input: ListInput): Promise<Page<Grant>>;
+  grantsFromAccounts?: boolean;
+  grant?(input: { accountId: string; entitlementId: string }): Promise<{ alreadyGranted: boolean }>;
+  revoke?(input: { accountId: string; entitlementId: string }): Promise<{ alreadyAbsent: boolean }>;
+}
+
+/** What a connector's `create` returns: the operations it implements. */
+export interface ConnectorOps {
+  accounts: AccountOps;
+  entitlements: Partial<Record<EntitlementKind, EntitlementOps>>;
+}
+
+export interface ConnectorDefinition<T extends AppType> {
+  type: T;
+  title: string;
+  /** Why an operation is missing, for the manifest and the manual task it becomes. */
+  unsupported?: Partial<Record<Capability, string>>;
+  /** `accounts.list` honours `since` (Targetprocess ModifyDate); others sync in full with deletion detection. */
+  incremental?: boolean;
+  /** Static headers beyond auth (StackSpot's X-Tenant-Id). */
+  headers?(config: AppConfigOf<T>): Record<string, string>;
+  create(ctx: ConnectorContext<T>): ConnectorOps;
+}
+
+export const ACCOUNT_CAPABILITIES = [
+  'list',
+  'get',
+  'findByEmail',
+  'create',
+  'update',
+  'deactivate',
+  'reactivate',
+  'delete',
+] as const;
+export const ENTITLEMENT_CAPABILITIES = ['list', 'grant', 'revoke'] as const;
+export type Capability = (typeof ACCOUNT_CAPABILITIES)[number] | 'grant' | 'revoke';
+
+/** A live connector for one configured app. */
+export interface Connector extends ConnectorOps {
+  appId: string;
+  type: AppType;
+  title: string;
+  manifest: CapabilityManifest;
+  http: HttpClient;
+  close(): Promise<void>;
+}
+
+export interface CapabilityManifest {
+  type: AppType;
+  accounts: Record<(typeof ACCOUNT_CAPABILITIES)[number], boolean>;
+  entitlements: Partial<Record<EntitlementKind, Record<(typeof ENTITLEMENT_CAPABILITIES)[number], boolean>>>;
+  incremental: boolean;
+  /** Why each missing operation is missing. */
+  notes: Partial<Record<Capability, string>>;
+}
