@@ -1,0 +1,32 @@
+/** @module The audit chain's arithmetic: what is hashed for an event and how the chain is checked. */
+
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './json.js';
+import type { AuditEvent } from './store.js';
+
+/** The prev_hash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** hash = sha256(prev_hash + canonical JSON of the event's own fields, seq included so order is bound too). */
+export function auditHash(prevHash: string, event: Omit<AuditEvent, 'prevHash' | 'hash'>): string {
+  const body = canonicalJson({
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+    kind: event.kind,
+    appId: event.appId,
+    subject: event.subject,
+    data: event.data,
+  });
+  return createHash('sha256').update(prevHash).update(body).digest('hex');
+}
+
+/** Why `event` does not follow `previous` (null when it does). */
+export function auditBreak(previous: AuditEvent | null, event: AuditEvent): string | null {
+  const expectedSeq = previous === null ? 1 : previous.seq + 1;
+  if (event.seq !== expectedSeq) return `expected event ${expectedSeq}, found ${event.seq}`;
+  const expectedPrev = previous === null ? GENESIS_HASH : previous.hash;
+  if (event.prevHash !== expectedPrev) return 'prev_hash does not match the previous event';
+  if (auditHash(event.prevHash, event) !== event.hash) return 'hash does not match the event';
+  return null;
+}

@@ -1,0 +1,777 @@
+/** @module The one test suite every Store implementation must pass (SQLite now, Postgres later). */
+
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isRosterError } from '../core/errors.js';
+import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js';
+import { auditHash } from './audit.js';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+export interface OpenedStore {
+  store: Store;
+  /** The same database, for tests that must reach under the Store (tampering, corrupting). */
+  db: Kysely<Database>;
+}
+
+export interface StoreHarness {
+  /** Opens the store under test; on a persistent harness, opening again reaches the same data. */
+  open(options: { clock: () => Date }): Promise<OpenedStore>;
+  /** Removes whatever the harness created (files, schemas). */
+  dispose(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Whether closing and re-opening keeps the data (false for an in-memory database). */
+  persistent: boolean;
+}
+
+const APP = 'tp';
+const OTHER_APP = 'ps';
+
+export function person(id: string, overrides: Partial<Person> = {}): Person {
+  return {
+    employeeId: id,
+    email: `${id}@example.com`,
+    aliases: [],
+    firstName: `First${id}`,
+    lastName: `Last${id}`,
+    status: 'active',
+    department: 'Engineering',
+    title: null,
+    managerEmail: null,
+    startDate: '2024-01-02',
+    endDate: null,
+    attributes: {},
+    ...overrides,
+  };
+}
+
+export function account(appId: string, id: string, overrides: Partial<Account> = {}): Account {
+  return {
+    appId,
+    id,
+    email: `${id}@example.com`,
+    login: id,
+    externalId: null,
+    firstName: null,
+    lastName: null,
+    displayName: `User ${id}`,
+    status: 'active',
+    isAdmin: false,
+    lastLoginAt: null,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: null,
+    attributes: {},
+    ...overrides,
+  };
+}
+
+export function entitlement(appId: string, id: string, overrides: Partial<Entitlement> = {}): Entitlement {
+  return { appId, id, kind: 'team', name: `Team ${id}`, privileged: false, ...overrides };
+}
+
+export function grant(appId: string, entitlementId: string, accountId: string): Grant {
+  return { appId, entitlementId, accountId };
+}
+
+function link(appId: string, accountId: string, employeeId: string | null): Link {
+  return {
+    appId,
+    accountId,
+    employeeId,
+    situation: employeeId === null ? 'unmatched' : 'linked',
+    method: employeeId === null ? null : 'email',
+    confidence: employeeId === null ? 0 : 0.9,
+    candidates: [],
+  };
+}
+
+/** Resolves to the RosterError code a promise rejects with (fails the test if it resolves). */
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRosterError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a RosterError, but the call succeeded');
+}
+
+export function storeContract(
+  name: string,
+  makeHarness: () => Promise<StoreHarness>,
+  options: ContractOptions,
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let harness: StoreHarness;
+    let opened: OpenedStore[] = [];
+    let store: Store;
+    let db: Kysely<Database>;
+    let tick = 0;
+    // One millisecond per timestamp, so ordering by time is deterministic.
+    const clock = () => new Date(Date.UTC(2025, 0, 1) + tick++);
+
+    const open = async (): Promise<OpenedStore> => {
+      const o = await harness.open({ clock });
+      opened.push(o);
+      return o;
+    };
+    const reopen = async (): Promise<Store> => {
+      await store.close();
+      opened = opened.filter((o) => o.store !== store);
+      ({ store, db } = await open());
+      return store;
+    };
+
+    beforeEach(async () => {
+      tick = 0;
+      harness = await makeHarness();
+      ({ store, db } = await open());
+      await store.upsertApp({ id: APP, type: 'targetprocess', baseUrl: 'http://tp.local/api/v1' });
+      await store.upsertApp({ id: OTHER_APP, type: 'process-street', baseUrl: 'http://ps.local/api/v1.1' });
+    });
+
+    afterEach(async () => {
+      for (const o of opened) await o.store.close();
+      opened = [];
+      await harness.dispose();
+    });
+
+    describe('migrations', () => {
+      it('applies every migration once, in version order', async () => {
+        const applied = await store.migrations();
+        expect(applied.map((m) => m.name)).toEqual(Object.keys(MIGRATIONS).sort());
+      });
+
+      if (options.persistent) {
+        it('re-opening the store runs no migration again', async () => {
+          const before = await store.migrations();
+          await store.upsertApp({ id: 'kept', type: 'scim', baseUrl: 'http://scim.local' });
+          await reopen();
+          expect(await store.migrations()).toEqual(before);
+          expect(await store.getApp({ id: 'kept' })).not.toBeNull();
+        });
+      }
+    });
+
+    describe('people', () => {
+      it('an import replaces every person at once and records itself', async () => {
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h1',
+          people: [person('1'), person('2'), person('3')],
+        });
+        const second = await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h2',
+          people: [
+            person('2', { status: 'leaver', endDate: '2025-01-01' }),
+            person('4', { attributes: { cost: 'X1' } }),
+          ],
+        });
+        const people = await store.listPeople();
+        expect(people.map((p) => p.employeeId)).toEqual(['2', '4']);
+        expect(people.every((p) => p.importId === second.id)).toBe(true);
+        expect(people[1]?.attributes).toEqual({ cost: 'X1' });
+        expect((await store.listPeople({ status: 'leaver' })).map((p) => p.employeeId)).toEqual(['2']);
+        const imports = await store.listImports();
+        expect(imports.map((i) => i.hash)).toEqual(['h2', 'h1']);
+        expect(imports[0]?.counts).toEqual({ people: 2 });
+      });
+
+      it('a person is found by id, by primary address and by alias, whatever the case', async () => {
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h',
+          people: [person('7', { email: 'Ana.Lima@Example.com', aliases: ['ana@example.com'] })],
+        });
+        expect((await store.getPerson({ employeeId: '7' }))?.email).toBe('Ana.Lima@Example.com');
+        expect((await store.getPerson({ email: ' ana.lima@EXAMPLE.com ' }))?.employeeId).toBe('7');
+        expect((await store.getPerson({ email: 'ANA@example.com' }))?.aliases).toEqual(['ana@example.com']);
+        expect(await store.getPerson({ email: 'nobody@example.com' })).toBeNull();
+        expect(await store.getPerson({ employeeId: 'nobody' })).toBeNull();
+      });
+
+      it('an import that repeats an employee id changes nothing', async () => {
+        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('1')] });
+        const code = await codeOf(
+          store.replacePeople({ sourcePath: 'hr2.csv', hash: 'h2', people: [person('2'), person('2')] }),
+        );
+        expect(code).toBe('invalid_input');
+        expect((await store.listPeople()).map((p) => p.employeeId)).toEqual(['1']);
+        expect(await store.listImports()).toHaveLength(1);
+      });
+
+      it('a rejected import is recorded and leaves the people alone', async () => {
+        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('1')] });
+        const rejected = await store.recordRejectedImport({
+          sourcePath: 'hr.csv',
+          hash: 'h2',
+          error: 'row 4: no email',
+          counts: { rows: 10, bad: 1 },
+        });
+        expect(rejected.status).toBe('rejected');
+        expect((await store.listImports())[0]).toEqual(rejected);
+        expect(await store.listPeople()).toHaveLength(1);
+      });
+    });
+
+    describe('apps, sync runs and checkpoints', () => {
+      it('upserting an app updates it and keeps when it was first registered', async () => {
+        const first = await store.getApp({ id: APP });
+        const again = await store.upsertApp({
+          id: APP,
+          type: 'targetprocess',
+          baseUrl: 'http://tp2.local/api/v1',
+        });
+        expect(again.baseUrl).toBe('http://tp2.local/api/v1');
+        expect(again.createdAt).toBe(first?.createdAt);
+        expect((await store.listApps()).map((a) => a.id)).toEqual([OTHER_APP, APP]);
+      });
+
+      it('a sync run starts running, finishes once, and keeps its counts', async () => {
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        expect(run.status).toBe('running');
+        const done = await store.finishSyncRun({
+          id: run.id,
+          status: 'succeeded',
+          counts: { accounts: 3 },
+          requests: { total: 4, retries: 1 },
+        });
+        expect(done).toMatchObject({
+          status: 'succeeded',
+          counts: { accounts: 3 },
+          requests: { total: 4, retries: 1 },
+        });
+        expect(done.finishedAt).not.toBeNull();
+        expect(await codeOf(store.finishSyncRun({ id: run.id, status: 'failed' }))).toBe('conflict');
+        expect(await codeOf(store.finishSyncRun({ id: 'nope', status: 'failed' }))).toBe('not_found');
+        expect(await codeOf(store.startSyncRun({ appId: 'nope', mode: 'full' }))).toBe('not_found');
+        const failed = await store.startSyncRun({ appId: APP, mode: 'incremental' });
+        await store.finishSyncRun({ id: failed.id, status: 'failed', error: 'HTTP 500' });
+        expect((await store.listSyncRuns({ appId: APP })).map((r) => r.id)).toEqual([failed.id, run.id]);
+        expect((await store.listSyncRuns({ appId: APP, status: 'failed' }))[0]?.error).toBe('HTTP 500');
+      });
+
+      it('a checkpoint is stored per app and resource and overwritten by the next', async () => {
+        expect(await store.getCheckpoint({ appId: APP, resource: 'users' })).toBeNull();
+        await store.putCheckpoint({
+          appId: APP,
+          resource: 'users',
+          cursor: 'p2',
+          watermark: null,
+          runId: null,
+        });
+        await store.putCheckpoint({
+          appId: APP,
+          resource: 'users',
+          cursor: null,
+          watermark: '2025-01-01T10:00:00Z',
+          runId: 'r1',
+        });
+        await store.putCheckpoint({
+          appId: OTHER_APP,
+          resource: 'users',
+          cursor: 'x',
+          watermark: null,
+          runId: null,
+        });
+        expect(await store.getCheckpoint({ appId: APP, resource: 'users' })).toMatchObject({
+          cursor: null,
+          watermark: '2025-01-01T10:00:00Z',
+          runId: 'r1',
+        });
+      });
+    });
+
+    describe('snapshots', () => {
+      const snapshotOne = () => ({
+        appId: APP,
+        runId: null,
+        accounts: [
+          {
+            ...account(APP, '1', {
+              email: 'Ana@Example.com',
+              isAdmin: true,
+              externalId: 'okta-1',
+              attributes: { role: 'Admin', seats: 2, sso: true, note: null },
+            }),
+            raw: { Id: 1, Email: 'Ana@Example.com' },
+          },
+          account(APP, '2', { status: 'inactive' }),
+        ],
+        entitlements: [entitlement(APP, 't1'), entitlement(APP, 'admin', { kind: 'role', privileged: true })],
+        grants: [grant(APP, 't1', '1'), grant(APP, 't1', '2'), grant(APP, 'admin', '1')],
+      });
+
+      it('a snapshot is stored whole and read back field for field', async () => {
+        const counts = await store.replaceSnapshot(snapshotOne());
+        expect(counts).toEqual({ accounts: 2, entitlements: 2, grants: 3 });
+        const accounts = await store.listAccounts({ appId: APP });
+        expect(accounts.map((a) => a.id)).toEqual(['1', '2']);
+        expect(accounts[0]).toMatchObject({
+          email: 'Ana@Example.com',
+          isAdmin: true,
+          externalId: 'okta-1',
+          attributes: { role: 'Admin', seats: 2, sso: true, note: null },
+          raw: { Id: 1, Email: 'Ana@Example.com' },
+        });
+        expect(accounts[1]).toMatchObject({ status: 'inactive', isAdmin: false, raw: null });
+        expect((await store.findAccountsByEmail({ email: 'ana@example.COM' })).map((a) => a.id)).toEqual([
+          '1',
+        ]);
+        expect((await store.getAccount({ appId: APP, id: '2' }))?.status).toBe('inactive');
+        const ents = await store.listEntitlements({ appId: APP });
+        expect(ents.find((e) => e.id === 'admin')).toMatchObject({ kind: 'role', privileged: true });
+        expect(await store.listGrants({ appId: APP })).toHaveLength(3);
+        expect((await store.listGrants({ appId: APP, accountId: '1' })).map((g) => g.entitlementId)).toEqual([
+          'admin',
+          't1',
+        ]);
+      });
+
+      it('a new snapshot replaces the old one and leaves other apps alone', async () => {
+        await store.replaceSnapshot(snapshotOne());
+        await store.replaceSnapshot({
+          appId: OTHER_APP,
+          runId: null,
+          accounts: [account(OTHER_APP, 'u9')],
+          entitlements: [],
+          grants: [],
+        });
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: run.id,
+          accounts: [account(APP, '3')],
+          entitlements: [entitlement(APP, 't2')],
+          grants: [grant(APP, 't2', '3')],
+        });
+        const accounts = await store.listAccounts({ appId: APP });
+        expect(accounts.map((a) => [a.id, a.syncRunId])).toEqual([['3', run.id]]);
+        expect((await store.listEntitlements({ appId: APP })).map((e) => e.id)).toEqual(['t2']);
+        expect((await store.listAccounts({ appId: OTHER_APP })).map((a) => a.id)).toEqual(['u9']);
+      });
+
+      it('a failed snapshot replacement leaves the previous snapshot intact', async () => {
+        await store.replaceSnapshot(snapshotOne());
+        const before = {
+          accounts: await store.listAccounts({ appId: APP }),
+          entitlements: await store.listEntitlements({ appId: APP }),
+          grants: await store.listGrants({ appId: APP }),
+        };
+        // Fails at the last insert, after the old rows were deleted and the new accounts written.
+        const dangling = store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '5')],
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', '5'), grant(APP, 't1', 'ghost')],
+        });
+        expect(await codeOf(dangling)).toBe('invalid_input');
+        // Fails while the accounts are written.
+        const unserialisable = store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '5'), { ...account(APP, '6'), raw: { big: 10n } }],
+          entitlements: [],
+          grants: [],
+        });
+        expect(await codeOf(unserialisable)).toBe('invalid_input');
+        const repeated = store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '5'), account(APP, '5')],
+          entitlements: [],
+          grants: [],
+        });
+        expect(await codeOf(repeated)).toBe('invalid_input');
+        const foreign = store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(OTHER_APP, '5')],
+          entitlements: [],
+          grants: [],
+        });
+        expect(await codeOf(foreign)).toBe('invalid_input');
+        expect(await store.listAccounts({ appId: APP })).toEqual(before.accounts);
+        expect(await store.listEntitlements({ appId: APP })).toEqual(before.entitlements);
+        expect(await store.listGrants({ appId: APP })).toEqual(before.grants);
+      });
+
+      it('a grant Roster made stays marked as Roster’s across re-syncs', async () => {
+        await store.replaceSnapshot({
+          ...snapshotOne(),
+          grants: [grant(APP, 't1', '2'), { ...grant(APP, 't1', '1'), grantedBy: 'roster' }],
+        });
+        await store.replaceSnapshot(snapshotOne());
+        const grants = await store.listGrants({ appId: APP });
+        expect(grants.map((g) => [g.entitlementId, g.accountId, g.grantedBy])).toEqual([
+          ['admin', '1', 'external'],
+          ['t1', '1', 'roster'],
+          ['t1', '2', 'external'],
+        ]);
+      });
+    });
+
+    describe('staged snapshots', () => {
+      const seed = () =>
+        store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, 'old')],
+          entitlements: [],
+          grants: [],
+        });
+
+      it('staged batches stay invisible until committed, then swap in at once', async () => {
+        await seed();
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1'), account(APP, 'a2')],
+          cursors: { users: 'p2' },
+        });
+        const progress = await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a3')],
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', 'a1'), grant(APP, 't1', 'a3')],
+          cursors: { users: null, teams: 'done' },
+        });
+        expect(progress).toMatchObject({
+          appId: APP,
+          accounts: 3,
+          entitlements: 1,
+          grants: 2,
+          batches: 2,
+          cursors: { users: null, teams: 'done' },
+        });
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['old']);
+        expect(await store.commitStaged({ runId: run.id })).toEqual({
+          accounts: 3,
+          entitlements: 1,
+          grants: 2,
+        });
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['a1', 'a2', 'a3']);
+        expect(await store.listGrants({ appId: APP })).toHaveLength(2);
+        expect(await store.stagedProgress({ runId: run.id })).toBeNull();
+      });
+
+      it('re-staging a replayed page replaces its rows instead of adding them again', async () => {
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({ runId: run.id, accounts: [account(APP, 'a1')], grants: [] });
+        await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1', { displayName: 'Renamed' })],
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', 'a1')],
+        });
+        await store.stageBatch({ runId: run.id, grants: [grant(APP, 't1', 'a1')] });
+        expect(await store.stagedProgress({ runId: run.id })).toMatchObject({
+          accounts: 1,
+          grants: 1,
+          batches: 3,
+        });
+        await store.commitStaged({ runId: run.id });
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.displayName)).toEqual(['Renamed']);
+      });
+
+      it('a staged commit that names an unstaged account fails and keeps both the snapshot and the staging', async () => {
+        await seed();
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1')],
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', 'a1'), grant(APP, 't1', 'ghost')],
+        });
+        expect(await codeOf(store.commitStaged({ runId: run.id }))).toBe('invalid_input');
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['old']);
+        expect(await store.stagedProgress({ runId: run.id })).toMatchObject({ accounts: 1, grants: 2 });
+      });
+
+      it('only a running sync can stage or commit, and a discarded staging is gone', async () => {
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        expect(await codeOf(store.commitStaged({ runId: run.id }))).toBe('conflict');
+        await store.stageBatch({ runId: run.id, accounts: [account(APP, 'a1')] });
+        expect(await codeOf(store.stageBatch({ runId: run.id, accounts: [account(OTHER_APP, 'x')] }))).toBe(
+          'invalid_input',
+        );
+        await store.discardStaged({ runId: run.id });
+        expect(await store.stagedProgress({ runId: run.id })).toBeNull();
+        await store.finishSyncRun({ id: run.id, status: 'failed' });
+        expect(await codeOf(store.stageBatch({ runId: run.id, accounts: [account(APP, 'a2')] }))).toBe(
+          'conflict',
+        );
+        expect(await codeOf(store.commitStaged({ runId: run.id }))).toBe('conflict');
+        expect(await codeOf(store.stageBatch({ runId: 'nope', accounts: [] }))).toBe('not_found');
+      });
+
+      if (options.persistent) {
+        it('staged batches survive a re-open and the run resumes from its last cursor', async () => {
+          await seed();
+          const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+          await store.stageBatch({ runId: run.id, accounts: [account(APP, 'a1')], cursors: { users: 'p2' } });
+          await reopen();
+          const progress = await store.stagedProgress({ runId: run.id });
+          expect(progress).toMatchObject({ accounts: 1, batches: 1, cursors: { users: 'p2' } });
+          await store.stageBatch({ runId: run.id, accounts: [account(APP, 'a2')], cursors: { users: null } });
+          await store.commitStaged({ runId: run.id });
+          expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['a1', 'a2']);
+        });
+      }
+    });
+
+    describe('links', () => {
+      it('manual links survive a snapshot replacement and later correlation passes', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '1'), account(APP, '2')],
+          entitlements: [],
+          grants: [],
+        });
+        await store.upsertLinks({ links: [link(APP, '1', 'e1'), link(APP, '2', null)] });
+        const decided = await store.decideLink({
+          appId: APP,
+          accountId: '2',
+          employeeId: 'e2',
+          decidedBy: 'ana',
+        });
+        expect(decided).toMatchObject({
+          manual: true,
+          method: 'manual',
+          situation: 'linked',
+          decidedBy: 'ana',
+        });
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '1', { displayName: 'changed' }), account(APP, '2')],
+          entitlements: [],
+          grants: [],
+        });
+        const written = await store.upsertLinks({ links: [link(APP, '1', 'e9'), link(APP, '2', null)] });
+        expect(written).toEqual({ written: 1, keptManual: 1 });
+        const links = await store.listLinks({ appId: APP });
+        expect(links.map((l) => [l.accountId, l.employeeId, l.manual])).toEqual([
+          ['1', 'e9', false],
+          ['2', 'e2', true],
+        ]);
+        expect((await store.listLinks({ employeeId: 'e2' })).map((l) => l.accountId)).toEqual(['2']);
+        await store.undecideLink({ appId: APP, accountId: '2' });
+        await store.upsertLinks({ links: [link(APP, '2', null)] });
+        expect((await store.listLinks({ situation: 'unmatched' })).map((l) => l.accountId)).toEqual(['2']);
+      });
+
+      it('pruning drops automatic links of vanished accounts and keeps manual ones', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '1')],
+          entitlements: [],
+          grants: [],
+        });
+        await store.upsertLinks({
+          links: [link(APP, '1', 'e1'), link(APP, 'gone', 'e2'), link(OTHER_APP, 'x', 'e3')],
+        });
+        await store.decideLink({ appId: APP, accountId: 'gone-too', employeeId: null, decidedBy: 'ana' });
+        expect(await store.pruneLinks({ appId: APP })).toEqual({ removed: 1 });
+        expect((await store.listLinks()).map((l) => `${l.appId}/${l.accountId}`)).toEqual([
+          `${OTHER_APP}/x`,
+          `${APP}/1`,
+          `${APP}/gone-too`,
+        ]);
+      });
+    });
+
+    describe('plans, ops and tasks', () => {
+      const makePlan = () =>
+        store.createPlan({
+          stateHash: 'state-1',
+          summary: { creates: 1, deletes: 1 },
+          body: { policy: 'default' },
+          ops: [
+            { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
+            { appId: APP, kind: 'delete', target: { accountId: '9' }, requiresApproval: true },
+            { appId: APP, kind: 'grant', target: { accountId: '9', entitlementId: 't1' }, dependsOn: [1] },
+          ],
+        });
+
+      it('a plan is stored with its ops in order and its status can move', async () => {
+        const { plan, ops } = await makePlan();
+        expect(ops.map((o) => [o.seq, o.status, o.requiresApproval])).toEqual([
+          [1, 'pending', false],
+          [2, 'pending', true],
+          [3, 'pending', false],
+        ]);
+        expect(await store.getPlan({ id: plan.id })).toEqual(plan);
+        expect(await store.listOps({ planId: plan.id })).toEqual(ops);
+        expect((await store.setPlanStatus({ id: plan.id, status: 'approved' })).status).toBe('approved');
+        expect((await store.listPlans({ status: 'approved' })).map((p) => p.id)).toEqual([plan.id]);
+        expect(await codeOf(store.setPlanStatus({ id: 'nope', status: 'applied' }))).toBe('not_found');
+        const badDeps = store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: null,
+          ops: [{ appId: APP, kind: 'create', target: {}, dependsOn: [1] }],
+        });
+        expect(await codeOf(badDeps)).toBe('invalid_input');
+      });
+
+      it('an op records its intent before the call and its outcome after', async () => {
+        const { plan } = await makePlan();
+        const begun = await store.beginOp({ planId: plan.id, seq: 1 });
+        expect(begun).toMatchObject({ status: 'running', attempts: 1 });
+        expect(begun.intentAt).not.toBeNull();
+        const failed = await store.finishOp({ planId: plan.id, seq: 1, status: 'failed', error: 'HTTP 503' });
+        expect(failed).toMatchObject({ status: 'failed', error: 'HTTP 503' });
+        expect((await store.beginOp({ planId: plan.id, seq: 1 })).attempts).toBe(2);
+        const done = await store.finishOp({
+          planId: plan.id,
+          seq: 1,
+          status: 'succeeded',
+          outcome: { id: '42' },
+        });
+        expect(done).toMatchObject({ status: 'succeeded', outcome: { id: '42' }, error: null });
+        expect(await codeOf(store.beginOp({ planId: plan.id, seq: 1 }))).toBe('conflict');
+        expect(await codeOf(store.finishOp({ planId: plan.id, seq: 3, status: 'succeeded' }))).toBe(
+          'conflict',
+        );
+        expect((await store.finishOp({ planId: plan.id, seq: 3, status: 'skipped' })).status).toBe('skipped');
+        expect(await codeOf(store.beginOp({ planId: plan.id, seq: 99 }))).toBe('not_found');
+      });
+
+      it('an op that needs approval cannot begin until it is approved', async () => {
+        const { plan } = await makePlan();
+        expect(await codeOf(store.beginOp({ planId: plan.id, seq: 2 }))).toBe('conflict');
+        const [approved] = await store.approveOps({ planId: plan.id, seqs: [2], approvedBy: 'ana' });
+        expect(approved).toMatchObject({ status: 'approved', approvedBy: 'ana' });
+        expect((await store.beginOp({ planId: plan.id, seq: 2 })).status).toBe('running');
+        expect(await codeOf(store.approveOps({ planId: plan.id, seqs: [2], approvedBy: 'bo' }))).toBe(
+          'conflict',
+        );
+        expect((await store.listOps({ planId: plan.id, status: 'running' })).map((o) => o.seq)).toEqual([2]);
+      });
+
+      it('a manual task stays open until someone closes it', async () => {
+        const { plan } = await makePlan();
+        const task = await store.createTask({
+          planId: plan.id,
+          opSeq: 1,
+          appId: APP,
+          kind: 'create',
+          instructions: 'Invite a@example.com from the admin console',
+        });
+        await store.createTask({ appId: OTHER_APP, kind: 'delete', instructions: 'Remove x' });
+        expect((await store.listTasks({ status: 'open', appId: APP })).map((t) => t.id)).toEqual([task.id]);
+        const closed = await store.closeTask({ id: task.id, status: 'done', closedBy: 'ana' });
+        expect(closed).toMatchObject({ status: 'done', closedBy: 'ana' });
+        expect((await store.closeTask({ id: task.id, status: 'done', closedBy: 'ana' })).status).toBe('done');
+        expect(await codeOf(store.closeTask({ id: task.id, status: 'cancelled', closedBy: 'bo' }))).toBe(
+          'conflict',
+        );
+        expect(await codeOf(store.closeTask({ id: 'nope', status: 'done', closedBy: 'bo' }))).toBe(
+          'not_found',
+        );
+        expect(await store.listTasks({ status: 'open' })).toHaveLength(1);
+      });
+    });
+
+    describe('audit', () => {
+      const appendThree = async () => {
+        await store.appendAudit({ actor: 'cli', kind: 'sync.finished', appId: APP, data: { accounts: 3 } });
+        await store.appendAudit({
+          actor: 'ana',
+          kind: 'link.decided',
+          subject: 'tp/2',
+          data: { b: 1, a: [1, 'x'] },
+        });
+        await store.appendAudit({ actor: 'cli', kind: 'op.succeeded', appId: APP, data: {} });
+      };
+
+      it('the audit chain verifies and each event links to the one before', async () => {
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 0 });
+        await appendThree();
+        const events = await store.listAudit();
+        expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+        expect(events[1]?.prevHash).toBe(events[0]?.hash);
+        expect(events[1]?.data).toEqual({ a: [1, 'x'], b: 1 });
+        expect((await store.listAudit({ appId: APP, afterSeq: 1 })).map((e) => e.seq)).toEqual([3]);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
+      });
+
+      it('a tampered audit row is detected', async () => {
+        await appendThree();
+        await db
+          .updateTable('audit_events')
+          .set({ data: '{"a":[1,"x"],"b":2}' })
+          .where('seq', '=', 2)
+          .execute();
+        expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 2, count: 1 });
+      });
+
+      it('a rewritten row with a recomputed hash breaks the link to the next one', async () => {
+        await appendThree();
+        const [, second] = await store.listAudit();
+        const forged = { ...second!, actor: 'mallory' };
+        await db
+          .updateTable('audit_events')
+          .set({ actor: 'mallory', hash: auditHash(forged.prevHash, forged) })
+          .where('seq', '=', 2)
+          .execute();
+        expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 3 });
+      });
+
+      it('a deleted audit row is detected', async () => {
+        await appendThree();
+        await db.deleteFrom('audit_events').where('seq', '=', 2).execute();
+        expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 3 });
+      });
+    });
+
+    describe('transactions and stored data', () => {
+      it('a throw inside a transaction rolls back every call made in it', async () => {
+        const boom = store.transaction(async (tx) => {
+          await tx.upsertApp({ id: 'temp', type: 'scim', baseUrl: 'http://x' });
+          await tx.replaceSnapshot({
+            appId: APP,
+            runId: null,
+            accounts: [account(APP, '1')],
+            entitlements: [],
+            grants: [],
+          });
+          await tx.appendAudit({ actor: 'cli', kind: 'x' });
+          throw new Error('boom');
+        });
+        await expect(boom).rejects.toThrow('boom');
+        expect(await store.getApp({ id: 'temp' })).toBeNull();
+        expect(await store.listAccounts({ appId: APP })).toEqual([]);
+        expect(await store.listAudit()).toEqual([]);
+        const kept = await store.transaction(async (tx) => {
+          await tx.upsertApp({ id: 'temp', type: 'scim', baseUrl: 'http://x' });
+          return tx.appendAudit({ actor: 'cli', kind: 'x' });
+        });
+        expect(kept.seq).toBe(1);
+        expect(await store.getApp({ id: 'temp' })).not.toBeNull();
+      });
+
+      it('a JSON column edited into the wrong shape is refused on read', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '1')],
+          entitlements: [],
+          grants: [],
+        });
+        await db.updateTable('accounts').set({ attributes: '{"nested":{"no":1}}' }).execute();
+        expect(await codeOf(store.listAccounts({ appId: APP }))).toBe('internal');
+        await db.updateTable('accounts').set({ attributes: '{}', status: 'banished' }).execute();
+        expect(await codeOf(store.getAccount({ appId: APP, id: '1' }))).toBe('internal');
+      });
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/** @module JSON in and out of text columns: canonical serialisation (for hashing) and validated parsing on read. */
+
+import { z } from 'zod';
+import { RosterError } from '../core/errors.js';
+
+/** JSON with object keys sorted at every depth and no whitespace: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw notJson(`the number ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+      }
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return canonicalJson(toJSON.call(value));
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    }
+    default:
+      throw notJson(`a ${typeof value}`);
+  }
+}
+
+function notJson(what: string): RosterError {
+  return new RosterError('invalid_input', `cannot store ${what} as JSON`, {
+    fix: 'pass plain JSON values (strings, finite numbers, booleans, null, arrays, objects)',
+  });
+}
+
+/** Serialises a value for a JSON column; undefined is stored as null. */
+export function toJsonColumn(value: unknown): string {
+  return value === undefined ? 'null' : canonicalJson(value);
+}
+
+export const stringArray = z.array(z.string());
+export const intArray = z.array(z.number().int());
+export const stringRecord = z.record(z.string(), z.string());
+export const numberRecord = z.record(z.string(), z.number());
+export const objectRecord = z.record(z.string(), z.unknown());
+export const nullableObjectRecord = objectRecord.nullable();
+export const attributeRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+export const anyJson = z.unknown();
+
+/** Parses a stored JSON column and checks its shape; a mismatch means the database was edited outside Roster. */
+export function parseJsonColumn<T>(schema: z.ZodType<T>, text: string | null, where: string): T {
+  let value: unknown;
+  try {
+    value = text === null ? null : JSON.parse(text);
+  } catch (cause) {
+    throw corrupt(where, 'is not JSON', cause);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw corrupt(where, `has the wrong shape (${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
+/** Checks a stored enum-like text column against the values the code knows. */
+export function parseEnum<const T extends string>(values: readonly T[], text: string, where: string): T {
+  if ((values as readonly string[]).includes(text)) return text as T;
+  throw corrupt(where, `holds "${text}", expected one of ${values.join(', ')}`);
+}
+
+function corrupt(where: string, problem: string, cause?: unknown): RosterError {
+  return new RosterError('internal', `stored ${where} ${problem}`, {
+    where,
+    cause,
+    fix: 'the database was changed outside Roster; restore it from a backup or re-run the sync/import',
+  });
+}

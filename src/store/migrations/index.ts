@@ -1,0 +1,3 @@
+/** @module Re-exports the store's migrations. */
+
+export { appliedMigrations, MIGRATIONS, migrateTo, migrateToLatest } from './provider.js';

@@ -1,0 +1,52 @@
+/** @module The ordered, versioned list of migrations and running them to the latest version. */
+
+import { type Kysely, type Migration, Migrator } from 'kysely';
+import { RosterError } from '../../core/errors.js';
+import type { AppliedMigration } from '../store.js';
+import { migration0001 } from './0001_people_apps.js';
+import { migration0002 } from './0002_sync_snapshots.js';
+import { migration0003 } from './0003_links_plans.js';
+import { migration0004 } from './0004_audit.js';
+
+/** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_people_apps': migration0001,
+  '0002_sync_snapshots': migration0002,
+  '0003_links_plans': migration0003,
+  '0004_audit': migration0004,
+};
+
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRATIONS }) } });
+}
+
+/** Runs every migration not yet applied, in order; returns the names it ran (none on a re-open). */
+export async function migrateToLatest(db: Kysely<unknown>, where: string): Promise<string[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error !== undefined) {
+    throw new RosterError('internal', `could not bring the store's schema up to date: ${String(error)}`, {
+      cause: error,
+      where,
+      fix: 'if this database was written by a newer Roster, upgrade Roster; otherwise restore it from a backup',
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Runs the migrations up to and including `name` only (tests and staged upgrades). */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
+  const { error } = await migrator(db).migrateTo(name);
+  if (error !== undefined) {
+    throw new RosterError('internal', `could not migrate the store to ${name}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The migrations this database has applied, in order, with when. */
+export async function appliedMigrations(db: Kysely<unknown>): Promise<AppliedMigration[]> {
+  const all = await migrator(db).getMigrations();
+  return all
+    .filter((m) => m.executedAt !== undefined)
+    .map((m) => ({ name: m.name, executedAt: (m.executedAt as Date).toISOString() }));
+}

@@ -1,0 +1,221 @@
+/** @module The store's tables and column types as Kysely sees them (snake_case, JSON and timestamps as text, booleans 0/1). */
+
+/**
+ * Column conventions, kept so the same migrations run on SQLite and Postgres:
+ * ids are text, JSON is text (parsed and validated on read), timestamps are ISO-8601 text in UTC,
+ * booleans are integers 0/1.
+ */
+export interface PeopleTable {
+  employee_id: string;
+  email: string;
+  email_normalized: string;
+  aliases: string;
+  first_name: string;
+  last_name: string;
+  status: string;
+  department: string | null;
+  title: string | null;
+  manager_email: string | null;
+  start_date: string | null;
+  end_date: string | null;
+  attributes: string;
+  import_id: string;
+}
+
+/** Every address (primary and aliases) a person answers to, normalized, for lookups by email. */
+export interface PersonEmailsTable {
+  email_normalized: string;
+  employee_id: string;
+  is_primary: number;
+}
+
+export interface ImportsTable {
+  id: string;
+  source_path: string;
+  hash: string;
+  counts: string;
+  created_at: string;
+  status: string;
+  error: string | null;
+}
+
+export interface AppsTable {
+  id: string;
+  type: string;
+  base_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  app_id: string;
+  mode: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  counts: string;
+  requests: string;
+  error: string | null;
+}
+
+export interface SyncCheckpointsTable {
+  app_id: string;
+  resource: string;
+  cursor: string | null;
+  watermark: string | null;
+  run_id: string | null;
+  updated_at: string;
+}
+
+export interface AccountsTable {
+  app_id: string;
+  id: string;
+  email: string | null;
+  email_normalized: string | null;
+  login: string | null;
+  external_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  status: string;
+  is_admin: number;
+  last_login_at: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+  attributes: string;
+  raw: string | null;
+  sync_run_id: string | null;
+}
+
+export interface EntitlementsTable {
+  app_id: string;
+  id: string;
+  kind: string;
+  name: string;
+  privileged: number;
+  raw: string | null;
+  sync_run_id: string | null;
+}
+
+export interface GrantsTable {
+  app_id: string;
+  entitlement_id: string;
+  account_id: string;
+  sync_run_id: string | null;
+  granted_by: string;
+}
+
+/** The staging area of a staged sync: the same rows as the live tables, keyed by the run that wrote them. */
+export interface StagedAccountsTable extends AccountsTable {
+  run_id: string;
+}
+
+export interface StagedEntitlementsTable extends EntitlementsTable {
+  run_id: string;
+}
+
+export interface StagedGrantsTable extends GrantsTable {
+  run_id: string;
+}
+
+/** How far a staged run got per resource, so a re-run can resume from the last staged page. */
+export interface StagedProgressTable {
+  run_id: string;
+  resource: string;
+  cursor: string | null;
+  batches: number;
+  updated_at: string;
+}
+
+export interface LinksTable {
+  app_id: string;
+  account_id: string;
+  employee_id: string | null;
+  situation: string;
+  method: string | null;
+  confidence: number;
+  candidates: string;
+  manual: number;
+  decided_by: string | null;
+  decided_at: string | null;
+  updated_at: string;
+}
+
+export interface PlansTable {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  state_hash: string;
+  status: string;
+  summary: string;
+  body: string;
+}
+
+export interface OpsTable {
+  plan_id: string;
+  seq: number;
+  app_id: string;
+  kind: string;
+  target: string;
+  status: string;
+  attempts: number;
+  intent_at: string | null;
+  finished_at: string | null;
+  outcome: string | null;
+  error: string | null;
+  depends_on: string;
+  requires_approval: number;
+  approved_by: string | null;
+  approved_at: string | null;
+}
+
+export interface TasksTable {
+  id: string;
+  plan_id: string | null;
+  op_seq: number | null;
+  app_id: string;
+  kind: string;
+  instructions: string;
+  status: string;
+  created_at: string;
+  closed_at: string | null;
+  closed_by: string | null;
+}
+
+/**
+ * The audit log. `seq` is assigned by the store (last + 1) inside the append's transaction rather than by an
+ * autoincrement column, so the migration stays dialect-neutral and the sequence has no gaps to explain.
+ */
+export interface AuditEventsTable {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  app_id: string | null;
+  subject: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  people: PeopleTable;
+  person_emails: PersonEmailsTable;
+  imports: ImportsTable;
+  apps: AppsTable;
+  sync_runs: SyncRunsTable;
+  sync_checkpoints: SyncCheckpointsTable;
+  accounts: AccountsTable;
+  entitlements: EntitlementsTable;
+  grants: GrantsTable;
+  staged_accounts: StagedAccountsTable;
+  staged_entitlements: StagedEntitlementsTable;
+  staged_grants: StagedGrantsTable;
+  staged_progress: StagedProgressTable;
+  links: LinksTable;
+  plans: PlansTable;
+  ops: OpsTable;
+  tasks: TasksTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,360 @@
+/** @module The Store contract: every read and write Roster makes to its database, one object in and one out. */
+
+import type { Account, AppType, Entitlement, Grant, Link, LinkSituation, Person } from '../core/types.js';
+
+// ---- people and imports
+
+export type ImportStatus = 'applied' | 'rejected';
+
+export interface ImportRecord {
+  id: string;
+  sourcePath: string;
+  /** Hash of the source file's bytes, so re-importing the same file can be recognised. */
+  hash: string;
+  counts: Record<string, number>;
+  createdAt: string;
+  status: ImportStatus;
+  error: string | null;
+}
+
+export interface StoredPerson extends Person {
+  importId: string;
+}
+
+// ---- apps and sync
+
+export interface AppRecord {
+  id: string;
+  type: AppType;
+  baseUrl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type SyncMode = 'full' | 'incremental';
+export type SyncStatus = 'running' | 'succeeded' | 'failed';
+
+export interface SyncRun {
+  id: string;
+  appId: string;
+  mode: SyncMode;
+  status: SyncStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** What the run saw, by resource: `{ accounts: 1200, entitlements: 40, grants: 3100 }`. */
+  counts: Record<string, number>;
+  /** What the run cost upstream: `{ total: 14, retries: 2, '429': 1 }`. */
+  requests: Record<string, number>;
+  error: string | null;
+}
+
+/** Where an app's resource sync got to: an opaque page token, and/or a watermark such as max ModifyDate. */
+export interface Checkpoint {
+  appId: string;
+  resource: string;
+  cursor: string | null;
+  watermark: string | null;
+  runId: string | null;
+  updatedAt: string;
+}
+
+// ---- snapshots
+
+export type GrantedBy = 'roster' | 'external';
+
+/** An account as a sync hands it over: the core type plus the provider payload it came from. */
+export interface SnapshotAccount extends Account {
+  raw?: unknown;
+}
+
+export interface SnapshotEntitlement extends Entitlement {
+  raw?: unknown;
+}
+
+export interface SnapshotGrant extends Grant {
+  /** Defaults to `external`; a grant Roster made keeps `roster` across re-syncs. */
+  grantedBy?: GrantedBy;
+}
+
+export interface StoredAccount extends Account {
+  raw: unknown;
+  syncRunId: string | null;
+}
+
+export interface StoredEntitlement extends Entitlement {
+  raw: unknown;
+  syncRunId: string | null;
+}
+
+export interface StoredGrant extends Grant {
+  grantedBy: GrantedBy;
+  syncRunId: string | null;
+}
+
+export interface SnapshotCounts {
+  accounts: number;
+  entitlements: number;
+  grants: number;
+}
+
+export interface StagedProgress extends SnapshotCounts {
+  runId: string;
+  appId: string;
+  /** The last page token staged per resource: where a resumed run carries on. */
+  cursors: Record<string, string | null>;
+  batches: number;
+}
+
+// ---- links
+
+export interface StoredLink extends Link {
+  /** A person's decision: correlation never overwrites it, and a re-sync leaves it alone. */
+  manual: boolean;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  updatedAt: string;
+}
+
+// ---- plans, ops, tasks
+
+export type PlanStatus = 'draft' | 'approved' | 'applying' | 'applied' | 'failed' | 'cancelled';
+export type OpStatus = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type OpKind =
+  | 'create'
+  | 'update'
+  | 'deactivate'
+  | 'reactivate'
+  | 'delete'
+  | 'grant'
+  | 'revoke'
+  | 'task';
+
+export interface PlanRecord {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Hash of the state the plan was computed from; apply refuses a plan whose state has moved. */
+  stateHash: string;
+  status: PlanStatus;
+  summary: Record<string, unknown>;
+  body: unknown;
+}
+
+export interface OpInput {
+  appId: string;
+  kind: OpKind;
+  target: Record<string, unknown>;
+  /** Seqs (1-based, in the order ops were given) that must succeed first. */
+  dependsOn?: number[];
+  requiresApproval?: boolean;
+}
+
+export interface OpRecord {
+  planId: string;
+  seq: number;
+  appId: string;
+  kind: OpKind;
+  target: Record<string, unknown>;
+  status: OpStatus;
+  attempts: number;
+  /** Written before the upstream call: an op with an intent and no outcome was interrupted mid-flight. */
+  intentAt: string | null;
+  finishedAt: string | null;
+  outcome: Record<string, unknown> | null;
+  error: string | null;
+  dependsOn: number[];
+  requiresApproval: boolean;
+  approvedBy: string | null;
+  approvedAt: string | null;
+}
+
+export type TaskStatus = 'open' | 'done' | 'cancelled';
+
+export interface TaskRecord {
+  id: string;
+  planId: string | null;
+  opSeq: number | null;
+  appId: string;
+  kind: string;
+  instructions: string;
+  status: TaskStatus;
+  createdAt: string;
+  closedAt: string | null;
+  closedBy: string | null;
+}
+
+// ---- audit
+
+export interface AuditInput {
+  actor: string;
+  kind: string;
+  appId?: string | null;
+  subject?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  appId: string | null;
+  subject: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export type AuditVerification =
+  | { ok: true; count: number }
+  | { ok: false; count: number; brokenAt: number; reason: string };
+
+export interface AppliedMigration {
+  name: string;
+  executedAt: string;
+}
+
+// ---- the interface
+
+export interface Store {
+  /** The migrations this database has applied, oldest first. */
+  migrations(): Promise<AppliedMigration[]>;
+
+  /** Replaces every person with the import's people in one transaction and records the import. */
+  replacePeople(input: {
+    sourcePath: string;
+    hash: string;
+    people: Person[];
+    counts?: Record<string, number>;
+  }): Promise<ImportRecord>;
+  /** Records an import that was refused (bad rows) without touching the people. */
+  recordRejectedImport(input: {
+    sourcePath: string;
+    hash: string;
+    error: string;
+    counts?: Record<string, number>;
+  }): Promise<ImportRecord>;
+  listImports(input?: { limit?: number }): Promise<ImportRecord[]>;
+  listPeople(input?: { status?: Person['status'] }): Promise<StoredPerson[]>;
+  /** By employee id, or by any address the person answers to (primary or alias, case-insensitive). */
+  getPerson(input: { employeeId: string } | { email: string }): Promise<StoredPerson | null>;
+
+  upsertApp(input: { id: string; type: AppType; baseUrl: string }): Promise<AppRecord>;
+  getApp(input: { id: string }): Promise<AppRecord | null>;
+  listApps(): Promise<AppRecord[]>;
+
+  startSyncRun(input: { appId: string; mode: SyncMode }): Promise<SyncRun>;
+  finishSyncRun(input: {
+    id: string;
+    status: Exclude<SyncStatus, 'running'>;
+    counts?: Record<string, number>;
+    requests?: Record<string, number>;
+    error?: string | null;
+  }): Promise<SyncRun>;
+  getSyncRun(input: { id: string }): Promise<SyncRun | null>;
+  listSyncRuns(input: { appId: string; status?: SyncStatus; limit?: number }): Promise<SyncRun[]>;
+
+  getCheckpoint(input: { appId: string; resource: string }): Promise<Checkpoint | null>;
+  putCheckpoint(input: {
+    appId: string;
+    resource: string;
+    cursor: string | null;
+    watermark: string | null;
+    runId: string | null;
+  }): Promise<Checkpoint>;
+
+  /** Swaps an app's accounts, entitlements and grants for these in one transaction; on failure nothing changes. */
+  replaceSnapshot(input: {
+    appId: string;
+    runId: string | null;
+    accounts: SnapshotAccount[];
+    entitlements: SnapshotEntitlement[];
+    grants: SnapshotGrant[];
+  }): Promise<SnapshotCounts>;
+  /**
+   * Appends one page of a running sync to its staging area (re-staging a row replaces it, so replaying a page
+   * after a crash is harmless) and records the page token reached per resource.
+   */
+  stageBatch(input: {
+    runId: string;
+    accounts?: SnapshotAccount[];
+    entitlements?: SnapshotEntitlement[];
+    grants?: SnapshotGrant[];
+    /** Page tokens reached, per resource (`{ users: 'p3' }`), read back by `stagedProgress` to resume. */
+    cursors?: Record<string, string | null>;
+  }): Promise<StagedProgress>;
+  /** What a run has staged so far; null when nothing is staged for it. */
+  stagedProgress(input: { runId: string }): Promise<StagedProgress | null>;
+  /** Swaps a run's staged rows in as the app's snapshot, in one transaction, and clears the staging. */
+  commitStaged(input: { runId: string }): Promise<SnapshotCounts>;
+  /** Drops a run's staged rows (an abandoned run). */
+  discardStaged(input: { runId: string }): Promise<void>;
+
+  listAccounts(input: { appId: string }): Promise<StoredAccount[]>;
+  getAccount(input: { appId: string; id: string }): Promise<StoredAccount | null>;
+  /** Accounts in any app with this address, case-insensitive (the identity graph's main join). */
+  findAccountsByEmail(input: { email: string }): Promise<StoredAccount[]>;
+  listEntitlements(input: { appId: string }): Promise<StoredEntitlement[]>;
+  listGrants(input: { appId: string; accountId?: string }): Promise<StoredGrant[]>;
+
+  /** Writes correlation results; a link a person decided (manual) is kept, not overwritten. */
+  upsertLinks(input: { links: Link[] }): Promise<{ written: number; keptManual: number }>;
+  /** A person's decision about an account (employeeId null: it belongs to nobody, e.g. a service account). */
+  decideLink(input: {
+    appId: string;
+    accountId: string;
+    employeeId: string | null;
+    decidedBy: string;
+  }): Promise<StoredLink>;
+  /** Withdraws a manual decision; the next correlation pass decides the link again. */
+  undecideLink(input: { appId: string; accountId: string }): Promise<void>;
+  /** Removes automatic links of accounts no longer in the app's snapshot; manual ones stay. */
+  pruneLinks(input: { appId: string }): Promise<{ removed: number }>;
+  listLinks(input?: {
+    appId?: string;
+    employeeId?: string;
+    situation?: LinkSituation;
+  }): Promise<StoredLink[]>;
+
+  createPlan(input: {
+    stateHash: string;
+    summary: Record<string, unknown>;
+    body: unknown;
+    ops: OpInput[];
+  }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
+  getPlan(input: { id: string }): Promise<PlanRecord | null>;
+  listPlans(input?: { status?: PlanStatus; limit?: number }): Promise<PlanRecord[]>;
+  setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
+  listOps(input: { planId: string; status?: OpStatus }): Promise<OpRecord[]>;
+  approveOps(input: { planId: string; seqs: number[]; approvedBy: string }): Promise<OpRecord[]>;
+  /** Records the intent to run an op, before the upstream call: status running, one more attempt. */
+  beginOp(input: { planId: string; seq: number }): Promise<OpRecord>;
+  /** Records what came of an op: succeeded, failed (retryable later with beginOp) or skipped. */
+  finishOp(input: {
+    planId: string;
+    seq: number;
+    status: 'succeeded' | 'failed' | 'skipped';
+    outcome?: Record<string, unknown> | null;
+    error?: string | null;
+  }): Promise<OpRecord>;
+
+  createTask(input: {
+    planId?: string | null;
+    opSeq?: number | null;
+    appId: string;
+    kind: string;
+    instructions: string;
+  }): Promise<TaskRecord>;
+  closeTask(input: { id: string; status: 'done' | 'cancelled'; closedBy: string }): Promise<TaskRecord>;
+  listTasks(input?: { status?: TaskStatus; appId?: string }): Promise<TaskRecord[]>;
+
+  /** Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). */
+  appendAudit(input: AuditInput): Promise<AuditEvent>;
+  listAudit(input?: { afterSeq?: number; appId?: string; limit?: number }): Promise<AuditEvent[]>;
+  /** Walks the whole chain and reports the first event whose hash or link does not hold. */
+  verifyAudit(): Promise<AuditVerification>;
+
+  /** Runs fn with a store whose every call is part of one transaction; a throw rolls all of it back. */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
