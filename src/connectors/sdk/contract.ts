@@ -173,7 +173,13 @@ export function connectorContract(name: string, setup: ContractSetup): void {
         const pair = { accountId: holder.id, entitlementId: target.id };
         expect(await ops.grant(pair), `${kind} grant`).toEqual({ alreadyGranted: false });
         expect((await readGrants(connector, kind)).map(grantKey)).toContain(grantKey(pair));
-        expect(await ops.grant(pair), `${kind} grant again`).toEqual({ alreadyGranted: true });
+        // Some apps answer a repeated add exactly like the first, so `alreadyGranted` may not be knowable;
+        // what is required is that repeating it succeeds and changes nothing.
+        const again = await ops.grant(pair);
+        expect(typeof again.alreadyGranted, `${kind} grant again`).toBe('boolean');
+        expect(
+          (await readGrants(connector, kind)).filter((g) => grantKey(g) === grantKey(pair)),
+        ).toHaveLength(1);
         expect(await ops.revoke(pair), `${kind} revoke`).toEqual({ alreadyAbsent: false });
         expect((await readGrants(connector, kind)).map(grantKey)).not.toContain(grantKey(pair));
         expect(await ops.revoke(pair), `${kind} revoke again`).toEqual({ alreadyAbsent: true });
