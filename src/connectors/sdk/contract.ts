@@ -52,6 +52,14 @@ export function connectorContract(name: string, setup: ContractSetup): void {
     let close: (() => Promise<void>) | undefined;
     let n = 0;
     const fresh = () => setup.newAccount(++n);
+    /** A new account where the connector can create one, else an active one the sandbox already holds. */
+    const someAccount = async (): Promise<Account> => {
+      if (connector.accounts.create) return (await connector.accounts.create({ account: fresh() })).account;
+      const page = await connector.accounts.list!({ pageToken: null });
+      const found = page.items.find((a) => a.status === 'active');
+      if (!found) throw new Error('the sandbox holds no active account to work on');
+      return found;
+    };
 
     beforeAll(async () => {
       ({ connector, sandbox, close } = await setup.start());
@@ -117,7 +125,7 @@ export function connectorContract(name: string, setup: ContractSetup): void {
     it('update changes what it says and the app holds it', async () => {
       if (!connector.accounts.update || !setup.change)
         return expect(connector.manifest.notes.update).toBeTruthy();
-      const { account } = await connector.accounts.create!({ account: fresh() });
+      const account = await someAccount();
       const { account: updated } = await connector.accounts.update({
         id: account.id,
         changes: setup.change.changes,
@@ -130,7 +138,7 @@ export function connectorContract(name: string, setup: ContractSetup): void {
     it('deactivate and reactivate are idempotent and the app holds the result', async () => {
       const ops = connector.accounts;
       if (!ops.deactivate) return expect(connector.manifest.notes.deactivate).toBeTruthy();
-      const { account } = await ops.create!({ account: fresh() });
+      const account = await someAccount();
       const first = await ops.deactivate({ id: account.id });
       expect(first).toMatchObject({ alreadyInactive: false, account: { status: 'inactive' } });
       expect((await ops.get!({ id: account.id }))?.status).toBe('inactive');
@@ -165,9 +173,7 @@ export function connectorContract(name: string, setup: ContractSetup): void {
         expect(entitlements.length, kind).toBeGreaterThan(0);
         for (const e of entitlements) expect(e).toMatchObject({ kind, appId: connector.appId });
         if (!ops.grant || !ops.revoke) continue;
-        const holder = connector.accounts.create
-          ? (await connector.accounts.create({ account: fresh() })).account
-          : (await connector.accounts.list!({ pageToken: null })).items.find((a) => a.status === 'active')!;
+        const holder = await someAccount();
         await setup.prepareForGrant?.(sandbox, holder);
         const target = entitlements.find((e) => !e.privileged) ?? entitlements[0]!;
         const pair = { accountId: holder.id, entitlementId: target.id };
