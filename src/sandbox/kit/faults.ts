@@ -156,17 +156,27 @@ export class FaultInjector {
 }
 
 /**
- * One offset page as a client would see it while other writers are busy: with `insert`, a record landed
- * before the window, so the page starts one early (the client sees a record twice); with `remove`, one
- * vanished, so the page starts one late (the client misses one). The stored data does not change.
+ * Offset pages as a client sees them while other writers are busy. When drift fires on a page after the first,
+ * a record lands before the client's position (`insert`: every later page of this listing starts one earlier, so
+ * the client sees a record twice) or vanishes from before it (`remove`: every later page starts one later, so the
+ * client misses one). A listing that starts again at offset 0 finds the data as stored: the inserted record was
+ * a phantom that is gone, so `clean` and `flaky` hold the same data and a client that dedupes by id loses nothing.
  */
-export function driftedSlice<T>(
-  items: readonly T[],
-  offset: number,
-  limit: number,
-  drift: DriftDecision,
-): T[] {
-  if (offset <= 0 || drift === 'none') return items.slice(offset, offset + limit);
-  const start = drift === 'insert' ? offset - 1 : offset + 1;
-  return items.slice(start, start + limit);
+export class DriftingPager {
+  private readonly shifts = new Map<string, number>();
+
+  constructor(private readonly decide: () => DriftDecision) {}
+
+  page<T>(listing: string, items: readonly T[], offset: number, limit: number): T[] {
+    if (offset <= 0) {
+      this.shifts.delete(listing);
+      return items.slice(0, limit);
+    }
+    const decision = this.decide();
+    const shift =
+      (this.shifts.get(listing) ?? 0) + (decision === 'insert' ? 1 : decision === 'remove' ? -1 : 0);
+    this.shifts.set(listing, shift);
+    const start = Math.max(0, offset - shift);
+    return items.slice(start, start + limit);
+  }
 }

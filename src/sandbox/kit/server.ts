@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { SeedAppType } from '../../core/types.js';
 import type { SampleCompany } from './company.js';
 import {
-  type DriftDecision,
+  DriftingPager,
   FAULT_PROFILES,
   type FaultDecision,
   FaultInjector,
@@ -44,8 +44,11 @@ export interface SandboxContext<State> {
   readonly credentials: SandboxCredentials;
   /** The sandbox's clock: real time plus an offset the admin API can move. */
   now(): Date;
-  /** Ask the fault layer whether this list page sees a record added or removed before it. */
-  drift(): DriftDecision;
+  /**
+   * One page of a listing (`listing` names it, e.g. the request path) as a client sees it under the fault
+   * layer's pagination drift: later pages of a listing may be shifted by records added or removed meanwhile.
+   */
+  page<T>(listing: string, items: readonly T[], offset: number, limit: number): T[];
   /** Send an outbound webhook to every registered URL (Thought Industries). Never throws. */
   emit(event: string, payload: unknown): void;
   /** Deterministic id source for new objects. */
@@ -141,6 +144,7 @@ export async function startSandbox<State>(
     label: def.type,
     retryAfter: def.retryAfter,
   });
+  const pager = new DriftingPager(() => faults.drift());
   const log: RequestLogEntry[] = [];
   let seq = 0;
   const webhookUrls = new Set<string>();
@@ -153,7 +157,7 @@ export async function startSandbox<State>(
     },
     credentials,
     now,
-    drift: () => faults.drift(),
+    page: (listing, items, offset, limit) => pager.page(listing, items, offset, limit),
     emit(event, payload) {
       for (const url of webhookUrls) {
         const delivery: WebhookDelivery = {

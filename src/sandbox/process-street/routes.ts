@@ -2,7 +2,6 @@
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { driftedSlice } from '../kit/faults.js';
 import type { SandboxContext } from '../kit/server.js';
 import {
   addMember,
@@ -65,8 +64,8 @@ function intParam(value: unknown, fallback: number): number | null {
 }
 
 /** One page of an ordered list; pages after the first may see a concurrent insert or removal. */
-function pageOf<T>(items: readonly T[], paging: Paging, ctx: SandboxContext<PsState>): T[] {
-  return driftedSlice(items, paging.offset, paging.limit, paging.offset > 0 ? ctx.drift() : 'none');
+function pageOf<T>(listing: string, items: readonly T[], paging: Paging, ctx: SandboxContext<PsState>): T[] {
+  return ctx.page(listing, items, paging.offset, paging.limit);
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -119,7 +118,7 @@ export function registerRoutes(app: FastifyInstance, ctx: SandboxContext<PsState
   app.get(`${API_BASE}/members`, async (request, reply) => {
     const paging = parsePaging(request.query as Record<string, unknown>, ctx.state.config);
     if (typeof paging === 'string') return fail(reply, 400, paging);
-    const page = pageOf(homeOrganization(ctx.state).members, paging, ctx);
+    const page = pageOf('members', homeOrganization(ctx.state).members, paging, ctx);
     return { members: page.map((m) => ({ ...m })) };
   });
 
@@ -195,7 +194,7 @@ export function registerRoutes(app: FastifyInstance, ctx: SandboxContext<PsState
     if (ctx.state.config.pageGroups) {
       const paging = parsePaging(request.query as Record<string, unknown>, ctx.state.config);
       if (typeof paging === 'string') return fail(reply, 400, paging);
-      page = pageOf(groups, paging, ctx);
+      page = pageOf('groups', groups, paging, ctx);
     }
     return { groups: page.map((g) => ({ id: g.id, name: g.name })) };
   });
@@ -207,7 +206,7 @@ export function registerRoutes(app: FastifyInstance, ctx: SandboxContext<PsState
     const paging = parsePaging(request.query as Record<string, unknown>, ctx.state.config);
     if (typeof paging === 'string') return fail(reply, 400, paging);
     const members: PsMember[] = [];
-    for (const id of pageOf(group.memberIds, paging, ctx)) {
+    for (const id of pageOf(`groups/${group.id}/members`, group.memberIds, paging, ctx)) {
       const member = ctx.state.membersById.get(id);
       if (member) members.push({ ...member });
     }

@@ -2,7 +2,6 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { driftedSlice } from '../kit/faults.js';
 import type { SandboxContext } from '../kit/server.js';
 import { applyOperation, PATCH_OP_SCHEMA, PatchError, type PatchOpName } from './patch.js';
 import {
@@ -271,8 +270,7 @@ export function registerRoutes(app: FastifyInstance, ctx: SandboxContext<SsState
         users = ordered(ctx.state);
       }
       const offset = page.startIndex - 1;
-      const slice =
-        offset > 0 ? driftedSlice(users, offset, page.count, ctx.drift()) : users.slice(0, page.count);
+      const slice = ctx.page(`Users?${String(query['filter'] ?? '')}`, users, offset, page.count);
       return reply.type(SCIM_JSON).send({
         Resources: slice.map((user) => renderUser(user, ctx.state)),
         itemsPerPage: page.count,

@@ -1,7 +1,6 @@
 /** @module The Targetprocess REST API v1 routes the sandbox serves: Users, Roles, Teams and TeamMembers. */
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { driftedSlice } from '../kit/faults.js';
 import type { SandboxContext } from '../kit/server.js';
 import {
   type CompiledWhere,
@@ -128,7 +127,7 @@ function page<T extends { Id: number }>(
   const fields = plan(def, call.query);
   const take = Math.min(intParam(call.query, 'take', DEFAULT_TAKE, 1), MAX_TAKE);
   const skip = intParam(call.query, 'skip', 0, 0);
-  const slice = driftedSlice(items, skip, take, skip > 0 ? ctx.drift() : 'none');
+  const slice = ctx.page(`${def.plural}?${call.query.get('where') ?? ''}`, items, skip, take);
   const link = (nextSkip: number) => {
     const params = new URLSearchParams(call.query);
     params.set('take', String(take));

@@ -22,7 +22,7 @@ export const GRAPHQL_PATH = '/incoming/api/graphql';
 
 interface GraphQLContext {
   state: TiState;
-  drift: SandboxContext<TiState>['drift'];
+  page: SandboxContext<TiState>['page'];
 }
 
 const nonNull = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(type);
@@ -77,7 +77,7 @@ const queryType = new GraphQLObjectType<unknown, GraphQLContext>({
         if (args.page < 1) throw new GraphQLError('page must be a positive integer');
         if (args.perPage < 1) throw new GraphQLError('perPage must be a positive integer');
         const paging = { page: args.page, perPage: Math.min(args.perPage, MAX_PER_PAGE) };
-        return pageOf(context.state.users, paging, context.drift);
+        return pageOf('graphql:users', context.state.users, paging, context.page);
       },
     },
     user: {
@@ -122,7 +122,7 @@ export function registerGraphql(app: FastifyInstance, ctx: SandboxContext<TiStat
       source: body.query,
       variableValues: body.variables,
       operationName: body.operationName,
-      contextValue: { state: ctx.state, drift: ctx.drift } satisfies GraphQLContext,
+      contextValue: { state: ctx.state, page: ctx.page } satisfies GraphQLContext,
     });
     return reply.code('data' in result ? 200 : 400).send(result);
   });

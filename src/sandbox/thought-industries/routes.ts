@@ -2,7 +2,6 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { driftedSlice } from '../kit/faults.js';
 import type { SandboxContext } from '../kit/server.js';
 import {
   addUser,
@@ -45,9 +44,13 @@ function intParam(value: unknown, fallback: number): number | null {
 }
 
 /** One page of an ordered list; pages after the first may see a concurrent insert or removal. */
-export function pageOf<T>(items: readonly T[], paging: Paging, drift: SandboxContext<unknown>['drift']): T[] {
-  const offset = (paging.page - 1) * paging.perPage;
-  return driftedSlice(items, offset, paging.perPage, paging.page > 1 ? drift() : 'none');
+export function pageOf<T>(
+  listing: string,
+  items: readonly T[],
+  paging: Paging,
+  page: SandboxContext<unknown>['page'],
+): T[] {
+  return page(listing, items, (paging.page - 1) * paging.perPage, paging.perPage);
 }
 
 const customFieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -166,7 +169,7 @@ export function registerRoutes(
         if (!user) throw new ApiError(404, `User with email ${q['email']} not found`);
         return { users: [userBody(user)], total: 1 };
       }
-      const users = pageOf(state.users, paging(request), ctx.drift).map(userBody);
+      const users = pageOf('users', state.users, paging(request), ctx.page).map(userBody);
       return { users, total: state.users.length };
     }),
   );
@@ -261,7 +264,12 @@ export function registerRoutes(
     `${B}/users/:id/enrollments`,
     wrap((request) => {
       const user = userOr404(ctx.state, param(request, 'id'));
-      const enrollments = pageOf(enrollmentsOf(ctx.state, user.id), paging(request), ctx.drift);
+      const enrollments = pageOf(
+        `users/${user.id}/enrollments`,
+        enrollmentsOf(ctx.state, user.id),
+        paging(request),
+        ctx.page,
+      );
       return { enrollments: enrollments.map(enrollmentBody) };
     }),
   );
@@ -311,7 +319,7 @@ export function registerRoutes(
   app.get(
     `${B}/courses`,
     wrap((request) => ({
-      courses: pageOf(ctx.state.courseOrder, paging(request), ctx.drift).map((c) => ({ ...c })),
+      courses: pageOf('courses', ctx.state.courseOrder, paging(request), ctx.page).map((c) => ({ ...c })),
       total: ctx.state.courseOrder.length,
     })),
   );
