@@ -39,7 +39,9 @@ describe('which failures are retried', () => {
     expect(retryDecision({ kind: 'reset' }, true)).toBe('retry');
     expect(retryDecision({ kind: 'unreadable' }, false)).toBe('ambiguous');
     expect(retryDecision({ kind: 'unreadable' }, true)).toBe('fail');
-    expect(retryDecision({ kind: 'status', status: 500 }, true)).toBe('fail');
+    expect(retryDecision({ kind: 'status', status: 500 }, true)).toBe('retry');
+    expect(retryDecision({ kind: 'status', status: 500 }, false)).toBe('ambiguous');
+    expect(retryDecision({ kind: 'status', status: 501 }, true)).toBe('fail');
     expect(retryDecision({ kind: 'status', status: 409 }, true)).toBe('fail');
   });
 });

@@ -65,7 +65,10 @@ export function retryDecision(failure: AttemptFailure, idempotent: boolean): 're
     case 'status': {
       // 429 and 503 are answered before the request is processed, so even a write may be repeated.
       if (failure.status === 429 || failure.status === 503) return 'retry';
-      if (failure.status === 502 || failure.status === 504) return idempotent ? 'retry' : 'ambiguous';
+      // A 500 is usually a passing fault of the app; a read can simply ask again, a write may have happened.
+      if (failure.status === 500 || failure.status === 502 || failure.status === 504) {
+        return idempotent ? 'retry' : 'ambiguous';
+      }
       return 'fail';
     }
     case 'unreadable':
