@@ -1,0 +1,96 @@
+/** @module SCIM 2.0 payloads as zod schemas (RFC 7643 User/Group, RFC 7644 ListResponse), and how to parse them. */
+
+import { z } from 'zod';
+import { RosterError } from '../../core/errors.js';
+
+export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/**
+ * A boolean as servers send it: Entra-style servers answer "True"/"False" strings, so both forms are read.
+ * Anything else is left out (the attribute is then treated as absent, never as true).
+ */
+const scimBoolean = z.preprocess((value) => {
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return value;
+}, z.boolean());
+
+const multiValue = z.looseObject({
+  value: z.string().nullish(),
+  type: z.string().nullish(),
+  primary: scimBoolean.nullish(),
+  display: z.string().nullish(),
+});
+export type ScimMultiValue = z.infer<typeof multiValue>;
+
+/** A SCIM User with the attributes Roster reads; every other attribute is kept for `raw`. */
+export const scimUserSchema = z.looseObject({
+  id: z.string().min(1),
+  userName: z.string().nullish(),
+  externalId: z.string().nullish(),
+  displayName: z.string().nullish(),
+  title: z.string().nullish(),
+  userType: z.string().nullish(),
+  name: z
+    .looseObject({
+      givenName: z.string().nullish(),
+      familyName: z.string().nullish(),
+      formatted: z.string().nullish(),
+    })
+    .nullish(),
+  emails: z.array(multiValue).nullish(),
+  roles: z.array(multiValue).nullish(),
+  active: scimBoolean.nullish(),
+  /** StackSpot: resources carry no `active`; a blocked (deactivated) user has `is_blocked: true`. */
+  is_blocked: scimBoolean.nullish(),
+  meta: z
+    .looseObject({
+      created: z.string().nullish(),
+      lastModified: z.string().nullish(),
+    })
+    .nullish(),
+});
+export type ScimUser = z.infer<typeof scimUserSchema>;
+
+const member = z.looseObject({
+  value: z.string(),
+  type: z.string().nullish(),
+});
+
+export const scimGroupSchema = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().nullish(),
+  members: z.array(member).nullish(),
+});
+export type ScimGroup = z.infer<typeof scimGroupSchema>;
+
+/** RFC 7644 §3.4.2: `itemsPerPage` is read but never trusted (StackSpot echoes the size asked for). */
+export function listResponseSchema<T extends z.ZodType>(item: T) {
+  return z.looseObject({
+    Resources: z.array(item).nullish(),
+    totalResults: z.number().int().min(0).nullish(),
+    startIndex: z.number().int().nullish(),
+    itemsPerPage: z.number().int().nullish(),
+  });
+}
+
+/** A payload that does not parse is the app breaking its contract: 'unavailable', naming endpoint and field. */
+export function parsePayload<T extends z.ZodType>(
+  schema: T,
+  body: unknown,
+  context: { appId: string; endpoint: string },
+): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
+  return unreadable(context, `${field}: ${issue?.message ?? 'unexpected payload'}`, parsed.error);
+}
+
+function unreadable(context: { appId: string; endpoint: string }, what: string, cause: unknown): never {
+  throw new RosterError(
+    'unavailable',
+    `${context.appId}: ${context.endpoint} answered a payload Roster cannot read (${what})`,
+    { where: context.appId, cause, details: { appId: context.appId, endpoint: context.endpoint } },
+  );
+}

@@ -1,0 +1,5 @@
+/** @module The StackSpot SCIM connector. */
+
+export { stackspotScimConnector } from './connector.js';
+export { refineStackspotAccount } from './mappers.js';
+export { STACKSPOT_EXTENSION } from './schemas.js';

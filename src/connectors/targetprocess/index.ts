@@ -1,0 +1,3 @@
+/** @module The Targetprocess connector's public surface. */
+
+export { targetprocessConnector } from './connector.js';
