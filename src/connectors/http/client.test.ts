@@ -612,3 +612,11 @@ describe('stats', () => {
     });
   });
 });
+
+describe('closing', () => {
+  it('a client can be closed twice', async () => {
+    const client = createHttpClient({ appId: 'x', baseUrl: 'http://127.0.0.1:9', auth: { type: 'none' } });
+    await client.close();
+    await expect(client.close()).resolves.not.toThrow();
+  });
+});

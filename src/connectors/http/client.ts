@@ -244,6 +244,7 @@ interface Prepared {
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
+  let closing: Promise<void> | undefined;
   const appId = options.appId;
   if (!appId) throw new RosterError('invalid_input', 'an HTTP client needs an appId');
   const base = checkBaseUrl(appId, options.baseUrl);
@@ -560,7 +561,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       };
     },
     close() {
-      return agent.close();
+      // Safe to call twice: the second call waits for the first.
+      closing ??= agent.close().then(() => undefined);
+      return closing;
     },
   };
 }

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRosterError } from '../../core/errors.js';
+import type { Account, Entitlement, Grant } from '../../core/types.js';
+import { sampleCompany } from '../../sandbox/thought-industries/test-support.js';
+import { encodePageToken, grantKey, readAll } from '../sdk/paging.js';
+import type { Connector, ListInput, Page } from '../sdk/types.js';
+import { connectorFor, countBy, endpointsOf, startTiConnector, type TiSetup } from './testing.js';
+
+const open: TiSetup[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function start(...args: Parameters<typeof startTiConnector>): Promise<TiSetup> {
+  const s = await startTiConnector(...args);
+  open.push(s);
+  return s;
+}
+
+interface FullRead {
+  accounts: Account[];
+  entitlements: Entitlement[];
+  grants: Grant[];
+}
+
+const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
+
+/**
+ * Reads every page as the sync engine does: a page that fails with a retryable error (the HTTP layer does not
+ * retry a 500, even on a GET) is asked for again with the same stored token, at most three times.
+ */
+async function readPages<T>(
+  list: (input: ListInput) => Promise<Page<T> & { grants?: Grant[] }>,
+  onPage: (page: Page<T> & { grants?: Grant[] }) => void,
+): Promise<void> {
+  let pageToken: string | null = null;
+  do {
+    const token: string | null = pageToken;
+    let page: (Page<T> & { grants?: Grant[] }) | undefined;
+    for (let attempt = 0; page === undefined; attempt++) {
+      try {
+        page = await list({ pageToken: token });
+      } catch (error) {
+        if (!isRosterError(error) || !error.retryable || attempt >= 3) throw error;
+      }
+    }
+    onPage(page);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
+}
+
+/** Everything a sync reads: accounts (group grants ride along), both entitlement kinds, course grants. */
+async function fullRead(connector: Connector): Promise<FullRead> {
+  const accounts = new Map<string, Account>();
+  const entitlements = new Map<string, Entitlement>();
+  const grants = new Map<string, Grant>();
+  // Drift can repeat a record on the next page: the first one seen is kept.
+  const keep = <T>(map: Map<string, T>, key: string, item: T) => {
+    if (!map.has(key)) map.set(key, item);
+  };
+  await readPages(connector.accounts.list!, (page) => {
+    for (const account of page.items) keep(accounts, account.id, account);
+    for (const grant of page.grants ?? []) keep(grants, grantKey(grant), grant);
+  });
+  for (const ops of Object.values(connector.entitlements)) {
+    await readPages(ops.list, (page) => {
+      for (const entitlement of page.items) keep(entitlements, entitlement.id, entitlement);
+    });
+    if (ops.listGrants) {
+      await readPages(ops.listGrants, (page) => {
+        for (const grant of page.items) keep(grants, grantKey(grant), grant);
+      });
+    }
+  }
+  return {
+    accounts: byId([...accounts.values()]),
+    entitlements: byId([...entitlements.values()]),
+    grants: [...grants.values()].sort((a, b) => grantKey(a).localeCompare(grantKey(b))),
+  };
+}
+
+describe('sync', () => {
+  it('request counts are the physical minimum', async () => {
+    // 4 sample users plus 2,341: 2,345 users, 24 pages of at most 100.
+    const s = await start(sampleCompany(2341));
+    const connector = s.connector;
+    const groupGrants: Grant[] = [];
+    const accounts = await readAll(
+      async (input) => {
+        const page = await connector.accounts.list!(input);
+        groupGrants.push(...(page.grants ?? []));
+        return page;
+      },
+      (a) => a.id,
+    );
+    await readAll(connector.entitlements.group!.list, (e) => e.id);
+    await readAll(connector.entitlements.course!.list, (e) => e.id);
+    await readAll(connector.entitlements.course!.listGrants!, grantKey);
+    expect(accounts).toHaveLength(2345);
+    expect(groupGrants).toHaveLength(2);
+    expect(countBy(endpointsOf(s.sandbox))).toEqual({
+      'GET /incoming/api/v1/users': 24,
+      'GET /incoming/api/v1/groups': 1,
+      'GET /incoming/api/v1/courses': 1,
+      'POST /incoming/api/graphql': 24,
+    });
+  });
+
+  it('a full read under the flaky profile equals the clean one', async () => {
+    const company = sampleCompany(541);
+    const clean = await start(company, { seed: 21 });
+    const flaky = await start(company, { seed: 21, profile: 'flaky' });
+    const expected = await fullRead(clean.connector);
+    const got = await fullRead(flaky.connector);
+    expect(got.accounts.map((a) => a.id)).toEqual(expected.accounts.map((a) => a.id));
+    expect(got).toEqual(expected);
+    expect(expected.accounts).toHaveLength(545);
+    expect(expected.grants.length).toBeGreaterThan(0);
+    // The flaky sandbox did inject faults along the way.
+    expect(flaky.sandbox.requests().some((r) => r.fault !== null)).toBe(true);
+  });
+
+  it('no secret in any URL, nor in any error message', async () => {
+    const s = await start(sampleCompany());
+    const token = s.sandbox.credentials.token;
+    const errors: unknown[] = [];
+    const collect = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (e: unknown) => errors.push(e),
+      );
+    const ada = s.sandbox.state.keys.get('ada')!;
+    await collect(
+      s.connector.accounts.create!({
+        account: { email: 'ada.lovelace@acme.com', firstName: 'A', lastName: 'L' },
+      }),
+    );
+    await collect(
+      s.connector.accounts.update!({ id: ada, changes: { attributes: { 'customFields.x': 1 } } }),
+    );
+    await collect(
+      s.connector.accounts.update!({
+        id: '00000000-0000-4000-8000-00000000ffff',
+        changes: { firstName: 'X' },
+      }),
+    );
+    await collect(s.connector.entitlements.course!.listGrants!({ pageToken: encodePageToken({ page: 0 }) }));
+    const wrongKey = connectorFor(s.sandbox, {
+      auth: { type: 'api-key', key: `${token}x`, header: 'X-API-Key' },
+    });
+    await collect(wrongKey.accounts.list!({ pageToken: null }));
+    await wrongKey.close();
+
+    expect(errors.map((e) => isRosterError(e) && e.code)).toEqual([
+      'conflict',
+      'invalid_input',
+      'not_found',
+      'unavailable',
+      'unauthenticated',
+    ]);
+    for (const error of errors) {
+      expect(isRosterError(error)).toBe(true);
+      if (!isRosterError(error)) continue;
+      expect(error.describe()).not.toContain(token);
+      expect(JSON.stringify(error.details)).not.toContain(token);
+    }
+    for (const request of s.sandbox.requests()) {
+      expect(request.url).not.toContain(token.slice(3));
+      expect(request.url).not.toMatch(/apikey/i);
+    }
+  });
+});
