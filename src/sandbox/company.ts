@@ -244,12 +244,25 @@ const CATALOG: Record<SeedAppType, AppCatalog> = {
   },
 };
 
-/** Apps that hold an id from the IdP on the account (used to plant disputed matches). */
+/** Apps that hold an id from the IdP on the account. */
 const HAS_EXTERNAL_ID: ReadonlySet<SeedAppType> = new Set([
   'thought-industries',
   'customer-directory',
   'stackspot-scim',
 ]);
+
+/**
+ * How a disputed match can be planted in each app so that the API shows it: an IdP id that names another
+ * person, or an email (domain alias) that names another person while the login names the owner. The
+ * customer-directory API shows neither identities nor a login apart from the email, so it gets none.
+ */
+const DISPUTE_BY: Record<SeedAppType, 'externalId' | 'login' | null> = {
+  targetprocess: 'login',
+  'process-street': 'login',
+  'thought-industries': 'externalId',
+  'customer-directory': null,
+  'stackspot-scim': 'externalId',
+};
 
 const DAY = 86_400_000;
 
@@ -331,6 +344,7 @@ function generateHr(rng: Rng, size: number, domain: string, asOf: Date): HrRecor
       start_date: isoDate(start),
       end_date: end ? isoDate(end) : '',
       aliases: used.has(aliases.split('@')[0] ?? '') ? '' : aliases,
+      idp_id: externalIdOf({ employee_id: `E${String(10001 + i)}` }),
     });
     if (aliases) used.add(aliases.split('@')[0] ?? '');
   }
@@ -354,7 +368,7 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
   // Guarantee every kind of drift appears even in a small company: the first few eligible people carry it.
   let forcedAdmins = 2;
   let forcedAlias = 2;
-  let forcedDisputed = 1;
+  let forcedDisputed = DISPUTE_BY[app] ? 1 : 0;
   let forcedDuplicate = app === 'targetprocess' || app === 'thought-industries' ? 1 : 0;
   let forcedDrift = app === 'customer-directory' ? 2 : 0;
 
@@ -416,7 +430,7 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
       // Disputed: the account's email says one person, its IdP id (or login) says another.
       forcedDisputed--;
       const other = activePeople[(activePeople.indexOf(person) + 1) % activePeople.length]!;
-      if (HAS_EXTERNAL_ID.has(app)) account.externalId = externalIdOf(other);
+      if (DISPUTE_BY[app] === 'externalId') account.externalId = externalIdOf(other);
       else account.email = `${other.email.split('@')[0]}@${ctx.aliasDomain}`;
       planted.disputed.push(key);
     }
@@ -575,6 +589,7 @@ export function hrToCsv(records: readonly HrRecord[]): string {
     'start_date',
     'end_date',
     'aliases',
+    'idp_id',
   ];
   const quote = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
   const lines = [columns.join(',')];

@@ -16,6 +16,8 @@ export interface HrRecord {
   end_date: string;
   /** Other addresses the person is known by, `;`-separated in the CSV. */
   aliases: string;
+  /** The person's id in the IdP (what SSO-linked accounts carry as ssoId / externalId). */
+  idp_id: string;
 }
 
 /**

@@ -1,0 +1,3 @@
+/** @module Public surface of the Process Street connector. */
+
+export { processStreetConnector } from './connector.js';
