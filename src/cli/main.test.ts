@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.js';
+import { fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { main } from './main.js';
 
 /** Runs `roster ...args` in-process and returns what it printed and its exit code. */
@@ -108,5 +109,32 @@ describe('roster CLI', () => {
     const { code } = await roster('frobnicate');
     expect(code).not.toBe(0);
     expect(existsSync('frobnicate')).toBe(false);
+  });
+});
+
+describe('roster sync', () => {
+  it('syncs every app, and a rejected token fails that app with the fix while the others succeed', async () => {
+    const where = dir();
+    const fleet = await startFleet({ seed: 4, people: 40 });
+    try {
+      const yaml = fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }).replace(
+        fleet.get('process-street').credentials.token,
+        'not-the-token',
+      );
+      writeFileSync(join(where, 'roster.yaml'), yaml);
+      const { code, stdout } = await roster('-c', join(where, 'roster.yaml'), 'sync', '--json');
+      const { apps } = JSON.parse(stdout) as {
+        apps: { appId: string; status: string; error: { fix: string } }[];
+      };
+      expect(code).toBe(3);
+      expect(apps.filter((a) => a.status === 'succeeded')).toHaveLength(4);
+      const failed = apps.find((a) => a.appId === 'process-street');
+      expect(failed?.error.fix).toContain('apps[1].auth');
+      expect(stdout).not.toContain('not-the-token');
+      const connectors = await roster('-c', join(where, 'roster.yaml'), 'connectors', '--json');
+      expect(JSON.parse(connectors.stdout)).toHaveLength(5);
+    } finally {
+      await fleet.close();
+    }
   });
 });

@@ -4,7 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
-import { reportError } from './output.js';
+import { registerSyncCommands } from './commands/sync.js';
+import { reportError, takeExitCode } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('roster')
@@ -18,15 +19,17 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommands(program);
   registerSandboxCommands(program);
+  registerSyncCommands(program);
   registerDemoCommand(program);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  takeExitCode();
   try {
     await program.parseAsync(argv as string[]);
-    return 0;
+    return takeExitCode();
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     return reportError(error, argv.includes('--json'));

@@ -57,3 +57,17 @@ export function reportError(error: unknown, json: boolean): number {
   else process.stderr.write(`roster: internal error: ${message}\n`);
   return ERROR_CODE_TABLE.internal.exit;
 }
+
+let exitCode = 0;
+
+/** A command that printed its result but did not fully succeed sets the exit code here (main returns it). */
+export function setExitCode(code: number): void {
+  exitCode = Math.max(exitCode, code);
+}
+
+/** The exit code set since the last call, and reset it. */
+export function takeExitCode(): number {
+  const code = exitCode;
+  exitCode = 0;
+  return code;
+}

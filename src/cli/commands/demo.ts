@@ -1,13 +1,15 @@
 /** @module `roster demo` (= `npm start`): the whole loop on the sample company, as far as it is built. */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { loadConfig } from '../../config/load.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
 import { createOutput } from '../output.js';
 import { parseInteger } from './sandbox.js';
+import { runSync } from './sync.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -63,7 +65,12 @@ export function registerDemoCommand(program: Command): void {
           3,
         );
         out.line();
-        out.line('Next stages (sync, identity graph, plan, apply) run here as they are built.');
+        out.line('4. Sync: every app read through its own API into the store');
+        const config = await loadConfig(resolve(dir, 'roster.yaml'), { env: {} });
+        rmSync(resolve(dir, 'roster.db'), { force: true });
+        const synced = await runSync(config, { out });
+        out.line();
+        out.line('Next stages (identity graph, plan, apply) run here as they are built.');
         out.result({
           seed: company.seed,
           people: company.hr.length,
@@ -71,6 +78,7 @@ export function registerDemoCommand(program: Command): void {
           dir,
           sandboxes: fleet.sandboxes.map((s) => ({ app: s.type, baseUrl: s.baseUrl, summary: s.summary() })),
           planted: Object.fromEntries(Object.entries(company.planted).map(([k, v]) => [k, v.length])),
+          sync: synced,
         });
       } finally {
         await fleet.close();

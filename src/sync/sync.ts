@@ -1,0 +1,364 @@
+/**
+ * @module Sync: pulls every app's accounts, entitlements and grants through its connector into the store.
+ * A full sync stages page by page and swaps the snapshot in atomically (resumable after a crash); an
+ * incremental one (apps that can list what changed) merges the changes into the last snapshot.
+ */
+
+import type { HttpClientStats } from '../connectors/http/index.js';
+import { grantKey } from '../connectors/sdk/paging.js';
+import type { AccountPage, Connector, Page } from '../connectors/sdk/types.js';
+import { isRosterError, RosterError } from '../core/errors.js';
+import type { EntitlementKind, Grant } from '../core/types.js';
+import type {
+  SnapshotAccount,
+  SnapshotEntitlement,
+  SnapshotGrant,
+  Store,
+  SyncMode,
+  SyncRun,
+} from '../store/store.js';
+
+/** A resource whose pages are all staged: a resumed run skips it. */
+const DONE = '~done';
+const WATERMARK = 'accounts';
+
+export type SyncPhase =
+  | 'accounts'
+  | `entitlements:${EntitlementKind}`
+  | `grants:${EntitlementKind}`
+  | 'commit';
+
+export interface SyncProgress {
+  appId: string;
+  phase: SyncPhase;
+  /** Items read so far in this phase. */
+  items: number;
+  /** What the app says the total is, when it says. */
+  total: number | null;
+  requests: number;
+  retries: number;
+}
+
+export interface AppSyncResult {
+  appId: string;
+  type: string;
+  status: 'succeeded' | 'failed';
+  mode: SyncMode;
+  runId: string | null;
+  /** The run this one carried on from after an interruption. */
+  resumed: boolean;
+  counts: { accounts: number; entitlements: number; grants: number };
+  requests: {
+    total: number;
+    retries: number;
+    rateLimited: number;
+    timeouts: number;
+    byEndpoint: Record<string, number>;
+  };
+  durationMs: number;
+  error: { code: string; message: string; fix: string | null } | null;
+}
+
+export interface SyncOptions {
+  store: Store;
+  connectors: readonly Connector[];
+  /** Ignore watermarks: list everything even where the app can list changes only. */
+  full?: boolean;
+  /** Where each app sits in roster.yaml (`apps[1]`), so a failure can say what to check. */
+  configPaths?: Readonly<Record<string, string>>;
+  onProgress?: (progress: SyncProgress) => void;
+  now?: () => number;
+}
+
+/** Syncs every app at once, each within its own HTTP limits; one app failing does not stop the others. */
+export async function syncApps(options: SyncOptions): Promise<AppSyncResult[]> {
+  return Promise.all(options.connectors.map((connector) => syncApp(connector, options)));
+}
+
+export async function syncApp(connector: Connector, options: SyncOptions): Promise<AppSyncResult> {
+  const { store } = options;
+  const clock = options.now ?? Date.now;
+  const started = clock();
+  const before = connector.http.stats();
+  const result: AppSyncResult = {
+    appId: connector.appId,
+    type: connector.type,
+    status: 'failed',
+    mode: 'full',
+    runId: null,
+    resumed: false,
+    counts: { accounts: 0, entitlements: 0, grants: 0 },
+    requests: { total: 0, retries: 0, rateLimited: 0, timeouts: 0, byEndpoint: {} },
+    durationMs: 0,
+    error: null,
+  };
+  let run: SyncRun | null = null;
+  try {
+    if (!connector.accounts.list) {
+      throw new RosterError('invalid_input', `${connector.appId}: this connector cannot list accounts`);
+    }
+    await store.upsertApp({ id: connector.appId, type: connector.type, baseUrl: connector.http.baseUrl });
+    const watermark = await currentWatermark(store, connector, options.full === true);
+    const resumable = watermark === null ? await interruptedRun(store, connector.appId) : null;
+    result.mode = watermark === null ? 'full' : 'incremental';
+    run = resumable ?? (await store.startSyncRun({ appId: connector.appId, mode: result.mode }));
+    result.runId = run.id;
+    result.resumed = resumable !== null;
+    const progress = (phase: SyncPhase, items: number, total: number | null) => {
+      const now = connector.http.stats();
+      options.onProgress?.({
+        appId: connector.appId,
+        phase,
+        items,
+        total,
+        requests: now.requests - before.requests,
+        retries: now.retries - before.retries,
+      });
+    };
+    const outcome =
+      watermark === null
+        ? await fullSync(store, connector, run, progress)
+        : await incrementalSync(store, connector, run, watermark, progress);
+    result.counts = outcome.counts;
+    if (outcome.watermark !== null) {
+      await store.putCheckpoint({
+        appId: connector.appId,
+        resource: WATERMARK,
+        cursor: null,
+        watermark: outcome.watermark,
+        runId: run.id,
+      });
+    }
+    result.status = 'succeeded';
+  } catch (error) {
+    result.error = describeFailure(error, connector, options.configPaths?.[connector.appId]);
+    if (run) await store.discardStaged({ runId: run.id }).catch(() => undefined);
+  }
+  result.requests = requestDelta(before, connector.http.stats());
+  result.durationMs = clock() - started;
+  if (run) {
+    await store.finishSyncRun({
+      id: run.id,
+      status: result.status,
+      counts: result.counts,
+      requests: {
+        total: result.requests.total,
+        retries: result.requests.retries,
+        rateLimited: result.requests.rateLimited,
+        timeouts: result.requests.timeouts,
+      },
+      error: result.error ? result.error.message : null,
+    });
+  }
+  return result;
+}
+
+type Progress = (phase: SyncPhase, items: number, total: number | null) => void;
+interface Outcome {
+  counts: AppSyncResult['counts'];
+  watermark: string | null;
+}
+
+/** Incremental only when the app can list changes, a watermark exists, and no full sync was asked for. */
+async function currentWatermark(store: Store, connector: Connector, full: boolean): Promise<string | null> {
+  if (full || !connector.manifest.incremental) return null;
+  const checkpoint = await store.getCheckpoint({ appId: connector.appId, resource: WATERMARK });
+  return checkpoint?.watermark ?? null;
+}
+
+/** A run that was killed mid-way (still `running`) and has staged pages: the next run carries it on. */
+async function interruptedRun(store: Store, appId: string): Promise<SyncRun | null> {
+  const [latest] = await store.listSyncRuns({ appId, status: 'running', limit: 1 });
+  if (latest?.mode !== 'full') return null;
+  return (await store.stagedProgress({ runId: latest.id })) ? latest : null;
+}
+
+async function fullSync(
+  store: Store,
+  connector: Connector,
+  run: SyncRun,
+  progress: Progress,
+): Promise<Outcome> {
+  const cursors = (await store.stagedProgress({ runId: run.id }))?.cursors ?? {};
+  let watermark: string | null = null;
+  // Grants embedded in account pages (a user's Role) are staged with their page; the commit checks that both
+  // ends of every grant were staged.
+  await readPages('accounts', cursors, progress, connector.accounts.list!, async (page, cursor) => {
+    if (page.watermark && (watermark === null || page.watermark > watermark)) watermark = page.watermark;
+    await store.stageBatch({
+      runId: run.id,
+      accounts: page.items as SnapshotAccount[],
+      grants: (page as AccountPage).grants ?? [],
+      cursors: { accounts: cursor },
+    });
+  });
+  for (const [kind, ops] of entitlementEntries(connector)) {
+    await readPages(`entitlements:${kind}`, cursors, progress, ops.list, async (page, cursor) => {
+      await store.stageBatch({
+        runId: run.id,
+        entitlements: page.items as SnapshotEntitlement[],
+        cursors: { [`entitlements:${kind}`]: cursor },
+      });
+    });
+  }
+  for (const [kind, ops] of entitlementEntries(connector)) {
+    if (!ops.listGrants) continue;
+    await readPages(`grants:${kind}`, cursors, progress, ops.listGrants, async (page, cursor) => {
+      await store.stageBatch({ runId: run.id, grants: page.items, cursors: { [`grants:${kind}`]: cursor } });
+    });
+  }
+  progress('commit', 0, null);
+  const counts = await store.commitStaged({ runId: run.id });
+  return { counts, watermark };
+}
+
+/**
+ * Reads one resource page by page from where a previous run stopped, handing each page and the token that
+ * follows it to `stage`; the last page is staged with the DONE mark so a resumed run skips the resource.
+ */
+async function readPages<T, P extends Page<T> = Page<T>>(
+  phase: SyncPhase,
+  cursors: Record<string, string | null>,
+  progress: Progress,
+  list: (input: { pageToken: string | null }) => Promise<P>,
+  stage: (page: P, cursor: string) => Promise<void>,
+): Promise<void> {
+  const from = cursors[phase];
+  if (from === DONE) return;
+  let pageToken = from ?? null;
+  let items = 0;
+  do {
+    const page = await list({ pageToken });
+    items += page.items.length;
+    await stage(page, page.nextPageToken ?? DONE);
+    progress(phase, items, page.total ?? null);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
+}
+
+/**
+ * Incremental: only accounts changed since the watermark are read; they are merged over the last snapshot,
+ * entitlements and separately listed grants are read whole (cheap, and changes there do not move the watermark).
+ */
+async function incrementalSync(
+  store: Store,
+  connector: Connector,
+  run: SyncRun,
+  since: string,
+  progress: Progress,
+): Promise<Outcome> {
+  const appId = connector.appId;
+  const accounts = new Map((await store.listAccounts({ appId })).map((a) => [a.id, a as SnapshotAccount]));
+  const previousGrants = await store.listGrants({ appId });
+  const changed = new Set<string>();
+  const changedGrants: Grant[] = [];
+  let watermark = since;
+  let items = 0;
+  let pageToken: string | null = null;
+  do {
+    const page = await connector.accounts.list!({ pageToken, since });
+    for (const account of page.items) {
+      accounts.set(account.id, account as SnapshotAccount);
+      changed.add(account.id);
+    }
+    changedGrants.push(...(page.grants ?? []));
+    if (page.watermark && page.watermark > watermark) watermark = page.watermark;
+    items += page.items.length;
+    progress('accounts', items, null);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
+
+  const entitlements: SnapshotEntitlement[] = [];
+  const grants = new Map<string, SnapshotGrant>();
+  const entitlementKind = new Map<string, EntitlementKind>();
+  for (const [kind, ops] of entitlementEntries(connector)) {
+    const listed = await readEvery(ops.list);
+    progress(`entitlements:${kind}`, listed.length, null);
+    for (const e of listed) {
+      entitlements.push(e as SnapshotEntitlement);
+      entitlementKind.set(e.id, kind);
+    }
+    if (ops.listGrants) {
+      const listedGrants = await readEvery(ops.listGrants);
+      progress(`grants:${kind}`, listedGrants.length, null);
+      for (const g of listedGrants) grants.set(grantKey(g), g);
+    }
+  }
+  // Embedded grants: unchanged accounts keep theirs from the last snapshot, changed ones take the new ones.
+  const embeddedKinds = new Set(kindsWithEmbeddedGrants(connector));
+  for (const grant of previousGrants) {
+    const kind = entitlementKind.get(grant.entitlementId);
+    if (kind && embeddedKinds.has(kind) && !changed.has(grant.accountId)) grants.set(grantKey(grant), grant);
+  }
+  for (const grant of changedGrants) grants.set(grantKey(grant), grant);
+  // Grants keep Roster's mark across re-syncs (the store does this for staged and direct swaps alike).
+  const valid = [...grants.values()].filter(
+    (g) => accounts.has(g.accountId) && entitlementKind.has(g.entitlementId),
+  );
+  progress('commit', 0, null);
+  const counts = await store.replaceSnapshot({
+    appId,
+    runId: run.id,
+    accounts: [...accounts.values()],
+    entitlements,
+    grants: valid,
+  });
+  return { counts, watermark };
+}
+
+async function readEvery<T>(list: (input: { pageToken: string | null }) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let pageToken: string | null = null;
+  do {
+    const page: Page<T> = await list({ pageToken });
+    out.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
+  return out;
+}
+
+function entitlementEntries(connector: Connector) {
+  return Object.entries(connector.entitlements).filter(([, ops]) => ops !== undefined) as [
+    EntitlementKind,
+    NonNullable<Connector['entitlements'][EntitlementKind]>,
+  ][];
+}
+
+function kindsWithEmbeddedGrants(connector: Connector): EntitlementKind[] {
+  return entitlementEntries(connector)
+    .filter(([, ops]) => ops.grantsFromAccounts === true)
+    .map(([kind]) => kind);
+}
+
+function requestDelta(before: HttpClientStats, after: HttpClientStats): AppSyncResult['requests'] {
+  const byEndpoint: Record<string, number> = {};
+  for (const [endpoint, stats] of Object.entries(after.byEndpoint)) {
+    const count = stats.requests - (before.byEndpoint[endpoint]?.requests ?? 0);
+    if (count > 0) byEndpoint[endpoint] = count;
+  }
+  return {
+    total: after.requests - before.requests,
+    retries: after.retries - before.retries,
+    rateLimited: after.rateLimited - before.rateLimited,
+    timeouts: after.timeouts - before.timeouts,
+    byEndpoint,
+  };
+}
+
+const FIX_BY_CODE: Record<string, (path: string) => string> = {
+  unauthenticated: (path) => `check ${path}.auth: the credentials were rejected`,
+  forbidden: (path) => `check that the credentials in ${path}.auth may read users`,
+  not_found: (path) => `check ${path}.baseUrl: the app does not know this path`,
+  unavailable: (path) => `the app did not answer properly; check ${path}.baseUrl and try again later`,
+  rate_limited: () => "the app kept refusing with 429; lower the app's concurrency or try again later",
+};
+
+function describeFailure(error: unknown, connector: Connector, configPath: string | undefined) {
+  if (isRosterError(error)) {
+    // Where the app sits in roster.yaml is known here and not in the HTTP layer, so its fix wins.
+    const fix = (configPath ? FIX_BY_CODE[error.code]?.(configPath) : undefined) ?? error.fix ?? null;
+    return { code: error.code, message: connector.http.redact(error.message), fix };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message: connector.http.redact(`${connector.appId}: ${message}`), fix: null };
+}
