@@ -1,12 +1,13 @@
 /** @module Generates the sample company: an HR export and five apps' states with drift planted on purpose. */
 
 import { SEED_APP_TYPES, type SeedAppType } from '../core/types.js';
-import type {
-  HrRecord,
-  PlantedAccount,
-  PlantedAppState,
-  PlantedDrift,
-  SampleCompany,
+import {
+  emptyDrift,
+  type HrRecord,
+  type PlantedAccount,
+  type PlantedAppState,
+  type PlantedDrift,
+  type SampleCompany,
 } from './kit/company.js';
 import { createRng, type Rng } from './kit/rng.js';
 
@@ -276,19 +277,7 @@ export function generateCompany(options: CompanyOptions = {}): SampleCompany {
   const aliasDomain = 'acme.io';
 
   const hr = generateHr(rng.fork('hr'), size, domain, asOf);
-  const planted: PlantedDrift = {
-    leaversWithAccess: [],
-    orphans: [],
-    aliasMatches: [],
-    disputed: [],
-    admins: [],
-    pendingInvites: [],
-    softDeleted: [],
-    missingAccounts: [],
-    duplicates: [],
-    dormant: [],
-    attributeDrift: [],
-  };
+  const planted = emptyDrift();
   const apps = {} as Record<SeedAppType, PlantedAppState>;
   for (const app of SEED_APP_TYPES) {
     apps[app] = generateApp(app, hr, rng.fork(`app:${app}`), { domain, aliasDomain, asOf, planted });
@@ -426,8 +415,15 @@ function generateApp(app: SeedAppType, hr: HrRecord[], rng: Rng, ctx: AppContext
             ? `${local}@${ctx.aliasDomain}`
             : `${capitalizeLocal(local)}@${ctx.domain.toUpperCase()}`;
       planted.aliasMatches.push(key);
-    } else if (forcedDisputed > 0 && !isLeaver && !admin && activePeople.length > 3) {
-      // Disputed: the account's email says one person, its IdP id (or login) says another.
+    } else if (
+      forcedDisputed > 0 &&
+      !isLeaver &&
+      !admin &&
+      account.state === 'active' &&
+      activePeople.length > 3
+    ) {
+      // Disputed: the account's email says one person, its IdP id (or login) says another. Only on an active
+      // account: an invited Process Street member has no username yet, so a login-based dispute would not show.
       forcedDisputed--;
       const other = activePeople[(activePeople.indexOf(person) + 1) % activePeople.length]!;
       if (DISPUTE_BY[app] === 'externalId') account.externalId = externalIdOf(other);

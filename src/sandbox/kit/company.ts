@@ -93,3 +93,20 @@ export interface SampleCompany {
   apps: Record<SeedAppType, PlantedAppState>;
   planted: PlantedDrift;
 }
+
+/** Nothing planted yet: where the generator starts, and what a hand-built company holds. */
+export function emptyDrift(): PlantedDrift {
+  return {
+    leaversWithAccess: [],
+    orphans: [],
+    aliasMatches: [],
+    disputed: [],
+    admins: [],
+    pendingInvites: [],
+    softDeleted: [],
+    missingAccounts: [],
+    duplicates: [],
+    dormant: [],
+    attributeDrift: [],
+  };
+}

@@ -1,120 +1,44 @@
 /** @module Test helpers for the Process Street sandbox: hand-built companies and a small HTTP client. */
 
-import type { SeedAppType } from '../../core/types.js';
-import type { PlantedAccount, PlantedAppState, SampleCompany } from '../kit/company.js';
+import type { PlantedAccount, SampleCompany } from '../kit/company.js';
 import type { SandboxHandle } from '../kit/server.js';
+import { type Answer, adminCall, callJson, companyWith, plantedAccount, plantedId } from '../kit/testing.js';
 import type { PsState } from './state.js';
 
-const EMPTY_APP: PlantedAppState = { accounts: [], roles: [], groups: [], courses: [] };
+export type { Answer };
 
 /** A planted Process Street account; `key` doubles as the email's local part unless given. */
 export function account(key: string, overrides: Partial<PlantedAccount> = {}): PlantedAccount {
-  return {
-    key,
-    employeeId: `E-${key}`,
-    email: `${key}@acme.test`,
-    firstName: key.charAt(0).toUpperCase() + key.slice(1),
-    lastName: 'Tester',
-    login: key,
-    externalId: null,
-    state: 'active',
-    admin: false,
-    role: 'member',
-    groups: [],
-    courses: [],
-    department: null,
-    title: null,
-    createdAt: '2025-01-15T09:00:00.000Z',
-    lastLoginAt: '2026-03-01T09:00:00.000Z',
-    ...overrides,
-  };
+  return plantedAccount(key, { role: 'member', ...overrides });
 }
 
 /** A sample company whose only filled app is Process Street. */
 export function company(accounts: PlantedAccount[], groups: string[] = []): SampleCompany {
-  const apps = Object.fromEntries(
-    (
-      [
-        'targetprocess',
-        'process-street',
-        'thought-industries',
-        'customer-directory',
-        'stackspot-scim',
-      ] as const
-    ).map((app): [SeedAppType, PlantedAppState] => [app, EMPTY_APP]),
-  ) as Record<SeedAppType, PlantedAppState>;
-  apps['process-street'] = { accounts, roles: ['admin', 'member', 'guest'], groups, courses: [] };
-  return {
-    seed: 1,
-    domain: 'acme.test',
-    aliasDomain: 'acme-corp.test',
-    asOf: '2026-03-11T00:00:00.000Z',
-    hr: [],
-    appDepartments: {
-      targetprocess: [],
-      'process-street': [],
-      'thought-industries': [],
-      'customer-directory': [],
-      'stackspot-scim': [],
-    },
-    apps,
-    planted: {
-      leaversWithAccess: [],
-      orphans: [],
-      aliasMatches: [],
-      disputed: [],
-      admins: [],
-      pendingInvites: [],
-      softDeleted: [],
-      missingAccounts: [],
-      duplicates: [],
-      dormant: [],
-      attributeDrift: [],
-    },
-  };
-}
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
+  return companyWith('process-street', { accounts, roles: ['admin', 'member', 'guest'], groups });
 }
 
 /** Calls the API with the sandbox's key (or the given headers) and reads the JSON answer. */
-export async function call(
+export function call(
   sandbox: SandboxHandle<PsState>,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = { authorization: `Bearer ${sandbox.credentials.token}` },
 ): Promise<Answer> {
-  const res = await fetch(`${sandbox.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) };
+  return callJson(`${sandbox.baseUrl}${path}`, method, { body, headers });
 }
 
 /** Calls the admin API (no auth) and reads the JSON answer. */
-export async function admin(
+export function admin(
   sandbox: SandboxHandle<PsState>,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<Answer> {
-  const res = await fetch(`${sandbox.origin}/__admin${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: await res.json() };
+  return adminCall(sandbox, method, path, body);
 }
 
 /** The member id the company planted under `key`. */
 export function idOf(sandbox: SandboxHandle<PsState>, key: string): string {
-  const id = sandbox.state.keys.get(key);
-  if (id === undefined) throw new Error(`no planted member ${key}`);
-  return id;
+  return plantedId(sandbox, key);
 }

@@ -2,31 +2,16 @@
 
 import type { PlantedAccount, PlantedAppState, SampleCompany } from '../kit/company.js';
 import { type SandboxHandle, type SandboxOptions, startSandbox } from '../kit/server.js';
+import { companyWith, plantedAccount } from '../kit/testing.js';
 import { thoughtIndustriesSandbox } from './sandbox.js';
 import type { TiState } from './state.js';
 
-const emptyApp = (): PlantedAppState => ({ accounts: [], roles: [], groups: [], courses: [] });
-
 export function account(key: string, overrides: Partial<PlantedAccount> = {}): PlantedAccount {
-  return {
+  return plantedAccount(
     key,
-    employeeId: `E-${key}`,
-    email: `${key}@acme.com`,
-    firstName: key[0]!.toUpperCase() + key.slice(1),
-    lastName: 'Example',
-    login: key,
-    externalId: null,
-    state: 'active',
-    admin: false,
-    role: 'learner',
-    groups: [],
-    courses: [],
-    department: null,
-    title: null,
-    createdAt: '2025-01-15T09:00:00.000Z',
-    lastLoginAt: '2026-10-20T12:00:00.000Z',
-    ...overrides,
-  };
+    { lastName: 'Example', role: 'learner', lastLoginAt: '2026-10-20T12:00:00.000Z', ...overrides },
+    'acme.com',
+  );
 }
 
 /** The five planted accounts most tests use, plus `extra` plain learners for paging. */
@@ -58,40 +43,11 @@ export function sampleCompany(extra = 0): SampleCompany {
       { name: 'New Manager Training (draft)', published: false },
     ],
   };
-  return {
-    seed: 1,
+  return companyWith('thought-industries', ti, {
     domain: 'acme.com',
     aliasDomain: 'acme.io',
     asOf: '2026-11-01T00:00:00.000Z',
-    hr: [],
-    appDepartments: {
-      targetprocess: [],
-      'process-street': [],
-      'thought-industries': [],
-      'customer-directory': [],
-      'stackspot-scim': [],
-    },
-    apps: {
-      targetprocess: emptyApp(),
-      'process-street': emptyApp(),
-      'thought-industries': ti,
-      'customer-directory': emptyApp(),
-      'stackspot-scim': emptyApp(),
-    },
-    planted: {
-      leaversWithAccess: [],
-      orphans: [],
-      aliasMatches: [],
-      disputed: [],
-      admins: [],
-      pendingInvites: [],
-      softDeleted: [],
-      missingAccounts: [],
-      duplicates: [],
-      dormant: [],
-      attributeDrift: [],
-    },
-  };
+  });
 }
 
 /** A parsed answer; `T` is what the test expects the body to be (it is not checked, the assertions do that). */
