@@ -13,7 +13,11 @@ import type { Store } from '../store/store.js';
 import { syncApp, syncApps } from './sync.js';
 
 const company = generateCompany({ seed: 9, people: 150 });
-const fast = { http: { backoff: { baseMs: 2, capMs: 20 }, timeoutMs: 1500, maxRetries: 12 } };
+/** Short timeouts only where sandboxes may hang on purpose (flaky), so a loaded CI machine is not a fault. */
+const httpFor = (profile: FaultProfileName) => ({
+  http: { backoff: { baseMs: 2, capMs: 20 }, timeoutMs: profile === 'clean' ? 30_000 : 1500, maxRetries: 12 },
+});
+const fast = httpFor('clean');
 
 async function fleetConfig(fleet: Fleet): Promise<RosterConfig> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-sync-'));
@@ -33,7 +37,7 @@ async function setup(profile: FaultProfileName = 'clean') {
   const fleet = await startFleet({ company, seed: 9, profile });
   const config = await fleetConfig(fleet);
   const store = await openStore(config.store);
-  const connectors = config.apps.map((app) => connectorFor(app, fast));
+  const connectors = config.apps.map((app) => connectorFor(app, httpFor(profile)));
   open.push(fleet, store, ...connectors);
   return { fleet, config, store, connectors };
 }

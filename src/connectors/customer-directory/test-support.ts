@@ -11,6 +11,7 @@ import { type SandboxHandle, startSandbox } from '../../sandbox/kit/server.js';
 import { readGrants } from '../sdk/contract.js';
 import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
+import { testHttp } from '../sdk/testing.js';
 import type { Connector, WithRaw } from '../sdk/types.js';
 import { customerDirectoryConnector } from './connector.js';
 
@@ -28,10 +29,8 @@ export function configFor(sandbox: SandboxHandle<CdState>, overrides: Partial<Cd
   };
 }
 
-export function connectorFor(config: CdConfig): Connector {
-  return createConnector(customerDirectoryConnector, config, {
-    http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 },
-  });
+export function connectorFor(config: CdConfig, upstream?: { faults(): { hang: number } }): Connector {
+  return createConnector(customerDirectoryConnector, config, { http: testHttp(upstream) });
 }
 
 /**
@@ -85,7 +84,7 @@ export async function start(
     company: options.company ?? smallCompany(),
     ...(options.profile ? { profile: options.profile } : {}),
   });
-  const connector = connectorFor(configFor(sandbox, options.config));
+  const connector = connectorFor(configFor(sandbox, options.config), sandbox);
   return {
     sandbox,
     connector,

@@ -5,6 +5,7 @@ import { account, admin, company, idOf } from '../../sandbox/process-street/test
 import { readGrants } from '../sdk/contract.js';
 import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
+import { testHttp } from '../sdk/testing.js';
 import { PAGE_LIMIT } from './client.js';
 import { processStreetConnector } from './connector.js';
 import { requestsTo, type Started, startProcessStreet } from './testing.js';
@@ -140,7 +141,7 @@ describe('no secret in any URL or error', () => {
         baseUrl: s.sandbox.baseUrl,
         auth: { type: 'bearer', token: `${token}x` },
       },
-      { http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 } },
+      { http: testHttp(s.sandbox) },
     );
     await collect(wrong.accounts.list!({ pageToken: null }));
     await wrong.close();

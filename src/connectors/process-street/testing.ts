@@ -7,6 +7,7 @@ import { type RequestLogEntry, type SandboxHandle, startSandbox } from '../../sa
 import { processStreetSandbox } from '../../sandbox/process-street/index.js';
 import type { PsState } from '../../sandbox/process-street/state.js';
 import { createConnector } from '../sdk/create.js';
+import { testHttp } from '../sdk/testing.js';
 import type { Connector } from '../sdk/types.js';
 import { processStreetConnector } from './connector.js';
 
@@ -36,9 +37,7 @@ export async function startProcessStreet(
     auth: { type: 'bearer', token: sandbox.credentials.token },
     ...(options.privilegedRoles ? { privilegedRoles: options.privilegedRoles } : {}),
   };
-  const connector = createConnector(processStreetConnector, config, {
-    http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 },
-  });
+  const connector = createConnector(processStreetConnector, config, { http: testHttp(sandbox) });
   return {
     sandbox,
     connector,

@@ -5,6 +5,7 @@ import { account, company } from '../../sandbox/stackspot-scim/testing.js';
 import { readGrants } from '../sdk/contract.js';
 import { createConnector } from '../sdk/create.js';
 import { readAll } from '../sdk/paging.js';
+import { testHttp } from '../sdk/testing.js';
 import { scimConnector } from './connector.js';
 
 it('a server whose /Groups is a 404 lists no groups and no grants', async () => {
@@ -18,7 +19,7 @@ it('a server whose /Groups is a 404 lists no groups and no grants', async () => 
       baseUrl: `${sandbox.origin}/${sandbox.credentials.tenant}/scim`,
       auth: { type: 'bearer', token: sandbox.credentials.token },
     },
-    { http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 } },
+    { http: testHttp(sandbox) },
   );
   try {
     expect(await readAll(connector.entitlements.group!.list, (e) => e.id)).toEqual([]);

@@ -12,6 +12,7 @@ import SCIMMYRouters from 'scimmy-routers';
 import type { AppConfigOf } from '../../config/schema.js';
 import type { RequestLogEntry, SandboxHandle } from '../../sandbox/kit/server.js';
 import { createConnector } from '../sdk/create.js';
+import { testHttp } from '../sdk/testing.js';
 import type { Connector } from '../sdk/types.js';
 import { scimConnector } from './connector.js';
 
@@ -261,7 +262,5 @@ export function scimConfigFor(server: ScimmyServer): AppConfigOf<'scim'> {
 }
 
 export function scimConnectorFor(server: ScimmyServer): Connector {
-  return createConnector(scimConnector, scimConfigFor(server), {
-    http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 },
-  });
+  return createConnector(scimConnector, scimConfigFor(server), { http: testHttp() });
 }

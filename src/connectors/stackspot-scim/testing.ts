@@ -7,6 +7,7 @@ import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { type SandboxHandle, startSandbox } from '../../sandbox/kit/server.js';
 import { type SsState, stackspotScimSandbox } from '../../sandbox/stackspot-scim/index.js';
 import { createConnector } from '../sdk/create.js';
+import { testHttp } from '../sdk/testing.js';
 import type { Connector } from '../sdk/types.js';
 import { stackspotScimConnector } from './connector.js';
 
@@ -34,9 +35,7 @@ export function connectorFor(
   sandbox: SandboxHandle<SsState>,
   overrides: Partial<AppConfigOf<'stackspot-scim'>> = {},
 ): Connector {
-  return createConnector(stackspotScimConnector, configFor(sandbox, overrides), {
-    http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 },
-  });
+  return createConnector(stackspotScimConnector, configFor(sandbox, overrides), { http: testHttp(sandbox) });
 }
 
 export async function startStackspot(

@@ -7,6 +7,7 @@ import { manyAccounts, sampleCompany } from '../../sandbox/targetprocess/fixture
 import type { TargetprocessState } from '../../sandbox/targetprocess/index.js';
 import { targetprocessSandbox } from '../../sandbox/targetprocess/sandbox.js';
 import { type Connector, type CreateConnectorOptions, createConnector } from '../sdk/index.js';
+import { testHttp } from '../sdk/testing.js';
 import { targetprocessConnector } from './connector.js';
 
 export type TpSandbox = SandboxHandle<TargetprocessState>;
@@ -37,11 +38,6 @@ export function configFor(
   };
 }
 
-export const FAST_HTTP: CreateConnectorOptions['http'] = {
-  backoff: { baseMs: 5, capMs: 50 },
-  timeoutMs: 2000,
-};
-
 export function connectorFor(
   sandbox: TpSandbox,
   overrides: Partial<AppConfigOf<'targetprocess'>> = {},
@@ -49,7 +45,7 @@ export function connectorFor(
 ): Connector {
   return createConnector(targetprocessConnector, configFor(sandbox, overrides), {
     ...options,
-    http: FAST_HTTP,
+    http: testHttp(sandbox),
   });
 }
 

@@ -6,6 +6,7 @@ import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../san
 import type { TiState } from '../../sandbox/thought-industries/index.js';
 import { thoughtIndustriesSandbox } from '../../sandbox/thought-industries/index.js';
 import { createConnector } from '../sdk/create.js';
+import { testHttp } from '../sdk/testing.js';
 import type { Connector } from '../sdk/types.js';
 import { thoughtIndustriesConnector } from './index.js';
 
@@ -24,7 +25,7 @@ export function configFor(sandbox: SandboxHandle<TiState>, overrides: Partial<Ti
 
 export function connectorFor(sandbox: SandboxHandle<TiState>, overrides: Partial<TiConfig> = {}): Connector {
   return createConnector(thoughtIndustriesConnector, configFor(sandbox, overrides), {
-    http: { backoff: { baseMs: 5, capMs: 50 }, timeoutMs: 2000 },
+    http: testHttp(sandbox),
   });
 }
 

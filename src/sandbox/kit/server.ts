@@ -113,6 +113,8 @@ export interface SandboxHandle<State = unknown> {
   requests(): RequestLogEntry[];
   clearRequests(): void;
   setFaults(profile: FaultProfileName, overrides?: Partial<FaultSettings>, seed?: number): void;
+  /** The fault settings in force. */
+  faults(): FaultSettings;
   reset(company?: SampleCompany | null): void;
   summary(): Record<string, number>;
   close(): Promise<void>;
@@ -314,6 +316,7 @@ export async function startSandbox<State>(
     clearRequests: () => {
       log.length = 0;
     },
+    faults: () => faults.current(),
     setFaults: (name, overrides, newSeed) =>
       faults.configure({ ...FAULT_PROFILES[name], ...overrides }, newSeed ?? seed, def.type),
     reset: (next) => {
