@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.js';
+import { hrToCsv } from '../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { main } from './main.js';
 
@@ -122,6 +123,7 @@ describe('roster sync', () => {
         'not-the-token',
       );
       writeFileSync(join(where, 'roster.yaml'), yaml);
+      writeFileSync(join(where, 'hr.csv'), hrToCsv(fleet.company.hr));
       const { code, stdout } = await roster('-c', join(where, 'roster.yaml'), 'sync', '--json');
       const { apps } = JSON.parse(stdout) as {
         apps: { appId: string; status: string; error: { fix: string } }[];

@@ -3,6 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerGraphCommands } from './commands/graph.js';
+import { registerPeopleCommands } from './commands/people.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { registerSyncCommands } from './commands/sync.js';
 import { reportError, takeExitCode } from './output.js';
@@ -19,7 +23,11 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommands(program);
   registerSandboxCommands(program);
+  registerPeopleCommands(program);
   registerSyncCommands(program);
+  registerPlanCommand(program);
+  registerGraphCommands(program);
+  registerReportCommand(program);
   registerDemoCommand(program);
   return program;
 }

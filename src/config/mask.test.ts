@@ -39,7 +39,7 @@ function config(): RosterConfig {
       },
     ],
     // A secret pasted where it does not belong is still caught by value.
-    policy: { note: `rotate ${TOKEN} monthly` },
+    policy: { rules: [{ name: `rotate ${TOKEN} monthly`, apps: {} }] },
   });
 }
 
@@ -60,7 +60,7 @@ describe('maskSecrets', () => {
     expect(masked.apps[2]?.auth).toEqual({ type: 'api-key', key: MASK, header: 'X-API-Key' });
     expect(masked.store).toBe(`postgres://roster:${MASK}@db.internal:5432/roster`);
     expect(masked.apps[0]?.baseUrl).toBe('https://a.tpondemand.com/api/v1');
-    expect(masked.policy).toEqual({ note: `rotate ${MASK} monthly` });
+    expect(masked.policy?.rules[0]?.name).toBe(`rotate ${MASK} monthly`);
   });
 
   it('does not change the config it was given', () => {

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import type { AppType } from '../core/types.js';
+import { policySchema } from '../reconcile/policy.js';
 
 /** A check's advice to the user travels in the issue's params, so the loader can print "what — fix". */
 function fail(ctx: z.RefinementCtx, message: string, fix: string, path?: PropertyKey[]): void {
@@ -127,6 +128,18 @@ const domains = z
       if (a === b) fail(ctx, `"${a}" is aliased to itself`, 'pair two different domains', ['aliases', index]);
     });
   });
+
+/** How the identity graph ties accounts to people and when it flags them. */
+const identity = z.strictObject({
+  /** The people-source column (kept in person attributes) that holds the IdP id accounts carry as externalId. */
+  externalIdAttribute: nonEmpty.default('idp_id'),
+  /** An active account unused for longer than this many days is reported dormant. */
+  dormantDays: z.number().int().min(1).default(90),
+  /** An invitation unaccepted for longer than this many days is reported. */
+  inviteDays: z.number().int().min(1).default(14),
+  /** Offer same-name (and department) people as suggestions for accounts nothing else ties; never links. */
+  nameSuggestions: z.boolean().default(true),
+});
 
 export const AUTH_TYPES = ['bearer', 'basic', 'api-key'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -261,6 +274,7 @@ export const rosterConfigSchema = z.strictObject({
   store,
   source,
   domains: domains.optional(),
+  identity: identity.optional(),
   apps: z.array(appSchema).superRefine(
     (apps, ctx) => {
       // Runs even when some entries are invalid (see `when`), so it reads ids defensively.
@@ -283,8 +297,8 @@ export const rosterConfigSchema = z.strictObject({
     },
     { when: (payload) => Array.isArray(payload.value) },
   ),
-  /** Desired state per app. Its shape comes with the policy issue; until then any mapping is kept as given. */
-  policy: z.record(z.string(), z.unknown()).optional(),
+  /** Desired state: rules per app, leavers, orphans, managed kinds and safety limits (src/reconcile/policy.ts). */
+  policy: policySchema.optional(),
 });
 
 export type RosterConfig = z.output<typeof rosterConfigSchema>;
@@ -292,6 +306,7 @@ export type AppConfig = RosterConfig['apps'][number];
 export type AppConfigOf<T extends AppType> = Extract<AppConfig, { type: T }>;
 export type AuthConfig = AppConfig['auth'];
 export type SourceConfig = RosterConfig['source'];
+export type IdentityConfig = NonNullable<RosterConfig['identity']>;
 
 // Every app type core knows has a schema here, and no other.
 const _everyAppType: AppConfig['type'] extends AppType

@@ -119,6 +119,13 @@ domains:
   aliases:
     - [acme.com, acme.io]
 
+# identity: how accounts are tied to people (the identity graph) and when they are flagged. All optional.
+identity:
+  externalIdAttribute: idp_id   # people-source column with the IdP id that accounts carry as externalId
+  dormantDays: 90               # an active account unused for longer is reported dormant
+  inviteDays: 14                # an invitation unaccepted for longer is reported
+  nameSuggestions: true         # suggest same-name people for accounts nothing else ties (never links)
+
 # apps: the apps Roster manages. Every app takes: id (how Roster names it everywhere: lowercase,
 # digits, - or _), type, baseUrl (http or https), auth, and optionally
 #   concurrency: 4              most requests in flight at once
@@ -126,8 +133,21 @@ domains:
 #   privilegedRoles: [Admin]    roles or groups that make an account privileged
 apps:${apps.length > 0 ? apps.join('\n') : ' []'}
 
-# policy: desired state per app (which people get which roles and groups). Its shape arrives with the
-# policy feature; until then any mapping here is kept as written.
-# policy: {}
+# policy: desired state — who gets an account in which app, with which roles, teams, groups, courses.
+# \`roster plan\` shows what it would change. Conditions match HR fields or any HR column: a value,
+# a list of values, or a glob ('Sales*'). Attribute templates: {first_name}, {email}, {email.local}.
+# policy:
+#   rules:
+#     - name: engineering
+#       when: { department: [Engineering, Product], status: active }
+#       apps:
+#         targetprocess: { role: Developer, teams: [Platform] }
+#         stackspot-scim: { account: { attributes: { title: '{title}' } } }
+#   leavers: { action: deactivate, graceDays: 0 }   # or delete; days after the end date
+#   orphans: report                                 # or deactivate accounts nobody in HR owns
+#   managed: { targetprocess: [team] }              # only these kinds are ever revoked
+#   safety:
+#     maxDeactivations: { count: 25, share: 0.2 }   # above either, the plan is BLOCKED
+#     approval: { delete: true, privileged: true, opsPerApp: 100 }
 `;
 }

@@ -75,6 +75,7 @@ export const OP_KINDS = [
   'delete',
   'grant',
   'revoke',
+  'wait',
   'task',
 ] as const;
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;

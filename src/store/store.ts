@@ -127,6 +127,8 @@ export type OpKind =
   | 'delete'
   | 'grant'
   | 'revoke'
+  /** Holds later ops until something outside Roster happens (a Process Street invite is accepted). */
+  | 'wait'
   | 'task';
 
 export interface PlanRecord {

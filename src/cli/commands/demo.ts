@@ -4,10 +4,15 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { compareSeverity, type Finding, refreshGraph, SEVERITIES } from '../../identity/index.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
-import { createOutput } from '../output.js';
+import { openStore } from '../../store/open.js';
+import { createOutput, type Output } from '../output.js';
+import { printSummary } from './graph.js';
+import { runImport } from './people.js';
+import { countBy } from './report.js';
 import { parseInteger } from './sandbox.js';
 import { runSync } from './sync.js';
 
@@ -65,12 +70,26 @@ export function registerDemoCommand(program: Command): void {
           3,
         );
         out.line();
-        out.line('4. Sync: every app read through its own API into the store');
         const config = await loadConfig(resolve(dir, 'roster.yaml'), { env: {} });
         rmSync(resolve(dir, 'roster.db'), { force: true });
+        out.line('4. Import: the HR export validated into the store');
+        const imported = await runImport(config, { out });
+        out.line();
+        out.line('5. Sync: every app read through its own API into the store');
         const synced = await runSync(config, { out });
         out.line();
-        out.line('Next stages (identity graph, plan, apply) run here as they are built.');
+        out.line('6. Identity graph: every account tied to a person, or flagged');
+        const store = await openStore(config.store);
+        const graph = await refreshGraph({ store, config }).finally(() => store.close());
+        printSummary(out, graph.summary, 3);
+        out.line();
+        out.line('7. Findings, most severe first');
+        printTopFindings(out, graph.findings);
+        out.line();
+        out.line(
+          'Next stages (plan, apply) run here as they are built. Explore with `roster -c ' +
+            `${resolve(dir, 'roster.yaml')} report\` or \`graph --person <email>\`.`,
+        );
         out.result({
           seed: company.seed,
           people: company.hr.length,
@@ -78,12 +97,43 @@ export function registerDemoCommand(program: Command): void {
           dir,
           sandboxes: fleet.sandboxes.map((s) => ({ app: s.type, baseUrl: s.baseUrl, summary: s.summary() })),
           planted: Object.fromEntries(Object.entries(company.planted).map(([k, v]) => [k, v.length])),
+          import: imported,
           sync: synced,
+          graph: graph.summary,
+          findings: {
+            total: graph.findings.length,
+            bySeverity: Object.fromEntries(
+              SEVERITIES.map((s) => [s, graph.findings.filter((f) => f.severity === s).length]),
+            ),
+            byRule: countBy(graph.findings),
+            top: graph.findings.slice(0, TOP_FINDINGS),
+          },
         });
       } finally {
         await fleet.close();
       }
     });
+}
+
+/** How many findings the demo lists; the counts per rule cover the rest. */
+const TOP_FINDINGS = 10;
+
+function printTopFindings(out: Output, findings: readonly Finding[]): void {
+  if (findings.length === 0) {
+    out.line('   none');
+    return;
+  }
+  const top = [...findings].sort((a, b) => compareSeverity(a.severity, b.severity)).slice(0, TOP_FINDINGS);
+  out.table(
+    top.map((f) => [f.severity, f.rule, f.appId, f.title]),
+    3,
+  );
+  if (findings.length > top.length) out.line(`   … and ${findings.length - top.length} more`);
+  out.line(
+    `   ${findings.length} in all: ${Object.entries(countBy(findings))
+      .map(([rule, n]) => `${n} ${rule}`)
+      .join(', ')}`,
+  );
 }
 
 interface DemoOptions {

@@ -10,6 +10,7 @@ import { openStore } from '../../store/open.js';
 import { type AppSyncResult, syncApps } from '../../sync/sync.js';
 import { createOutput, type Output, setExitCode } from '../output.js';
 import { createProgressBoard } from '../progress.js';
+import { runImport } from './people.js';
 
 export function registerSyncCommands(program: Command): void {
   program
@@ -17,12 +18,21 @@ export function registerSyncCommands(program: Command): void {
     .description("pull every app's accounts, groups, teams, roles and courses into the store")
     .option('--app <id...>', 'only these apps (ids from roster.yaml)')
     .option('--full', 'list everything, even where the app can list changes only')
+    .option('--skip-invalid', 'import the valid rows of the HR export and list the invalid ones')
+    .option('--force-import', 'import the HR export even when the drop guard would refuse it')
     .option('--json', 'print the result as JSON')
-    .action(async (options: { app?: string[]; full?: boolean; json?: boolean }, command: Command) => {
+    .action(async (options: SyncOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
       const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
+      // People first: a refused import (bad rows, a truncated export) stops here, before any app is read.
+      const imported = await runImport(config, {
+        skipInvalid: options.skipInvalid ?? false,
+        force: options.forceImport ?? false,
+        out,
+      });
+      out.line();
       const results = await runSync(config, { apps: options.app, full: options.full, out });
-      out.result({ apps: results });
+      out.result({ import: imported, apps: results });
       const failed = results.find((r) => r.status === 'failed');
       if (failed) setExitCode(ERROR_CODE_TABLE[(failed.error?.code ?? 'internal') as ErrorCode]?.exit ?? 1);
     });
@@ -42,6 +52,14 @@ export function registerSyncCommands(program: Command): void {
         await Promise.all(connectors.map((c) => c.close()));
       }
     });
+}
+
+interface SyncOptions {
+  app?: string[];
+  full?: boolean;
+  skipInvalid?: boolean;
+  forceImport?: boolean;
+  json?: boolean;
 }
 
 /** Sync the configured apps (or some of them) with live progress; used by `sync` and `demo`. */

@@ -1,0 +1,208 @@
+/** @module Correlation: ties each app account to one person from the source of truth, or says why it cannot. */
+
+import type { Account, Link, LinkMethod, Person } from '../core/types.js';
+import { type DomainAliases, emailNormalizer, localPart, textKey } from './normalize.js';
+
+export interface CorrelateOptions {
+  /** The person attribute that holds their IdP id, compared with `account.externalId` (default `idp_id`). */
+  externalIdAttribute?: string;
+  /** Config `domains.aliases`: domains that reach the same mailbox. */
+  domainAliases?: DomainAliases;
+  /** Offer name (+ department) matches as suggestions for accounts nothing else ties (default true). */
+  nameSuggestions?: boolean;
+}
+
+export interface CorrelateInput {
+  people: readonly Person[];
+  accounts: readonly Account[];
+  /** Links a person decided: kept exactly as they are. */
+  manual?: readonly Link[];
+  options?: CorrelateOptions;
+}
+
+/** How sure each rule is; a link records the strongest rule that matched. */
+export const CONFIDENCE = {
+  manual: 1,
+  externalId: 1,
+  emailExact: 0.95,
+  emailNormalized: 0.9,
+  login: 0.8,
+  nameAndDepartment: 0.6,
+  name: 0.5,
+} as const;
+
+/** More people than this with the account's name is no suggestion at all. */
+const MAX_NAME_CANDIDATES = 3;
+
+interface Match {
+  method: LinkMethod;
+  confidence: number;
+}
+
+/** Every key a person can be found by, built once so correlation is linear in people + accounts. */
+interface PeopleIndex {
+  byExternalId: Map<string, string>;
+  /** Normalized address (primary or alias) → employee ids; more than one is a conflict in HR itself. */
+  byEmail: Map<string, string[]>;
+  /** Trimmed primary addresses as HR wrote them, for telling an exact match from a normalized one. */
+  exactEmail: Map<string, string>;
+  /** Local part of any normalized address → employee ids. */
+  byLocal: Map<string, string[]>;
+  byName: Map<string, Person[]>;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+function nameKey(first: string | null | undefined, last: string | null | undefined): string | null {
+  const f = textKey(first);
+  const l = textKey(last);
+  return f === null || l === null ? null : `${f} ${l}`;
+}
+
+function indexPeople(
+  people: readonly Person[],
+  normalize: ReturnType<typeof emailNormalizer>,
+  externalIdAttribute: string,
+): PeopleIndex {
+  const index: PeopleIndex = {
+    byExternalId: new Map(),
+    byEmail: new Map(),
+    exactEmail: new Map(),
+    byLocal: new Map(),
+    byName: new Map(),
+  };
+  for (const person of people) {
+    const id = person.employeeId;
+    const idpId = person.attributes[externalIdAttribute]?.trim();
+    if (idpId) index.byExternalId.set(idpId, id);
+    index.exactEmail.set(person.email.trim(), id);
+    for (const address of [person.email, ...person.aliases]) {
+      const key = normalize(address);
+      if (key === null) continue;
+      push(index.byEmail, key, id);
+      push(index.byLocal, localPart(key), id);
+    }
+    const name = nameKey(person.firstName, person.lastName);
+    if (name !== null) push(index.byName, name, person);
+  }
+  return index;
+}
+
+function accountName(account: Account): string | null {
+  const direct = nameKey(account.firstName, account.lastName);
+  if (direct !== null) return direct;
+  const parts = (account.displayName ?? '').trim().split(/\s+/);
+  return parts.length >= 2 ? nameKey(parts[0], parts.slice(1).join(' ')) : null;
+}
+
+/** The department an app shows for the account, under whichever attribute name it uses. */
+export function accountDepartment(account: Account): string | null {
+  const attrs = account.attributes;
+  return textKey(attrs['department'] ?? attrs['customFields.department'] ?? null);
+}
+
+/** Correlates every account: one link per account, manual decisions kept as they are. */
+export function correlate(input: CorrelateInput): Link[] {
+  const options = input.options ?? {};
+  const normalize = emailNormalizer({ domainAliases: options.domainAliases ?? [] });
+  const index = indexPeople(input.people, normalize, options.externalIdAttribute ?? 'idp_id');
+  const manual = new Map<string, Link>();
+  for (const link of input.manual ?? []) manual.set(`${link.appId}\u0000${link.accountId}`, link);
+
+  return input.accounts.map((account) => {
+    const decided = manual.get(`${account.appId}\u0000${account.id}`);
+    if (decided !== undefined) {
+      return {
+        appId: decided.appId,
+        accountId: decided.accountId,
+        employeeId: decided.employeeId,
+        situation: decided.situation,
+        method: decided.method,
+        confidence: decided.confidence,
+        candidates: [...decided.candidates],
+      };
+    }
+    return correlateAccount(account, index, normalize, options.nameSuggestions ?? true);
+  });
+}
+
+function correlateAccount(
+  account: Account,
+  index: PeopleIndex,
+  normalize: ReturnType<typeof emailNormalizer>,
+  nameSuggestions: boolean,
+): Link {
+  const found = new Map<string, Match>();
+  const offer = (employeeId: string, match: Match) => {
+    const best = found.get(employeeId);
+    if (best === undefined || match.confidence > best.confidence) found.set(employeeId, match);
+  };
+
+  // Rule 2: the IdP id the app holds (SSO id, SCIM externalId) names the person outright.
+  const externalId = account.externalId?.trim();
+  if (externalId) {
+    const owner = index.byExternalId.get(externalId);
+    if (owner !== undefined) offer(owner, { method: 'external_id', confidence: CONFIDENCE.externalId });
+  }
+
+  // Rule 3: the address, exact as HR wrote it, or the same mailbox by case, +tag, alias or alias domain.
+  const email = normalize(account.email);
+  if (email !== null) {
+    const exactOwner = index.exactEmail.get((account.email ?? '').trim());
+    for (const owner of index.byEmail.get(email) ?? []) {
+      const confidence = owner === exactOwner ? CONFIDENCE.emailExact : CONFIDENCE.emailNormalized;
+      offer(owner, { method: 'email', confidence });
+    }
+  }
+
+  // Rule 4: a login that is someone's address or its local part, only when it names exactly one person.
+  const login = account.login?.trim();
+  if (login) {
+    const owners = login.includes('@')
+      ? (index.byEmail.get(normalize(login) ?? '') ?? [])
+      : (index.byLocal.get(login.normalize('NFC').toLowerCase()) ?? []);
+    if (owners.length === 1) offer(owners[0] as string, { method: 'login', confidence: CONFIDENCE.login });
+  }
+
+  const base = { appId: account.appId, accountId: account.id };
+  if (found.size === 1) {
+    const [[employeeId, match]] = [...found] as [[string, Match]];
+    return { ...base, employeeId, situation: 'linked', ...match, candidates: [employeeId] };
+  }
+  if (found.size > 1) {
+    // Several people answer to this account: a person must decide, never the engine.
+    const ranked = [...found].sort((a, b) => b[1].confidence - a[1].confidence || a[0].localeCompare(b[0]));
+    return {
+      ...base,
+      employeeId: null,
+      situation: 'disputed',
+      method: null,
+      confidence: ranked[0]?.[1].confidence ?? 0,
+      candidates: ranked.map(([id]) => id),
+    };
+  }
+
+  // Rule 5: the same name (narrowed by department when the app shows one) is a suggestion, never a link.
+  if (nameSuggestions) {
+    const name = accountName(account);
+    let people = name === null ? [] : (index.byName.get(name) ?? []);
+    const department = accountDepartment(account);
+    const sameDepartment = people.filter((p) => department !== null && textKey(p.department) === department);
+    if (sameDepartment.length > 0) people = sameDepartment;
+    if (people.length > 0 && people.length <= MAX_NAME_CANDIDATES) {
+      return {
+        ...base,
+        employeeId: null,
+        situation: 'suggested',
+        method: 'name',
+        confidence: sameDepartment.length > 0 ? CONFIDENCE.nameAndDepartment : CONFIDENCE.name,
+        candidates: people.map((p) => p.employeeId).sort(),
+      };
+    }
+  }
+  return { ...base, employeeId: null, situation: 'unmatched', method: null, confidence: 0, candidates: [] };
+}

@@ -1,0 +1,372 @@
+/** @module Findings: what the identity graph says needs a person's attention, each rule a pure function of state. */
+
+import type { Account, AppType, Entitlement, Grant, Link, Person } from '../core/types.js';
+import { accountDepartment } from './correlate.js';
+import { textKey } from './normalize.js';
+
+export const SEVERITIES = ['high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const FINDING_RULES = [
+  'leaver_with_access',
+  'orphan',
+  'disputed',
+  'duplicate_accounts',
+  'privileged',
+  'dormant',
+  'invite_pending',
+  'attribute_drift',
+] as const;
+export type FindingRule = (typeof FINDING_RULES)[number];
+
+export type EvidenceValue = string | number | boolean | null | string[];
+
+export interface Finding {
+  /** Stable across runs: `${rule}:${appId}:${accountId}`. */
+  id: string;
+  rule: FindingRule;
+  severity: Severity;
+  appId: string;
+  accountId: string;
+  employeeId: string | null;
+  /** One line a person can read. */
+  title: string;
+  /** The facts behind it: statuses, dates, emails, candidate ids, role names. */
+  evidence: Record<string, EvidenceValue>;
+}
+
+/** What findings need to know about each app. */
+export interface FindingsApp {
+  id: string;
+  type: AppType;
+  /** Role/group names that make their holders privileged (config `privilegedRoles`). */
+  privilegedRoles?: readonly string[];
+}
+
+export interface FindingsOptions {
+  apps: readonly FindingsApp[];
+  /** An active account with no login for longer than this is dormant (default 90). */
+  dormantDays?: number;
+  /** An invitation unaccepted for longer than this is pending too long (default 14). */
+  inviteDays?: number;
+}
+
+export interface FindingsInput {
+  people: readonly Person[];
+  accounts: readonly Account[];
+  entitlements: readonly Entitlement[];
+  grants: readonly Grant[];
+  links: readonly Link[];
+  options: FindingsOptions;
+  /** "Today", as an ISO date-time; findings never read the clock. */
+  now: string;
+}
+
+/**
+ * How each app type reports logins. `date`: lastLoginAt is the last login, null only when there was none.
+ * `flag`: no date, only a never-logged-in flag (StackSpot's `never_logged`, kept as `neverLogged`).
+ * `none`: the API shows no logins (Process Street, the customer directory, generic SCIM), so a null date
+ * says nothing about use.
+ */
+export const LOGIN_REPORTING: Record<AppType, 'date' | 'flag' | 'none'> = {
+  targetprocess: 'date',
+  'thought-industries': 'date',
+  'stackspot-scim': 'flag',
+  'process-street': 'none',
+  'customer-directory': 'none',
+  scim: 'none',
+};
+
+/** Account attributes each app may carry a title under (department: see accountDepartment). */
+const TITLE_ATTRIBUTES = ['title', 'jobTitle', 'customFields.title', 'customFields.jobTitle'] as const;
+
+const DAY = 86_400_000;
+const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
+
+/** Negative when a is more severe than b: sorts high first. */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return RANK[a] - RANK[b];
+}
+
+/** The findings at least as severe as `min` (`medium` keeps high and medium). */
+export function filterBySeverity<T extends { severity: Severity }>(
+  findings: readonly T[],
+  min: Severity,
+): T[] {
+  return findings.filter((finding) => RANK[finding.severity] <= RANK[min]);
+}
+
+const key = (appId: string, accountId: string) => `${appId}\u0000${accountId}`;
+
+/** Every finding, most severe first, then by app, rule and account. */
+export function findings(input: FindingsInput): Finding[] {
+  const { options } = input;
+  const now = Date.parse(input.now);
+  const dormantDays = options.dormantDays ?? 90;
+  const inviteDays = options.inviteDays ?? 14;
+  const people = new Map(input.people.map((p) => [p.employeeId, p]));
+  const apps = new Map(options.apps.map((a) => [a.id, a]));
+  const links = new Map(input.links.map((l) => [key(l.appId, l.accountId), l]));
+  const entitlements = new Map(input.entitlements.map((e) => [key(e.appId, e.id), e]));
+  const held = new Map<string, Entitlement[]>();
+  for (const grant of input.grants) {
+    const entitlement = entitlements.get(key(grant.appId, grant.entitlementId));
+    if (entitlement === undefined) continue;
+    const k = key(grant.appId, grant.accountId);
+    const list = held.get(k);
+    if (list === undefined) held.set(k, [entitlement]);
+    else list.push(entitlement);
+  }
+
+  const out: Finding[] = [];
+  const add = (
+    rule: FindingRule,
+    severity: Severity,
+    account: Account,
+    employeeId: string | null,
+    title: string,
+    evidence: Record<string, EvidenceValue>,
+  ) => {
+    out.push({
+      id: `${rule}:${account.appId}:${account.id}`,
+      rule,
+      severity,
+      appId: account.appId,
+      accountId: account.id,
+      employeeId,
+      title,
+      evidence: { accountStatus: account.status, email: account.email, ...evidence },
+    });
+  };
+  const label = (account: Account) =>
+    `${account.appId} account ${account.email ?? account.login ?? account.id}`;
+
+  // Accounts per (app, person), for duplicate_accounts.
+  const owned = new Map<string, Account[]>();
+
+  for (const account of input.accounts) {
+    const link = links.get(key(account.appId, account.id));
+    const person = link?.employeeId ? people.get(link.employeeId) : undefined;
+    const linked = link?.situation === 'linked' && person !== undefined;
+    const app = apps.get(account.appId);
+    const deleted = account.status === 'deleted';
+    const hasAccess = account.status === 'active' || account.status === 'invited';
+    const who = person ? `${person.firstName} ${person.lastName} (${person.employeeId})` : '';
+
+    if (linked && person.status === 'leaver' && hasAccess) {
+      add(
+        'leaver_with_access',
+        'high',
+        account,
+        person.employeeId,
+        `${who} has left but still has ${label(account)}`,
+        {
+          personStatus: person.status,
+          endDate: person.endDate,
+          personEmail: person.email,
+          lastLoginAt: account.lastLoginAt,
+        },
+      );
+    }
+
+    // A manual "belongs to nobody" decision (service account) is settled, not an orphan.
+    const orphan =
+      link !== undefined &&
+      (link.situation === 'unmatched' || link.situation === 'suggested') &&
+      link.method !== 'manual';
+    if (orphan && !deleted) {
+      add(
+        'orphan',
+        account.status === 'inactive' ? 'low' : 'medium',
+        account,
+        null,
+        `${label(account)} belongs to nobody in the source of truth`,
+        { situation: link.situation, candidates: link.candidates, login: account.login },
+      );
+    }
+
+    if (link?.situation === 'disputed' && !deleted) {
+      add(
+        'disputed',
+        'medium',
+        account,
+        null,
+        `${label(account)} could belong to ${link.candidates.join(', ')}`,
+        {
+          candidates: link.candidates,
+          login: account.login,
+          externalId: account.externalId,
+        },
+      );
+    }
+
+    if (linked && !deleted) {
+      const k = key(account.appId, person.employeeId);
+      const list = owned.get(k);
+      if (list === undefined) owned.set(k, [account]);
+      else list.push(account);
+    }
+
+    const privilegedNames = new Set((app?.privilegedRoles ?? []).map((n) => n.trim().toLowerCase()));
+    const privilegedHeld = (held.get(key(account.appId, account.id)) ?? [])
+      .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
+      .map((e) => e.name);
+    const role = account.attributes['role'];
+    if (
+      typeof role === 'string' &&
+      privilegedNames.has(role.trim().toLowerCase()) &&
+      !privilegedHeld.includes(role)
+    )
+      privilegedHeld.push(role);
+    if ((account.isAdmin || privilegedHeld.length > 0) && !deleted) {
+      const risky = (linked && person.status === 'leaver') || link?.situation !== 'linked';
+      add(
+        'privileged',
+        risky ? 'medium' : 'info',
+        account,
+        linked ? person.employeeId : null,
+        `${label(account)} is privileged${risky ? (linked ? ` and ${who} has left` : ' and has no owner') : ''}`,
+        { isAdmin: account.isAdmin, roles: privilegedHeld.sort(), situation: link?.situation ?? null },
+      );
+    }
+
+    const reporting = app ? LOGIN_REPORTING[app.type] : 'none';
+    if (account.status === 'active' && reporting !== 'none') {
+      const lastLogin = account.lastLoginAt === null ? Number.NaN : Date.parse(account.lastLoginAt);
+      const never =
+        reporting === 'flag' ? account.attributes['neverLogged'] === true : account.lastLoginAt === null;
+      const stale = reporting === 'date' && now - lastLogin > dormantDays * DAY;
+      if (never || stale) {
+        add(
+          'dormant',
+          'low',
+          account,
+          linked ? person.employeeId : null,
+          never
+            ? `${label(account)} has never been used`
+            : `${label(account)} unused for over ${dormantDays} days`,
+          { lastLoginAt: account.lastLoginAt, createdAt: account.createdAt, dormantDays },
+        );
+      }
+    }
+
+    if (account.status === 'invited' && account.createdAt !== null) {
+      const age = Math.floor((now - Date.parse(account.createdAt)) / DAY);
+      if (age > inviteDays) {
+        add(
+          'invite_pending',
+          'low',
+          account,
+          linked ? person.employeeId : null,
+          `${label(account)}: invitation unaccepted for ${age} days`,
+          {
+            createdAt: account.createdAt,
+            ageDays: age,
+            inviteDays,
+          },
+        );
+      }
+    }
+
+    if (linked && !deleted) {
+      const drift = attributeDrift(account, person);
+      if (drift.length > 0) {
+        add(
+          'attribute_drift',
+          'low',
+          account,
+          person.employeeId,
+          `${label(account)} differs from HR in ${drift.map((d) => d.field).join(', ')}`,
+          {
+            fields: drift.map((d) => d.field),
+            ...Object.fromEntries(
+              drift.flatMap((d) => [
+                [`${d.field}.app`, d.app],
+                [`${d.field}.hr`, d.hr],
+              ]),
+            ),
+          },
+        );
+      }
+    }
+  }
+
+  for (const accounts of owned.values()) {
+    if (accounts.length < 2) continue;
+    const ranked = [...accounts].sort((a, b) => primaryOrder(a, b, links));
+    const [primary, ...extras] = ranked as [Account, ...Account[]];
+    const employeeId = links.get(key(primary.appId, primary.id))?.employeeId ?? null;
+    for (const extra of extras) {
+      add(
+        'duplicate_accounts',
+        'medium',
+        extra,
+        employeeId,
+        `${employeeId} has more than one ${extra.appId} account: ${label(extra)} is extra`,
+        {
+          primaryAccountId: primary.id,
+          accountIds: ranked.map((a) => a.id),
+          emails: ranked.map((a) => a.email ?? a.login ?? a.id),
+        },
+      );
+    }
+  }
+
+  return out.sort(
+    (a, b) =>
+      compareSeverity(a.severity, b.severity) ||
+      a.appId.localeCompare(b.appId) ||
+      a.rule.localeCompare(b.rule) ||
+      a.accountId.localeCompare(b.accountId),
+  );
+}
+
+/**
+ * Which of a person's accounts in one app is the real one: the best-tied, then active, then most recently
+ * used, then one without a +tag address, then the oldest id. The others are the extras.
+ */
+function primaryOrder(a: Account, b: Account, links: Map<string, Link>): number {
+  const conf = (x: Account) => links.get(key(x.appId, x.id))?.confidence ?? 0;
+  const login = (x: Account) => (x.lastLoginAt === null ? 0 : Date.parse(x.lastLoginAt) || 0);
+  const tagged = (x: Account) => ((x.email ?? '').split('@')[0]?.includes('+') ? 1 : 0);
+  return (
+    conf(b) - conf(a) ||
+    Number(b.status === 'active') - Number(a.status === 'active') ||
+    login(b) - login(a) ||
+    tagged(a) - tagged(b) ||
+    a.id.localeCompare(b.id, undefined, { numeric: true })
+  );
+}
+
+interface Drift {
+  field: 'firstName' | 'lastName' | 'department' | 'title';
+  app: string;
+  hr: string | null;
+}
+
+/** Fields the app shows that differ from HR (trim and case ignored); fields the app lacks are not drift. */
+export function attributeDrift(account: Account, person: Person): Drift[] {
+  const drift: Drift[] = [];
+  const compare = (field: Drift['field'], app: string | null, hr: string | null) => {
+    if (app === null) return;
+    if (textKey(app) !== textKey(hr)) drift.push({ field, app, hr });
+  };
+  compare('firstName', account.firstName, person.firstName);
+  compare('lastName', account.lastName, person.lastName);
+  const department = accountDepartment(account);
+  compare(
+    'department',
+    department === null ? null : rawAttribute(account, ['department', 'customFields.department']),
+    person.department,
+  );
+  compare('title', rawAttribute(account, TITLE_ATTRIBUTES), person.title);
+  return drift;
+}
+
+function rawAttribute(account: Account, names: readonly string[]): string | null {
+  for (const name of names) {
+    const value = account.attributes[name];
+    if (value !== null && value !== undefined && String(value).trim() !== '') return String(value);
+  }
+  return null;
+}

@@ -1,0 +1,77 @@
+/** @module Email normalization for correlation: trim, NFC, lower case, no +tag, one canonical domain per alias set. */
+
+/** Pairs of domains that reach the same mailbox (config `domains.aliases`), e.g. `[['acme.com', 'acme.io']]`. */
+export type DomainAliases = readonly (readonly [string, string])[];
+
+/** The comparison form of an address, or null when it is not an address (no `@`, empty part). */
+export type EmailNormalizer = (address: string | null | undefined) => string | null;
+
+function lowerKey(text: string): string {
+  return text.trim().normalize('NFC').toLowerCase();
+}
+
+/**
+ * Every domain in a chain of alias pairs maps onto one canonical domain: the first one named in the
+ * config, so `[acme.com, acme.io]` and `[acme.io, acme.co.uk]` all become acme.com.
+ */
+export function canonicalDomains(aliases: DomainAliases = []): Map<string, string> {
+  const parent = new Map<string, string>();
+  const find = (domain: string): string => {
+    let root = domain;
+    while (parent.get(root) !== undefined && parent.get(root) !== root) root = parent.get(root) as string;
+    return root;
+  };
+  for (const [rawA, rawB] of aliases) {
+    const a = lowerKey(rawA);
+    const b = lowerKey(rawB);
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const rootA = find(a);
+    const rootB = find(b);
+    // The root met first stays the root, so the first domain named is the canonical one.
+    if (rootA !== rootB) parent.set(rootB, rootA);
+  }
+  const canonical = new Map<string, string>();
+  for (const domain of parent.keys()) {
+    const root = find(domain);
+    if (root !== domain) canonical.set(domain, root);
+  }
+  return canonical;
+}
+
+/** Builds the normalizer once per correlation run, so the alias table is not rebuilt per address. */
+export function emailNormalizer(options: { domainAliases?: DomainAliases } = {}): EmailNormalizer {
+  const canonical = canonicalDomains(options.domainAliases);
+  return (address) => {
+    if (address === null || address === undefined) return null;
+    const key = lowerKey(address);
+    const at = key.lastIndexOf('@');
+    if (at <= 0 || at === key.length - 1) return null;
+    let local = key.slice(0, at);
+    const plus = local.indexOf('+');
+    // A +tag reaches the same mailbox; a local part that is only a tag is kept as it is.
+    if (plus > 0) local = local.slice(0, plus);
+    const domain = key.slice(at + 1);
+    return `${local}@${canonical.get(domain) ?? domain}`;
+  };
+}
+
+/** One-off form of {@link emailNormalizer}. */
+export function normalizeEmail(
+  address: string | null | undefined,
+  options: { domainAliases?: DomainAliases } = {},
+): string | null {
+  return emailNormalizer(options)(address);
+}
+
+/** The local part of a normalized address. */
+export function localPart(normalized: string): string {
+  return normalized.slice(0, normalized.lastIndexOf('@'));
+}
+
+/** The comparison form of a name, department or title: trimmed, NFC, lower case, inner spaces collapsed. */
+export function textKey(value: string | number | boolean | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const key = lowerKey(String(value)).replace(/\s+/g, ' ');
+  return key === '' ? null : key;
+}

@@ -1,0 +1,167 @@
+/** @module Desired state: the policy evaluated for every person — which apps, which attributes, which entitlements. */
+
+import type { AppType, EntitlementKind, Person } from '../core/types.js';
+import { matchesWhen, renderTemplate } from './match.js';
+import { DEFAULT_ATTRIBUTE_MAPS, GRANT_LISTS, type Policy } from './policy.js';
+
+/** What desired-state evaluation needs to know about an app. */
+export interface DesiredApp {
+  id: string;
+  type: AppType;
+  /** Entitlement kinds the app has (from its manifest): decides whether `role` is an entitlement or an attribute. */
+  kinds: readonly EntitlementKind[];
+  /** Thought Industries: the portal's custom field keys; other `customFields.*` would be dropped by the app. */
+  customFieldKeys?: readonly string[];
+}
+
+export interface DesiredEntitlement {
+  kind: EntitlementKind;
+  name: string;
+  rule: string;
+  /** Came from a rule's single `role`: a later rule's `role` replaces it. */
+  single?: boolean;
+}
+
+export interface DesiredAccount {
+  appId: string;
+  employeeId: string;
+  /** The rules that gave this person the app, in policy order. */
+  rules: string[];
+  /** App field → value (identity fields and names, then app attributes), with the rule each came from. */
+  fields: Record<string, { value: string; rule: string | null }>;
+  entitlements: DesiredEntitlement[];
+}
+
+export interface LeaverVerdict {
+  employeeId: string;
+  action: 'deactivate' | 'delete';
+  /** False while the grace period runs: the leaver's access is left alone for now. */
+  due: boolean;
+  dueAt: string;
+}
+
+export interface DesiredState {
+  /** appId → employeeId → what the person should have there. */
+  accounts: Map<string, Map<string, DesiredAccount>>;
+  /** appId → people a matching rule says must have no account there (`account: false`). */
+  denied: Map<string, Set<string>>;
+  leavers: Map<string, LeaverVerdict>;
+  warnings: string[];
+}
+
+const DAY = 86_400_000;
+
+/** When a leaver's access goes: end date (or now, without one) plus the grace days. */
+export function leaverVerdict(person: Person, policy: Policy, now: Date): LeaverVerdict {
+  const end = person.endDate ? Date.parse(person.endDate) : Number.NaN;
+  const from = Number.isNaN(end) ? now.getTime() : end;
+  const dueAt = new Date(from + policy.leavers.graceDays * DAY);
+  return {
+    employeeId: person.employeeId,
+    action: policy.leavers.action,
+    due: dueAt.getTime() <= now.getTime(),
+    dueAt: dueAt.toISOString(),
+  };
+}
+
+/** Evaluates the policy for every person. Pure: same people, policy and clock, same result. */
+export function desiredState(input: {
+  people: readonly Person[];
+  policy: Policy;
+  apps: readonly DesiredApp[];
+  now: Date;
+}): DesiredState {
+  const { people, policy, apps, now } = input;
+  const byId = new Map(apps.map((a) => [a.id, a]));
+  const accounts = new Map<string, Map<string, DesiredAccount>>(apps.map((a) => [a.id, new Map()]));
+  const denied = new Map<string, Set<string>>(apps.map((a) => [a.id, new Set()]));
+  const leavers = new Map<string, LeaverVerdict>();
+  const warnings = new Set<string>();
+
+  for (const rule of policy.rules) {
+    for (const appId of Object.keys(rule.apps)) {
+      if (!byId.has(appId))
+        warnings.add(`rule "${rule.name}" names app "${appId}", which roster.yaml does not have`);
+    }
+  }
+
+  for (const person of people) {
+    if (person.status === 'leaver') {
+      leavers.set(person.employeeId, leaverVerdict(person, policy, now));
+      continue;
+    }
+    for (const rule of policy.rules) {
+      if (!matchesWhen(person, rule.when)) continue;
+      for (const [appId, grant] of Object.entries(rule.apps)) {
+        const app = byId.get(appId);
+        if (!app) continue;
+        if (grant.account === false) {
+          denied.get(appId)?.add(person.employeeId);
+          continue;
+        }
+        const perApp = accounts.get(appId) as Map<string, DesiredAccount>;
+        let desired = perApp.get(person.employeeId);
+        if (!desired) {
+          desired = { appId, employeeId: person.employeeId, rules: [], fields: {}, entitlements: [] };
+          for (const [field, template] of Object.entries(DEFAULT_ATTRIBUTE_MAPS[app.type])) {
+            setField(desired, app, field, template, person, null, warnings);
+          }
+          perApp.set(person.employeeId, desired);
+        }
+        desired.rules.push(rule.name);
+        for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
+          setField(desired, app, field, template, person, rule.name, warnings);
+        }
+        if (grant.role !== undefined) {
+          if (app.kinds.includes('role')) {
+            // One role per account: a later rule's role replaces an earlier one.
+            desired.entitlements = desired.entitlements.filter((e) => !(e.kind === 'role' && e.single));
+            addEntitlement(desired, { kind: 'role', name: grant.role, rule: rule.name, single: true });
+          } else {
+            desired.fields['role'] = { value: grant.role, rule: rule.name };
+          }
+        }
+        for (const { key, kind } of GRANT_LISTS) {
+          for (const name of grant[key] ?? []) addEntitlement(desired, { kind, name, rule: rule.name });
+        }
+      }
+    }
+  }
+  for (const [appId, ids] of denied) {
+    for (const id of ids) accounts.get(appId)?.delete(id);
+  }
+  return { accounts, denied, leavers, warnings: [...warnings] };
+}
+
+function addEntitlement(desired: DesiredAccount, entitlement: DesiredEntitlement): void {
+  const same = (e: DesiredEntitlement) =>
+    e.kind === entitlement.kind && e.name.toLowerCase() === entitlement.name.toLowerCase();
+  if (!desired.entitlements.some(same)) desired.entitlements.push(entitlement);
+}
+
+function setField(
+  desired: DesiredAccount,
+  app: DesiredApp,
+  field: string,
+  template: string,
+  person: Person,
+  rule: string | null,
+  warnings: Set<string>,
+): void {
+  if (field.startsWith('customFields.') && app.type === 'thought-industries') {
+    const key = field.slice('customFields.'.length);
+    if (!(app.customFieldKeys ?? []).includes(key)) {
+      // The app drops unknown custom fields silently, so Roster never sends one the portal lacks.
+      warnings.add(
+        `${app.id}: "${field}" is not sent because "${key}" is not in the app's customFieldKeys — add it there once the field exists in the portal`,
+      );
+      return;
+    }
+  }
+  const value = renderTemplate(template, person);
+  if (value === null) {
+    delete desired.fields[field];
+    return;
+  }
+  desired.fields[field] = { value, rule };
+}

@@ -1,0 +1,178 @@
+/** @module computePlan: reads people, links and app snapshots from the store, diffs them against policy, saves the plan. */
+
+import { createHash } from 'node:crypto';
+import type { RosterConfig } from '../config/schema.js';
+import type { CapabilityManifest } from '../connectors/sdk/types.js';
+import type { EntitlementKind } from '../core/types.js';
+import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
+import { desiredState } from './desired.js';
+import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
+import { defaultPolicy, type Policy } from './policy.js';
+
+/** What apply must be given to run a blocked plan; recorded in the plan so nobody has to guess. */
+export const OVERRIDE_FLAG = '--override-safety';
+
+export interface PlanBody {
+  version: 1;
+  createdAt: string;
+  /** What the state hash was computed from. */
+  inputs: StateInputs;
+  apps: string[];
+  ops: PlanOp[];
+  errors: PlanError[];
+  warnings: string[];
+  blocked: { reasons: AppBlock[]; override: { required: true; flag: string } } | null;
+  untouched: Record<string, string[]>;
+}
+
+export interface PlanSummary {
+  total: number;
+  byApp: Record<string, Partial<Record<PlanOp['kind'], number>>>;
+  approvals: number;
+  errors: number;
+  blocked: boolean;
+  [key: string]: unknown;
+}
+
+export interface StateInputs {
+  syncRuns: Record<string, string | null>;
+  importId: string | null;
+  linksUpdatedAt: string | null;
+  policy: Policy;
+}
+
+export interface ComputedPlan {
+  plan: PlanRecord;
+  ops: OpRecord[];
+  body: PlanBody;
+  summary: PlanSummary;
+}
+
+/** JSON with keys sorted at every level, so the same inputs always hash the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 over the identity of the inputs: a plan whose inputs moved on is stale. */
+export function stateHashOf(inputs: StateInputs): string {
+  return createHash('sha256').update(canonical(inputs)).digest('hex');
+}
+
+/** The plan's ops as the store keeps them: everything but the kind goes in `target`, dependencies by seq. */
+export function toOpInputs(ops: readonly PlanOp[]): OpInput[] {
+  const seqOf = new Map(ops.map((op, index) => [op.ref, index + 1]));
+  return ops.map((op) => {
+    const { appId, kind, dependsOn, requiresApproval, ...target } = op;
+    return {
+      appId,
+      kind: kind as OpKind,
+      target: { ...target, dependsOnRefs: dependsOn } as Record<string, unknown>,
+      dependsOn: dependsOn.map((ref) => seqOf.get(ref)).filter((s): s is number => s !== undefined),
+      requiresApproval,
+    };
+  });
+}
+
+export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): PlanSummary {
+  const byApp: PlanSummary['byApp'] = {};
+  for (const op of body.ops) {
+    const counts = byApp[op.appId] ?? {};
+    counts[op.kind] = (counts[op.kind] ?? 0) + 1;
+    byApp[op.appId] = counts;
+  }
+  return {
+    total: body.ops.length,
+    byApp,
+    approvals: body.ops.filter((o) => o.requiresApproval).length,
+    errors: body.errors.length,
+    blocked: body.blocked !== null,
+  };
+}
+
+/** Computes and saves a plan for the configured apps (or some of them). */
+export async function computePlan(input: {
+  store: Store;
+  config: Pick<RosterConfig, 'apps' | 'policy'>;
+  manifests: Readonly<Record<string, CapabilityManifest>>;
+  now: Date;
+  apps?: readonly string[];
+}): Promise<ComputedPlan> {
+  const { store, config, manifests, now } = input;
+  const policy: Policy = (config.policy as Policy | undefined) ?? defaultPolicy();
+  const apps = config.apps.filter((a) => !input.apps || input.apps.length === 0 || input.apps.includes(a.id));
+  const people = await store.listPeople();
+  const links = await store.listLinks();
+
+  const diffApps: DiffApp[] = [];
+  const syncRuns: Record<string, string | null> = {};
+  for (const app of apps) {
+    const manifest = manifests[app.id];
+    if (!manifest) throw new Error(`no capability manifest for ${app.id}`);
+    const [run] = await store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
+    syncRuns[app.id] = run?.id ?? null;
+    diffApps.push({
+      id: app.id,
+      type: app.type,
+      manifest,
+      ...(app.privilegedRoles ? { privilegedRoles: app.privilegedRoles } : {}),
+      accounts: await store.listAccounts({ appId: app.id }),
+      entitlements: await store.listEntitlements({ appId: app.id }),
+      grants: await store.listGrants({ appId: app.id }),
+    });
+  }
+  const imports = await store.listImports({ limit: 20 });
+  const inputs: StateInputs = {
+    syncRuns,
+    importId: imports.find((i) => i.status === 'applied')?.id ?? null,
+    linksUpdatedAt: links.reduce<string | null>(
+      (max, l) => (max === null || l.updatedAt > max ? l.updatedAt : max),
+      null,
+    ),
+    policy,
+  };
+
+  const desired = desiredState({
+    people,
+    policy,
+    apps: diffApps.map((a) => {
+      const app = apps.find((c) => c.id === a.id);
+      return {
+        id: a.id,
+        type: a.type,
+        kinds: Object.keys(a.manifest.entitlements) as EntitlementKind[],
+        ...(app?.type === 'thought-industries' ? { customFieldKeys: app.customFieldKeys ?? [] } : {}),
+      };
+    }),
+    now,
+  });
+  const result = diff({ desired, people, links, apps: diffApps, policy });
+  const body: PlanBody = {
+    version: 1,
+    createdAt: now.toISOString(),
+    inputs,
+    apps: apps.map((a) => a.id),
+    ops: result.ops,
+    errors: result.errors,
+    warnings: desired.warnings,
+    blocked:
+      result.blocks.length > 0
+        ? { reasons: result.blocks, override: { required: true, flag: OVERRIDE_FLAG } }
+        : null,
+    untouched: result.untouched,
+  };
+  const summary = summarize(body);
+  const saved = await store.createPlan({
+    stateHash: stateHashOf(inputs),
+    summary,
+    body,
+    ops: toOpInputs(body.ops),
+  });
+  return { ...saved, body, summary };
+}
