@@ -2,31 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
-import { main } from './main.js';
-
-/** Runs `roster ...args` in-process and returns what it printed and its exit code. */
-async function roster(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'roster', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { roster } from './testing.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-identity-cli-'));
 const HEADER = 'employee_id,email,first_name,last_name,status';

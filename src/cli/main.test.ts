@@ -5,28 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import { hrToCsv } from '../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
-import { main } from './main.js';
-
-/** Runs `roster ...args` in-process and returns what it printed and its exit code. */
-async function roster(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'roster', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { roster } from './testing.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-cli-'));
 afterEach(() => vi.unstubAllEnvs());

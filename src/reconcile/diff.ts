@@ -2,6 +2,7 @@
 
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { Account, AppType, Entitlement, EntitlementKind, Grant, Link, Person } from '../core/types.js';
+import type { OpKind } from '../store/store.js';
 import type { DesiredAccount, DesiredState } from './desired.js';
 import {
   DEACTIVATE_BY_DELETE,
@@ -11,16 +12,8 @@ import {
   type Policy,
 } from './policy.js';
 
-export type PlanOpKind =
-  | 'create'
-  | 'update'
-  | 'deactivate'
-  | 'reactivate'
-  | 'delete'
-  | 'grant'
-  | 'revoke'
-  | 'wait'
-  | 'task';
+/** What an op does: the store's op kinds, one for one. */
+export type PlanOpKind = OpKind;
 export type Risk = 'low' | 'medium' | 'high';
 
 /** An account an op acts on: one the app holds, or the one an earlier op of this plan creates. */
