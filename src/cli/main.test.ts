@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import { hrToCsv } from '../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { buildProgram } from './main.js';
 import { roster } from './testing.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-cli-'));
@@ -75,15 +77,24 @@ describe('roster CLI', () => {
     expect(stderr).toContain('targetprocess');
   });
 
-  it.each([['init'], ['config', 'show'], ['sandbox', 'start'], ['demo']])(
-    '`roster %s --help` explains the command',
-    async (...command) => {
-      const { code, stdout } = await roster(...command, '--help');
-      expect(code).toBe(0);
-      expect(stdout).toContain('Usage: roster');
-      expect(stdout).toMatch(/Options:/);
-    },
-  );
+  it('every command and subcommand has a description and a --help that explains it', async () => {
+    const paths: string[][] = [];
+    const walk = (command: Command, prefix: string[]) => {
+      for (const sub of command.commands) {
+        const path = [...prefix, sub.name()];
+        expect(sub.description(), path.join(' ')).toMatch(/\w{3,}/);
+        if (sub.commands.length > 0) walk(sub, path);
+        else paths.push(path);
+      }
+    };
+    walk(buildProgram(), []);
+    expect(paths.length).toBeGreaterThanOrEqual(10);
+    for (const path of paths) {
+      const { code, stdout } = await roster(...path, '--help');
+      expect(code, path.join(' ')).toBe(0);
+      expect(stdout).toContain(`Usage: roster ${path.join(' ')}`);
+    }
+  });
 
   it('an unknown command exits non-zero', async () => {
     const { code } = await roster('frobnicate');
