@@ -37,6 +37,19 @@ export interface GraphResult {
 
 export const SITUATIONS: readonly LinkSituation[] = ['linked', 'suggested', 'disputed', 'unmatched'];
 
+const linkKey = (link: Pick<Link, 'appId' | 'accountId'>) => `${link.appId}\u0000${link.accountId}`;
+
+function sameLink(a: Link, b: Link): boolean {
+  return (
+    a.employeeId === b.employeeId &&
+    a.situation === b.situation &&
+    a.method === b.method &&
+    a.confidence === b.confidence &&
+    a.candidates.length === b.candidates.length &&
+    a.candidates.every((candidate, i) => candidate === b.candidates[i])
+  );
+}
+
 function findingsApps(config: GraphConfig): FindingsApp[] {
   return config.apps.map((app) => ({
     id: app.id,
@@ -72,7 +85,8 @@ export async function refreshGraph(input: {
     for (const e of await store.listEntitlements({ appId: app.id })) entitlements.push(e);
     for (const g of await store.listGrants({ appId: app.id })) grants.push(g);
   }
-  const manual = (await store.listLinks()).filter((link) => link.manual);
+  const stored = await store.listLinks();
+  const manual = stored.filter((link) => link.manual);
   const load = lap();
 
   const links = correlate({
@@ -87,7 +101,13 @@ export async function refreshGraph(input: {
   });
   const correlateMs = lap();
 
-  await store.upsertLinks({ links });
+  // Only what correlation changed is written: a re-run over an unchanged state writes nothing.
+  const before = new Map(stored.map((link) => [linkKey(link), link]));
+  const changed = links.filter((link) => {
+    const previous = before.get(linkKey(link));
+    return previous === undefined || (!previous.manual && !sameLink(previous, link));
+  });
+  if (changed.length > 0) await store.upsertLinks({ links: changed });
   for (const app of config.apps) await store.pruneLinks({ appId: app.id });
   const writeLinks = lap();
 
