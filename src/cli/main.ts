@@ -1,6 +1,7 @@
 /** @module The `roster` command: parses arguments and hands each subcommand to its module. */
 
 import { Command, CommanderError } from 'commander';
+import { registerApplyCommands } from './commands/apply.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerGraphCommands } from './commands/graph.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPeopleCommands(program);
   registerSyncCommands(program);
   registerPlanCommand(program);
+  registerApplyCommands(program);
   registerGraphCommands(program);
   registerReportCommand(program);
   registerDemoCommand(program);

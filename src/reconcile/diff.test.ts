@@ -285,6 +285,21 @@ describe('diff', () => {
     ]);
   });
 
+  it('no account is created for someone a disputed account may already belong to', () => {
+    const links = [link('targetprocess', '1', null, { situation: 'disputed', candidates: ['E1', 'E2'] })];
+    const world = {
+      people: [person('E1'), person('E2'), person('E3')],
+      links,
+      apps: [tpApp([account('targetprocess', '1')])],
+    };
+    const result = plan({ rules: [{ name: 'eng', when: {}, apps: { targetprocess: {} } }] }, world);
+    expect(result.ops.filter((o) => o.kind === 'create').map((o) => o.person?.employeeId)).toEqual(['E3']);
+    expect(result.untouched['candidate of a disputed or suggested account']).toEqual([
+      'targetprocess:1 (E1)',
+      'targetprocess:1 (E2)',
+    ]);
+  });
+
   it('what the API cannot do becomes a task with instructions (customer-directory create)', () => {
     const app: DiffApp = {
       id: 'customer-directory',

@@ -131,12 +131,15 @@ function diffApp(
   // Linked accounts per person; disputed and suggested ones are never touched.
   const linked = new Map<string, Account[]>();
   const orphans: Account[] = [];
+  /** People an unresolved account may belong to: creating one for them could make a duplicate. */
+  const contested = new Map<string, string>();
   for (const link of input.links) {
     if (link.appId !== app.id) continue;
     const account = accounts.get(link.accountId);
     if (!account) continue;
     if (link.situation === 'disputed' || link.situation === 'suggested') {
       leave(link.situation, account.id);
+      for (const candidate of link.candidates) contested.set(candidate, account.id);
     } else if (link.situation === 'linked' && link.employeeId !== null && people.has(link.employeeId)) {
       linked.set(link.employeeId, [...(linked.get(link.employeeId) ?? []), account]);
     } else if (link.situation === 'unmatched' && link.method !== 'manual') {
@@ -184,6 +187,12 @@ function diffApp(
       }
     }
 
+    if (!current && contested.has(employeeId)) {
+      // The person may already hold the disputed account; a create would make a second one. Decide the
+      // dispute (roster link) and the next plan creates or grants.
+      leave('candidate of a disputed or suggested account', `${contested.get(employeeId)} (${employeeId})`);
+      continue;
+    }
     if (!current) {
       const inputFields = accountInput(want, person);
       const reason = { rule, text: `rule "${rule}" gives ${who.name} an account in ${app.id}` };

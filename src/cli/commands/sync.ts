@@ -6,6 +6,7 @@ import type { AppConfig, RosterConfig } from '../../config/schema.js';
 import { connectorFor } from '../../connectors/registry.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { ERROR_CODE_TABLE, type ErrorCode, RosterError } from '../../core/errors.js';
+import { closeSatisfiedTasks } from '../../reconcile/apply/tasks.js';
 import { openStore } from '../../store/open.js';
 import { type AppSyncResult, syncApps } from '../../sync/sync.js';
 import { createOutput, type Output, setExitCode } from '../output.js';
@@ -97,6 +98,9 @@ export async function runSync(
     }
     board?.finish();
     printResults(options.out, results);
+    // A manual task whose change this sync shows done (the account now exists, is gone...) closes itself.
+    const closed = await closeSatisfiedTasks({ store });
+    if (closed.length > 0) options.out.line(`\n${closed.length} manual task(s) now done and closed`);
     return results;
   } finally {
     await Promise.all(connectors.map((c) => c.close()));

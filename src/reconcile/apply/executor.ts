@@ -1,0 +1,543 @@
+/**
+ * @module applyPlan: runs a saved plan — apps in parallel, ops in dependency order, intent before every call,
+ * read-back verification, outcome and audit after, crash-safe resume, approvals, durable waits and manual tasks.
+ */
+
+import type { RosterConfig } from '../../config/schema.js';
+import { grantKey } from '../../connectors/sdk/paging.js';
+import type { Connector } from '../../connectors/sdk/types.js';
+import { isRosterError, RosterError } from '../../core/errors.js';
+import type { OpRecord, OpStatus, PlanRecord, Store } from '../../store/store.js';
+import type { PlanOp } from '../diff.js';
+import { OVERRIDE_FLAG, type PlanBody } from '../plan.js';
+import {
+  type CallResult,
+  generatePassword,
+  readGrantSet,
+  runAccountOp,
+  runGrantOp,
+  verifyAccountOp,
+} from './operations.js';
+import { currentStateHash } from './state.js';
+
+/** An op's state as apply reports it: the store's status, or why a non-final op did not run yet. */
+export type OpState = OpStatus | 'awaiting_approval' | 'waiting';
+
+export interface OpReport {
+  seq: number;
+  ref: string;
+  appId: string;
+  kind: OpRecord['kind'];
+  state: OpState;
+  error: string | null;
+  /** What a person should read: the reason, or what the op found. */
+  text: string;
+}
+
+export interface ApplyResult {
+  planId: string;
+  status: PlanRecord['status'];
+  ops: OpReport[];
+  byApp: Record<string, Partial<Record<OpState, number>>>;
+}
+
+export interface WaitOptions {
+  /** After this long without acceptance a wait becomes a task (default 7 days). */
+  timeoutMs?: number;
+  /** First poll interval; doubles per poll up to maxPollMs. */
+  pollMs?: number;
+  maxPollMs?: number;
+  /** How long this run keeps polling once waits are all that is left; the rest carries on next run. */
+  holdMs?: number;
+}
+
+export interface ApplyOptions {
+  store: Store;
+  config: Pick<RosterConfig, 'apps' | 'policy'>;
+  planId: string;
+  /** Live connectors by app id. */
+  connectors: Readonly<Record<string, Connector>>;
+  actor: string;
+  /** The caller has confirmed (the CLI asks on a TTY); apply refuses without it. */
+  yes: boolean;
+  /** Carry on an interrupted run; re-running without it does the same, it only documents intent. */
+  resume?: boolean;
+  overrideSafety?: boolean;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  waits?: WaitOptions;
+  /** Ops in flight at once within one app (the HTTP layer still limits requests). */
+  concurrency?: number;
+  onOp?: (report: OpReport) => void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const FINAL: ReadonlySet<OpStatus> = new Set(['succeeded', 'failed', 'skipped']);
+
+/** A task op's text for an invitation that was never accepted. */
+export const INVITE_TIMEOUT_TEXT = 'invitation not accepted; remind the person or cancel';
+
+interface WaitState {
+  waiting: true;
+  since: string;
+  polls: number;
+  nextPollAt: string;
+}
+
+/** Runs a saved plan. Refuses a stale or blocked plan; never does an op twice across crashes and re-runs. */
+export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
+  const { store, planId } = options;
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  if (!options.yes) {
+    throw new RosterError('invalid_input', 'apply changes the apps and needs a confirmation', {
+      fix: 'pass --yes',
+    });
+  }
+  const plan = await store.getPlan({ id: planId });
+  if (plan === null) {
+    throw new RosterError('not_found', `plan ${planId} is not in the store`, {
+      fix: 'run roster plan first',
+    });
+  }
+  if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
+  const body = plan.body as PlanBody;
+  if (body.blocked && !options.overrideSafety) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is blocked by the safety limits: ${body.blocked.reasons.map((r) => r.message).join('; ')}`,
+      {
+        fix: `check the HR export and re-plan; if the removals are really meant, pass ${OVERRIDE_FLAG}`,
+        details: { planId, blocked: body.blocked.reasons },
+      },
+    );
+  }
+  const hash = await currentStateHash({ store, config: options.config, apps: body.apps });
+  if (hash !== plan.stateHash) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
+      { fix: 'run roster plan again and apply the new plan', details: { planId } },
+    );
+  }
+  if (body.blocked && options.overrideSafety) {
+    await store.appendAudit({
+      actor: options.actor,
+      kind: 'plan.override_safety',
+      subject: planId,
+      data: { reasons: body.blocked.reasons.map((r) => r.message) },
+    });
+  }
+  if (plan.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
+
+  const records = new Map((await store.listOps({ planId })).map((op) => [op.seq, op]));
+  const bySeq = (seq: number) => records.get(seq) as OpRecord;
+  const seqOfRef = new Map([...records.values()].map((r) => [String(r.target.ref), r.seq]));
+  const tried = new Set<number>();
+  const waitStates = new Map<number, OpState>();
+  const ctx: RunContext = {
+    options,
+    store,
+    planId,
+    now,
+    sleep,
+    records,
+    bySeq,
+    seqOfRef,
+    tried,
+    waitStates,
+    timeoutMs: options.waits?.timeoutMs ?? 7 * DAY_MS,
+    pollMs: options.waits?.pollMs ?? 5_000,
+    maxPollMs: options.waits?.maxPollMs ?? 10 * 60_000,
+    holdMs: options.waits?.holdMs ?? 0,
+  };
+  const apps = [...new Set([...records.values()].map((r) => r.appId))];
+  await Promise.all(apps.map((appId) => runApp(ctx, appId)));
+
+  const ops = [...records.values()].map((r) => report(ctx, r));
+  const byApp: ApplyResult['byApp'] = {};
+  for (const r of ops) {
+    const counts = byApp[r.appId] ?? {};
+    counts[r.state] = (counts[r.state] ?? 0) + 1;
+    byApp[r.appId] = counts;
+  }
+  const done = [...records.values()].every((r) => FINAL.has(r.status));
+  const status: PlanRecord['status'] = done
+    ? [...records.values()].some((r) => r.status === 'failed')
+      ? 'failed'
+      : 'applied'
+    : 'applying';
+  if (status !== 'applying') {
+    await store.setPlanStatus({ id: planId, status });
+    await store.appendAudit({
+      actor: options.actor,
+      kind: `plan.${status}`,
+      subject: planId,
+      data: { byApp },
+    });
+  }
+  return { planId, status, ops, byApp };
+}
+
+interface RunContext {
+  options: ApplyOptions;
+  store: Store;
+  planId: string;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  records: Map<number, OpRecord>;
+  bySeq(seq: number): OpRecord;
+  seqOfRef: Map<string, number>;
+  tried: Set<number>;
+  waitStates: Map<number, OpState>;
+  timeoutMs: number;
+  pollMs: number;
+  maxPollMs: number;
+  holdMs: number;
+}
+
+/** The plan op as diff made it, from what the store keeps (`target` holds all but the columns). */
+export function planOpOf(record: OpRecord): PlanOp {
+  const { dependsOnRefs, ...rest } = record.target as Record<string, unknown> & { dependsOnRefs?: string[] };
+  return {
+    ...(rest as unknown as Omit<PlanOp, 'appId' | 'kind' | 'dependsOn' | 'requiresApproval'>),
+    appId: record.appId,
+    kind: record.kind,
+    dependsOn: dependsOnRefs ?? [],
+    requiresApproval: record.requiresApproval,
+  };
+}
+
+function report(ctx: RunContext, r: OpRecord): OpReport {
+  const op = planOpOf(r);
+  let state: OpState = r.status;
+  if (r.status === 'pending' && r.requiresApproval) state = 'awaiting_approval';
+  else if (!FINAL.has(r.status)) state = ctx.waitStates.get(r.seq) ?? state;
+  const note = r.outcome && typeof r.outcome.note === 'string' ? ` (${r.outcome.note})` : '';
+  return {
+    seq: r.seq,
+    ref: op.ref,
+    appId: r.appId,
+    kind: r.kind,
+    state,
+    error: r.error,
+    text: `${op.reason?.text ?? ''}${note}`,
+  };
+}
+
+type Readiness = 'ready' | 'blocked' | 'approval' | { skip: string };
+
+function readiness(ctx: RunContext, r: OpRecord): Readiness {
+  if (FINAL.has(r.status) && !(r.status === 'failed' && !ctx.tried.has(r.seq))) return 'blocked';
+  for (const dep of r.dependsOn) {
+    const d = ctx.bySeq(dep);
+    if (d === undefined) continue;
+    if (d.status === 'skipped' || (d.status === 'failed' && ctx.tried.has(d.seq))) {
+      const ref = String(d.target.ref);
+      return { skip: `skipped: ${ref} ${d.status}${d.error ? ` (${d.error})` : ''}` };
+    }
+    if (d.status !== 'succeeded') return 'blocked';
+  }
+  if (r.requiresApproval && r.status === 'pending') return 'approval';
+  return 'ready';
+}
+
+async function runApp(ctx: RunContext, appId: string): Promise<void> {
+  const mine = () => [...ctx.records.values()].filter((r) => r.appId === appId);
+  let holdUntil: number | null = null;
+  for (;;) {
+    const ready: OpRecord[] = [];
+    for (const r of mine()) {
+      const state = readiness(ctx, r);
+      if (state === 'approval') ctx.waitStates.set(r.seq, 'awaiting_approval');
+      if (typeof state === 'object') await skip(ctx, r, state.skip);
+      else if (state === 'ready') ready.push(r);
+    }
+    const work = ready.filter((r) => r.kind !== 'wait');
+    if (work.length > 0) {
+      await runWave(ctx, appId, work);
+      continue;
+    }
+    const waits = ready.filter((r) => r.kind === 'wait');
+    if (waits.length === 0) return;
+    holdUntil ??= ctx.now().getTime() + ctx.holdMs;
+    let next = Number.POSITIVE_INFINITY;
+    let moved = false;
+    for (const r of waits) {
+      const result = await pollWait(ctx, r);
+      if (result === 'done') moved = true;
+      else next = Math.min(next, result);
+    }
+    if (moved) continue;
+    const at = ctx.now().getTime();
+    if (next > holdUntil) return;
+    await ctx.sleep(Math.max(0, next - at));
+  }
+}
+
+async function skip(ctx: RunContext, r: OpRecord, why: string): Promise<void> {
+  await ctx.store.transaction(async (tx) => {
+    ctx.records.set(
+      r.seq,
+      await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'skipped', error: why }),
+    );
+    await tx.appendAudit(auditOf(ctx, r, 'op.skipped', { error: why }));
+  });
+  ctx.options.onOp?.(report(ctx, ctx.bySeq(r.seq)));
+}
+
+function auditOf(ctx: RunContext, r: OpRecord, kind: string, data: Record<string, unknown>) {
+  const op = planOpOf(r);
+  return {
+    actor: ctx.options.actor,
+    kind,
+    appId: r.appId,
+    subject: op.person?.email ?? (op.account && 'id' in op.account ? op.account.id : op.ref),
+    data: {
+      planId: ctx.planId,
+      seq: r.seq,
+      ref: op.ref,
+      op: r.kind,
+      ...(op.entitlement ? { entitlement: op.entitlement } : {}),
+      reason: op.reason?.text ?? null,
+      ...data,
+    },
+  };
+}
+
+/** Writes the intent and its audit event together, before any upstream call. An uncertain op keeps its intent. */
+async function begin(ctx: RunContext, r: OpRecord): Promise<{ uncertain: boolean }> {
+  ctx.tried.add(r.seq);
+  const uncertain = r.status === 'running';
+  if (uncertain) return { uncertain };
+  await ctx.store.transaction(async (tx) => {
+    const begun = await tx.beginOp({ planId: ctx.planId, seq: r.seq });
+    ctx.records.set(r.seq, begun);
+    await tx.appendAudit(auditOf(ctx, begun, 'op.intent', { attempt: begun.attempts }));
+  });
+  return { uncertain };
+}
+
+async function finish(
+  ctx: RunContext,
+  r: OpRecord,
+  status: 'succeeded' | 'failed',
+  outcome: Record<string, unknown> | null,
+  error: string | null = null,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await ctx.store.transaction(async (tx) => {
+    const done = await tx.finishOp({ planId: ctx.planId, seq: r.seq, status, outcome, error });
+    ctx.records.set(r.seq, done);
+    await tx.appendAudit(
+      auditOf(ctx, done, `op.${status}`, { ...(outcome ?? {}), ...(error ? { error } : {}), ...extra }),
+    );
+  });
+  ctx.options.onOp?.(report(ctx, ctx.bySeq(r.seq)));
+}
+
+function errorFacts(error: unknown): { message: string; requestId: string | null } {
+  const message = error instanceof Error ? error.message : String(error);
+  const requestId = isRosterError(error) ? ((error.details.requestId as string | undefined) ?? null) : null;
+  return { message, requestId };
+}
+
+/** The app's id of the account an op acts on: its own, or the one the op that created it recorded. */
+function accountIdOf(ctx: RunContext, op: PlanOp): { id: string | null; viaTask: string | null } {
+  if (op.account === null) return { id: null, viaTask: null };
+  if ('id' in op.account) return { id: op.account.id, viaTask: null };
+  const seq = ctx.seqOfRef.get(op.account.createdBy);
+  const creator = seq === undefined ? undefined : ctx.bySeq(seq);
+  const id = creator?.outcome?.accountId;
+  if (typeof id === 'string') return { id, viaTask: null };
+  return { id: null, viaTask: creator?.kind === 'task' ? op.account.createdBy : null };
+}
+
+/** One round of ready ops in an app: calls first, then one grant listing per kind verifies every grant/revoke. */
+async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promise<void> {
+  const connector = ctx.options.connectors[appId];
+  const appConfig = ctx.options.config.apps.find((a) => a.id === appId);
+  const pendingGrants: { r: OpRecord; op: PlanOp; call: CallResult }[] = [];
+  const run = async (r: OpRecord) => {
+    const op = planOpOf(r);
+    if (op.kind === 'task') return runTask(ctx, r, op);
+    const { id, viaTask } = accountIdOf(ctx, op);
+    if (viaTask !== null) {
+      // The account is created by hand (a task); a later sync links it and a new plan carries this on.
+      return skip(ctx, r, `skipped: the account comes from the manual task ${viaTask}; re-plan after a sync`);
+    }
+    const { uncertain } = await begin(ctx, r);
+    if (!connector) return finish(ctx, r, 'failed', null, `no connector for ${appId}`);
+    try {
+      if (op.kind === 'grant' || op.kind === 'revoke') {
+        pendingGrants.push({
+          r: ctx.bySeq(r.seq),
+          op,
+          call: await runGrantOp({ connector, op, accountId: id }),
+        });
+        return;
+      }
+      const call = await runAccountOp({
+        connector,
+        op,
+        accountId: id,
+        uncertain,
+        needsPassword: appConfig?.type === 'targetprocess' && !appConfig.sso,
+        password: generatePassword,
+      });
+      const check = await verifyAccountOp(connector, op, call.accountId);
+      const outcome = outcomeOf(call, uncertain);
+      if (check.problem !== null) return finish(ctx, r, 'failed', outcome, `verification: ${check.problem}`);
+      return finish(ctx, r, 'succeeded', { ...outcome, verified: true });
+    } catch (error) {
+      const { message, requestId } = errorFacts(error);
+      return finish(ctx, r, 'failed', null, message, { requestId });
+    }
+  };
+  await inBatches(wave, ctx.options.concurrency ?? 4, run);
+  if (pendingGrants.length === 0 || !connector) return;
+  const kinds = [...new Set(pendingGrants.map((g) => g.op.entitlement?.kind))].filter((k) => k !== undefined);
+  const held = new Map<string, Set<string> | Error>();
+  for (const kind of kinds) {
+    held.set(
+      kind,
+      await readGrantSet(connector, kind).catch((e: unknown) =>
+        e instanceof Error ? e : new Error(String(e)),
+      ),
+    );
+  }
+  for (const { r, op, call } of pendingGrants) {
+    const set = held.get(op.entitlement?.kind as string);
+    const outcome = outcomeOf(call, r.attempts > 1);
+    if (set instanceof Error || set === undefined) {
+      await finish(ctx, r, 'failed', outcome, `verification: ${set?.message ?? 'no grant listing'}`);
+      continue;
+    }
+    const has = set.has(
+      grantKey({ entitlementId: op.entitlement?.id ?? '', accountId: call.accountId ?? '' }),
+    );
+    const ok = op.kind === 'grant' ? has : !has;
+    if (ok) await finish(ctx, r, 'succeeded', { ...outcome, verified: true });
+    else
+      await finish(
+        ctx,
+        r,
+        'failed',
+        outcome,
+        `verification: the ${op.entitlement?.kind} is ${has ? 'still held' : 'not held'} after ${op.kind}`,
+      );
+  }
+}
+
+function outcomeOf(call: CallResult, uncertain: boolean): Record<string, unknown> {
+  return {
+    accountId: call.accountId,
+    before: call.before,
+    after: call.after,
+    already: call.already,
+    ...(uncertain ? { resumed: true } : {}),
+    ...(call.note ? { note: call.note } : {}),
+  };
+}
+
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A task op becomes one store task (once, even across re-runs) with the op's instructions. */
+async function runTask(ctx: RunContext, r: OpRecord, op: PlanOp): Promise<void> {
+  await begin(ctx, r);
+  const existing = (await ctx.store.listTasks()).find((t) => t.planId === ctx.planId && t.opSeq === r.seq);
+  const task =
+    existing ??
+    (await ctx.store.createTask({
+      planId: ctx.planId,
+      opSeq: r.seq,
+      appId: r.appId,
+      kind: op.task?.instead ?? 'task',
+      instructions: op.task?.instructions ?? op.reason.text,
+    }));
+  await finish(ctx, r, 'succeeded', {
+    taskId: task.id,
+    instead: op.task?.instead ?? null,
+    note: 'manual task',
+  });
+}
+
+/** One poll of a wait op: 'done' when it finished (accepted, timed out, failed), else when to poll next. */
+async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> {
+  const op = planOpOf(r);
+  const state = (
+    r.status === 'running' && r.outcome?.waiting === true ? r.outcome : null
+  ) as WaitState | null;
+  if (state && Date.parse(state.nextPollAt) > ctx.now().getTime()) {
+    ctx.waitStates.set(r.seq, 'waiting');
+    return Date.parse(state.nextPollAt);
+  }
+  if (r.status !== 'running') await begin(ctx, r);
+  ctx.tried.add(r.seq);
+  const since = state?.since ?? ctx.now().toISOString();
+  const connector = ctx.options.connectors[r.appId];
+  const { id } = accountIdOf(ctx, op);
+  if (!connector?.accounts.get || id === null) {
+    await finish(ctx, r, 'failed', null, 'cannot read the invited account back');
+    return 'done';
+  }
+  let status: string;
+  try {
+    status = (await connector.accounts.get({ id }))?.status ?? 'gone';
+  } catch (error) {
+    status = `unreadable (${errorFacts(error).message})`;
+  }
+  if (status === 'active') {
+    await finish(ctx, r, 'succeeded', {
+      accountId: id,
+      since,
+      polls: (state?.polls ?? 0) + 1,
+      accepted: true,
+    });
+    return 'done';
+  }
+  if (status === 'gone' || status === 'deleted' || status === 'inactive') {
+    await finish(ctx, r, 'failed', { accountId: id, since }, `the invited account is ${status}`);
+    return 'done';
+  }
+  const polls = (state?.polls ?? 0) + 1;
+  const at = ctx.now().getTime();
+  if (at - Date.parse(since) >= ctx.timeoutMs) {
+    const existing = (await ctx.store.listTasks()).find((t) => t.planId === ctx.planId && t.opSeq === r.seq);
+    const who = op.person ? `${op.person.name} <${op.person.email}>` : id;
+    const task =
+      existing ??
+      (await ctx.store.createTask({
+        planId: ctx.planId,
+        opSeq: r.seq,
+        appId: r.appId,
+        kind: 'invite',
+        instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
+      }));
+    await finish(ctx, r, 'failed', { accountId: id, since, polls, taskId: task.id }, INVITE_TIMEOUT_TEXT);
+    return 'done';
+  }
+  const delay = Math.min(ctx.maxPollMs, ctx.pollMs * 2 ** Math.min(polls - 1, 20));
+  const next: WaitState = { waiting: true, since, polls, nextPollAt: new Date(at + delay).toISOString() };
+  // The store has no "progress" write: a failed-then-begun pair in one transaction leaves the op running
+  // with one more attempt and the poll state as its outcome, so a restart carries on from here.
+  await ctx.store.transaction(async (tx) => {
+    await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'failed', outcome: { ...next } });
+    ctx.records.set(r.seq, await tx.beginOp({ planId: ctx.planId, seq: r.seq }));
+  });
+  ctx.waitStates.set(r.seq, 'waiting');
+  return at + delay;
+}
