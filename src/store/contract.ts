@@ -1,4 +1,4 @@
-/** @module The one test suite every Store implementation must pass (SQLite now, Postgres later). */
+/** @module The one test suite every Store implementation must pass (SQLite and Postgres). */
 
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

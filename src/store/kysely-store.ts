@@ -62,6 +62,11 @@ export interface StoreDialect {
   maxParams: number;
   isForeignKeyViolation(error: unknown): boolean;
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * Makes concurrent audit appends take turns, held until the caller's transaction ends; without it racing
+   * writers fall back on the unique prev_hash and retry, which many writers can exhaust.
+   */
+  lockAuditTail?(db: Kysely<Database>): Promise<void>;
 }
 
 export interface KyselyStoreOptions {
@@ -1185,6 +1190,7 @@ export class KyselyStore implements Store {
   }
 
   private async appendAuditOnce(input: AuditInput, data: Record<string, unknown>): Promise<AuditEvent> {
+    await this.dialect.lockAuditTail?.(this.db);
     const last = await this.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRosterError } from '../core/errors.js';
+import { account, storeContract } from './contract.js';
+import type { KyselyStore } from './kysely-store.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { openStore } from './open.js';
+import { openPostgresStore } from './postgres.js';
+import { requireService } from './services.js';
+
+/** A database the test user may create databases from (trust auth on the test machine and in CI). */
+const ADMIN_URL = process.env['ROSTER_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const postgres = await requireService('Postgres', async () => {
+  await admin((client) => client.query('select 1'));
+});
+
+/** A fresh, empty database; drop() removes it even while a store still holds connections. */
+async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `roster_test_${randomUUID().replaceAll('-', '')}`;
+  await admin((client) => client.query(`create database ${name}`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () =>
+      admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
+  };
+}
+
+describe.skipIf(!postgres.available)(
+  postgres.available ? 'Postgres store' : `Postgres store (skipped: ${postgres.reason})`,
+  () => {
+    storeContract(
+      'Postgres',
+      async () => {
+        const database = await freshDatabase();
+        return {
+          open: async (options) => {
+            const store = await openPostgresStore(database.url, options);
+            return { store, db: store.db };
+          },
+          dispose: database.drop,
+        };
+      },
+      { persistent: true },
+    );
+
+    describe('Postgres store specifics', () => {
+      const cleanups: (() => Promise<void>)[] = [];
+      const database = async () => {
+        const db = await freshDatabase();
+        cleanups.push(db.drop);
+        return db.url;
+      };
+      const open = async (url: string) => {
+        const store = await openPostgresStore(url);
+        cleanups.unshift(() => store.close());
+        return store;
+      };
+      afterEach(async () => {
+        for (const cleanup of cleanups.splice(0)) await cleanup();
+      });
+
+      it('postgres:// and postgresql:// URLs open the Postgres store', async () => {
+        const url = await database();
+        for (const scheme of ['postgres', 'postgresql']) {
+          const store = (await openStore(url.replace(/^postgres/, scheme))) as KyselyStore;
+          cleanups.unshift(() => store.close());
+          const { rows } = await sql<{ version: string }>`select version() as version`.execute(store.db);
+          expect(rows[0]?.version).toMatch(/^PostgreSQL/);
+          expect((await store.migrations()).map((m) => m.name)).toEqual(Object.keys(MIGRATIONS).sort());
+        }
+      });
+
+      it('processes opening a new database at once migrate it exactly once', async () => {
+        const url = await database();
+        const stores = await Promise.all([open(url), open(url), open(url), open(url)]);
+        const { rows } = await sql<{ n: string }>`select count(*) as n from kysely_migration`.execute(
+          stores[0]!.db,
+        );
+        expect(Number(rows[0]?.n)).toBe(Object.keys(MIGRATIONS).length);
+        for (const store of stores) {
+          expect((await store.migrations()).map((m) => m.name)).toEqual(Object.keys(MIGRATIONS).sort());
+        }
+      });
+
+      it('concurrent audit appends from two processes all land on one unbroken chain', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        const appends = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? a : b).appendAudit({
+            actor: i % 2 === 0 ? 'worker-a' : 'worker-b',
+            kind: 'op',
+            data: { i },
+          }),
+        );
+        const events = await Promise.all(appends);
+        expect(events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 20 });
+        const inTransaction = Array.from({ length: 4 }, (_, i) =>
+          (i % 2 === 0 ? a : b).transaction((tx) => tx.appendAudit({ actor: 'tx', kind: 'op', data: { i } })),
+        );
+        await Promise.all(inTransaction);
+        expect(await b.verifyAudit()).toEqual({ ok: true, count: 24 });
+      });
+
+      it('a reader in another process sees the old snapshot or the new one, never half of a commit', async () => {
+        const url = await database();
+        const [writer, reader] = [await open(url), await open(url)];
+        await writer.upsertApp({ id: 'tp', type: 'targetprocess', baseUrl: 'http://tp.local/api/v1' });
+        await writer.replaceSnapshot({
+          appId: 'tp',
+          runId: null,
+          accounts: [account('tp', 'old')],
+          entitlements: [],
+          grants: [],
+        });
+        const run = await writer.startSyncRun({ appId: 'tp', mode: 'full' });
+        // 17 columns × 5000 rows is more than one statement may bind: the insert is split, still atomically.
+        const accounts = Array.from({ length: 5000 }, (_, i) => account('tp', `a${i}`));
+        await writer.stageBatch({ runId: run.id, accounts });
+        let committed = false;
+        const commit = writer.commitStaged({ runId: run.id }).finally(() => {
+          committed = true;
+        });
+        const seen = new Set<number>();
+        do seen.add((await reader.listAccounts({ appId: 'tp' })).length);
+        while (!committed);
+        expect(await commit).toEqual({ accounts: 5000, entitlements: 0, grants: 0 });
+        seen.add((await reader.listAccounts({ appId: 'tp' })).length);
+        expect([...seen].filter((n) => n !== 1 && n !== 5000)).toEqual([]);
+        expect(seen.has(5000)).toBe(true);
+      });
+
+      it('a database written by a newer Roster is refused rather than guessed at', async () => {
+        const url = await database();
+        const store = await openPostgresStore(url);
+        await sql`insert into kysely_migration (name, timestamp) values ('9999_future', ${new Date().toISOString()})`.execute(
+          store.db,
+        );
+        await store.close();
+        const error = await openPostgresStore(url).catch((e: unknown) => e);
+        expect(isRosterError(error) && error.code).toBe('internal');
+        expect(isRosterError(error) && error.fix).toMatch(/upgrade Roster/);
+      });
+
+      it('the password in the store URL never appears in an error', async () => {
+        const password = 's3cr3t/P@ss';
+        const encoded = encodeURIComponent(password);
+        const leaks = (error: unknown) => {
+          expect(isRosterError(error)).toBe(true);
+          const text = [
+            (error as Error).message,
+            isRosterError(error) ? error.describe() : '',
+            JSON.stringify(error),
+            String((error as Error).cause ?? ''),
+          ].join('\n');
+          expect(text).not.toContain(password);
+          expect(text).not.toContain(encoded);
+          return error;
+        };
+        const missing = await openStore(
+          `postgres://postgres:${encoded}@127.0.0.1:5432/roster_no_such_db`,
+        ).catch(leaks);
+        expect(isRosterError(missing) && missing.code).toBe('invalid_input');
+        expect(isRosterError(missing) && missing.where).toContain('********');
+        const refused = await openPostgresStore(`postgres://postgres:${encoded}@127.0.0.1:1/roster`, {
+          connectTimeoutMs: 2000,
+        }).catch(leaks);
+        expect(isRosterError(refused) && refused.code).toBe('unavailable');
+        const malformed = await openPostgresStore(`postgres://postgres:${password}@host:port/x`).catch(leaks);
+        expect(isRosterError(malformed) && malformed.code).toBe('invalid_input');
+      });
+    });
+  },
+);

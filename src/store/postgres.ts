@@ -1,0 +1,183 @@
+/** @module The cluster store: Postgres through a pg Pool, migrated on open under an advisory lock. */
+
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { MASK, redact } from '../config/mask.js';
+import { RosterError } from '../core/errors.js';
+import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysely-store.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+/**
+ * The session-level advisory lock every opener takes before migrating (an arbitrary constant: "roster" in
+ * ASCII). Advisory locks are per database, so stores in different databases never wait on each other.
+ */
+export const MIGRATION_LOCK_KEY = 0x726f73746572n;
+
+/** The transaction-level advisory lock audit appends queue on ("audit" in ASCII). */
+export const AUDIT_LOCK_KEY = 0x6175646974n;
+
+export interface PostgresStoreOptions extends KyselyStoreOptions {
+  /** Most connections the pool holds open (pg's default is 10). */
+  poolSize?: number;
+  /** How long connecting may take before the open fails (ms). */
+  connectTimeoutMs?: number;
+  /** How long to wait for another process that is migrating the same database (ms). */
+  migrationLockTimeoutMs?: number;
+}
+
+/** A postgres:// URL with the password replaced by `********`, for messages and `where`. */
+export function maskPostgresUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = MASK;
+    return parsed.toString();
+  } catch {
+    // Unparseable: the password cannot be located, so show nothing after the scheme.
+    return `${url.split('://')[0] ?? 'postgres'}://${MASK}`;
+  }
+}
+
+/** The password as written in the URL and as decoded, so either form is scrubbed from driver messages. */
+function secretsOf(url: URL): string[] {
+  if (url.password === '') return [];
+  const secrets = [url.password];
+  try {
+    secrets.push(decodeURIComponent(url.password));
+  } catch {
+    // A malformed escape is only ever in the raw form, which is already listed.
+  }
+  return secrets;
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The Postgres side of the Store: SQLSTATE classes for constraint errors and the protocol's parameter cap. */
+export function postgresDialect(where: string): StoreDialect {
+  return {
+    where,
+    // The Bind message counts parameters in an unsigned 16-bit field.
+    maxParams: 65_535,
+    isForeignKeyViolation: (error) => sqlState(error) === '23503',
+    isUniqueViolation: (error) => sqlState(error) === '23505',
+    // Under READ COMMITTED every worker reads the same tail; queueing them keeps appends from failing in bulk.
+    lockAuditTail: async (db) => {
+      await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()}::bigint)`.execute(db);
+    },
+  };
+}
+
+/** Turns a failure to reach or migrate the database into a RosterError that never shows the password. */
+function openError(cause: unknown, where: string, secrets: readonly string[]): RosterError {
+  if (cause instanceof RosterError) {
+    return new RosterError(cause.code, redact(cause.message, secrets), {
+      where,
+      fix: cause.fix,
+      retryable: cause.retryable,
+    });
+  }
+  // The driver's error is summarised, not attached as the cause: only scrubbed text leaves this function.
+  const message = redact(cause instanceof Error ? cause.message : String(cause), secrets);
+  const code = sqlState(cause);
+  const details = code === undefined ? {} : { code };
+  // 28P01 wrong password, 28000 no pg_hba.conf entry / role not allowed.
+  if (code === '28P01' || code === '28000') {
+    return new RosterError('unauthenticated', `Postgres refused the login: ${message}`, {
+      where,
+      fix: 'check the user and password in the store URL and the server’s pg_hba.conf',
+      details,
+    });
+  }
+  if (code === '3D000') {
+    return new RosterError('invalid_input', `the Postgres database does not exist: ${message}`, {
+      where,
+      fix: 'create it first (createdb <name>) or point the store URL at an existing database',
+      details,
+    });
+  }
+  // 55P03 lock_not_available: another process held the migration lock for longer than we would wait.
+  if (code === '55P03') {
+    return new RosterError('unavailable', 'another Roster process is still migrating this database', {
+      where,
+      fix: 'wait for it to finish, or raise migrationLockTimeoutMs',
+      details,
+    });
+  }
+  return new RosterError('unavailable', `cannot open the Postgres store: ${message}`, {
+    where,
+    fix: 'check that Postgres is running and that the store URL names the right host, port and database',
+    details,
+  });
+}
+
+/**
+ * Runs the migrations while holding an advisory lock on its own connection, so two processes starting at once
+ * take turns: the second finds the schema up to date and runs nothing.
+ */
+async function migrateUnderLock(
+  db: Kysely<Database>,
+  config: pg.ClientConfig,
+  where: string,
+  lockTimeoutMs: number,
+): Promise<void> {
+  const lock = new pg.Client(config);
+  // A server that drops the lock connection mid-migration surfaces through the query below; don't crash.
+  lock.on('error', () => {});
+  await lock.connect();
+  try {
+    await lock.query(`set lock_timeout = ${Math.max(1, Math.trunc(lockTimeoutMs))}`);
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    try {
+      await migrateToLatest(db as unknown as Kysely<unknown>, where);
+    } finally {
+      await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    await lock.end();
+  }
+}
+
+/** Opens a Postgres store (`postgres://user:pass@host:5432/db`) and brings its schema up to date. */
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<KyselyStore> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // No cause: Node's URL error carries the input, password and all.
+    throw new RosterError('invalid_input', 'the Postgres store URL is not a valid URL', {
+      where: maskPostgresUrl(url),
+      fix: 'write it as postgres://user:password@host:5432/database (percent-encode special characters)',
+    });
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new RosterError('invalid_input', `not a Postgres URL: ${parsed.protocol}//`, {
+      where: maskPostgresUrl(url),
+      fix: 'write it as postgres://user:password@host:5432/database',
+    });
+  }
+  const where = maskPostgresUrl(url);
+  const secrets = secretsOf(parsed);
+  const config: pg.ClientConfig = {
+    connectionString: url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'roster',
+  };
+  const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+  // An idle connection the server closes (restart, failover) must not crash the process; the next
+  // checkout opens a fresh one and a query in flight fails on its own.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateUnderLock(db, config, where, options.migrationLockTimeoutMs ?? 120_000);
+  } catch (cause) {
+    await db.destroy();
+    throw openError(cause, where, secrets);
+  }
+  return new KyselyStore(db, postgresDialect(where), options);
+}
