@@ -47,6 +47,8 @@ export interface DesiredState {
   denied: Map<string, Set<string>>;
   leavers: Map<string, LeaverVerdict>;
   warnings: string[];
+  /** What a rule asks for that the app cannot hold (a custom field the portal lacks): the plan shows these. */
+  errors: { appId: string; rule: string; message: string }[];
 }
 
 const DAY = 86_400_000;
@@ -77,6 +79,7 @@ export function desiredState(input: {
   const denied = new Map<string, Set<string>>(apps.map((a) => [a.id, new Set()]));
   const leavers = new Map<string, LeaverVerdict>();
   const warnings = new Set<string>();
+  const errors = new Map<string, { appId: string; rule: string; message: string }>();
 
   for (const rule of policy.rules) {
     for (const appId of Object.keys(rule.apps)) {
@@ -104,13 +107,13 @@ export function desiredState(input: {
         if (!desired) {
           desired = { appId, employeeId: person.employeeId, rules: [], fields: {}, entitlements: [] };
           for (const [field, template] of Object.entries(DEFAULT_ATTRIBUTE_MAPS[app.type])) {
-            setField(desired, app, field, template, person, null, warnings);
+            setField(desired, app, field, template, person, null, warnings, errors);
           }
           perApp.set(person.employeeId, desired);
         }
         desired.rules.push(rule.name);
         for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
-          setField(desired, app, field, template, person, rule.name, warnings);
+          setField(desired, app, field, template, person, rule.name, warnings, errors);
         }
         if (grant.role !== undefined) {
           if (app.kinds.includes('role')) {
@@ -130,7 +133,7 @@ export function desiredState(input: {
   for (const [appId, ids] of denied) {
     for (const id of ids) accounts.get(appId)?.delete(id);
   }
-  return { accounts, denied, leavers, warnings: [...warnings] };
+  return { accounts, denied, leavers, warnings: [...warnings], errors: [...errors.values()] };
 }
 
 function addEntitlement(desired: DesiredAccount, entitlement: DesiredEntitlement): void {
@@ -147,10 +150,20 @@ function setField(
   person: Person,
   rule: string | null,
   warnings: Set<string>,
+  errors: Map<string, { appId: string; rule: string; message: string }>,
 ): void {
   if (field.startsWith('customFields.') && app.type === 'thought-industries') {
     const key = field.slice('customFields.'.length);
     if (!(app.customFieldKeys ?? []).includes(key)) {
+      if (rule !== null) {
+        // A rule asked for it by name: silently not sending it would hide the mistake, so the plan refuses.
+        errors.set(`${app.id}:${rule}:${key}`, {
+          appId: app.id,
+          rule,
+          message: `rule "${rule}" sets ${field} in ${app.id}, but "${key}" is not one of the portal's custom fields (customFieldKeys: ${(app.customFieldKeys ?? []).join(', ') || 'none'}); the app would drop it silently — create the field in the portal and add it to customFieldKeys, or remove it from the rule`,
+        });
+        return;
+      }
       // The app drops unknown custom fields silently, so Roster never sends one the portal lacks.
       warnings.add(
         `${app.id}: "${field}" is not sent because "${key}" is not in the app's customFieldKeys — add it there once the field exists in the portal`,

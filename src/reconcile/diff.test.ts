@@ -197,6 +197,37 @@ describe('diff', () => {
     expect(managed.map((o) => [o.kind, o.entitlement?.name])).toEqual([['revoke', 'Mobile']]);
   });
 
+  it('entitlements the policy lists as unmanaged are never revoked, even of a managed kind', () => {
+    const acct = account('targetprocess', '7', { lastName: 'E1' });
+    const grants: Grant[] = [
+      { appId: 'targetprocess', accountId: '7', entitlementId: 'role:1' },
+      { appId: 'targetprocess', accountId: '7', entitlementId: 'team:1' },
+      { appId: 'targetprocess', accountId: '7', entitlementId: 'team:2' },
+    ];
+    const world = {
+      people: [person('E1')],
+      links: [link('targetprocess', '7', 'E1')],
+      apps: [tpApp([acct], grants)],
+    };
+    const kept = plan(
+      { ...engineering, managed: { targetprocess: ['team'] }, unmanaged: { targetprocess: ['mobile'] } },
+      world,
+    ).ops;
+    expect(kept).toEqual([]);
+  });
+
+  it('StackSpot accounts get no default title: its resources never answer one, so it could never converge', () => {
+    const policy = policySchema.parse({ rules: [{ name: 'all', apps: { stackspot: {} } }] });
+    const desired = desiredState({
+      people: [person('E1')],
+      policy,
+      apps: [{ id: 'stackspot', type: 'stackspot-scim', kinds: [] }],
+      now: NOW,
+    });
+    const fields = desired.accounts.get('stackspot')?.get('E1')?.fields ?? {};
+    expect(Object.keys(fields).sort()).toEqual(['email', 'firstName', 'lastName', 'login']);
+  });
+
   it('leavers within the grace period keep access; past it they are deactivated', () => {
     const leaver = person('E2', { status: 'leaver', endDate: '2026-10-28' });
     const world = {

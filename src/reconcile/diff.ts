@@ -123,6 +123,7 @@ function diffApp(
   const grantsOf = new Map<string, Grant[]>();
   for (const g of app.grants) grantsOf.set(g.accountId, [...(grantsOf.get(g.accountId) ?? []), g]);
   const managed = new Set(policy.managed[app.id] ?? []);
+  const unmanaged = new Set((policy.unmanaged[app.id] ?? []).map((n) => n.toLowerCase()));
   const manifest = app.manifest;
   const can = (cap: keyof CapabilityManifest['accounts']) => manifest.accounts[cap];
   const note = (cap: string) =>
@@ -344,7 +345,7 @@ function diffApp(
     }
     for (const g of held) {
       const e = entitlementsById.get(g.entitlementId);
-      if (!e || wantedIds.has(e.id) || !managed.has(e.kind)) continue;
+      if (!e || wantedIds.has(e.id) || !managed.has(e.kind) || unmanaged.has(e.name.toLowerCase())) continue;
       const entitlement = { id: e.id, kind: e.kind, name: e.name, privileged: e.privileged };
       const reason = {
         rule,

@@ -159,7 +159,7 @@ export async function computePlan(input: {
     inputs,
     apps: apps.map((a) => a.id),
     ops: result.ops,
-    errors: result.errors,
+    errors: [...desired.errors, ...result.errors],
     warnings: desired.warnings,
     blocked:
       result.blocks.length > 0

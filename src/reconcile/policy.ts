@@ -54,6 +54,11 @@ export const policySchema = z
      * `account` also lets Roster deactivate the account of an active person no rule gives the app any more.
      */
     managed: z.record(nonEmpty, z.array(z.enum(MANAGED_KINDS))).default({}),
+    /**
+     * Per app, entitlement names (any kind, any case) Roster never revokes even where their kind is managed:
+     * groups or teams made by hand for something the HR file knows nothing about.
+     */
+    unmanaged: z.record(nonEmpty, z.array(nonEmpty)).default({}),
     safety: z
       .strictObject({
         maxDeactivations: z
@@ -152,13 +157,13 @@ export const DEFAULT_ATTRIBUTE_MAPS: Record<AppType, Record<string, string>> = {
     department: '{department}',
     jobTitle: '{title}',
   },
-  // SCIM: userName is the login; title is a core User attribute.
+  // StackSpot: userName is the login. No `title`: its resources never answer it (guide examples; sandbox
+  // README), so it could not be compared or verified and every plan would write it again.
   'stackspot-scim': {
     email: '{email}',
     firstName: '{first_name}',
     lastName: '{last_name}',
     login: '{email}',
-    title: '{title}',
   },
   scim: {
     email: '{email}',

@@ -191,6 +191,80 @@ describe('applyPlan scheduling', () => {
     await store.close();
   });
 
+  it("runs one account's ops one after another, so a read-modify-write of a whole set loses nothing", async () => {
+    const store = await openStore(':memory:');
+    // An app that keeps each user's groups as one field and writes it back whole (read, then replace).
+    const held = new Map<string, string[]>([
+      ['u1', ['g1']],
+      ['u2', ['g1']],
+    ]);
+    let inFlight = 0;
+    let overlapped = false;
+    const replace = async (accountId: string, next: (current: string[]) => string[]) => {
+      inFlight++;
+      if (inFlight > 1) overlapped = true;
+      const current = held.get(accountId) ?? [];
+      await new Promise((r) => setTimeout(r, 5));
+      held.set(accountId, next(current));
+      inFlight--;
+    };
+    const groups = ['g1', 'g2'].map((id) => ({
+      appId: 'app',
+      id,
+      kind: 'group',
+      name: id,
+      privileged: false,
+    }));
+    const connector = {
+      appId: 'app',
+      accounts: {
+        list: async () => ({
+          items: [],
+          nextPageToken: null,
+          grants: [...held].flatMap(([accountId, ids]) =>
+            ids.map((entitlementId) => ({ appId: 'app', accountId, entitlementId })),
+          ),
+        }),
+      },
+      entitlements: {
+        group: {
+          kind: 'group',
+          list: async () => ({ items: groups, nextPageToken: null }),
+          grantsFromAccounts: true,
+          grant: async ({ accountId, entitlementId }: { accountId: string; entitlementId: string }) => {
+            await replace(accountId, (c) => [...c, entitlementId]);
+            return { alreadyGranted: false };
+          },
+          revoke: async ({ accountId, entitlementId }: { accountId: string; entitlementId: string }) => {
+            await replace(accountId, (c) => c.filter((id) => id !== entitlementId));
+            return { alreadyAbsent: false };
+          },
+        },
+      },
+    } as unknown as Connector;
+    const move = (accountId: string) => [
+      op({
+        ref: `grant:${accountId}`,
+        kind: 'grant',
+        account: { id: accountId },
+        entitlement: { id: 'g2', kind: 'group', name: 'g2', privileged: false },
+      }),
+      op({
+        ref: `revoke:${accountId}`,
+        kind: 'revoke',
+        account: { id: accountId },
+        entitlement: { id: 'g1', kind: 'group', name: 'g1', privileged: false },
+      }),
+    ];
+    const planId = await savePlan(store, [...move('u1'), ...move('u2')]);
+    const result = await run(store, planId, connector);
+    expect(result.ops.filter((o) => o.state !== 'succeeded')).toEqual([]);
+    expect(Object.fromEntries(held)).toEqual({ u1: ['g2'], u2: ['g2'] });
+    // Different accounts still run side by side.
+    expect(overlapped).toBe(true);
+    await store.close();
+  });
+
   it('an uncertain create (intent, no outcome) adopts the account found by email instead of creating again', async () => {
     const store = await openStore(':memory:');
     const app = fakeConnector('app');

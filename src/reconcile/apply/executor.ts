@@ -394,7 +394,16 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
       return finish(ctx, r, 'failed', null, message, { requestId });
     }
   };
-  await inBatches(wave, ctx.options.concurrency ?? 4, run);
+  // One account's ops run one after another: an app may hold a set as one field (customer-directory roleIds,
+  // replaced whole by PATCH), so a grant and a revoke racing on it would each write back what the other undid.
+  const byAccount = new Map<string, OpRecord[]>();
+  for (const r of wave) {
+    const key = accountIdOf(ctx, planOpOf(r)).id ?? `op:${r.seq}`;
+    byAccount.set(key, [...(byAccount.get(key) ?? []), r]);
+  }
+  await inBatches([...byAccount.values()], ctx.options.concurrency ?? 4, async (chain) => {
+    for (const r of chain) await run(r);
+  });
   if (pendingGrants.length === 0 || !connector) return;
   const kinds = [...new Set(pendingGrants.map((g) => g.op.entitlement?.kind))].filter((k) => k !== undefined);
   const held = new Map<string, Set<string> | Error>();
