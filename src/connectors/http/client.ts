@@ -104,14 +104,8 @@ export interface EndpointStats {
   durationMs: number;
 }
 
-export interface HttpClientStats {
-  requests: number;
-  retries: number;
-  rateLimited: number;
-  timeouts: number;
-  errors: Partial<Record<ErrorCode, number>>;
-  bytes: number;
-  durationMs: number;
+/** The whole client's figures: every endpoint's added up, and the state of its limiter and breaker. */
+export interface HttpClientStats extends EndpointStats {
   /** Calls refused by the open circuit without touching the network. */
   shortCircuited: number;
   concurrencyLimit: number;

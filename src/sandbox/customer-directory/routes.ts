@@ -1,5 +1,6 @@
 /** @module The customer-directory users API: list, lookup, get, PATCH v1/v2 and DELETE, plus assumed roles/groups. */
 
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SandboxContext } from '../kit/server.js';
@@ -19,25 +20,12 @@ import {
 
 export const CUSTOMER_BASE = '/api/v1/customers/:customerId';
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** The guide prints no error body; the sandbox answers `{ statusCode, error, message }` (see README). */
 export function errorBody(
   status: number,
   message: string,
 ): { statusCode: number; error: string; message: string } {
-  return { statusCode: status, error: REASONS[status] ?? 'Error', message };
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
 }
 
 /** A user exactly as the guide's response schema, plus the assumed `roleIds` and `delegateIds`. */

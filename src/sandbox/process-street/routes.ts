@@ -1,5 +1,6 @@
 /** @module The Process Street members API under /api/v1: members (list, get, invite, remove) and group membership. */
 
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { SandboxContext } from '../kit/server.js';
@@ -20,24 +21,9 @@ import {
 
 export const API_BASE = '/api/v1';
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** The guide prints no error body; the sandbox answers `{ error: <reason phrase>, message }` (see README). */
 export function errorBody(status: number, message: string): { error: string; message: string } {
-  return { error: REASONS[status] ?? 'Error', message };
+  return { error: STATUS_CODES[status] ?? 'Error', message };
 }
 
 export interface Paging {
