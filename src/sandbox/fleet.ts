@@ -64,7 +64,9 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
 /** The `apps:` entry that points Roster at one sandbox. */
 export function sandboxAppConfig(handle: SandboxHandle): Record<string, unknown> {
   const { credentials: c } = handle;
-  const base = { id: handle.type, type: handle.type, baseUrl: handle.baseUrl };
+  // A sandbox on this machine answers in milliseconds; a request it leaves hanging (fault profiles) should not
+  // hold a sync or an apply for the 15 s default.
+  const base = { id: handle.type, type: handle.type, baseUrl: handle.baseUrl, timeoutMs: 3000 };
   switch (handle.type) {
     case 'targetprocess':
       return { ...base, auth: { type: 'bearer', token: c.token } };
