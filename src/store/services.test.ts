@@ -15,9 +15,11 @@ describe('requireService', () => {
   });
 
   it('an unreachable service skips its tests and says why', async () => {
-    const check = await requireService('Redis', down, {});
+    const said: string[] = [];
+    const check = await requireService('Redis', down, {}, (line) => said.push(line));
     expect(check.available).toBe(false);
     expect(check.reason).toBe('Redis is not reachable: connect ECONNREFUSED 127.0.0.1:6379');
+    expect(said.join('')).toMatch(/^\[roster\] skipping the Redis tests: Redis is not reachable/);
   });
 
   it('an unreachable service fails the run when ROSTER_REQUIRE_SERVICES=1', async () => {

@@ -22,6 +22,7 @@ export async function requireService(
   name: string,
   probe: () => Promise<void>,
   env: NodeJS.ProcessEnv = process.env,
+  say: (line: string) => void = (line) => process.stderr.write(line),
 ): Promise<ServiceCheck> {
   try {
     await probe();
@@ -33,7 +34,7 @@ export async function requireService(
         cause: error,
       });
     }
-    process.stderr.write(
+    say(
       `[roster] skipping the ${name} tests: ${reason} (set ${REQUIRE_SERVICES_ENV}=1 to make this a failure)\n`,
     );
     return { name, available: false, reason };
