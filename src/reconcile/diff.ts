@@ -531,14 +531,19 @@ function attributeChanges(
   const changes: Record<string, { from: string | null; to: string }> = {};
   for (const [field, { value }] of Object.entries(want.fields)) {
     if (IDENTITY_FIELDS.has(field)) continue;
-    const raw =
-      field === 'firstName'
-        ? account.firstName
-        : field === 'lastName'
-          ? account.lastName
-          : account.attributes[field];
-    const from = raw === null || raw === undefined ? null : String(raw);
+    const from = accountField(account, field);
     if (from !== value) changes[field] = { from, to: value };
   }
   return changes;
+}
+
+/** What an account holds for a policy field: the name fields, or a connector attribute; null when unset. */
+export function accountField(account: Account, field: string): string | null {
+  const raw =
+    field === 'firstName'
+      ? account.firstName
+      : field === 'lastName'
+        ? account.lastName
+        : account.attributes[field];
+  return raw === null || raw === undefined ? null : String(raw);
 }

@@ -5,7 +5,7 @@ import { grantKey, readAll } from '../../connectors/sdk/paging.js';
 import type { AccountInput, Connector } from '../../connectors/sdk/types.js';
 import { RosterError } from '../../core/errors.js';
 import type { Account, EntitlementKind, Grant } from '../../core/types.js';
-import type { PlanOp } from '../diff.js';
+import { accountField, type PlanOp } from '../diff.js';
 
 /** What came of a call, before verification: the account it acted on and what the app said. */
 export interface CallResult {
@@ -223,14 +223,8 @@ export async function verifyAccountOp(
       case 'update': {
         if (account === null) return 'the account cannot be read back';
         for (const [field, c] of Object.entries(op.changes ?? {})) {
-          const raw =
-            field === 'firstName'
-              ? account.firstName
-              : field === 'lastName'
-                ? account.lastName
-                : account.attributes[field];
-          if (String(raw ?? '') !== c.to)
-            return `${field} reads back as "${String(raw ?? '')}", not "${c.to}"`;
+          const held = accountField(account, field) ?? '';
+          if (held !== c.to) return `${field} reads back as "${held}", not "${c.to}"`;
         }
         return null;
       }

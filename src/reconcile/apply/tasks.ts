@@ -1,7 +1,7 @@
 /** @module Manual tasks: closes the ones a later sync shows done (the account exists, is gone, the field matches). */
 
 import type { Store, StoredAccount, TaskRecord } from '../../store/store.js';
-import type { PlanOp } from '../diff.js';
+import { accountField, type PlanOp } from '../diff.js';
 import { planOpOf } from './executor.js';
 
 const sameEmail = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
@@ -30,15 +30,9 @@ async function satisfied(store: Store, task: TaskRecord, op: PlanOp): Promise<bo
       return account?.status === 'active';
     case 'update':
       if (!account) return false;
-      return Object.entries(op.changes ?? {}).every(([field, c]) => {
-        const raw =
-          field === 'firstName'
-            ? account.firstName
-            : field === 'lastName'
-              ? account.lastName
-              : account.attributes[field];
-        return String(raw ?? '') === c.to;
-      });
+      return Object.entries(op.changes ?? {}).every(
+        ([field, c]) => (accountField(account, field) ?? '') === c.to,
+      );
     case 'grant':
     case 'revoke': {
       if (!account || !op.entitlement) return false;
