@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { ADMIN_PREFIX } from '../sandbox/kit/server.js';
-import { roster } from './testing.js';
+import { roster } from './testkit.js';
 
 let fleet: Fleet;
 let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoopSummary } from './commands/demo.js';
-import { roster } from './testing.js';
+import { roster } from './testkit.js';
 
 describe('roster demo', () => {
   it('runs the loop to convergence: after apply and a re-sync only manual tasks and disputed matches are left', async () => {

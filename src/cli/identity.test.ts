@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
-import { roster } from './testing.js';
+import { roster } from './testkit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-identity-cli-'));
 const HEADER = 'employee_id,email,first_name,last_name,status';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, Link } from '../core/types.js';
 import { correlate } from './correlate.js';
-import { account, person } from './testing.js';
+import { account, person } from './testkit.js';
 
 const people = [
   person('E1', 'ann.lee@acme.com', { aliases: ['alee@acme.com'] }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js';
 import { compareSeverity, type FindingsInput, filterBySeverity, findings } from './findings.js';
-import { account, person } from './testing.js';
+import { account, person } from './testkit.js';
 
 const NOW = '2026-11-01T00:00:00.000Z';
 const daysAgo = (n: number) => new Date(Date.parse(NOW) - n * 86_400_000).toISOString();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { refreshGraph } from './graph.js';
-import { account, person } from './testing.js';
+import { account, person } from './testkit.js';
 
 let store: Store | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
-import { account, storeContract } from './contract.js';
+import { account, storeContract } from './contract.testkit.js';
 import type { KyselyStore } from './kysely-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openStore } from './open.js';

@@ -5,7 +5,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
-import { storeContract } from './contract.js';
+import { storeContract } from './contract.testkit.js';
 import { MIGRATIONS, migrateTo } from './migrations/index.js';
 import { openStore } from './open.js';
 import type { Database } from './schema.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CdState } from '../../src/sandbox/customer-directory/state.js';
-import { adminCall, companyWith, plantedAccount } from '../../src/sandbox/kit/testing.js';
+import { adminCall, companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TaskRecord } from '../../src/store/store.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCall, companyWith, plantedAccount } from '../../src/sandbox/kit/testing.js';
+import { adminCall, companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { PsState } from '../../src/sandbox/process-street/state.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HrRecord } from '../../src/sandbox/kit/company.js';
-import { companyWith, plantedAccount } from '../../src/sandbox/kit/testing.js';
+import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import { CUSTOM_SCHEMA, type SsState } from '../../src/sandbox/stackspot-scim/state.js';
-import { call } from '../../src/sandbox/stackspot-scim/testing.js';
+import { call } from '../../src/sandbox/stackspot-scim/testkit.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
-import { roster } from '../../src/cli/testing.js';
+import { roster } from '../../src/cli/testkit.js';
 import type { SeedAppType } from '../../src/core/types.js';
 import type { ApplyResult } from '../../src/reconcile/apply/index.js';
 import type { PlanBody, PlanSummary } from '../../src/reconcile/plan.js';

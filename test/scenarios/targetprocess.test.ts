@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { companyWith, plantedAccount } from '../../src/sandbox/kit/testing.js';
+import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TargetprocessState } from '../../src/sandbox/targetprocess/state.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
 

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import type { CdState } from '../../sandbox/customer-directory/state.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
-import { connectorContract } from '../sdk/contract.js';
-import { start } from './test-support.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { start } from './testkit.js';
 
 connectorContract('Customer directory', {
   // The suite closes the connector and then the sandbox itself.

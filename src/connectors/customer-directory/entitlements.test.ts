@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
 import type { CdState } from '../../sandbox/customer-directory/state.js';
-import { idOf } from '../../sandbox/customer-directory/testing.js';
+import { idOf } from '../../sandbox/customer-directory/testkit.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
-import { readGrants } from '../sdk/contract.js';
-import { type Started, start } from './test-support.js';
+import { readGrants } from '../sdk/contract.testkit.js';
+import { type Started, start } from './testkit.js';
 
 let started: Started | undefined;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError, type RosterError } from '../../core/errors.js';
-import { idOf } from '../../sandbox/customer-directory/testing.js';
+import { idOf } from '../../sandbox/customer-directory/testkit.js';
 import {
   bigCompany,
   configFor,
@@ -9,7 +9,7 @@ import {
   requestCounts,
   type Started,
   start,
-} from './test-support.js';
+} from './testkit.js';
 
 const opened: Started[] = [];
 afterEach(async () => {

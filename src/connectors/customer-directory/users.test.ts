@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError, type RosterError } from '../../core/errors.js';
-import { admin, idOf } from '../../sandbox/customer-directory/testing.js';
-import { type ScriptedServer, startScriptedServer } from '../http/testing.js';
+import { admin, idOf } from '../../sandbox/customer-directory/testkit.js';
+import { type ScriptedServer, startScriptedServer } from '../http/testkit.js';
 import type { Connector } from '../sdk/types.js';
-import { connectorFor, type Started, start } from './test-support.js';
+import { connectorFor, type Started, start } from './testkit.js';
 
 let started: Started | undefined;
 let scripted: ScriptedServer | undefined;

@@ -10,7 +10,7 @@ import {
 } from '../../sandbox/kit/server.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from './client.js';
 import { withAmbiguityCheck } from './retry.js';
-import { inOrder, type ScriptedServer, type ScriptHandler, startScriptedServer } from './testing.js';
+import { inOrder, type ScriptedServer, type ScriptHandler, startScriptedServer } from './testkit.js';
 
 const TOKEN = 'tok_Sup3rSecret';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { account, admin, company } from '../../sandbox/process-street/testing.js';
+import { account, admin, company } from '../../sandbox/process-street/testkit.js';
 import { readAll } from '../sdk/paging.js';
 import { PAGE_LIMIT } from './client.js';
-import { queryOf, requestsTo, type Started, startProcessStreet } from './testing.js';
+import { queryOf, requestsTo, type Started, startProcessStreet } from './testkit.js';
 
 let started: Started | undefined;
 afterEach(async () => {

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
 import type { PlantedAccount } from '../../sandbox/kit/company.js';
-import { account, admin, company, idOf } from '../../sandbox/process-street/testing.js';
-import { readGrants } from '../sdk/contract.js';
+import { account, admin, company, idOf } from '../../sandbox/process-street/testkit.js';
+import { readGrants } from '../sdk/contract.testkit.js';
 import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import { PAGE_LIMIT } from './client.js';
 import { processStreetConnector } from './connector.js';
-import { requestsTo, type Started, startProcessStreet } from './testing.js';
+import { requestsTo, type Started, startProcessStreet } from './testkit.js';
 
 const opened: Started[] = [];
 afterEach(async () => {

@@ -2,9 +2,9 @@ import type { Account } from '../../core/types.js';
 import { generateCompany } from '../../sandbox/company.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
 import type { PsState } from '../../sandbox/process-street/state.js';
-import { admin } from '../../sandbox/process-street/testing.js';
-import { connectorContract } from '../sdk/contract.js';
-import { startProcessStreet } from './testing.js';
+import { admin } from '../../sandbox/process-street/testkit.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { startProcessStreet } from './testkit.js';
 
 const SEED = 11;
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError, type RosterError } from '../../core/errors.js';
-import { account, admin, company, idOf } from '../../sandbox/process-street/testing.js';
-import { pathOf, requestsTo, type Started, startProcessStreet } from './testing.js';
+import { account, admin, company, idOf } from '../../sandbox/process-street/testkit.js';
+import { pathOf, requestsTo, type Started, startProcessStreet } from './testkit.js';
 
 let started: Started | undefined;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { connectorContract } from '../sdk/contract.js';
-import { type ScimmyStore, scimConnectorFor, startScimmyServer } from './test-support.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { type ScimmyStore, scimConnectorFor, startScimmyServer } from './testkit.js';
 
 connectorContract('Generic SCIM (scimmy)', {
   start: async () => {

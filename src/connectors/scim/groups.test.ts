@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/kit/server.js';
 import { stackspotScimSandbox } from '../../sandbox/stackspot-scim/index.js';
-import { account, company } from '../../sandbox/stackspot-scim/testing.js';
-import { readGrants } from '../sdk/contract.js';
+import { account, company } from '../../sandbox/stackspot-scim/testkit.js';
+import { readGrants } from '../sdk/contract.testkit.js';
 import { createConnector } from '../sdk/create.js';
 import { readAll } from '../sdk/paging.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import { scimConnector } from './connector.js';
 
 it('a server whose /Groups is a 404 lists no groups and no grants', async () => {

@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
-import { readGrants } from '../sdk/contract.js';
+import { readGrants } from '../sdk/contract.testkit.js';
 import { readAll } from '../sdk/paging.js';
 import type { Connector } from '../sdk/types.js';
-import {
-  type ScimmyOptions,
-  type ScimmyServer,
-  scimConnectorFor,
-  startScimmyServer,
-} from './test-support.js';
+import { type ScimmyOptions, type ScimmyServer, scimConnectorFor, startScimmyServer } from './testkit.js';
 
 let server: ScimmyServer | undefined;
 let connector: Connector | undefined;

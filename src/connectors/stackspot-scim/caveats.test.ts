@@ -3,10 +3,10 @@ import { isRosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
 import type { SsState } from '../../sandbox/stackspot-scim/index.js';
-import { account, admin, company, idOf } from '../../sandbox/stackspot-scim/testing.js';
+import { account, admin, company, idOf } from '../../sandbox/stackspot-scim/testkit.js';
 import { readAll } from '../sdk/paging.js';
 import type { Connector, WithRaw } from '../sdk/types.js';
-import { connectorFor, startStackspot } from './testing.js';
+import { connectorFor, startStackspot } from './testkit.js';
 
 let sandbox: SandboxHandle<SsState> | undefined;
 let connector: Connector | undefined;

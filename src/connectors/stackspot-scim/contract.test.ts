@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { SsState } from '../../sandbox/stackspot-scim/index.js';
-import { connectorContract } from '../sdk/contract.js';
-import { startStackspot } from './testing.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { startStackspot } from './testkit.js';
 
 connectorContract('StackSpot SCIM', {
   start: () => startStackspot(),

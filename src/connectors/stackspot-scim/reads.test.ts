@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Account } from '../../core/types.js';
 import { readAll } from '../sdk/paging.js';
 import type { Connector } from '../sdk/types.js';
-import { sampleCompany, startStackspot } from './testing.js';
+import { sampleCompany, startStackspot } from './testkit.js';
 
 const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
 const strip = (accounts: Account[]) =>

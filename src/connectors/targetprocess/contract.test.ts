@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { connectorContract } from '../sdk/contract.js';
-import { startTp, type TpSandbox } from './testing.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { startTp, type TpSandbox } from './testkit.js';
 
 connectorContract('Targetprocess', {
   // The suite closes the connector and the sandbox itself.

@@ -4,7 +4,7 @@ import type { Account, Entitlement, Grant } from '../../core/types.js';
 import { startSandbox } from '../../sandbox/kit/server.js';
 import { targetprocessSandbox } from '../../sandbox/targetprocess/sandbox.js';
 import { type Connector, grantKey, type ListInput, type Page, readAll } from '../sdk/index.js';
-import { apiRequests, company, connectorFor, startTp, strip, type TpSandbox } from './testing.js';
+import { apiRequests, company, connectorFor, startTp, strip, type TpSandbox } from './testkit.js';
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {

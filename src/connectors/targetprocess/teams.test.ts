@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Connector, grantKey, readAll } from '../sdk/index.js';
-import { apiRequests, startTp, strip, type TpSandbox } from './testing.js';
+import { apiRequests, startTp, strip, type TpSandbox } from './testkit.js';
 
 let env: { sandbox: TpSandbox; connector: Connector; close(): Promise<void> } | undefined;
 afterEach(async () => {

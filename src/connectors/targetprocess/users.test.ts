@@ -4,7 +4,7 @@ import type { Account } from '../../core/types.js';
 import type { HttpLogger } from '../http/index.js';
 import { type Connector, readAll, type WithRaw } from '../sdk/index.js';
 import { USER_INCLUDE } from './client.js';
-import { apiRequests, connectorFor, setSettings, startTp, strip, type TpSandbox } from './testing.js';
+import { apiRequests, connectorFor, setSettings, startTp, strip, type TpSandbox } from './testkit.js';
 
 let env: { sandbox: TpSandbox; connector: Connector; close(): Promise<void> } | undefined;
 afterEach(async () => {

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { generateCompany } from '../../sandbox/company.js';
 import type { TiState } from '../../sandbox/thought-industries/index.js';
-import { connectorContract } from '../sdk/contract.js';
-import { startTiConnector } from './testing.js';
+import { connectorContract } from '../sdk/contract.testkit.js';
+import { startTiConnector } from './testkit.js';
 
 connectorContract('Thought Industries', {
   // The suite closes the connector and then the sandbox itself.

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
-import { sampleCompany } from '../../sandbox/thought-industries/test-support.js';
-import { endpointsOf, startTiConnector, type TiSetup } from './testing.js';
+import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
+import { endpointsOf, startTiConnector, type TiSetup } from './testkit.js';
 
 let setup: TiSetup | undefined;
 afterEach(async () => {

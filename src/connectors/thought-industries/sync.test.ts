@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
 import type { Account, Entitlement, Grant } from '../../core/types.js';
-import { sampleCompany } from '../../sandbox/thought-industries/test-support.js';
+import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
 import { encodePageToken, grantKey, readAll } from '../sdk/paging.js';
 import type { Connector, ListInput, Page } from '../sdk/types.js';
-import { connectorFor, countBy, endpointsOf, startTiConnector, type TiSetup } from './testing.js';
+import { connectorFor, countBy, endpointsOf, startTiConnector, type TiSetup } from './testkit.js';
 
 const open: TiSetup[] = [];
 afterEach(async () => {

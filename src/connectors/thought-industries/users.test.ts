@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
-import { sampleCompany } from '../../sandbox/thought-industries/test-support.js';
+import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
 import { readAll } from '../sdk/paging.js';
-import { countBy, endpointsOf, startTiConnector, type TiSetup } from './testing.js';
+import { countBy, endpointsOf, startTiConnector, type TiSetup } from './testkit.js';
 
 let setup: TiSetup | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import type { RosterConfig } from '../../config/schema.js';
 import { connectorFor } from '../../connectors/registry.js';
-import { testHttp } from '../../connectors/sdk/testing.js';
+import { testHttp } from '../../connectors/sdk/testkit.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { refreshGraph } from '../../identity/index.js';
 import { APP_DEPARTMENTS, generateCompany, hrToCsv } from '../../sandbox/company.js';

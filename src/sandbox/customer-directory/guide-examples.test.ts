@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type SandboxHandle, startSandbox } from '../kit/server.js';
 import { customerDirectorySandbox } from './sandbox.js';
 import type { CdState } from './state.js';
-import { account, call, company, idOf } from './testing.js';
+import { account, call, company, idOf } from './testkit.js';
 
 let sandbox: SandboxHandle<CdState> | undefined;
 afterEach(async () => {

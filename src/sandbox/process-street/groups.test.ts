@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type SandboxHandle, startSandbox } from '../kit/server.js';
 import { processStreetSandbox } from './sandbox.js';
 import type { PsMember, PsState } from './state.js';
-import { account, admin, call, company, idOf } from './testing.js';
+import { account, admin, call, company, idOf } from './testkit.js';
 
 let sandbox: SandboxHandle<PsState> | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { type SandboxHandle, startSandbox } from '../kit/server.js';
 import { PATCH_OP_SCHEMA } from './patch.js';
 import { stackspotScimSandbox } from './sandbox.js';
 import { CUSTOM_SCHEMA, type SsState } from './state.js';
-import { type Answer, account, admin, call, company, idOf } from './testing.js';
+import { type Answer, account, admin, call, company, idOf } from './testkit.js';
 
 let sandbox: SandboxHandle<SsState> | undefined;
 afterEach(async () => {

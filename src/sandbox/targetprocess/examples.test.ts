@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SandboxHandle, startSandbox } from '../kit/server.js';
-import { manyAccounts, sampleCompany } from './fixtures.js';
 import { targetprocessSandbox } from './sandbox.js';
 import type { TargetprocessState } from './state.js';
+import { manyAccounts, sampleCompany } from './testkit.js';
 
 // Every request example printed in the guide, sent as printed (token in the query where the guide puts it).
 let sandbox: SandboxHandle<TargetprocessState>;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SampleCompany } from '../kit/company.js';
 import { type SandboxHandle, type SandboxOptions, startSandbox } from '../kit/server.js';
-import { manyAccounts, sampleCompany } from './fixtures.js';
 import { targetprocessSandbox } from './sandbox.js';
 import type { TargetprocessState } from './state.js';
+import { manyAccounts, sampleCompany } from './testkit.js';
 
 let sandbox: SandboxHandle<TargetprocessState> | undefined;
 afterEach(async () => {

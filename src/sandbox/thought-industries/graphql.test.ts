@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleCompany, startTi, type TiHarness } from './test-support.js';
+import { sampleCompany, startTi, type TiHarness } from './testkit.js';
 
 type GqlUser = {
   id: string;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleCompany, startTi, type TiHarness } from './test-support.js';
+import { sampleCompany, startTi, type TiHarness } from './testkit.js';
 
 // Every request example printed in the Thought Industries guide, sent as printed (apiKey in the query, the
 // guide's ids swapped for real ones), asserting the documented response shape.

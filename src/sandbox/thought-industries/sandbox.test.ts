@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { thoughtIndustriesSandbox } from './sandbox.js';
 import type { TiUserBody } from './state.js';
-import { sampleCompany, startTi, type TiHarness } from './test-support.js';
+import { sampleCompany, startTi, type TiHarness } from './testkit.js';
 
 type OneUser = { user: TiUserBody };
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TiUserBody } from './state.js';
-import { type EnrollmentJson, sampleCompany, startTi, type TiHarness } from './test-support.js';
+import { type EnrollmentJson, sampleCompany, startTi, type TiHarness } from './testkit.js';
 
 type UserList = { users: TiUserBody[]; total: number };
 type OneUser = { user: TiUserBody };

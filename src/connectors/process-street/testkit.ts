@@ -7,7 +7,7 @@ import { type RequestLogEntry, type SandboxHandle, startSandbox } from '../../sa
 import { processStreetSandbox } from '../../sandbox/process-street/index.js';
 import type { PsState } from '../../sandbox/process-street/state.js';
 import { createConnector } from '../sdk/create.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { processStreetConnector } from './connector.js';
 

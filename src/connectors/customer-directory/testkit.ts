@@ -4,14 +4,14 @@ import type { AppConfigOf } from '../../config/schema.js';
 import type { Account, Entitlement, Grant } from '../../core/types.js';
 import { customerDirectorySandbox } from '../../sandbox/customer-directory/sandbox.js';
 import type { CdState } from '../../sandbox/customer-directory/state.js';
-import { account, company } from '../../sandbox/customer-directory/testing.js';
+import { account, company } from '../../sandbox/customer-directory/testkit.js';
 import type { SampleCompany } from '../../sandbox/kit/company.js';
 import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { type SandboxHandle, startSandbox } from '../../sandbox/kit/server.js';
-import { readGrants } from '../sdk/contract.js';
+import { readGrants } from '../sdk/contract.testkit.js';
 import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import type { Connector, WithRaw } from '../sdk/types.js';
 import { customerDirectoryConnector } from './connector.js';
 

@@ -12,7 +12,7 @@ import SCIMMYRouters from 'scimmy-routers';
 import type { AppConfigOf } from '../../config/schema.js';
 import type { RequestLogEntry, SandboxHandle } from '../../sandbox/kit/server.js';
 import { createConnector } from '../sdk/create.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { scimConnector } from './connector.js';
 

@@ -6,7 +6,7 @@ import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../san
 import type { TiState } from '../../sandbox/thought-industries/index.js';
 import { thoughtIndustriesSandbox } from '../../sandbox/thought-industries/index.js';
 import { createConnector } from '../sdk/create.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { thoughtIndustriesConnector } from './index.js';
 

@@ -2,7 +2,7 @@
 
 import type { PlantedAccount, PlantedAppState, SampleCompany } from '../kit/company.js';
 import { type SandboxHandle, type SandboxOptions, startSandbox } from '../kit/server.js';
-import { companyWith, plantedAccount } from '../kit/testing.js';
+import { companyWith, plantedAccount } from '../kit/testkit.js';
 import { thoughtIndustriesSandbox } from './sandbox.js';
 import type { TiState } from './state.js';
 

@@ -7,7 +7,7 @@ import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { type SandboxHandle, startSandbox } from '../../sandbox/kit/server.js';
 import { type SsState, stackspotScimSandbox } from '../../sandbox/stackspot-scim/index.js';
 import { createConnector } from '../sdk/create.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { stackspotScimConnector } from './connector.js';
 

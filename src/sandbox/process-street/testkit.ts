@@ -2,7 +2,7 @@
 
 import type { PlantedAccount, SampleCompany } from '../kit/company.js';
 import type { SandboxHandle } from '../kit/server.js';
-import { type Answer, adminCall, callJson, companyWith, plantedAccount, plantedId } from '../kit/testing.js';
+import { type Answer, adminCall, callJson, companyWith, plantedAccount, plantedId } from '../kit/testkit.js';
 import type { PsState } from './state.js';
 
 export type { Answer };

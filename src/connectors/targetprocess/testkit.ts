@@ -3,11 +3,11 @@
 import type { AppConfigOf } from '../../config/schema.js';
 import type { PlantedAccount, SampleCompany } from '../../sandbox/kit/company.js';
 import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../sandbox/kit/server.js';
-import { manyAccounts, sampleCompany } from '../../sandbox/targetprocess/fixtures.js';
 import type { TargetprocessState } from '../../sandbox/targetprocess/index.js';
 import { targetprocessSandbox } from '../../sandbox/targetprocess/sandbox.js';
+import { manyAccounts, sampleCompany } from '../../sandbox/targetprocess/testkit.js';
 import { type Connector, type CreateConnectorOptions, createConnector } from '../sdk/index.js';
-import { testHttp } from '../sdk/testing.js';
+import { testHttp } from '../sdk/testkit.js';
 import { targetprocessConnector } from './connector.js';
 
 export type TpSandbox = SandboxHandle<TargetprocessState>;
