@@ -4,7 +4,15 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
-import { applyPlan, approve, listTasks, openRoster, planChanges, type Roster, syncApps } from '../../app/index.js';
+import {
+  applyPlan,
+  approve,
+  listTasks,
+  openRoster,
+  planChanges,
+  type Roster,
+  syncApps,
+} from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import { type Finding, SEVERITIES } from '../../identity/index.js';
 import { type ApplyResult, type OpState, planOpOf } from '../../reconcile/apply/index.js';
