@@ -95,7 +95,8 @@ export interface LoopSummary {
   };
 }
 
-async function runDemo(input: { fleet: Fleet; dir: string; out: Output; profile: FaultProfileName }) {
+/** Runs every stage on a started fleet, writing roster.yaml, the HR export and the store into `dir`. */
+export async function runDemo(input: { fleet: Fleet; dir: string; out: Output; profile: FaultProfileName }) {
   const { fleet, dir, out } = input;
   const { company } = fleet;
   const file = resolve(dir, 'roster.yaml');
