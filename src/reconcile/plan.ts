@@ -2,6 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import type { RosterConfig } from '../config/schema.js';
+import { traitsOf } from '../connectors/registry.js';
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
@@ -147,7 +148,8 @@ export async function computePlan(input: {
         id: a.id,
         type: a.type,
         kinds: Object.keys(a.manifest.entitlements) as EntitlementKind[],
-        ...(app?.type === 'thought-industries' ? { customFieldKeys: app.customFieldKeys ?? [] } : {}),
+        // The connector says which attributes are custom fields the app drops unless its config lists them.
+        ...(app ? customFieldKeysOf(app) : {}),
       };
     }),
     now,
@@ -175,4 +177,9 @@ export async function computePlan(input: {
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary };
+}
+
+function customFieldKeysOf(app: RosterConfig['apps'][number]): { customFieldKeys?: readonly string[] } {
+  const custom = traitsOf(app.type).customFields;
+  return custom ? { customFieldKeys: custom.keys(app) } : {};
 }

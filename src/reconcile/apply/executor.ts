@@ -4,6 +4,7 @@
  */
 
 import type { RosterConfig } from '../../config/schema.js';
+import { traitsOf } from '../../connectors/registry.js';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
@@ -382,7 +383,9 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
         op,
         accountId: id,
         uncertain,
-        needsPassword: appConfig?.type === 'targetprocess' && !appConfig.sso,
+        needsPassword: appConfig
+          ? (traitsOf(appConfig.type).createNeedsPassword?.(appConfig) ?? false)
+          : false,
         password: generatePassword,
       });
       const check = await verifyAccountOp(connector, op, call.accountId);
