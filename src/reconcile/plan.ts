@@ -21,6 +21,11 @@ export interface PlanBody {
   apps: string[];
   ops: PlanOp[];
   errors: PlanError[];
+  /**
+   * False when the plan has errors: it is shown, never applied (apply refuses; re-plan once they are fixed).
+   * Absent in plans saved before it existed; apply reads `errors` itself.
+   */
+  applicable?: boolean;
   warnings: string[];
   blocked: { reasons: AppBlock[]; override: { required: true; flag: string } } | null;
   untouched: Record<string, string[]>;
@@ -31,6 +36,8 @@ export interface PlanSummary {
   byApp: Record<string, Partial<Record<PlanOp['kind'], number>>>;
   approvals: number;
   errors: number;
+  /** Same as the body's: false when the plan has errors. */
+  applicable: boolean;
   blocked: boolean;
   [key: string]: unknown;
 }
@@ -93,6 +100,7 @@ export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): P
     byApp,
     approvals: body.ops.filter((o) => o.requiresApproval).length,
     errors: body.errors.length,
+    applicable: body.errors.length === 0,
     blocked: body.blocked !== null,
   };
 }
@@ -155,13 +163,15 @@ export async function computePlan(input: {
     now,
   });
   const result = diff({ desired, people, links, apps: diffApps, policy });
+  const errors = [...desired.errors, ...result.errors];
   const body: PlanBody = {
     version: 1,
     createdAt: now.toISOString(),
     inputs,
     apps: apps.map((a) => a.id),
     ops: result.ops,
-    errors: [...desired.errors, ...result.errors],
+    errors,
+    applicable: errors.length === 0,
     warnings: desired.warnings,
     blocked:
       result.blocks.length > 0

@@ -103,6 +103,15 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   }
   if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
   const body = plan.body as PlanBody;
+  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
+  // beside them), so no flag runs it: fix the policy and re-plan.
+  if (body.errors.length > 0) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
+      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
+    );
+  }
   if (body.blocked && !options.overrideSafety) {
     throw new RosterError(
       'conflict',
