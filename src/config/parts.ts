@@ -1,7 +1,6 @@
-/**
- * @module The pieces every app's config schema is built from (URL, auth kinds, the keys every app takes); they
- * import nothing of Roster's, so each connector folder can build its own schema without an import cycle.
- */
+/** @module The pieces each connector's config schema is built from: URL, auth kinds, the keys every app takes. */
+
+// Nothing of Roster's is imported here, so connectors/<app>/config.ts can use it without an import cycle.
 
 import { z } from 'zod';
 

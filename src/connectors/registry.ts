@@ -1,7 +1,6 @@
-/**
- * @module Every connector Roster has, and what is derived from the list: the app types, each app's config schema,
- * auth kinds and traits, and the live connector a roster.yaml entry asks for. Adding an app is one line here.
- */
+/** @module Every connector, and what the list derives: app types, config schemas, auth kinds, traits, live connectors. */
+
+// Adding an app is one line in DEFINITIONS: nothing else in Roster lists the apps.
 
 import type { z } from 'zod';
 import type { AppEntry, AuthType } from '../config/parts.js';
