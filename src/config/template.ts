@@ -1,75 +1,12 @@
 /** @module The commented roster.yaml that `roster init` writes: every key explained, secrets as ${ENV}. */
 
-import { APP_TYPES, type AppType } from '../core/types.js';
+import { APP_TYPES, CONNECTORS } from '../connectors/registry.js';
+import type { AppType } from '../core/types.js';
 
 export interface InitTemplateOptions {
   /** Which app examples to include, in this order; all six types when omitted. */
   apps?: readonly AppType[];
 }
-
-/** One example block per app type: the lines under `- `, indented for the `apps:` list. */
-const APP_EXAMPLES: Record<AppType, (id: string, env: string) => string> = {
-  targetprocess: (id, env) => `
-  # Targetprocess (REST API v1). Token from your profile > Settings > Access Tokens.
-  - id: ${id}
-    type: targetprocess
-    baseUrl: https://your-account.tpondemand.com/api/v1
-    auth:
-      type: bearer            # or: type: basic, with username and password
-      token: \${${env}_TOKEN}
-    # sso: true when people sign in through SSO: then Roster sends no Password on create.
-    sso: false
-    # passwordFrom: with sso false, Targetprocess requires a Password on create. "generate" gives each new
-    # user a random one nobody sees (they reset it); or name a column of the people source.
-    passwordFrom: generate`,
-  'process-street': (id, env) => `
-  # Process Street. One organisation-wide API key: Settings > Integrations > API.
-  - id: ${id}
-    type: process-street
-    baseUrl: https://api.process.st/api/v1
-    auth:
-      type: bearer
-      token: \${${env}_TOKEN}`,
-  'thought-industries': (id, env) => `
-  # Thought Industries. The API key is tied to your subdomain; it is sent in the X-API-Key header.
-  - id: ${id}
-    type: thought-industries
-    baseUrl: https://your-school.thoughtindustries.com/incoming/api/v1
-    auth:
-      type: api-key
-      key: \${${env}_API_KEY}
-    # customFieldKeys: custom profile fields Roster may write. They must already exist in the admin portal:
-    # unknown keys are silently ignored by the API.
-    customFieldKeys: []`,
-  'customer-directory': (id, env) => `
-  # Customer directory. Every call is scoped to one customer and one integration.
-  - id: ${id}
-    type: customer-directory
-    baseUrl: https://directory.example.com
-    auth:
-      type: bearer
-      token: \${${env}_TOKEN}
-    customerId: \${${env}_CUSTOMER_ID}   # 24 hexadecimal characters
-    integration: \${${env}_INTEGRATION}`,
-  'stackspot-scim': (id, env) => `
-  # StackSpot SCIM. The tenant id is sent as the X-Tenant-Id header on every call.
-  - id: ${id}
-    type: stackspot-scim
-    baseUrl: https://scim.stackspot.example.com
-    auth:
-      type: bearer
-      token: \${${env}_TOKEN}
-    tenantId: \${${env}_TENANT_ID}`,
-  scim: (id, env) => `
-  # Any SCIM 2.0 service. auth can be bearer, basic (username, password) or
-  # api-key (key, plus header: the header name the service reads it from).
-  - id: ${id}
-    type: scim
-    baseUrl: https://scim.example.com/scim/v2
-    auth:
-      type: bearer
-      token: \${${env}_TOKEN}`,
-};
 
 /** The text of a starter roster.yaml that loadConfig accepts once its ${…} variables are set. */
 export function initTemplate(options: InitTemplateOptions = {}): string {
@@ -80,7 +17,8 @@ export function initTemplate(options: InitTemplateOptions = {}): string {
     used.set(type, count);
     const id = count === 1 ? type : `${type}-${count}`;
     const env = id.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-    return APP_EXAMPLES[type](id, env);
+    // Each connector writes its own example block (its config.ts), so a new app needs no line here.
+    return CONNECTORS[type].configExample(id, env);
   });
 
   return `# roster.yaml — what Roster keeps in line, and with what.
@@ -123,6 +61,7 @@ domains:
 identity:
   externalIdAttribute: idp_id   # people-source column with the IdP id that accounts carry as externalId
   dormantDays: 90               # an active account unused for longer is reported dormant
+  dormantGraceDays: 30          # an account younger than this is never reported dormant
   inviteDays: 14                # an invitation unaccepted for longer is reported
   nameSuggestions: true         # suggest same-name people for accounts nothing else ties (never links)
 

@@ -4,6 +4,7 @@ import { RosterError } from '../../core/errors.js';
 import type { HttpResponse } from '../http/index.js';
 import { urlPath } from '../http/index.js';
 import type { ConnectorContext, ListInput } from '../sdk/types.js';
+import type { CustomerDirectoryConfig } from './config.js';
 import {
   type CdNamed,
   type CdUser,
@@ -14,7 +15,7 @@ import {
   parseList,
 } from './schemas.js';
 
-export type CdContext = ConnectorContext<'customer-directory'>;
+export type CdContext = ConnectorContext<CustomerDirectoryConfig>;
 
 /** Stable labels for metrics, logs and errors (ids left out so they group). */
 export const ENDPOINTS = {

@@ -2,6 +2,7 @@
 
 import { defineConnector } from '../sdk/define.js';
 import { createCdApi } from './client.js';
+import { customerDirectoryConfig, customerDirectoryExample } from './config.js';
 import { createDelegateOps } from './delegates.js';
 import { createGroupOps } from './groups.js';
 import { createRoleCatalog, createRoleOps } from './roles.js';
@@ -10,6 +11,20 @@ import { createUserOps } from './users.js';
 export const customerDirectoryConnector = defineConnector({
   type: 'customer-directory',
   title: 'Customer directory',
+  config: customerDirectoryConfig,
+  configExample: customerDirectoryExample,
+  traits: {
+    // Guide's user: createdAt and updatedAt, no login time.
+    activity: 'none',
+    // PATCH v2 writes department and jobTitle (WRITABLE_ATTRIBUTES).
+    attributeMap: {
+      email: '{email}',
+      firstName: '{first_name}',
+      lastName: '{last_name}',
+      department: '{department}',
+      jobTitle: '{title}',
+    },
+  },
   unsupported: {
     create:
       'The API has no create endpoint (users arrive through the product: HR sync or invites). ' +

@@ -1,5 +1,6 @@
 /** @module createScimOps: the generic SCIM 2.0 operations any SCIM connector (generic, StackSpot) is built from. */
 
+import type { AppEntry } from '../../config/parts.js';
 import type { ConnectorContext, ConnectorOps } from '../sdk/types.js';
 import { createScimClient } from './client.js';
 import { createGroupOps } from './groups.js';
@@ -15,10 +16,7 @@ export interface ScimOptions {
   refine?: AccountRefiner;
 }
 
-export function createScimOps(
-  ctx: ConnectorContext<'scim'> | ConnectorContext<'stackspot-scim'>,
-  options: ScimOptions,
-): ConnectorOps {
+export function createScimOps(ctx: ConnectorContext<AppEntry>, options: ScimOptions): ConnectorOps {
   const scim = createScimClient(ctx.appId, ctx.http);
   const accounts = createUserOps(scim, {
     ...(options.extensionSchema ? { extensionSchema: options.extensionSchema } : {}),

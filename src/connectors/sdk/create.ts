@@ -1,6 +1,6 @@
 /** @module Builds a live connector for one roster.yaml app entry: its HTTP client, its operations, its manifest. */
 
-import type { AppConfig, AppConfigOf } from '../../config/schema.js';
+import type { AppEntry } from '../../config/parts.js';
 import type { AppType } from '../../core/types.js';
 import { createHttpClient, type HttpClientOptions, type HttpLogger } from '../http/index.js';
 import { deriveManifest } from './define.js';
@@ -20,25 +20,25 @@ const silent: HttpLogger = {
   warn: () => {},
 };
 
-export function createConnector<T extends AppType>(
-  definition: ConnectorDefinition<T>,
-  config: AppConfigOf<T>,
+/** `config` is the app's entry, already validated by `definition.config` (the loader's composed schema). */
+export function createConnector(
+  definition: ConnectorDefinition,
+  config: AppEntry,
   options: CreateConnectorOptions = {},
 ): Connector {
-  const app = config as AppConfig;
-  const logger = (options.logger ?? silent).child({ app: app.id });
+  const logger = (options.logger ?? silent).child({ app: config.id });
   const http = createHttpClient({
-    appId: app.id,
-    baseUrl: app.baseUrl,
-    auth: app.auth,
+    appId: config.id,
+    baseUrl: config.baseUrl,
+    auth: config.auth,
     headers: definition.headers?.(config),
-    ...(app.timeoutMs ? { timeoutMs: app.timeoutMs } : {}),
-    ...(app.concurrency ? { concurrency: { max: app.concurrency } } : {}),
+    ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+    ...(config.concurrency ? { concurrency: { max: config.concurrency } } : {}),
     logger,
     ...options.http,
   });
   const ops = definition.create({
-    appId: app.id,
+    appId: config.id,
     config,
     http,
     logger,
@@ -46,8 +46,8 @@ export function createConnector<T extends AppType>(
   });
   return {
     ...ops,
-    appId: app.id,
-    type: definition.type,
+    appId: config.id,
+    type: definition.type as AppType,
     title: definition.title,
     manifest: deriveManifest(definition, ops),
     http,

@@ -4,10 +4,11 @@ import type { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
 import { urlPath } from '../http/index.js';
 import type { ConnectorContext } from '../sdk/types.js';
+import type { ThoughtIndustriesConfig } from './config.js';
 import type { TiUserWrite } from './mappers.js';
 import { parseAnswer, type TiUser, userEnvelopeSchema, userLookupSchema } from './schemas.js';
 
-export type TiContext = ConnectorContext<'thought-industries'>;
+export type TiContext = ConnectorContext<ThoughtIndustriesConfig>;
 
 /** The portal's custom field keys, as configured (none configured: every custom field is refused). */
 export const customFieldKeysOf = (ctx: TiContext): readonly string[] => ctx.config.customFieldKeys ?? [];
