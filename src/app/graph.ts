@@ -5,7 +5,7 @@
 
 import { RosterError } from '../core/errors.js';
 import { suggestion } from '../core/suggest.js';
-import type { LinkSituation } from '../core/types.js';
+import type { Entitlement, LinkSituation } from '../core/types.js';
 import {
   type AppAccountView,
   appView,
@@ -234,4 +234,38 @@ export async function unlinkAccount(
   await refreshGraph(roster);
   const link = (await roster.store.listLinks({ appId })).find((l) => l.accountId === input.accountId) ?? null;
   return { withdrawn: decided, link };
+}
+
+export interface CatalogueEntry extends Entitlement {
+  /** Accounts holding it in the last snapshot. */
+  holders: number;
+}
+
+/** Each app's roles, groups, teams and courses with how many accounts hold them: the names a policy can use. */
+export async function listEntitlements(
+  roster: Roster,
+  filter: { appId?: string } = {},
+): Promise<CatalogueEntry[]> {
+  const apps =
+    filter.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(filter.appId).id];
+  const rows: CatalogueEntry[] = [];
+  for (const appId of apps) {
+    const holders = new Map<string, number>();
+    for (const g of await roster.store.listGrants({ appId })) {
+      holders.set(g.entitlementId, (holders.get(g.entitlementId) ?? 0) + 1);
+    }
+    for (const e of await roster.store.listEntitlements({ appId })) {
+      rows.push({
+        appId,
+        id: e.id,
+        kind: e.kind,
+        name: e.name,
+        privileged: e.privileged,
+        holders: holders.get(e.id) ?? 0,
+      });
+    }
+  }
+  return rows.sort(
+    (a, b) => a.appId.localeCompare(b.appId) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
 }

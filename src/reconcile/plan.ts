@@ -6,7 +6,7 @@ import { traitsOf } from '../connectors/registry.js';
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
-import { desiredState } from './desired.js';
+import { type DesiredApp, desiredState } from './desired.js';
 import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
 import { defaultPolicy, type Policy } from './policy.js';
 
@@ -167,16 +167,7 @@ export async function computePlan(input: {
   const desired = desiredState({
     people,
     policy,
-    apps: diffApps.map((a) => {
-      const app = apps.find((c) => c.id === a.id);
-      return {
-        id: a.id,
-        type: a.type,
-        kinds: Object.keys(a.manifest.entitlements) as EntitlementKind[],
-        // The connector says which attributes are custom fields the app drops unless its config lists them.
-        ...(app ? customFieldKeysOf(app) : {}),
-      };
-    }),
+    apps: apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest)),
     now,
   });
   const result = diff({ desired, people, links, apps: diffApps, policy });
@@ -211,7 +202,14 @@ export async function computePlan(input: {
   return { ...saved, body, summary };
 }
 
-function customFieldKeysOf(app: RosterConfig['apps'][number]): { customFieldKeys?: readonly string[] } {
+/** What desired-state evaluation needs to know about one configured app. */
+export function desiredAppOf(app: RosterConfig['apps'][number], manifest: CapabilityManifest): DesiredApp {
+  // The connector says which attributes are custom fields the app drops unless its config lists them.
   const custom = traitsOf(app.type).customFields;
-  return custom ? { customFieldKeys: custom.keys(app) } : {};
+  return {
+    id: app.id,
+    type: app.type,
+    kinds: Object.keys(manifest.entitlements) as EntitlementKind[],
+    ...(custom ? { customFieldKeys: custom.keys(app) } : {}),
+  };
 }
