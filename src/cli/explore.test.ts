@@ -104,4 +104,22 @@ describe('finding your way, and exit codes a script can trust', () => {
     expect(approve.code).toBe(2);
     expect(approve.stderr).toContain('no op waiting for an approval');
   });
+
+  it('--log-level debug logs one JSON line per HTTP request on stderr, and never a secret', async () => {
+    const run = await roster(...c, '--log-level', 'debug', 'sync', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map(
+        (l) =>
+          JSON.parse(l) as { msg: string; method?: string; url?: string; status?: number; appId?: string },
+      );
+    const answered = lines.filter((l) => l.msg === 'answered');
+    expect(answered.length).toBeGreaterThan(0);
+    for (const l of answered)
+      expect(l).toMatchObject({ appId: 'process-street', method: 'GET', status: 200 });
+    expect(answered.map((l) => l.url).join(' ')).toContain('/members');
+    expect(run.stderr).not.toContain(fleet.get('process-street').credentials.token);
+  });
 });

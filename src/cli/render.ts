@@ -59,7 +59,12 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
     ]),
   ]);
   for (const r of results) {
-    if (r.error) out.line(`\n${r.appId}: ${r.error.message}${r.error.fix ? `\n  fix: ${r.error.fix}` : ''}`);
+    if (!r.error) continue;
+    // The connector's messages already name the app; say it once.
+    const message = r.error.message.startsWith(`${r.appId}: `)
+      ? r.error.message.slice(r.appId.length + 2)
+      : r.error.message;
+    out.line(`\n${r.appId}: ${message}${r.error.fix ? `\n  fix: ${r.error.fix}` : ''}`);
   }
 }
 
