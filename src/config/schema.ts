@@ -162,6 +162,16 @@ export const APP_AUTH_TYPES = {
   scim: ['bearer', 'basic', 'api-key'],
 } as const satisfies Record<AppType, readonly AuthType[]>;
 
+/** How far a sync of one app may go before it stops and asks (src/sync). */
+const syncLimits = z.strictObject({
+  /** Refuse a full sync that would remove more than this share of the app's accounts (default 0.3). */
+  maxDropShare: z.number().min(0).max(1).optional(),
+  /** The most items one listing may hold before it is taken for a runaway (default 1,000,000). */
+  maxItemsPerListing: z.number().int().min(1).optional(),
+  /** A crashed sync's staged pages older than this are thrown away and the sync starts over (default 60). */
+  resumeWithinMinutes: z.number().int().min(0).optional(),
+});
+
 /** Keys every app takes, whatever its type. */
 const common = {
   /** How Roster names this app everywhere (CLI, plans, audit, SCIM facade URL). */
@@ -173,6 +183,9 @@ const common = {
   concurrency: z.number().int().min(1).max(64).optional(),
   /** Per-request timeout. */
   timeoutMs: z.number().int().min(100).max(600_000).optional(),
+  /** The largest answer body read from this app, in bytes (default 64 MiB); a bigger one is an error. */
+  maxResponseBytes: z.number().int().min(1024).optional(),
+  sync: syncLimits.optional(),
   /** Role/group names that make an account privileged (reported, and approvals required to grant). */
   privilegedRoles: z.array(nonEmpty).optional(),
 };

@@ -21,6 +21,10 @@ export function registerSyncCommands(program: Command): void {
     .option('--full', 'list everything, even where the app can list changes only')
     .option('--skip-invalid', 'import the valid rows of the HR export and list the invalid ones')
     .option('--force-import', 'import the HR export even when the drop guard would refuse it')
+    .option(
+      '--accept-drop',
+      "commit even a sync that removes more of an app's accounts than apps[].sync.maxDropShare",
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: SyncOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
@@ -32,7 +36,12 @@ export function registerSyncCommands(program: Command): void {
         out,
       });
       out.line();
-      const results = await runSync(config, { apps: options.app, full: options.full, out });
+      const results = await runSync(config, {
+        apps: options.app,
+        full: options.full,
+        acceptDrop: options.acceptDrop,
+        out,
+      });
       out.result({ import: imported, apps: results });
       const failed = results.find((r) => r.status === 'failed');
       if (failed) setExitCode(ERROR_CODE_TABLE[(failed.error?.code ?? 'internal') as ErrorCode]?.exit ?? 1);
@@ -60,13 +69,19 @@ interface SyncOptions {
   full?: boolean;
   skipInvalid?: boolean;
   forceImport?: boolean;
+  acceptDrop?: boolean;
   json?: boolean;
 }
 
 /** Sync the configured apps (or some of them) with live progress; used by `sync` and `demo`. */
 export async function runSync(
   config: RosterConfig,
-  options: { apps?: string[] | undefined; full?: boolean | undefined; out: Output },
+  options: {
+    apps?: string[] | undefined;
+    full?: boolean | undefined;
+    acceptDrop?: boolean | undefined;
+    out: Output;
+  },
 ): Promise<AppSyncResult[]> {
   const apps = selectApps(config.apps, options.apps);
   const store = await openStore(config.store);
@@ -77,6 +92,7 @@ export async function runSync(
       store,
       connectors,
       full: options.full,
+      acceptDrop: options.acceptDrop,
       configPaths: Object.fromEntries(config.apps.map((app, i) => [app.id, `apps[${i}]`])),
       onProgress: (p) =>
         board?.update(p.appId, {
@@ -129,7 +145,13 @@ function printResults(out: Output, results: readonly AppSyncResult[]): void {
     ['app', 'status', 'mode', 'accounts', 'entitlements', 'grants', 'requests', 'retries', '429s', 'time'],
     ...results.map((r) => [
       r.appId,
-      r.status === 'succeeded' ? (r.resumed ? 'ok (resumed)' : 'ok') : 'FAILED',
+      r.status === 'succeeded'
+        ? r.resumed
+          ? 'ok (resumed)'
+          : r.startedOver
+            ? 'ok (started over)'
+            : 'ok'
+        : 'FAILED',
       r.mode,
       String(r.counts.accounts),
       String(r.counts.entitlements),
@@ -141,6 +163,12 @@ function printResults(out: Output, results: readonly AppSyncResult[]): void {
     ]),
   ]);
   for (const r of results) {
+    if (r.startedOver) {
+      const { stagedAgeMinutes, limitMinutes } = r.startedOver;
+      out.line(
+        `\n${r.appId}: an interrupted sync's pages were ${stagedAgeMinutes} minutes old (limit ${limitMinutes}); read everything again`,
+      );
+    }
     if (r.error) out.line(`\n${r.appId}: ${r.error.message}${r.error.fix ? `\n  fix: ${r.error.fix}` : ''}`);
   }
 }

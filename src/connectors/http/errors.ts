@@ -89,10 +89,17 @@ export function statusError(
   const reason = STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : '';
   const where = `${facts.method} ${withoutQuery(facts.url)}`;
   const message = `${facts.appId}: ${status}${reason} from ${where}${snippet ? `: ${JSON.stringify(snippet)}` : ''}`;
+  // SCIM's error type (RFC 7644 §3.12: noTarget, uniqueness, invalidFilter...) is what a caller recovers by.
+  const scimType =
+    body !== null &&
+    typeof body === 'object' &&
+    typeof (body as Record<string, unknown>)['scimType'] === 'string'
+      ? facts.redact(String((body as Record<string, unknown>)['scimType']))
+      : undefined;
   return new RosterError(code, facts.redact(message), {
     where: facts.appId,
     fix: fixFor(code, facts.appId, ambiguous),
-    details: details(facts, status, ambiguous),
+    details: { ...details(facts, status, ambiguous), ...(scimType === undefined ? {} : { scimType }) },
   });
 }
 

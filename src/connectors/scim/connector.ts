@@ -6,5 +6,6 @@ import { createScimOps } from './ops.js';
 export const scimConnector = defineConnector({
   type: 'scim',
   title: 'SCIM 2.0',
-  create: (ctx) => createScimOps(ctx, { groups: true }),
+  // A generic server is known only by what it says of itself: its ServiceProviderConfig (RFC 7644 §4).
+  create: (ctx) => createScimOps(ctx, { groups: true, serviceProviderConfig: true }),
 });
