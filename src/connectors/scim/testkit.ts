@@ -54,6 +54,8 @@ export interface ScimmyOptions {
    * length of the page (scimgateway 6.1.18 was seen doing both).
    */
   capPageAt?: number;
+  /** Hostile: report totalResults this much higher than the records there are. */
+  overstateTotalBy?: number;
   /** Hostile: answer 500, the same body each time, to a filter holding an escaped quote (`\"`). */
   crashOnEscapedQuote?: boolean;
   /** Hostile: carry out the next DELETE of a user, then answer 500 as if it had failed. */
@@ -204,7 +206,8 @@ function numericQuery(raw: string, capPageAt?: number): Json {
   for (const [key, value] of new URLSearchParams(raw)) {
     out[key] = (key === 'startIndex' || key === 'count') && /^\d+$/.test(value) ? Number(value) : value;
   }
-  if (capPageAt !== undefined) out['count'] = Math.min(Number(out['count'] ?? capPageAt), capPageAt);
+  if (capPageAt !== undefined && out['count'] !== undefined)
+    out['count'] = Math.min(Number(out['count']), capPageAt);
   return out;
 }
 
@@ -218,7 +221,6 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
   let origin = '';
 
   const app = express();
-  SCIMMY.Config.set({ ...HONEST_CONFIG, ...options.serviceProviderConfig } as never);
   if (options.numericPaging !== false)
     app.set('query parser', (raw: string) => numericQuery(raw, options.capPageAt));
   let deleteThen500 = options.deleteThen500 === true;
@@ -256,16 +258,19 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
       // The delete is carried out; only its answer is replaced.
       res.status = ((code: number) => original(code === 204 ? 500 : code)) as typeof res.status;
     }
-    if (options.capPageAt !== undefined) {
-      // The total is reported as the length of the page served: the lie that made a sync stop at 50 of 56.
+    if (options.capPageAt !== undefined || options.overstateTotalBy !== undefined) {
+      // capPageAt: the total is reported as the length of the page served, the lie that made a sync stop at 50
+      // of 56. overstateTotalBy: more are claimed than exist.
       const send = res.send.bind(res);
       res.send = ((body: unknown) => {
         const parsed = typeof body === 'string' ? safeJson(body) : body;
         if (parsed && typeof parsed === 'object' && Array.isArray((parsed as Json)['Resources'])) {
           const page = parsed as Json;
-          return send(
-            JSON.stringify({ ...page, totalResults: (page['Resources'] as unknown[]).length }) as never,
-          );
+          const totalResults =
+            options.capPageAt !== undefined
+              ? (page['Resources'] as unknown[]).length
+              : Number(page['totalResults']) + (options.overstateTotalBy ?? 0);
+          return send(JSON.stringify({ ...page, totalResults }) as never);
         }
         return send(body as never);
       }) as typeof res.send;
@@ -282,6 +287,8 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
       },
     }),
   );
+  // After the routers: constructing them marks everything they implement as supported.
+  SCIMMY.Config.set({ ...HONEST_CONFIG, ...options.serviceProviderConfig } as never);
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
