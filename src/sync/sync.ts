@@ -510,8 +510,11 @@ const FIX_BY_CODE: Record<string, (path: string) => string> = {
 
 function describeFailure(error: unknown, connector: Connector, configPath: string | undefined) {
   if (isRosterError(error)) {
-    // Where the app sits in roster.yaml is known here and not in the HTTP layer, so its fix wins.
-    const fix = (configPath ? FIX_BY_CODE[error.code]?.(configPath) : undefined) ?? error.fix ?? null;
+    // Where the app sits in roster.yaml is known here and not in the HTTP layer, so its fix wins over the HTTP
+    // layer's generic one; an error raised above HTTP (a paging guard, a drop) already says what to do.
+    const fromHttp = 'status' in error.details || error.fix === undefined;
+    const generic = configPath && fromHttp ? FIX_BY_CODE[error.code]?.(configPath) : undefined;
+    const fix = generic ?? error.fix ?? null;
     return { code: error.code, message: connector.http.redact(error.message), fix };
   }
   const message = error instanceof Error ? error.message : String(error);
