@@ -165,11 +165,14 @@ export const DEFAULT_ATTRIBUTE_MAPS: Record<AppType, Record<string, string>> = {
     lastName: '{last_name}',
     login: '{email}',
   },
+  // SCIM externalId is the IdP's id for the person (RFC 7643 §3.1): sent on create from the HR export's IdP id
+  // column (identity.externalIdAttribute, idp_id by default; a rule's map names another), never changed after.
   scim: {
     email: '{email}',
     firstName: '{first_name}',
     lastName: '{last_name}',
     login: '{email}',
+    externalId: '{idp_id}',
     title: '{title}',
   },
 };

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
+import type { Person } from '../../core/types.js';
+import { desiredState } from '../../reconcile/desired.js';
+import { policySchema } from '../../reconcile/policy.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import { syncApp } from '../../sync/sync.js';
@@ -79,6 +82,33 @@ describe('the generic SCIM client does not take a server at its word', () => {
       'GET /scim/v2/Users/u-000001 404',
       'GET /scim/v2/Users 200',
     ]);
+  });
+
+  it('the desired account for a SCIM app carries the person’s IdP id as externalId', () => {
+    const person = (id: string, idp?: string): Person => ({
+      employeeId: id,
+      email: `${id}@acme.com`,
+      aliases: [],
+      firstName: 'A',
+      lastName: id,
+      status: 'active',
+      department: null,
+      title: null,
+      managerEmail: null,
+      startDate: null,
+      endDate: null,
+      attributes: idp ? { idp_id: idp } : {},
+    });
+    const desired = desiredState({
+      people: [person('e1', '00u1abcd'), person('e2')],
+      policy: policySchema.parse({ rules: [{ name: 'everyone', apps: { scimmy: {} } }] }),
+      apps: [{ id: 'scimmy', type: 'scim', kinds: ['group'] }],
+      now: new Date(),
+    });
+    const scimmy = desired.accounts.get('scimmy')!;
+    expect(scimmy.get('e1')?.fields['externalId']?.value).toBe('00u1abcd');
+    // No IdP id in the export: none is sent (never an empty one).
+    expect(scimmy.get('e2')?.fields['externalId']).toBeUndefined();
   });
 
   it('create sends externalId (the IdP id) and the server holds it', async () => {
