@@ -29,8 +29,6 @@ export function decodePageToken<T extends Record<string, string | number>>(
 
 /** Generous: far above any app Roster serves, far below what would fill a disk with phantom records. */
 export const DEFAULT_MAX_ITEMS_PER_LISTING = 1_000_000;
-/** Consecutive pages with no items that still point to a next page: beyond this a listing is not advancing. */
-const MAX_EMPTY_PAGES = 10;
 
 export interface WalkOptions<P> {
   /** The app's id, named by every error. */
@@ -82,13 +80,14 @@ export async function* walkPages<T, P extends Page<T> = Page<T>>(options: WalkOp
   let items = options.itemsBefore ?? 0;
   let reported: number | null = null;
   let largestPage = 0;
-  let emptyInARow = 0;
+  let pages = 0;
   do {
     const page: P = await options.list({
       pageToken,
       ...(options.since !== undefined ? { since: options.since } : {}),
     });
     items += page.items.length;
+    pages += 1;
     largestPage = Math.max(largestPage, page.items.length);
     if (typeof page.total === 'number') reported = Math.max(reported ?? 0, page.total);
     // Records added while a listing runs shift offset pages by up to a page; anything beyond that is the app
@@ -104,10 +103,11 @@ export async function* walkPages<T, P extends Page<T> = Page<T>>(options: WalkOp
         },
       );
     }
-    if (items > maxItems) {
+    // Pages count too: a listing of empty pages (grants of people who hold none) can still run without end.
+    if (items > maxItems || pages > maxItems) {
       throw new RosterError(
         'unavailable',
-        `${appId}: the ${listing} listing has passed ${maxItems} items, the most one listing may hold; stopped rather than read without end`,
+        `${appId}: the ${listing} listing has passed ${maxItems} ${items > maxItems ? 'items' : 'pages'}, the most one listing may hold; stopped rather than read without end`,
         {
           where: appId,
           fix: `if ${appId} really holds more, raise ${options.maxItemsPath ?? 'sync.maxItemsPerListing'} for it in roster.yaml`,
@@ -117,19 +117,6 @@ export async function* walkPages<T, P extends Page<T> = Page<T>>(options: WalkOp
     }
     yield page;
     pageToken = page.nextPageToken;
-    emptyInARow = page.items.length === 0 && pageToken !== null ? emptyInARow + 1 : 0;
-    // Pages that hold nothing yet always lead on (every record a repeat the connector dropped) never end.
-    if (emptyInARow >= MAX_EMPTY_PAGES) {
-      throw new RosterError(
-        'unavailable',
-        `${appId}: the ${listing} listing sent ${emptyInARow} pages in a row with nothing new on them, each pointing to another; stopped after ${items} items`,
-        {
-          where: appId,
-          fix: `the app's paging is broken; try again later, and report it to the app's vendor if it persists`,
-          details: { appId, listing, items },
-        },
-      );
-    }
     if (pageToken !== null) {
       if (seen.has(pageToken)) {
         throw new RosterError(
