@@ -169,6 +169,9 @@ export function createScimClient(
       const items = received.slice(shift);
       const covered = startIndex - 1 - shift + received.length;
       const last = received.at(-1)?.id ?? lastId;
+      // A total already exceeded that equals this page's length is the capped-server lie, not a count: it is not
+      // passed on, so the page walker does not take a listing that is longer than the lie for a runaway.
+      const reported = covered > total && total === received.length ? null : total;
       const nextAt = (size: number) => ({
         startIndex: Math.max(covered + 1, startIndex + 1),
         lastId: last,
@@ -183,7 +186,7 @@ export function createScimClient(
             `the server's paging is broken; report it to its vendor`,
           );
         }
-        return { items, next: null, total, missing: false };
+        return { items, next: null, total: reported, missing: false };
       }
       // Where the listing ends is decided by what arrives, never by totalResults or itemsPerPage alone: servers
       // cap `count` without saying so and misreport the total as the length of the page.
@@ -195,17 +198,17 @@ export function createScimClient(
             `the server's paging is broken; report it to its vendor`,
           );
         }
-        return { items, next: null, total, missing: false };
+        return { items, next: null, total: reported, missing: false };
       }
       // A full page: there may be more, whatever the total says.
-      if (received.length >= asked) return { items, next: nextAt(asked), total, missing: false };
+      if (received.length >= asked) return { items, next: nextAt(asked), total: reported, missing: false };
       // A short page. The server capped the page size if the total says more exist, or if the total is just
       // this page's length (a capped page with the total misreported looks exactly so): ask once more, at the
       // size it served. Otherwise the short page is the last one.
       if (covered < total || (startIndex === 1 && total === received.length && position.size === 0)) {
-        return { items, next: nextAt(received.length), total, missing: false };
+        return { items, next: nextAt(received.length), total: reported, missing: false };
       }
-      return { items, next: null, total, missing: false };
+      return { items, next: null, total: reported, missing: false };
     },
     config() {
       serverConfig ??= readConfig().catch((error: unknown) => {

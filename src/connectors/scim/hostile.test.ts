@@ -36,19 +36,30 @@ const params = (url: string) => new URL(url, 'http://x').searchParams;
 describe('the generic SCIM client does not take a server at its word', () => {
   it('a server that caps pages at 50 and reports the page length as the total is read whole by sync', async () => {
     // The case seen with scimgateway: 56 users, 50 served, totalResults 50; the sync stopped at 50 and said ok.
-    const { server, connector } = await start({ users: 56, groups: 0, capPageAt: 50 });
-    const store = await freshStore();
-    const result = await syncApp(connector, { store, connectors: [connector] });
-    expect(result).toMatchObject({ status: 'succeeded', counts: { accounts: 56 } });
-    expect((await store.listAccounts({ appId: 'scimmy' })).map((a) => a.id).sort()).toEqual(
-      [...server.store.users.keys()].sort(),
-    );
-    const pages = server.requests().filter((r) => r.url.startsWith('/scim/v2/Users?'));
-    // Asked 100, got 50 whose total equals the page: asked again at 50 from 51, got the short last page.
-    expect(pages.map((r) => [params(r.url).get('startIndex'), params(r.url).get('count')])).toEqual([
-      ['1', '100'],
-      ['51', '50'],
-    ]);
+    for (const users of [56, 126]) {
+      const { server, connector } = await start({ users, groups: 0, capPageAt: 50 });
+      const store = await freshStore();
+      const result = await syncApp(connector, { store, connectors: [connector] });
+      expect(result, `${users} users`).toMatchObject({ status: 'succeeded', counts: { accounts: users } });
+      expect((await store.listAccounts({ appId: 'scimmy' })).map((a) => a.id).sort()).toEqual(
+        [...server.store.users.keys()].sort(),
+      );
+      const pages = server.requests().filter((r) => r.url.startsWith('/scim/v2/Users?'));
+      // Asked 100, got 50 whose total equals the page: asked again at 50 from 51, until the short last page.
+      expect(pages.map((r) => [params(r.url).get('startIndex'), params(r.url).get('count')])).toEqual(
+        users === 56
+          ? [
+              ['1', '100'],
+              ['51', '50'],
+            ]
+          : [
+              ['1', '100'],
+              ['51', '50'],
+              ['101', '50'],
+            ],
+      );
+      for (const o of open.splice(0).reverse()) await o.close();
+    }
   });
 
   it('a total larger than what the server hands out fails the sync, never a silently short snapshot', async () => {

@@ -89,7 +89,8 @@ export async function* walkPages<T, P extends Page<T> = Page<T>>(options: WalkOp
     items += page.items.length;
     pages += 1;
     largestPage = Math.max(largestPage, page.items.length);
-    if (typeof page.total === 'number') reported = Math.max(reported ?? 0, page.total);
+    // The latest page's word: totals move while a listing runs, and a page may say it has none to give.
+    reported = typeof page.total === 'number' ? page.total : null;
     // Records added while a listing runs shift offset pages by up to a page; anything beyond that is the app
     // sending records it does not count.
     if (reported !== null && items > reported + largestPage) {
