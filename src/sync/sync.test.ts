@@ -219,4 +219,48 @@ describe('sync', () => {
     expect(result.requests.byEndpoint['GET /users']).toBe(Math.ceil(result.counts.accounts / 100));
     expect((await store.getAccount({ appId: tiApp.id, id: victim.id }))?.status).toBe('inactive');
   });
+
+  it('a resume that itself runs past the window does not commit the old pages either: it reads everything again', async () => {
+    const { store, config, connectors } = await setup();
+    const ti = connectors.find((c) => c.type === 'thought-industries')!;
+    const tiApp = config.apps.find((a) => a.type === 'thought-industries')!;
+    let staged = 0;
+    const dying: Store = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'stageBatch') {
+          return (input: Parameters<Store['stageBatch']>[0]) =>
+            ++staged > 2 ? new Promise(() => {}) : target.stageBatch(input);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    void syncApp(ti, { store: dying, connectors: [ti] });
+    while (staged <= 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [crashed] = await store.listSyncRuns({ appId: tiApp.id, status: 'running', limit: 1 });
+    // Within the window when the resume starts; two hours pass while it reads its first page.
+    let offset = 0;
+    const slow: Store = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'stageBatch') {
+          return (input: Parameters<Store['stageBatch']>[0]) => {
+            offset = 2 * 60 * 60_000;
+            return target.stageBatch(input);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const fresh = connectorFor(tiApp, fast);
+    open.push(fresh);
+    const result = await syncApp(fresh, { store: slow, connectors: [fresh], now: () => Date.now() + offset });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      resumed: false,
+      startedOver: { runId: crashed!.id },
+    });
+    expect(result.runId).not.toBe(crashed!.id);
+    expect((await store.getSyncRun({ id: crashed!.id }))?.status).toBe('failed');
+    expect(await store.stagedProgress({ runId: crashed!.id })).toBeNull();
+    expect((await store.listAccounts({ appId: tiApp.id })).length).toBe(result.counts.accounts);
+  });
 });
