@@ -47,7 +47,13 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
     ['app', 'status', 'mode', 'accounts', 'entitlements', 'grants', 'requests', 'retries', '429s', 'time'],
     ...results.map((r) => [
       r.appId,
-      r.status === 'succeeded' ? (r.resumed ? 'ok (resumed)' : 'ok') : 'FAILED',
+      r.status !== 'succeeded'
+        ? 'FAILED'
+        : r.resumed
+          ? 'ok (resumed)'
+          : r.startedOver
+            ? 'ok (started over)'
+            : 'ok',
       r.mode,
       String(r.counts.accounts),
       String(r.counts.entitlements),
@@ -59,6 +65,12 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
     ]),
   ]);
   for (const r of results) {
+    if (r.startedOver) {
+      const { stagedAgeMinutes, limitMinutes } = r.startedOver;
+      out.line(
+        `\n${r.appId}: an interrupted sync's pages were ${stagedAgeMinutes} minutes old (limit ${limitMinutes}); read everything again`,
+      );
+    }
     if (!r.error) continue;
     // The connector's messages already name the app; say it once.
     const message = r.error.message.startsWith(`${r.appId}: `)

@@ -59,6 +59,16 @@ export const apiKeyAuth = z.strictObject({
   header: nonEmpty.default('X-API-Key'),
 });
 
+/** How far a sync of one app may go before it stops and asks (src/sync). */
+export const syncLimits = z.strictObject({
+  /** Refuse a full sync that would remove more than this share of the app's accounts (default 0.3). */
+  maxDropShare: z.number().min(0).max(1).optional(),
+  /** The most items one listing may hold before it is taken for a runaway (default 1,000,000). */
+  maxItemsPerListing: z.number().int().min(1).optional(),
+  /** A crashed sync's staged pages older than this are thrown away and the sync starts over (default 60). */
+  resumeWithinMinutes: z.number().int().min(0).optional(),
+});
+
 /** Keys every app takes, whatever its type: spread into each connector's own schema. */
 export const appCommon = {
   /** How Roster names this app everywhere (CLI, plans, audit, SCIM facade URL). */
@@ -70,6 +80,9 @@ export const appCommon = {
   concurrency: z.number().int().min(1).max(64).optional(),
   /** Per-request timeout. */
   timeoutMs: z.number().int().min(100).max(600_000).optional(),
+  /** The largest answer body read from this app, in bytes (default 64 MiB); a bigger one is an error. */
+  maxResponseBytes: z.number().int().min(1024).optional(),
+  sync: syncLimits.optional(),
   /** Role/group names that make an account privileged (reported, and approvals required to grant). */
   privilegedRoles: z.array(nonEmpty).optional(),
 };
@@ -81,6 +94,8 @@ export interface AppEntry {
   baseUrl: string;
   concurrency?: number | undefined;
   timeoutMs?: number | undefined;
+  maxResponseBytes?: number | undefined;
+  sync?: z.output<typeof syncLimits> | undefined;
   privilegedRoles?: string[] | undefined;
   auth:
     | z.output<typeof bearerAuth>

@@ -70,6 +70,11 @@ identity:
 #   concurrency: 4              most requests in flight at once
 #   timeoutMs: 30000            per-request timeout
 #   privilegedRoles: [Admin]    roles or groups that make an account privileged
+#   maxResponseBytes: 67108864  largest answer read (64 MiB); a bigger one is an error
+#   sync:                       safety limits of \`roster sync\` for this app
+#     maxDropShare: 0.3         refuse a sync that removes more than this share of its accounts (--accept-drop)
+#     maxItemsPerListing: 1000000   a listing longer than this is taken for a runaway
+#     resumeWithinMinutes: 60   a crashed sync's staged pages older than this are read again, not committed
 apps:${apps.length > 0 ? apps.join('\n') : ' []'}
 
 # policy: desired state — who gets an account in which app, with which roles, teams, groups, courses.

@@ -17,8 +17,10 @@ export const scimConnector = defineConnector({
       firstName: '{first_name}',
       lastName: '{last_name}',
       login: '{email}',
+      externalId: '{idp_id}',
       title: '{title}',
     },
   },
-  create: (ctx) => createScimOps(ctx, { groups: true }),
+  // A generic server is known only by what it says of itself: its ServiceProviderConfig (RFC 7644 §4).
+  create: (ctx) => createScimOps(ctx, { groups: true, serviceProviderConfig: true }),
 });

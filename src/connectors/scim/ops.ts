@@ -14,10 +14,14 @@ export interface ScimOptions {
   extensionSchema?: string;
   /** App-specific reading over the generic account mapping. */
   refine?: AccountRefiner;
+  /** Read /ServiceProviderConfig and act on it (RFC 7644 §4); off where the app's guide does not document it. */
+  serviceProviderConfig?: boolean;
 }
 
 export function createScimOps(ctx: ConnectorContext<AppEntry>, options: ScimOptions): ConnectorOps {
-  const scim = createScimClient(ctx.appId, ctx.http);
+  const scim = createScimClient(ctx.appId, ctx.http, {
+    serviceProviderConfig: options.serviceProviderConfig === true,
+  });
   const accounts = createUserOps(scim, {
     ...(options.extensionSchema ? { extensionSchema: options.extensionSchema } : {}),
     ...(options.refine ? { refine: options.refine } : {}),

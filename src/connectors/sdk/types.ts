@@ -148,6 +148,16 @@ export const ACCOUNT_CAPABILITIES = [
 export const ENTITLEMENT_CAPABILITIES = ['list', 'grant', 'revoke'] as const;
 export type Capability = (typeof ACCOUNT_CAPABILITIES)[number] | 'grant' | 'revoke';
 
+/** What roster.yaml says about syncing this app (`apps[].sync`), defaults filled in. */
+export interface SyncLimits {
+  /** A full sync removing this share of the app's accounts or more is refused unless accepted. */
+  maxDropShare: number;
+  /** The most items one listing may hold. */
+  maxItemsPerListing: number;
+  /** Staged pages of a crashed sync older than this are not committed: the sync starts over. */
+  resumeWithinMs: number;
+}
+
 /** A live connector for one configured app. */
 export interface Connector extends ConnectorOps {
   appId: string;
@@ -155,6 +165,7 @@ export interface Connector extends ConnectorOps {
   title: string;
   manifest: CapabilityManifest;
   http: HttpClient;
+  sync: SyncLimits;
   close(): Promise<void>;
 }
 
