@@ -209,6 +209,58 @@ const processStreet = z.strictObject({
   auth: z.discriminatedUnion('type', [bearerAuth]),
 });
 
+// ── Name → id maps and opt-in undocumented endpoints (Thought Industries, customer-directory) ──────────────
+// Where a guide documents no list of an app's groups, roles or courses, roster.yaml names them; an undocumented
+// list endpoint is tried only when `undocumented` names it, and a 404/405 falls back to these maps.
+
+/** `{ <name in the app>: <id> }`, e.g. `groups: { Sales Academy: grp-1 }`. */
+const nameToId = (id: z.ZodType<string>) =>
+  z.record(nonEmpty, id).superRefine((map, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [name, value] of Object.entries(map)) {
+      const other = seen.get(value.toLowerCase());
+      if (other !== undefined) {
+        fail(ctx, `"${name}" and "${other}" name the same id ${value}`, 'give each name its own id', [name]);
+      }
+      seen.set(value.toLowerCase(), name);
+    }
+  });
+
+const objectIdText = z.string().superRefine((value, ctx) => {
+  if (!/^[0-9a-f]{24}$/i.test(value)) {
+    fail(ctx, `"${value}" is not an id (24 hexadecimal characters)`, 'copy the id from the directory admin');
+  }
+});
+
+/** Undocumented endpoints Roster may try for Thought Industries (off unless listed). */
+export const TI_UNDOCUMENTED_ENDPOINTS = [
+  'groups-endpoint',
+  'courses-endpoint',
+  'unenroll-endpoint',
+] as const;
+/** Undocumented endpoints Roster may try for customer-directory (off unless listed). */
+export const CD_UNDOCUMENTED_ENDPOINTS = ['roles-endpoint', 'groups-endpoint'] as const;
+
+const undocumentedList = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.array(z.enum(values, { error: `must be one of: ${values.join(', ')}` })).optional();
+
+const tiCatalog = {
+  /** Group name → id (the guide has no group list; users carry group ids). */
+  groups: nameToId(nonEmpty).optional(),
+  /** Course title → id (the guide has no course list; enrollments carry course ids). */
+  courses: nameToId(nonEmpty).optional(),
+  undocumented: undocumentedList(TI_UNDOCUMENTED_ENDPOINTS),
+};
+
+const cdCatalog = {
+  /** Role name → id (PATCH roleIds takes ids; the guide has no role list). */
+  roles: nameToId(objectIdText).optional(),
+  /** Group name → id (users carry groupIds; the guide has no group list). */
+  groups: nameToId(objectIdText).optional(),
+  undocumented: undocumentedList(CD_UNDOCUMENTED_ENDPOINTS),
+};
+// ── end of the name → id maps ──────────────────────────────────────────────────────────────────────────────────
+
 const thoughtIndustries = z.strictObject({
   ...common,
   type: z.literal('thought-industries'),
@@ -222,6 +274,7 @@ const thoughtIndustries = z.strictObject({
   ]),
   /** Guide: custom field keys must exist in the admin portal or writes are silently ignored. */
   customFieldKeys: z.array(nonEmpty).optional(),
+  ...tiCatalog,
 });
 
 const customerDirectory = z.strictObject({
@@ -240,6 +293,7 @@ const customerDirectory = z.strictObject({
   }),
   // Guide: `integration` is a required query parameter on user calls.
   integration: nonEmpty,
+  ...cdCatalog,
 });
 
 const stackspotScim = z.strictObject({
