@@ -89,7 +89,7 @@ export function createCatalog(ctx: TiContext): TiCatalog {
     // No whole listing to go by (a resumed sync, a direct call): List Users once more for the ids.
     const ids = new Set<string>();
     for (let page = 1; ; page++) {
-      const { users, last } = await usersPage(ctx, page);
+      const { users, last } = await usersPage(ctx, page, 'group ids');
       for (const user of users) for (const id of user.groups ?? []) ids.add(id);
       if (last) return ids;
     }

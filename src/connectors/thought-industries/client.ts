@@ -26,8 +26,10 @@ export const customFieldKeysOf = (ctx: TiContext): readonly string[] => ctx.conf
 export async function usersPage(
   ctx: TiContext,
   page: number,
+  /** What the listing is for, in the metrics label when it is not the account listing itself. */
+  purpose?: 'group ids' | 'enrollments',
 ): Promise<{ users: TiUser[]; total: number; last: boolean }> {
-  const endpoint = 'GET /users';
+  const endpoint = purpose ? `GET /users (${purpose})` : 'GET /users';
   const res = await ctx.http.request({
     method: 'GET',
     path: '/users',

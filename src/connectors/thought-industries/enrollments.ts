@@ -143,7 +143,7 @@ export async function enrollmentsOf(
 async function restEnrollments(ctx: TiContext): Promise<WithRaw<Grant>[]> {
   const grants: WithRaw<Grant>[] = [];
   for (let page = 1; ; page++) {
-    const { users, last } = await usersPage(ctx, page);
+    const { users, last } = await usersPage(ctx, page, 'enrollments');
     // One page of users at a time, in parallel: the HTTP client's limiter keeps the app within its bounds.
     const read = await Promise.all(
       users.map(async (user) => ({ id: user.id, enrollments: await enrollmentsOf(ctx, user.id) })),
