@@ -6,7 +6,7 @@ import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../san
 import type { TiState } from '../../sandbox/thought-industries/index.js';
 import { thoughtIndustriesSandbox } from '../../sandbox/thought-industries/index.js';
 import type { HttpLogger } from '../http/index.js';
-import { createConnector } from '../sdk/create.js';
+import { type CreateConnectorOptions, createConnector } from '../sdk/create.js';
 import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { thoughtIndustriesConnector } from './index.js';
@@ -30,9 +30,10 @@ export function connectorFor(
   sandbox: SandboxHandle<TiState>,
   overrides: Partial<TiConfig> = {},
   logger?: HttpLogger,
+  http: CreateConnectorOptions['http'] = {},
 ): Connector {
   return createConnector(thoughtIndustriesConnector, configFor(sandbox, overrides), {
-    http: testHttp(sandbox),
+    http: { ...testHttp(sandbox), ...http },
     ...(logger ? { logger } : {}),
   });
 }
@@ -58,11 +59,15 @@ export interface TiSetup {
 
 export async function startTiConnector(
   company: SampleCompany,
-  options: Omit<SandboxOptions, 'company'> & { config?: Partial<TiConfig>; logger?: HttpLogger } = {},
+  options: Omit<SandboxOptions, 'company'> & {
+    config?: Partial<TiConfig>;
+    logger?: HttpLogger;
+    http?: CreateConnectorOptions['http'];
+  } = {},
 ): Promise<TiSetup> {
-  const { config, logger, ...sandboxOptions } = options;
+  const { config, logger, http, ...sandboxOptions } = options;
   const sandbox = await startSandbox(thoughtIndustriesSandbox, { seed: 7, ...sandboxOptions, company });
-  const connector = connectorFor(sandbox, config, logger);
+  const connector = connectorFor(sandbox, config, logger, http);
   return {
     sandbox,
     connector,
