@@ -1,6 +1,7 @@
 /** @module Starts several sandboxes on one sample company and writes the roster.yaml that points at them. */
 
 import { stringify } from 'yaml';
+import { RosterError } from '../core/errors.js';
 import { SEED_APP_TYPES, type SeedAppType } from '../core/types.js';
 import { generateCompany } from './company.js';
 import type { SampleCompany } from './kit/company.js';
@@ -41,8 +42,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     const known = apps.flatMap((app) =>
       Object.keys(SANDBOXES[app].undocumented ?? {}).map((f) => `${f} (${app})`),
     );
-    throw new Error(
-      `no started sandbox has the undocumented flag ${unknown.map((f) => `"${f}"`).join(', ')}; known: ${known.join(', ') || 'none'}`,
+    throw new RosterError(
+      'invalid_input',
+      `no started sandbox has the undocumented flag ${unknown.map((f) => `"${f}"`).join(', ')}`,
+      { fix: `use one of: ${known.join(', ') || 'none (these apps serve only what their guides document)'}` },
     );
   }
   const sandboxes: SandboxHandle[] = [];

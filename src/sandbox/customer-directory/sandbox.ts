@@ -34,9 +34,11 @@ export const customerDirectorySandbox: SandboxDefinition<CdState> = {
   errorBody,
   undocumented: CD_UNDOCUMENTED_FLAGS,
   // The guide documents no list of roles or groups: roster.yaml names them (name → id) for the connector.
-  appConfig: (state) => ({
+  appConfig: (state, flags) => ({
     roles: Object.fromEntries([...state.roles.values()].map((r) => [r.name, r._id])),
     groups: Object.fromEntries([...state.groups.values()].map((g) => [g.name, g._id])),
+    // Every flag of this sandbox is an endpoint the connector can be told to try.
+    ...(flags.length > 0 ? { undocumented: [...flags] } : {}),
   }),
   routes: registerRoutes,
   adminRoutes: registerAdminRoutes,

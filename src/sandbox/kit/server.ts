@@ -87,9 +87,10 @@ export interface SandboxDefinition<State> {
   undocumented?: Readonly<Record<string, string>>;
   /**
    * Extra keys for the app's roster.yaml entry (`roster sandbox start`): the name → id maps a connector reads
-   * from config where the guide documents no list of them.
+   * from config where the guide documents no list of them, and the connector's opt-in to the undocumented
+   * endpoints this sandbox was started with (`flags`).
    */
-  appConfig?(state: State): Record<string, unknown>;
+  appConfig?(state: State, flags: readonly string[]): Record<string, unknown>;
 }
 
 export interface RequestLogEntry {
@@ -331,7 +332,7 @@ export async function startSandbox<State>(
     baseUrl: def.baseUrl(origin, credentials),
     credentials,
     undocumented: [...flags],
-    appConfig: () => def.appConfig?.(state) ?? {},
+    appConfig: () => def.appConfig?.(state, [...flags]) ?? {},
     get state() {
       return state;
     },
