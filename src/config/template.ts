@@ -40,7 +40,11 @@ const APP_EXAMPLES: Record<AppType, (id: string, env: string) => string> = {
       key: \${${env}_API_KEY}
     # customFieldKeys: custom profile fields Roster may write. They must already exist in the admin portal:
     # unknown keys are silently ignored by the API.
-    customFieldKeys: []`,
+    customFieldKeys: []
+    # The API documents no list of groups or courses: name the ones your rules use (name: id).
+    # groups: { Sales Academy: grp-123 }
+    # courses: { Security Awareness: crs-456 }
+    # undocumented: [groups-endpoint, courses-endpoint, unenroll-endpoint]   # try these if your tenant has them`,
   'customer-directory': (id, env) => `
   # Customer directory. Every call is scoped to one customer and one integration.
   - id: ${id}
@@ -50,7 +54,11 @@ const APP_EXAMPLES: Record<AppType, (id: string, env: string) => string> = {
       type: bearer
       token: \${${env}_TOKEN}
     customerId: \${${env}_CUSTOMER_ID}   # 24 hexadecimal characters
-    integration: \${${env}_INTEGRATION}`,
+    integration: \${${env}_INTEGRATION}
+    # The API documents no list of roles or groups: name the ones your rules use (name: 24-hex id).
+    # roles: { Admin: 64b7f0c2a1e4d5f6a7b8c9d0 }
+    # groups: { Engineering: 64b7f0c2a1e4d5f6a7b8c9d1 }
+    # undocumented: [roles-endpoint, groups-endpoint]   # try these if your instance has them`,
   'stackspot-scim': (id, env) => `
   # StackSpot SCIM. The tenant id is sent as the X-Tenant-Id header on every call.
   - id: ${id}
