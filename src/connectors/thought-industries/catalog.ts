@@ -111,11 +111,11 @@ export function createCatalog(ctx: TiContext): TiCatalog {
     },
 
     async groups() {
+      // Names: the opted-in GET /groups where served, else roster.yaml's map. Ids: those named, and every
+      // group id a user holds (`groups` array), so no grant names a group the snapshot lacks; a held id
+      // nothing names keeps its id as its name.
       const listed = await groupsEndpoint();
-      if (listed) return listed.map((group) => toGroupEntitlement(appId, group, config.privilegedRoles));
-      // The documented path: the groups roster.yaml names, and every group id a user holds (`groups` array),
-      // so no grant names a group the snapshot lacks. A held id the config does not name keeps its id as name.
-      const names = namesById(config.groups);
+      const names = listed ? new Map(listed.map((g) => [g.id, g.name])) : namesById(config.groups);
       const ids = new Set([...names.keys(), ...(await heldGroupIds())]);
       return [...ids].map((id) =>
         toGroupEntitlement(appId, { id, name: names.get(id) ?? id }, config.privilegedRoles, names.has(id)),
@@ -123,11 +123,19 @@ export function createCatalog(ctx: TiContext): TiCatalog {
     },
 
     async courses() {
+      // Names: the opted-in GET /courses where served, else roster.yaml's map. Ids: those named, and every
+      // course someone is enrolled in (the walk is kept for the grants, so it is made once a sync).
       const listed = await listedCourses();
-      if (listed) return listed.map((course) => toCourseEntitlement(appId, course));
-      // The documented path: the courses roster.yaml names, and every course someone is enrolled in.
       const grants = await readEnrollments();
       walked = { grants, at: now() };
+      if (listed) {
+        const held = new Set(grants.map((g) => g.entitlementId));
+        for (const course of listed) held.delete(course.id);
+        return [
+          ...listed.map((course) => toCourseEntitlement(appId, course)),
+          ...[...held].map((id) => toCourseEntitlement(appId, { id, title: id, published: null }, false)),
+        ];
+      }
       const names = namesById(config.courses);
       const ids = new Set([...names.keys(), ...grants.map((g) => g.entitlementId)]);
       return [...ids].map((id) =>

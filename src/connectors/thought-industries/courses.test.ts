@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
 import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
+import { startScriptedServer } from '../http/testkit.js';
+import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
+import { thoughtIndustriesConnector } from './connector.js';
 import {
   connectorFor,
   countBy,
@@ -85,6 +88,38 @@ describe('courses', () => {
     ]);
   });
 
+  it('a tenant without GraphQL (404) reads enrollments over REST, and the sync goes on', async () => {
+    const user = { id: 'u1', email: 'a@acme.com', active: true };
+    const server = await startScriptedServer((request) => {
+      const path = request.url.split('?')[0];
+      if (path === '/incoming/api/graphql') return { status: 404, body: { error: 'Not Found' } };
+      if (path === '/incoming/api/v1/users') return { status: 200, body: { users: [user], total: 1 } };
+      if (path === '/incoming/api/v1/users/u1/enrollments') {
+        return { status: 200, body: { enrollments: [{ courseId: 'crs-1', status: 'completed' }] } };
+      }
+      return { status: 404, body: {} };
+    });
+    const connector = createConnector(thoughtIndustriesConnector, {
+      id: 'ti',
+      type: 'thought-industries',
+      baseUrl: `${server.origin}/incoming/api/v1`,
+      auth: { type: 'api-key', key: 'k', header: 'X-API-Key' },
+      courses: { Security: 'crs-1' },
+    });
+    try {
+      const grants = await readAll(connector.entitlements.course!.listGrants!, grantKey);
+      expect(grants.map((g) => [g.entitlementId, g.accountId])).toEqual([['crs-1', 'u1']]);
+      expect(server.received.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
+        'POST /incoming/api/graphql',
+        'GET /incoming/api/v1/users',
+        'GET /incoming/api/v1/users/u1/enrollments',
+      ]);
+    } finally {
+      await connector.close();
+      await server.close();
+    }
+  });
+
   it('the course list and the grants of one sync share one walk of the enrollments', async () => {
     const s = await start(30);
     const ops = s.connector.entitlements.course!;
@@ -98,7 +133,7 @@ describe('courses', () => {
   it('with courses-endpoint opted in and served, GET /courses names the courses', async () => {
     const s = await start(0, {
       undocumented: ['courses-endpoint'],
-      config: { undocumented: ['courses-endpoint'] },
+      config: { courses: {}, undocumented: ['courses-endpoint'] },
     });
     const courses = await readAll(s.connector.entitlements.course!.list, (c) => c.id);
     expect(courses.map((c) => c.name)).toEqual([
@@ -106,7 +141,7 @@ describe('courses', () => {
       'Negotiation Basics',
       'New Manager Training (draft)',
     ]);
-    expect(endpointsOf(s.sandbox)).toEqual(['GET /incoming/api/v1/courses']);
+    expect(countBy(endpointsOf(s.sandbox))['GET /incoming/api/v1/courses']).toBe(1);
   });
 });
 

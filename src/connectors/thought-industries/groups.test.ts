@@ -60,7 +60,8 @@ describe('groups', () => {
     });
     const groups = await readAll(s.connector.entitlements.group!.list, (g) => g.id);
     expect(groups.map((g) => g.name)).toEqual(['Sales Academy', 'Support Academy']);
-    expect(endpointsOf(s.sandbox)).toEqual(['GET /incoming/api/v1/groups']);
+    // The list names them; the user list still gives the ids users hold (none here that it lacks).
+    expect(endpointsOf(s.sandbox)).toEqual(['GET /incoming/api/v1/groups', 'GET /incoming/api/v1/users']);
   });
 
   it('opted in but not served (404): the documented path names them, once, without blaming the base URL', async () => {
