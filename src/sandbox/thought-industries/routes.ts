@@ -39,6 +39,7 @@ export const TI_UNDOCUMENTED_FLAGS: Readonly<Record<string, string>> = {
   [TI_UNDOCUMENTED.groupMemberDelete]: 'DELETE /groups/{groupId}/users/{userId}: remove a member',
   [TI_UNDOCUMENTED.unenrollEndpoint]: 'DELETE /courses/{courseId}/enrollments/{userId}: unenroll',
 };
+
 export const DEFAULT_PER_PAGE = 25;
 export const MAX_PER_PAGE = 100;
 
