@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../../core/errors.js';
 import type { Account, Entitlement, Grant } from '../../core/types.js';
 import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
+import { openStore } from '../../store/open.js';
+import { syncApp } from '../../sync/sync.js';
 import { grantKey } from '../sdk/paging.js';
 import type { Connector, ListInput, Page } from '../sdk/types.js';
 import {
@@ -123,6 +125,39 @@ describe('sync', () => {
       'GET /incoming/api/v1/users': 24,
       'POST /incoming/api/graphql': 2 + 24,
     });
+  });
+
+  it('a sync opted into endpoints this tenant lacks succeeds on the documented path and stores the named groups and courses', async () => {
+    const s = await start(sampleCompany(), {
+      config: { undocumented: ['groups-endpoint', 'courses-endpoint', 'unenroll-endpoint'] },
+    });
+    const store = await openStore(':memory:');
+    try {
+      const result = await syncApp(s.connector, {
+        store,
+        connectors: [s.connector],
+        configPaths: { ti: 'apps[2]' },
+      });
+      expect(result.error).toBeNull();
+      expect(result.status).toBe('succeeded');
+      const stored = await store.listEntitlements({ appId: 'ti' });
+      expect(stored.map((e) => `${e.kind}:${e.name}`).sort()).toEqual([
+        'course:Negotiation Basics',
+        'course:New Manager Training (draft)',
+        'course:Security Awareness',
+        'group:Sales Academy',
+        'group:Support Academy',
+      ]);
+      const ada = s.sandbox.state.keys.get('ada')!;
+      const held = (await store.listGrants({ appId: 'ti' })).filter((g) => g.accountId === ada);
+      // Ada: one group and two courses, as the app holds them.
+      expect(held).toHaveLength(3);
+      // Each absent endpoint was tried once (a 404) and nothing else undocumented was sent.
+      const extra = endpointsOf(s.sandbox).filter((e) => !DOCUMENTED_PATHS.includes(e));
+      expect(extra.sort()).toEqual(['GET /incoming/api/v1/courses', 'GET /incoming/api/v1/groups']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a full read under the flaky profile equals the clean one', async () => {
