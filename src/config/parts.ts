@@ -102,3 +102,23 @@ export interface AppEntry {
     | z.output<typeof basicAuth>
     | { type: 'api-key'; key: string; header: string };
 }
+
+/**
+ * `{ <name in the app>: <id> }`, e.g. `groups: { Sales Academy: grp-1 }`: where a guide documents no list of an
+ * app's groups, roles or courses, roster.yaml names them.
+ */
+export const nameToId = (id: z.ZodType<string>) =>
+  z.record(nonEmpty, id).superRefine((map, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [name, value] of Object.entries(map)) {
+      const other = seen.get(value.toLowerCase());
+      if (other !== undefined) {
+        fail(ctx, `"${name}" and "${other}" name the same id ${value}`, 'give each name its own id', [name]);
+      }
+      seen.set(value.toLowerCase(), name);
+    }
+  });
+
+/** Undocumented endpoints a connector may try, only when roster.yaml lists them (a 404/405 falls back). */
+export const undocumentedList = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.array(z.enum(values, { error: `must be one of: ${values.join(', ')}` })).optional();

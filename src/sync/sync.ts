@@ -162,7 +162,8 @@ export async function syncApp(connector: Connector, options: SyncOptions): Promi
     }
     result.status = 'succeeded';
   } catch (error) {
-    result.error = describeFailure(error, connector, options.configPaths?.[connector.appId]);
+    const answered = answeredSince(before, connector.http.stats());
+    result.error = describeFailure(error, connector, options.configPaths?.[connector.appId], answered);
     if (run) await store.discardStaged({ runId: run.id }).catch(() => undefined);
   }
   result.requests = requestDelta(before, connector.http.stats());
@@ -508,13 +509,37 @@ const FIX_BY_CODE: Record<string, (path: string) => string> = {
   rate_limited: () => "the app kept refusing with 429; lower the app's concurrency or try again later",
 };
 
-function describeFailure(error: unknown, connector: Connector, configPath: string | undefined) {
+/** Requests of this sync the app answered without an error: any at all shows the base URL is right. */
+function answeredSince(before: HttpClientStats, after: HttpClientStats): number {
+  const errors = (stats: HttpClientStats) => Object.values(stats.errors).reduce((n, c) => n + (c ?? 0), 0);
+  return after.requests - before.requests - (errors(after) - errors(before));
+}
+
+/**
+ * A 404 blames the base URL only when nothing in this sync was answered: once the app has answered at this
+ * base URL, a 404 is about that path (an endpoint this instance lacks, an object gone meanwhile), and the
+ * connector's own fix, where it gave one, says more than the generic one.
+ */
+function notFoundFix(error: { fix?: string | undefined; message: string }, answered: number): string | null {
+  if (error.fix) return error.fix;
+  if (answered === 0) return null;
+  return `the base URL is right (the app answered ${answered} request${answered === 1 ? '' : 's'} of this sync); the app does not know the path in this error: an endpoint this instance lacks, or an object removed meanwhile`;
+}
+
+function describeFailure(
+  error: unknown,
+  connector: Connector,
+  configPath: string | undefined,
+  answered: number,
+) {
   if (isRosterError(error)) {
-    // Where the app sits in roster.yaml is known here and not in the HTTP layer, so its fix wins over the HTTP
-    // layer's generic one; an error raised above HTTP (a paging guard, a drop) already says what to do.
+    // A paging guard or a drop guard raised above HTTP already says what to do; a 404 after answered requests is
+    // about its path, not the base URL. Otherwise where the app sits in roster.yaml is known here and not in the
+    // HTTP layer, so its generic fix wins.
     const fromHttp = 'status' in error.details || error.fix === undefined;
+    const own = error.code === 'not_found' ? notFoundFix(error, answered) : null;
     const generic = configPath && fromHttp ? FIX_BY_CODE[error.code]?.(configPath) : undefined;
-    const fix = generic ?? error.fix ?? null;
+    const fix = own ?? generic ?? error.fix ?? null;
     return { code: error.code, message: connector.http.redact(error.message), fix };
   }
   const message = error instanceof Error ? error.message : String(error);
