@@ -288,6 +288,13 @@ async function fullSync(
   return { settings, watermark, accountIds };
 }
 
+/**
+ * Fewer removals than this are never taken for a mass removal, whatever their share: in a three-account app,
+ * Roster's own approved deletion of one leaver is a third of it. A listing cut to nothing still trips the guard
+ * wherever the app held this many accounts or more.
+ */
+const MIN_GUARDED_DROP = 3;
+
 /** The drop guard, then the swap: a listing cut short must not read as a mass removal from the app. */
 async function commitFull(
   store: Store,
@@ -305,7 +312,7 @@ async function commitFull(
           Math.max(0, previous.length - (progress?.accounts ?? 0))
         : previous.filter((a) => !staged.accountIds!.has(a.id)).length;
     const limit = connector.sync.maxDropShare;
-    if (previous.length > 0 && removed / previous.length > limit) {
+    if (removed >= MIN_GUARDED_DROP && removed / previous.length > limit) {
       throw dropRefused(connector.appId, settings.configPath, removed, previous.length, limit);
     }
   }
