@@ -22,6 +22,32 @@ export interface ConfigProblem {
   fix: string;
 }
 
+/** Where a loaded config came from: its file, and the line of any setting in it (for later errors). */
+export interface ConfigOrigin {
+  file: string;
+  /** 1-based line of the setting at this path (or of its nearest parent present), null if none. */
+  lineOf(path: ConfigPath): number | null;
+}
+
+// Kept beside the config rather than in it: the config's shape is the schema's, and copies simply lose it.
+const origins = new WeakMap<RosterConfig, ConfigOrigin>();
+
+/**
+ * Where a config returned by loadConfig/parseConfig was read from, so a later step (a missing HR export) can
+ * name the file and line of the setting to change. Undefined for a config built any other way.
+ */
+export function configOrigin(config: RosterConfig): ConfigOrigin | undefined {
+  return origins.get(config);
+}
+
+/** `roster.yaml:4` for a setting, or just the file when the line is not known. */
+export function settingLocation(config: RosterConfig, path: ConfigPath): string | undefined {
+  const origin = configOrigin(config);
+  if (origin === undefined) return undefined;
+  const line = origin.lineOf(path);
+  return line === null ? origin.file : `${origin.file}:${line}`;
+}
+
 export interface LoadConfigOptions {
   /** Where `${VAR}` references are looked up. */
   env?: Env;
@@ -138,7 +164,9 @@ export function parseConfig(text: string, options: ParseConfigOptions): RosterCo
   if (problems.length > 0) throw problemsError(file, problems, secrets);
   if (!parsed.success) throw new RosterError('internal', 'the config failed a check that gave no reason');
 
-  return resolvePaths(parsed.data, dirname(resolve(file)));
+  const config = resolvePaths(parsed.data, dirname(resolve(file)));
+  origins.set(config, { file, lineOf: locate });
+  return config;
 }
 
 /** `apps[2].auth.token`, `source.statusValues["On leave"]`. */

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import type { AppType } from '../core/types.js';
 import { policySchema } from '../reconcile/policy.js';
+import { DATE_FORMATS } from '../sources/dates.js';
+import { DELIMITERS } from '../sources/types.js';
 
 /** A check's advice to the user travels in the issue's params, so the loader can print "what — fix". */
 function fail(ctx: z.RefinementCtx, message: string, fix: string, path?: PropertyKey[]): void {
@@ -115,6 +117,16 @@ const source = z.strictObject({
   statusValues: z.record(nonEmpty, z.enum(PERSON_STATUSES)).default({}),
   /** Refuse an import that would drop more than this share of the people seen last time. */
   maxDropShare: z.number().min(0).max(1).default(0.3),
+  /** How the export writes dates (day order and separator); ISO dates are read whatever this says. */
+  dateFormat: z
+    .enum(DATE_FORMATS)
+    .default('YYYY-MM-DD')
+    .describe('How the HR export writes dates; ISO dates (YYYY-MM-DD) are read whatever this says.'),
+  /** The CSV field separator; unset, a header line without a comma is read by its `;` (or tab, or `|`). */
+  delimiter: z
+    .enum(DELIMITERS)
+    .optional()
+    .describe('The CSV field separator. Unset: a comma, unless the header line has none (then ;, tab or |).'),
 });
 
 const domains = z

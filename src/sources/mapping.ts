@@ -50,9 +50,17 @@ const PERSON_STATUSES: ReadonlySet<string> = new Set<PersonStatus>([
   'pending',
 ]);
 
-/** Header names compare trimmed, case-insensitively and in Unicode NFC. */
+/** Status words (and other keys) compare trimmed, case-insensitively and in Unicode NFC. */
 export function headerKey(name: string): string {
   return name.normalize('NFC').trim().toLowerCase();
+}
+
+/**
+ * Column names compare as headerKey does, and also ignoring spaces, `_`, `-` and `.`: HR systems write
+ * `Employee ID`, `employee_id` and `E-mail` for the same thing, and none of them means anything else.
+ */
+export function columnKey(name: string): string {
+  return headerKey(name).replace(/[\s_.-]+/g, '');
 }
 
 /** The status table: defaults, then the user's values on top; keys compare trimmed and case-insensitively. */
@@ -120,7 +128,7 @@ export function planColumns(
   const line = table.headerLine;
   const positions = new Map<string, number[]>();
   table.header.forEach((name, index) => {
-    const key = headerKey(name);
+    const key = columnKey(name);
     positions.set(key, [...(positions.get(key) ?? []), index]);
   });
   const found = table.header.map((name) => name.trim()).join(', ');
@@ -131,7 +139,7 @@ export function planColumns(
   for (const field of PERSON_FIELDS) {
     const configured = columns?.[field];
     const column = configured ?? DEFAULT_COLUMNS[field];
-    const at = positions.get(headerKey(column));
+    const at = positions.get(columnKey(column));
     name[field] = column;
     if (at === undefined) {
       if (configured !== undefined || REQUIRED_COLUMNS.has(field)) {

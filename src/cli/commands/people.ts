@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/load.js';
 import { PERSON_STATUSES, type RosterConfig } from '../../config/schema.js';
 import type { PersonStatus } from '../../core/types.js';
 import { type ImportResult, importPeople } from '../../sources/import.js';
-import { formatRowError } from '../../sources/people.js';
+import { summarizeRowErrors } from '../../sources/people.js';
 import { openStore } from '../../store/open.js';
 import { createOutput, type Output } from '../output.js';
 
@@ -93,7 +93,10 @@ export async function runImport(
 function printImport(out: Output, result: ImportResult): void {
   const c = result.counts;
   if (result.status === 'unchanged') {
-    out.line(`${result.file} is unchanged since the last import: ${c.people} people, nothing to do.`);
+    out.line(
+      `${result.file} is unchanged since the last import: ${c.people} people, nothing to do` +
+        (c.warnings > 0 ? ` (it had ${c.warnings} ${c.warnings === 1 ? 'warning' : 'warnings'} then).` : '.'),
+    );
   } else {
     out.line(
       `Imported ${result.file}: ${c.people} people (${c.active} active, ${c.leaver} leavers, ` +
@@ -107,11 +110,14 @@ function printImport(out: Output, result: ImportResult): void {
         (c.carried > 0 ? ` (${c.carried} of them known people, kept as last imported)` : '') +
         ':',
     );
-    listErrors(out, result.errors.map(formatRowError));
+    listErrors(out, summarizeRowErrors(result.errors, Number.POSITIVE_INFINITY));
   }
   if (result.warnings.length > 0) {
     out.line(`${result.warnings.length} ${result.warnings.length === 1 ? 'warning' : 'warnings'}:`);
-    listErrors(out, result.warnings.map(formatRowError));
+    listErrors(out, summarizeRowErrors(result.warnings, Number.POSITIVE_INFINITY));
+  }
+  if (result.attributeColumns.length > 0) {
+    out.line(`Kept as attributes (no Roster field reads them): ${result.attributeColumns.join(', ')}.`);
   }
 }
 
