@@ -7,6 +7,7 @@ import { loadConfig } from '../../config/load.js';
 import { maskSecrets } from '../../config/mask.js';
 import { initTemplate } from '../../config/template.js';
 import { RosterError } from '../../core/errors.js';
+import { checkSourceFile } from '../../sources/source-file.js';
 import { createOutput } from '../output.js';
 
 export function registerConfigCommands(program: Command): void {
@@ -36,8 +37,12 @@ export function registerConfigCommands(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const path = command.optsWithGlobals<{ config: string }>().config;
       const out = createOutput({ json: options.json ?? false });
-      const masked = maskSecrets(await loadConfig(path));
+      const loaded = await loadConfig(path);
+      const masked = maskSecrets(loaded);
       out.result(masked);
       if (!out.json) process.stdout.write(stringify(masked));
+      // Showing the config does not need the HR export; a missing one is said, on stderr, for what comes next.
+      const source = await checkSourceFile(loaded);
+      if (source !== null) out.warn(`roster: warning: ${source.describe()}`);
     });
 }
