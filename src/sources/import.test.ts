@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import { rosterConfigSchema } from '../config/schema.js';
 import { RosterError } from '../core/errors.js';
+import { defaultPolicy } from '../reconcile/policy.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { importPeople } from './import.js';
@@ -270,17 +271,32 @@ describe('HR exports as they really come', () => {
     expect(missing.fix).toBe('set source.columns.status to the column that holds the status');
   });
 
-  it('columns no Roster field reads are named once, and kept as attributes', async () => {
+  it('columns no Roster field or setting reads are named once, and kept as attributes', async () => {
     const { config } = setup(
-      ['E1,ada@acme.com,Ada,L,active,CC-10,Berlin', 'E2,alan@acme.com,Alan,T,active,CC-20,Paris'],
+      [
+        'E1,ada@acme.com,Ada,L,active,CC-10,Berlin,okta-1',
+        'E2,alan@acme.com,Alan,T,active,CC-20,Paris,okta-2',
+      ],
       {},
-      `${HEADER},Cost Center,Location`,
+      `${HEADER},Cost Center,Location,idp_id`,
     );
     const result = await importPeople({ store, config });
-    expect(result.attributeColumns).toEqual(['Cost Center', 'Location']);
+    // idp_id is read by identity.externalIdAttribute; a policy condition on Location would take it off too.
+    expect(result.unusedColumns).toEqual(['Cost Center', 'Location']);
+    const rule = { name: 'eu', when: { location: 'Berlin' }, apps: {} };
+    const withPolicy = { ...config, policy: { ...defaultPolicy(), rules: [rule] } };
+    const fresh = await openStore(':memory:');
+    try {
+      expect((await importPeople({ store: fresh, config: withPolicy })).unusedColumns).toEqual([
+        'Cost Center',
+      ]);
+    } finally {
+      await fresh.close();
+    }
     expect((await store.getPerson({ employeeId: 'E2' }))?.attributes).toEqual({
       'Cost Center': 'CC-20',
       Location: 'Paris',
+      idp_id: 'okta-2',
     });
   });
 
@@ -291,7 +307,7 @@ describe('HR exports as they really come', () => {
       'Employee ID,E-mail,First Name,last-name,STATUS',
     );
     const result = await importPeople({ store, config });
-    expect(result.attributeColumns).toEqual([]);
+    expect(result.unusedColumns).toEqual([]);
     expect(await store.getPerson({ employeeId: 'E1' })).toMatchObject({
       email: 'ada@acme.com',
       lastName: 'L',

@@ -7,7 +7,7 @@ import type { Person, PersonStatus } from '../core/types.js';
 import type { ImportRecord, Store } from '../store/store.js';
 import { checkDrop } from './drop.js';
 import { parsePeopleBytes } from './load.js';
-import { DEFAULT_COLUMNS, PERSON_FIELDS } from './mapping.js';
+import { columnKey, DEFAULT_COLUMNS, PERSON_FIELDS } from './mapping.js';
 import { readSourceFile } from './source-file.js';
 import type { PersonField, RowError } from './types.js';
 
@@ -55,8 +55,11 @@ export interface ImportResult {
   errors: RowError[];
   /** Empty when unchanged: the file was not read again (counts.warnings says how many it had). */
   warnings: RowError[];
-  /** Columns kept as person attributes because they feed no Roster field (empty when unchanged). */
-  attributeColumns: string[];
+  /**
+   * Columns no Roster field or setting reads (kept as person attributes all the same), named once so that a
+   * misspelt one shows; empty when unchanged.
+   */
+  unusedColumns: string[];
 }
 
 /**
@@ -107,7 +110,7 @@ export async function importPeople(options: ImportPeopleOptions): Promise<Import
       counts: recordedCounts(current),
       errors: [],
       warnings: [],
-      attributeColumns: [],
+      unusedColumns: [],
     };
   }
 
@@ -170,7 +173,7 @@ export async function importPeople(options: ImportPeopleOptions): Promise<Import
       counts,
       errors: parsed.errors,
       warnings: parsed.warnings,
-      attributeColumns: parsed.attributeColumns,
+      unusedColumns: unused(parsed.attributeColumns, config),
     });
 
     // Reached with skipped rows only (see above): the same file skipping the same rows changes nothing.
@@ -201,6 +204,26 @@ function toPersonColumns(columns: RosterConfig['source']['columns']): Partial<Re
     if (column !== undefined) out[field] = column;
   }
   return out;
+}
+
+/** The attribute columns no setting reads: the IdP id column, a password column, policy conditions and templates. */
+function unused(columns: readonly string[], config: RosterConfig): string[] {
+  const read = new Set<string>([columnKey(config.identity?.externalIdAttribute ?? 'idp_id')]);
+  for (const app of config.apps) {
+    if (app.type === 'targetprocess' && app.passwordFrom !== undefined) read.add(columnKey(app.passwordFrom));
+  }
+  for (const rule of config.policy?.rules ?? []) {
+    for (const key of Object.keys(rule.when)) read.add(columnKey(key));
+    for (const grant of Object.values(rule.apps)) {
+      const templates =
+        typeof grant.account === 'object' ? Object.values(grant.account.attributes ?? {}) : [];
+      // `{first_name}`, `{email.local}`: the column is the name before any dot.
+      for (const template of templates) {
+        for (const [, name = ''] of template.matchAll(/\{([^}.]+)/g)) read.add(columnKey(name));
+      }
+    }
+  }
+  return columns.filter((column) => !read.has(columnKey(column)));
 }
 
 function countStatuses(people: readonly Person[]): Record<PersonStatus, number> {

@@ -116,8 +116,8 @@ function printImport(out: Output, result: ImportResult): void {
     out.line(`${result.warnings.length} ${result.warnings.length === 1 ? 'warning' : 'warnings'}:`);
     listErrors(out, summarizeRowErrors(result.warnings, Number.POSITIVE_INFINITY));
   }
-  if (result.attributeColumns.length > 0) {
-    out.line(`Kept as attributes (no Roster field reads them): ${result.attributeColumns.join(', ')}.`);
+  if (result.unusedColumns.length > 0) {
+    out.line(`Columns Roster does not read (kept as attributes): ${result.unusedColumns.join(', ')}.`);
   }
 }
 
