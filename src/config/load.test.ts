@@ -400,6 +400,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('a delimiter on a JSON source is refused, naming the line', async () => {
+    const path = await write([
+      'source:',
+      '  type: json',
+      '  path: people.json',
+      '  delimiter: ";"',
+      'apps: []',
+    ]);
+    expect(problems(await failure(path)).map((p) => [p.line, p.path, p.fix])).toEqual([
+      [4, 'source.delimiter', 'remove source.delimiter'],
+    ]);
+  });
+
   it('a missing file says so and suggests roster init', async () => {
     const error = await failure(join(dir, 'nope.yaml'));
     expect(error.code).toBe('not_found');

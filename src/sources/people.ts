@@ -264,9 +264,10 @@ function readRow(
   if (employeeId === '')
     fail('employeeId', 'is empty', 'every person needs the employee id HR knows them by');
 
-  const email = emailKey(text('email'));
+  const givenEmail = text('email');
+  const email = emailKey(givenEmail);
   if (email === '') fail('email', 'is empty', 'every person needs a work email address');
-  else if (!isEmail(email)) fail('email', `"${text('email')}" is not an email address`);
+  else if (!isEmail(email)) fail('email', `"${givenEmail}" is not an email address`);
 
   const firstName = text('firstName');
   const lastName = text('lastName');
@@ -294,9 +295,10 @@ function readRow(
     );
   }
 
-  const managerEmail = emailKey(text('managerEmail'));
+  const givenManager = text('managerEmail');
+  const managerEmail = emailKey(givenManager);
   if (managerEmail !== '' && !isEmail(managerEmail)) {
-    fail('managerEmail', `"${text('managerEmail')}" is not an email address`);
+    fail('managerEmail', `"${givenManager}" is not an email address`);
   }
 
   const date = (field: 'startDate' | 'endDate'): string | null => {
