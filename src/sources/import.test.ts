@@ -204,6 +204,14 @@ describe('HR exports as they really come', () => {
     expect((await store.getPerson({ employeeId: 'E10' }))?.startDate).toBe('2024-03-01');
   });
 
+  it('skipping every row is refused too: an export of nobody is never meant', async () => {
+    const { config } = setup(['E1,p1@acme.com,P,1,fired', 'E2,p2@acme.com,P,2,fired']);
+    const error = await refused(importPeople({ store, config, skipInvalid: true }));
+    expect(error.message.split('\n')[0]).toContain('has 2 errors in 2 of 2 rows; nothing was imported');
+    expect(error.fix).toBe('correct these rows in the export: skipping them all leaves nobody');
+    expect(await store.listPeople()).toEqual([]);
+  });
+
   it('a date that fits no format asks for the dates to be fixed, or the rows skipped', async () => {
     const { config } = setup([`${person(1)},next monday`], {}, `${HEADER},start_date`);
     const error = await refused(importPeople({ store, config }));

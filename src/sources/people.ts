@@ -96,10 +96,15 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
   const errors = candidates.flatMap((c) => c.errors).sort((a, b) => a.line - b.line);
   warnings.sort((a, b) => a.line - b.line);
   const dateFix = adviseDateFormat(errors, dateFormat);
-  if (errors.length > 0 && !options.skipInvalid) {
-    const invalidRows = candidates.filter((c) => c.errors.length > 0).length;
+  const invalidRows = candidates.filter((c) => c.errors.length > 0).length;
+  // Skipping every row would import nobody, which is never what an HR export means: refuse it as well.
+  const nobody = invalidRows === table.rows.length;
+  if (errors.length > 0 && (!options.skipInvalid || nobody)) {
     // Dates in another order are one setting away; only the rest needs the rows mended or skipped.
     const rest = errors.some((e) => e.kind !== 'date' || dateFix.guessed === 0);
+    const mend = options.skipInvalid
+      ? 'correct these rows in the export: skipping them all leaves nobody'
+      : SKIP_FIX;
     throw new RosterError(
       'invalid_input',
       refusal(
@@ -109,7 +114,7 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
       ),
       {
         where: file,
-        fix: [dateFix.fix, rest ? SKIP_FIX : undefined].filter((f) => f !== undefined).join('; '),
+        fix: [dateFix.fix, rest ? mend : undefined].filter((f) => f !== undefined).join('; '),
         details: { file, scope: 'rows', errors, warnings, rows: table.rows.length },
       },
     );

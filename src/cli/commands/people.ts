@@ -95,7 +95,9 @@ function printImport(out: Output, result: ImportResult): void {
   if (result.status === 'unchanged') {
     out.line(
       `${result.file} is unchanged since the last import: ${c.people} people, nothing to do` +
-        (c.warnings > 0 ? ` (it had ${c.warnings} ${c.warnings === 1 ? 'warning' : 'warnings'} then).` : '.'),
+        (c.warnings > 0 && result.warnings.length === 0
+          ? ` (it had ${c.warnings} ${c.warnings === 1 ? 'warning' : 'warnings'} then).`
+          : '.'),
     );
   } else {
     out.line(
