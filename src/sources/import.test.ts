@@ -320,6 +320,10 @@ describe('HR exports as they really come', () => {
       email: 'ada@acme.com',
       lastName: 'L',
     });
+    // The column of the very name wins over a loose match; the other is kept as an attribute.
+    const both = setup(['E1,ada@acme.com,old@acme.com,active'], {}, 'employee_id,Email,E-mail,status');
+    expect((await importPeople({ store, config: both.config })).unusedColumns).toEqual(['E-mail']);
+    expect((await store.getPerson({ employeeId: 'E1' }))?.email).toBe('ada@acme.com');
   });
 
   it('a missing export names the file, the roster.yaml line that points at it and the fix', async () => {
