@@ -7,6 +7,8 @@ import {
   type AppConfig,
   type AppConfigOf,
 } from '../connectors/registry.js';
+import { DATE_FORMATS } from '../sources/dates.js';
+import { DELIMITERS } from '../sources/types.js';
 import { fail, nonEmpty } from './parts.js';
 import { policySchema } from './policy.js';
 import { closest } from './suggest.js';
@@ -75,17 +77,38 @@ const columns = z.strictObject(
   >,
 );
 
-const source = z.strictObject({
-  type: z.enum(['csv', 'json']),
-  /** Relative paths are resolved against the folder of roster.yaml by the loader. */
-  path: nonEmpty,
-  /** Roster field → the column (CSV header or JSON key) that holds it; unnamed fields use their own name. */
-  columns: columns.default({}),
-  /** The file's own status words (e.g. "Terminated") → a Roster status. */
-  statusValues: z.record(nonEmpty, z.enum(PERSON_STATUSES)).default({}),
-  /** Refuse an import that would drop more than this share of the people seen last time. */
-  maxDropShare: z.number().min(0).max(1).default(0.3),
-});
+const source = z
+  .strictObject({
+    type: z.enum(['csv', 'json']),
+    /** Relative paths are resolved against the folder of roster.yaml by the loader. */
+    path: nonEmpty,
+    /** Roster field → the column (CSV header or JSON key) that holds it; unnamed fields use their own name. */
+    columns: columns.default({}),
+    /** The file's own status words (e.g. "Terminated") → a Roster status. */
+    statusValues: z.record(nonEmpty, z.enum(PERSON_STATUSES)).default({}),
+    /** Refuse an import that would drop more than this share of the people seen last time. */
+    maxDropShare: z.number().min(0).max(1).default(0.3),
+    /** How the export writes dates (day order and separator); ISO dates are read whatever this says. */
+    dateFormat: z
+      .enum(DATE_FORMATS)
+      .default('YYYY-MM-DD')
+      .describe('How the HR export writes dates; ISO dates (YYYY-MM-DD) are read whatever this says.'),
+    /** The CSV field separator; unset, a header line without a comma is read by its `;` (or tab, or `|`). */
+    delimiter: z
+      .enum(DELIMITERS)
+      .optional()
+      .describe(
+        'The CSV field separator. Unset: a comma, unless the header line has none (then ;, tab or |).',
+      ),
+  })
+  .superRefine((value, ctx) => {
+    // A JSON export has no separator: a delimiter there is a leftover that would silently do nothing.
+    if (value.type === 'json' && value.delimiter !== undefined) {
+      fail(ctx, 'delimiter is for CSV exports, and this source is json', 'remove source.delimiter', [
+        'delimiter',
+      ]);
+    }
+  });
 
 const domains = z
   .strictObject({
