@@ -20,6 +20,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { RosterError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 import { collectSecrets, redact } from './mask.js';
 import { APP_AUTH_TYPES, type RosterConfig, rosterConfigSchema } from './schema.js';
 
@@ -522,7 +523,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Found[] {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(rosterConfigSchema, path, raw);
       return issue.keys.map((key) => {
-        const guess = allowed ? closest(key, allowed) : undefined;
+        const guess = allowed ? closestKey(key, allowed) : undefined;
         return {
           path: [...path, key],
           message: `unknown key "${key}"${appType && path.length <= 2 ? ` for ${appType} apps` : ''}`,
@@ -741,31 +742,7 @@ function unwrap(schema: z.core.$ZodType, value: unknown): z.core.$ZodType {
 }
 
 /** The allowed key a typo most likely meant: same letters ignoring case, or at most two edits away. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of allowed) {
-    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
-  }
-  return best?.key;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = row;
-  }
-  return previous[b.length] ?? 0;
-}
+const closestKey = (key: string, allowed: readonly string[]) => closest(key, allowed, 2);
 
 /** Relative file paths in the config mean "next to roster.yaml", not "wherever roster was started". */
 function resolvePaths(config: RosterConfig, dir: string): RosterConfig {

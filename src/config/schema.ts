@@ -7,11 +7,11 @@ import {
   type AppConfig,
   type AppConfigOf,
 } from '../connectors/registry.js';
+import { closest } from '../core/suggest.js';
 import { DATE_FORMATS } from '../sources/dates.js';
 import { DELIMITERS } from '../sources/types.js';
 import { fail, nonEmpty } from './parts.js';
 import { policySchema } from './policy.js';
-import { closest } from './suggest.js';
 
 export { AUTH_TYPES, type AuthType, httpUrl } from './parts.js';
 export { APP_AUTH_TYPES, type AppConfig, type AppConfigOf };

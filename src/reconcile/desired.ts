@@ -1,7 +1,7 @@
 /** @module Desired state: the policy evaluated for every person — which apps, which attributes, which entitlements. */
 
-import { closest } from '../config/suggest.js';
 import { traitsOf } from '../connectors/registry.js';
+import { closest } from '../core/suggest.js';
 import type { AppType, EntitlementKind, Person } from '../core/types.js';
 import { isKnownField, matchesWhen, PERSON_FIELDS, renderTemplate } from './match.js';
 import { GRANT_LISTS, type Policy } from './policy.js';

@@ -1,6 +1,6 @@
 /** @module The entitlement half of a person's diff: grants the account lacks, changes of a single-valued kind, revokes. */
 
-import { closest } from '../../config/suggest.js';
+import { closest } from '../../core/suggest.js';
 import type { Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import type { AccountPlan } from './accounts.js';
