@@ -50,6 +50,8 @@ export interface FindingsResult {
   counts: Record<string, number>;
   /** When each app's snapshot was taken: what the findings are "as of". */
   asOf: Record<string, string | null>;
+  /** Apps a plan was applied to after their snapshot was taken: findings there may be fixed already. */
+  staleAfterApply: string[];
 }
 
 /** The graph brought up to date, then its findings filtered, most severe first, with the addresses people read. */
@@ -74,7 +76,28 @@ export async function listFindings(roster: Roster, filter: FindingFilter = {}): 
     .filter((f) => wanted.size === 0 || wanted.has(f.rule) || wanted.has(f.id))
     .sort((a, b) => compareSeverity(a.severity, b.severity));
   const findings = await withAddresses(roster, selected);
-  return { findings, counts: countByRule(findings), asOf: await snapshotTimes(roster) };
+  const asOf = await snapshotTimes(roster);
+  return {
+    findings,
+    counts: countByRule(findings),
+    asOf,
+    staleAfterApply: await staleAfterApply(roster, asOf),
+  };
+}
+
+/** Apps whose snapshot is older than the last apply that touched them: a re-sync would show the changes. */
+async function staleAfterApply(roster: Roster, asOf: Record<string, string | null>): Promise<string[]> {
+  const applied = (await roster.store.listPlans({ limit: 20 })).filter(
+    (p) => p.status === 'applied' || p.status === 'applying' || p.status === 'failed',
+  );
+  const stale = new Set<string>();
+  for (const plan of applied) {
+    for (const appId of (plan.body as { apps?: string[] }).apps ?? []) {
+      const at = asOf[appId];
+      if (at && at < plan.updatedAt) stale.add(appId);
+    }
+  }
+  return [...stale].sort();
 }
 
 /** Findings per rule, most common first. */

@@ -122,4 +122,16 @@ describe('finding your way, and exit codes a script can trust', () => {
     expect(answered.map((l) => l.url).join(' ')).toContain('/members');
     expect(run.stderr).not.toContain(fleet.get('process-street').credentials.token);
   });
+
+  it('report warns while the snapshot predates the last apply, and stops once a sync catches up', async () => {
+    expect((await roster(...c, 'plan')).code).toBe(0);
+    await roster(...c, 'approve', 'latest', '--by', 'ana');
+    const applied = await roster(...c, 'apply', 'latest', '--yes');
+    expect(applied.code, applied.stderr).toBe(0);
+    const stale = await roster(...c, 'report');
+    expect(stale.stderr).toContain('changes were applied to process-street after their last sync');
+    expect(stale.stdout).toMatch(/As of the last syncs: process-street \d{4}-/);
+    expect((await roster(...c, 'sync')).code).toBe(0);
+    expect((await roster(...c, 'report')).stderr).toBe('');
+  });
 });
