@@ -24,7 +24,7 @@ export interface OutputOptions {
 }
 
 /** Cuts `text` to `width` characters, the last one an ellipsis. */
-export function fit(text: string, width: number): string {
+export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
@@ -64,7 +64,7 @@ export function createOutput(options: OutputOptions): Output {
       for (const row of rows) {
         const cells = row.map((cell, i) => {
           const w = widths[i] ?? 0;
-          const shown = width === null ? cell : fit(cell, w);
+          const shown = width === null ? cell : truncate(cell, w);
           return paint(cell, i === row.length - 1 ? shown : shown.padEnd(w));
         });
         const line = `${' '.repeat(indent)}${cells.join('  ').trimEnd()}`;
