@@ -134,4 +134,28 @@ describe('finding your way, and exit codes a script can trust', () => {
     expect((await roster(...c, 'sync')).code).toBe(0);
     expect((await roster(...c, 'report')).stderr).toBe('');
   });
+
+  it('connectors works without a roster.yaml: every connector type and what it can do', async () => {
+    const run = await roster(
+      '-c',
+      join(mkdtempSync(join(tmpdir(), 'roster-none-')), 'roster.yaml'),
+      'connectors',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const catalogue = JSON.parse(run.stdout) as {
+      type: string;
+      manifest: { accounts: Record<string, boolean> };
+    }[];
+    expect(catalogue.map((c) => c.type)).toEqual([
+      'targetprocess',
+      'process-street',
+      'thought-industries',
+      'customer-directory',
+      'stackspot-scim',
+      'scim',
+    ]);
+    expect(catalogue.find((c) => c.type === 'customer-directory')?.manifest.accounts.create).toBe(false);
+    expect(catalogue.find((c) => c.type === 'targetprocess')?.manifest.accounts.create).toBe(true);
+  });
 });
