@@ -174,7 +174,9 @@ describe('finding your way, and exit codes a script can trust', () => {
     const person = fleet.company.hr.find((p) => p.email.toLowerCase() === owned?.person_email);
     expect(owned?.manager).toBe(person?.manager_email.toLowerCase() ?? '');
 
-    const all = JSON.parse((await roster(...c, 'report', '--json')).stdout) as { findings: { severity: string }[] };
+    const all = JSON.parse((await roster(...c, 'report', '--json')).stdout) as {
+      findings: { severity: string }[];
+    };
     expect(all.findings.length).toBeGreaterThan(0);
     const failing = await roster(...c, 'report', '--fail-on', 'info');
     expect(failing.code).toBe(1);
