@@ -7,7 +7,7 @@ import type { PsState } from '../sandbox/process-street/state.js';
 import type { TargetprocessState as TpState } from '../sandbox/targetprocess/state.js';
 import { runDemo } from './commands/demo.js';
 import { createOutput } from './output.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 let fleet: Fleet;
 let demo: Awaited<ReturnType<typeof runDemo>>;
@@ -86,6 +86,6 @@ describe('roster demo', () => {
     const { code, stdout, stderr } = await roster('demo', '--json', '--dir', dir, '--people', '40');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ people: 40, apply: { status: 'applied' } });
+    expect(jsonData(stdout)).toMatchObject({ people: 40, apply: { status: 'applied' } });
   }, 60_000);
 });
