@@ -5,6 +5,8 @@ import * as apps from './kysely/apps.js';
 import * as audit from './kysely/audit-log.js';
 import { type Db, Sql, type StoreDialect } from './kysely/context.js';
 import * as links from './kysely/links.js';
+import * as locks from './kysely/locks.js';
+import * as pages from './kysely/pages.js';
 import * as people from './kysely/people.js';
 import * as plans from './kysely/plans.js';
 import * as snapshots from './kysely/snapshots.js';
@@ -152,6 +154,34 @@ export class KyselyStore implements Store {
     return plans.finishOp(this.sql, input);
   }
 
+  progressOp(input: Parameters<Store['progressOp']>[0]): ReturnType<Store['progressOp']> {
+    return plans.progressOp(this.sql, input);
+  }
+  claimOp(input: Parameters<Store['claimOp']>[0]): ReturnType<Store['claimOp']> {
+    return plans.claimOp(this.sql, input);
+  }
+  renewOpClaims(input: Parameters<Store['renewOpClaims']>[0]): ReturnType<Store['renewOpClaims']> {
+    return plans.renewOpClaims(this.sql, input);
+  }
+  releaseOpClaims(input: Parameters<Store['releaseOpClaims']>[0]): ReturnType<Store['releaseOpClaims']> {
+    return plans.releaseOpClaims(this.sql, input);
+  }
+
+  // ---- plan locks
+
+  lockPlan(input: Parameters<Store['lockPlan']>[0]): ReturnType<Store['lockPlan']> {
+    return locks.lockPlan(this.sql, input);
+  }
+  getPlanLock(input: Parameters<Store['getPlanLock']>[0]): ReturnType<Store['getPlanLock']> {
+    return locks.getPlanLock(this.sql, input);
+  }
+  renewPlanLock(input: Parameters<Store['renewPlanLock']>[0]): ReturnType<Store['renewPlanLock']> {
+    return locks.renewPlanLock(this.sql, input);
+  }
+  unlockPlan(input: Parameters<Store['unlockPlan']>[0]): ReturnType<Store['unlockPlan']> {
+    return locks.unlockPlan(this.sql, input);
+  }
+
   // ---- tasks
 
   createTask(input: Parameters<Store['createTask']>[0]): ReturnType<Store['createTask']> {
@@ -162,6 +192,31 @@ export class KyselyStore implements Store {
   }
   listTasks(input: Parameters<Store['listTasks']>[0]): ReturnType<Store['listTasks']> {
     return tasks.listTasks(this.sql, input);
+  }
+
+  ensureTask(input: Parameters<Store['ensureTask']>[0]): ReturnType<Store['ensureTask']> {
+    return tasks.ensureTask(this.sql, input);
+  }
+
+  // ---- pages
+
+  pagePeople(input: Parameters<Store['pagePeople']>[0]): ReturnType<Store['pagePeople']> {
+    return pages.pagePeople(this.sql, input);
+  }
+  pageAccounts(input: Parameters<Store['pageAccounts']>[0]): ReturnType<Store['pageAccounts']> {
+    return pages.pageAccounts(this.sql, input);
+  }
+  pagePlans(input: Parameters<Store['pagePlans']>[0]): ReturnType<Store['pagePlans']> {
+    return pages.pagePlans(this.sql, input);
+  }
+  pageOps(input: Parameters<Store['pageOps']>[0]): ReturnType<Store['pageOps']> {
+    return pages.pageOps(this.sql, input);
+  }
+  pageTasks(input: Parameters<Store['pageTasks']>[0]): ReturnType<Store['pageTasks']> {
+    return pages.pageTasks(this.sql, input);
+  }
+  pageAudit(input: Parameters<Store['pageAudit']>[0]): ReturnType<Store['pageAudit']> {
+    return pages.pageAudit(this.sql, input);
   }
 
   // ---- audit-log

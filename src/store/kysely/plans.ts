@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { RosterError } from '../../core/errors.js';
 import { toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
-import type { OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
+import type { ClaimResult, OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
 
 export async function createPlan(
@@ -55,6 +55,9 @@ export async function createPlan(
     requiresApproval: op.requiresApproval ?? false,
     approvedBy: null,
     approvedAt: null,
+    claimedBy: null,
+    claimExpiresAt: null,
+    taskId: null,
   }));
   await s.write(async (tx) => {
     await tx.db
@@ -151,9 +154,22 @@ export async function requireOp(s: Sql, planId: string, seq: number): Promise<Op
   return rowToOp(row);
 }
 
-/** Refusal for a status change the op's current status does not allow. */
-export async function refuse(s: Sql, planId: string, seq: number, action: string): Promise<never> {
+/** Refusal for a status change the op's current status (or another owner's claim) does not allow. */
+export async function refuse(
+  s: Sql,
+  planId: string,
+  seq: number,
+  action: string,
+  owner?: string,
+): Promise<never> {
   const op = await requireOp(s, planId, seq);
+  if (owner !== undefined && op.claimedBy !== owner) {
+    const holder = op.claimedBy === null ? 'nobody holds it' : `it is claimed by ${op.claimedBy}`;
+    throw new RosterError('conflict', `cannot ${action} op ${seq} of plan ${planId} as ${owner}: ${holder}`, {
+      details: { planId, seq, status: op.status, owner, claimedBy: op.claimedBy },
+      fix: 'claim the op first; an op taken over by another owner is theirs to finish',
+    });
+  }
   throw new RosterError('conflict', `cannot ${action} op ${seq} of plan ${planId}: it is ${op.status}`, {
     details: { planId, seq, status: op.status },
   });
@@ -180,7 +196,10 @@ export async function approveOps(
   });
 }
 
-export async function beginOp(s: Sql, input: { planId: string; seq: number }): Promise<OpRecord> {
+export async function beginOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner?: string },
+): Promise<OpRecord> {
   const op = await requireOp(s, input.planId, input.seq);
   if (op.status === 'pending' && op.requiresApproval) {
     throw new RosterError(
@@ -196,7 +215,7 @@ export async function beginOp(s: Sql, input: { planId: string; seq: number }): P
   const from: OpStatus[] = op.requiresApproval
     ? ['approved', 'failed', 'running']
     : ['pending', 'approved', 'failed', 'running'];
-  const result = await s.db
+  let query = s.db
     .updateTable('ops')
     .set((eb) => ({
       status: 'running',
@@ -206,9 +225,10 @@ export async function beginOp(s: Sql, input: { planId: string; seq: number }): P
     }))
     .where('plan_id', '=', input.planId)
     .where('seq', '=', input.seq)
-    .where('status', 'in', from)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) await refuse(s, input.planId, input.seq, 'begin');
+    .where('status', 'in', from);
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n) await refuse(s, input.planId, input.seq, 'begin', input.owner);
   return requireOp(s, input.planId, input.seq);
 }
 
@@ -217,25 +237,107 @@ export async function finishOp(
   input: {
     planId: string;
     seq: number;
-    status: 'succeeded' | 'failed' | 'skipped';
+    status: 'succeeded' | 'failed' | 'skipped' | 'task_open';
     outcome?: Record<string, unknown> | null;
     error?: string | null;
+    owner?: string;
+    taskId?: string | null;
   },
 ): Promise<OpRecord> {
   const from: OpStatus[] =
     input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
-  const result = await s.db
+  let query = s.db
     .updateTable('ops')
     .set({
       status: input.status,
-      finished_at: s.now(),
+      finished_at: input.status === 'task_open' ? null : s.now(),
       outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
       error: input.error ?? null,
+      claimed_by: null,
+      claim_expires_at: null,
+      ...(input.taskId !== undefined ? { task_id: input.taskId } : {}),
     })
     .where('plan_id', '=', input.planId)
     .where('seq', '=', input.seq)
-    .where('status', 'in', from)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) await refuse(s, input.planId, input.seq, `mark ${input.status}`);
+    .where('status', 'in', from);
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n) {
+    await refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
+  }
   return requireOp(s, input.planId, input.seq);
+}
+
+export async function progressOp(
+  s: Sql,
+  input: { planId: string; seq: number; outcome: Record<string, unknown>; owner?: string },
+): Promise<OpRecord> {
+  let query = s.db
+    .updateTable('ops')
+    .set({ outcome: toJsonColumn(input.outcome) })
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', '=', 'running');
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n)
+    await refuse(s, input.planId, input.seq, 'record progress of', input.owner);
+  return requireOp(s, input.planId, input.seq);
+}
+
+/** Statuses an op has nothing left to do in: it cannot be claimed. */
+const SETTLED: OpStatus[] = ['succeeded', 'skipped', 'task_open'];
+
+export async function claimOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner: string; leaseMs: number; takeOverFrom?: readonly string[] },
+): Promise<ClaimResult> {
+  const now = s.now();
+  const takeOver = [...(input.takeOverFrom ?? [])];
+  // One statement, so two claimants racing on any dialect cannot both win.
+  const result = await s.db
+    .updateTable('ops')
+    .set({ claimed_by: input.owner, claim_expires_at: s.later(input.leaseMs) })
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', 'not in', SETTLED)
+    .where((eb) =>
+      eb.or([
+        eb('claimed_by', 'is', null),
+        eb('claimed_by', '=', input.owner),
+        eb('claim_expires_at', '<', now),
+        ...(takeOver.length > 0 ? [eb('claimed_by', 'in', takeOver)] : []),
+      ]),
+    )
+    .executeTakeFirst();
+  const op = await requireOp(s, input.planId, input.seq);
+  if (result.numUpdatedRows > 0n) return { claimed: true, op };
+  return { claimed: false, op, reason: SETTLED.includes(op.status) ? 'final' : 'held' };
+}
+
+export async function renewOpClaims(
+  s: Sql,
+  input: { planId: string; owner: string; leaseMs: number },
+): Promise<number> {
+  const result = await s.db
+    .updateTable('ops')
+    .set({ claim_expires_at: s.later(input.leaseMs) })
+    .where('plan_id', '=', input.planId)
+    .where('claimed_by', '=', input.owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function releaseOpClaims(
+  s: Sql,
+  input: { planId: string; owner: string; seq?: number },
+): Promise<number> {
+  let query = s.db
+    .updateTable('ops')
+    .set({ claimed_by: null, claim_expires_at: null })
+    .where('plan_id', '=', input.planId)
+    .where('claimed_by', '=', input.owner);
+  if (input.seq !== undefined) query = query.where('seq', '=', input.seq);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
