@@ -28,8 +28,6 @@ import {
 } from './run-op.js';
 import { currentStateHash, resumeStateHash } from './state.js';
 
-export { planOpOf } from './run-op.js';
-
 /** An op's state as apply reports it: the store's status, or why a non-final op did not run yet. */
 export type OpState = OpStatus | 'awaiting_approval' | 'waiting';
 

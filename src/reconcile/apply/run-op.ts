@@ -6,11 +6,19 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
 import type { AuditInput, OpRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
-import { type CallResult, generatePassword, runAccountOp, verifyAccountOp } from './operations.js';
+import {
+  type CallResult,
+  generatePassword,
+  readGrantSet,
+  runAccountOp,
+  runGrantOp,
+  verifyAccountOp,
+} from './operations.js';
 
 /** The plan op as diff made it, from what the store keeps (`target` holds all but the columns). */
 export function planOpOf(record: OpRecord): PlanOp {
@@ -242,6 +250,70 @@ export async function runAccountOpOnce(
     });
   }
   return finish(ctx, record, 'succeeded', { ...outcome, verified: true });
+}
+
+/**
+ * A grant or revoke start to end, verified by reading that kind's grants back (the executor batches this read
+ * for a whole wave; alone, one op reads it once).
+ */
+export async function runGrantOpOnce(
+  ctx: OpContext,
+  input: { record: OpRecord; connector: Connector | undefined; accountId: string | null },
+): Promise<OpRecord | null> {
+  const claimed = await claim(ctx, input.record);
+  if (claimed === null) return null;
+  const { record, uncertain } = await begin(ctx, claimed);
+  const { connector } = input;
+  if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
+  const op = planOpOf(record);
+  let call: CallResult;
+  try {
+    call = await runGrantOp({ connector, op, accountId: input.accountId });
+  } catch (error) {
+    const { message, requestId } = errorFacts(error);
+    return finish(ctx, record, 'failed', null, message, { requestId });
+  }
+  const outcome = outcomeOf(call, uncertain);
+  let held: Set<string>;
+  try {
+    held = await readGrantSet(connector, op.entitlement?.kind ?? 'group');
+  } catch (error) {
+    return finish(ctx, record, 'failed', outcome, `verification: ${errorFacts(error).message}`);
+  }
+  const has = held.has(
+    grantKey({ entitlementId: op.entitlement?.id ?? '', accountId: call.accountId ?? '' }),
+  );
+  if ((op.kind === 'grant') === has) return finish(ctx, record, 'succeeded', { ...outcome, verified: true });
+  const what = `the ${op.entitlement?.kind} is ${has ? 'still held' : 'not held'} after ${op.kind}`;
+  return finish(ctx, record, 'failed', outcome, `verification: ${what}`);
+}
+
+/**
+ * One op of any kind, start to end: what a queue worker or the SCIM facade calls. `accountId` is the app's id
+ * of the account it acts on (null for a create or a task).
+ */
+export function runOp(
+  ctx: OpContext,
+  input: {
+    record: OpRecord;
+    connector: Connector | undefined;
+    accountId: string | null;
+    needsPassword: boolean;
+  },
+): Promise<OpRecord | null> {
+  switch (input.record.kind) {
+    case 'task':
+      return runTaskOp(ctx, input.record);
+    case 'grant':
+    case 'revoke':
+      return runGrantOpOnce(ctx, input);
+    case 'wait':
+      throw new RosterError('invalid_input', 'a wait op is polled by the executor, not run once', {
+        details: { planId: ctx.planId, seq: input.record.seq },
+      });
+    default:
+      return runAccountOpOnce(ctx, input);
+  }
 }
 
 /** The account an op is about and the change it makes: one open task per key, whichever plan asks. */

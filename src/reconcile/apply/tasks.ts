@@ -2,7 +2,8 @@
 
 import type { Store, StoredAccount, TaskRecord } from '../../store/store.js';
 import { accountField, type PlanOp } from '../diff.js';
-import { planOpOf, planStatusOf } from './executor.js';
+import { planStatusOf } from './executor.js';
+import { planOpOf } from './run-op.js';
 
 const sameEmail = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 
