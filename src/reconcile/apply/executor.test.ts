@@ -329,6 +329,13 @@ describe('applyPlan scheduling', () => {
       waits: { pollMs: 10, timeoutMs: 1000, holdMs: 5000 },
     });
     expect(second.ops.map((o) => o.state)).toEqual(['failed', 'skipped']);
+    // Every poll was a progress write: one attempt, one intent, however many polls.
+    const [timedOut] = await store.listOps({ planId });
+    expect(timedOut?.attempts).toBe(1);
+    expect(timedOut?.outcome?.polls).toBeGreaterThan(3);
+    expect((await store.listAudit()).filter((e) => e.kind === 'op.intent' && e.data.seq === 1)).toHaveLength(
+      1,
+    );
     const tasks = await store.listTasks();
     expect(tasks).toHaveLength(1);
     expect(tasks[0]?.instructions).toContain('invitation not accepted');
