@@ -26,6 +26,8 @@ export interface BusyPolicy {
   waitMs: number;
   /** Where the database is, for the error. */
   where: string;
+  /** Called each time a statement finds the database busy and waits (progress, diagnostics, tests). */
+  onWait?: () => void;
 }
 
 function busyError(policy: BusyPolicy, cause: unknown): RosterError {
@@ -56,6 +58,7 @@ export async function whileBusy<T>(fn: () => Promise<T> | T, sqlite: Sqlite.Data
       if (!isBusy(error)) throw error;
       // Inside a transaction the statement cannot simply be repeated: the caller's transaction fails whole.
       if (sqlite.inTransaction || Date.now() - started >= policy.waitMs) throw busyError(policy, error);
+      policy.onWait?.();
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 50);
     }

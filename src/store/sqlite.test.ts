@@ -137,8 +137,12 @@ describe('SQLite files and contention', () => {
 
   it('a writer waits for another handle’s write transaction instead of failing with "database is locked"', async () => {
     const path = join(tempDir(), 'roster.db');
+    let waited: () => void = () => {};
+    const waiting = new Promise<'waiting'>((r) => {
+      waited = () => r('waiting');
+    });
     const a = await openSqliteStore(path);
-    const b = await openSqliteStore(path);
+    const b = await openSqliteStore(path, { onBusyWait: () => waited() });
     try {
       let release: () => void = () => {};
       const held = new Promise<void>((r) => {
@@ -156,12 +160,19 @@ describe('SQLite files and contention', () => {
       });
       await inside;
       const second = b.upsertApp({ id: 'b', type: 'targetprocess', baseUrl: 'http://b' });
-      const third = b.transaction((tx) => tx.appendAudit({ actor: 'b', kind: 'x' }));
-      // b is waiting on a's lock, not failed: let a commit and both of b's writes land.
+      // b finds the database busy and waits (it does not fail) while a still holds the lock.
+      const outcome = await Promise.race([
+        waiting,
+        second.then(
+          () => 'done',
+          (e: unknown) => e,
+        ),
+      ]);
+      expect(outcome).toBe('waiting');
       release();
       await first;
       await second;
-      expect((await third).seq).toBe(1);
+      expect((await b.transaction((tx) => tx.appendAudit({ actor: 'b', kind: 'x' }))).seq).toBe(1);
       expect((await a.listApps()).map((app) => app.id)).toEqual(['a', 'b']);
     } finally {
       await a.close();

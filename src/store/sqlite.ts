@@ -51,6 +51,8 @@ export interface SqliteStoreOptions extends KyselyStoreOptions {
   busyTimeoutMs?: number;
   /** Where a warning goes (a database file others can read); stderr by default. */
   warn?: (message: string) => void;
+  /** Called each time a statement waits for another writer's lock. */
+  onBusyWait?: () => void;
 }
 
 const HOLDS = "everyone's accounts and access, and the audit log";
@@ -64,7 +66,11 @@ export async function openSqliteStore(
   const memory = path === MEMORY;
   const where = memory ? MEMORY : resolve(path);
   const warn = options.warn ?? stderrWarning;
-  const policy = { waitMs: Math.max(0, options.busyTimeoutMs ?? 60_000), where };
+  const policy = {
+    waitMs: Math.max(0, options.busyTimeoutMs ?? 60_000),
+    where,
+    ...(options.onBusyWait ? { onWait: options.onBusyWait } : {}),
+  };
   let sqlite: Sqlite.Database;
   try {
     if (!memory) {
