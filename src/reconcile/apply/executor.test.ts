@@ -419,6 +419,37 @@ describe('applyPlan safety', () => {
     await store.close();
   });
 
+  it('a retried update the app already carried out is read first and not sent again', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    app.accounts.set('u5', { ...app.account('u5', 'e@x'), firstName: 'Old' });
+    let lose = true;
+    app.connector.accounts.update = async ({ id, changes }) => {
+      app.calls.push(`update ${id}`);
+      const next = { ...(app.accounts.get(id) as Account), ...changes };
+      app.accounts.set(id, next);
+      if (lose) {
+        lose = false;
+        throw new RosterError('unavailable', 'HTTP 502 after the write');
+      }
+      return { account: next };
+    };
+    const planId = await savePlan(store, [
+      op({
+        ref: 'update:u5',
+        kind: 'update',
+        account: { id: 'u5' },
+        changes: { firstName: { from: 'Old', to: 'New' } },
+      }),
+    ]);
+    expect((await run(store, planId, app.connector)).status).toBe('failed');
+    const second = await run(store, planId, app.connector);
+    expect(second.status).toBe('applied');
+    expect(app.calls).toEqual(['update u5']);
+    expect((await store.listOps({ planId }))[0]?.outcome).toMatchObject({ already: true, verified: true });
+    await store.close();
+  });
+
   it('a create that meets "already exists" for the person adopts the account and says so', async () => {
     const store = await openStore(':memory:');
     const app = fakeConnector('app');

@@ -130,6 +130,14 @@ export async function runAccountOp(input: {
     }
     case 'update': {
       const id = required(accountId, op);
+      if (uncertain) {
+        // Sending the same values again is harmless, but when the app already holds them nothing need be sent.
+        const now = await read(connector, id);
+        const holds = (a: Account) =>
+          Object.entries(op.changes ?? {}).every(([field, c]) => (accountField(a, field) ?? '') === c.to);
+        if (now !== null && holds(now))
+          return { accountId: id, before: null, after: brief(now), already: true };
+      }
       const changes: Record<string, string> = {};
       for (const [field, c] of Object.entries(op.changes ?? {})) changes[field] = c.to;
       const { firstName, lastName, ...attributes } = changes;
