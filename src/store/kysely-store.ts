@@ -1,5 +1,6 @@
 /** @module The Store over Kysely, written once for every SQL dialect: a facade over one module per area (kysely/). */
 
+import type { Kysely } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import * as apps from './kysely/apps.js';
 import * as audit from './kysely/audit-log.js';
@@ -10,6 +11,7 @@ import * as pages from './kysely/pages.js';
 import * as people from './kysely/people.js';
 import * as plans from './kysely/plans.js';
 import * as snapshots from './kysely/snapshots.js';
+import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
 import { appliedMigrations } from './migrations/index.js';
 import type { AppliedMigration, Store } from './store.js';
@@ -31,7 +33,7 @@ export class KyselyStore implements Store {
   }
 
   migrations(): Promise<AppliedMigration[]> {
-    return appliedMigrations(this.db as never);
+    return appliedMigrations(this.db as unknown as Kysely<unknown>);
   }
 
   // ---- people
@@ -39,8 +41,11 @@ export class KyselyStore implements Store {
   replacePeople(input: Parameters<Store['replacePeople']>[0]): ReturnType<Store['replacePeople']> {
     return people.replacePeople(this.sql, input);
   }
-  readonly recordRejectedImport: Store['recordRejectedImport'] = (input) =>
-    people.recordRejectedImport(this.sql, input as never);
+  recordRejectedImport(
+    input: Parameters<Store['recordRejectedImport']>[0],
+  ): ReturnType<Store['recordRejectedImport']> {
+    return people.recordRejectedImport(this.sql, input);
+  }
   listImports(input: Parameters<Store['listImports']>[0]): ReturnType<Store['listImports']> {
     return people.listImports(this.sql, input);
   }
@@ -83,28 +88,35 @@ export class KyselyStore implements Store {
 
   // ---- snapshots
 
-  readonly replaceSnapshot: Store['replaceSnapshot'] = (input) =>
-    snapshots.replaceSnapshot(this.sql, input as never);
+  replaceSnapshot(input: Parameters<Store['replaceSnapshot']>[0]): ReturnType<Store['replaceSnapshot']> {
+    return snapshots.replaceSnapshot(this.sql, input);
+  }
   stageBatch(input: Parameters<Store['stageBatch']>[0]): ReturnType<Store['stageBatch']> {
-    return snapshots.stageBatch(this.sql, input);
+    return staging.stageBatch(this.sql, input);
   }
-  readonly stagedProgress: Store['stagedProgress'] = (input) =>
-    snapshots.stagedProgress(this.sql, input as never);
+  stagedProgress(input: Parameters<Store['stagedProgress']>[0]): ReturnType<Store['stagedProgress']> {
+    return staging.stagedProgress(this.sql, input);
+  }
   commitStaged(input: Parameters<Store['commitStaged']>[0]): ReturnType<Store['commitStaged']> {
-    return snapshots.commitStaged(this.sql, input);
+    return staging.commitStaged(this.sql, input);
   }
-  readonly discardStaged: Store['discardStaged'] = (input) =>
-    snapshots.discardStaged(this.sql, input as never);
+  discardStaged(input: Parameters<Store['discardStaged']>[0]): ReturnType<Store['discardStaged']> {
+    return staging.discardStaged(this.sql, input);
+  }
   listAccounts(input: Parameters<Store['listAccounts']>[0]): ReturnType<Store['listAccounts']> {
     return snapshots.listAccounts(this.sql, input);
   }
   getAccount(input: Parameters<Store['getAccount']>[0]): ReturnType<Store['getAccount']> {
     return snapshots.getAccount(this.sql, input);
   }
-  readonly findAccountsByEmail: Store['findAccountsByEmail'] = (input) =>
-    snapshots.findAccountsByEmail(this.sql, input as never);
-  readonly listEntitlements: Store['listEntitlements'] = (input) =>
-    snapshots.listEntitlements(this.sql, input as never);
+  findAccountsByEmail(
+    input: Parameters<Store['findAccountsByEmail']>[0],
+  ): ReturnType<Store['findAccountsByEmail']> {
+    return snapshots.findAccountsByEmail(this.sql, input);
+  }
+  listEntitlements(input: Parameters<Store['listEntitlements']>[0]): ReturnType<Store['listEntitlements']> {
+    return snapshots.listEntitlements(this.sql, input);
+  }
   listGrants(input: Parameters<Store['listGrants']>[0]): ReturnType<Store['listGrants']> {
     return snapshots.listGrants(this.sql, input);
   }
