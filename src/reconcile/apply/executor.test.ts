@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { RosterConfig } from '../../config/schema.js';
 import type { Connector } from '../../connectors/sdk/types.js';
@@ -10,6 +9,7 @@ import type { PlanOp } from '../diff.js';
 import { type PlanBody, stateHashOf, toOpInputs } from '../plan.js';
 import { defaultPolicy } from '../policy.js';
 import { applyPlan } from './executor.js';
+import { newOwner } from './run-op.js';
 import { closeSatisfiedTasks } from './tasks.js';
 
 const config = { apps: [], policy: undefined } as unknown as Pick<RosterConfig, 'apps' | 'policy'>;
@@ -490,7 +490,7 @@ describe('applyPlan safety', () => {
     const app = fakeConnector('app');
     const planId = await savePlan(store, [create('a@x')]);
     // A pid no process has: the owner died (kill -9) holding the plan and mid-way through its op.
-    const dead = `apply@${hostname()}:${2 ** 22 + 12_345}/deadbeef`;
+    const dead = newOwner().replace(/:\d+\/[0-9a-f]+$/, `:${2 ** 22 + 12_345}/deadbeef`);
     await store.lockPlan({ planId, owner: dead, leaseMs: 60_000 });
     await store.claimOp({ planId, seq: 1, owner: dead, leaseMs: 60_000 });
     await store.beginOp({ planId, seq: 1, owner: dead });

@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
@@ -34,9 +35,22 @@ export function planOpOf(record: OpRecord): PlanOp {
 
 const OWNER = /^[\w-]+@(.+):(\d+)\/[0-9a-f]+$/;
 
-/** A fresh owner name: what runs (`apply`), the host and pid (so a takeover can tell a dead local owner), a tag. */
+/**
+ * This machine as an owner names it: the host name, and on Linux the pid namespace, so two containers that
+ * share a host name and a database file never judge each other's pids.
+ */
+function machine(): string {
+  try {
+    const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return ns === undefined ? hostname() : `${hostname()}#${ns}`;
+  } catch {
+    return hostname();
+  }
+}
+
+/** A fresh owner name: what runs (`apply`), the machine and pid (so a takeover can tell a dead local owner), a tag. */
 export function newOwner(kind = 'apply'): string {
-  return `${kind}@${hostname()}:${process.pid}/${randomUUID().slice(0, 8)}`;
+  return `${kind}@${machine()}:${process.pid}/${randomUUID().slice(0, 8)}`;
 }
 
 /**
@@ -45,7 +59,7 @@ export function newOwner(kind = 'apply'): string {
  */
 export function ownerIsDead(owner: string): boolean {
   const match = OWNER.exec(owner);
-  if (!match || match[1] !== hostname()) return false;
+  if (!match || match[1] !== machine()) return false;
   const pid = Number(match[2]);
   if (pid === process.pid) return false;
   try {
