@@ -78,7 +78,7 @@ function createsByEmail(app: 'targetprocess' | 'thought-industries'): Map<string
   const counts = new Map<string, number>();
   for (const r of sandbox.requests()) {
     const isCreate = r.method === 'POST' && /\/(Users|users)$/.test(r.url.split('?')[0] ?? '');
-    const handled = r.fault === null || r.fault.startsWith('lost_response');
+    const handled = r.fault === null || /^(slow|lost_response)/.test(r.fault);
     if (!isCreate || !handled) continue;
     const body = r.body as { Email?: string; email?: string };
     const email = (body.Email ?? body.email ?? '').toLowerCase();
