@@ -166,7 +166,9 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   try {
     // A plan already applying is held to the intent it was computed from (people, policy); the apps' newer
     // snapshots show its own partial work and do not make it stale, and every op looks before it acts again.
-    const resuming = plan.status === 'applying';
+    // Read again under the lock: another apply may have moved the plan on while this one waited for it.
+    const held = (await store.getPlan({ id: planId })) ?? plan;
+    const resuming = held.status === 'applying';
     const hash = resuming
       ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
       : await currentStateHash({ store, config: options.config, apps: body.apps });
@@ -185,7 +187,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
         data: { reasons: body.blocked.reasons.map((r) => r.message) },
       });
     }
-    if (plan.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
+    if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
 
     for (const op of await store.listOps({ planId })) ctx.records.set(op.seq, op);
     for (const r of ctx.records.values()) ctx.seqOfRef.set(String(r.target.ref), r.seq);
