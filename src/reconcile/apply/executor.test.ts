@@ -470,6 +470,41 @@ describe('applyPlan safety', () => {
     await store.close();
   });
 
+  it('a plan stopped with a failed op is resumed after a sync moved the snapshots, but not after a new HR import', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app', new Set(['create a@x']));
+    const inputs = { syncRuns: { app: null }, importId: null, linksUpdatedAt: null, policy: defaultPolicy() };
+    const body = {
+      version: 1,
+      createdAt: new Date().toISOString(),
+      inputs,
+      apps: ['app'],
+      ops: [create('a@x')],
+      errors: [],
+      warnings: [],
+      blocked: null,
+      untouched: {},
+    } satisfies PlanBody;
+    const { plan } = await store.createPlan({
+      stateHash: stateHashOf(inputs),
+      summary: {},
+      body,
+      ops: toOpInputs(body.ops),
+    });
+    expect((await run(store, plan.id, app.connector)).status).toBe('failed');
+    // A sync succeeds meanwhile (it would make a fresh plan stale); the plan under way carries on.
+    await store.upsertApp({ id: 'app', type: 'process-street', baseUrl: 'http://x' });
+    const sync = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    await store.finishSyncRun({ id: sync.id, status: 'succeeded' });
+    const fixed = fakeConnector('app');
+    expect((await run(store, plan.id, fixed.connector)).status).toBe('applied');
+    // A new HR import changes what the plan meant: refused, even under way.
+    await store.setPlanStatus({ id: plan.id, status: 'failed' });
+    await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h2', people: [] });
+    await expect(run(store, plan.id, fixed.connector)).rejects.toThrow(/is stale/);
+    await store.close();
+  });
+
   it('a second apply of a plan someone holds is refused, naming the holder and since when, and touches nothing', async () => {
     const store = await openStore(':memory:');
     const app = fakeConnector('app');

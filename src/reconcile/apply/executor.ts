@@ -164,11 +164,12 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   );
   renew.unref();
   try {
-    // A plan already applying is held to the intent it was computed from (people, policy); the apps' newer
-    // snapshots show its own partial work and do not make it stale, and every op looks before it acts again.
+    // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
+    // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
+    // it stale, and every op looks before it acts again.
     // Read again under the lock: another apply may have moved the plan on while this one waited for it.
     const held = (await store.getPlan({ id: planId })) ?? plan;
-    const resuming = held.status === 'applying';
+    const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
     const hash = resuming
       ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
       : await currentStateHash({ store, config: options.config, apps: body.apps });
