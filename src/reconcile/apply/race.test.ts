@@ -99,7 +99,7 @@ describe('applies and syncs at the same time, under the flaky profile', () => {
     const { people } = parsePeople({ text: hrToCsv(fleet.company.hr), format: 'csv', file: 'hr.csv' });
     await planner.store.replacePeople({ sourcePath: 'hr.csv', hash: 'sample', people });
     const synced = await syncApps({ store: planner.store, connectors: planner.connectors, full: true });
-    for (const r of synced) expect(r.status, `${r.appId}: ${r.error}`).toBe('succeeded');
+    for (const r of synced) expect(r.status, `${r.appId}: ${JSON.stringify(r.error)}`).toBe('succeeded');
     await refreshGraph({ store: planner.store, config, now: fleet.company.asOf });
     const manifests = Object.fromEntries(planner.connectors.map((c) => [c.appId, c.manifest]));
     const planned = await computePlan({
@@ -141,7 +141,11 @@ describe('applies and syncs at the same time, under the flaky profile', () => {
     expect(reason.message).toMatch(/is already being applied by apply@.+ \(since .+, lease until .+\)/);
     expect(rs.status).toBe('fulfilled');
     for (const r of (rs as PromiseFulfilledResult<Awaited<ReturnType<typeof syncApps>>>).value) {
-      expect(r.status, `${r.appId}: ${r.error}`).toBe('succeeded');
+      // The apply and the sync share each app's hidden rate limit, so the sync may give up on the app's 429s
+      // (an upstream answer, reported as such); it never fails on the store.
+      const why = JSON.stringify(r.error);
+      expect(why, r.appId).not.toMatch(/database|sqlite|locked|store/i);
+      if (r.status !== 'succeeded') expect(['rate_limited', 'unavailable'], why).toContain(r.error?.code);
     }
 
     // Carry on until the plan converges (flaky answers can fail an op; each run retries what failed).
