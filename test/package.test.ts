@@ -71,7 +71,7 @@ describe('the published package', () => {
       apply: { status: string };
       replan: { byKind: Record<string, number> };
     };
-    expect(demo.apply.status).toBe('applied');
+    expect(demo.apply.status).toBe('tasks_open');
     expect(Object.keys(demo.replan.byKind).filter((k) => k !== 'task')).toEqual([]);
     expect(existsSync(join(elsewhere, 'demo/roster.db'))).toBe(true);
   }, 300_000);
