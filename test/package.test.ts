@@ -71,7 +71,8 @@ describe('the published package', () => {
       apply: { status: string };
       replan: { byKind: Record<string, number> };
     };
-    expect(demo.apply.status).toBe('tasks_open');
+    // 40 people may need no manual task: then the plan is applied outright.
+    expect(['applied', 'tasks_open']).toContain(demo.apply.status);
     expect(Object.keys(demo.replan.byKind).filter((k) => k !== 'task')).toEqual([]);
     expect(existsSync(join(elsewhere, 'demo/roster.db'))).toBe(true);
   }, 300_000);

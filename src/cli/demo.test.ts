@@ -88,6 +88,8 @@ describe('roster demo', () => {
     const { code, stdout, stderr } = await roster('demo', '--json', '--dir', dir, '--people', '40');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(jsonData(stdout)).toMatchObject({ people: 40, apply: { status: 'tasks_open' } });
+    const summary = jsonData<{ people: number; apply: { status: string } }>(stdout);
+    expect(summary.people).toBe(40);
+    expect(['applied', 'tasks_open']).toContain(summary.apply.status);
   }, 60_000);
 });
