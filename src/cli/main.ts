@@ -9,7 +9,9 @@ import { registerPeopleCommands } from './commands/people.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { reportError, takeExitCode } from './output.js';
 
 export function buildProgram(): Command {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerGraphCommands(program);
   registerReportCommand(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
+  registerTokenCommands(program);
   return program;
 }
 

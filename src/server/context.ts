@@ -1,0 +1,35 @@
+/** @module What every route and background service of `roster serve` is handed: config, store, tokens, clock. */
+
+import type { FastifyBaseLogger } from 'fastify';
+import type { RosterConfig } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
+
+/** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
+export type RouteScope = TokenScope | 'public' | 'webhook';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Required on every route; the server refuses to start with a route that lacks it. */
+    scope?: RouteScope;
+  }
+  interface FastifyRequest {
+    /** The token that authenticated the request (null on public and webhook routes). */
+    token: ApiToken | null;
+  }
+}
+
+export interface ServerContext {
+  config: RosterConfig;
+  /** Where roster.yaml is, for reloading and for paths relative to it. */
+  configPath: string;
+  store: Store;
+  tokens: TokenStore;
+  clock: () => Date;
+  log: FastifyBaseLogger;
+}
+
+/** The audit actor of a request: the token's name. */
+export function actorOf(request: { token: ApiToken | null }): string {
+  return request.token?.name ?? 'anonymous';
+}

@@ -1,0 +1,11 @@
+/** @module Every route module of the API, registered in one place. */
+
+import type { ServerContext } from '../context.js';
+import type { RosterFastify } from '../server.js';
+import { registerMetaRoutes } from './meta.js';
+import { registerTokenRoutes } from './tokens.js';
+
+export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  await registerMetaRoutes(app, ctx);
+  await registerTokenRoutes(app, ctx);
+}

@@ -1,0 +1,82 @@
+/** @module Routes about the service itself: liveness, readiness (store reachable, migrations current), OpenAPI. */
+
+import { z } from 'zod';
+import { RosterError } from '../../core/errors.js';
+import { MIGRATIONS } from '../../store/migrations/index.js';
+import type { ServerContext } from '../context.js';
+import { problemResponses } from '../problem.js';
+import type { RosterFastify } from '../server.js';
+
+const health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+const readiness = z
+  .object({
+    status: z.literal('ready'),
+    migrations: z.object({ applied: z.number().int(), expected: z.number().int() }),
+  })
+  .meta({ id: 'Readiness' });
+
+export async function registerMetaRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  app.get(
+    '/healthz',
+    {
+      config: { scope: 'public', rateLimit: false },
+      schema: {
+        tags: ['service'],
+        summary: 'The process is up',
+        security: [],
+        response: { 200: health },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { scope: 'public', rateLimit: false },
+      schema: {
+        tags: ['service'],
+        summary: 'The store answers and its schema is current',
+        security: [],
+        response: { 200: readiness, 503: problemResponses()[500] },
+      },
+    },
+    async () => {
+      const expected = Object.keys(MIGRATIONS);
+      let applied: string[];
+      try {
+        applied = (await ctx.store.migrations()).map((m) => m.name);
+      } catch (cause) {
+        throw new RosterError('unavailable', 'the store does not answer', {
+          cause,
+          fix: 'check the store: setting in roster.yaml and that the database is running',
+        });
+      }
+      const missing = expected.filter((name) => !applied.includes(name));
+      if (missing.length > 0) {
+        throw new RosterError(
+          'unavailable',
+          `the store's schema is behind: ${missing.join(', ')} not applied`,
+          {
+            fix: 'restart roster serve, which migrates the store on start',
+          },
+        );
+      }
+      return { status: 'ready' as const, migrations: { applied: applied.length, expected: expected.length } };
+    },
+  );
+
+  app.get(
+    '/openapi.json',
+    {
+      config: { scope: 'public' },
+      schema: {
+        tags: ['service'],
+        summary: 'This API described as OpenAPI 3.1',
+        security: [],
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+}

@@ -1,0 +1,70 @@
+/** @module Starting and stopping `roster serve`: open the store, build the app, listen, drain on SIGTERM. */
+
+import type { FastifyServerOptions } from 'fastify';
+import type { RosterConfig } from '../config/schema.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { tokenStore } from '../store/tokens.js';
+import type { ServerContext } from './context.js';
+import { registerRoutes } from './routes/index.js';
+import { createApp, type RosterFastify, type ServerOptions } from './server.js';
+
+export interface RunningServer {
+  app: RosterFastify;
+  context: ServerContext;
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Stops taking requests and work, lets what is in flight finish or hands it back, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartServerOptions extends ServerOptions {
+  config: RosterConfig;
+  configPath: string;
+  host?: string;
+  port?: number;
+  /** An already open store (tests); otherwise the config's store is opened and closed with the server. */
+  store?: Store;
+  clock?: () => Date;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const store = options.store ?? (await openStore(options.config.store));
+  const clock = options.clock ?? (() => new Date());
+  let app: RosterFastify;
+  let context: ServerContext;
+  try {
+    ({ app, context } = await createApp(
+      {
+        config: options.config,
+        configPath: options.configPath,
+        store,
+        tokens: tokenStore(store, clock),
+        clock,
+      },
+      options,
+      registerRoutes,
+    ));
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
+  const host = options.host ?? '127.0.0.1';
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    context,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        if (!options.store) await store.close();
+      })();
+      return closing;
+    },
+  };
+}
