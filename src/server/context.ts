@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RosterConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
+import type { Jobs } from './jobs.js';
 
 /** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
 export type RouteScope = TokenScope | 'public' | 'webhook';
@@ -26,6 +27,8 @@ export interface ServerContext {
   store: Store;
   tokens: TokenStore;
   clock: () => Date;
+  /** Syncs and applies running in the background, one per app or plan. */
+  jobs: Jobs;
   log: FastifyBaseLogger;
 }
 

@@ -6,12 +6,15 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ServerContext } from './context.js';
+import { Jobs } from './jobs.js';
 import { registerRoutes } from './routes/index.js';
-import { createApp, type RosterFastify, type ServerOptions } from './server.js';
+import { createApp, type RosterFastify, type RouteInfo, type ServerOptions } from './server.js';
 
 export interface RunningServer {
   app: RosterFastify;
   context: ServerContext;
+  /** Every route with the scope it needs. */
+  routes: RouteInfo[];
   /** Where it listens, e.g. http://127.0.0.1:8080. */
   url: string;
   /** Stops taking requests and work, lets what is in flight finish or hands it back, closes the store. */
@@ -34,14 +37,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? (() => new Date());
   let app: RosterFastify;
   let context: ServerContext;
+  let routes: RouteInfo[];
   try {
-    ({ app, context } = await createApp(
+    ({ app, context, routes } = await createApp(
       {
         config: options.config,
         configPath: options.configPath,
         store,
         tokens: tokenStore(store, clock),
         clock,
+        jobs: new Jobs(clock),
       },
       options,
       registerRoutes,
@@ -58,10 +63,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     app,
     context,
+    routes,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {
       closing ??= (async () => {
-        await app.close();
+        // Stop taking requests first, then let the syncs and applies in flight end: an apply records each
+        // op's outcome as it goes, so what is not done stays pending for the next start to carry on.
+        const closed = app.close();
+        await context.jobs.drain();
+        await closed;
         if (!options.store) await store.close();
       })();
       return closing;

@@ -41,6 +41,12 @@ export interface ServerOptions {
   rateLimit?: { max: number; timeWindowMs: number };
 }
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  scope: RouteScope;
+}
+
 /** Routes a plugin registers that are not API resources: open to anyone, left out of the OpenAPI document. */
 const PUBLIC_PREFIXES = ['/docs'];
 /** How often a token's last-used time is written: every request would be a write per read. */
@@ -53,7 +59,7 @@ export async function createApp(
   context: Omit<ServerContext, 'log'>,
   options: ServerOptions,
   register: (app: RosterFastify, context: ServerContext) => Promise<void>,
-): Promise<{ app: RosterFastify; context: ServerContext }> {
+): Promise<{ app: RosterFastify; context: ServerContext; routes: RouteInfo[] }> {
   const app = Fastify({
     ...(options.loggerInstance
       ? { loggerInstance: options.loggerInstance }
@@ -73,15 +79,18 @@ export async function createApp(
 
   app.decorateRequest('token', null);
 
+  const routes: RouteInfo[] = [];
   // Every route says who may call it; a route without a scope would be an open door, so it stops the start.
   app.addHook('onRoute', (route) => {
     const url = route.url;
-    if (route.config?.scope !== undefined) return;
-    if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) {
+    if (route.config?.scope === undefined) {
+      if (!PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) {
+        throw new Error(`route ${route.method} ${url} declares no scope (config.scope)`);
+      }
       route.config = { ...(route.config ?? {}), scope: 'public' };
-      return;
     }
-    throw new Error(`route ${route.method} ${url} declares no scope (config.scope)`);
+    const scope = route.config.scope as RouteScope;
+    for (const method of [route.method].flat()) routes.push({ method, url, scope });
   });
 
   const touched = new Map<string, number>();
@@ -161,5 +170,5 @@ export async function createApp(
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   await register(app, ctx);
-  return { app, context: ctx };
+  return { app, context: ctx, routes };
 }

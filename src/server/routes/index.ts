@@ -2,10 +2,16 @@
 
 import type { ServerContext } from '../context.js';
 import type { RosterFastify } from '../server.js';
+import { registerAppRoutes } from './apps.js';
+import { registerGraphRoutes } from './graph.js';
 import { registerMetaRoutes } from './meta.js';
+import { registerPlanRoutes } from './plans.js';
 import { registerTokenRoutes } from './tokens.js';
 
 export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   await registerMetaRoutes(app, ctx);
   await registerTokenRoutes(app, ctx);
+  await registerAppRoutes(app, ctx);
+  await registerGraphRoutes(app, ctx);
+  await registerPlanRoutes(app, ctx);
 }

@@ -1,0 +1,158 @@
+/** @module /apps and /syncs: each app with its sync status and health; start syncs and read their history. */
+
+import { z } from 'zod';
+import type { AppConfig } from '../../config/schema.js';
+import { RosterError } from '../../core/errors.js';
+import type { SyncRun } from '../../store/store.js';
+import type { ServerContext } from '../context.js';
+import { manifests, selectApps, syncApps } from '../core.js';
+import { pageOf, pageQuery, paginate } from '../paging.js';
+import { problemResponses } from '../problem.js';
+import { appIdParams, appSchema, idParams, syncRunSchema } from '../schemas.js';
+import type { RosterFastify } from '../server.js';
+
+export const syncJobKey = (appId: string) => `sync:${appId}`;
+
+export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  const capabilities = manifests(ctx.config);
+
+  async function view(config: AppConfig): Promise<z.infer<typeof appSchema>> {
+    const [last] = await ctx.store.listSyncRuns({ appId: config.id, limit: 1 });
+    const [success] = await ctx.store.listSyncRuns({ appId: config.id, status: 'succeeded', limit: 1 });
+    const syncing = ctx.jobs.isRunning(syncJobKey(config.id));
+    const health = syncing
+      ? 'syncing'
+      : last === undefined
+        ? 'never_synced'
+        : last.status === 'failed'
+          ? 'failing'
+          : 'ok';
+    return {
+      id: config.id,
+      type: config.type,
+      baseUrl: config.baseUrl,
+      health,
+      syncing,
+      lastSync: last ?? null,
+      lastSuccess: success ?? null,
+      capabilities: (capabilities[config.id] ?? {}) as unknown as Record<string, unknown>,
+    };
+  }
+
+  app.get(
+    '/apps',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['apps'],
+        summary: 'The configured apps with sync status, health and capabilities',
+        response: { 200: z.object({ items: z.array(appSchema) }), ...problemResponses() },
+      },
+    },
+    async () => ({ items: await Promise.all(ctx.config.apps.map(view)) }),
+  );
+
+  app.get(
+    '/apps/:appId',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['apps'],
+        summary: 'One app with its sync status, health and capabilities',
+        params: appIdParams,
+        response: { 200: appSchema, ...problemResponses('not_found') },
+      },
+    },
+    async (request) => {
+      const [config] = selectApps(ctx.config, [request.params.appId]);
+      return view(config as AppConfig);
+    },
+  );
+
+  app.post(
+    '/syncs',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['syncs'],
+        summary: 'Start a sync of some apps (default: all) in the background',
+        description: 'An app already syncing is not started twice: the request joins the run in flight.',
+        body: z
+          .object({ apps: z.array(z.string()).min(1).optional(), full: z.boolean().default(false) })
+          .default({
+            full: false,
+          }),
+        response: {
+          202: z.object({
+            items: z.array(
+              z.object({ appId: z.string(), started: z.boolean().describe('false: joined a run') }),
+            ),
+          }),
+          ...problemResponses('not_found', 'unavailable'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const apps = selectApps(ctx.config, request.body.apps);
+      const items = apps.map((a) => {
+        const { joined } = ctx.jobs.start(syncJobKey(a.id), async () => {
+          const [result] = await syncApps(ctx, { apps: [a.id], full: request.body.full });
+          if (result?.status === 'failed') ctx.log.warn({ appId: a.id, error: result.error }, 'sync failed');
+          return result;
+        });
+        return { appId: a.id, started: !joined };
+      });
+      return reply.code(202).send({ items });
+    },
+  );
+
+  const syncQuery = pageQuery(['startedAt'] as const, 'desc').extend({
+    appId: z.string().optional(),
+    status: z.enum(['running', 'succeeded', 'failed']).optional(),
+  });
+
+  app.get(
+    '/syncs',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['syncs'],
+        summary: 'Sync history, newest first by default; filter by app and status',
+        querystring: syncQuery,
+        response: { 200: pageOf(syncRunSchema), ...problemResponses('not_found') },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const apps = selectApps(ctx.config, q.appId ? [q.appId] : undefined);
+      const runs: SyncRun[] = [];
+      for (const a of apps) {
+        runs.push(
+          ...(await ctx.store.listSyncRuns({ appId: a.id, ...(q.status ? { status: q.status } : {}) })),
+        );
+      }
+      return paginate(runs, q, {
+        id: (r) => r.id,
+        sortBy: { startedAt: (r) => r.startedAt },
+      });
+    },
+  );
+
+  app.get(
+    '/syncs/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['syncs'],
+        summary: 'One sync run',
+        params: idParams,
+        response: { 200: syncRunSchema, ...problemResponses('not_found') },
+      },
+    },
+    async (request) => {
+      const run = await ctx.store.getSyncRun({ id: request.params.id });
+      if (!run) throw new RosterError('not_found', `sync run ${request.params.id} not found`);
+      return run;
+    },
+  );
+}

@@ -1,0 +1,323 @@
+/** @module /plans, /tasks and /audit: plan, approve, apply in the background, cancel; manual tasks; the audit log. */
+
+import { z } from 'zod';
+import { RosterError } from '../../core/errors.js';
+import type { PlanRecord } from '../../store/store.js';
+import { actorOf, type ServerContext } from '../context.js';
+import { applyPlan, approve, cancelPlan, completeTask, getPlan, planChanges } from '../core.js';
+import { pageOf, pageQuery, paginate } from '../paging.js';
+import { problemResponses } from '../problem.js';
+import {
+  auditEventSchema,
+  idParams,
+  opSchema,
+  planDetailSchema,
+  planSchema,
+  taskSchema,
+} from '../schemas.js';
+import type { RosterFastify } from '../server.js';
+
+export const applyJobKey = (planId: string) => `apply:${planId}`;
+
+const PLAN_STATUS = z.enum(['draft', 'approved', 'applying', 'applied', 'failed', 'cancelled']);
+
+export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  const planView = (plan: PlanRecord) => {
+    const { body: _body, ...rest } = plan;
+    return { ...rest, applying: ctx.jobs.isRunning(applyJobKey(plan.id)) };
+  };
+  const detail = async (id: string) => {
+    const { plan, ops } = await getPlan(ctx, id);
+    return { plan: planView(plan), body: plan.body as Record<string, unknown>, ops };
+  };
+
+  app.post(
+    '/plans',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['plans'],
+        summary: 'Work out and save what must change for the apps to hold what the policy says',
+        body: z.object({ apps: z.array(z.string()).min(1).optional() }).default({}),
+        response: { 201: planDetailSchema, ...problemResponses('not_found') },
+      },
+    },
+    async (request, reply) => {
+      const planned = await planChanges(ctx, {
+        ...(request.body.apps ? { apps: request.body.apps } : {}),
+        actor: actorOf(request),
+      });
+      return reply.code(201).send(await detail(planned.plan.id));
+    },
+  );
+
+  app.get(
+    '/plans',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['plans'],
+        summary: 'Saved plans, newest first',
+        querystring: pageQuery(['createdAt'] as const, 'desc').extend({ status: PLAN_STATUS.optional() }),
+        response: { 200: pageOf(planSchema), ...problemResponses() },
+      },
+    },
+    async (request) => {
+      const plans = await ctx.store.listPlans(request.query.status ? { status: request.query.status } : {});
+      return paginate(plans.map(planView), request.query, {
+        id: (p) => p.id,
+        sortBy: { createdAt: (p) => p.createdAt },
+      });
+    },
+  );
+
+  app.get(
+    '/plans/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['plans'],
+        summary: 'A plan with its body and every op (status readable while an apply runs)',
+        params: idParams,
+        response: { 200: planDetailSchema, ...problemResponses('not_found') },
+      },
+    },
+    async (request) => detail(request.params.id),
+  );
+
+  app.get(
+    '/plans/:id/ops',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['plans'],
+        summary: "A plan's ops; filter by status, app or kind",
+        params: idParams,
+        querystring: pageQuery(['seq'] as const).extend({
+          status: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'skipped']).optional(),
+          appId: z.string().optional(),
+          kind: z.string().optional(),
+          awaitingApproval: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: pageOf(opSchema), ...problemResponses('not_found') },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { ops } = await getPlan(ctx, request.params.id);
+      const filtered = ops.filter(
+        (o) =>
+          (q.status === undefined || o.status === q.status) &&
+          (q.appId === undefined || o.appId === q.appId) &&
+          (q.kind === undefined || o.kind === q.kind) &&
+          (q.awaitingApproval === undefined ||
+            (o.requiresApproval && o.status === 'pending') === (q.awaitingApproval === 'true')),
+      );
+      return paginate(filtered, q, {
+        id: (o) => String(o.seq).padStart(9, '0'),
+        sortBy: { seq: (o) => o.seq },
+      });
+    },
+  );
+
+  app.post(
+    '/plans/:id/approve',
+    {
+      config: { scope: 'approve' },
+      schema: {
+        tags: ['plans'],
+        summary: 'Approve ops that need a person (all waiting ones, or the given seqs)',
+        description: 'With policy.safety.fourEyes, the token that asked for the plan cannot approve it.',
+        params: idParams,
+        body: z.object({ seqs: z.array(z.number().int().min(1)).min(1).optional() }).default({}),
+        response: {
+          200: z.object({ planId: z.string(), approved: z.array(z.number().int()), by: z.string() }),
+          ...problemResponses('not_found', 'conflict'),
+        },
+      },
+    },
+    async (request) => {
+      const approved = await approve(ctx, {
+        planId: request.params.id,
+        seqs: request.body.seqs,
+        actor: actorOf(request),
+      });
+      return { planId: request.params.id, approved: approved.map((o) => o.seq), by: actorOf(request) };
+    },
+  );
+
+  app.post(
+    '/plans/:id/apply',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['plans'],
+        summary: 'Apply a plan in the background; GET /plans/{id} shows its progress',
+        description: 'Ops that need approval and have none wait; a stale or blocked plan is refused.',
+        params: idParams,
+        body: z.object({ overrideSafety: z.boolean().default(false) }).default({ overrideSafety: false }),
+        response: {
+          202: z.object({
+            planId: z.string(),
+            started: z.boolean().describe('false: joined the apply in flight'),
+          }),
+          ...problemResponses('not_found', 'conflict', 'unavailable'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { plan } = await getPlan(ctx, request.params.id);
+      if (plan.status === 'cancelled' || plan.status === 'applied') {
+        throw new RosterError('conflict', `plan ${plan.id} is ${plan.status}`, {
+          fix: plan.status === 'applied' ? 'make a new plan (POST /plans)' : undefined,
+        });
+      }
+      const actor = actorOf(request);
+      const { joined } = ctx.jobs.start(applyJobKey(plan.id), async () => {
+        try {
+          const result = await applyPlan(ctx, {
+            planId: plan.id,
+            actor,
+            overrideSafety: request.body.overrideSafety,
+          });
+          ctx.log.info({ planId: plan.id, status: result.status }, 'apply finished');
+          return result;
+        } catch (error) {
+          ctx.log.error({ err: error, planId: plan.id }, 'apply failed');
+          throw error;
+        }
+      });
+      return reply.code(202).send({ planId: plan.id, started: !joined });
+    },
+  );
+
+  app.post(
+    '/plans/:id/cancel',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['plans'],
+        summary: 'Cancel a plan that is not applying or applied',
+        params: idParams,
+        response: { 200: planSchema, ...problemResponses('not_found', 'conflict') },
+      },
+    },
+    async (request) => {
+      if (ctx.jobs.isRunning(applyJobKey(request.params.id))) {
+        throw new RosterError('conflict', `plan ${request.params.id} is being applied now`);
+      }
+      return planView(await cancelPlan(ctx, { planId: request.params.id, actor: actorOf(request) }));
+    },
+  );
+
+  app.get(
+    '/tasks',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Manual tasks: what a person must do in an app whose API cannot',
+        querystring: pageQuery(['createdAt'] as const).extend({
+          status: z.enum(['open', 'done', 'cancelled']).optional(),
+          appId: z.string().optional(),
+        }),
+        response: { 200: pageOf(taskSchema), ...problemResponses() },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const tasks = await ctx.store.listTasks({
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.appId ? { appId: q.appId } : {}),
+      });
+      return paginate(tasks, q, { id: (t) => t.id, sortBy: { createdAt: (t) => t.createdAt } });
+    },
+  );
+
+  app.post(
+    '/tasks/:id/done',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Mark a manual task done, with a note (a later sync checks the change really happened)',
+        params: idParams,
+        body: z.object({ note: z.string().trim().min(1).max(2000) }),
+        response: { 200: taskSchema, ...problemResponses('not_found', 'conflict') },
+      },
+    },
+    async (request) =>
+      completeTask(ctx, { id: request.params.id, note: request.body.note, actor: actorOf(request) }),
+  );
+
+  app.get(
+    '/audit',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit log, oldest first; cursor = the last seq seen',
+        querystring: z.object({
+          afterSeq: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          appId: z.string().optional(),
+          kind: z.string().optional(),
+          actor: z.string().optional(),
+          subject: z.string().optional(),
+        }),
+        response: {
+          200: z.object({ items: z.array(auditEventSchema), nextAfterSeq: z.number().int().nullable() }),
+          ...problemResponses(),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const items = [];
+      let afterSeq = q.afterSeq;
+      let exhausted = false;
+      // Filters other than the app are applied here, so keep reading until a page is full or the log ends.
+      while (items.length < q.limit) {
+        const page = await ctx.store.listAudit({
+          afterSeq,
+          limit: 1000,
+          ...(q.appId ? { appId: q.appId } : {}),
+        });
+        for (const e of page) {
+          afterSeq = e.seq;
+          if (q.kind && e.kind !== q.kind) continue;
+          if (q.actor && e.actor !== q.actor) continue;
+          if (q.subject && e.subject?.toLowerCase() !== q.subject.toLowerCase()) continue;
+          items.push(e);
+          if (items.length === q.limit) break;
+        }
+        if (page.length < 1000) {
+          exhausted = items.length < q.limit || afterSeq === page[page.length - 1]?.seq;
+          break;
+        }
+      }
+      return { items, nextAfterSeq: exhausted ? null : afterSeq };
+    },
+  );
+
+  app.get(
+    '/audit/verify',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['audit'],
+        summary: 'Walk the whole hash chain and say whether it is unbroken',
+        response: {
+          200: z.object({
+            ok: z.boolean(),
+            count: z.number().int(),
+            brokenAt: z.number().int().optional(),
+            reason: z.string().optional(),
+          }),
+          ...problemResponses(),
+        },
+      },
+    },
+    async () => ctx.store.verifyAudit(),
+  );
+}
