@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { AppType } from '../core/types.js';
 import { policySchema } from '../reconcile/policy.js';
+import { scheduleSchema, serverSchema } from './server.js';
 
 /** A check's advice to the user travels in the issue's params, so the loader can print "what — fix". */
 function fail(ctx: z.RefinementCtx, message: string, fix: string, path?: PropertyKey[]): void {
@@ -299,6 +300,10 @@ export const rosterConfigSchema = z.strictObject({
   ),
   /** Desired state: rules per app, leavers, orphans, managed kinds and safety limits (src/reconcile/policy.ts). */
   policy: policySchema.optional(),
+  /** `roster serve`: when each app syncs, when people are re-read, what follows (src/config/server.ts). */
+  schedule: scheduleSchema.optional(),
+  /** `roster serve`: rate limit, webhook secrets, notification sinks (src/config/server.ts). */
+  server: serverSchema.optional(),
 });
 
 export type RosterConfig = z.output<typeof rosterConfigSchema>;

@@ -268,3 +268,36 @@ export async function completeTask(
   });
   return closed;
 }
+
+export interface AfterSyncResult {
+  planId: string | null;
+  planned: number;
+  applied: { status: string; ops: number } | null;
+}
+
+/**
+ * What follows a successful sync or a changed import: the graph is refreshed, a plan computed for the apps
+ * (when asked), and with autoApply its ops that need no approval are applied; the others wait for a person.
+ */
+export async function reconcileAfterSync(
+  ctx: CoreContext,
+  input: { apps?: readonly string[]; plan: boolean; autoApply: boolean; actor: string },
+): Promise<AfterSyncResult> {
+  if (!input.plan) {
+    await refreshGraph(ctx);
+    return { planId: null, planned: 0, applied: null };
+  }
+  const planned = await planChanges(ctx, { ...(input.apps ? { apps: input.apps } : {}), actor: input.actor });
+  const result: AfterSyncResult = { planId: planned.plan.id, planned: planned.summary.total, applied: null };
+  // A plan with errors or blocked by the safety limits is never applied unattended.
+  const runnable =
+    planned.body.errors.length === 0 && planned.body.blocked === null && planned.summary.total > 0;
+  if (input.autoApply && runnable) {
+    const applied = await applyPlan(ctx, { planId: planned.plan.id, actor: input.actor });
+    result.applied = {
+      status: applied.status,
+      ops: applied.ops.filter((o) => o.state === 'succeeded').length,
+    };
+  }
+  return result;
+}

@@ -140,8 +140,9 @@ export const appSchema = z
     id: z.string(),
     type: z.enum(APP_TYPES),
     baseUrl: z.string(),
-    health: z.enum(['ok', 'failing', 'never_synced', 'syncing']),
+    health: z.enum(['ok', 'failing', 'never_synced', 'syncing', 'quarantined']),
     syncing: z.boolean(),
+    nextSyncAt: z.string().nullable().describe('the next scheduled sync (null: not scheduled)'),
     lastSync: syncRunSchema.nullable(),
     lastSuccess: syncRunSchema.nullable(),
     capabilities: json.describe('what the connector can do, and why not the rest'),
@@ -231,3 +232,24 @@ export const auditEventSchema = z
 
 export const appIdParams = z.object({ appId: z.string() });
 export const idParams = z.object({ id: z.string() });
+
+export const scheduledJobSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['sync', 'people']),
+    appId: z.string().nullable(),
+    cadence: z.object({ every: z.number().int().optional(), cron: z.string().optional() }),
+    full: z.boolean(),
+    running: z.boolean(),
+    nextRunAt: z.string().nullable(),
+    lastRunAt: z.string().nullable(),
+    lastStatus: z.enum(['succeeded', 'failed']).nullable(),
+    lastError: z.string().nullable(),
+    consecutiveFailures: z.number().int(),
+    runs: z.number().int(),
+    failures: z.number().int(),
+    quarantined: z.boolean(),
+    quarantinedAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ScheduledJob' });

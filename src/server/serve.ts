@@ -8,6 +8,7 @@ import { tokenStore } from '../store/tokens.js';
 import type { ServerContext } from './context.js';
 import { Jobs } from './jobs.js';
 import { registerRoutes } from './routes/index.js';
+import { Scheduler, type SchedulerEvents } from './scheduler.js';
 import { createApp, type RosterFastify, type RouteInfo, type ServerOptions } from './server.js';
 
 export interface RunningServer {
@@ -30,16 +31,15 @@ export interface StartServerOptions extends ServerOptions {
   store?: Store;
   clock?: () => Date;
   logger?: FastifyServerOptions['logger'];
+  schedulerEvents?: SchedulerEvents;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const store = options.store ?? (await openStore(options.config.store));
   const clock = options.clock ?? (() => new Date());
-  let app: RosterFastify;
-  let context: ServerContext;
-  let routes: RouteInfo[];
+  let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
   try {
-    ({ app, context, routes } = await createApp(
+    built = await createApp(
       {
         config: options.config,
         configPath: options.configPath,
@@ -47,15 +47,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         tokens: tokenStore(store, clock),
         clock,
         jobs: new Jobs(clock),
+        scheduler: null,
       },
       options,
       registerRoutes,
-    ));
+    );
+    const { app, context } = built;
+    // Built before listening, so a schedule naming an unknown app stops the start with its error.
+    if (options.config.schedule) {
+      context.scheduler = new Scheduler(context, options.config.schedule, options.schedulerEvents ?? {});
+    }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+    // Not awaited: the first runs (due at once on a fresh store) go on while the API answers.
+    void context.scheduler
+      ?.start()
+      .catch((error: unknown) => context.log.error({ err: error }, 'scheduler failed'));
   } catch (error) {
+    await built?.app.close();
     if (!options.store) await store.close();
     throw error;
   }
+  const { app, context, routes } = built;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
   const host = options.host ?? '127.0.0.1';
@@ -69,6 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       closing ??= (async () => {
         // Stop taking requests first, then let the syncs and applies in flight end: an apply records each
         // op's outcome as it goes, so what is not done stays pending for the next start to carry on.
+        context.scheduler?.stop();
         const closed = app.close();
         await context.jobs.drain();
         await closed;

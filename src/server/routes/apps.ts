@@ -8,7 +8,7 @@ import type { ServerContext } from '../context.js';
 import { manifests, selectApps, syncApps } from '../core.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
-import { appIdParams, appSchema, idParams, syncRunSchema } from '../schemas.js';
+import { appIdParams, appSchema, idParams, scheduledJobSchema, syncRunSchema } from '../schemas.js';
 import type { RosterFastify } from '../server.js';
 
 export const syncJobKey = (appId: string) => `sync:${appId}`;
@@ -20,19 +20,22 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
     const [last] = await ctx.store.listSyncRuns({ appId: config.id, limit: 1 });
     const [success] = await ctx.store.listSyncRuns({ appId: config.id, status: 'succeeded', limit: 1 });
     const syncing = ctx.jobs.isRunning(syncJobKey(config.id));
-    const health = syncing
-      ? 'syncing'
-      : last === undefined
-        ? 'never_synced'
-        : last.status === 'failed'
-          ? 'failing'
-          : 'ok';
+    const health = ctx.scheduler?.quarantined(config.id)
+      ? 'quarantined'
+      : syncing
+        ? 'syncing'
+        : last === undefined
+          ? 'never_synced'
+          : last.status === 'failed'
+            ? 'failing'
+            : 'ok';
     return {
       id: config.id,
       type: config.type,
       baseUrl: config.baseUrl,
       health,
       syncing,
+      nextSyncAt: ctx.scheduler?.nextRunOf(config.id) ?? null,
       lastSync: last ?? null,
       lastSuccess: success ?? null,
       capabilities: (capabilities[config.id] ?? {}) as unknown as Record<string, unknown>,
@@ -153,6 +156,44 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
       const run = await ctx.store.getSyncRun({ id: request.params.id });
       if (!run) throw new RosterError('not_found', `sync run ${request.params.id} not found`);
       return run;
+    },
+  );
+}
+
+export async function registerScheduleRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  app.get(
+    '/schedule',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['schedule'],
+        summary: 'Scheduled jobs with their next run, last outcome, failures and quarantine',
+        response: { 200: z.object({ items: z.array(scheduledJobSchema) }), ...problemResponses() },
+      },
+    },
+    async () => ({ items: ctx.scheduler?.list() ?? [] }),
+  );
+
+  app.post(
+    '/schedule/:id/run',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['schedule'],
+        summary: 'Run a scheduled job now (joins its run if one is in flight)',
+        params: idParams,
+        response: { 202: z.object({ id: z.string() }), ...problemResponses('not_found') },
+      },
+    },
+    async (request, reply) => {
+      const job = ctx.scheduler?.list().find((j) => j.id === request.params.id);
+      if (!job || !ctx.scheduler) {
+        throw new RosterError('not_found', `no scheduled job "${request.params.id}"`, {
+          fix: 'GET /schedule lists them; jobs come from the schedule: block of roster.yaml',
+        });
+      }
+      void ctx.scheduler.trigger(job.id);
+      return reply.code(202).send({ id: job.id });
     },
   );
 }

@@ -2,7 +2,7 @@
 
 import type { ServerContext } from '../context.js';
 import type { RosterFastify } from '../server.js';
-import { registerAppRoutes } from './apps.js';
+import { registerAppRoutes, registerScheduleRoutes } from './apps.js';
 import { registerGraphRoutes } from './graph.js';
 import { registerMetaRoutes } from './meta.js';
 import { registerPlanRoutes } from './plans.js';
@@ -12,6 +12,7 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerMetaRoutes(app, ctx);
   await registerTokenRoutes(app, ctx);
   await registerAppRoutes(app, ctx);
+  await registerScheduleRoutes(app, ctx);
   await registerGraphRoutes(app, ctx);
   await registerPlanRoutes(app, ctx);
 }

@@ -1,0 +1,150 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadConfig } from '../config/load.js';
+import { connectorFor } from '../connectors/registry.js';
+import type { Finding } from '../identity/index.js';
+import { hrToCsv } from '../sandbox/company.js';
+import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { tokenStore } from '../store/tokens.js';
+import type { ScheduledJob } from './scheduler.js';
+import { startTestServer, type TestServer } from './testkit.js';
+import { issueToken } from './tokens.js';
+
+interface PlanDetail {
+  plan: { id: string; status: string; applying: boolean; summary: { total: number; approvals: number } };
+  ops: {
+    seq: number;
+    appId: string;
+    kind: string;
+    status: string;
+    requiresApproval: boolean;
+    target: Record<string, unknown>;
+    approvedBy: string | null;
+  }[];
+}
+
+/** Polls until check returns a value; bounded by attempts, not by a clock assertion. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, attempts = 600): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('roster serve end to end on the sandboxes, through HTTP only', () => {
+  let fleet: Fleet;
+  let t: TestServer;
+  let secondApprover: string;
+
+  beforeAll(async () => {
+    fleet = await startFleet({ people: 60, seed: 7 });
+    const dir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
+    writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
+    const doc = parse(
+      fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+    ) as Record<string, unknown>;
+    doc.schedule = { apps: { '*': { every: '1h' } }, people: { every: '1h' } };
+    doc.policy = { safety: { fourEyes: true } };
+    writeFileSync(join(dir, 'roster.yaml'), stringify(doc));
+    const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
+    t = await startTestServer({ dir, config });
+    secondApprover = (
+      await issueToken(
+        { store: t.store, tokens: tokenStore(t.store) },
+        { name: 'second-approver', scope: 'approve', createdBy: 'test' },
+      )
+    ).token;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fleet?.close();
+  });
+
+  it('syncs on schedule, finds leavers, plans, approves with four eyes, applies, and the apps hold the change', async () => {
+    const read = t.tokens.read;
+    // 1. The first scheduled runs: people, then every app, each followed by a plan.
+    const jobs = await until('the first scheduled syncs', async () => {
+      const r = await t.call('GET', '/schedule', { token: read });
+      const items = (r.body as { items: ScheduledJob[] }).items;
+      return items.length === 6 && items.every((j) => j.lastStatus !== null && !j.running)
+        ? items
+        : undefined;
+    });
+    expect(jobs.filter((j) => j.lastStatus !== 'succeeded')).toEqual([]);
+    for (const j of jobs)
+      expect(Date.parse(j.nextRunAt ?? '')).toBeGreaterThan(Date.parse(j.lastRunAt ?? ''));
+    const apps = (await t.call('GET', '/apps', { token: read })).body as {
+      items: { id: string; health: string; nextSyncAt: string | null }[];
+    };
+    expect(apps.items.map((a) => a.health)).toEqual(Array(5).fill('ok'));
+    expect(apps.items.every((a) => a.nextSyncAt !== null)).toBe(true);
+
+    // 2. Findings: every leaver with access is a leaver in HR.
+    const findings = (await t.call('GET', '/findings?rule=leaver_with_access&limit=1000', { token: read }))
+      .body as { items: Finding[]; total: number };
+    expect(findings.total).toBeGreaterThan(0);
+    const leavers = new Set(fleet.company.hr.filter((p) => p.status === 'leaver').map((p) => p.employee_id));
+    for (const f of findings.items) expect(leavers.has(f.employeeId ?? '')).toBe(true);
+
+    // 3. A plan, asked for by one approver; four eyes refuses that same token's approval.
+    const created = await t.call('POST', '/plans', { token: t.tokens.approve, body: {} });
+    expect(created.status).toBe(201);
+    const planned = created.body as PlanDetail;
+    const planId = planned.plan.id;
+    const removals = planned.ops.filter((o) => o.kind === 'deactivate' || o.kind === 'delete');
+    expect(removals.length).toBeGreaterThan(0);
+    expect(planned.plan.summary.approvals).toBeGreaterThan(0);
+    const self = await t.call('POST', `/plans/${planId}/approve`, { token: t.tokens.approve, body: {} });
+    expect(self.status).toBe(403);
+    expect(self.body).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('four eyes') });
+    const approved = await t.call('POST', `/plans/${planId}/approve`, { token: secondApprover, body: {} });
+    expect(approved.status).toBe(200);
+    expect((approved.body as { approved: number[] }).approved).toHaveLength(planned.plan.summary.approvals);
+
+    // 4. Apply in the background; its status is readable while it runs and after.
+    const apply = await t.call('POST', `/plans/${planId}/apply`, { token: t.tokens.operate, body: {} });
+    expect(apply.status).toBe(202);
+    const done = await until('the apply to finish', async () => {
+      const r = (await t.call('GET', `/plans/${planId}`, { token: read })).body as PlanDetail;
+      return !r.plan.applying && r.plan.status !== 'applying' && r.plan.status !== 'approved' ? r : undefined;
+    });
+    expect(done.plan.status).toBe('applied');
+    const doneRemovals = done.ops.filter((o) => o.kind === 'deactivate' || o.kind === 'delete');
+    expect(doneRemovals.map((o) => o.status)).toEqual(doneRemovals.map(() => 'succeeded'));
+
+    // 5. What the apps hold, read back through each app's own API.
+    for (const op of doneRemovals) {
+      const appConfig = t.config.apps.find((a) => a.id === op.appId);
+      const connector = connectorFor(appConfig!);
+      try {
+        const accountId = (op.target.account as { id: string }).id;
+        const account = await connector.accounts.get?.({ id: accountId });
+        const held = account?.status ?? 'absent';
+        // Deactivation by delete (Process Street) leaves nothing to read back.
+        expect(['inactive', 'deleted', 'absent'], `${op.appId} ${accountId}`).toContain(held);
+        if (op.kind === 'deactivate') expect(held, `${op.appId} ${accountId}`).not.toBe('absent');
+      } finally {
+        await connector.close();
+      }
+    }
+
+    // 6. The audit names the tokens: who asked, who approved, who applied; the chain holds.
+    const audit = (await t.call('GET', `/audit?limit=1000`, { token: read })).body as {
+      items: { kind: string; actor: string; subject: string | null }[];
+    };
+    expect(audit.items.find((e) => e.kind === 'plan.created' && e.subject === planId)?.actor).toBe(
+      'approve-bot',
+    );
+    expect(audit.items.find((e) => e.kind === 'plan.approved' && e.subject === planId)?.actor).toBe(
+      'second-approver',
+    );
+    const actors = new Set(audit.items.filter((e) => e.kind.startsWith('op.')).map((e) => e.actor));
+    expect(actors.has('operate-bot')).toBe(true);
+    expect((await t.call('GET', '/audit/verify', { token: read })).body).toMatchObject({ ok: true });
+  }, 120_000);
+});
