@@ -1,47 +1,91 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import type { LoopSummary } from './commands/demo.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
+import type { PsState } from '../sandbox/process-street/state.js';
+import type { TargetprocessState as TpState } from '../sandbox/targetprocess/state.js';
+import { runDemo } from './commands/demo.js';
+import { createOutput } from './output.js';
 import { roster } from './testkit.js';
 
-describe('roster demo', () => {
-  it('runs the loop to convergence: after apply and a re-sync only manual tasks and disputed matches are left', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'roster-demo-'));
-    const { code, stdout, stderr } = await roster('demo', '--json', '--dir', dir, '--people', '120');
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-    const demo = JSON.parse(stdout) as LoopSummary & {
-      graph: { apps: Record<string, { disputed: number }> };
-    };
+let fleet: Fleet;
+let demo: Awaited<ReturnType<typeof runDemo>>;
 
-    expect(demo.plan.total).toBeGreaterThan(0);
-    expect(demo.plan.blocked).toBe(false);
-    expect(demo.approved).toBe(demo.plan.approvals);
-    // Process Street invites: the plan waits on them, the demo accepts them, a second run adds the groups.
-    expect(demo.invitationsAccepted).toBeGreaterThan(0);
+beforeAll(async () => {
+  fleet = await startFleet({ seed: 42, people: 120 });
+  const dir = mkdtempSync(join(tmpdir(), 'roster-demo-'));
+  demo = await runDemo({ fleet, dir, out: createOutput({ json: true }), profile: 'clean' });
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.close();
+});
+
+/** `${app}:${x}` entries of a planted list for one app, without the prefix. */
+const plantedIn = (list: readonly string[], app: string) =>
+  list.filter((k) => k.startsWith(`${app}:`)).map((k) => k.slice(app.length + 1));
+
+describe('roster demo', () => {
+  it('gives every missing birthright account in the apps that can create one', () => {
+    const { company } = fleet;
+    const emailOf = new Map(company.hr.map((p) => [p.employee_id, p.email.toLowerCase()]));
+
+    const ps = fleet.get('process-street').state as PsState;
+    const members = ps.organizations.get(ps.organizationId)?.members ?? [];
+    const missingPs = plantedIn(company.planted.missingAccounts, 'process-street');
+    expect(missingPs.length).toBeGreaterThan(0);
+    for (const id of missingPs) {
+      const held = members.filter((m) => m.email.toLowerCase() === emailOf.get(id));
+      expect(
+        held.map((m) => m.status),
+        id,
+      ).toEqual(['active']);
+    }
+
+    const tp = fleet.get('targetprocess').state as TpState;
+    for (const id of plantedIn(company.planted.missingAccounts, 'targetprocess')) {
+      const held = tp.users.filter((u) => u.Email.toLowerCase() === emailOf.get(id) && u.DeleteDate === null);
+      expect(
+        held.map((u) => u.IsActive),
+        id,
+      ).toEqual([true]);
+    }
+  });
+
+  it('takes access away from leavers where the API can, and leaves the rest as tasks or disputes', () => {
+    const { company } = fleet;
+    const tp = fleet.get('targetprocess').state as TpState;
+    const leaversTp = plantedIn(company.planted.leaversWithAccess, 'targetprocess');
+    expect(leaversTp.length).toBeGreaterThan(0);
+    for (const key of leaversTp) {
+      const user = tp.users.find((u) => u.key === key);
+      expect(user?.IsActive, key).toBe(false);
+    }
+    const ps = fleet.get('process-street').state as PsState;
+    for (const key of plantedIn(company.planted.leaversWithAccess, 'process-street')) {
+      const id = ps.keys.get(key);
+      expect(id && ps.membersById.has(id) ? 'still a member' : 'removed', key).toBe('removed');
+    }
+    expect(demo.findingsAfter.leaver_with_access ?? 0).toBeLessThanOrEqual(
+      demo.remaining.tasks.filter((t) => /cannot be made inactive/.test(t.instructions)).length +
+        demo.remaining.disputed.length,
+    );
+  });
+
+  it('converges: a fresh plan after the re-sync holds only manual tasks, and disputes are left alone', () => {
     expect(demo.apply.status).toBe('applied');
     expect(demo.apply.ops).toEqual({ succeeded: demo.plan.total });
-
-    // No drift left: a fresh plan holds only the manual tasks (ops the APIs cannot do).
     expect(Object.keys(demo.replan.byKind)).toEqual(['task']);
     expect(demo.replan.byKind.task).toBe(demo.remaining.tasks.length);
-    for (const t of demo.remaining.tasks) expect(t.instructions.length).toBeGreaterThan(20);
-    const disputedAccounts = Object.values(demo.graph.apps).reduce((n, a) => n + a.disputed, 0);
-    expect(demo.remaining.disputed).toHaveLength(disputedAccounts);
-    expect(demo.findingsAfter.disputed ?? 0).toBe(demo.findingsBefore.disputed ?? 0);
+    expect(demo.findingsAfter.disputed ?? 0).toBe(fleet.company.planted.disputed.length);
+  });
 
-    // What the policy fixes is gone; leavers are left only where deactivating is a task or a dispute.
-    expect(demo.findingsAfter.attribute_drift ?? 0).toBe(0);
-    expect(demo.findingsAfter.invite_pending ?? 0).toBe(0);
-    const deactivationTasks = demo.remaining.tasks.filter((t) =>
-      /cannot be made inactive/.test(t.instructions),
-    );
-    expect(demo.findingsAfter.leaver_with_access ?? 0).toBeLessThan(
-      demo.findingsBefore.leaver_with_access ?? 0,
-    );
-    expect(demo.findingsAfter.leaver_with_access ?? 0).toBeLessThanOrEqual(
-      deactivationTasks.length + demo.remaining.disputed.length,
-    );
+  it('runs as `roster demo --json` and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-demo-cli-'));
+    const { code, stdout, stderr } = await roster('demo', '--json', '--dir', dir, '--people', '40');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ people: 40, apply: { status: 'applied' } });
   }, 60_000);
 });

@@ -23,6 +23,18 @@ export interface PlanBody {
   warnings: string[];
   blocked: { reasons: AppBlock[]; override: { required: true; flag: string } } | null;
   untouched: Record<string, string[]>;
+  /** Apps the plan leaves alone because their snapshot cannot be trusted, with what to run. */
+  skipped?: SkippedApp[];
+  /** Only this person's ops (provisioning on demand); safety limits and approvals as usual. */
+  person?: { employeeId: string; email: string } | null;
+  /** Who asked for the plan (a person, a token, "assistant via <token>"). */
+  requestedBy?: string;
+}
+
+export interface SkippedApp {
+  appId: string;
+  reason: string;
+  fix: string;
 }
 
 export interface PlanSummary {
@@ -103,10 +115,15 @@ export async function computePlan(input: {
   manifests: Readonly<Record<string, CapabilityManifest>>;
   now: Date;
   apps?: readonly string[];
+  /** Apps left out with the reason (their sync failed or never ran): recorded in the plan, given no ops. */
+  skipped?: readonly SkippedApp[];
+  /** Keep only this person's ops. */
+  person?: { employeeId: string; email: string };
+  requestedBy?: string;
 }): Promise<ComputedPlan> {
   const { store, config, manifests, now } = input;
   const policy: Policy = (config.policy as Policy | undefined) ?? defaultPolicy();
-  const apps = config.apps.filter((a) => !input.apps || input.apps.length === 0 || input.apps.includes(a.id));
+  const apps = config.apps.filter((a) => !input.apps || input.apps.includes(a.id));
   const people = await store.listPeople();
   const links = await store.listLinks();
 
@@ -153,12 +170,14 @@ export async function computePlan(input: {
     now,
   });
   const result = diff({ desired, people, links, apps: diffApps, policy });
+  const person = input.person;
+  const ops = person ? result.ops.filter((op) => op.person?.employeeId === person.employeeId) : result.ops;
   const body: PlanBody = {
     version: 1,
     createdAt: now.toISOString(),
     inputs,
     apps: apps.map((a) => a.id),
-    ops: result.ops,
+    ops,
     errors: [...desired.errors, ...result.errors],
     warnings: desired.warnings,
     blocked:
@@ -166,6 +185,9 @@ export async function computePlan(input: {
         ? { reasons: result.blocks, override: { required: true, flag: OVERRIDE_FLAG } }
         : null,
     untouched: result.untouched,
+    ...(input.skipped && input.skipped.length > 0 ? { skipped: [...input.skipped] } : {}),
+    ...(person ? { person } : {}),
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
   };
   const summary = summarize(body);
   const saved = await store.createPlan({

@@ -48,6 +48,10 @@ export function renderPlan(body: PlanBody, meta: { id: string; stateHash: string
       '',
     );
   }
+  for (const skipped of body.skipped ?? []) {
+    lines.push(`${skipped.appId}: left out of this plan — ${skipped.reason}`, `  fix: ${skipped.fix}`, '');
+  }
+  if (body.person) lines.push(`Only ${body.person.email} (${body.person.employeeId}):`, '');
   const apps = [...new Set([...body.apps, ...body.ops.map((o) => o.appId)])];
   const totals: Record<string, number> = {};
   for (const appId of apps) {

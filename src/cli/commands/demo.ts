@@ -4,28 +4,44 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
+import {
+  applyPlan,
+  approve,
+  listTasks,
+  openRoster,
+  planChanges,
+  type Roster,
+  syncApps,
+} from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
-import { connectorFor } from '../../connectors/registry.js';
-import type { Connector } from '../../connectors/sdk/types.js';
-import type { SeedAppType } from '../../core/types.js';
-import { compareSeverity, type Finding, refreshGraph, SEVERITIES } from '../../identity/index.js';
-import { type ApplyResult, applyPlan, type OpState, planOpOf } from '../../reconcile/apply/index.js';
-import { type ComputedPlan, computePlan, type PlanSummary } from '../../reconcile/plan.js';
-import type { AppGrant, ManagedKind } from '../../reconcile/policy.js';
+import { type Finding, SEVERITIES } from '../../identity/index.js';
+import { type ApplyResult, type OpState, planOpOf } from '../../reconcile/apply/index.js';
+import type { ComputedPlan, PlanSummary } from '../../reconcile/plan.js';
 import { renderPlan } from '../../reconcile/render.js';
-import { APP_DEPARTMENTS, hrToCsv } from '../../sandbox/company.js';
+import { hrToCsv } from '../../sandbox/company.js';
+import { demoPolicy } from '../../sandbox/demo-policy.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
 import { ADMIN_PREFIX } from '../../sandbox/kit/server.js';
-import { openStore } from '../../store/open.js';
-import type { Store } from '../../store/store.js';
+import { parseInteger } from '../args.js';
 import { createOutput, type Output } from '../output.js';
-import { approvePlan } from './apply.js';
-import { printSummary } from './graph.js';
-import { runImport } from './people.js';
-import { countBy } from './report.js';
-import { parseInteger } from './sandbox.js';
-import { runSync } from './sync.js';
+import {
+  countByRule,
+  countText,
+  printApplyCounts,
+  printGraphSummary,
+  printImport,
+  printSyncResults,
+  printTopFindings,
+} from '../render.js';
+
+interface DemoOptions {
+  seed: number;
+  people: number;
+  profile: FaultProfileName;
+  dir: string;
+  json?: boolean;
+}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -48,81 +64,7 @@ export function registerDemoCommand(program: Command): void {
         profile: options.profile,
       });
       try {
-        const { company } = fleet;
-        writeFileSync(resolve(dir, 'hr.csv'), hrToCsv(company.hr));
-        writeFileSync(
-          resolve(dir, 'roster.yaml'),
-          fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
-        );
-        const leavers = company.hr.filter((p) => p.status === 'leaver').length;
-        out.line(`Roster demo — sample company "${company.domain}" (seed ${company.seed})`);
-        out.line();
-        out.line(
-          `1. Source of truth: ${company.hr.length} people (${company.hr.length - leavers} active, ${leavers} leavers)`,
-        );
-        out.line(`   written to ${resolve(dir, 'hr.csv')}`);
-        out.line();
-        out.line(`2. Apps: ${fleet.sandboxes.length} sandboxes on 127.0.0.1 (profile ${options.profile})`);
-        out.table(
-          fleet.sandboxes.map((s) => [
-            s.title,
-            s.baseUrl,
-            Object.entries(s.summary())
-              .map(([k, v]) => `${v} ${k}`)
-              .join(', '),
-          ]),
-          3,
-        );
-        out.line(`   roster.yaml for them: ${resolve(dir, 'roster.yaml')}`);
-        out.line();
-        out.line('3. Drift planted in the apps (what the identity graph must find):');
-        out.table(
-          Object.entries(company.planted).map(([kind, keys]) => [kind, String(keys.length)]),
-          3,
-        );
-        out.line();
-        const config = await loadConfig(resolve(dir, 'roster.yaml'), { env: {} });
-        rmSync(resolve(dir, 'roster.db'), { force: true });
-        out.line('4. Import: the HR export validated into the store');
-        const imported = await runImport(config, { out });
-        out.line();
-        out.line('5. Sync: every app read through its own API into the store');
-        const synced = await runSync(config, { out });
-        out.line();
-        out.line('6. Identity graph: every account tied to a person, or flagged');
-        const store = await openStore(config.store);
-        const graph = await refreshGraph({ store, config }).finally(() => store.close());
-        printSummary(out, graph.summary, 3);
-        out.line();
-        out.line('7. Findings, most severe first');
-        printTopFindings(out, graph.findings);
-        out.line();
-        const loop = await runLoop({ fleet, dir, out, findingsBefore: countBy(graph.findings) });
-        out.line();
-        out.line(
-          `Explore with \`roster -c ${resolve(dir, 'roster.yaml')} report\`, \`graph --person <email>\`, ` +
-            '`tasks` or `audit --verify`.',
-        );
-        out.result({
-          seed: company.seed,
-          people: company.hr.length,
-          leavers,
-          dir,
-          sandboxes: fleet.sandboxes.map((s) => ({ app: s.type, baseUrl: s.baseUrl, summary: s.summary() })),
-          planted: Object.fromEntries(Object.entries(company.planted).map(([k, v]) => [k, v.length])),
-          import: imported,
-          sync: synced,
-          graph: graph.summary,
-          findings: {
-            total: graph.findings.length,
-            bySeverity: Object.fromEntries(
-              SEVERITIES.map((s) => [s, graph.findings.filter((f) => f.severity === s).length]),
-            ),
-            byRule: countBy(graph.findings),
-            top: graph.findings.slice(0, TOP_FINDINGS),
-          },
-          ...loop,
-        });
+        out.result(await runDemo({ fleet, dir, out, profile: options.profile }));
       } finally {
         await fleet.close();
       }
@@ -131,32 +73,11 @@ export function registerDemoCommand(program: Command): void {
 
 /** How many findings the demo lists; the counts per rule cover the rest. */
 const TOP_FINDINGS = 10;
-
-function printTopFindings(out: Output, findings: readonly Finding[]): void {
-  if (findings.length === 0) {
-    out.line('   none');
-    return;
-  }
-  const top = [...findings].sort((a, b) => compareSeverity(a.severity, b.severity)).slice(0, TOP_FINDINGS);
-  out.table(
-    top.map((f) => [f.severity, f.rule, f.appId, f.title]),
-    3,
-  );
-  if (findings.length > top.length) out.line(`   … and ${findings.length - top.length} more`);
-  out.line(
-    `   ${findings.length} in all: ${Object.entries(countBy(findings))
-      .map(([rule, n]) => `${n} ${rule}`)
-      .join(', ')}`,
-  );
-}
-
-interface DemoOptions {
-  seed: number;
-  people: number;
-  profile: FaultProfileName;
-  dir: string;
-  json?: boolean;
-}
+/** How many plan lines the demo prints before the counts per app take over. */
+const PLAN_LINES = 20;
+/** How many manual tasks the summary prints. */
+const TOP_TASKS = 10;
+const DEMO_ACTOR = 'demo';
 
 /** What the loop stages add to `demo --json`: enough for a script (or a test) to judge convergence. */
 export interface LoopSummary {
@@ -174,102 +95,134 @@ export interface LoopSummary {
   };
 }
 
-/** How many plan lines the demo prints before the counts per app take over. */
-const PLAN_LINES = 20;
+/** Runs every stage on a started fleet, writing roster.yaml, the HR export and the store into `dir`. */
+export async function runDemo(input: { fleet: Fleet; dir: string; out: Output; profile: FaultProfileName }) {
+  const { fleet, dir, out } = input;
+  const { company } = fleet;
+  const file = resolve(dir, 'roster.yaml');
+  writeFileSync(resolve(dir, 'hr.csv'), hrToCsv(company.hr));
+  writeFileSync(file, fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }), {
+    mode: 0o600,
+  });
+  rmSync(resolve(dir, 'roster.db'), { force: true });
+  const leavers = company.hr.filter((p) => p.status === 'leaver').length;
+  out.line(`Roster demo — sample company "${company.domain}" (seed ${company.seed})`);
+  out.line();
+  out.line(
+    `1. Source of truth: ${company.hr.length} people (${company.hr.length - leavers} active, ${leavers} leavers)`,
+  );
+  out.line(`   written to ${resolve(dir, 'hr.csv')}`);
+  out.line();
+  out.line(`2. Apps: ${fleet.sandboxes.length} sandboxes on 127.0.0.1 (profile ${input.profile})`);
+  out.table(
+    fleet.sandboxes.map((s) => [
+      s.title,
+      s.baseUrl,
+      Object.entries(s.summary())
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', '),
+    ]),
+    3,
+  );
+  out.line(`   roster.yaml for them: ${file}`);
+  out.line();
+  out.line('3. Drift planted in the apps (what the identity graph must find):');
+  out.table(
+    Object.entries(company.planted).map(([kind, keys]) => [kind, String(keys.length)]),
+    3,
+  );
+  out.line();
 
-/**
- * The sample policy, from the generator's catalog (src/sandbox/company.ts, which keeps it private): per app,
- * the departments it is for (APP_DEPARTMENTS) and, per department, the groups/teams/courses/roles its people
- * hold there.
- */
-const CATALOG: Partial<Record<SeedAppType, (dept: string) => AppGrant>> = {
-  targetprocess: (dept) => ({
-    teams: dept === 'Design' ? ['Design Studio'] : dept === 'Engineering' ? ['Platform'] : [],
-  }),
-  'process-street': (dept) => ({ groups: [dept] }),
-  'thought-industries': (dept) => ({
-    groups: [`${dept} Academy`],
-    courses: ['Security Awareness', 'Code of Conduct'].concat(
-      dept === 'Sales' ? ['Negotiation Basics'] : dept === 'Support' ? ['Ticket Handling 101'] : [],
-    ),
-  }),
-  // Its API cannot grant groups (each would be a manual task), so the demo gives accounts only.
-  'customer-directory': () => ({}),
-  'stackspot-scim': () => ({}),
-};
+  const first = await withDemoRoster(file, (roster) => syncApps(roster));
+  out.line('4. Import: the HR export validated into the store');
+  if (first.import) printImport(out, first.import);
+  out.line();
+  out.line('5. Sync: every app read through its own API into the store');
+  printSyncResults(out, first.apps);
+  out.line();
+  out.line('6. Identity graph: every account tied to a person, or flagged');
+  printGraphSummary(out, first.graph.summary, 3);
+  out.line();
+  out.line('7. Findings, most severe first');
+  printTopFindings(out, first.graph.findings, TOP_FINDINGS);
+  out.line();
 
-/** Kinds Roster manages per app in the demo: accounts everywhere, and the lists the policy gives in full. */
-const MANAGED: Record<SeedAppType, ManagedKind[]> = {
-  targetprocess: ['account'],
-  'process-street': ['account', 'group'],
-  'thought-industries': ['account', 'group', 'course'],
-  'customer-directory': ['account'],
-  'stackspot-scim': ['account'],
-};
-
-/** The demo's policy: birthright rules per app and department, leavers deactivated, orphans reported. */
-export function demoPolicy(apps: readonly SeedAppType[]): Record<string, unknown> {
-  const rules: Record<string, unknown>[] = [];
-  for (const app of apps) {
-    for (const dept of APP_DEPARTMENTS[app]) {
-      const grant = Object.fromEntries(
-        Object.entries(CATALOG[app]?.(dept) ?? {}).filter(([, v]) => !Array.isArray(v) || v.length > 0),
-      );
-      rules.push({
-        name: `${app}: ${dept}`,
-        when: { department: dept, status: 'active' },
-        apps: { [app]: grant },
-      });
-    }
-  }
+  const loop = await runLoop({ fleet, file, out, findingsBefore: countByRule(first.graph.findings) });
+  out.line();
+  out.line(
+    `Explore with \`roster -c ${file} report\`, \`graph --person <email>\`, \`tasks\` or \`audit --verify\`.`,
+  );
   return {
-    rules,
-    leavers: { action: 'deactivate', graceDays: 0 },
-    orphans: 'report',
-    managed: Object.fromEntries(apps.map((a) => [a, MANAGED[a]])),
+    seed: company.seed,
+    people: company.hr.length,
+    leavers,
+    dir,
+    sandboxes: fleet.sandboxes.map((s) => ({ app: s.type, baseUrl: s.baseUrl, summary: s.summary() })),
+    planted: Object.fromEntries(Object.entries(company.planted).map(([k, v]) => [k, v.length])),
+    import: first.import,
+    sync: first.apps,
+    graph: first.graph.summary,
+    findings: findingsSummary(first.graph.findings),
+    ...loop,
   };
+}
+
+function findingsSummary(findings: readonly Finding[]) {
+  return {
+    total: findings.length,
+    bySeverity: Object.fromEntries(
+      SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length]),
+    ),
+    byRule: countByRule(findings),
+    top: findings.slice(0, TOP_FINDINGS),
+  };
+}
+
+async function withDemoRoster<T>(file: string, work: (roster: Roster) => Promise<T>): Promise<T> {
+  const roster = await openRoster(await loadConfig(file, { env: {} }), { actor: DEMO_ACTOR });
+  try {
+    return await work(roster);
+  } finally {
+    await roster.close();
+  }
 }
 
 /** Policy → plan → approve → apply → invitations accepted → apply again → re-sync → before/after. */
 async function runLoop(input: {
   fleet: Fleet;
-  dir: string;
+  file: string;
   out: Output;
   findingsBefore: Record<string, number>;
 }): Promise<LoopSummary> {
-  const { fleet, dir, out } = input;
-  const file = resolve(dir, 'roster.yaml');
+  const { fleet, file, out } = input;
   const apps = fleet.sandboxes.map((s) => s.type);
-  writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), policy: demoPolicy(apps) }));
-  const config = await loadConfig(file, { env: {} });
-  out.line(`8. Policy: ${config.policy?.rules.length ?? 0} birthright rules written into roster.yaml`);
-  out.line('   leavers: deactivate; orphans: report; Roster manages accounts everywhere, and groups/courses');
-  out.line('   where the policy names all of them');
-  out.line();
+  writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), policy: demoPolicy(apps) }), {
+    mode: 0o600,
+  });
+  return withDemoRoster(file, async (roster) => {
+    out.line(
+      `8. Policy: ${roster.config.policy?.rules.length ?? 0} birthright rules written into roster.yaml`,
+    );
+    out.line(
+      '   leavers: deactivate; orphans: report; Roster manages accounts everywhere, and groups/courses',
+    );
+    out.line('   where the policy names all of them');
+    out.line();
 
-  const connectors: Record<string, Connector> = {};
-  for (const app of config.apps) connectors[app.id] = connectorFor(app);
-  const manifests = Object.fromEntries(Object.entries(connectors).map(([id, c]) => [id, c.manifest]));
-  const store = await openStore(config.store);
-  let applied: Omit<LoopSummary, 'findingsBefore' | 'findingsAfter' | 'replan' | 'remaining'>;
-  try {
-    const planned = await computePlan({ store, config, manifests, now: new Date() });
+    const planned = await planChanges(roster);
     out.line('9. Plan: what the apps must change to match the policy');
     printPlan(out, planned);
     out.line();
 
-    const approved = await approvePlan(store, { planId: planned.plan.id, by: DEMO_ACTOR });
+    const approved =
+      planned.summary.approvals > 0 ? (await approve(roster, { plan: planned.plan.id })).approved : [];
     out.line(`10. Approve: ${approved.length} op(s) that need a person's yes, approved as "${DEMO_ACTOR}"`);
     out.line();
 
     out.line('11. Apply: every op called, read back to verify, and audited');
     const apply = (): Promise<ApplyResult> =>
-      applyPlan({
-        store,
-        config,
-        planId: planned.plan.id,
-        connectors,
-        actor: DEMO_ACTOR,
+      applyPlan(roster, {
+        plan: planned.plan.id,
         yes: true,
         resume: true,
         // The demo accepts the invitations between runs, so short polls and a short hold are enough.
@@ -280,7 +233,7 @@ async function runLoop(input: {
     printApply(out, result);
     let accepted = 0;
     if (result.status === 'applying') {
-      accepted = await acceptInvitations(fleet, store, planned.plan.id);
+      accepted = await acceptInvitations(fleet, roster, planned.plan.id);
       out.line(`   ${accepted} invited people accept their Process Street invitations (sandbox admin API)`);
       out.line('   apply again: the waits see the acceptances and the group adds run');
       result = await apply();
@@ -288,7 +241,11 @@ async function runLoop(input: {
       printApply(out, result);
     }
     out.line();
-    applied = {
+
+    out.line('12. Re-sync and rebuild the graph: did the changes take?');
+    const after = await syncApps(roster);
+    const replan = await planChanges(roster);
+    const summary: LoopSummary = {
       plan: {
         id: planned.plan.id,
         total: planned.summary.total,
@@ -299,50 +256,30 @@ async function runLoop(input: {
       approved: approved.length,
       invitationsAccepted: accepted,
       apply: { status: result.status, runs, ops: statesOf(result) },
-    };
-  } finally {
-    await Promise.all(Object.values(connectors).map((c) => c.close()));
-    await store.close();
-  }
-
-  out.line('12. Re-sync and rebuild the graph: did the changes take?');
-  await runSync(config, { out: createOutput({ json: true }) });
-  const after = await openStore(config.store);
-  try {
-    const graph = await refreshGraph({ store: after, config });
-    const replan = await computePlan({ store: after, config, manifests, now: new Date() });
-    const tasks = (await after.listTasks({ status: 'open' })).map((t) => ({
-      appId: t.appId,
-      kind: t.kind,
-      instructions: t.instructions,
-    }));
-    const disputed = graph.findings
-      .filter((f) => f.rule === 'disputed')
-      .map((f) => ({ appId: f.appId, title: f.title }));
-    const summary: LoopSummary = {
-      ...applied,
       findingsBefore: input.findingsBefore,
-      findingsAfter: countBy(graph.findings),
+      findingsAfter: countByRule(after.graph.findings),
       replan: { id: replan.plan.id, total: replan.summary.total, byKind: kindsOf(replan) },
-      remaining: { tasks, disputed },
+      remaining: {
+        tasks: (await listTasks(roster)).map((t) => ({
+          appId: t.appId,
+          kind: t.kind,
+          instructions: t.instructions,
+        })),
+        disputed: after.graph.findings
+          .filter((f) => f.rule === 'disputed')
+          .map((f) => ({ appId: f.appId, title: f.title })),
+      },
     };
     printBeforeAfter(out, summary);
     return summary;
-  } finally {
-    await after.close();
-  }
+  });
 }
 
-const DEMO_ACTOR = 'demo';
-
-/** How many manual tasks the summary prints. */
-const TOP_TASKS = 10;
-
 /** Simulates the people the plan waits on clicking their invitation link: the sandbox's admin route accepts. */
-async function acceptInvitations(fleet: Fleet, store: Store, planId: string): Promise<number> {
+async function acceptInvitations(fleet: Fleet, roster: Roster, planId: string): Promise<number> {
   const ps = fleet.sandboxes.find((s) => s.type === 'process-street');
   if (!ps) return 0;
-  const ops = await store.listOps({ planId });
+  const ops = await roster.store.listOps({ planId });
   const ids = new Set<string>();
   for (const r of ops.filter((o) => o.kind === 'wait' && o.status !== 'succeeded')) {
     const op = planOpOf(r);
@@ -373,11 +310,6 @@ function kindsOf(planned: ComputedPlan): Record<string, number> {
   return counts;
 }
 
-const countText = (counts: Record<string, number | undefined>): string =>
-  Object.entries(counts)
-    .map(([k, n]) => `${n} ${k.replace('_', ' ')}`)
-    .join(', ') || 'none';
-
 function printPlan(out: Output, planned: ComputedPlan): void {
   const lines = renderPlan(planned.body, { id: planned.plan.id, stateHash: planned.plan.stateHash }).split(
     '\n',
@@ -396,10 +328,7 @@ function printPlan(out: Output, planned: ComputedPlan): void {
 }
 
 function printApply(out: Output, result: ApplyResult): void {
-  out.table(
-    Object.entries(result.byApp).map(([app, counts]) => [app, countText(counts)]),
-    3,
-  );
+  printApplyCounts(out, result, 3);
   out.line(`   plan ${result.status}`);
 }
 

@@ -1,16 +1,12 @@
 /** @module `roster import` and `roster people`: bring the HR export into the store, list who it says works here. */
 
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { PERSON_STATUSES, type RosterConfig } from '../../config/schema.js';
+import { importPeople, listPeople } from '../../app/index.js';
+import { PERSON_STATUSES } from '../../config/schema.js';
 import type { PersonStatus } from '../../core/types.js';
-import { type ImportResult, importPeople } from '../../sources/import.js';
-import { formatRowError } from '../../sources/people.js';
-import { openStore } from '../../store/open.js';
-import { createOutput, type Output } from '../output.js';
-
-/** How many skipped rows and warnings are listed for people before "and N more". */
-const LISTED = 20;
+import { createOutput } from '../output.js';
+import { printImport } from '../render.js';
+import { withRoster } from '../session.js';
 
 export function registerPeopleCommands(program: Command): void {
   program
@@ -19,14 +15,12 @@ export function registerPeopleCommands(program: Command): void {
     .option('--skip-invalid', 'import the valid rows and list the invalid ones, instead of refusing the file')
     .option('--force', 'import even when it would drop more active people than source.maxDropShare allows')
     .option('--json', 'print the result as JSON')
-    .action(async (options: ImportCommandOptions, command: Command) => {
+    .action(async (options: { skipInvalid?: boolean; force?: boolean; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
-      const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
-      const result = await runImport(config, {
-        skipInvalid: options.skipInvalid ?? false,
-        force: options.force ?? false,
-        out,
-      });
+      const result = await withRoster(command, (roster) =>
+        importPeople(roster, { skipInvalid: options.skipInvalid ?? false, force: options.force ?? false }),
+      );
+      printImport(out, result);
       out.result(result);
     });
 
@@ -37,85 +31,25 @@ export function registerPeopleCommands(program: Command): void {
     .option('--json', 'print the people as JSON')
     .action(async (options: { status?: PersonStatus; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
-      const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
-      const store = await openStore(config.store);
-      try {
-        const people = await store.listPeople(options.status ? { status: options.status } : {});
-        out.result(people);
-        if (people.length === 0) {
-          out.line(options.status ? `No ${options.status} people.` : 'No people yet: run `roster import`.');
-          return;
-        }
-        out.table([
-          ['employee_id', 'email', 'name', 'status', 'department', 'title'],
-          ...people.map((p) => [
-            p.employeeId,
-            p.email,
-            `${p.firstName} ${p.lastName}`.trim(),
-            p.status,
-            p.department ?? '',
-            p.title ?? '',
-          ]),
-        ]);
-        out.line(`\n${people.length} ${people.length === 1 ? 'person' : 'people'}`);
-      } finally {
-        await store.close();
+      const people = await withRoster(command, (roster) =>
+        listPeople(roster, options.status ? { status: options.status } : {}),
+      );
+      out.result(people);
+      if (people.length === 0) {
+        out.line(options.status ? `No ${options.status} people.` : 'No people yet: run `roster import`.');
+        return;
       }
+      out.table([
+        ['employee_id', 'email', 'name', 'status', 'department', 'title'],
+        ...people.map((p) => [
+          p.employeeId,
+          p.email,
+          `${p.firstName} ${p.lastName}`.trim(),
+          p.status,
+          p.department ?? '',
+          p.title ?? '',
+        ]),
+      ]);
+      out.line(`\n${people.length} ${people.length === 1 ? 'person' : 'people'}`);
     });
-}
-
-interface ImportCommandOptions {
-  skipInvalid?: boolean;
-  force?: boolean;
-  json?: boolean;
-}
-
-/** Import the configured source and tell people what happened; used by `import`, `sync` and `demo`. */
-export async function runImport(
-  config: RosterConfig,
-  options: { skipInvalid?: boolean; force?: boolean; out: Output },
-): Promise<ImportResult> {
-  const store = await openStore(config.store);
-  try {
-    const result = await importPeople({
-      store,
-      config,
-      skipInvalid: options.skipInvalid ?? false,
-      force: options.force ?? false,
-    });
-    printImport(options.out, result);
-    return result;
-  } finally {
-    await store.close();
-  }
-}
-
-function printImport(out: Output, result: ImportResult): void {
-  const c = result.counts;
-  if (result.status === 'unchanged') {
-    out.line(`${result.file} is unchanged since the last import: ${c.people} people, nothing to do.`);
-  } else {
-    out.line(
-      `Imported ${result.file}: ${c.people} people (${c.active} active, ${c.leaver} leavers, ` +
-        `${c.on_leave} on leave, ${c.pending} pending)` +
-        (c.dropped > 0 ? `; ${c.dropped} of ${c.previousActive} previously active no longer active` : ''),
-    );
-  }
-  if (result.errors.length > 0) {
-    out.line(
-      `${c.skipped} invalid ${c.skipped === 1 ? 'row' : 'rows'} skipped` +
-        (c.carried > 0 ? ` (${c.carried} of them known people, kept as last imported)` : '') +
-        ':',
-    );
-    listErrors(out, result.errors.map(formatRowError));
-  }
-  if (result.warnings.length > 0) {
-    out.line(`${result.warnings.length} ${result.warnings.length === 1 ? 'warning' : 'warnings'}:`);
-    listErrors(out, result.warnings.map(formatRowError));
-  }
-}
-
-function listErrors(out: Output, lines: string[]): void {
-  for (const line of lines.slice(0, LISTED)) out.line(`  ${line}`);
-  if (lines.length > LISTED) out.line(`  and ${lines.length - LISTED} more (--json lists them all)`);
 }

@@ -1,18 +1,11 @@
 /** @module `roster report`: the identity graph's findings as a table, JSON, or a CSV for an access review. */
 
 import { type Command, Option } from 'commander';
-import type { RosterConfig } from '../../config/schema.js';
-import {
-  compareSeverity,
-  type EvidenceValue,
-  type Finding,
-  filterBySeverity,
-  SEVERITIES,
-  type Severity,
-} from '../../identity/index.js';
-import type { Store } from '../../store/store.js';
+import { type FindingRow, listFindings, requireSynced } from '../../app/index.js';
+import { type EvidenceValue, FINDING_RULES, SEVERITIES, type Severity } from '../../identity/index.js';
 import { createOutput, type Output } from '../output.js';
-import { knownApp, withGraph } from './graph.js';
+import { countByRule } from '../render.js';
+import { withRoster } from '../session.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -30,16 +23,16 @@ export const REPORT_CSV_HEADER = [
 ] as const;
 
 /** A finding with the addresses a reviewer reads, beside the ids. */
-export interface ReportRow extends Finding {
-  accountEmail: string | null;
-  personEmail: string | null;
-}
+export type ReportRow = FindingRow;
 
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description('findings: leavers with access, orphans, disputed matches, privileged and dormant accounts…')
-    .argument('[finding...]', 'only these findings, by rule (e.g. leaver_with_access) or finding id')
+    .argument(
+      '[finding...]',
+      `only these findings, by rule or finding id; rules: ${FINDING_RULES.join(', ')}`,
+    )
     .addOption(new Option('--format <format>', 'how to print them').choices(FORMATS).default('table'))
     .addOption(
       new Option('--min-severity <severity>', 'leave out findings less severe than this')
@@ -51,18 +44,18 @@ export function registerReportCommand(program: Command): void {
     .action(async (wanted: string[], options: ReportOptions, command: Command) => {
       const format: Format = options.json ? 'json' : options.format;
       const out = createOutput({ json: format === 'json' });
-      await withGraph(command, async ({ store, config, graph }) => {
-        const appId = options.app === undefined ? undefined : knownApp(config, options.app);
-        const selected = selectFindings(graph.findings, {
-          wanted,
+      const result = await withRoster(command, async (roster) => {
+        await requireSynced(roster);
+        return listFindings(roster, {
+          rules: wanted,
           minSeverity: options.minSeverity,
-          appId,
+          ...(options.app ? { appId: options.app } : {}),
         });
-        const rows = await withAddresses(store, config, selected);
-        if (format === 'csv') process.stdout.write(reportCsv(rows));
-        else if (format === 'json') out.result({ findings: rows, counts: countBy(rows) });
-        else printTable(out, rows);
       });
+      const rows = result.findings;
+      if (format === 'csv') process.stdout.write(reportCsv(rows));
+      else if (format === 'json') out.result({ findings: rows, counts: result.counts, asOf: result.asOf });
+      else printTable(out, rows);
     });
 }
 
@@ -71,44 +64,6 @@ interface ReportOptions {
   minSeverity: Severity;
   app?: string;
   json?: boolean;
-}
-
-function selectFindings(
-  findings: readonly Finding[],
-  filter: { wanted: readonly string[]; minSeverity: Severity; appId: string | undefined },
-): Finding[] {
-  const wanted = new Set(filter.wanted);
-  return filterBySeverity(findings, filter.minSeverity)
-    .filter((f) => filter.appId === undefined || f.appId === filter.appId)
-    .filter((f) => wanted.size === 0 || wanted.has(f.rule) || wanted.has(f.id))
-    .sort((a, b) => compareSeverity(a.severity, b.severity));
-}
-
-async function withAddresses(
-  store: Store,
-  config: RosterConfig,
-  findings: readonly Finding[],
-): Promise<ReportRow[]> {
-  const accountEmails = new Map<string, string | null>();
-  for (const app of config.apps) {
-    if (!findings.some((f) => f.appId === app.id)) continue;
-    for (const a of await store.listAccounts({ appId: app.id })) {
-      accountEmails.set(`${a.appId}\u0000${a.id}`, a.email ?? a.login);
-    }
-  }
-  const personEmails = new Map((await store.listPeople()).map((p) => [p.employeeId, p.email]));
-  return findings.map((f) => ({
-    ...f,
-    accountEmail: accountEmails.get(`${f.appId}\u0000${f.accountId}`) ?? null,
-    personEmail: f.employeeId === null ? null : (personEmails.get(f.employeeId) ?? null),
-  }));
-}
-
-/** Findings per rule, most common first. */
-export function countBy(rows: readonly Finding[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const row of rows) counts[row.rule] = (counts[row.rule] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
 }
 
 /** `status: leaver; roles: Admin, Owner` — evidence on one line. */
@@ -162,7 +117,7 @@ function printTable(out: Output, rows: readonly ReportRow[]): void {
   ]);
   out.line();
   out.line(
-    `${rows.length} findings: ${Object.entries(countBy(rows))
+    `${rows.length} findings: ${Object.entries(countByRule(rows))
       .map(([rule, n]) => `${n} ${rule}`)
       .join(', ')}`,
   );

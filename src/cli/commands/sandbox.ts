@@ -8,6 +8,7 @@ import { SEED_APP_TYPES, type SeedAppType } from '../../core/types.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
+import { parseInteger } from '../args.js';
 import { createOutput } from '../output.js';
 
 export function registerSandboxCommands(program: Command): void {
@@ -112,14 +113,4 @@ export function parseApps(list: string): SeedAppType[] {
     }
   }
   return apps as SeedAppType[];
-}
-
-export function parseInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new RosterError('invalid_input', `"${value}" is not a whole number`, {
-      fix: 'give a number like 200',
-    });
-  }
-  return n;
 }

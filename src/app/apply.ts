@@ -1,0 +1,57 @@
+/** @module applyPlan: carries out a saved plan through the executor, after the checks every caller must get. */
+
+import type { Connector } from '../connectors/sdk/types.js';
+import { RosterError } from '../core/errors.js';
+import {
+  type ApplyResult,
+  applyPlan as executePlan,
+  type OpReport,
+  type WaitOptions,
+} from '../reconcile/apply/index.js';
+import type { PlanBody } from '../reconcile/plan.js';
+import type { Roster } from './context.js';
+import { findPlan } from './plan.js';
+
+export interface ApplyPlanOptions {
+  /** Plan id, unique prefix or `latest` (default). */
+  plan?: string | undefined;
+  /** The caller has confirmed; apply refuses without it. */
+  yes: boolean;
+  resume?: boolean;
+  overrideSafety?: boolean;
+  waits?: WaitOptions;
+  concurrency?: number;
+  onOp?: (report: OpReport) => void;
+}
+
+/** Applies a saved plan. A plan with errors is never applied: part of what it meant to do is missing. */
+export async function applyPlan(roster: Roster, options: ApplyPlanOptions): Promise<ApplyResult> {
+  const plan = await findPlan(roster, options.plan, { resume: options.resume ?? false });
+  const body = plan.body as PlanBody;
+  if (body.errors.length > 0) {
+    throw new RosterError(
+      'conflict',
+      `plan ${plan.id} has ${body.errors.length} error(s) and cannot be applied: ${body.errors[0]?.message ?? ''}`,
+      {
+        fix: 'fix the policy (roster plan lists every error) and plan again',
+        details: { planId: plan.id, errors: body.errors.length },
+      },
+    );
+  }
+  const connectors: Record<string, Connector> = {};
+  for (const appId of body.apps) connectors[appId] = roster.connector(appId);
+  return executePlan({
+    store: roster.store,
+    config: roster.config,
+    planId: plan.id,
+    connectors,
+    actor: roster.actor,
+    yes: options.yes,
+    resume: options.resume ?? false,
+    overrideSafety: options.overrideSafety ?? false,
+    now: () => roster.now(),
+    ...(options.waits ? { waits: options.waits } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.onOp ? { onOp: options.onOp } : {}),
+  });
+}

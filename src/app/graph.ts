@@ -1,0 +1,237 @@
+/**
+ * @module The identity graph as use cases: bring it up to date, read findings, see a person's or an app's
+ * accounts, decide a link by hand (audited), and explain why someone holds what they hold.
+ */
+
+import { RosterError } from '../core/errors.js';
+import { suggestion } from '../core/suggest.js';
+import type { LinkSituation } from '../core/types.js';
+import {
+  type AppAccountView,
+  appView,
+  compareSeverity,
+  FINDING_RULES,
+  type Finding,
+  filterBySeverity,
+  type GraphResult,
+  type PersonView,
+  personView,
+  refreshGraph as refreshIdentityGraph,
+  type Severity,
+} from '../identity/index.js';
+import type { StoredLink, StoredPerson } from '../store/store.js';
+import type { Roster } from './context.js';
+
+/** Correlates every account with the latest people import and snapshots, writes the links, computes findings. */
+export async function refreshGraph(roster: Roster): Promise<GraphResult> {
+  return refreshIdentityGraph({
+    store: roster.store,
+    config: roster.config,
+    now: roster.now().toISOString(),
+  });
+}
+
+export interface FindingFilter {
+  /** Rule names (`leaver_with_access`) or finding ids; unknown rule names are an error. */
+  rules?: readonly string[];
+  minSeverity?: Severity;
+  appId?: string;
+  employeeId?: string;
+}
+
+export interface FindingRow extends Finding {
+  accountEmail: string | null;
+  personEmail: string | null;
+}
+
+export interface FindingsResult {
+  findings: FindingRow[];
+  /** Findings per rule among those selected, most common first. */
+  counts: Record<string, number>;
+  /** When each app's snapshot was taken: what the findings are "as of". */
+  asOf: Record<string, string | null>;
+}
+
+/** The graph brought up to date, then its findings filtered, most severe first, with the addresses people read. */
+export async function listFindings(roster: Roster, filter: FindingFilter = {}): Promise<FindingsResult> {
+  if (filter.appId !== undefined) roster.app(filter.appId);
+  const rules = new Set<string>(FINDING_RULES);
+  for (const wanted of filter.rules ?? []) {
+    // A finding id is `${rule}:${appId}:${accountId}`: its rule must exist too.
+    const rule = wanted.split(':')[0] ?? wanted;
+    if (!rules.has(rule)) {
+      throw new RosterError('invalid_input', `"${wanted}" is not a finding Roster reports`, {
+        where: 'finding',
+        fix: suggestion(rule, FINDING_RULES),
+      });
+    }
+  }
+  const graph = await refreshGraph(roster);
+  const wanted = new Set(filter.rules ?? []);
+  const selected = filterBySeverity(graph.findings, filter.minSeverity ?? 'info')
+    .filter((f) => filter.appId === undefined || f.appId === filter.appId)
+    .filter((f) => filter.employeeId === undefined || f.employeeId === filter.employeeId)
+    .filter((f) => wanted.size === 0 || wanted.has(f.rule) || wanted.has(f.id))
+    .sort((a, b) => compareSeverity(a.severity, b.severity));
+  const findings = await withAddresses(roster, selected);
+  return { findings, counts: countByRule(findings), asOf: await snapshotTimes(roster) };
+}
+
+/** Findings per rule, most common first. */
+export function countByRule(rows: readonly Pick<Finding, 'rule'>[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[row.rule] = (counts[row.rule] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
+}
+
+async function withAddresses(roster: Roster, findings: readonly Finding[]): Promise<FindingRow[]> {
+  const accountEmails = new Map<string, string | null>();
+  for (const app of roster.config.apps) {
+    if (!findings.some((f) => f.appId === app.id)) continue;
+    for (const a of await roster.store.listAccounts({ appId: app.id })) {
+      accountEmails.set(`${a.appId}\u0000${a.id}`, a.email ?? a.login);
+    }
+  }
+  const personEmails = new Map((await roster.store.listPeople()).map((p) => [p.employeeId, p.email]));
+  return findings.map((f) => ({
+    ...f,
+    accountEmail: accountEmails.get(`${f.appId}\u0000${f.accountId}`) ?? null,
+    personEmail: f.employeeId === null ? null : (personEmails.get(f.employeeId) ?? null),
+  }));
+}
+
+/** Per app, when its latest successful sync finished (null: never synced). */
+export async function snapshotTimes(roster: Roster): Promise<Record<string, string | null>> {
+  const asOf: Record<string, string | null> = {};
+  for (const app of roster.config.apps) {
+    const [run] = await roster.store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
+    asOf[app.id] = run?.finishedAt ?? null;
+  }
+  return asOf;
+}
+
+/** Refuses to read a store no sync ever filled: an empty answer there would look like "all is well". */
+export async function requireSynced(roster: Roster): Promise<void> {
+  const asOf = await snapshotTimes(roster);
+  if (Object.values(asOf).some((at) => at !== null)) return;
+  throw new RosterError('not_found', `no app has been synced into ${roster.config.store} yet`, {
+    fix: 'run `roster sync` first',
+  });
+}
+
+/** One person (employee id or any address they answer to) and their linked accounts across apps. */
+export async function findPerson(roster: Roster, key: string): Promise<PersonView> {
+  const view = await personView({ store: roster.store, key });
+  if (view !== null) return view;
+  throw new RosterError('not_found', `no person "${key}" in the last import`, {
+    where: key,
+    fix: 'give an employee id or an address the person answers to; `roster people` lists them',
+  });
+}
+
+/** Every account of one app (or all apps) with its owner, or why it has none. */
+export async function listAccounts(
+  roster: Roster,
+  filter: { appId?: string; situation?: LinkSituation } = {},
+): Promise<(AppAccountView & { appId: string })[]> {
+  const apps =
+    filter.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(filter.appId).id];
+  const rows: (AppAccountView & { appId: string })[] = [];
+  for (const appId of apps) {
+    for (const view of await appView({ store: roster.store, appId })) {
+      if (filter.situation === undefined || view.situation === filter.situation)
+        rows.push({ appId, ...view });
+    }
+  }
+  return rows;
+}
+
+async function existingAccount(roster: Roster, appId: string, accountId: string) {
+  const account = await roster.store.getAccount({ appId, id: accountId });
+  if (account !== null) return account;
+  throw new RosterError('not_found', `${appId} has no account "${accountId}" in the last sync`, {
+    where: `${appId}/${accountId}`,
+    fix: `check the id with \`roster accounts --app ${appId}\`, or run \`roster sync\` first`,
+  });
+}
+
+async function existingPerson(roster: Roster, key: string): Promise<StoredPerson> {
+  const person = key.includes('@')
+    ? await roster.store.getPerson({ email: key })
+    : await roster.store.getPerson({ employeeId: key });
+  if (person !== null) return person;
+  throw new RosterError('not_found', `no person "${key}" in the last import`, {
+    where: key,
+    fix: 'give an employee id or an address the person answers to; `roster people` lists them',
+  });
+}
+
+export interface LinkDecision {
+  appId: string;
+  accountId: string;
+  /** Employee id or email of the owner; null: the account belongs to nobody (a service or shared account). */
+  person: string | null;
+  reason?: string;
+}
+
+/** Ties an account to a person (or to nobody) by hand; kept across syncs until withdrawn; audited. */
+export async function linkAccount(
+  roster: Roster,
+  decision: LinkDecision,
+): Promise<{ link: StoredLink; person: StoredPerson | null }> {
+  const appId = roster.app(decision.appId, 'app').id;
+  const account = await existingAccount(roster, appId, decision.accountId);
+  const person = decision.person === null ? null : await existingPerson(roster, decision.person);
+  const link = await roster.store.transaction(async (tx) => {
+    const decided = await tx.decideLink({
+      appId,
+      accountId: decision.accountId,
+      employeeId: person?.employeeId ?? null,
+      decidedBy: roster.actor,
+    });
+    await tx.appendAudit({
+      actor: roster.actor,
+      kind: 'link.decided',
+      appId,
+      subject: decision.accountId,
+      data: {
+        employeeId: decided.employeeId,
+        accountEmail: account.email,
+        ...(decision.reason ? { reason: decision.reason } : {}),
+      },
+    });
+    return decided;
+  });
+  return { link, person };
+}
+
+/** Withdraws a manual link; correlation decides the account again at once, and its verdict is returned. */
+export async function unlinkAccount(
+  roster: Roster,
+  input: { appId: string; accountId: string; reason?: string },
+): Promise<{ withdrawn: StoredLink; link: StoredLink | null }> {
+  const appId = roster.app(input.appId, 'app').id;
+  await existingAccount(roster, appId, input.accountId);
+  const decided = (await roster.store.listLinks({ appId })).find(
+    (l) => l.accountId === input.accountId && l.manual,
+  );
+  if (decided === undefined) {
+    throw new RosterError('not_found', `${appId} account ${input.accountId} has no manual link to withdraw`, {
+      where: 'unlink',
+      fix: 'an account linked by correlation has nothing to withdraw; `roster link` decides it by hand',
+    });
+  }
+  await roster.store.transaction(async (tx) => {
+    await tx.undecideLink({ appId, accountId: input.accountId });
+    await tx.appendAudit({
+      actor: roster.actor,
+      kind: 'link.withdrawn',
+      appId,
+      subject: input.accountId,
+      data: { employeeId: decided.employeeId, ...(input.reason ? { reason: input.reason } : {}) },
+    });
+  });
+  await refreshGraph(roster);
+  const link = (await roster.store.listLinks({ appId })).find((l) => l.accountId === input.accountId) ?? null;
+  return { withdrawn: decided, link };
+}

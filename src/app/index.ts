@@ -1,0 +1,10 @@
+/** @module The application core: the use cases every interface (CLI, API, console, SCIM, MCP, workers) calls. */
+
+export * from './apply.js';
+export * from './context.js';
+export * from './explain.js';
+export * from './follow-up.js';
+export * from './graph.js';
+export * from './people.js';
+export * from './plan.js';
+export * from './sync.js';

@@ -1,0 +1,142 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { roster } from '../cli/testkit.js';
+import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
+import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import type { PsState } from '../sandbox/process-street/state.js';
+
+/** Everyone in the apps' departments gets an account; Roster manages accounts only. */
+const policy = {
+  rules: [
+    {
+      name: 'ops tools',
+      when: { department: [...APP_DEPARTMENTS['process-street']], status: 'active' },
+      apps: { 'process-street': {} },
+    },
+    {
+      name: 'engineering',
+      when: { department: [...APP_DEPARTMENTS.targetprocess], status: 'active' },
+      apps: { targetprocess: {} },
+    },
+  ],
+  managed: { 'process-street': ['account'], targetprocess: ['account'] },
+};
+
+interface PlanJson {
+  id: string;
+  ops: { kind: string; appId: string; person: { email: string } | null; input?: { email: string } }[];
+  apps: string[];
+  errors: { message: string }[];
+  skipped?: { appId: string; reason: string; fix: string }[];
+}
+
+let fleet: Fleet;
+
+/** A fresh folder with the fleet's roster.yaml (policy added, `edit` applied) and HR export. */
+function workspace(edit: (yaml: string) => string = (y) => y, extraPolicy: object = {}): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'roster-core-'));
+  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
+  const doc = parse(edit(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' })));
+  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy: { ...policy, ...extraPolicy } }));
+  return ['-c', join(dir, 'roster.yaml')];
+}
+
+/** An op as a comparable line: what it does to whom, without ids that differ between stores. */
+const opKey = (op: PlanJson['ops'][number]) =>
+  `${op.appId} ${op.kind} ${op.person?.email ?? op.input?.email ?? '(no person)'}`;
+
+beforeAll(async () => {
+  fleet = await startFleet({ apps: ['process-street', 'targetprocess'], seed: 11, people: 40 });
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.close();
+});
+
+describe('the application core', () => {
+  it('`sync` then `plan` plans exactly what `sync`, `graph`, `plan` plans, and creates nobody who has an account', async () => {
+    const direct = workspace();
+    expect((await roster(...direct, 'sync')).code).toBe(0);
+    const planned = await roster(...direct, 'plan', '--json');
+    expect(planned.code, planned.stderr).toBe(0);
+    const a = JSON.parse(planned.stdout) as PlanJson;
+
+    const viaGraph = workspace();
+    expect((await roster(...viaGraph, 'sync')).code).toBe(0);
+    expect((await roster(...viaGraph, 'graph')).code).toBe(0);
+    const b = JSON.parse((await roster(...viaGraph, 'plan', '--json')).stdout) as PlanJson;
+
+    expect(a.ops.map(opKey).sort()).toEqual(b.ops.map(opKey).sort());
+    const creates = a.ops.filter((o) => o.kind === 'create' && o.appId === 'process-street');
+    expect(creates.length).toBeGreaterThan(0);
+    // What the app holds: no invite goes to an address that already has a Process Street member.
+    const state = fleet.get('process-street').state as PsState;
+    const org = state.organizations.get(state.organizationId);
+    const held = new Set(org?.members.map((m) => m.email.toLowerCase()));
+    expect(held.size).toBeGreaterThan(0);
+    for (const op of creates) expect(held.has(op.input?.email.toLowerCase() ?? ''), opKey(op)).toBe(false);
+  });
+
+  it('an app whose latest sync failed gets no ops, and the plan says why and what to run', async () => {
+    const ps = fleet.get('process-street');
+    const args = workspace((y) => y.replace(ps.credentials.token, 'not-the-token'));
+    const synced = await roster(...args, 'sync');
+    expect(synced.code).not.toBe(0);
+    const planned = await roster(...args, 'plan', '--json');
+    const plan = JSON.parse(planned.stdout) as PlanJson;
+    expect(plan.ops.filter((o) => o.appId === 'process-street')).toEqual([]);
+    expect(plan.apps).toEqual(['targetprocess']);
+    expect(plan.skipped).toEqual([
+      expect.objectContaining({
+        appId: 'process-street',
+        fix: expect.stringContaining('roster sync --app process-street'),
+      }),
+    ]);
+    expect(plan.skipped?.[0]?.reason).toMatch(/latest sync failed/);
+    // A plan that leaves an app out is not a clean success.
+    expect(planned.code).not.toBe(0);
+    const text = (await roster(...args, 'plan')).stdout;
+    expect(text).toMatch(/process-street: left out of this plan — its latest sync failed/);
+  });
+
+  it('an app never synced gets no ops', async () => {
+    const args = workspace();
+    expect((await roster(...args, 'sync', '--app', 'targetprocess')).code).toBe(0);
+    const plan = JSON.parse((await roster(...args, 'plan', '--json')).stdout) as PlanJson;
+    expect(plan.ops.filter((o) => o.appId === 'process-street')).toEqual([]);
+    expect(plan.skipped).toEqual([
+      {
+        appId: 'process-street',
+        reason: 'it has never been synced',
+        fix: 'run roster sync --app process-street',
+      },
+    ]);
+  });
+
+  it('a plan with errors is refused by apply, and nothing reaches the app', async () => {
+    const args = workspace(undefined, {
+      rules: [
+        ...policy.rules,
+        {
+          name: 'bad team',
+          when: { department: 'Engineering', status: 'active' },
+          apps: { targetprocess: { teams: ['No Such Team'] } },
+        },
+      ],
+    });
+    expect((await roster(...args, 'sync')).code).toBe(0);
+    const planned = await roster(...args, 'plan', '--json');
+    const plan = JSON.parse(planned.stdout) as PlanJson;
+    expect(plan.errors.length).toBeGreaterThan(0);
+    expect(plan.ops.length).toBeGreaterThan(0);
+    const tp = fleet.get('targetprocess');
+    tp.clearRequests();
+    const applied = await roster(...args, 'apply', plan.id, '--yes');
+    expect(applied.code).toBe(5);
+    expect(applied.stderr).toMatch(/has \d+ error\(s\) and cannot be applied/);
+    expect(tp.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});

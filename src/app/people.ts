@@ -1,0 +1,31 @@
+/** @module importPeople: the HR export into the store (all or nothing, with the drop guard). */
+
+import type { Person } from '../core/types.js';
+import { type ImportResult, importPeople as importSource } from '../sources/import.js';
+import type { StoredPerson } from '../store/store.js';
+import type { Roster } from './context.js';
+
+export interface ImportOptions {
+  /** Import the valid rows and report the invalid ones, instead of refusing the whole file. */
+  skipInvalid?: boolean;
+  /** Import even when the drop guard would refuse. */
+  force?: boolean;
+}
+
+export async function importPeople(roster: Roster, options: ImportOptions = {}): Promise<ImportResult> {
+  return importSource({
+    store: roster.store,
+    config: roster.config,
+    skipInvalid: options.skipInvalid ?? false,
+    force: options.force ?? false,
+    now: roster.now(),
+  });
+}
+
+/** The people the last import holds. */
+export async function listPeople(
+  roster: Roster,
+  filter: { status?: Person['status'] } = {},
+): Promise<StoredPerson[]> {
+  return roster.store.listPeople(filter.status ? { status: filter.status } : {});
+}

@@ -1,0 +1,168 @@
+/**
+ * @module planChanges, approve, and finding saved plans. A plan is always computed from a graph brought up to date
+ * with the latest snapshots and people import, and never gives ops to an app whose snapshot cannot be trusted.
+ */
+
+import { RosterError } from '../core/errors.js';
+import { type ComputedPlan, computePlan, type PlanBody, type SkippedApp } from '../reconcile/plan.js';
+import type { OpRecord, PlanRecord, PlanStatus } from '../store/store.js';
+import { type Roster, selectApps } from './context.js';
+import { refreshGraph } from './graph.js';
+
+export interface PlanChangesOptions {
+  /** Only these apps (ids from roster.yaml); all when empty. */
+  apps?: readonly string[] | undefined;
+  /** Only this person's ops (employee id or email): provisioning on demand. */
+  person?: string | undefined;
+}
+
+/** Plans the changes the policy asks for. Refreshes the graph first, so links always match the snapshots. */
+export async function planChanges(roster: Roster, options: PlanChangesOptions = {}): Promise<ComputedPlan> {
+  const wanted = selectApps(roster, options.apps);
+  const person = options.person === undefined ? undefined : await personOf(roster, options.person);
+  const skipped = await untrustedApps(roster, wanted);
+  const apps = wanted.filter((id) => !skipped.some((s) => s.appId === id));
+  await refreshGraph(roster);
+  return computePlan({
+    store: roster.store,
+    config: roster.config,
+    manifests: roster.manifests(),
+    now: roster.now(),
+    apps,
+    skipped,
+    ...(person ? { person } : {}),
+    requestedBy: roster.actor,
+  });
+}
+
+/** Apps whose latest finished sync failed, or that were never synced: their snapshot would plan wrong changes. */
+export async function untrustedApps(roster: Roster, appIds: readonly string[]): Promise<SkippedApp[]> {
+  const skipped: SkippedApp[] = [];
+  for (const appId of appIds) {
+    const runs = await roster.store.listSyncRuns({ appId, limit: 20 });
+    const last = runs.find((r) => r.status !== 'running');
+    if (last === undefined) {
+      skipped.push({ appId, reason: 'it has never been synced', fix: `run roster sync --app ${appId}` });
+    } else if (last.status === 'failed') {
+      skipped.push({
+        appId,
+        reason: `its latest sync failed (${last.finishedAt ?? last.startedAt}): ${last.error ?? 'unknown error'}`,
+        fix: `fix what the error says, then run roster sync --app ${appId}`,
+      });
+    }
+  }
+  return skipped;
+}
+
+async function personOf(roster: Roster, key: string): Promise<{ employeeId: string; email: string }> {
+  const person =
+    (await roster.store.getPerson({ employeeId: key })) ??
+    (key.includes('@') ? await roster.store.getPerson({ email: key.toLowerCase() }) : null);
+  if (person === null) {
+    throw new RosterError('not_found', `no person "${key}" in the last import`, {
+      where: '--person',
+      fix: 'give an employee id or an address the person answers to; `roster people` lists them',
+    });
+  }
+  return { employeeId: person.employeeId, email: person.email };
+}
+
+/**
+ * A saved plan by id, unique id prefix, or `latest` (with `resume`, the latest plan still applying first).
+ * Ambiguous and unknown prefixes are errors that list what matched.
+ */
+export async function findPlan(
+  roster: Roster,
+  ref: string | undefined,
+  options: { resume?: boolean } = {},
+): Promise<PlanRecord> {
+  const { store } = roster;
+  if (ref === undefined || ref === 'latest') {
+    const applying = options.resume ? await store.listPlans({ status: 'applying', limit: 1 }) : [];
+    const plan = applying[0] ?? (await store.listPlans({ limit: 1 }))[0];
+    if (!plan) throw new RosterError('not_found', 'there is no saved plan', { fix: 'run roster plan first' });
+    return plan;
+  }
+  const exact = await store.getPlan({ id: ref });
+  if (exact) return exact;
+  const matches = (await store.listPlans({ limit: 10_000 })).filter((p) => p.id.startsWith(ref));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  if (matches.length > 1) {
+    throw new RosterError('invalid_input', `"${ref}" matches ${matches.length} plans`, {
+      where: 'plan id',
+      fix: `give more of the id: ${matches
+        .slice(0, 5)
+        .map((p) => p.id)
+        .join(', ')}`,
+    });
+  }
+  throw new RosterError('not_found', `no plan "${ref}" in the store`, {
+    where: 'plan id',
+    fix: '`roster plans` lists the saved plans',
+  });
+}
+
+export async function listPlans(
+  roster: Roster,
+  filter: { status?: PlanStatus; limit?: number } = {},
+): Promise<PlanRecord[]> {
+  return roster.store.listPlans({
+    limit: filter.limit ?? 20,
+    ...(filter.status ? { status: filter.status } : {}),
+  });
+}
+
+/** A saved plan with its body and ops, as stored. */
+export async function showPlan(
+  roster: Roster,
+  ref: string | undefined,
+): Promise<{ plan: PlanRecord; body: PlanBody; ops: OpRecord[] }> {
+  const plan = await findPlan(roster, ref);
+  return { plan, body: plan.body as PlanBody, ops: await roster.store.listOps({ planId: plan.id }) };
+}
+
+/**
+ * Approves the ops of a plan that need a person's yes (all of them, or the given seqs), as the context's actor.
+ * Approving nothing is an error: a script that thinks it approved must hear that it did not.
+ */
+export async function approve(
+  roster: Roster,
+  input: { plan: string | undefined; seqs?: readonly number[] | undefined },
+): Promise<{ planId: string; approved: number[] }> {
+  const plan = await findPlan(roster, input.plan);
+  const ops = await roster.store.listOps({ planId: plan.id });
+  const waiting = ops.filter((o) => o.requiresApproval && o.status === 'pending');
+  if (input.seqs !== undefined) {
+    const bySeq = new Map(ops.map((o) => [o.seq, o]));
+    for (const seq of input.seqs) {
+      const op = bySeq.get(seq);
+      if (op === undefined) {
+        throw new RosterError('invalid_input', `plan ${plan.id} has no op ${seq}`, {
+          where: '--op',
+          fix: `ops are numbered 1 to ${ops.length}`,
+        });
+      }
+      if (!op.requiresApproval || op.status !== 'pending') {
+        throw new RosterError('invalid_input', `op ${seq} of plan ${plan.id} does not wait for an approval`, {
+          where: '--op',
+          fix:
+            waiting.length > 0
+              ? `ops waiting: ${waiting.map((o) => o.seq).join(', ')}`
+              : 'nothing to approve',
+        });
+      }
+    }
+  }
+  const seqs = input.seqs ? [...input.seqs] : waiting.map((o) => o.seq);
+  if (seqs.length === 0) {
+    throw new RosterError('invalid_input', `plan ${plan.id} has no op waiting for an approval`, {
+      fix: 'apply it as it is (`roster apply`)',
+    });
+  }
+  const approved = await roster.store.transaction(async (tx) => {
+    const done = await tx.approveOps({ planId: plan.id, seqs, approvedBy: roster.actor });
+    await tx.appendAudit({ actor: roster.actor, kind: 'plan.approved', subject: plan.id, data: { seqs } });
+    return done;
+  });
+  return { planId: plan.id, approved: approved.map((o) => o.seq) };
+}
