@@ -14,7 +14,7 @@ import {
   scheduleStore,
 } from '../store/schedule.js';
 import type { ServerContext } from './context.js';
-import { importPeople, reconcileAfterSync, syncApps } from './core.js';
+import { asActor, importPeople, reconcile, syncApps } from './core.js';
 
 export const SCHEDULER_ACTOR = 'scheduler';
 
@@ -207,21 +207,24 @@ export class Scheduler {
   /** One run: a sync (failing when the app's sync failed) or an import; then the reconciliation. */
   private async run(def: JobDef): Promise<void> {
     const after = this.schedule.afterSync;
-    if (def.kind === 'people') {
-      const imported = await importPeople(this.ctx);
-      // An unchanged HR file changes nothing: no new plan for it.
-      if (imported.status === 'unchanged') return;
-      const r = await reconcileAfterSync(this.ctx, { ...after, actor: SCHEDULER_ACTOR });
+    await asActor(this.ctx, SCHEDULER_ACTOR, async (roster) => {
+      if (def.kind === 'people') {
+        const imported = await importPeople(roster);
+        // An unchanged HR file changes nothing: no new plan for it.
+        if (imported.status === 'unchanged') return;
+        const r = await reconcile(roster, after);
+        if (r.planId) this.events.onPlan?.(r.planId);
+        return;
+      }
+      const appId = def.appId as string;
+      const synced = await syncApps(roster, { apps: [appId], full: def.full, people: false });
+      const result = synced.apps[0];
+      if (!result || result.status === 'failed') {
+        throw new Error(result?.error?.message ?? `the ${appId} sync failed`);
+      }
+      const r = await reconcile(roster, { apps: [appId], ...after });
       if (r.planId) this.events.onPlan?.(r.planId);
-      return;
-    }
-    const appId = def.appId as string;
-    const [result] = await syncApps(this.ctx, { apps: [appId], full: def.full });
-    if (!result || result.status === 'failed') {
-      throw new Error(result?.error?.message ?? `the ${appId} sync failed`);
-    }
-    const r = await reconcileAfterSync(this.ctx, { apps: [appId], ...after, actor: SCHEDULER_ACTOR });
-    if (r.planId) this.events.onPlan?.(r.planId);
+    });
   }
 }
 

@@ -190,6 +190,7 @@ export const planSchema = z
     status: planStatus,
     summary: json,
     applying: z.boolean().describe('an apply of this plan is running in this server now'),
+    applyError: z.string().nullable().describe('why the last apply started here was refused or failed'),
   })
   .meta({ id: 'Plan' });
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { AppConfig } from '../../config/schema.js';
 import { RosterError } from '../../core/errors.js';
 import type { SyncRun } from '../../store/store.js';
-import type { ServerContext } from '../context.js';
-import { manifests, selectApps, syncApps } from '../core.js';
+import { actorOf, type ServerContext } from '../context.js';
+import { asActor, syncApps } from '../core.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import { appIdParams, appSchema, idParams, scheduledJobSchema, syncRunSchema } from '../schemas.js';
@@ -13,8 +13,18 @@ import type { RosterFastify } from '../server.js';
 
 export const syncJobKey = (appId: string) => `sync:${appId}`;
 
+/** The configured app an id names; unknown is 404 (a resource), with the ids there are. */
+export function knownApp(ctx: ServerContext, appId: string, where = 'appId'): AppConfig {
+  const app = ctx.config.apps.find((a) => a.id === appId);
+  if (app) return app;
+  throw new RosterError('not_found', `no app "${appId}" in roster.yaml`, {
+    where,
+    fix: `use one of: ${ctx.config.apps.map((a) => a.id).join(', ')}`,
+  });
+}
+
 export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
-  const capabilities = manifests(ctx.config);
+  const capabilities = await asActor(ctx, 'server', async (roster) => roster.manifests());
 
   async function view(config: AppConfig): Promise<z.infer<typeof appSchema>> {
     const [last] = await ctx.store.listSyncRuns({ appId: config.id, limit: 1 });
@@ -67,8 +77,7 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
       },
     },
     async (request) => {
-      const [config] = selectApps(ctx.config, [request.params.appId]);
-      return view(config as AppConfig);
+      return view(knownApp(ctx, request.params.appId));
     },
   );
 
@@ -96,13 +105,22 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
       },
     },
     async (request, reply) => {
-      const apps = selectApps(ctx.config, request.body.apps);
+      const apps = (request.body.apps ?? ctx.config.apps.map((a) => a.id)).map((id) =>
+        knownApp(ctx, id, 'body.apps'),
+      );
+      const actor = actorOf(request);
       const items = apps.map((a) => {
-        const { joined } = ctx.jobs.start(syncJobKey(a.id), async () => {
-          const [result] = await syncApps(ctx, { apps: [a.id], full: request.body.full });
-          if (result?.status === 'failed') ctx.log.warn({ appId: a.id, error: result.error }, 'sync failed');
-          return result;
-        });
+        const { joined } = ctx.jobs.start(syncJobKey(a.id), () =>
+          asActor(ctx, actor, async (roster) => {
+            // People have their own job (schedule.people, POST /people/import); a sync here reads the app only.
+            const synced = await syncApps(roster, { apps: [a.id], full: request.body.full, people: false });
+            for (const r of synced.apps) {
+              if (r.status === 'failed')
+                ctx.log.warn({ appId: r.appId, error: r.error?.message }, 'sync failed');
+            }
+            return synced;
+          }),
+        );
         return { appId: a.id, started: !joined };
       });
       return reply.code(202).send({ items });
@@ -127,7 +145,7 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
     },
     async (request) => {
       const q = request.query;
-      const apps = selectApps(ctx.config, q.appId ? [q.appId] : undefined);
+      const apps = q.appId ? [knownApp(ctx, q.appId, 'query.appId')] : ctx.config.apps;
       const runs: SyncRun[] = [];
       for (const a of apps) {
         runs.push(

@@ -1,11 +1,18 @@
 /** @module /people, /accounts, /entitlements, /links and /findings: the identity graph, read and decided. */
 
 import { z } from 'zod';
-import { RosterError } from '../../core/errors.js';
-import { appView, compareSeverity, personView, SEVERITIES } from '../../identity/index.js';
+import {
+  findPerson,
+  linkAccount,
+  listAccounts,
+  listFindings,
+  listPeople,
+  unlinkAccount,
+} from '../../app/index.js';
+import { SEVERITIES } from '../../identity/index.js';
 import type { StoredEntitlement } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
-import { linkAccount, listFindings, selectApps, unlinkAccount } from '../core.js';
+import { asActor } from '../core.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import {
@@ -18,6 +25,7 @@ import {
   personViewSchema,
 } from '../schemas.js';
 import type { RosterFastify } from '../server.js';
+import { knownApp } from './apps.js';
 
 const PERSON_STATUS = z.enum(['active', 'leaver', 'on_leave', 'pending']);
 const reason = z.string().trim().min(3).max(500).describe('why: kept in the audit log');
@@ -42,7 +50,10 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       const needle = q.q?.toLowerCase();
-      const people = (await ctx.store.listPeople(q.status ? { status: q.status } : {})).filter(
+      const all = await asActor(ctx, actorOf(request), (roster) =>
+        listPeople(roster, q.status ? { status: q.status } : {}),
+      );
+      const people = all.filter(
         (p) =>
           (q.department === undefined || p.department === q.department) &&
           (needle === undefined ||
@@ -73,11 +84,7 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
         response: { 200: personViewSchema, ...problemResponses('not_found') },
       },
     },
-    async (request) => {
-      const view = await personView({ store: ctx.store, key: request.params.id });
-      if (!view) throw new RosterError('not_found', `no person "${request.params.id}" in the last import`);
-      return view;
-    },
+    async (request) => asActor(ctx, actorOf(request), (roster) => findPerson(roster, request.params.id)),
   );
 
   app.get(
@@ -98,15 +105,17 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
-      const rows = [];
-      for (const a of selectApps(ctx.config, q.appId ? [q.appId] : undefined)) {
-        for (const v of await appView({ store: ctx.store, appId: a.id })) {
-          if (q.situation && v.situation !== q.situation) continue;
-          if (q.status && v.account.status !== q.status) continue;
-          if (q.admin && v.account.isAdmin !== (q.admin === 'true')) continue;
-          rows.push(v);
-        }
-      }
+      if (q.appId) knownApp(ctx, q.appId, 'query.appId');
+      const all = await asActor(ctx, actorOf(request), (roster) =>
+        listAccounts(roster, {
+          ...(q.appId ? { appId: q.appId } : {}),
+          ...(q.situation ? { situation: q.situation } : {}),
+        }),
+      );
+      const rows = all
+        .filter((v) => !q.status || v.account.status === q.status)
+        .filter((v) => !q.admin || v.account.isAdmin === (q.admin === 'true'))
+        .map(({ appId: _appId, ...v }) => v);
       return paginate(rows, q, {
         id: (v) => `${v.account.appId}\u0000${v.account.id}`,
         sortBy: {
@@ -137,7 +146,7 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       const rows: StoredEntitlement[] = [];
-      for (const a of selectApps(ctx.config, q.appId ? [q.appId] : undefined)) {
+      for (const a of q.appId ? [knownApp(ctx, q.appId, 'query.appId')] : ctx.config.apps) {
         for (const e of await ctx.store.listEntitlements({ appId: a.id })) {
           if (q.kind && e.kind !== q.kind) continue;
           if (q.privileged && e.privileged !== (q.privileged === 'true')) continue;
@@ -199,7 +208,17 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
         response: { 200: linkSchema, ...problemResponses('not_found') },
       },
     },
-    async (request) => linkAccount(ctx, { ...request.params, ...request.body, actor: actorOf(request) }),
+    async (request) => {
+      knownApp(ctx, request.params.appId, 'path.appId');
+      const { link } = await asActor(ctx, actorOf(request), (roster) =>
+        linkAccount(roster, {
+          ...request.params,
+          person: request.body.employeeId,
+          reason: request.body.reason,
+        }),
+      );
+      return link;
+    },
   );
 
   app.delete(
@@ -211,12 +230,17 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
         summary: 'Withdraw a manual decision; correlation decides the account again',
         params: accountParams,
         querystring: z.object({ reason }),
-        response: { 204: z.null().describe('withdrawn'), ...problemResponses('not_found') },
+        response: {
+          200: z.object({ withdrawn: linkSchema, link: linkSchema.nullable() }),
+          ...problemResponses('not_found'),
+        },
       },
     },
-    async (request, reply) => {
-      await unlinkAccount(ctx, { ...request.params, reason: request.query.reason, actor: actorOf(request) });
-      return reply.code(204).send(null);
+    async (request) => {
+      knownApp(ctx, request.params.appId, 'path.appId');
+      return asActor(ctx, actorOf(request), (roster) =>
+        unlinkAccount(roster, { ...request.params, reason: request.query.reason }),
+      );
     },
   );
 
@@ -239,13 +263,13 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
-      const rules = q.rule ? new Set(q.rule.split(',').map((r) => r.trim())) : null;
-      const findings = (await listFindings(ctx)).filter(
-        (f) =>
-          (rules === null || rules.has(f.rule)) &&
-          (q.minSeverity === undefined || compareSeverity(f.severity, q.minSeverity) <= 0) &&
-          (q.appId === undefined || f.appId === q.appId) &&
-          (q.employeeId === undefined || f.employeeId === q.employeeId),
+      const { findings } = await asActor(ctx, actorOf(request), (roster) =>
+        listFindings(roster, {
+          ...(q.rule ? { rules: q.rule.split(',').map((r) => r.trim()) } : {}),
+          ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}),
+          ...(q.appId ? { appId: q.appId } : {}),
+          ...(q.employeeId ? { employeeId: q.employeeId } : {}),
+        }),
       );
       return paginate(findings, q, {
         id: (f) => f.id,

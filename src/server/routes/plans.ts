@@ -1,10 +1,11 @@
 /** @module /plans, /tasks and /audit: plan, approve, apply in the background, cancel; manual tasks; the audit log. */
 
 import { z } from 'zod';
+import { applyPlan, approve, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { PlanRecord } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
-import { applyPlan, approve, cancelPlan, completeTask, getPlan, planChanges } from '../core.js';
+import { asActor, cancelPlan, completeTask } from '../core.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import {
@@ -22,13 +23,26 @@ export const applyJobKey = (planId: string) => `apply:${planId}`;
 const PLAN_STATUS = z.enum(['draft', 'approved', 'applying', 'applied', 'failed', 'cancelled']);
 
 export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  // Why the last background apply of a plan was refused or failed, until the next one starts.
+  const applyErrors = new Map<string, string>();
   const planView = (plan: PlanRecord) => {
     const { body: _body, ...rest } = plan;
-    return { ...rest, applying: ctx.jobs.isRunning(applyJobKey(plan.id)) };
+    return {
+      ...rest,
+      applying: ctx.jobs.isRunning(applyJobKey(plan.id)),
+      applyError: applyErrors.get(plan.id) ?? null,
+    };
   };
-  const detail = async (id: string) => {
-    const { plan, ops } = await getPlan(ctx, id);
-    return { plan: planView(plan), body: plan.body as Record<string, unknown>, ops };
+  // Plans are addressed by their full id here: a prefix or `latest` is a CLI convenience, not a resource name.
+  const getPlan = async (actor: string, id: string) => {
+    const shown = await asActor(ctx, actor, (roster) => showPlan(roster, id));
+    if (shown.plan.id !== id)
+      throw new RosterError('not_found', `plan ${id} not found`, { fix: 'GET /plans lists them' });
+    return shown;
+  };
+  const detail = async (actor: string, id: string) => {
+    const { plan, body, ops } = await getPlan(actor, id);
+    return { plan: planView(plan), body: body as unknown as Record<string, unknown>, ops };
   };
 
   app.post(
@@ -38,16 +52,24 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       schema: {
         tags: ['plans'],
         summary: 'Work out and save what must change for the apps to hold what the policy says',
-        body: z.object({ apps: z.array(z.string()).min(1).optional() }).default({}),
+        body: z
+          .object({
+            apps: z.array(z.string()).min(1).optional(),
+            person: z.string().optional().describe("only this person's ops (employee id or email)"),
+          })
+          .default({}),
         response: { 201: planDetailSchema, ...problemResponses('not_found') },
       },
     },
     async (request, reply) => {
-      const planned = await planChanges(ctx, {
-        ...(request.body.apps ? { apps: request.body.apps } : {}),
-        actor: actorOf(request),
-      });
-      return reply.code(201).send(await detail(planned.plan.id));
+      const actor = actorOf(request);
+      const planned = await asActor(ctx, actor, (roster) =>
+        planChanges(roster, {
+          ...(request.body.apps ? { apps: request.body.apps } : {}),
+          ...(request.body.person ? { person: request.body.person } : {}),
+        }),
+      );
+      return reply.code(201).send(await detail(actor, planned.plan.id));
     },
   );
 
@@ -82,7 +104,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
         response: { 200: planDetailSchema, ...problemResponses('not_found') },
       },
     },
-    async (request) => detail(request.params.id),
+    async (request) => detail(actorOf(request), request.params.id),
   );
 
   app.get(
@@ -104,7 +126,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
     },
     async (request) => {
       const q = request.query;
-      const { ops } = await getPlan(ctx, request.params.id);
+      const { ops } = await getPlan(actorOf(request), request.params.id);
       const filtered = ops.filter(
         (o) =>
           (q.status === undefined || o.status === q.status) &&
@@ -137,12 +159,11 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       },
     },
     async (request) => {
-      const approved = await approve(ctx, {
-        planId: request.params.id,
-        seqs: request.body.seqs,
-        actor: actorOf(request),
-      });
-      return { planId: request.params.id, approved: approved.map((o) => o.seq), by: actorOf(request) };
+      await getPlan(actorOf(request), request.params.id);
+      const approved = await asActor(ctx, actorOf(request), (roster) =>
+        approve(roster, { plan: request.params.id, seqs: request.body.seqs }),
+      );
+      return { ...approved, by: actorOf(request) };
     },
   );
 
@@ -166,7 +187,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       },
     },
     async (request, reply) => {
-      const { plan } = await getPlan(ctx, request.params.id);
+      const { plan } = await getPlan(actorOf(request), request.params.id);
       if (plan.status === 'cancelled' || plan.status === 'applied') {
         throw new RosterError('conflict', `plan ${plan.id} is ${plan.status}`, {
           fix: plan.status === 'applied' ? 'make a new plan (POST /plans)' : undefined,
@@ -174,15 +195,21 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       }
       const actor = actorOf(request);
       const { joined } = ctx.jobs.start(applyJobKey(plan.id), async () => {
+        applyErrors.delete(plan.id);
         try {
-          const result = await applyPlan(ctx, {
-            planId: plan.id,
-            actor,
-            overrideSafety: request.body.overrideSafety,
-          });
+          const result = await asActor(ctx, actor, (roster) =>
+            applyPlan(roster, {
+              plan: plan.id,
+              yes: true,
+              overrideSafety: request.body.overrideSafety,
+              // Waiting on invitations is not worth holding a worker: the next apply or sync carries on.
+              waits: { holdMs: 0 },
+            }),
+          );
           ctx.log.info({ planId: plan.id, status: result.status }, 'apply finished');
           return result;
         } catch (error) {
+          applyErrors.set(plan.id, error instanceof Error ? error.message : String(error));
           ctx.log.error({ err: error, planId: plan.id }, 'apply failed');
           throw error;
         }
@@ -206,7 +233,10 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       if (ctx.jobs.isRunning(applyJobKey(request.params.id))) {
         throw new RosterError('conflict', `plan ${request.params.id} is being applied now`);
       }
-      return planView(await cancelPlan(ctx, { planId: request.params.id, actor: actorOf(request) }));
+      await getPlan(actorOf(request), request.params.id);
+      return planView(
+        await asActor(ctx, actorOf(request), (roster) => cancelPlan(roster, request.params.id)),
+      );
     },
   );
 
@@ -247,7 +277,9 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       },
     },
     async (request) =>
-      completeTask(ctx, { id: request.params.id, note: request.body.note, actor: actorOf(request) }),
+      asActor(ctx, actorOf(request), (roster) =>
+        completeTask(roster, { id: request.params.id, note: request.body.note }),
+      ),
   );
 
   app.get(
