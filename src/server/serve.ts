@@ -91,3 +91,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
   };
 }
+
+/**
+ * Resolves once a signal has stopped the server: no new requests or scheduled runs from the first signal on;
+ * syncs and applies in flight finish (an apply records every op's outcome, so nothing is left half-done).
+ */
+export function stopOnSignals(
+  server: RunningServer,
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): Promise<NodeJS.Signals> {
+  return new Promise((done, fail) => {
+    const stop = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, stop);
+      server.app.log.info(
+        { signal, inFlight: server.context.jobs.list() },
+        'stopping: no new work; letting what is in flight finish',
+      );
+      server.close().then(() => done(signal), fail);
+    };
+    for (const s of signals) process.on(s, stop);
+  });
+}

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { RosterError } from '../../core/errors.js';
-import { startServer } from '../../server/serve.js';
+import { startServer, stopOnSignals } from '../../server/serve.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -25,22 +25,8 @@ export function registerServeCommand(program: Command): void {
         // JSON lines on stdout, one per event, each request's carrying its request id.
         logger: { level: process.env['ROSTER_LOG_LEVEL'] ?? 'info' },
       });
-      await new Promise<void>((done) => {
-        const stop = (signal: NodeJS.Signals) => {
-          server.app.log.info(
-            { signal },
-            'stopping: no new work; finishing or handing back what is in flight',
-          );
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          void server.close().then(done, (error: unknown) => {
-            server.app.log.error({ err: error }, 'shutdown failed');
-            done();
-          });
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      await stopOnSignals(server);
+      server.app.log.info('stopped');
     });
 }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import {
   findPerson,
+  importPeople,
   linkAccount,
   listAccounts,
   listFindings,
@@ -10,6 +11,7 @@ import {
   unlinkAccount,
 } from '../../app/index.js';
 import { SEVERITIES } from '../../identity/index.js';
+import type { ImportResult } from '../../sources/import.js';
 import type { StoredEntitlement } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor } from '../core.js';
@@ -71,6 +73,42 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
         },
       });
     },
+  );
+
+  app.post(
+    '/people/import',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['people'],
+        summary:
+          'Re-read the HR export named by source: in roster.yaml (all or nothing, with the drop guard)',
+        body: z
+          .object({ skipInvalid: z.boolean().default(false), force: z.boolean().default(false) })
+          .default({
+            skipInvalid: false,
+            force: false,
+          }),
+        response: {
+          200: z.object({
+            status: z.enum(['applied', 'unchanged']),
+            importId: z.string(),
+            file: z.string(),
+            at: z.string(),
+            counts: z.record(z.string(), z.number()),
+            errors: z.array(z.unknown()),
+            warnings: z.array(z.unknown()),
+          }),
+          ...problemResponses('conflict'),
+        },
+      },
+    },
+    async (request) =>
+      ctx.jobs
+        .start<ImportResult>('people', () =>
+          asActor(ctx, actorOf(request), (roster) => importPeople(roster, request.body)),
+        )
+        .promise.then((r) => ({ ...r, counts: { ...r.counts } })),
   );
 
   app.get(
