@@ -5,6 +5,7 @@ import type { RosterConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
 import type { Jobs } from './jobs.js';
+import type { Metrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
@@ -30,6 +31,7 @@ export interface ServerContext {
   clock: () => Date;
   /** Syncs and applies running in the background, one per app or plan. */
   jobs: Jobs;
+  metrics: Metrics;
   /** Set once the server listens, when roster.yaml has a schedule: block. */
   scheduler: Scheduler | null;
   log: FastifyBaseLogger;

@@ -145,5 +145,34 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     const actors = new Set(audit.items.filter((e) => e.kind.startsWith('op.')).map((e) => e.actor));
     expect(actors.has('operate-bot')).toBe(true);
     expect((await t.call('GET', '/audit/verify', { token: read })).body).toMatchObject({ ok: true });
+
+    // 7. What an operator scrapes: syncs per app, API requests by route, findings, ops, scheduler runs.
+    const metrics = await t.call('GET', '/metrics', { token: read });
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const app of [
+      'targetprocess',
+      'process-street',
+      'thought-industries',
+      'customer-directory',
+      'stackspot-scim',
+    ]) {
+      expect(metrics.text).toContain(
+        `roster_sync_duration_seconds_count{app="${app}",outcome="succeeded"} 1`,
+      );
+    }
+    expect(metrics.text).toMatch(
+      /roster_upstream_requests_total\{app="targetprocess",endpoint="[^"]+"\} [1-9]/,
+    );
+    expect(metrics.text).toMatch(
+      /roster_http_requests_total\{method="GET",route="\/findings",status="200"\} 1/,
+    );
+    expect(metrics.text).toContain(
+      `roster_findings{rule="leaver_with_access",severity="high"} ${findings.total}`,
+    );
+    expect(metrics.text).toMatch(/roster_ops\{kind="(deactivate|delete)",status="succeeded"\} [1-9]/);
+    expect(metrics.text).toContain('roster_scheduler_runs_total{job="people",outcome="succeeded"} 1');
+    expect(metrics.text).toContain('roster_scheduler_lag_seconds_count{job="sync:targetprocess"} 1');
+    expect((await t.call('GET', '/metrics')).status).toBe(401);
   }, 120_000);
 });

@@ -219,6 +219,8 @@ export class Scheduler {
       const appId = def.appId as string;
       const synced = await syncApps(roster, { apps: [appId], full: def.full, people: false });
       const result = synced.apps[0];
+      if (result) this.ctx.metrics.observeSync(result);
+      this.ctx.metrics.observeFindings(synced.graph.findings);
       if (!result || result.status === 'failed') {
         throw new Error(result?.error?.message ?? `the ${appId} sync failed`);
       }

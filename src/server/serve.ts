@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ServerContext } from './context.js';
 import { Jobs } from './jobs.js';
+import { Metrics } from './metrics.js';
 import { registerRoutes } from './routes/index.js';
 import { Scheduler, type SchedulerEvents } from './scheduler.js';
 import { createApp, type RosterFastify, type RouteInfo, type ServerOptions } from './server.js';
@@ -47,6 +48,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         tokens: tokenStore(store, clock),
         clock,
         jobs: new Jobs(clock),
+        metrics: new Metrics(store),
         scheduler: null,
       },
       options,
@@ -55,7 +57,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const { app, context } = built;
     // Built before listening, so a schedule naming an unknown app stops the start with its error.
     if (options.config.schedule) {
-      context.scheduler = new Scheduler(context, options.config.schedule, options.schedulerEvents ?? {});
+      const events = options.schedulerEvents ?? {};
+      context.scheduler = new Scheduler(context, options.config.schedule, {
+        ...events,
+        onRun(run) {
+          context.metrics.observeScheduledRun(run);
+          events.onRun?.(run);
+        },
+      });
     }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
     // Not awaited: the first runs (due at once on a fresh store) go on while the API answers.

@@ -120,6 +120,16 @@ export async function createApp(
     reply.header('x-request-id', request.id);
   });
 
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.observeRequest({
+      method: request.method,
+      // The route pattern, not the URL: ids in paths would make a metric per account.
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+    });
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const { problem, internal } = toProblem(error, request);
     if (internal) request.log.error({ err: error }, 'request failed');

@@ -114,7 +114,9 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
           asActor(ctx, actor, async (roster) => {
             // People have their own job (schedule.people, POST /people/import); a sync here reads the app only.
             const synced = await syncApps(roster, { apps: [a.id], full: request.body.full, people: false });
+            ctx.metrics.observeFindings(synced.graph.findings);
             for (const r of synced.apps) {
+              ctx.metrics.observeSync(r);
               if (r.status === 'failed')
                 ctx.log.warn({ appId: r.appId, error: r.error?.message }, 'sync failed');
             }

@@ -301,6 +301,7 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
+      const unfiltered = !q.rule && !q.minSeverity && !q.appId && !q.employeeId;
       const { findings } = await asActor(ctx, actorOf(request), (roster) =>
         listFindings(roster, {
           ...(q.rule ? { rules: q.rule.split(',').map((r) => r.trim()) } : {}),
@@ -309,6 +310,7 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
           ...(q.employeeId ? { employeeId: q.employeeId } : {}),
         }),
       );
+      if (unfiltered) ctx.metrics.observeFindings(findings);
       return paginate(findings, q, {
         id: (f) => f.id,
         sortBy: {

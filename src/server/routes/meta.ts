@@ -67,6 +67,25 @@ export async function registerMetaRoutes(app: RosterFastify, ctx: ServerContext)
   );
 
   app.get(
+    '/metrics',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['service'],
+        summary: 'Prometheus metrics (text exposition format)',
+        response: { 200: z.string(), ...problemResponses() },
+      },
+    },
+    async (_request, reply) => {
+      const text = await ctx.metrics.registry.metrics();
+      return reply
+        .type(ctx.metrics.registry.contentType)
+        .serializer((s: unknown) => String(s))
+        .send(text);
+    },
+  );
+
+  app.get(
     '/openapi.json',
     {
       config: { scope: 'public' },
