@@ -42,12 +42,18 @@ export function testConfig(dir: string, doc: Record<string, unknown> = {}): Rost
 }
 
 export async function startTestServer(
-  options: { dir: string; config?: RosterConfig; store?: Store } & Partial<StartServerOptions>,
+  options: {
+    dir: string;
+    config?: RosterConfig;
+    store?: Store;
+    /** Tokens made by an earlier server on the same store (a restart); otherwise one per scope is made. */
+    tokens?: Record<TokenScope, string>;
+  } & Partial<StartServerOptions>,
 ): Promise<TestServer> {
   const config = options.config ?? testConfig(options.dir);
   const store = options.store ?? (await openSqliteStore(config.store));
-  const tokens = {} as Record<TokenScope, string>;
-  for (const scope of TOKEN_SCOPES) {
+  const tokens = options.tokens ?? ({} as Record<TokenScope, string>);
+  for (const scope of options.tokens ? [] : TOKEN_SCOPES) {
     const issued = await issueToken(
       { store, tokens: tokenStore(store) },
       { name: `${scope}-bot`, scope, createdBy: 'test' },
