@@ -9,10 +9,12 @@ import {
   importPeople,
   planChanges,
   type Roster,
+  refreshGraph,
   syncApps,
   withRoster,
 } from '../app/index.js';
 import { RosterError } from '../core/errors.js';
+import { removeSnapshotAccount, upsertSnapshotAccount } from '../store/account-upsert.js';
 import type { PlanRecord, TaskRecord } from '../store/store.js';
 import type { ServerContext } from './context.js';
 
@@ -95,6 +97,80 @@ export async function reconcile(
     // The core refuses plans with errors and blocked plans: unattended, that is an answer, not a failure.
     if (!(error instanceof RosterError) || error.code !== 'conflict') throw error;
     result.notApplied = error.message;
+  }
+  return result;
+}
+
+export interface ResyncResult {
+  appId: string;
+  accountId: string | null;
+  /** updated: read back and written; removed: the app no longer holds it; unknown: no such account. */
+  outcome: 'updated' | 'removed' | 'unknown';
+  employeeId: string | null;
+  planId: string | null;
+  planned: number;
+}
+
+/**
+ * A targeted re-sync of one account (a webhook said it changed): read it by id (or email) through the app's API,
+ * write that one row into the snapshot, refresh the graph, and plan for its owner only. No listing.
+ */
+export async function resyncAccount(
+  roster: Roster,
+  input: { appId: string; accountId?: string | undefined; email?: string | undefined; plan: boolean },
+): Promise<ResyncResult> {
+  const connector = roster.connector(input.appId);
+  const { get, findByEmail } = connector.accounts;
+  let accountId = input.accountId ?? null;
+  let account = null;
+  if (accountId !== null && get) {
+    // Thought Industries guide: GET /users/{id} returns one user.
+    account = await get.call(connector.accounts, { id: accountId });
+  } else if (input.email && findByEmail) {
+    [account = null] = await findByEmail.call(connector.accounts, { email: input.email });
+    accountId = account?.id ?? null;
+  } else {
+    throw new RosterError(
+      'invalid_input',
+      `${input.appId} cannot read one account by what the event carries`,
+      {
+        where: 'body',
+        fix: get ? 'send accountId' : findByEmail ? 'send email' : 'this app can only be synced in full',
+      },
+    );
+  }
+  let outcome: ResyncResult['outcome'] = 'unknown';
+  if (account) {
+    await upsertSnapshotAccount(roster.store, account);
+    outcome = 'updated';
+  } else if (
+    accountId !== null &&
+    (await removeSnapshotAccount(roster.store, { appId: input.appId, id: accountId }))
+  ) {
+    outcome = 'removed';
+  }
+  await roster.store.appendAudit({
+    actor: roster.actor,
+    kind: 'account.resynced',
+    appId: input.appId,
+    subject: accountId,
+    data: { outcome },
+  });
+  const graph = await refreshGraph(roster);
+  const link = graph.links.find((l) => l.appId === input.appId && l.accountId === accountId);
+  const employeeId = link?.situation === 'linked' ? link.employeeId : null;
+  const result: ResyncResult = {
+    appId: input.appId,
+    accountId,
+    outcome,
+    employeeId,
+    planId: null,
+    planned: 0,
+  };
+  if (input.plan && employeeId) {
+    const planned = await planChanges(roster, { apps: [input.appId], person: employeeId });
+    result.planId = planned.plan.id;
+    result.planned = planned.summary.total;
   }
   return result;
 }

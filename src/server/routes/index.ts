@@ -7,6 +7,7 @@ import { registerGraphRoutes } from './graph.js';
 import { registerMetaRoutes } from './meta.js';
 import { registerPlanRoutes } from './plans.js';
 import { registerTokenRoutes } from './tokens.js';
+import { registerWebhookRoutes } from './webhooks.js';
 
 export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   await registerMetaRoutes(app, ctx);
@@ -15,4 +16,5 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerScheduleRoutes(app, ctx);
   await registerGraphRoutes(app, ctx);
   await registerPlanRoutes(app, ctx);
+  await registerWebhookRoutes(app, ctx);
 }
