@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
 import type { Jobs } from './jobs.js';
 import type { Metrics } from './metrics.js';
+import type { Notifier } from './notify.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
@@ -32,6 +33,7 @@ export interface ServerContext {
   /** Syncs and applies running in the background, one per app or plan. */
   jobs: Jobs;
   metrics: Metrics;
+  notifier: Notifier;
   /** Set once the server listens, when roster.yaml has a schedule: block. */
   scheduler: Scheduler | null;
   log: FastifyBaseLogger;

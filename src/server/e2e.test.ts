@@ -1,4 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,8 +44,24 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
   let fleet: Fleet;
   let t: TestServer;
   let secondApprover: string;
+  const received: { path: string; headers: Record<string, string | string[] | undefined>; body: string }[] =
+    [];
+  let receiver: Server;
 
   beforeAll(async () => {
+    // A local receiver stands in for Slack and for a generic JSON webhook.
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     fleet = await startFleet({ people: 60, seed: 7 });
     const dir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
     writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
@@ -51,6 +70,13 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     ) as Record<string, unknown>;
     doc.schedule = { apps: { '*': { every: '1h' } }, people: { every: '1h' } };
     doc.policy = { safety: { fourEyes: true } };
+    doc.server = {
+      publicUrl: 'http://roster.example',
+      notifications: [
+        { type: 'slack', url: `${hookBase}/slack` },
+        { type: 'webhook', url: `${hookBase}/json`, secret: 'notify-secret', events: ['approval.waiting'] },
+      ],
+    };
     writeFileSync(join(dir, 'roster.yaml'), stringify(doc));
     const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
     t = await startTestServer({ dir, config });
@@ -64,6 +90,7 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
   afterAll(async () => {
     await t?.close();
     await fleet?.close();
+    receiver?.close();
   });
 
   it('syncs on schedule, finds leavers, plans, approves with four eyes, applies, and the apps hold the change', async () => {
@@ -174,5 +201,51 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     expect(metrics.text).toContain('roster_scheduler_runs_total{job="people",outcome="succeeded"} 1');
     expect(metrics.text).toContain('roster_scheduler_lag_seconds_count{job="sync:targetprocess"} 1');
     expect((await t.call('GET', '/metrics')).status).toBe(401);
+
+    // 8. Notifications: Slack-format messages for the new high findings (each finding once) and the approval.
+    await t.server.context.notifier.settle();
+    const slack = received
+      .filter((r) => r.path === '/slack')
+      .map((r) => JSON.parse(r.body) as { text: string });
+    const findingLines = slack
+      .filter((m) => m.text.startsWith('*New high-severity findings*'))
+      .flatMap((m) => m.text.split('\n').filter((l) => l.startsWith('• ')));
+    const high = (await t.call('GET', '/findings?minSeverity=high&limit=1000', { token: read })).body as {
+      total: number;
+    };
+    expect(findingLines.length).toBe(Math.min(high.total, findingLines.length));
+    expect(new Set(findingLines).size).toBe(findingLines.length);
+    expect(findingLines.length).toBeGreaterThan(0);
+    expect(
+      slack.some(
+        (m) => m.text.includes(`plan ${planId}`) && m.text.includes('<http://roster.example/plans/'),
+      ),
+    ).toBe(true);
+    const json = received.filter((r) => r.path === '/json');
+    expect(json.length).toBeGreaterThan(0);
+    for (const r of json) {
+      const expected = `sha256=${createHmac('sha256', 'notify-secret').update(r.body).digest('hex')}`;
+      expect(r.headers['x-roster-signature']).toBe(expected);
+      expect(JSON.parse(r.body)).toMatchObject({ event: 'approval.waiting' });
+    }
+    // A second run of the same sync finds the same things: nothing new is said.
+    const before = received.length;
+    expect(
+      (await t.call('POST', '/schedule/sync:targetprocess/run', { token: t.tokens.operate })).status,
+    ).toBe(202);
+    await until('the second targetprocess run', async () => {
+      const items = ((await t.call('GET', '/schedule', { token: read })).body as { items: ScheduledJob[] })
+        .items;
+      const job = items.find((j) => j.id === 'sync:targetprocess');
+      return job && job.runs === 2 && !job.running ? job : undefined;
+    });
+    await t.server.context.notifier.settle();
+    const after = received.slice(before).map((r) => JSON.parse(r.body) as { text?: string });
+    expect(after.filter((m) => m.text?.startsWith('*New high-severity findings*'))).toEqual([]);
+    const sent = (await t.call('GET', '/notifications?limit=1000', { token: read })).body as {
+      items: { status: string }[];
+    };
+    expect(sent.items.length).toBeGreaterThan(0);
+    expect(sent.items.every((n) => n.status === 'delivered')).toBe(true);
   }, 120_000);
 });

@@ -14,7 +14,8 @@ import {
   scheduleStore,
 } from '../store/schedule.js';
 import type { ServerContext } from './context.js';
-import { asActor, importPeople, reconcile, syncApps } from './core.js';
+import { asActor, importPeople, type ReconcileResult, reconcile, syncApps } from './core.js';
+import { announceApply, announceFindings, announcePlan } from './notify.js';
 
 export const SCHEDULER_ACTOR = 'scheduler';
 
@@ -213,7 +214,7 @@ export class Scheduler {
         // An unchanged HR file changes nothing: no new plan for it.
         if (imported.status === 'unchanged') return;
         const r = await reconcile(roster, after);
-        if (r.planId) this.events.onPlan?.(r.planId);
+        await this.announce(r);
         return;
       }
       const appId = def.appId as string;
@@ -221,12 +222,25 @@ export class Scheduler {
       const result = synced.apps[0];
       if (result) this.ctx.metrics.observeSync(result);
       this.ctx.metrics.observeFindings(synced.graph.findings);
+      await announceFindings(this.ctx.notifier, synced.graph.findings);
       if (!result || result.status === 'failed') {
         throw new Error(result?.error?.message ?? `the ${appId} sync failed`);
       }
       const r = await reconcile(roster, { apps: [appId], ...after });
-      if (r.planId) this.events.onPlan?.(r.planId);
+      await this.announce(r);
     });
+  }
+
+  private async announce(r: ReconcileResult): Promise<void> {
+    if (!r.planId) return;
+    this.events.onPlan?.(r.planId);
+    await announcePlan(this.ctx.notifier, this.ctx.store, r.planId);
+    if (r.applied) {
+      await announceApply(this.ctx.notifier, this.ctx.store, {
+        planId: r.planId,
+        failed: r.applied.status === 'failed' ? 'some ops failed' : null,
+      });
+    }
   }
 }
 

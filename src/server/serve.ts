@@ -8,6 +8,7 @@ import { tokenStore } from '../store/tokens.js';
 import type { ServerContext } from './context.js';
 import { Jobs } from './jobs.js';
 import { Metrics } from './metrics.js';
+import { Notifier } from './notify.js';
 import { registerRoutes } from './routes/index.js';
 import { Scheduler, type SchedulerEvents } from './scheduler.js';
 import { createApp, type RosterFastify, type RouteInfo, type ServerOptions } from './server.js';
@@ -33,11 +34,14 @@ export interface StartServerOptions extends ServerOptions {
   clock?: () => Date;
   logger?: FastifyServerOptions['logger'];
   schedulerEvents?: SchedulerEvents;
+  /** First wait between notification attempts (doubling); tests shorten it. */
+  notifyRetryDelayMs?: number;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const store = options.store ?? (await openStore(options.config.store));
   const clock = options.clock ?? (() => new Date());
+  const notifierLog = { warn: (obj: object, msg: string) => built?.app.log.warn(obj, msg) };
   let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
   try {
     built = await createApp(
@@ -49,6 +53,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         clock,
         jobs: new Jobs(clock),
         metrics: new Metrics(store),
+        notifier: new Notifier(store, options.config.server?.notifications ?? [], {
+          publicUrl: options.config.server?.publicUrl,
+          clock,
+          log: notifierLog,
+          ...(options.notifyRetryDelayMs !== undefined ? { retryDelayMs: options.notifyRetryDelayMs } : {}),
+        }),
         scheduler: null,
       },
       options,
@@ -63,6 +73,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         onRun(run) {
           context.metrics.observeScheduledRun(run);
           events.onRun?.(run);
+        },
+        onQuarantine(job) {
+          void context.notifier.notify(
+            'app.quarantined',
+            'App quarantined',
+            [
+              {
+                key: `${job.id}:${job.quarantinedAt}`,
+                text: `${job.appId ?? job.id}: ${job.lastError ?? 'failing'}`,
+              },
+            ],
+            '/schedule',
+          );
+          events.onQuarantine?.(job);
         },
       });
     }
@@ -94,6 +118,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         const closed = app.close();
         await context.jobs.drain();
         await closed;
+        await context.notifier.settle();
         if (!options.store) await store.close();
       })();
       return closing;

@@ -6,6 +6,7 @@ import { RosterError } from '../../core/errors.js';
 import type { SyncRun } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor, syncApps } from '../core.js';
+import { announceFindings } from '../notify.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import { appIdParams, appSchema, idParams, scheduledJobSchema, syncRunSchema } from '../schemas.js';
@@ -115,6 +116,7 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
             // People have their own job (schedule.people, POST /people/import); a sync here reads the app only.
             const synced = await syncApps(roster, { apps: [a.id], full: request.body.full, people: false });
             ctx.metrics.observeFindings(synced.graph.findings);
+            await announceFindings(ctx.notifier, synced.graph.findings);
             for (const r of synced.apps) {
               ctx.metrics.observeSync(r);
               if (r.status === 'failed')

@@ -86,6 +86,38 @@ export async function registerMetaRoutes(app: RosterFastify, ctx: ServerContext)
   );
 
   app.get(
+    '/notifications',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['service'],
+        summary:
+          'Notifications sent (or not), newest first: one per sink and new thing, with attempts and errors',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                id: z.string(),
+                sink: z.string(),
+                event: z.string(),
+                key: z.string(),
+                status: z.string(),
+                attempts: z.number().int(),
+                createdAt: z.string(),
+                deliveredAt: z.string().nullable(),
+                error: z.string().nullable(),
+              }),
+            ),
+          }),
+          ...problemResponses(),
+        },
+      },
+    },
+    async (request) => ({ items: await ctx.notifier.list(request.query.limit) }),
+  );
+
+  app.get(
     '/openapi.json',
     {
       config: { scope: 'public' },

@@ -6,6 +6,7 @@ import { RosterError } from '../../core/errors.js';
 import type { PlanRecord } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor, cancelPlan, completeTask } from '../core.js';
+import { announceApply, announcePlan } from '../notify.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import {
@@ -69,6 +70,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
           ...(request.body.person ? { person: request.body.person } : {}),
         }),
       );
+      await announcePlan(ctx.notifier, ctx.store, planned.plan.id);
       return reply.code(201).send(await detail(actor, planned.plan.id));
     },
   );
@@ -207,9 +209,16 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
             }),
           );
           ctx.log.info({ planId: plan.id, status: result.status }, 'apply finished');
+          await announceApply(ctx.notifier, ctx.store, {
+            planId: plan.id,
+            failed:
+              result.status === 'failed' ? 'some ops failed; GET the plan for each op and its error' : null,
+          });
           return result;
         } catch (error) {
-          applyErrors.set(plan.id, error instanceof Error ? error.message : String(error));
+          const message = error instanceof Error ? error.message : String(error);
+          applyErrors.set(plan.id, message);
+          await announceApply(ctx.notifier, ctx.store, { planId: plan.id, failed: message });
           ctx.log.error({ err: error, planId: plan.id }, 'apply failed');
           throw error;
         }
