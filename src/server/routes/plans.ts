@@ -41,6 +41,38 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       throw new RosterError('not_found', `plan ${id} not found`, { fix: 'GET /plans lists them' });
     return shown;
   };
+  /** Starts an apply in the background (joining one in flight); false when it started, true when it joined. */
+  const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean => {
+    const { joined } = ctx.jobs.start(applyJobKey(planId), async () => {
+      applyErrors.delete(planId);
+      try {
+        const result = await asActor(ctx, actor, (roster) =>
+          applyPlan(roster, {
+            plan: planId,
+            yes: true,
+            overrideSafety: overrideSafety,
+            // Waiting on invitations is not worth holding a worker: the next apply or sync carries on.
+            waits: { holdMs: 0 },
+          }),
+        );
+        ctx.log.info({ planId, status: result.status }, 'apply finished');
+        await announceApply(ctx.notifier, ctx.store, {
+          planId,
+          failed:
+            result.status === 'failed' ? 'some ops failed; GET the plan for each op and its error' : null,
+        });
+        return result;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        applyErrors.set(planId, message);
+        await announceApply(ctx.notifier, ctx.store, { planId, failed: message });
+        ctx.log.error({ err: error, planId }, 'apply failed');
+        throw error;
+      }
+    });
+    return joined;
+  };
+
   const detail = async (actor: string, id: string) => {
     const { plan, body, ops } = await getPlan(actor, id);
     return { plan: planView(plan), body: body as unknown as Record<string, unknown>, ops };
@@ -195,35 +227,53 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
           fix: plan.status === 'applied' ? 'make a new plan (POST /plans)' : undefined,
         });
       }
-      const actor = actorOf(request);
-      const { joined } = ctx.jobs.start(applyJobKey(plan.id), async () => {
-        applyErrors.delete(plan.id);
-        try {
-          const result = await asActor(ctx, actor, (roster) =>
-            applyPlan(roster, {
-              plan: plan.id,
-              yes: true,
-              overrideSafety: request.body.overrideSafety,
-              // Waiting on invitations is not worth holding a worker: the next apply or sync carries on.
-              waits: { holdMs: 0 },
-            }),
-          );
-          ctx.log.info({ planId: plan.id, status: result.status }, 'apply finished');
-          await announceApply(ctx.notifier, ctx.store, {
-            planId: plan.id,
-            failed:
-              result.status === 'failed' ? 'some ops failed; GET the plan for each op and its error' : null,
-          });
-          return result;
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          applyErrors.set(plan.id, message);
-          await announceApply(ctx.notifier, ctx.store, { planId: plan.id, failed: message });
-          ctx.log.error({ err: error, planId: plan.id }, 'apply failed');
-          throw error;
-        }
-      });
+      const joined = startApply(plan.id, actorOf(request), request.body.overrideSafety);
       return reply.code(202).send({ planId: plan.id, started: !joined });
+    },
+  );
+
+  app.post(
+    '/people/:id/provision',
+    {
+      config: { scope: 'operate' },
+      schema: {
+        tags: ['people', 'plans'],
+        summary: "Provision on demand: plan this person's changes only and apply them in the background",
+        description:
+          'Like Entra\'s "provision on demand": the plan holds only ops for this person (safety limits and ' +
+          'approvals as usual: ops that need approval wait). GET /plans/{planId} shows progress.',
+        params: idParams,
+        body: z
+          .object({ apps: z.array(z.string()).min(1).optional(), apply: z.boolean().default(true) })
+          .default({ apply: true }),
+        response: {
+          202: z.object({
+            planId: z.string(),
+            ops: z.number().int(),
+            awaitingApproval: z.number().int(),
+            applying: z.boolean(),
+          }),
+          ...problemResponses('not_found', 'conflict'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const planned = await asActor(ctx, actor, (roster) =>
+        planChanges(roster, {
+          person: request.params.id,
+          ...(request.body.apps ? { apps: request.body.apps } : {}),
+        }),
+      );
+      await announcePlan(ctx.notifier, ctx.store, planned.plan.id);
+      const runnable = request.body.apply && planned.summary.total > planned.summary.approvals;
+      if (runnable) startApply(planned.plan.id, actor, false);
+      return reply.code(202).send({
+        planId: planned.plan.id,
+        ops: planned.summary.total,
+        awaitingApproval: planned.summary.approvals,
+        applying: runnable,
+      });
     },
   );
 
