@@ -1,7 +1,6 @@
 /** @module applyPlan: carries out a saved plan through the executor, after the checks every caller must get. */
 
 import type { Connector } from '../connectors/sdk/types.js';
-import { RosterError } from '../core/errors.js';
 import {
   type ApplyResult,
   applyPlan as executePlan,
@@ -24,20 +23,11 @@ export interface ApplyPlanOptions {
   onOp?: (report: OpReport) => void;
 }
 
-/** Applies a saved plan. A plan with errors is never applied: part of what it meant to do is missing. */
+/** Applies a saved plan (by id, prefix or latest) with the connectors of the apps it touches. */
 export async function applyPlan(roster: Roster, options: ApplyPlanOptions): Promise<ApplyResult> {
   const plan = await findPlan(roster, options.plan, { resume: options.resume ?? false });
   const body = plan.body as PlanBody;
-  if (body.errors.length > 0) {
-    throw new RosterError(
-      'conflict',
-      `plan ${plan.id} has ${body.errors.length} error(s) and cannot be applied: ${body.errors[0]?.message ?? ''}`,
-      {
-        fix: 'fix the policy (roster plan lists every error) and plan again',
-        details: { planId: plan.id, errors: body.errors.length },
-      },
-    );
-  }
+  // The executor refuses a stale, blocked or erroneous plan: those checks hold for every caller, workers too.
   const connectors: Record<string, Connector> = {};
   for (const appId of body.apps) connectors[appId] = roster.connector(appId);
   return executePlan({

@@ -3,9 +3,11 @@
  * manual decision) and, for each entitlement, the policy rule that gives it or the fact that none does.
  */
 
+import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { Account, EntitlementKind, LinkMethod, LinkSituation } from '../core/types.js';
 import type { Finding } from '../identity/index.js';
 import { desiredState } from '../reconcile/desired.js';
+import { desiredAppOf } from '../reconcile/plan.js';
 import { defaultPolicy, type Policy } from '../reconcile/policy.js';
 import type { StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
@@ -61,12 +63,7 @@ export async function explainAccess(roster: Roster, key: string): Promise<Access
   const desired = desiredState({
     people: [person],
     policy,
-    apps: roster.config.apps.map((app) => ({
-      id: app.id,
-      type: app.type,
-      kinds: Object.keys(manifests[app.id]?.entitlements ?? {}) as EntitlementKind[],
-      ...(app.type === 'thought-industries' ? { customFieldKeys: app.customFieldKeys ?? [] } : {}),
-    })),
+    apps: roster.config.apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest)),
     now: roster.now(),
   });
   const links = await roster.store.listLinks({ employeeId: person.employeeId });

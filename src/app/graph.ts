@@ -5,7 +5,7 @@
 
 import { RosterError } from '../core/errors.js';
 import { suggestion } from '../core/suggest.js';
-import type { LinkSituation } from '../core/types.js';
+import type { Entitlement, LinkSituation } from '../core/types.js';
 import {
   type AppAccountView,
   appView,
@@ -50,6 +50,8 @@ export interface FindingsResult {
   counts: Record<string, number>;
   /** When each app's snapshot was taken: what the findings are "as of". */
   asOf: Record<string, string | null>;
+  /** Apps a plan was applied to after their snapshot was taken: findings there may be fixed already. */
+  staleAfterApply: string[];
 }
 
 /** The graph brought up to date, then its findings filtered, most severe first, with the addresses people read. */
@@ -74,7 +76,28 @@ export async function listFindings(roster: Roster, filter: FindingFilter = {}): 
     .filter((f) => wanted.size === 0 || wanted.has(f.rule) || wanted.has(f.id))
     .sort((a, b) => compareSeverity(a.severity, b.severity));
   const findings = await withAddresses(roster, selected);
-  return { findings, counts: countByRule(findings), asOf: await snapshotTimes(roster) };
+  const asOf = await snapshotTimes(roster);
+  return {
+    findings,
+    counts: countByRule(findings),
+    asOf,
+    staleAfterApply: await staleAfterApply(roster, asOf),
+  };
+}
+
+/** Apps whose snapshot is older than the last apply that touched them: a re-sync would show the changes. */
+async function staleAfterApply(roster: Roster, asOf: Record<string, string | null>): Promise<string[]> {
+  const applied = (await roster.store.listPlans({ limit: 20 })).filter(
+    (p) => p.status === 'applied' || p.status === 'applying' || p.status === 'failed',
+  );
+  const stale = new Set<string>();
+  for (const plan of applied) {
+    for (const appId of (plan.body as { apps?: string[] }).apps ?? []) {
+      const at = asOf[appId];
+      if (at && at < plan.updatedAt) stale.add(appId);
+    }
+  }
+  return [...stale].sort();
 }
 
 /** Findings per rule, most common first. */
@@ -234,4 +257,38 @@ export async function unlinkAccount(
   await refreshGraph(roster);
   const link = (await roster.store.listLinks({ appId })).find((l) => l.accountId === input.accountId) ?? null;
   return { withdrawn: decided, link };
+}
+
+export interface CatalogueEntry extends Entitlement {
+  /** Accounts holding it in the last snapshot. */
+  holders: number;
+}
+
+/** Each app's roles, groups, teams and courses with how many accounts hold them: the names a policy can use. */
+export async function listEntitlements(
+  roster: Roster,
+  filter: { appId?: string } = {},
+): Promise<CatalogueEntry[]> {
+  const apps =
+    filter.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(filter.appId).id];
+  const rows: CatalogueEntry[] = [];
+  for (const appId of apps) {
+    const holders = new Map<string, number>();
+    for (const g of await roster.store.listGrants({ appId })) {
+      holders.set(g.entitlementId, (holders.get(g.entitlementId) ?? 0) + 1);
+    }
+    for (const e of await roster.store.listEntitlements({ appId })) {
+      rows.push({
+        appId,
+        id: e.id,
+        kind: e.kind,
+        name: e.name,
+        privileged: e.privileged,
+        holders: holders.get(e.id) ?? 0,
+      });
+    }
+  }
+  return rows.sort(
+    (a, b) => a.appId.localeCompare(b.appId) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
 }

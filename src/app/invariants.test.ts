@@ -136,7 +136,7 @@ describe('the application core', () => {
     tp.clearRequests();
     const applied = await roster(...args, 'apply', plan.id, '--yes');
     expect(applied.code).toBe(5);
-    expect(applied.stderr).toMatch(/has \d+ error\(s\) and cannot be applied/);
+    expect(applied.stderr).toMatch(/has \d+ errors? and cannot be applied/);
     expect(tp.requests().filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

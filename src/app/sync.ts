@@ -20,6 +20,8 @@ export interface SyncAppsOptions {
   apps?: readonly string[] | undefined;
   /** List everything even where the app can list changes only. */
   full?: boolean | undefined;
+  /** Commit a full sync even when it would remove more of an app's accounts than its maxDropShare. */
+  acceptDrop?: boolean | undefined;
   /** Import the HR export first (default); `false` syncs the apps only. A refused import stops before any app. */
   people?: ImportOptions | false;
   onProgress?: (progress: SyncProgress) => void;
@@ -40,6 +42,7 @@ export async function syncApps(roster: Roster, options: SyncAppsOptions = {}): P
     store: roster.store,
     connectors: appIds.map((id) => roster.connector(id)),
     full: options.full,
+    acceptDrop: options.acceptDrop ?? false,
     configPaths: Object.fromEntries(roster.config.apps.map((app, i) => [app.id, `apps[${i}]`])),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -130,3 +130,100 @@ describe('roster sync', () => {
     }
   });
 });
+
+describe('roster config and the HR export', () => {
+  const write = (where: string, lines: string[]) => {
+    const path = join(where, 'roster.yaml');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  };
+
+  it('config schema prints the JSON Schema that init writes beside roster.yaml and points editors at', async () => {
+    const { code, stdout } = await roster('config', 'schema');
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as {
+      $schema: string;
+      properties: { source: { properties: { dateFormat: { enum: string[] } } } };
+    };
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(schema.properties.source.properties.dateFormat.enum).toContain('DD.MM.YYYY');
+
+    const where = dir();
+    expect((await roster('-c', join(where, 'roster.yaml'), 'init')).code).toBe(0);
+    expect(readFileSync(join(where, 'roster.schema.json'), 'utf8')).toBe(stdout);
+    expect(readFileSync(join(where, 'roster.yaml'), 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=./roster.schema.json',
+    );
+  });
+
+  it('config show works without the HR export and warns which file is missing and how to fix it', async () => {
+    const where = dir();
+    const path = write(where, ['source:', '  type: csv', '  path: exports/hr.csv', 'apps: []']);
+    const { code, stdout, stderr } = await roster('-c', path, 'config', 'show');
+    expect(code).toBe(0);
+    expect(stdout).toContain('source:');
+    const missing = join(where, 'exports/hr.csv');
+    expect(stderr).toBe(
+      `roster: warning: ${path}:3: source.path: the HR export ${missing} does not exist\n` +
+        `  fix: export the people from your HR system to ${missing}, or set source.path in ${path} to where the export is\n`,
+    );
+  });
+
+  it('import without the HR export fails naming the file, the roster.yaml line and the fix', async () => {
+    const where = dir();
+    const path = write(where, ['store: sqlite:./r.db', 'source: { type: csv, path: hr.csv }', 'apps: []']);
+    const { code, stderr } = await roster('-c', path, 'import');
+    expect(code).toBe(4);
+    expect(stderr).toContain(`${path}:2: source.path: the HR export ${join(where, 'hr.csv')} does not exist`);
+    expect(stderr).toContain('fix: export the people from your HR system');
+  });
+
+  it('an unclosed [ and an alias bomb are config errors with file, line and fix, not internal errors', async () => {
+    const where = dir();
+    const bracket = write(where, ['source: { type: csv, path: hr.csv }', 'apps: [', 'identity: {}']);
+    const unclosed = await roster('-c', bracket, 'config', 'show');
+    expect(unclosed.code).toBe(2);
+    expect(unclosed.stderr).toContain(`${bracket}:2 YAML syntax error: the [ on this line opens a list`);
+    expect(unclosed.stderr).not.toContain('line this key up');
+
+    const lol = Array.from({ length: 9 }, () => '*a').join(', ');
+    const bomb = write(where, [
+      'source: { type: csv, path: hr.csv }',
+      'apps: []',
+      'x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      `y: &b [${lol}]`,
+      `z: &c [${lol.replaceAll('*a', '*b')}]`,
+      `w: [${lol.replaceAll('*a', '*c')}]`,
+    ]);
+    const exploded = await roster('-c', bomb, 'config', 'show');
+    expect(exploded.code).toBe(2);
+    expect(exploded.stderr).toContain(`${bomb}:5 *b repeats an anchor that itself repeats anchors`);
+    expect(exploded.stderr).not.toContain('internal error');
+  });
+
+  it('import says a date-format problem once, with the count and the source.dateFormat fix', async () => {
+    const where = dir();
+    const rows = Array.from({ length: 338 }, (_, i) => `E${i},p${i}@acme.com,P,${i},active,09/04/2024`);
+    writeFileSync(
+      join(where, 'hr.csv'),
+      ['employee_id,email,first_name,last_name,status,start_date', ...rows].join('\n'),
+    );
+    const path = write(where, ['store: sqlite:./r.db', 'source: { type: csv, path: hr.csv }', 'apps: []']);
+    const refused = await roster('-c', path, 'import');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split('\n').filter((line) => line.includes('09/04/2024'))).toHaveLength(1);
+    expect(refused.stderr).toContain('(and 337 more rows like it');
+    expect(refused.stderr).toContain('fix: set source.dateFormat in roster.yaml');
+    expect(refused.stderr).not.toContain('--skip-invalid');
+
+    write(where, [
+      'store: sqlite:./r.db',
+      'source: { type: csv, path: hr.csv, dateFormat: MM/DD/YYYY }',
+      'apps: []',
+    ]);
+    const imported = await roster('-c', path, 'import');
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('338 people');
+    expect((await roster('-c', path, 'import')).stdout).toContain('is unchanged since the last import');
+  });
+});

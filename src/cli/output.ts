@@ -13,8 +13,31 @@ export interface Output {
   warn(text: string): void;
 }
 
-export function createOutput(options: { json: boolean }): Output {
+/** ANSI colours by severity word; only on a terminal, and never when NO_COLOR is set (no-color.org). */
+const SEVERITY_COLOURS: Record<string, string> = { high: '31', medium: '33', low: '36', info: '2' };
+
+export interface OutputOptions {
+  json: boolean;
+  /** Columns to fit tables in; default: the terminal's width, or none (no truncation) when not a terminal. */
+  width?: number | null;
+  colour?: boolean;
+}
+
+/** Cuts `text` to `width` characters, the last one an ellipsis. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+export function createOutput(options: OutputOptions): Output {
   const write = (text: string) => process.stdout.write(text);
+  const tty = process.stdout.isTTY === true;
+  const width = options.width !== undefined ? options.width : tty ? (process.stdout.columns ?? 100) : null;
+  const colour = options.colour ?? (tty && !process.env.NO_COLOR);
+  const paint = (cell: string, padded: string) => {
+    const code = colour ? SEVERITY_COLOURS[cell] : undefined;
+    return code ? `\x1b[${code}m${padded}\x1b[0m` : padded;
+  };
   return {
     json: options.json,
     line(text = '') {
@@ -29,9 +52,23 @@ export function createOutput(options: { json: boolean }): Output {
       for (const row of rows) {
         for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
       }
+      // On a terminal a row never wraps to column 0: the widest columns give way first, cut with an ellipsis.
+      if (width !== null) {
+        const budget = width - indent - 2 * (widths.length - 1);
+        while (widths.reduce((a, b) => a + b, 0) > budget) {
+          const widest = widths.indexOf(Math.max(...widths));
+          if ((widths[widest] ?? 0) <= 4) break;
+          widths[widest] = (widths[widest] ?? 0) - 1;
+        }
+      }
       for (const row of rows) {
-        const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)));
-        write(`${' '.repeat(indent)}${cells.join('  ').trimEnd()}\n`);
+        const cells = row.map((cell, i) => {
+          const w = widths[i] ?? 0;
+          const shown = width === null ? cell : truncate(cell, w);
+          return paint(cell, i === row.length - 1 ? shown : shown.padEnd(w));
+        });
+        const line = `${' '.repeat(indent)}${cells.join('  ').trimEnd()}`;
+        write(`${line}\n`);
       }
     },
     warn(text) {

@@ -5,7 +5,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { compareSeverity, type Finding, type GraphSummary, SITUATIONS } from '../identity/index.js';
 import type { ApplyResult, OpReport } from '../reconcile/apply/index.js';
 import type { ImportResult } from '../sources/import.js';
-import { formatRowError } from '../sources/people.js';
+import { summarizeRowErrors } from '../sources/people.js';
 import type { Output } from './output.js';
 
 /** How many skipped rows and warnings are listed before "and N more". */
@@ -14,7 +14,12 @@ const LISTED = 20;
 export function printImport(out: Output, result: ImportResult): void {
   const c = result.counts;
   if (result.status === 'unchanged') {
-    out.line(`${result.file} is unchanged since the last import: ${c.people} people, nothing to do.`);
+    out.line(
+      `${result.file} is unchanged since the last import: ${c.people} people, nothing to do` +
+        (c.warnings > 0 && result.warnings.length === 0
+          ? ` (it had ${c.warnings} ${c.warnings === 1 ? 'warning' : 'warnings'} then).`
+          : '.'),
+    );
   } else {
     out.line(
       `Imported ${result.file}: ${c.people} people (${c.active} active, ${c.leaver} leavers, ` +
@@ -28,11 +33,14 @@ export function printImport(out: Output, result: ImportResult): void {
         (c.carried > 0 ? ` (${c.carried} of them known people, kept as last imported)` : '') +
         ':',
     );
-    listLines(out, result.errors.map(formatRowError));
+    listLines(out, summarizeRowErrors(result.errors, Number.POSITIVE_INFINITY));
   }
   if (result.warnings.length > 0) {
     out.line(`${result.warnings.length} ${result.warnings.length === 1 ? 'warning' : 'warnings'}:`);
-    listLines(out, result.warnings.map(formatRowError));
+    listLines(out, summarizeRowErrors(result.warnings, Number.POSITIVE_INFINITY));
+  }
+  if (result.unusedColumns.length > 0) {
+    out.line(`Columns Roster does not read (kept as attributes): ${result.unusedColumns.join(', ')}.`);
   }
 }
 
@@ -47,7 +55,13 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
     ['app', 'status', 'mode', 'accounts', 'entitlements', 'grants', 'requests', 'retries', '429s', 'time'],
     ...results.map((r) => [
       r.appId,
-      r.status === 'succeeded' ? (r.resumed ? 'ok (resumed)' : 'ok') : 'FAILED',
+      r.status !== 'succeeded'
+        ? 'FAILED'
+        : r.resumed
+          ? 'ok (resumed)'
+          : r.startedOver
+            ? 'ok (started over)'
+            : 'ok',
       r.mode,
       String(r.counts.accounts),
       String(r.counts.entitlements),
@@ -59,7 +73,18 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
     ]),
   ]);
   for (const r of results) {
-    if (r.error) out.line(`\n${r.appId}: ${r.error.message}${r.error.fix ? `\n  fix: ${r.error.fix}` : ''}`);
+    if (r.startedOver) {
+      const { stagedAgeMinutes, limitMinutes } = r.startedOver;
+      out.line(
+        `\n${r.appId}: an interrupted sync's pages were ${stagedAgeMinutes} minutes old (limit ${limitMinutes}); read everything again`,
+      );
+    }
+    if (!r.error) continue;
+    // The connector's messages already name the app; say it once.
+    const message = r.error.message.startsWith(`${r.appId}: `)
+      ? r.error.message.slice(r.appId.length + 2)
+      : r.error.message;
+    out.line(`\n${r.appId}: ${message}${r.error.fix ? `\n  fix: ${r.error.fix}` : ''}`);
   }
 }
 

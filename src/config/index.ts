@@ -1,5 +1,6 @@
 /** @module The config package: roster.yaml schema, loader, secret masking and the init template. */
 
+export { rosterJsonSchema, rosterJsonSchemaText, SCHEMA_FILE_NAME } from './json-schema.js';
 export type { ConfigPath, ConfigProblem, Env, LoadConfigOptions, ParseConfigOptions } from './load.js';
 export { formatPath, formatProblem, loadConfig, parseConfig } from './load.js';
 export { collectSecrets, MASK, maskSecrets, redact, secretsOf } from './mask.js';

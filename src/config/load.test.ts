@@ -59,6 +59,7 @@ describe('loadConfig', () => {
       columns: {},
       statusValues: {},
       maxDropShare: 0.3,
+      dateFormat: 'YYYY-MM-DD',
     });
     expect(config.apps[0]).toEqual({
       id: 'ps',
@@ -327,6 +328,89 @@ describe('loadConfig', () => {
     const error = await failure(path);
     expect(error.message).toContain(`${path}:6 YAML syntax error:`);
     expect(error.message).toContain('keep one of the two keys');
+  });
+
+  it('an unclosed [ or { is reported on the line that opens it, with the fix to close it', async () => {
+    const path = await write([
+      'store: sqlite:./r.db',
+      'source: { type: csv, path: hr.csv }',
+      'apps: [',
+      '  {id: x}',
+      'identity:',
+      '  dormantDays: 30',
+    ]);
+    const error = await failure(path);
+    expect(problems(error)).toEqual([
+      {
+        file: path,
+        line: 3,
+        path: '',
+        message: 'YAML syntax error: the [ on this line opens a list that is never closed',
+        fix: 'close it with ] on this line (or on a later line indented under its key), before the next key',
+      },
+    ]);
+
+    const map = await failure(await write([...SOURCE, '  columns: { email: Work Email', 'apps: []']));
+    expect(problems(map).map((p) => [p.line, p.message])).toEqual([
+      [4, 'YAML syntax error: the { on this line opens a mapping that is never closed'],
+    ]);
+    expect(map.fix).toContain('close it with }');
+  });
+
+  it('an alias bomb names the file, the line where aliases nest, and the fix', async () => {
+    const path = await write([
+      ...SOURCE,
+      'apps: []',
+      'x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      'y: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'z: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'w: [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ]);
+    const error = await failure(path);
+    expect(error.code).toBe('invalid_input');
+    expect(problems(error)).toEqual([
+      {
+        file: path,
+        line: 7,
+        path: '',
+        message: '*b repeats an anchor that itself repeats anchors: the copies multiply to 8,315 values',
+        fix: 'write the values out, or point aliases only at anchors that hold no aliases (roster.yaml needs no nesting)',
+      },
+    ]);
+    expect(error.message).not.toContain('internal');
+  });
+
+  it('an alias to no anchor names its line', async () => {
+    const error = await failure(await write([...SOURCE, 'apps: []', 'identity: *defaults']));
+    expect(problems(error).map((p) => [p.line, p.message])).toEqual([
+      [5, '*defaults refers to no anchor: nothing above it is marked &defaults'],
+    ]);
+  });
+
+  it('source.dateFormat and source.delimiter take the listed values only', async () => {
+    const path = await write([...SOURCE, '  dateFormat: MM/DD/YY', '  delimiter: ":"', 'apps: []']);
+    const found = problems(await failure(path)).map((p) => [p.line, p.path, p.fix]);
+    expect(found).toEqual([
+      [
+        4,
+        'source.dateFormat',
+        'use one of: YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY, MM-DD-YYYY, DD-MM-YYYY, YYYY/MM/DD',
+      ],
+      [5, 'source.delimiter', 'use one of: ,, ;, \t, |'],
+    ]);
+  });
+
+  it('a delimiter on a JSON source is refused, naming the line', async () => {
+    const path = await write([
+      'source:',
+      '  type: json',
+      '  path: people.json',
+      '  delimiter: ";"',
+      'apps: []',
+    ]);
+    expect(problems(await failure(path)).map((p) => [p.line, p.path, p.fix])).toEqual([
+      [4, 'source.delimiter', 'remove source.delimiter'],
+    ]);
   });
 
   it('a missing file says so and suggests roster init', async () => {

@@ -2,9 +2,25 @@
 
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Alias,
+  CST,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Parser,
+  parseDocument,
+  visit,
+} from 'yaml';
 import type { z } from 'zod';
 import { RosterError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 import { collectSecrets, redact } from './mask.js';
 import { APP_AUTH_TYPES, type RosterConfig, rosterConfigSchema } from './schema.js';
 
@@ -20,6 +36,32 @@ export interface ConfigProblem {
   path: string;
   message: string;
   fix: string;
+}
+
+/** Where a loaded config came from: its file, and the line of any setting in it (for later errors). */
+export interface ConfigOrigin {
+  file: string;
+  /** 1-based line of the setting at this path (or of its nearest parent present), null if none. */
+  lineOf(path: ConfigPath): number | null;
+}
+
+// Kept beside the config rather than in it: the config's shape is the schema's, and copies simply lose it.
+const origins = new WeakMap<RosterConfig, ConfigOrigin>();
+
+/**
+ * Where a config returned by loadConfig/parseConfig was read from, so a later step (a missing HR export) can
+ * name the file and line of the setting to change. Undefined for a config built any other way.
+ */
+export function configOrigin(config: RosterConfig): ConfigOrigin | undefined {
+  return origins.get(config);
+}
+
+/** `roster.yaml:4` for a setting, or just the file when the line is not known. */
+export function settingLocation(config: RosterConfig, path: ConfigPath): string | undefined {
+  const origin = configOrigin(config);
+  if (origin === undefined) return undefined;
+  const line = origin.lineOf(path);
+  return line === null ? origin.file : `${origin.file}:${line}`;
 }
 
 export interface LoadConfigOptions {
@@ -68,9 +110,19 @@ export function parseConfig(text: string, options: ParseConfigOptions): RosterCo
   const lineAt = (offset: number): number => lines.linePos(offset).line;
 
   if (doc.errors.length > 0) {
-    throw problemsError(
-      file,
-      doc.errors.map((error) => ({
+    const problems = doc.errors.map((error): ConfigProblem => {
+      const unclosed = unclosedFlow(text, error.message, error.pos[0]);
+      if (unclosed !== null) {
+        const [open, close, what] = unclosed.kind === 'seq' ? ['[', ']', 'list'] : ['{', '}', 'mapping'];
+        return {
+          file,
+          line: lineAt(unclosed.offset),
+          path: '',
+          message: `YAML syntax error: the ${open} on this line opens a ${what} that is never closed`,
+          fix: `close it with ${close} on this line (or on a later line indented under its key), before the next key`,
+        };
+      }
+      return {
         file,
         line: syntaxErrorLine(
           text,
@@ -83,7 +135,13 @@ export function parseConfig(text: string, options: ParseConfigOptions): RosterCo
         fix:
           SYNTAX_FIXES[error.code] ??
           'check the indentation, colons and quotes on this line and the one above',
-      })),
+      };
+    });
+    // One unclosed bracket can break two collections at once; it is one problem to fix.
+    const seen = new Set<string>();
+    throw problemsError(
+      file,
+      problems.filter((p) => !seen.has(`${p.line} ${p.message}`) && seen.add(`${p.line} ${p.message}`)),
       [],
     );
   }
@@ -109,8 +167,17 @@ export function parseConfig(text: string, options: ParseConfigOptions): RosterCo
     return offset === null ? null : lineAt(offset);
   };
 
+  let tree: unknown;
+  try {
+    tree = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml library reports alias trouble (a billion-laughs bomb, an alias to no anchor) as a bare
+    // ReferenceError; it is the user's file, so it gets a line and a fix like any other problem.
+    if (!(error instanceof ReferenceError)) throw error;
+    throw problemsError(file, [aliasProblem(doc, error, file, lineAt)], []);
+  }
   const envFailed: ConfigPath[] = [];
-  const raw = substituteEnv(doc.toJS({ maxAliasCount: 100 }), [], env, (path, message, fix) => {
+  const raw = substituteEnv(tree, [], env, (path, message, fix) => {
     envFailed.push(path);
     problems.push({ file, line: locate(path), path: formatPath(path), message, fix });
   });
@@ -138,7 +205,9 @@ export function parseConfig(text: string, options: ParseConfigOptions): RosterCo
   if (problems.length > 0) throw problemsError(file, problems, secrets);
   if (!parsed.success) throw new RosterError('internal', 'the config failed a check that gave no reason');
 
-  return resolvePaths(parsed.data, dirname(resolve(file)));
+  const config = resolvePaths(parsed.data, dirname(resolve(file)));
+  origins.set(config, { file, lineOf: locate });
+  return config;
 }
 
 /** `apps[2].auth.token`, `source.statusValues["On leave"]`. */
@@ -188,6 +257,106 @@ const SYNTAX_FIXES: Partial<Record<string, string>> = {
   MULTIPLE_DOCS: 'keep a single document: remove the `---` separator',
   BLOCK_AS_IMPLICIT_KEY: 'put a colon and a space after the key, and indent what belongs under it',
 };
+
+/** How many copies of one anchor the yaml library may make: far above any real roster.yaml, far below a bomb. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The `[` or `{` left open, for a "Flow sequence/map … must … end with a ]/}" error: the parser reports it where
+ * it gave up (the next key, a line late, as if it were indentation); the line to fix is the one that opened it.
+ */
+function unclosedFlow(
+  text: string,
+  message: string,
+  at: number,
+): { kind: 'seq' | 'map'; offset: number } | null {
+  const kind = /^Flow sequence/.test(message) ? 'seq' : /^Flow map/.test(message) ? 'map' : null;
+  if (kind === null || !/end with a [\]}]/.test(message)) return null;
+  let found: number | null = null;
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, (item) => {
+      for (const node of [item.key, item.value]) {
+        if (node?.type !== 'flow-collection' || node.offset > at) continue;
+        const opens = node.start.type === (kind === 'seq' ? 'flow-seq-start' : 'flow-map-start');
+        const closed = node.end.some((t) => t.type === 'flow-seq-end' || t.type === 'flow-map-end');
+        if (opens && !closed && (found === null || node.offset > found)) found = node.offset;
+      }
+    });
+  }
+  return found === null ? null : { kind, offset: found };
+}
+
+/** The alias to point at when the yaml library refused to resolve aliases, and what to do about it. */
+function aliasProblem(
+  doc: Document,
+  error: ReferenceError,
+  file: string,
+  lineAt: (offset: number) => number,
+): ConfigProblem {
+  const aliases: Alias[] = [];
+  visit(doc, {
+    Alias(_key, node) {
+      aliases.push(node);
+    },
+  });
+  const lineOf = (alias: Alias | undefined) => (alias?.range ? lineAt(alias.range[0]) : null);
+  const missing = /^Unresolved alias[^:]*: (.+)$/.exec(error.message)?.[1];
+  if (missing !== undefined) {
+    return {
+      file,
+      line: lineOf(aliases.find((alias) => alias.source === missing)),
+      path: '',
+      message: `*${missing} refers to no anchor: nothing above it is marked &${missing}`,
+      fix: `mark the value to repeat with &${missing} before this line, or write the value out here`,
+    };
+  }
+  // A bomb nests anchors that repeat other anchors, so the copies multiply; point at the first such alias.
+  const total = expandedSize(doc)(doc.contents);
+  const values = total >= 1e9 ? 'over a billion' : total.toLocaleString('en-US');
+  const nested = aliases.find((alias) => holdsAlias(alias.resolve(doc)));
+  if (nested !== undefined) {
+    return {
+      file,
+      line: lineOf(nested),
+      path: '',
+      message: `*${nested.source} repeats an anchor that itself repeats anchors: the copies multiply to ${values} values`,
+      fix: 'write the values out, or point aliases only at anchors that hold no aliases (roster.yaml needs no nesting)',
+    };
+  }
+  const overused = aliases[MAX_ALIAS_COUNT] ?? aliases[0];
+  return {
+    file,
+    line: lineOf(overused),
+    path: '',
+    message: `*${overused?.source ?? '?'} is used more than ${MAX_ALIAS_COUNT} times`,
+    fix: 'write the value out where it is needed, or use fewer aliases of it',
+  };
+}
+
+function holdsAlias(node: unknown): boolean {
+  if (isAlias(node)) return true;
+  if (isPair(node)) return holdsAlias(node.key) || holdsAlias(node.value);
+  return isCollection(node) && node.items.some((item) => holdsAlias(item));
+}
+
+/** How many values a node stands for once every alias is copied in, memoized and capped at a billion. */
+function expandedSize(doc: Document): (node: unknown) => number {
+  const memo = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    memo.set(node, 1); // a cycle counts once rather than forever
+    let total = 1;
+    if (isAlias(node)) total = size(node.resolve(doc));
+    else if (isPair(node)) total = size(node.key) + size(node.value);
+    else if (isCollection(node)) total = node.items.reduce<number>((sum, item) => sum + size(item), 1);
+    total = Math.min(total, 1e9);
+    memo.set(node, total);
+    return total;
+  };
+  return size;
+}
 
 /**
  * An unclosed quote is reported where the parser gave up (often the end of the file, since quoted
@@ -354,7 +523,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Found[] {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(rosterConfigSchema, path, raw);
       return issue.keys.map((key) => {
-        const guess = allowed ? closest(key, allowed) : undefined;
+        const guess = allowed ? closestKey(key, allowed) : undefined;
         return {
           path: [...path, key],
           message: `unknown key "${key}"${appType && path.length <= 2 ? ` for ${appType} apps` : ''}`,
@@ -573,31 +742,7 @@ function unwrap(schema: z.core.$ZodType, value: unknown): z.core.$ZodType {
 }
 
 /** The allowed key a typo most likely meant: same letters ignoring case, or at most two edits away. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of allowed) {
-    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
-  }
-  return best?.key;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = row;
-  }
-  return previous[b.length] ?? 0;
-}
+const closestKey = (key: string, allowed: readonly string[]) => closest(key, allowed, 2);
 
 /** Relative file paths in the config mean "next to roster.yaml", not "wherever roster was started". */
 function resolvePaths(config: RosterConfig, dir: string): RosterConfig {

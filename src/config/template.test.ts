@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APP_TYPES } from '../core/types.js';
+import { APP_TYPES } from '../connectors/registry.js';
 import { loadConfig } from './load.js';
 import { maskSecrets } from './mask.js';
 import { initTemplate } from './template.js';

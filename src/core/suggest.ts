@@ -1,13 +1,20 @@
 /** @module "Did you mean": the closest known word to a mistyped one, for errors that name the fix. */
 
-/** The candidate within two edits of `word` (case ignored), nearest first; undefined when none is close. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+/**
+ * The candidate nearest to `word` (case ignored) when it is near enough to be a typo: by default at most two
+ * edits, or a third of the word for longer ones; undefined when none is that close.
+ */
+export function closest(
+  word: string,
+  candidates: Iterable<string>,
+  maxDistance = Math.max(2, Math.floor(word.length / 3)),
+): string | undefined {
   const lower = word.toLowerCase();
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const c = candidate.toLowerCase();
     const distance = c === lower ? 0 : editDistance(lower, c);
-    if (distance <= 2 && (!best || distance < best.distance)) best = { candidate, distance };
+    if (distance <= maxDistance && (!best || distance < best.distance)) best = { candidate, distance };
   }
   return best?.candidate;
 }

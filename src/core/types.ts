@@ -1,15 +1,9 @@
 /** @module Roster's domain types: people, app accounts, entitlements, grants and the links between them. */
 
-/** The kinds of app Roster has a connector for. `scim` is any SCIM 2.0 service. */
-export const APP_TYPES = [
-  'targetprocess',
-  'process-street',
-  'thought-industries',
-  'customer-directory',
-  'stackspot-scim',
-  'scim',
-] as const;
-export type AppType = (typeof APP_TYPES)[number];
+import type { AppType } from '../connectors/registry.js';
+
+/** The kinds of app Roster has a connector for, derived from the connector registry (`scim`: any SCIM 2.0 service). */
+export type { AppType };
 
 /** The five apps whose API guides are in shared/seeds and that have a sandbox. */
 export const SEED_APP_TYPES = [

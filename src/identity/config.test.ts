@@ -17,6 +17,7 @@ describe('the identity config section', () => {
     expect((await loadConfig(write([...BASE, 'identity: {}']), { env: {} })).identity).toEqual({
       externalIdAttribute: 'idp_id',
       dormantDays: 90,
+      dormantGraceDays: 30,
       inviteDays: 14,
       nameSuggestions: true,
     });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js';
-import { compareSeverity, type FindingsInput, filterBySeverity, findings } from './findings.js';
+import {
+  compareSeverity,
+  dormancyCoverage,
+  type FindingsApp,
+  type FindingsInput,
+  filterBySeverity,
+  findings,
+} from './findings.js';
 import { account, person } from './testkit.js';
 
 const NOW = '2026-11-01T00:00:00.000Z';
@@ -37,6 +44,7 @@ function run(input: {
   grants?: Grant[];
   type?: FindingsInput['options']['apps'][number]['type'];
   privilegedRoles?: string[];
+  activity?: FindingsApp['activity'];
 }) {
   return findings({
     people: input.people ?? [
@@ -50,7 +58,12 @@ function run(input: {
     now: NOW,
     options: {
       apps: [
-        { id: 'app', type: input.type ?? 'process-street', privilegedRoles: input.privilegedRoles ?? [] },
+        {
+          id: 'app',
+          type: input.type ?? 'process-street',
+          privilegedRoles: input.privilegedRoles ?? [],
+          ...(input.activity ? { activity: input.activity } : {}),
+        },
       ],
     },
   });
@@ -148,15 +161,13 @@ describe('findings', () => {
     ]);
   });
 
-  it('dormant: never logged in where the app reports logins, or last login older than dormantDays', () => {
+  it('dormant: never logged in, or last login older than dormantDays, where the app reports logins by date', () => {
     const never = account('1');
     const stale = account('2', { lastLoginAt: daysAgo(120) });
     const fresh = account('3', { lastLoginAt: daysAgo(3) });
     const links = [linked(never, 'E1'), linked(stale, 'E1'), linked(fresh, 'E1')];
-    const tp = run({ accounts: [never, stale, fresh], links, type: 'targetprocess' });
-    expect(rules(tp, 'dormant').map((f) => f.accountId)).toEqual(['1', '2']);
-    // Process Street shows no logins: a null date says nothing.
-    expect(rules(run({ accounts: [never], links, type: 'process-street' }), 'dormant')).toEqual([]);
+    const dated = run({ accounts: [never, stale, fresh], links, activity: 'date' });
+    expect(rules(dated, 'dormant').map((f) => f.accountId)).toEqual(['1', '2']);
     // StackSpot has only a never-logged flag.
     const flagged = account('4', { attributes: { neverLogged: true } });
     expect(
@@ -165,6 +176,39 @@ describe('findings', () => {
         'dormant',
       ),
     ).toMatchObject([{ accountId: '4', severity: 'low' }]);
+  });
+
+  it('dormancy is unknown, never "never used", where the guide documents no login time (Targetprocess, Thought Industries, Process Street)', () => {
+    const never = account('1');
+    const stale = account('2', { lastLoginAt: daysAgo(120) });
+    const links = [linked(never, 'E1'), linked(stale, 'E1')];
+    for (const type of ['targetprocess', 'thought-industries', 'process-street'] as const) {
+      expect(rules(run({ accounts: [never, stale], links, type }), 'dormant'), type).toEqual([]);
+    }
+    const apps: FindingsApp[] = [
+      { id: 'tp', type: 'targetprocess' },
+      { id: 'ti', type: 'thought-industries' },
+      { id: 'ss', type: 'stackspot-scim' },
+    ];
+    expect(dormancyCoverage(apps)).toEqual({ apps: ['ss'], unknown: ['tp', 'ti'] });
+  });
+
+  it('a new account is not dormant during the grace period after its creation', () => {
+    const fresh = account('1', { createdAt: daysAgo(2), attributes: { neverLogged: true } });
+    const old = account('2', { createdAt: daysAgo(45), attributes: { neverLogged: true } });
+    const links = [linked(fresh, 'E1'), linked(old, 'E1')];
+    const out = run({ accounts: [fresh, old], links, type: 'stackspot-scim' });
+    expect(rules(out, 'dormant').map((f) => f.accountId)).toEqual(['2']);
+    const shortGrace = findings({
+      people: [person('E1', 'ann.lee@acme.com')],
+      accounts: [fresh, old],
+      entitlements: [],
+      grants: [],
+      links,
+      now: NOW,
+      options: { apps: [{ id: 'app', type: 'stackspot-scim' }], dormantGraceDays: 1 },
+    });
+    expect(rules(shortGrace, 'dormant').map((f) => f.accountId)).toEqual(['1', '2']);
   });
 
   it('invite_pending: invited for longer than inviteDays since createdAt', () => {

@@ -1,5 +1,7 @@
 /** @module Findings: what the identity graph says needs a person's attention, each rule a pure function of state. */
 
+import { traitsOf } from '../connectors/registry.js';
+import type { ActivityReporting } from '../connectors/sdk/types.js';
 import type { Account, AppType, Entitlement, Grant, Link, Person } from '../core/types.js';
 import { accountDepartment } from './correlate.js';
 import { textKey } from './normalize.js';
@@ -41,12 +43,16 @@ export interface FindingsApp {
   type: AppType;
   /** Role/group names that make their holders privileged (config `privilegedRoles`). */
   privilegedRoles?: readonly string[];
+  /** How the app reports use; by default what its connector declares (the `activity` trait). */
+  activity?: ActivityReporting;
 }
 
 export interface FindingsOptions {
   apps: readonly FindingsApp[];
   /** An active account with no login for longer than this is dormant (default 90). */
   dormantDays?: number;
+  /** An account created fewer days ago than this is never dormant: it has not had the time (default 30). */
+  dormantGraceDays?: number;
   /** An invitation unaccepted for longer than this is pending too long (default 14). */
   inviteDays?: number;
 }
@@ -62,20 +68,22 @@ export interface FindingsInput {
   now: string;
 }
 
-/**
- * How each app type reports logins. `date`: lastLoginAt is the last login, null only when there was none.
- * `flag`: no date, only a never-logged-in flag (StackSpot's `never_logged`, kept as `neverLogged`).
- * `none`: the API shows no logins (Process Street, the customer directory, generic SCIM), so a null date
- * says nothing about use.
- */
-export const LOGIN_REPORTING: Record<AppType, 'date' | 'flag' | 'none'> = {
-  targetprocess: 'date',
-  'thought-industries': 'date',
-  'stackspot-scim': 'flag',
-  'process-street': 'none',
-  'customer-directory': 'none',
-  scim: 'none',
-};
+/** Which apps can show dormancy at all: where the API reports no use, an unused account cannot be told apart. */
+export interface DormancyCoverage {
+  /** App ids whose connector reports logins (a date or a never-logged-in flag). */
+  apps: string[];
+  /** App ids where dormancy is unknown: the guide documents no login or activity field. */
+  unknown: string[];
+}
+
+const activityOf = (app: FindingsApp): ActivityReporting => app.activity ?? traitsOf(app.type).activity;
+
+export function dormancyCoverage(apps: readonly FindingsApp[]): DormancyCoverage {
+  return {
+    apps: apps.filter((a) => activityOf(a) !== 'none').map((a) => a.id),
+    unknown: apps.filter((a) => activityOf(a) === 'none').map((a) => a.id),
+  };
+}
 
 /** Account attributes each app may carry a title under (department: see accountDepartment). */
 const TITLE_ATTRIBUTES = ['title', 'jobTitle', 'customFields.title', 'customFields.jobTitle'] as const;
@@ -103,6 +111,7 @@ export function findings(input: FindingsInput): Finding[] {
   const { options } = input;
   const now = Date.parse(input.now);
   const dormantDays = options.dormantDays ?? 90;
+  const graceDays = options.dormantGraceDays ?? 30;
   const inviteDays = options.inviteDays ?? 14;
   const people = new Map(input.people.map((p) => [p.employeeId, p]));
   const apps = new Map(options.apps.map((a) => [a.id, a]));
@@ -230,8 +239,11 @@ export function findings(input: FindingsInput): Finding[] {
       );
     }
 
-    const reporting = app ? LOGIN_REPORTING[app.type] : 'none';
-    if (account.status === 'active' && reporting !== 'none') {
+    // Where the app reports no use, a null date is "unknown", never "never used" (see dormancyCoverage).
+    const reporting = app ? activityOf(app) : 'none';
+    const created = account.createdAt === null ? Number.NaN : Date.parse(account.createdAt);
+    const inGrace = now - created < graceDays * DAY;
+    if (account.status === 'active' && reporting !== 'none' && !inGrace) {
       const lastLogin = account.lastLoginAt === null ? Number.NaN : Date.parse(account.lastLoginAt);
       const never =
         reporting === 'flag' ? account.attributes['neverLogged'] === true : account.lastLoginAt === null;
@@ -245,7 +257,7 @@ export function findings(input: FindingsInput): Finding[] {
           never
             ? `${label(account)} has never been used`
             : `${label(account)} unused for over ${dormantDays} days`,
-          { lastLoginAt: account.lastLoginAt, createdAt: account.createdAt, dormantDays },
+          { lastLoginAt: account.lastLoginAt, createdAt: account.createdAt, dormantDays, graceDays },
         );
       }
     }

@@ -4,7 +4,13 @@ import type { AppConfig, IdentityConfig, RosterConfig } from '../config/schema.j
 import type { Account, Entitlement, Grant, Link, LinkMethod, LinkSituation, Person } from '../core/types.js';
 import type { Store, StoredPerson } from '../store/store.js';
 import { correlate } from './correlate.js';
-import { findings as computeFindings, type Finding, type FindingsApp } from './findings.js';
+import {
+  findings as computeFindings,
+  type DormancyCoverage,
+  dormancyCoverage,
+  type Finding,
+  type FindingsApp,
+} from './findings.js';
 
 /** The parts of roster.yaml the graph reads (a whole RosterConfig fits). */
 export interface GraphConfig {
@@ -31,6 +37,8 @@ export interface GraphTimings {
 export interface GraphResult {
   links: Link[];
   findings: Finding[];
+  /** Which apps can show dormancy, and where it is unknown (no login data in the app's API). */
+  dormancy: DormancyCoverage;
   summary: GraphSummary;
   timings: GraphTimings;
 }
@@ -121,6 +129,7 @@ export async function refreshGraph(input: {
     options: {
       apps: findingsApps(config),
       dormantDays: identity?.dormantDays ?? 90,
+      dormantGraceDays: identity?.dormantGraceDays ?? 30,
       inviteDays: identity?.inviteDays ?? 14,
     },
   });
@@ -129,6 +138,7 @@ export async function refreshGraph(input: {
   return {
     links,
     findings: found,
+    dormancy: dormancyCoverage(findingsApps(config)),
     summary: summarize(config, people, links, found),
     timings: { load, correlate: correlateMs, writeLinks, findings: findingsMs },
   };

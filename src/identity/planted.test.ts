@@ -155,6 +155,30 @@ describe.each([
     expect(planted(w, invited)).toEqual(held(w, w.fleet.company.planted.pendingInvites));
   });
 
+  it('dormant only where the app reports use (StackSpot never_logged), past the grace after creation; elsewhere unknown', () => {
+    expect(w.graph.dormancy).toEqual({
+      apps: ['stackspot-scim'],
+      unknown: ['targetprocess', 'process-street', 'thought-industries', 'customer-directory'],
+    });
+    const asOf = Date.parse(w.fleet.company.asOf);
+    const expected = [...w.accounts.values()]
+      .filter(
+        (a) =>
+          a.appId === 'stackspot-scim' &&
+          a.status === 'active' &&
+          a.attributes['neverLogged'] === true &&
+          asOf - Date.parse(a.createdAt ?? '') >= 30 * 86_400_000,
+      )
+      .map((a) => `${a.appId}:${a.id}`)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(
+      rule('dormant')
+        .map((f) => `${f.appId}:${f.accountId}`)
+        .sort(),
+    ).toEqual(expected);
+  });
+
   it('the summary counts every account once per app and every person once', () => {
     const { summary } = w.graph;
     for (const app of w.config.apps) {

@@ -1,8 +1,10 @@
 /** @module Desired state: the policy evaluated for every person — which apps, which attributes, which entitlements. */
 
+import { traitsOf } from '../connectors/registry.js';
+import { closest } from '../core/suggest.js';
 import type { AppType, EntitlementKind, Person } from '../core/types.js';
-import { matchesWhen, renderTemplate } from './match.js';
-import { DEFAULT_ATTRIBUTE_MAPS, GRANT_LISTS, type Policy } from './policy.js';
+import { isKnownField, matchesWhen, PERSON_FIELDS, renderTemplate } from './match.js';
+import { GRANT_LISTS, type Policy } from './policy.js';
 
 /** What desired-state evaluation needs to know about an app. */
 export interface DesiredApp {
@@ -10,7 +12,10 @@ export interface DesiredApp {
   type: AppType;
   /** Entitlement kinds the app has (from its manifest): decides whether `role` is an entitlement or an attribute. */
   kinds: readonly EntitlementKind[];
-  /** Thought Industries: the portal's custom field keys; other `customFields.*` would be dropped by the app. */
+  /**
+   * Where the connector has custom fields the app drops silently unless they exist (its `customFields` trait):
+   * the keys this app's config allows.
+   */
   customFieldKeys?: readonly string[];
 }
 
@@ -30,6 +35,8 @@ export interface DesiredAccount {
   /** App field → value (identity fields and names, then app attributes), with the rule each came from. */
   fields: Record<string, { value: string; rule: string | null }>;
   entitlements: DesiredEntitlement[];
+  /** A rule giving this app said to leave the privileged entitlements the person holds alone. */
+  keepPrivileged: boolean;
 }
 
 export interface LeaverVerdict {
@@ -47,7 +54,10 @@ export interface DesiredState {
   denied: Map<string, Set<string>>;
   leavers: Map<string, LeaverVerdict>;
   warnings: string[];
-  /** What a rule asks for that the app cannot hold (a custom field the portal lacks): the plan shows these. */
+  /**
+   * What a rule asks for that cannot be done as written (a custom field the portal lacks, a condition on a field
+   * no person has): the plan shows these and cannot be applied.
+   */
   errors: { appId: string; rule: string; message: string }[];
 }
 
@@ -83,10 +93,13 @@ export function desiredState(input: {
 
   for (const rule of policy.rules) {
     for (const appId of Object.keys(rule.apps)) {
+      // roster.yaml refuses an app it does not have; here it is only one left out of this plan (--app).
       if (!byId.has(appId))
-        warnings.add(`rule "${rule.name}" names app "${appId}", which roster.yaml does not have`);
+        warnings.add(`rule "${rule.name}" names app "${appId}", which this plan leaves out`);
     }
   }
+  for (const error of unknownConditions(policy, people))
+    errors.set(`when:${error.rule}:${error.message}`, error);
 
   for (const person of people) {
     if (person.status === 'leaver') {
@@ -105,13 +118,21 @@ export function desiredState(input: {
         const perApp = accounts.get(appId) as Map<string, DesiredAccount>;
         let desired = perApp.get(person.employeeId);
         if (!desired) {
-          desired = { appId, employeeId: person.employeeId, rules: [], fields: {}, entitlements: [] };
-          for (const [field, template] of Object.entries(DEFAULT_ATTRIBUTE_MAPS[app.type])) {
+          desired = {
+            appId,
+            employeeId: person.employeeId,
+            rules: [],
+            fields: {},
+            entitlements: [],
+            keepPrivileged: false,
+          };
+          for (const [field, template] of Object.entries(traitsOf(app.type).attributeMap)) {
             setField(desired, app, field, template, person, null, warnings, errors);
           }
           perApp.set(person.employeeId, desired);
         }
         desired.rules.push(rule.name);
+        if (grant.keepPrivileged) desired.keepPrivileged = true;
         for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
           setField(desired, app, field, template, person, rule.name, warnings, errors);
         }
@@ -152,8 +173,9 @@ function setField(
   warnings: Set<string>,
   errors: Map<string, { appId: string; rule: string; message: string }>,
 ): void {
-  if (field.startsWith('customFields.') && app.type === 'thought-industries') {
-    const key = field.slice('customFields.'.length);
+  const custom = traitsOf(app.type).customFields;
+  if (custom && field.startsWith(custom.prefix)) {
+    const key = field.slice(custom.prefix.length);
     if (!(app.customFieldKeys ?? []).includes(key)) {
       if (rule !== null) {
         // A rule asked for it by name: silently not sending it would hide the mistake, so the plan refuses.
@@ -177,4 +199,31 @@ function setField(
     return;
   }
   desired.fields[field] = { value, rule };
+}
+
+/**
+ * Conditions on a field no person has (`departmnet`): such a rule never matches anyone, silently. Each is an error
+ * naming the nearest field that does exist. With no people there is nothing to tell a typo from.
+ */
+function unknownConditions(
+  policy: Policy,
+  people: readonly Person[],
+): { appId: string; rule: string; message: string }[] {
+  if (people.length === 0) return [];
+  const columns = new Set<string>();
+  for (const person of people) for (const name of Object.keys(person.attributes)) columns.add(name);
+  const known = [...PERSON_FIELDS, ...columns];
+  const out: { appId: string; rule: string; message: string }[] = [];
+  for (const rule of policy.rules) {
+    for (const field of Object.keys(rule.when)) {
+      if (isKnownField(field, columns)) continue;
+      const guess = closest(field, known);
+      out.push({
+        appId: Object.keys(rule.apps).join(', '),
+        rule: rule.name,
+        message: `rule "${rule.name}" has a condition on "${field}", which no person in the HR import has, so it matches nobody${guess ? ` — did you mean "${guess}"?` : ` (fields: ${known.join(', ')})`}`,
+      });
+    }
+  }
+  return out;
 }

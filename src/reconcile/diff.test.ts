@@ -292,6 +292,82 @@ describe('diff', () => {
     expect(result.errors[0]!.message).toContain('team "Nope"');
   });
 
+  it('one unknown name shared by many people is one error, with how many people it affects and a guess', () => {
+    const people = Array.from({ length: 262 }, (_, i) => person(`E${i}`));
+    const result = plan(
+      { rules: [{ name: 'eng', when: {}, apps: { targetprocess: { teams: ['Platfrom'] } } }] },
+      { people, links: [], apps: [tpApp([])] },
+    );
+    expect(result.errors).toEqual([
+      {
+        appId: 'targetprocess',
+        rule: 'eng',
+        people: 262,
+        message:
+          'rule "eng" gives team "Platfrom" in targetprocess, which has no such team (did you mean "Platform"?); 262 people do not get it',
+      },
+    ]);
+  });
+
+  it('a condition on a field no person has is an error with "did you mean", not a rule that silently matches nobody', () => {
+    const people = [person('E1', { attributes: { cost_center: 'R&D' } })];
+    const policy = policySchema.parse({
+      rules: [
+        { name: 'eng', when: { departmnet: 'Engineering' }, apps: { targetprocess: {} } },
+        { name: 'rd', when: { cost_centre: 'R&D', firstName: 'First' }, apps: { targetprocess: {} } },
+      ],
+    });
+    const desired = desiredState({
+      people,
+      policy,
+      apps: [{ id: 'targetprocess', type: 'targetprocess', kinds: ['role', 'team'] }],
+      now: NOW,
+    });
+    expect(desired.errors.map((e) => [e.rule, e.message])).toEqual([
+      [
+        'eng',
+        'rule "eng" has a condition on "departmnet", which no person in the HR import has, so it matches nobody — did you mean "department"?',
+      ],
+      [
+        'rd',
+        'rule "rd" has a condition on "cost_centre", which no person in the HR import has, so it matches nobody — did you mean "cost_center"?',
+      ],
+    ]);
+  });
+
+  it('a single-valued role given over a plain one is a low-risk change saying what it replaces', () => {
+    const entitlements: Entitlement[] = [
+      ...tpEntitlements,
+      { appId: 'targetprocess', id: 'role:3', kind: 'role', name: 'QA Engineer', privileged: false },
+    ];
+    const app = {
+      ...tpApp(
+        [account('targetprocess', '7', { lastName: 'E1' })],
+        [{ appId: 'targetprocess', accountId: '7', entitlementId: 'role:3' }],
+      ),
+      entitlements,
+    };
+    const result = plan(engineering, {
+      people: [person('E1')],
+      links: [link('targetprocess', '7', 'E1')],
+      apps: [app],
+    });
+    const change = result.ops.find((o) => o.entitlement?.kind === 'role');
+    expect(change).toMatchObject({
+      kind: 'grant',
+      entitlement: { name: 'Developer' },
+      replaces: { id: 'role:3', name: 'QA Engineer', privileged: false },
+      risk: 'low',
+      requiresApproval: false,
+    });
+    // The grant is the change: no revoke or task for the role it replaces, even with roles managed.
+    const managed = plan(
+      { ...engineering, managed: { targetprocess: ['role'] } },
+      { people: [person('E1')], links: [link('targetprocess', '7', 'E1')], apps: [app] },
+    );
+    expect(managed.ops.filter((o) => o.entitlement?.kind === 'role').map((o) => o.kind)).toEqual(['grant']);
+  });
+
   it('disputed and suggested accounts are never touched; orphans only when the policy says deactivate', () => {
     const accounts = [
       account('targetprocess', '1'),

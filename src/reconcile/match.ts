@@ -18,6 +18,14 @@ const FIELDS: Record<string, (p: Person) => string | null> = {
 
 const camelToSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** The field names every person has, whatever the HR file: Person fields and the two email parts. */
+export const PERSON_FIELDS: readonly string[] = [...Object.keys(FIELDS), 'email.local', 'email.domain'];
+
+/** Whether a field name reads something: a Person field (either spelling) or a column at least one person has. */
+export function isKnownField(name: string, attributeNames: ReadonlySet<string>): boolean {
+  return PERSON_FIELDS.includes(name) || FIELDS[camelToSnake(name)] !== undefined || attributeNames.has(name);
+}
+
 /** A person's value for a field name: a Person field, `email.local`/`email.domain`, or any other HR column. */
 export function fieldOf(person: Person, name: string): string | null {
   if (name === 'email.local') return person.email.split('@')[0] ?? null;

@@ -13,6 +13,7 @@ import { parsePeople } from '../sources/index.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { syncApps } from '../sync/sync.js';
+import { applyPlan } from './apply/executor.js';
 import type { PlanOp } from './diff.js';
 import { computePlan } from './plan.js';
 import { policySchema } from './policy.js';
@@ -153,6 +154,46 @@ describe('computePlan on the sample company', () => {
     const text = renderPlan(body, { id: plan.id, stateHash: plan.stateHash });
     expect(text).toContain('+ invite');
     expect(text).not.toContain('BLOCKED');
+  });
+
+  it('a plan with errors is saved not applicable, and apply refuses it; a bad name is one error for everyone', async () => {
+    const [rule] = samplePolicy.rules.filter((r) => Object.keys(r.apps)[0] === 'process-street');
+    const policy = policySchema.parse({
+      ...samplePolicy,
+      rules: [{ ...rule, apps: { 'process-street': { groups: ['Operashuns'] } } }],
+    });
+    const computed = await computePlan({
+      store,
+      config: { ...config, policy },
+      manifests,
+      now: new Date(fleet.company.asOf),
+    });
+    const wanting = (await store.listPeople()).filter(
+      (p) => p.status === 'active' && APP_DEPARTMENTS['process-street'].includes(p.department ?? ''),
+    ).length;
+    expect(wanting).toBeGreaterThan(1);
+    expect(computed.body.errors).toHaveLength(1);
+    expect(computed.body.errors[0]).toMatchObject({ appId: 'process-street', people: wanting });
+    expect(computed.body.errors[0]?.message).toContain('did you mean "Operations"?');
+    expect(computed.body.applicable).toBe(false);
+    expect(computed.summary.applicable).toBe(false);
+    expect(computed.body.ops.length).toBeGreaterThan(0);
+    const stored = await store.getPlan({ id: computed.plan.id });
+    expect((stored?.summary as { applicable?: boolean } | undefined)?.applicable).toBe(false);
+
+    await expect(
+      applyPlan({
+        store,
+        config: { ...config, policy },
+        planId: computed.plan.id,
+        connectors: {},
+        actor: 'test',
+        yes: true,
+      }),
+    ).rejects.toThrow(/has 1 error and cannot be applied/);
+    // Nothing ran: every op is still pending.
+    const ops = await store.listOps({ planId: computed.plan.id });
+    expect(ops.every((o) => o.status === 'pending')).toBe(true);
   });
 
   it('the same state hashes the same; an empty HR file blocks the plan and says why', async () => {

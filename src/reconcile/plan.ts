@@ -2,10 +2,11 @@
 
 import { createHash } from 'node:crypto';
 import type { RosterConfig } from '../config/schema.js';
+import { traitsOf } from '../connectors/registry.js';
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
-import { desiredState } from './desired.js';
+import { type DesiredApp, desiredState } from './desired.js';
 import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
 import { defaultPolicy, type Policy } from './policy.js';
 
@@ -20,6 +21,11 @@ export interface PlanBody {
   apps: string[];
   ops: PlanOp[];
   errors: PlanError[];
+  /**
+   * False when the plan has errors: it is shown, never applied (apply refuses; re-plan once they are fixed).
+   * Absent in plans saved before it existed; apply reads `errors` itself.
+   */
+  applicable?: boolean;
   warnings: string[];
   blocked: { reasons: AppBlock[]; override: { required: true; flag: string } } | null;
   untouched: Record<string, string[]>;
@@ -42,6 +48,8 @@ export interface PlanSummary {
   byApp: Record<string, Partial<Record<PlanOp['kind'], number>>>;
   approvals: number;
   errors: number;
+  /** Same as the body's: false when the plan has errors. */
+  applicable: boolean;
   blocked: boolean;
   [key: string]: unknown;
 }
@@ -104,6 +112,7 @@ export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): P
     byApp,
     approvals: body.ops.filter((o) => o.requiresApproval).length,
     errors: body.errors.length,
+    applicable: body.errors.length === 0,
     blocked: body.blocked !== null,
   };
 }
@@ -158,27 +167,21 @@ export async function computePlan(input: {
   const desired = desiredState({
     people,
     policy,
-    apps: diffApps.map((a) => {
-      const app = apps.find((c) => c.id === a.id);
-      return {
-        id: a.id,
-        type: a.type,
-        kinds: Object.keys(a.manifest.entitlements) as EntitlementKind[],
-        ...(app?.type === 'thought-industries' ? { customFieldKeys: app.customFieldKeys ?? [] } : {}),
-      };
-    }),
+    apps: apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest)),
     now,
   });
   const result = diff({ desired, people, links, apps: diffApps, policy });
   const person = input.person;
   const ops = person ? result.ops.filter((op) => op.person?.employeeId === person.employeeId) : result.ops;
+  const errors = [...desired.errors, ...result.errors];
   const body: PlanBody = {
     version: 1,
     createdAt: now.toISOString(),
     inputs,
     apps: apps.map((a) => a.id),
     ops,
-    errors: [...desired.errors, ...result.errors],
+    errors,
+    applicable: errors.length === 0,
     warnings: desired.warnings,
     blocked:
       result.blocks.length > 0
@@ -197,4 +200,16 @@ export async function computePlan(input: {
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary };
+}
+
+/** What desired-state evaluation needs to know about one configured app. */
+export function desiredAppOf(app: RosterConfig['apps'][number], manifest: CapabilityManifest): DesiredApp {
+  // The connector says which attributes are custom fields the app drops unless its config lists them.
+  const custom = traitsOf(app.type).customFields;
+  return {
+    id: app.id,
+    type: app.type,
+    kinds: Object.keys(manifest.entitlements) as EntitlementKind[],
+    ...(custom ? { customFieldKeys: custom.keys(app) } : {}),
+  };
 }

@@ -15,6 +15,9 @@ const MARK: Record<PlanOp['kind'], string> = {
   task: '!',
 };
 
+/** A grant that replaces the one value of a single-valued kind is a change, not an addition. */
+const markOf = (op: PlanOp): string => (op.kind === 'grant' && op.replaces ? '~' : MARK[op.kind]);
+
 function describe(op: PlanOp): string {
   const account = op.account && 'id' in op.account ? ` account ${op.account.id}` : '';
   const approval = op.requiresApproval ? '  [approval needed]' : '';
@@ -22,6 +25,10 @@ function describe(op: PlanOp): string {
     case 'create':
       return `${op.invite ? 'invite' : 'create'} ${op.input?.email ?? ''}${approval}`;
     case 'grant':
+      if (op.replaces) {
+        return `${op.entitlement?.kind} "${op.replaces.name}" → "${op.entitlement?.name}"${approval}`;
+      }
+      return `grant ${op.entitlement?.kind} "${op.entitlement?.name}"${approval}`;
     case 'revoke':
       return `${op.kind} ${op.entitlement?.kind} "${op.entitlement?.name}"${approval}`;
     case 'update':
@@ -66,7 +73,7 @@ export function renderPlan(body: PlanBody, meta: { id: string; stateHash: string
     for (const [who, list] of byPerson) {
       lines.push(`  ${who}`);
       for (const op of list)
-        lines.push(`    ${MARK[op.kind]} ${describe(op)}`, `        why: ${op.reason.text}`);
+        lines.push(`    ${markOf(op)} ${describe(op)}`, `        why: ${op.reason.text}`);
     }
     const counts: Record<string, number> = {};
     for (const op of ops) {

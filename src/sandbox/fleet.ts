@@ -1,6 +1,7 @@
 /** @module Starts several sandboxes on one sample company and writes the roster.yaml that points at them. */
 
 import { stringify } from 'yaml';
+import { RosterError } from '../core/errors.js';
 import { SEED_APP_TYPES, type SeedAppType } from '../core/types.js';
 import { generateCompany } from './company.js';
 import type { SampleCompany } from './kit/company.js';
@@ -17,6 +18,11 @@ export interface FleetOptions {
   company?: SampleCompany;
   /** First port to try; each app takes the next one. 0: any free port. */
   basePort?: number;
+  /**
+   * Undocumented conveniences to serve (src/sandbox/README.md): each flag goes to every sandbox that has it,
+   * and a flag no started sandbox has is an error. None by default: the fleet answers what the guides document.
+   */
+  undocumented?: readonly string[];
 }
 
 export interface Fleet {
@@ -30,6 +36,18 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const seed = options.seed ?? 42;
   const company = options.company ?? generateCompany({ seed, people: options.people ?? 200 });
   const apps = options.apps ?? SEED_APP_TYPES;
+  const flags = options.undocumented ?? [];
+  const unknown = flags.filter((flag) => !apps.some((app) => flag in (SANDBOXES[app].undocumented ?? {})));
+  if (unknown.length > 0) {
+    const known = apps.flatMap((app) =>
+      Object.keys(SANDBOXES[app].undocumented ?? {}).map((f) => `${f} (${app})`),
+    );
+    throw new RosterError(
+      'invalid_input',
+      `no started sandbox has the undocumented flag ${unknown.map((f) => `"${f}"`).join(', ')}`,
+      { fix: `use one of: ${known.join(', ') || 'none (these apps serve only what their guides document)'}` },
+    );
+  }
   const sandboxes: SandboxHandle[] = [];
   try {
     for (const [index, app] of apps.entries()) {
@@ -40,6 +58,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
           profile: options.profile ?? 'clean',
           port: options.basePort ? options.basePort + index : 0,
           companyFactory: generateCompany,
+          undocumented: flags.filter((flag) => flag in (SANDBOXES[app].undocumented ?? {})),
         }),
       );
     }
@@ -61,12 +80,22 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   };
 }
 
-/** The `apps:` entry that points Roster at one sandbox. */
+/**
+ * The `apps:` entry that points Roster at one sandbox, with the name → id maps the app's connector reads from
+ * config where the guide documents no list (Thought Industries groups and courses, customer-directory roles
+ * and groups): the fleet works with every undocumented flag off.
+ */
 export function sandboxAppConfig(handle: SandboxHandle): Record<string, unknown> {
   const { credentials: c } = handle;
   // A sandbox on this machine answers in milliseconds; a request it leaves hanging (fault profiles) should not
   // hold a sync or an apply for the 15 s default.
-  const base = { id: handle.type, type: handle.type, baseUrl: handle.baseUrl, timeoutMs: 3000 };
+  const base = {
+    id: handle.type,
+    type: handle.type,
+    baseUrl: handle.baseUrl,
+    timeoutMs: 3000,
+    ...handle.appConfig(),
+  };
   switch (handle.type) {
     case 'targetprocess':
       return { ...base, auth: { type: 'bearer', token: c.token } };

@@ -1,7 +1,6 @@
 /** @module The API's resource shapes as zod schemas: they validate responses and become the OpenAPI components. */
 
 import { z } from 'zod';
-import { APP_TYPES } from '../core/types.js';
 import { FINDING_RULES, SEVERITIES } from '../identity/findings.js';
 
 const json = z.record(z.string(), z.unknown());
@@ -138,7 +137,7 @@ export const syncRunSchema = z
 export const appSchema = z
   .object({
     id: z.string(),
-    type: z.enum(APP_TYPES),
+    type: z.string().describe('the connector type (targetprocess, scim, …)'),
     baseUrl: z.string(),
     health: z.enum(['ok', 'failing', 'never_synced', 'syncing', 'quarantined']),
     syncing: z.boolean(),

@@ -90,3 +90,27 @@ function catchError(run: () => unknown): RosterError {
   }
   throw new Error('expected a RosterError');
 }
+
+describe('CSV delimiter', () => {
+  it('is a comma whenever the header has one, even if the cells hold semicolons', () => {
+    const table = readCsv(`${HEADER}\n1,a@x.com,R&D; Platform\n`, 'hr.csv');
+    expect(table.delimiter).toEqual({ char: ',', detected: true });
+    expect(table.rows[0]?.cells).toEqual(['1', 'a@x.com', 'R&D; Platform']);
+  });
+
+  it('is told from a header without a comma: semicolons, tabs or pipes, after blank lines and a BOM', () => {
+    for (const char of [';', '\t', '|'] as const) {
+      const header = HEADER.replaceAll(',', char);
+      const table = readCsv(`\uFEFF\n\n${header}\n1${char}a@x.com${char}"Dev, Lead"\n`, 'hr.csv');
+      expect(table.delimiter).toEqual({ char, detected: true });
+      expect(table.header).toEqual(['employee_id', 'email', 'title']);
+      expect(table.rows[0]?.cells).toEqual(['1', 'a@x.com', 'Dev, Lead']);
+    }
+  });
+
+  it('a configured delimiter is used as given, never guessed', () => {
+    const table = readCsv('employee_id;email\n1;a@x.com\n', 'hr.csv', ',');
+    expect(table.delimiter).toEqual({ char: ',', detected: false });
+    expect(table.header).toEqual(['employee_id;email']);
+  });
+});

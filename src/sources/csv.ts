@@ -3,7 +3,7 @@
 import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { RosterError } from '../core/errors.js';
-import type { RawRow, RawTable } from './types.js';
+import type { Delimiter, RawRow, RawTable } from './types.js';
 
 interface CsvRecord {
   record: string[];
@@ -12,9 +12,11 @@ interface CsvRecord {
 
 /**
  * Parse CSV text. Blank lines (and lines of only separators and spaces) are skipped, so a trailing newline or
- * an Excel tail of `,,,,` rows is harmless. The header is the first non-blank record.
+ * an Excel tail of `,,,,` rows is harmless. The header is the first non-blank record. Without a delimiter,
+ * it is told from the header line (see detectDelimiter).
  */
-export function readCsv(text: string, file: string): RawTable {
+export function readCsv(text: string, file: string, delimiter?: Delimiter): RawTable {
+  const separator = delimiter ?? detectDelimiter(text);
   const bytes = Buffer.from(text, 'utf8');
   const lines = lineCounter(bytes);
   let records: CsvRecord[];
@@ -24,6 +26,7 @@ export function readCsv(text: string, file: string): RawTable {
     records = parse(bytes, {
       // A UTF-8 BOM (Excel's "CSV UTF-8") is not part of the first column's name.
       bom: true,
+      delimiter: separator,
       info: true,
       // Rows with the wrong number of fields are row errors with a line, not a parse failure.
       relax_column_count: true,
@@ -66,7 +69,48 @@ export function readCsv(text: string, file: string): RawTable {
           },
     );
   }
-  return { header: header ?? [], headerLine, rows };
+  return {
+    header: header ?? [],
+    headerLine,
+    rows,
+    delimiter: { char: separator, detected: delimiter === undefined },
+  };
+}
+
+/**
+ * The separator of a CSV whose delimiter is not configured: a comma unless the header line has none. Excel in
+ * much of Europe saves "CSV" with semicolons; a header without a single comma cannot be a comma-separated
+ * header with more than one column, so reading it by its semicolons (or tabs, or pipes) can only help.
+ */
+export function detectDelimiter(text: string): Delimiter {
+  const header = firstLine(text);
+  const counts = new Map<Delimiter, number>();
+  let quoted = false;
+  for (const char of header) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === ',' || char === ';' || char === '\t' || char === '|')) {
+      counts.set(char, (counts.get(char) ?? 0) + 1);
+    }
+  }
+  if ((counts.get(',') ?? 0) > 0) return ',';
+  let best: Delimiter = ',';
+  for (const candidate of [';', '\t', '|'] as const) {
+    if ((counts.get(candidate) ?? 0) > (counts.get(best) ?? 0)) best = candidate;
+  }
+  return best;
+}
+
+/** The first line with something on it, BOM dropped; reads no further than that line. */
+function firstLine(text: string): string {
+  const pattern = /[^\r\n]*/y;
+  let at = text.startsWith('\uFEFF') ? 1 : 0;
+  while (at < text.length) {
+    pattern.lastIndex = at;
+    const line = pattern.exec(text)?.[0] ?? '';
+    if (line.trim() !== '') return line;
+    at += line.length + 1;
+  }
+  return '';
 }
 
 /** A function from a byte offset to its 1-based line; offsets must not go backwards. */

@@ -1,14 +1,14 @@
 /** @module Importing the configured people source into the store: validation, the drop guard, idempotence, history. */
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { RosterConfig } from '../config/schema.js';
-import { isRosterError, RosterError } from '../core/errors.js';
+import { isRosterError } from '../core/errors.js';
 import type { Person, PersonStatus } from '../core/types.js';
 import type { ImportRecord, Store } from '../store/store.js';
 import { checkDrop } from './drop.js';
-import { loadPeopleFile } from './load.js';
-import { DEFAULT_COLUMNS, PERSON_FIELDS } from './mapping.js';
+import { parsePeopleBytes } from './load.js';
+import { columnKey, DEFAULT_COLUMNS, PERSON_FIELDS } from './mapping.js';
+import { readSourceFile } from './source-file.js';
 import type { PersonField, RowError } from './types.js';
 
 export interface ImportPeopleOptions {
@@ -39,6 +39,8 @@ export interface ImportCounts {
   dropped: number;
   /** People active before this import. */
   previousActive: number;
+  /** Warnings the file gave when it was read (an unchanged file is not read again: these are from then). */
+  warnings: number;
 }
 
 export interface ImportResult {
@@ -51,47 +53,82 @@ export interface ImportResult {
   at: string;
   counts: ImportCounts;
   errors: RowError[];
+  /** Empty when unchanged: the file was not read again (counts.warnings says how many it had). */
   warnings: RowError[];
+  /**
+   * Columns no Roster field or setting reads (kept as person attributes all the same), named once so that a
+   * misspelt one shows; empty when unchanged.
+   */
+  unusedColumns: string[];
 }
+
+/**
+ * Bumped whenever the rules that turn a file into people change (normalization, date reading): an import
+ * recorded under other rules is not "the same" even if the bytes are, and is read again.
+ */
+const READER_VERSION = 2;
 
 /**
  * Read the configured source and replace the store's people with it, all or nothing. A file with an invalid
  * row is refused whole (and the refusal recorded) unless skipInvalid; an import that would drop too many
- * active people is refused (and recorded) unless force; the same file as the last applied import is a no-op.
+ * active people is refused (and recorded) unless force; the same file, read the same way, as the import the
+ * store holds is a no-op recognised by its hash before any row is parsed.
  */
 export async function importPeople(options: ImportPeopleOptions): Promise<ImportResult> {
   const { store, config } = options;
   const file = config.source.path;
   const at = (options.now ?? new Date()).toISOString();
   const columns = toPersonColumns(config.source.columns);
-  const statusValues = config.source.statusValues;
+  const { type: format, statusValues, dateFormat, delimiter } = config.source;
 
-  // The hash covers how the file is read as well as its bytes: a changed column or status mapping re-imports.
-  const bytes = await readFileOrNothing(file);
-  const hash = bytes === null ? '' : hashImport(bytes, { columns, statusValues });
+  const bytes = await readSourceFile(config);
+  // The hash covers how the file is read as well as its bytes: a changed mapping, format or reader re-imports.
+  const hash = hashImport(bytes, {
+    reader: READER_VERSION,
+    format,
+    columns,
+    statusValues,
+    dateFormat,
+    delimiter: delimiter ?? null,
+  });
 
-  let parsed: Awaited<ReturnType<typeof loadPeopleFile>>;
+  // Recognised before parsing, which is most of an import's cost. Only for an import that skipped no rows:
+  // with skipped rows the outcome also hangs on skipInvalid and on the people held, so it is worked out again.
+  const current = await store.currentImport();
+  if (
+    current !== null &&
+    current.hash === hash &&
+    current.sourcePath === file &&
+    !current.counts['skipped']
+  ) {
+    return {
+      status: 'unchanged',
+      importId: current.id,
+      file,
+      hash,
+      at,
+      counts: recordedCounts(current),
+      errors: [],
+      warnings: [],
+      unusedColumns: [],
+    };
+  }
+
+  let parsed: ReturnType<typeof parsePeopleBytes>;
   try {
-    parsed = await loadPeopleFile(file, {
-      format: config.source.type,
+    parsed = parsePeopleBytes(bytes, file, {
+      format,
       columns,
       statusValues,
+      dateFormat,
+      ...(delimiter === undefined ? {} : { delimiter }),
       skipInvalid: options.skipInvalid ?? false,
     });
   } catch (error) {
-    if (!isRosterError(error) || bytes === null) throw error;
-    await store.recordRejectedImport({ sourcePath: file, hash, error: error.message });
-    const rowErrors = (error.details['errors'] as RowError[] | undefined) ?? [];
-    // The reader's advice names a setting; here the switch is the command's flag.
-    throw new RosterError(error.code, error.message, {
-      cause: error,
-      ...(error.where === undefined ? {} : { where: error.where }),
-      fix:
-        rowErrors.length > 0
-          ? 'correct these rows in the export, or run with --skip-invalid to import the valid rows and skip these'
-          : (error.fix ?? 'check source.path in roster.yaml'),
-      details: error.details,
-    });
+    if (isRosterError(error)) {
+      await store.recordRejectedImport({ sourcePath: file, hash, error: error.message });
+    }
+    throw error;
   }
 
   const outcome = await store.transaction(async (tx) => {
@@ -125,6 +162,7 @@ export async function importPeople(options: ImportPeopleOptions): Promise<Import
       carried,
       dropped: drop.dropped,
       previousActive: drop.previous,
+      warnings: parsed.warnings.length,
     };
     const result = (record: ImportRecord, status: ImportResult['status']): ImportResult => ({
       status,
@@ -135,14 +173,13 @@ export async function importPeople(options: ImportPeopleOptions): Promise<Import
       counts,
       errors: parsed.errors,
       warnings: parsed.warnings,
+      unusedColumns: unused(parsed.attributeColumns, config),
     });
 
-    // The people in the store all carry the id of the import that put them there: that is the last applied.
-    const imports = await tx.listImports({ limit: 1000 });
-    const currentId = previous[0]?.importId;
-    const last = imports.find((r) => r.id === currentId) ?? imports.find((r) => r.status === 'applied');
-    if (last !== undefined && last.hash === hash && last.sourcePath === file) {
-      return { ok: true as const, result: result(last, 'unchanged') };
+    // Reached with skipped rows only (see above): the same file skipping the same rows changes nothing.
+    const held = await tx.currentImport();
+    if (held !== null && held.hash === hash && held.sourcePath === file) {
+      return { ok: true as const, result: result(held, 'unchanged') };
     }
     if (!drop.ok && !options.force) return { ok: false as const, error: drop.error, counts };
     const record = await tx.replacePeople({ sourcePath: file, hash, people, counts: { ...counts } });
@@ -169,6 +206,26 @@ function toPersonColumns(columns: RosterConfig['source']['columns']): Partial<Re
   return out;
 }
 
+/** The attribute columns no setting reads: the IdP id column, a password column, policy conditions and templates. */
+function unused(columns: readonly string[], config: RosterConfig): string[] {
+  const read = new Set<string>([columnKey(config.identity?.externalIdAttribute ?? 'idp_id')]);
+  for (const app of config.apps) {
+    if (app.type === 'targetprocess' && app.passwordFrom !== undefined) read.add(columnKey(app.passwordFrom));
+  }
+  for (const rule of config.policy?.rules ?? []) {
+    for (const key of Object.keys(rule.when)) read.add(columnKey(key));
+    for (const grant of Object.values(rule.apps)) {
+      const templates =
+        typeof grant.account === 'object' ? Object.values(grant.account.attributes ?? {}) : [];
+      // `{first_name}`, `{email.local}`: the column is the name before any dot.
+      for (const template of templates) {
+        for (const [, name = ''] of template.matchAll(/\{([^}.]+)/g)) read.add(columnKey(name));
+      }
+    }
+  }
+  return columns.filter((column) => !read.has(columnKey(column)));
+}
+
 function countStatuses(people: readonly Person[]): Record<PersonStatus, number> {
   const counts: Record<PersonStatus, number> = { active: 0, leaver: 0, on_leave: 0, pending: 0 };
   for (const person of people) counts[person.status]++;
@@ -179,11 +236,20 @@ function hashImport(bytes: Buffer, reading: Record<string, unknown>): string {
   return createHash('sha256').update(bytes).update('\0').update(JSON.stringify(reading)).digest('hex');
 }
 
-async function readFileOrNothing(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch {
-    // loadPeopleFile reports a missing or unreadable file with the fix.
-    return null;
-  }
+/** The counts an import recorded, read back as ImportCounts (a count it did not record reads 0). */
+function recordedCounts(record: ImportRecord): ImportCounts {
+  const count = (key: keyof ImportCounts) => record.counts[key] ?? 0;
+  return {
+    rows: count('rows'),
+    people: count('people'),
+    active: count('active'),
+    leaver: count('leaver'),
+    on_leave: count('on_leave'),
+    pending: count('pending'),
+    skipped: count('skipped'),
+    carried: count('carried'),
+    dropped: count('dropped'),
+    previousActive: count('previousActive'),
+    warnings: count('warnings'),
+  };
 }

@@ -28,6 +28,16 @@ export async function loadPeopleFile(
       { cause: error, where: path, fix: 'check source.path in roster.yaml', details: { file: path } },
     );
   }
+  return parsePeopleBytes(bytes, path, { ...options, format });
+}
+
+/** Parse an export already read: strict UTF-8, messages naming it by the path as given. */
+export function parsePeopleBytes(
+  bytes: Buffer,
+  path: string,
+  options: LoadPeopleOptions = {},
+): ParsePeopleResult {
+  const format = options.format ?? formatOf(path);
   return parsePeople({ ...options, text: decodeUtf8(bytes, path), format, file: path });
 }
 

@@ -50,9 +50,17 @@ const PERSON_STATUSES: ReadonlySet<string> = new Set<PersonStatus>([
   'pending',
 ]);
 
-/** Header names compare trimmed, case-insensitively and in Unicode NFC. */
+/** Status words (and other keys) compare trimmed, case-insensitively and in Unicode NFC. */
 export function headerKey(name: string): string {
   return name.normalize('NFC').trim().toLowerCase();
+}
+
+/**
+ * Column names compare as headerKey does, and also ignoring spaces, `_`, `-` and `.`: HR systems write
+ * `Employee ID`, `employee_id` and `E-mail` for the same thing, and none of them means anything else.
+ */
+export function columnKey(name: string): string {
+  return headerKey(name).replace(/[\s_.-]+/g, '');
 }
 
 /** The status table: defaults, then the user's values on top; keys compare trimmed and case-insensitively. */
@@ -118,10 +126,17 @@ export function planColumns(
   const errors: RowError[] = [];
   const warnings: RowError[] = [];
   const line = table.headerLine;
-  const positions = new Map<string, number[]>();
+  // The same name (case and NFC aside) wins over a loose match, so a file with both `Email` and `E-mail`
+  // reads `Email` and keeps `E-mail` as an attribute, as it did before loose matching.
+  const exact = new Map<string, number[]>();
+  const loose = new Map<string, number[]>();
   table.header.forEach((name, index) => {
-    const key = headerKey(name);
-    positions.set(key, [...(positions.get(key) ?? []), index]);
+    for (const [positions, key] of [
+      [exact, headerKey(name)],
+      [loose, columnKey(name)],
+    ] as const) {
+      positions.set(key, [...(positions.get(key) ?? []), index]);
+    }
   });
   const found = table.header.map((name) => name.trim()).join(', ');
 
@@ -131,7 +146,7 @@ export function planColumns(
   for (const field of PERSON_FIELDS) {
     const configured = columns?.[field];
     const column = configured ?? DEFAULT_COLUMNS[field];
-    const at = positions.get(headerKey(column));
+    const at = exact.get(headerKey(column)) ?? loose.get(columnKey(column));
     name[field] = column;
     if (at === undefined) {
       if (configured !== undefined || REQUIRED_COLUMNS.has(field)) {

@@ -2,7 +2,8 @@
 
 import { RosterError } from '../core/errors.js';
 import type { Person, PersonStatus } from '../core/types.js';
-import { readCsv } from './csv.js';
+import { detectDelimiter, readCsv } from './csv.js';
+import { DATE_FORMATS, type DateFormat, DEFAULT_DATE_FORMAT, formatsThatFit, parseDate } from './dates.js';
 import { readJson } from './json.js';
 import { type ColumnPlan, planColumns, statusTable } from './mapping.js';
 import type {
@@ -14,7 +15,7 @@ import type {
   RawTable,
   RowError,
 } from './types.js';
-import { emailKey, isEmail, isoDate, splitAliases } from './values.js';
+import { emailKey, isEmail, splitAliases } from './values.js';
 
 /** How many errors a refusal lists before it says "and N more". */
 const LISTED_ERRORS = 50;
@@ -25,10 +26,16 @@ interface Candidate {
   errors: RowError[];
 }
 
+/** What a refused import says to do about bad rows: the one switch that can help with them. */
+const SKIP_FIX =
+  'correct these rows in the export, or run the import with --skip-invalid to import the valid rows and skip these';
+
 /**
  * Parse and validate a people export. By default any error refuses the whole file with one RosterError
- * listing every error by line; with `skipInvalid` the valid people come back beside the errors. Problems
- * with the file as a whole (empty, no rows, a missing column) always refuse.
+ * listing every error by line (the same problem on many rows once, with its count); with `skipInvalid` the
+ * valid people come back beside the errors. Problems with the file as a whole (empty, no rows, a missing
+ * column) always refuse. Text is read in Unicode NFC and addresses in lower case, so that a decomposed
+ * "José" and `P2@ACME.com` are stored as everything else compares them.
  */
 export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
   const { text, format, file } = options;
@@ -48,7 +55,7 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
       `${file} has no header and no people, only blank lines — is this the right export?`,
     );
   }
-  const table: RawTable = format === 'csv' ? readCsv(text, file) : readJson(text, file);
+  const table: RawTable = format === 'csv' ? readCsv(text, file, options.delimiter) : readJson(text, file);
   if (table.rows.length === 0) {
     throw emptyFile(
       file,
@@ -60,21 +67,44 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
 
   const columns = planColumns(table, file, options.columns);
   if (columns.errors.length > 0) {
+    // Skipping rows cannot mend a header, so the fix names only what can: the mapping or the separator.
+    const fixes = columns.errors.map((e) => e.fix).filter((fix) => fix !== undefined);
+    const separator = delimiterHint(text, table);
     throw new RosterError('invalid_input', refusal(file, 'cannot be read', columns.errors), {
       where: `${file}:${table.headerLine}`,
-      fix: [...new Set(columns.errors.map((e) => e.fix).filter((fix) => fix !== undefined))].join('; '),
-      details: { file, errors: columns.errors, header: table.header },
+      fix: [...new Set(separator === undefined ? fixes : [separator, ...fixes])].join('; '),
+      details: { file, scope: 'header', errors: columns.errors, header: table.header },
     });
   }
 
   const warnings: RowError[] = [...columns.warnings];
-  const candidates = table.rows.map((row) => readRow(row, file, columns.plan, statuses, warnings));
+  if (table.delimiter?.detected && table.delimiter.char !== ',') {
+    const shown = showDelimiter(table.delimiter.char);
+    warnings.push({
+      file,
+      line: table.headerLine,
+      message: `read as separated by ${shown}: the header has no comma`,
+      fix: `set source.delimiter: ${JSON.stringify(table.delimiter.char)} in roster.yaml to say so`,
+    });
+  }
+  const dateFormat = options.dateFormat ?? DEFAULT_DATE_FORMAT;
+  const candidates = table.rows.map((row) =>
+    readRow(row, file, columns.plan, statuses, warnings, dateFormat),
+  );
   checkAcrossRows(candidates, file, columns.plan);
 
   const errors = candidates.flatMap((c) => c.errors).sort((a, b) => a.line - b.line);
   warnings.sort((a, b) => a.line - b.line);
-  if (errors.length > 0 && !options.skipInvalid) {
-    const invalidRows = candidates.filter((c) => c.errors.length > 0).length;
+  const dateFix = adviseDateFormat(errors, dateFormat);
+  const invalidRows = candidates.filter((c) => c.errors.length > 0).length;
+  // Skipping every row would import nobody, which is never what an HR export means: refuse it as well.
+  const nobody = invalidRows === table.rows.length;
+  if (errors.length > 0 && (!options.skipInvalid || nobody)) {
+    // Dates in another order are one setting away; only the rest needs the rows mended or skipped.
+    const rest = errors.some((e) => e.kind !== 'date' || dateFix.guessed === 0);
+    const mend = options.skipInvalid
+      ? 'correct these rows in the export: skipping them all leaves nobody'
+      : SKIP_FIX;
     throw new RosterError(
       'invalid_input',
       refusal(
@@ -84,8 +114,8 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
       ),
       {
         where: file,
-        fix: 'correct these rows in the export, or set source.skipInvalid to import the valid rows and skip these',
-        details: { file, errors, warnings, rows: table.rows.length },
+        fix: [dateFix.fix, rest ? mend : undefined].filter((f) => f !== undefined).join('; '),
+        details: { file, scope: 'rows', errors, warnings, rows: table.rows.length },
       },
     );
   }
@@ -94,7 +124,44 @@ export function parsePeople(options: ParsePeopleOptions): ParsePeopleResult {
     errors,
     warnings,
     rows: table.rows.length,
+    attributeColumns: columns.plan.attributes.map((a) => a.name),
   };
+}
+
+/**
+ * The dateFormat advice for the date errors (also set as each one's fix): the formats every bad date reads
+ * in, so `"09/04/2024" is not a date` ×338 becomes one line and one setting.
+ */
+function adviseDateFormat(errors: RowError[], current: DateFormat): { fix?: string; guessed: number } {
+  const dates = errors.filter((e) => e.kind === 'date');
+  if (dates.length === 0) return { guessed: 0 };
+  const fits = formatsThatFit(
+    dates.map((e) => e.value ?? ''),
+    current,
+  );
+  const fix =
+    fits.length === 1
+      ? `set source.dateFormat: ${fits[0]} in roster.yaml (every date in question reads that way)`
+      : fits.length > 1
+        ? `set source.dateFormat in roster.yaml to the order your HR system writes: every date in question reads as ${fits.join(' or as ')}`
+        : `write dates as ${current}, or set source.dateFormat in roster.yaml to the export's order (${DATE_FORMATS_TEXT})`;
+  for (const error of dates) error.fix = fix;
+  return { fix, guessed: fits.length };
+}
+
+const DATE_FORMATS_TEXT = DATE_FORMATS.join(', ');
+
+/** When the header splits into other columns by another separator than the one used: the setting to change. */
+function delimiterHint(text: string, table: RawTable): string | undefined {
+  const used = table.delimiter?.char;
+  if (used === undefined) return undefined;
+  const likely = detectDelimiter(text);
+  if (likely === used || !table.header.some((cell) => cell.includes(likely))) return undefined;
+  return `the header looks separated by ${showDelimiter(likely)}, not ${showDelimiter(used)}: set source.delimiter: ${JSON.stringify(likely)} in roster.yaml`;
+}
+
+function showDelimiter(char: string): string {
+  return char === '\t' ? 'tabs' : char === ';' ? 'semicolons' : char === ',' ? 'commas' : `"${char}"`;
 }
 
 /** `hr.csv:14 email: "bob@" is not an email address` — the form every listed error takes. */
@@ -104,9 +171,43 @@ export function formatRowError(error: RowError): string {
   return `${error.file}:${error.line}${path} ${field}${error.message}`;
 }
 
+/**
+ * One line per problem, in the order of their first line: a problem of one kind on many rows of one field
+ * (a date format, an empty name) is said once, with how many more rows have it and their first lines.
+ */
+export function summarizeRowErrors(errors: readonly RowError[], limit = LISTED_ERRORS): string[] {
+  const entries: RowError[][] = [];
+  const groups = new Map<string, RowError[]>();
+  for (const error of errors) {
+    if (error.kind === undefined) {
+      entries.push([error]);
+      continue;
+    }
+    // An unknown status is one problem per word ("Fired", "Retired"); dates and empty cells are one per field.
+    const word = error.kind === 'status' ? (error.value ?? '') : '';
+    const key = `${error.file}\0${error.kind}\0${error.field ?? ''}\0${word}`;
+    const group = groups.get(key);
+    if (group) group.push(error);
+    else {
+      const fresh = [error];
+      groups.set(key, fresh);
+      entries.push(fresh);
+    }
+  }
+  const lines = entries.map(([first, ...more]) => {
+    const line = formatRowError(first!);
+    if (more.length === 0) return line;
+    const shown = more.slice(0, 5).map((e) => e.line);
+    const rest = more.length > shown.length ? ` and ${more.length - shown.length} more` : '';
+    const lines = shown.length === 1 && rest === '' ? 'line' : 'lines';
+    return `${line} (and ${plural(more.length, 'more row')} like it: ${lines} ${shown.join(', ')}${rest})`;
+  });
+  if (lines.length <= limit) return lines;
+  return [...lines.slice(0, limit), `and ${lines.length - limit} more`];
+}
+
 function refusal(file: string, summary: string, errors: RowError[]): string {
-  const listed = errors.slice(0, LISTED_ERRORS).map((e) => `  ${formatRowError(e)}`);
-  if (errors.length > LISTED_ERRORS) listed.push(`  and ${errors.length - LISTED_ERRORS} more`);
+  const listed = summarizeRowErrors(errors).map((line) => `  ${line}`);
   return `${file} ${summary}:\n${listed.join('\n')}`;
 }
 
@@ -128,25 +229,38 @@ function readRow(
   plan: ColumnPlan,
   statuses: Map<string, PersonStatus>,
   warnings: RowError[],
+  dateFormat: DateFormat,
 ): Candidate {
   const errors: RowError[] = [];
   const place = { file, line: row.line, ...(row.path === undefined ? {} : { path: row.path }) };
-  const fail = (field: PersonField | undefined, message: string, fix?: string) =>
+  const fail = (
+    field: PersonField | undefined,
+    message: string,
+    fix?: string,
+    more: Partial<RowError> = {},
+  ) =>
     errors.push({
       ...place,
       ...(field === undefined ? {} : { field: plan.name[field] }),
       message,
       ...(fix === undefined ? {} : { fix }),
+      ...more,
     });
-  const warn = (field: PersonField, message: string, fix?: string) =>
-    warnings.push({ ...place, field: plan.name[field], message, ...(fix === undefined ? {} : { fix }) });
+  const warn = (field: PersonField, message: string, fix?: string, more: Partial<RowError> = {}) =>
+    warnings.push({
+      ...place,
+      field: plan.name[field],
+      message,
+      ...(fix === undefined ? {} : { fix }),
+      ...more,
+    });
   const raw = (field: PersonField): Cell => {
     const at = plan.index[field];
     return at === undefined ? '' : (row.cells[at] ?? '');
   };
   const text = (field: PersonField): string => {
     const cell = raw(field);
-    if (typeof cell === 'string') return cell.trim();
+    if (typeof cell === 'string') return cell.trim().normalize('NFC');
     fail(field, 'is a list, but one value is expected');
     return '';
   };
@@ -155,9 +269,10 @@ function readRow(
   if (employeeId === '')
     fail('employeeId', 'is empty', 'every person needs the employee id HR knows them by');
 
-  const email = text('email');
+  const givenEmail = text('email');
+  const email = emailKey(givenEmail);
   if (email === '') fail('email', 'is empty', 'every person needs a work email address');
-  else if (!isEmail(email)) fail('email', `"${email}" is not an email address`);
+  else if (!isEmail(email)) fail('email', `"${givenEmail}" is not an email address`);
 
   const firstName = text('firstName');
   const lastName = text('lastName');
@@ -166,7 +281,9 @@ function readRow(
     ['lastName', lastName],
   ] as const) {
     if (value === '' && plan.index[field] !== undefined) {
-      warn(field, 'is empty', 'names are how apps show the person: fill it in the export');
+      warn(field, 'is empty', 'names are how apps show the person: fill it in the export', {
+        kind: 'empty',
+      });
     }
   }
 
@@ -179,21 +296,26 @@ function readRow(
       'status',
       `"${statusText}" is not a known status (known values: ${known})`,
       `add it to source.statusValues, e.g. "${statusText}": leaver`,
+      { kind: 'status', value: statusText },
     );
   }
 
-  const managerEmail = text('managerEmail');
+  const givenManager = text('managerEmail');
+  const managerEmail = emailKey(givenManager);
   if (managerEmail !== '' && !isEmail(managerEmail)) {
-    fail('managerEmail', `"${managerEmail}" is not an email address`);
+    fail('managerEmail', `"${givenManager}" is not an email address`);
   }
 
   const date = (field: 'startDate' | 'endDate'): string | null => {
     const value = text(field);
     if (value === '') return null;
-    const parsed = isoDate(value);
-    if (parsed === null) {
-      fail(field, `"${value}" is not a date`, 'write dates as YYYY-MM-DD (an ISO datetime is accepted too)');
-    }
+    const parsed = parseDate(value, dateFormat);
+    // The fix (which dateFormat would read them) is worked out once all the rows are read.
+    if (parsed === null)
+      fail(field, `"${value}" is not a date in the format ${dateFormat}`, undefined, {
+        kind: 'date',
+        value,
+      });
     return parsed;
   };
   const startDate = date('startDate');
@@ -204,8 +326,9 @@ function readRow(
 
   const aliases: string[] = [];
   const aliasCell = raw('aliases');
-  for (const alias of splitAliases(aliasCell)) {
-    if (!isEmail(alias)) fail('aliases', `"${alias}" is not an email address`);
+  for (const given of splitAliases(aliasCell)) {
+    const alias = emailKey(given);
+    if (!isEmail(alias)) fail('aliases', `"${given}" is not an email address`);
     else if (emailKey(alias) === emailKey(email)) {
       warn('aliases', `"${alias}" is the person's own email: it is not kept as an alias`);
     } else if (!aliases.some((a) => emailKey(a) === emailKey(alias))) aliases.push(alias);
@@ -215,7 +338,7 @@ function readRow(
   for (const { index, name } of plan.attributes) {
     const cell = row.cells[index];
     if (cell === undefined) continue;
-    attributes[name] = typeof cell === 'string' ? cell.trim() : JSON.stringify(cell);
+    attributes[name] = (typeof cell === 'string' ? cell.trim() : JSON.stringify(cell)).normalize('NFC');
   }
 
   const person: Person = {

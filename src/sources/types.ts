@@ -1,6 +1,11 @@
 /** @module The shapes a people source reads into: options, the raw table, row errors and the result. */
 
 import type { Person, PersonStatus } from '../core/types.js';
+import type { DateFormat } from './dates.js';
+
+/** The CSV field separators `source.delimiter` may name. */
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
 
 export type PeopleFormat = 'csv' | 'json';
 
@@ -20,6 +25,13 @@ export interface RowError {
   fix?: string;
   /** The row's employee id when it could be read: lets later steps leave a skipped person's access alone. */
   employeeId?: string;
+  /**
+   * The same problem on many rows has one kind (`date`, `empty`): it is then said once, with the count and
+   * the first lines, instead of once per row.
+   */
+  kind?: 'date' | 'empty' | 'status';
+  /** The cell's text as the file has it, for problems summed up across rows (`"09/04/2024"`). */
+  value?: string;
 }
 
 export interface ParsePeopleOptions {
@@ -33,6 +45,10 @@ export interface ParsePeopleOptions {
   statusValues?: Record<string, PersonStatus>;
   /** Return the valid rows and the errors instead of refusing the whole file. */
   skipInvalid?: boolean;
+  /** How the export writes dates (`source.dateFormat`); ISO dates are read whatever it says. */
+  dateFormat?: DateFormat;
+  /** The CSV field separator (`source.delimiter`); unset, it is told from the header line. */
+  delimiter?: Delimiter;
 }
 
 export interface ParsePeopleResult {
@@ -41,6 +57,8 @@ export interface ParsePeopleResult {
   warnings: RowError[];
   /** Data rows read (blank lines not counted), valid or not. */
   rows: number;
+  /** Columns that feed no Roster field, kept as person attributes: named once, so a misnamed one shows. */
+  attributeColumns: string[];
 }
 
 /** One cell as a reader hands it over: text, or a list (a JSON array of scalars). */
@@ -60,4 +78,6 @@ export interface RawTable {
   header: string[];
   headerLine: number;
   rows: RawRow[];
+  /** CSV only: the separator used, and whether it was told from the header rather than configured. */
+  delimiter?: { char: Delimiter; detected: boolean };
 }

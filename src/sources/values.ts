@@ -1,8 +1,8 @@
-/** @module Single-value rules of a people source: email syntax and comparison, aliases lists, ISO dates. */
+/** @module Single-value rules of a people source: email syntax and its one stored form, aliases lists. */
 
 /**
- * The comparison form of an address: trimmed, Unicode NFC, lower case. The given spelling is what Roster
- * stores and shows; this form is only for telling whether two addresses are the same.
+ * The one form Roster stores and compares an address in: trimmed, Unicode NFC, lower case. An export that
+ * writes `P2@ACME.com` means the same mailbox as `p2@acme.com`, and every app matches it that way.
  */
 export function emailKey(address: string): string {
   return address.trim().normalize('NFC').toLowerCase();
@@ -29,23 +29,4 @@ export function isEmail(address: string): boolean {
 export function splitAliases(cell: string | readonly string[]): string[] {
   const parts = typeof cell === 'string' ? cell.split(/[;,]/) : cell;
   return parts.map((part) => part.trim()).filter((part) => part !== '');
-}
-
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-/**
- * An ISO date (`2024-03-01`) or datetime (`2024-03-01T09:00:00Z`) as a calendar date `YYYY-MM-DD`, or null if
- * the text is neither or names a day that does not exist. A datetime keeps the date as written, in the
- * export's own time zone: HR means the day, not an instant.
- */
-export function isoDate(text: string): string | null {
-  const date = DATE_TIME.exec(text)?.[1] ?? text;
-  const match = DATE.exec(date);
-  if (!match) return null;
-  const [, year, month, day] = match.map(Number) as [number, number, number, number];
-  const parsed = new Date(Date.UTC(year, month - 1, day));
-  const real =
-    parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
-  return real ? date : null;
 }

@@ -222,6 +222,19 @@ export class KyselyStore implements Store {
     return rows.map(rowToImport);
   }
 
+  async currentImport(): Promise<ImportRecord | null> {
+    // Every person carries the id of the import that put them there, so any one of them names it: exact
+    // where creation times tie (a pinned clock, two imports in one millisecond), and one indexed row read.
+    const person = await this.db.selectFrom('people').select('import_id').limit(1).executeTakeFirst();
+    if (person === undefined) return null;
+    const row = await this.db
+      .selectFrom('imports')
+      .selectAll()
+      .where('id', '=', person.import_id)
+      .executeTakeFirst();
+    return row === undefined ? null : rowToImport(row);
+  }
+
   async listPeople(input: { status?: Person['status'] } = {}): Promise<StoredPerson[]> {
     let query = this.db.selectFrom('people').selectAll().orderBy('employee_id');
     if (input.status !== undefined) query = query.where('status', '=', input.status);

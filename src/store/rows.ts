@@ -1,7 +1,8 @@
 /** @module Turning domain objects into table rows and rows back into validated domain objects. */
 
 import type { Selectable } from 'kysely';
-import { APP_TYPES, type Person } from '../core/types.js';
+import { APP_TYPES } from '../connectors/registry.js';
+import type { Person } from '../core/types.js';
 import {
   anyJson,
   attributeRecord,

@@ -237,6 +237,8 @@ export interface Store {
     counts?: Record<string, number>;
   }): Promise<ImportRecord>;
   listImports(input?: { limit?: number }): Promise<ImportRecord[]>;
+  /** The applied import whose people the store holds now; null while it holds no people. */
+  currentImport(): Promise<ImportRecord | null>;
   listPeople(input?: { status?: Person['status'] }): Promise<StoredPerson[]>;
   /** By employee id, or by any address the person answers to (primary or alias, case-insensitive). */
   getPerson(input: { employeeId: string } | { email: string }): Promise<StoredPerson | null>;

@@ -177,4 +177,90 @@ describe('sync', () => {
       Math.ceil(resumed.counts.accounts / 100),
     );
   });
+
+  it('a resumed sync never commits staged pages older than the window: it starts over and says so', async () => {
+    const { store, config, connectors, fleet } = await setup();
+    const ti = connectors.find((c) => c.type === 'thought-industries')!;
+    const tiApp = config.apps.find((a) => a.type === 'thought-industries')!;
+    let staged = 0;
+    const dying: Store = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'stageBatch') {
+          return (input: Parameters<Store['stageBatch']>[0]) =>
+            ++staged > 2 ? new Promise(() => {}) : target.stageBatch(input);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    void syncApp(ti, { store: dying, connectors: [ti] });
+    while (staged <= 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [crashed] = await store.listSyncRuns({ appId: tiApp.id, status: 'running', limit: 1 });
+    expect((await store.stagedProgress({ runId: crashed!.id }))!.accounts).toBeGreaterThan(0);
+    // What the crashed run staged no longer holds: a user on its first page, staged active, is deactivated.
+    const sandbox = fleet.get('thought-industries');
+    const fresh = connectorFor({ ...tiApp, sync: { resumeWithinMinutes: 30 } } as AppConfig, fast);
+    open.push(fresh);
+    const victim = (await fresh.accounts.list!({ pageToken: null })).items.find(
+      (a) => a.status === 'active',
+    )!;
+    await fresh.accounts.deactivate!({ id: victim.id });
+    // Ninety minutes later by the sync's clock: past the 30-minute window.
+    const later = () => Date.now() + 90 * 60_000;
+    const result = await syncApp(fresh, { store, connectors: [fresh], now: later });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      resumed: false,
+      startedOver: { runId: crashed!.id, limitMinutes: 30 },
+    });
+    expect(result.startedOver!.stagedAgeMinutes).toBeGreaterThanOrEqual(90);
+    expect((await store.getSyncRun({ id: crashed!.id }))?.status).toBe('failed');
+    // The whole listing was read again in this run, and the snapshot is what the app holds now.
+    expect(result.counts.accounts).toBe(sandbox.summary().users);
+    expect(result.requests.byEndpoint['GET /users']).toBe(Math.ceil(result.counts.accounts / 100));
+    expect((await store.getAccount({ appId: tiApp.id, id: victim.id }))?.status).toBe('inactive');
+  });
+
+  it('a resume that itself runs past the window does not commit the old pages either: it reads everything again', async () => {
+    const { store, config, connectors } = await setup();
+    const ti = connectors.find((c) => c.type === 'thought-industries')!;
+    const tiApp = config.apps.find((a) => a.type === 'thought-industries')!;
+    let staged = 0;
+    const dying: Store = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'stageBatch') {
+          return (input: Parameters<Store['stageBatch']>[0]) =>
+            ++staged > 2 ? new Promise(() => {}) : target.stageBatch(input);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    void syncApp(ti, { store: dying, connectors: [ti] });
+    while (staged <= 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [crashed] = await store.listSyncRuns({ appId: tiApp.id, status: 'running', limit: 1 });
+    // Within the window when the resume starts; two hours pass while it reads its first page.
+    let offset = 0;
+    const slow: Store = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'stageBatch') {
+          return (input: Parameters<Store['stageBatch']>[0]) => {
+            offset = 2 * 60 * 60_000;
+            return target.stageBatch(input);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const fresh = connectorFor(tiApp, fast);
+    open.push(fresh);
+    const result = await syncApp(fresh, { store: slow, connectors: [fresh], now: () => Date.now() + offset });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      resumed: false,
+      startedOver: { runId: crashed!.id },
+    });
+    expect(result.runId).not.toBe(crashed!.id);
+    expect((await store.getSyncRun({ id: crashed!.id }))?.status).toBe('failed');
+    expect(await store.stagedProgress({ runId: crashed!.id })).toBeNull();
+    expect((await store.listAccounts({ appId: tiApp.id })).length).toBe(result.counts.accounts);
+  });
 });

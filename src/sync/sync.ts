@@ -5,10 +5,10 @@
  */
 
 import type { HttpClientStats } from '../connectors/http/index.js';
-import { grantKey } from '../connectors/sdk/paging.js';
-import type { AccountPage, Connector, Page } from '../connectors/sdk/types.js';
+import { grantKey, walkPages } from '../connectors/sdk/paging.js';
+import type { AccountPage, Connector, ListInput, Page } from '../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../core/errors.js';
-import type { EntitlementKind, Grant } from '../core/types.js';
+import type { Account, EntitlementKind, Grant } from '../core/types.js';
 import type {
   SnapshotAccount,
   SnapshotEntitlement,
@@ -47,6 +47,11 @@ export interface AppSyncResult {
   runId: string | null;
   /** The run this one carried on from after an interruption. */
   resumed: boolean;
+  /**
+   * An interrupted run whose staged pages were too old to commit (apps[].sync.resumeWithinMinutes): they were
+   * thrown away and this sync read everything again.
+   */
+  startedOver: { runId: string; stagedAgeMinutes: number; limitMinutes: number } | null;
   counts: { accounts: number; entitlements: number; grants: number };
   requests: {
     total: number;
@@ -66,6 +71,11 @@ export interface SyncOptions {
   full?: boolean;
   /** Where each app sits in roster.yaml (`apps[1]`), so a failure can say what to check. */
   configPaths?: Readonly<Record<string, string>>;
+  /**
+   * Commit a full sync even when it removes more of an app's accounts than apps[].sync.maxDropShare allows
+   * (`roster sync --accept-drop`): for when the accounts really are gone.
+   */
+  acceptDrop?: boolean;
   onProgress?: (progress: SyncProgress) => void;
   now?: () => number;
 }
@@ -87,6 +97,7 @@ export async function syncApp(connector: Connector, options: SyncOptions): Promi
     mode: 'full',
     runId: null,
     resumed: false,
+    startedOver: null,
     counts: { accounts: 0, entitlements: 0, grants: 0 },
     requests: { total: 0, retries: 0, rateLimited: 0, timeouts: 0, byEndpoint: {} },
     durationMs: 0,
@@ -99,8 +110,15 @@ export async function syncApp(connector: Connector, options: SyncOptions): Promi
     }
     await store.upsertApp({ id: connector.appId, type: connector.type, baseUrl: connector.http.baseUrl });
     const watermark = await currentWatermark(store, connector, options.full === true);
-    const resumable = watermark === null ? await interruptedRun(store, connector.appId) : null;
     result.mode = watermark === null ? 'full' : 'incremental';
+    const configPath = options.configPaths?.[connector.appId];
+    let resumable = watermark === null ? await interruptedRun(store, connector.appId) : null;
+    // Staged pages show the app as it was when they were read: past the window, a user staged active may have
+    // been deactivated since, so the old pages are thrown away rather than committed.
+    if (resumable !== null && tooOld(resumable, connector, clock)) {
+      result.startedOver = await abandon(store, resumable, connector, clock);
+      resumable = null;
+    }
     run = resumable ?? (await store.startSyncRun({ appId: connector.appId, mode: result.mode }));
     result.runId = run.id;
     result.resumed = resumable !== null;
@@ -115,10 +133,23 @@ export async function syncApp(connector: Connector, options: SyncOptions): Promi
         retries: now.retries - before.retries,
       });
     };
-    const outcome =
-      watermark === null
-        ? await fullSync(store, connector, run, progress)
-        : await incrementalSync(store, connector, run, watermark, progress);
+    const settings: FullSyncSettings = { progress, configPath, acceptDrop: options.acceptDrop === true };
+    let outcome: Outcome;
+    if (watermark !== null) {
+      outcome = await incrementalSync(store, connector, run, watermark, progress, configPath);
+    } else {
+      const staged = await fullSync(store, connector, run, settings);
+      // The resumed run took so long that its first pages are now too old as well: read everything again.
+      if (result.resumed && tooOld(run, connector, clock)) {
+        result.startedOver = await abandon(store, run, connector, clock);
+        run = await store.startSyncRun({ appId: connector.appId, mode: 'full' });
+        result.runId = run.id;
+        result.resumed = false;
+        outcome = await commitFull(store, connector, run, await fullSync(store, connector, run, settings));
+      } else {
+        outcome = await commitFull(store, connector, run, staged);
+      }
+    }
     result.counts = outcome.counts;
     if (outcome.watermark !== null) {
       await store.putCheckpoint({
@@ -131,7 +162,8 @@ export async function syncApp(connector: Connector, options: SyncOptions): Promi
     }
     result.status = 'succeeded';
   } catch (error) {
-    result.error = describeFailure(error, connector, options.configPaths?.[connector.appId]);
+    const answered = answeredSince(before, connector.http.stats());
+    result.error = describeFailure(error, connector, options.configPaths?.[connector.appId], answered);
     if (run) await store.discardStaged({ runId: run.id }).catch(() => undefined);
   }
   result.requests = requestDelta(before, connector.http.stats());
@@ -159,6 +191,20 @@ interface Outcome {
   watermark: string | null;
 }
 
+interface FullSyncSettings {
+  progress: Progress;
+  configPath: string | undefined;
+  acceptDrop: boolean;
+}
+
+/** A full sync staged whole, not yet committed: what the drop guard and the commit need. */
+interface Staged {
+  settings: FullSyncSettings;
+  watermark: string | null;
+  /** Ids of the accounts this process staged; null when earlier pages were staged by a run that died. */
+  accountIds: Set<string> | null;
+}
+
 /** Incremental only when the app can list changes, a watermark exists, and no full sync was asked for. */
 async function currentWatermark(store: Store, connector: Connector, full: boolean): Promise<string | null> {
   if (full || !connector.manifest.incremental) return null;
@@ -173,27 +219,59 @@ async function interruptedRun(store: Store, appId: string): Promise<SyncRun | nu
   return (await store.stagedProgress({ runId: latest.id })) ? latest : null;
 }
 
+/** The run's first pages were staged when it started: older than the app's window, they are not committed. */
+function tooOld(run: SyncRun, connector: Connector, clock: () => number): boolean {
+  return clock() - Date.parse(run.startedAt) > connector.sync.resumeWithinMs;
+}
+
+/** Throws an interrupted run's staged pages away and records why; the sync then starts over. */
+async function abandon(
+  store: Store,
+  run: SyncRun,
+  connector: Connector,
+  clock: () => number,
+): Promise<NonNullable<AppSyncResult['startedOver']>> {
+  const stagedAgeMinutes = Math.floor((clock() - Date.parse(run.startedAt)) / 60_000);
+  const limitMinutes = Math.round(connector.sync.resumeWithinMs / 60_000);
+  await store.discardStaged({ runId: run.id });
+  await store.finishSyncRun({
+    id: run.id,
+    status: 'failed',
+    error: `abandoned: its staged pages were ${stagedAgeMinutes} minutes old, past the ${limitMinutes}-minute window for resuming; a new sync read everything again`,
+  });
+  return { runId: run.id, stagedAgeMinutes, limitMinutes };
+}
+
 async function fullSync(
   store: Store,
   connector: Connector,
   run: SyncRun,
-  progress: Progress,
-): Promise<Outcome> {
-  const cursors = (await store.stagedProgress({ runId: run.id }))?.cursors ?? {};
+  settings: FullSyncSettings,
+): Promise<Staged> {
+  const { progress } = settings;
+  const staged = await store.stagedProgress({ runId: run.id });
+  const cursors = staged?.cursors ?? {};
+  const accountIds = staged === null ? new Set<string>() : null;
   let watermark: string | null = null;
+  const walk = { connector, cursors, progress, configPath: settings.configPath };
   // Grants embedded in account pages (a user's Role) are staged with their page; the commit checks that both
   // ends of every grant were staged.
-  await readPages('accounts', cursors, progress, connector.accounts.list!, async (page, cursor) => {
-    if (page.watermark && (watermark === null || page.watermark > watermark)) watermark = page.watermark;
-    await store.stageBatch({
-      runId: run.id,
-      accounts: page.items as SnapshotAccount[],
-      grants: (page as AccountPage).grants ?? [],
-      cursors: { accounts: cursor },
-    });
-  });
+  await readPages(
+    { ...walk, phase: 'accounts', itemsBefore: staged?.accounts ?? 0 },
+    connector.accounts.list!,
+    async (page, cursor) => {
+      if (page.watermark && (watermark === null || page.watermark > watermark)) watermark = page.watermark;
+      for (const account of page.items) accountIds?.add(account.id);
+      await store.stageBatch({
+        runId: run.id,
+        accounts: page.items as SnapshotAccount[],
+        grants: (page as AccountPage).grants ?? [],
+        cursors: { accounts: cursor },
+      });
+    },
+  );
   for (const [kind, ops] of entitlementEntries(connector)) {
-    await readPages(`entitlements:${kind}`, cursors, progress, ops.list, async (page, cursor) => {
+    await readPages({ ...walk, phase: `entitlements:${kind}` }, ops.list, async (page, cursor) => {
       await store.stageBatch({
         runId: run.id,
         entitlements: page.items as SnapshotEntitlement[],
@@ -203,13 +281,93 @@ async function fullSync(
   }
   for (const [kind, ops] of entitlementEntries(connector)) {
     if (!ops.listGrants) continue;
-    await readPages(`grants:${kind}`, cursors, progress, ops.listGrants, async (page, cursor) => {
+    await readPages({ ...walk, phase: `grants:${kind}` }, ops.listGrants, async (page, cursor) => {
       await store.stageBatch({ runId: run.id, grants: page.items, cursors: { [`grants:${kind}`]: cursor } });
     });
   }
-  progress('commit', 0, null);
+  return { settings, watermark, accountIds };
+}
+
+/**
+ * Fewer removals than this are never taken for a mass removal, whatever their share: in a three-account app,
+ * Roster's own approved deletion of one leaver is a third of it. A listing cut to nothing still trips the guard
+ * wherever the app held this many accounts or more.
+ */
+const MIN_GUARDED_DROP = 3;
+
+/** The drop guard, then the swap: a listing cut short must not read as a mass removal from the app. */
+async function commitFull(
+  store: Store,
+  connector: Connector,
+  run: SyncRun,
+  staged: Staged,
+): Promise<Outcome> {
+  const { settings } = staged;
+  if (!settings.acceptDrop) {
+    const previous = await store.listAccounts({ appId: connector.appId });
+    const progress = await store.stagedProgress({ runId: run.id });
+    const removed =
+      staged.accountIds === null
+        ? // A resumed run does not hold the ids staged before the crash: counts give the least it removes.
+          Math.max(0, previous.length - (progress?.accounts ?? 0))
+        : previous.filter((a) => !staged.accountIds!.has(a.id)).length;
+    const limit = connector.sync.maxDropShare;
+    if (removed >= MIN_GUARDED_DROP && removed / previous.length > limit) {
+      throw dropRefused(connector.appId, settings.configPath, removed, previous.length, limit);
+    }
+  }
+  settings.progress('commit', 0, null);
   const counts = await store.commitStaged({ runId: run.id });
-  return { counts, watermark };
+  return { counts, watermark: staged.watermark };
+}
+
+function dropRefused(
+  appId: string,
+  configPath: string | undefined,
+  removed: number,
+  previous: number,
+  maxDropShare: number,
+): RosterError {
+  const percent = (value: number) => `${Math.round(value * 100)}%`;
+  const share = removed / previous;
+  const setting = `${configPath ?? 'apps[]'}.sync.maxDropShare`;
+  return new RosterError(
+    'conflict',
+    `${appId}: this sync would remove ${removed} of the ${previous} accounts Roster holds for it (${percent(share)}), more than the ${percent(maxDropShare)} limit (${setting}); nothing was changed`,
+    {
+      where: appId,
+      fix: `if ${removed} accounts really left ${appId}, run roster sync --accept-drop (or raise ${setting}); otherwise check ${appId}: a listing cut short looks just like a mass removal`,
+      details: { appId, removed, previous, share, maxDropShare },
+    },
+  );
+}
+
+interface PageWalk {
+  connector: Connector;
+  phase: SyncPhase;
+  cursors: Record<string, string | null>;
+  progress: Progress;
+  configPath: string | undefined;
+  itemsBefore?: number;
+}
+
+/** The SDK's page walker with this app's ceiling, its redactor, and its place in roster.yaml. */
+function walk<T, P extends Page<T>>(
+  connector: Connector,
+  phase: SyncPhase,
+  configPath: string | undefined,
+  list: (input: ListInput) => Promise<P>,
+  extra: { from?: string | null; since?: string; itemsBefore?: number } = {},
+): AsyncGenerator<P> {
+  return walkPages<T, P>({
+    appId: connector.appId,
+    listing: phase,
+    list,
+    maxItems: connector.sync.maxItemsPerListing,
+    maxItemsPath: `${configPath ?? 'apps[]'}.sync.maxItemsPerListing`,
+    redact: connector.http.redact,
+    ...extra,
+  });
 }
 
 /**
@@ -217,23 +375,22 @@ async function fullSync(
  * follows it to `stage`; the last page is staged with the DONE mark so a resumed run skips the resource.
  */
 async function readPages<T, P extends Page<T> = Page<T>>(
-  phase: SyncPhase,
-  cursors: Record<string, string | null>,
-  progress: Progress,
-  list: (input: { pageToken: string | null }) => Promise<P>,
+  at: PageWalk,
+  list: (input: ListInput) => Promise<P>,
   stage: (page: P, cursor: string) => Promise<void>,
 ): Promise<void> {
-  const from = cursors[phase];
+  const from = at.cursors[at.phase];
   if (from === DONE) return;
-  let pageToken = from ?? null;
   let items = 0;
-  do {
-    const page = await list({ pageToken });
+  const pages = walk<T, P>(at.connector, at.phase, at.configPath, list, {
+    from: from ?? null,
+    itemsBefore: at.itemsBefore ?? 0,
+  });
+  for await (const page of pages) {
     items += page.items.length;
     await stage(page, page.nextPageToken ?? DONE);
-    progress(phase, items, page.total ?? null);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== null);
+    at.progress(at.phase, items, page.total ?? null);
+  }
 }
 
 /**
@@ -246,6 +403,7 @@ async function incrementalSync(
   run: SyncRun,
   since: string,
   progress: Progress,
+  configPath: string | undefined,
 ): Promise<Outcome> {
   const appId = connector.appId;
   const accounts = new Map((await store.listAccounts({ appId })).map((a) => [a.id, a as SnapshotAccount]));
@@ -254,9 +412,15 @@ async function incrementalSync(
   const changedGrants: Grant[] = [];
   let watermark = since;
   let items = 0;
-  let pageToken: string | null = null;
-  do {
-    const page = await connector.accounts.list!({ pageToken, since });
+  for await (const page of walk<Account, AccountPage>(
+    connector,
+    'accounts',
+    configPath,
+    connector.accounts.list!,
+    {
+      since,
+    },
+  )) {
     for (const account of page.items) {
       accounts.set(account.id, account as SnapshotAccount);
       changed.add(account.id);
@@ -265,21 +429,20 @@ async function incrementalSync(
     if (page.watermark && page.watermark > watermark) watermark = page.watermark;
     items += page.items.length;
     progress('accounts', items, null);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== null);
+  }
 
   const entitlements: SnapshotEntitlement[] = [];
   const grants = new Map<string, SnapshotGrant>();
   const entitlementKind = new Map<string, EntitlementKind>();
   for (const [kind, ops] of entitlementEntries(connector)) {
-    const listed = await readEvery(ops.list);
+    const listed = await readEvery(connector, `entitlements:${kind}`, configPath, ops.list);
     progress(`entitlements:${kind}`, listed.length, null);
     for (const e of listed) {
       entitlements.push(e as SnapshotEntitlement);
       entitlementKind.set(e.id, kind);
     }
     if (ops.listGrants) {
-      const listedGrants = await readEvery(ops.listGrants);
+      const listedGrants = await readEvery(connector, `grants:${kind}`, configPath, ops.listGrants);
       progress(`grants:${kind}`, listedGrants.length, null);
       for (const g of listedGrants) grants.set(grantKey(g), g);
     }
@@ -306,14 +469,14 @@ async function incrementalSync(
   return { counts, watermark };
 }
 
-async function readEvery<T>(list: (input: { pageToken: string | null }) => Promise<Page<T>>): Promise<T[]> {
+async function readEvery<T>(
+  connector: Connector,
+  phase: SyncPhase,
+  configPath: string | undefined,
+  list: (input: ListInput) => Promise<Page<T>>,
+): Promise<T[]> {
   const out: T[] = [];
-  let pageToken: string | null = null;
-  do {
-    const page: Page<T> = await list({ pageToken });
-    out.push(...page.items);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== null);
+  for await (const page of walk<T, Page<T>>(connector, phase, configPath, list)) out.push(...page.items);
   return out;
 }
 
@@ -353,10 +516,37 @@ const FIX_BY_CODE: Record<string, (path: string) => string> = {
   rate_limited: () => "the app kept refusing with 429; lower the app's concurrency or try again later",
 };
 
-function describeFailure(error: unknown, connector: Connector, configPath: string | undefined) {
+/** Requests of this sync the app answered without an error: any at all shows the base URL is right. */
+function answeredSince(before: HttpClientStats, after: HttpClientStats): number {
+  const errors = (stats: HttpClientStats) => Object.values(stats.errors).reduce((n, c) => n + (c ?? 0), 0);
+  return after.requests - before.requests - (errors(after) - errors(before));
+}
+
+/**
+ * A 404 blames the base URL only when nothing in this sync was answered: once the app has answered at this
+ * base URL, a 404 is about that path (an endpoint this instance lacks, an object gone meanwhile), and the
+ * connector's own fix, where it gave one, says more than the generic one.
+ */
+function notFoundFix(error: { fix?: string | undefined; message: string }, answered: number): string | null {
+  if (error.fix) return error.fix;
+  if (answered === 0) return null;
+  return `the base URL is right (the app answered ${answered} request${answered === 1 ? '' : 's'} of this sync); the app does not know the path in this error: an endpoint this instance lacks, or an object removed meanwhile`;
+}
+
+function describeFailure(
+  error: unknown,
+  connector: Connector,
+  configPath: string | undefined,
+  answered: number,
+) {
   if (isRosterError(error)) {
-    // Where the app sits in roster.yaml is known here and not in the HTTP layer, so its fix wins.
-    const fix = (configPath ? FIX_BY_CODE[error.code]?.(configPath) : undefined) ?? error.fix ?? null;
+    // A paging guard or a drop guard raised above HTTP already says what to do; a 404 after answered requests is
+    // about its path, not the base URL. Otherwise where the app sits in roster.yaml is known here and not in the
+    // HTTP layer, so its generic fix wins.
+    const fromHttp = 'status' in error.details || error.fix === undefined;
+    const own = error.code === 'not_found' ? notFoundFix(error, answered) : null;
+    const generic = configPath && fromHttp ? FIX_BY_CODE[error.code]?.(configPath) : undefined;
+    const fix = own ?? generic ?? error.fix ?? null;
     return { code: error.code, message: connector.http.redact(error.message), fix };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CdState } from '../../src/sandbox/customer-directory/state.js';
 import { adminCall, companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TaskRecord } from '../../src/store/store.js';
@@ -49,6 +49,19 @@ afterAll(async () => {
   await s?.close();
 });
 
+/** The guide's endpoints: everything Roster may send with no opt-in (no role or group list among them). */
+const DOCUMENTED = [
+  /^GET \/api\/v1\/customers\/[0-9a-f]{24}\/users(\/lookup)?$/,
+  /^(GET|DELETE|PATCH) \/api\/v1\/customers\/[0-9a-f]{24}\/users\/[0-9a-f]{24}$/,
+  /^PATCH \/api\/v2\/customers\/[0-9a-f]{24}\/users\/[0-9a-f]{24}$/,
+];
+const undocumented = () => calls(s.requests()).filter((call) => !DOCUMENTED.some((d) => d.test(call)));
+
+// Whatever each scenario sent (sync, plan, apply) stayed on the guide's paths.
+afterEach(() => {
+  expect(undocumented()).toEqual([]);
+});
+
 const user = (email: string) => [...s.sandbox.state.users.values()].find((u) => u.email === email);
 const roleId = (name: string) => [...s.sandbox.state.roles.values()].find((r) => r.name === name)?._id;
 const tasks = async (...flags: string[]) => {
@@ -58,6 +71,11 @@ const tasks = async (...flags: string[]) => {
 };
 
 describe('customer-directory common scenarios', () => {
+  it('syncs through documented paths only, with roles named by roster.yaml', async () => {
+    expect(calls(s.requests()).length).toBeGreaterThan(0);
+    expect(undocumented()).toEqual([]);
+  });
+
   it('updates role and department from HR through PATCH v2', async () => {
     expect(opsOf(await s.plan())).toEqual([]);
     const alma = user('alma@acme.test');

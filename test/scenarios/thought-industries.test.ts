@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TiState } from '../../src/sandbox/thought-industries/state.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
@@ -56,10 +56,34 @@ afterAll(async () => {
   await s?.close();
 });
 
+/** The guide's endpoints (its reference and its scenarios): everything Roster may send with no opt-in. */
+const DOCUMENTED = [
+  /^(GET|POST) \/incoming\/api\/v1\/users$/,
+  /^(GET|PUT|DELETE) \/incoming\/api\/v1\/users\/[^/]+$/,
+  /^GET \/incoming\/api\/v1\/users\/[^/]+\/enrollments$/,
+  /^POST \/incoming\/api\/v1\/groups\/[^/]+\/users$/,
+  /^POST \/incoming\/api\/v1\/courses\/[^/]+\/enrollments$/,
+  /^POST \/incoming\/api\/graphql$/,
+];
+const undocumented = () => calls(s.requests()).filter((call) => !DOCUMENTED.some((d) => d.test(call)));
+
+// Whatever each scenario sent (sync, plan, apply) stayed on the guide's paths.
+afterEach(() => {
+  expect(undocumented()).toEqual([]);
+});
+
 const user = (email: string) => s.sandbox.state.users.find((u) => u.email === email);
 const courseId = (title: string) => [...s.sandbox.state.courses.values()].find((c) => c.title === title)?.id;
 
 describe('Thought Industries common scenarios', () => {
+  it('syncs through documented paths only: courses named by roster.yaml, enrollments per user', async () => {
+    const sent = calls(s.requests());
+    expect(sent.length).toBeGreaterThan(0);
+    expect(undocumented()).toEqual([]);
+    expect(sent).toContain(`GET /incoming/api/v1/users/${user('lena@acme.test')?.id}/enrollments`);
+    expect(sent.some((c) => c.endsWith('/groups') || c.endsWith('/courses'))).toBe(false);
+  });
+
   it('provisions a new learner and enrolls them in a published course once they are active', async () => {
     const plan = await s.plan();
     expect(plan.errors).toEqual([]);

@@ -1,12 +1,15 @@
 /** @module `roster init` and `roster config show`: write a commented roster.yaml, print the resolved one. */
 
 import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { rosterJsonSchemaText, SCHEMA_FILE_NAME } from '../../config/json-schema.js';
 import { loadConfig } from '../../config/load.js';
 import { maskSecrets } from '../../config/mask.js';
 import { initTemplate } from '../../config/template.js';
 import { RosterError } from '../../core/errors.js';
+import { checkSourceFile } from '../../sources/source-file.js';
 import { createOutput } from '../output.js';
 
 export function registerConfigCommands(program: Command): void {
@@ -23,12 +26,27 @@ export function registerConfigCommands(program: Command): void {
         });
       }
       writeFileSync(path, initTemplate(), { mode: 0o600 });
+      // The template's first line points editors at this file: generated, so always written afresh.
+      const schema = join(dirname(path), SCHEMA_FILE_NAME);
+      writeFileSync(schema, rosterJsonSchemaText());
       createOutput({ json: false }).line(
-        `Wrote ${path}. Set the environment variables it names, then run \`roster config show\`.`,
+        `Wrote ${path} (and ${schema}, for completion in your editor). ` +
+          'Set the environment variables it names, then run `roster config show`.',
       );
     });
 
   const config = program.command('config').description('inspect the configuration');
+  config
+    .command('schema')
+    .description('print the JSON Schema of roster.yaml, for completion and checks in an editor')
+    .addHelpText(
+      'after',
+      `\nExample:\n  roster config schema > ${SCHEMA_FILE_NAME}\n` +
+        `  # then, on the first line of roster.yaml:\n  # yaml-language-server: $schema=./${SCHEMA_FILE_NAME}`,
+    )
+    .action(() => {
+      process.stdout.write(rosterJsonSchemaText());
+    });
   config
     .command('show')
     .description('print the resolved roster.yaml with every secret masked')
@@ -36,8 +54,12 @@ export function registerConfigCommands(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const path = command.optsWithGlobals<{ config: string }>().config;
       const out = createOutput({ json: options.json ?? false });
-      const masked = maskSecrets(await loadConfig(path));
+      const loaded = await loadConfig(path);
+      const masked = maskSecrets(loaded);
       out.result(masked);
       if (!out.json) process.stdout.write(stringify(masked));
+      // Showing the config does not need the HR export; a missing one is said, on stderr, for what comes next.
+      const source = await checkSourceFile(loaded);
+      if (source !== null) out.warn(`roster: warning: ${source.describe()}`);
     });
 }

@@ -2,9 +2,11 @@
 
 import { type Command, Option } from 'commander';
 import {
+  explainAccess,
   findPerson,
   linkAccount,
   listAccounts,
+  listEntitlements,
   refreshGraph,
   requireSynced,
   unlinkAccount,
@@ -71,6 +73,64 @@ export function registerGraphCommands(program: Command): void {
         out.line(`\n${rows.length} ${rows.length === 1 ? 'account' : 'accounts'}`);
       },
     );
+
+  program
+    .command('entitlements')
+    .description(
+      "each app's roles, groups, teams and courses, with how many accounts hold them (names for the policy)",
+    )
+    .option('--app <id>', 'only this app')
+    .option('--json', 'print the entitlements as JSON')
+    .action(async (options: { app?: string; json?: boolean }, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      const rows = await withRoster(command, async (roster) => {
+        await requireSynced(roster);
+        return listEntitlements(roster, options.app ? { appId: options.app } : {});
+      });
+      out.result(rows);
+      out.table([
+        ['app', 'kind', 'name', 'holders', 'privileged'],
+        ...rows.map((e) => [e.appId, e.kind, e.name, String(e.holders), e.privileged ? 'privileged' : '']),
+      ]);
+      out.line(`\n${rows.length} entitlements`);
+    });
+
+  program
+    .command('explain')
+    .description(
+      'why a person holds what they hold: how each account is tied to them, which rule gives each entitlement',
+    )
+    .argument('<person>', 'employee id or email')
+    .option('--json', 'print the explanation as JSON')
+    .action(async (key: string, options: { json?: boolean }, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      const explained = await withRoster(command, async (roster) => {
+        await requireSynced(roster);
+        return explainAccess(roster, key);
+      });
+      out.result(explained);
+      const { person } = explained;
+      out.line(
+        `${person.firstName} ${person.lastName} <${person.email}> ${person.employeeId}, ${person.status}`,
+      );
+      if (explained.accounts.length === 0) out.line('  no linked accounts');
+      for (const a of explained.accounts) {
+        out.line(`\n  ${a.appId} account ${a.account.id} (${a.account.status}): ${a.link.why}`);
+        out.line(
+          `    account: ${a.rules.length > 0 ? `given by ${a.rules.join(', ')}` : 'no rule gives it'}`,
+        );
+        for (const e of a.entitlements) {
+          const why =
+            e.rules.length > 0
+              ? `given by ${e.rules.join(', ')}`
+              : e.managed
+                ? 'no rule gives it (managed: the next plan revokes it)'
+                : 'no rule gives it (not managed)';
+          out.line(`    ${e.kind} "${e.name}"${e.privileged ? ' [privileged]' : ''}: ${why}`);
+        }
+      }
+      for (const f of explained.findings) out.line(`\n  ${f.severity}  ${f.rule}  ${f.appId}  ${f.title}`);
+    });
 
   program
     .command('link')

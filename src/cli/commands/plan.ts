@@ -55,8 +55,9 @@ export function registerPlanCommand(program: Command): void {
     .command('show [plan]')
     .description('show a saved plan (id, unique id prefix, or latest) with the state of each op')
     .option('--json', 'print the plan as JSON')
-    .action(async (ref: string | undefined, options: { json?: boolean }, command: Command) => {
-      const out = createOutput({ json: options.json ?? false });
+    .action(async (ref: string | undefined, _options: { json?: boolean }, command: Command) => {
+      // `plan` has --json too, and takes the flag wherever it stands: read it from either.
+      const out = createOutput({ json: command.optsWithGlobals<{ json?: boolean }>().json ?? false });
       const shown = await withRoster(command, (roster) => showPlan(roster, ref));
       out.result(shown);
       out.line(`plan ${shown.plan.id}: ${shown.plan.status}, created ${shown.plan.createdAt}`);

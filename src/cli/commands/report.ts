@@ -54,8 +54,24 @@ export function registerReportCommand(program: Command): void {
       });
       const rows = result.findings;
       if (format === 'csv') process.stdout.write(reportCsv(rows));
-      else if (format === 'json') out.result({ findings: rows, counts: result.counts, asOf: result.asOf });
-      else printTable(out, rows);
+      else if (format === 'json') {
+        out.result({
+          findings: rows,
+          counts: result.counts,
+          asOf: result.asOf,
+          staleAfterApply: result.staleAfterApply,
+        });
+      } else {
+        printTable(out, rows);
+        const synced = Object.entries(result.asOf).filter(([, at]) => at !== null);
+        out.line(`\nAs of the last syncs: ${synced.map(([app, at]) => `${app} ${at}`).join(', ')}`);
+      }
+      if (result.staleAfterApply.length > 0) {
+        out.warn(
+          `changes were applied to ${result.staleAfterApply.join(', ')} after their last sync: ` +
+            'run `roster sync` to see what they hold now',
+        );
+      }
     });
 }
 

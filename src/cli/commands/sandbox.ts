@@ -23,6 +23,10 @@ export function registerSandboxCommands(program: Command): void {
     .option('--seed <n>', 'seed for the company and the faults (same seed, same run)', parseInteger, 42)
     .option('--people <n>', 'people in the sample company', parseInteger, 200)
     .option('--port <n>', 'first port (each app takes the next); 0 picks free ports', parseInteger, 0)
+    .option(
+      '--undocumented <list>',
+      'comma-separated conveniences beyond the guides to serve (src/sandbox/README.md); none by default',
+    )
     .option('--no-write-config', 'do not write roster.yaml and the HR export')
     .option('--json', 'print the endpoints as JSON')
     .action(async (options: SandboxStartOptions, command: Command) => {
@@ -34,6 +38,12 @@ export function registerSandboxCommands(program: Command): void {
         seed: options.seed,
         people: options.people,
         basePort: options.port,
+        undocumented: options.undocumented
+          ? options.undocumented
+              .split(',')
+              .map((f) => f.trim())
+              .filter(Boolean)
+          : [],
       });
       const hrPath = resolve(dirname(configPath), 'hr.csv');
       if (options.writeConfig) {
@@ -54,6 +64,7 @@ export function registerSandboxCommands(program: Command): void {
           baseUrl: s.baseUrl,
           admin: `${s.origin}/__admin`,
           credentials: s.credentials,
+          undocumented: s.undocumented,
           summary: s.summary(),
         })),
       });
@@ -88,6 +99,7 @@ interface SandboxStartOptions {
   seed: number;
   people: number;
   port: number;
+  undocumented?: string;
   writeConfig: boolean;
   json?: boolean;
 }

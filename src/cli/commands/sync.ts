@@ -14,6 +14,7 @@ interface SyncOptions {
   full?: boolean;
   skipInvalid?: boolean;
   forceImport?: boolean;
+  acceptDrop?: boolean;
   json?: boolean;
 }
 
@@ -25,6 +26,10 @@ export function registerSyncCommands(program: Command): void {
     .option('--full', 'list everything, even where the app can list changes only')
     .option('--skip-invalid', 'import the valid rows of the HR export and list the invalid ones')
     .option('--force-import', 'import the HR export even when the drop guard would refuse it')
+    .option(
+      '--accept-drop',
+      "commit even a sync that removes more of an app's accounts than apps[].sync.maxDropShare",
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: SyncOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
@@ -33,6 +38,7 @@ export function registerSyncCommands(program: Command): void {
         syncApps(roster, {
           apps: options.app,
           full: options.full,
+          acceptDrop: options.acceptDrop ?? false,
           people: { skipInvalid: options.skipInvalid ?? false, force: options.forceImport ?? false },
           onProgress: (p) =>
             board?.update(p.appId, {

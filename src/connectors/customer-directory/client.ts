@@ -3,7 +3,9 @@
 import { RosterError } from '../../core/errors.js';
 import type { HttpResponse } from '../http/index.js';
 import { urlPath } from '../http/index.js';
+import { optionalEndpoint } from '../sdk/optional.js';
 import type { ConnectorContext, ListInput } from '../sdk/types.js';
+import type { CustomerDirectoryConfig } from './config.js';
 import {
   type CdNamed,
   type CdUser,
@@ -14,7 +16,7 @@ import {
   parseList,
 } from './schemas.js';
 
-export type CdContext = ConnectorContext<'customer-directory'>;
+export type CdContext = ConnectorContext<CustomerDirectoryConfig>;
 
 /** Stable labels for metrics, logs and errors (ids left out so they group). */
 export const ENDPOINTS = {
@@ -63,8 +65,10 @@ export interface CdApi {
   patchUser(id: string, body: Record<string, unknown>): Promise<CdUser>;
   /** False when the user was already gone. */
   deleteUser(id: string): Promise<boolean>;
-  listRoles(): Promise<CdNamed[]>;
-  listGroups(): Promise<CdNamed[]>;
+  /** The undocumented role list, when opted in and served; null otherwise. */
+  listRoles(): Promise<CdNamed[] | null>;
+  /** The undocumented group list, when opted in and served; null otherwise. */
+  listGroups(): Promise<CdNamed[] | null>;
 }
 
 export function createCdApi(ctx: CdContext): CdApi {
@@ -176,17 +180,33 @@ export function createCdApi(ctx: CdContext): CdApi {
       return true;
     },
 
-    async listRoles() {
-      // GET /api/v1/customers/{customerId}/roles: not in the guide (PATCH roleIds needs ids to name); assumed
-      // to list { _id, name }, bare or as { roles } like the user list.
-      const res = await http.request({ method: 'GET', path: `${v1}/roles`, endpoint: ENDPOINTS.listRoles });
-      return parseList(appId, ENDPOINTS.listRoles, 'roles', cdNamedSchema, res.body);
-    },
-
-    async listGroups() {
-      // GET /api/v1/customers/{customerId}/groups: not in the guide (users carry groupIds); assumed like roles.
-      const res = await http.request({ method: 'GET', path: `${v1}/groups`, endpoint: ENDPOINTS.listGroups });
-      return parseList(appId, ENDPOINTS.listGroups, 'groups', cdNamedSchema, res.body);
-    },
+    // GET …/roles and GET …/groups: not in the guide (PATCH roleIds needs ids to name; users carry groupIds).
+    // Asked only with `undocumented: [roles-endpoint]` / `[groups-endpoint]`; a 404 or 405 means the instance
+    // lacks them (null), and the names come from roster.yaml instead.
+    listRoles: optionalEndpoint({
+      appId,
+      logger: ctx.logger,
+      flag: 'roles-endpoint',
+      enabled: (config.undocumented ?? []).includes('roles-endpoint'),
+      endpoint: ENDPOINTS.listRoles,
+      send: () =>
+        http.request({ method: 'GET', path: `${v1}/roles`, endpoint: ENDPOINTS.listRoles, accept404: true }),
+      parse: (body) => parseList(appId, ENDPOINTS.listRoles, 'roles', cdNamedSchema, body),
+    }),
+    listGroups: optionalEndpoint({
+      appId,
+      logger: ctx.logger,
+      flag: 'groups-endpoint',
+      enabled: (config.undocumented ?? []).includes('groups-endpoint'),
+      endpoint: ENDPOINTS.listGroups,
+      send: () =>
+        http.request({
+          method: 'GET',
+          path: `${v1}/groups`,
+          endpoint: ENDPOINTS.listGroups,
+          accept404: true,
+        }),
+      parse: (body) => parseList(appId, ENDPOINTS.listGroups, 'groups', cdNamedSchema, body),
+    }),
   };
 }

@@ -1,15 +1,31 @@
 /** @module The customer-directory connector definition: what it can do, and why the rest is a manual task. */
 
 import { defineConnector } from '../sdk/define.js';
+import { createCatalog } from './catalog.js';
 import { createCdApi } from './client.js';
+import { customerDirectoryConfig, customerDirectoryExample } from './config.js';
 import { createDelegateOps } from './delegates.js';
 import { createGroupOps } from './groups.js';
-import { createRoleCatalog, createRoleOps } from './roles.js';
+import { createRoleOps } from './roles.js';
 import { createUserOps } from './users.js';
 
 export const customerDirectoryConnector = defineConnector({
   type: 'customer-directory',
   title: 'Customer directory',
+  config: customerDirectoryConfig,
+  configExample: customerDirectoryExample,
+  traits: {
+    // Guide's user: createdAt and updatedAt, no login time.
+    activity: 'none',
+    // PATCH v2 writes department and jobTitle (WRITABLE_ATTRIBUTES).
+    attributeMap: {
+      email: '{email}',
+      firstName: '{first_name}',
+      lastName: '{last_name}',
+      department: '{department}',
+      jobTitle: '{title}',
+    },
+  },
   unsupported: {
     create:
       'The API has no create endpoint (users arrive through the product: HR sync or invites). ' +
@@ -27,12 +43,12 @@ export const customerDirectoryConnector = defineConnector({
   },
   create(ctx) {
     const api = createCdApi(ctx);
-    const roles = createRoleCatalog(ctx, api);
+    const catalog = createCatalog(ctx, api);
     return {
-      accounts: createUserOps(ctx, api, roles.index),
+      accounts: createUserOps(ctx, api, catalog),
       entitlements: {
-        role: createRoleOps(ctx, api, roles),
-        group: createGroupOps(ctx, api),
+        role: createRoleOps(ctx, api, catalog),
+        group: createGroupOps(ctx, catalog),
         delegate: createDelegateOps(ctx),
       },
     };

@@ -4,7 +4,8 @@ import type { CdState } from '../../sandbox/customer-directory/state.js';
 import { idOf } from '../../sandbox/customer-directory/testkit.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
 import { readGrants } from '../sdk/contract.testkit.js';
-import { type Started, start } from './testkit.js';
+import { captureLogger } from '../sdk/optional.testkit.js';
+import { configFor, connectorFor, readEverything, requestCounts, type Started, start } from './testkit.js';
 
 let started: Started | undefined;
 afterEach(async () => {
@@ -18,7 +19,7 @@ const groupId = (sandbox: SandboxHandle<CdState>, name: string) =>
   [...sandbox.state.groups.values()].find((group) => group.name === name)!._id;
 
 describe('customer-directory entitlements', () => {
-  it("roles come from GET …/roles and 'Admin' (or a configured name) is privileged", async () => {
+  it("roles are named from the config map, 'Admin' (or a configured name) is privileged, and no role list is asked for", async () => {
     started = await start({ config: { privilegedRoles: ['Manager'] } });
     const { connector, sandbox } = started;
     const roles = (await connector.entitlements.role!.list({ pageToken: null })).items;
@@ -27,9 +28,66 @@ describe('customer-directory entitlements', () => {
       ['Manager', 'role', true],
       ['Member', 'role', false],
     ]);
+    // No account listing came first in this connector: the users are read once for the ids they hold.
     expect(sandbox.requests().map((r) => `${r.method} ${r.url}`)).toEqual([
-      `GET /api/v1/customers/${sandbox.credentials.tenant}/roles`,
+      `GET /api/v1/customers/${sandbox.credentials.tenant}/users?integration=okta`,
     ]);
+  });
+
+  it('a role a user holds that the map does not name is listed under its id, so its grants have both ends', async () => {
+    started = await start();
+    const { sandbox } = started;
+    const connector = connectorFor(
+      configFor(sandbox, { roles: { Admin: roleId(sandbox, 'Admin') } }),
+      sandbox,
+    );
+    try {
+      await connector.accounts.list!({ pageToken: null });
+      const roles = (await connector.entitlements.role!.list({ pageToken: null })).items;
+      expect(roles.map((r) => r.name).sort()).toEqual(
+        ['Admin', roleId(sandbox, 'Manager'), roleId(sandbox, 'Member')].sort(),
+      );
+      // Member is held by eve: listed although unnamed.
+      expect(roles.find((r) => r.id === roleId(sandbox, 'Member'))?.privileged).toBe(false);
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('with roles-endpoint opted in and served, GET …/roles names the roles, read once', async () => {
+    started = await start({
+      undocumented: ['roles-endpoint'],
+      config: { roles: {}, undocumented: ['roles-endpoint'] },
+    });
+    const { connector, sandbox } = started;
+    await connector.accounts.list!({ pageToken: null });
+    const roles = (await connector.entitlements.role!.list({ pageToken: null })).items;
+    expect(roles.map((r) => r.name)).toEqual(['Admin', 'Manager', 'Member']);
+    expect(requestCounts(sandbox)).toEqual({
+      'GET /api/v1/customers/{customerId}/users': 1,
+      'GET /api/v1/customers/{customerId}/roles': 1,
+    });
+  });
+
+  it('opted in but not served (404): the config names the roles, the probe is made once, and the sync goes on', async () => {
+    const logger = captureLogger();
+    started = await start({ logger, config: { undocumented: ['roles-endpoint', 'groups-endpoint'] } });
+    const { connector, sandbox } = started;
+    const everything = await readEverything(connector);
+    expect(
+      everything.entitlements
+        .filter((e) => e.kind === 'role')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['Admin', 'Manager', 'Member']);
+    expect(everything.accounts.find((a) => a.id === idOf(sandbox, 'cy'))?.isAdmin).toBe(true);
+    const counts = requestCounts(sandbox);
+    expect(counts['GET /api/v1/customers/{customerId}/roles']).toBe(1);
+    expect(counts['GET /api/v1/customers/{customerId}/groups']).toBe(1);
+    const warned = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warned).toHaveLength(2);
+    expect(warned.join('\n')).toContain('is not served (404); using the documented path');
+    expect(warned.join('\n')).not.toMatch(/baseUrl/);
   });
 
   it('role grants are read from each user\u2019s roleIds, with no request per user', async () => {
@@ -88,7 +146,7 @@ describe('customer-directory entitlements', () => {
     expect(isRosterError(error) && error.code).toBe('not_found');
   });
 
-  it('groups come from GET …/groups with grants from groupIds, where null means none', async () => {
+  it('groups are named from the config map, with grants from groupIds, where null means none', async () => {
     started = await start();
     const { connector, sandbox } = started;
     const groups = (await connector.entitlements.group!.list({ pageToken: null })).items;

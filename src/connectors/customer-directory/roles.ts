@@ -1,46 +1,10 @@
-/** @module customer-directory roles: the role list (shared with account mapping), and grant/revoke by rewriting roleIds. */
+/** @module customer-directory roles: listed through the catalog, granted and revoked by rewriting roleIds. */
 
 import { RosterError } from '../../core/errors.js';
-import type { Entitlement } from '../../core/types.js';
 import type { EntitlementOps } from '../sdk/types.js';
+import type { CdCatalog } from './catalog.js';
 import { type CdApi, type CdContext, requireFirstPage, requireObjectId } from './client.js';
-import { type RoleIndex, toEntitlement, toRoleIndex } from './mappers.js';
 import type { CdUser } from './schemas.js';
-
-/** How long one read of the role list serves: roles are made in the product UI, never through this API. */
-export const ROLE_LIST_FRESH_MS = 60_000;
-
-export interface RoleCatalog {
-  /** The roles, read at most once per ROLE_LIST_FRESH_MS (concurrent callers share one request). */
-  list(): Promise<Entitlement[]>;
-  /** Names and privileged ids, for `isAdmin` and the `roles` attribute of accounts. */
-  index(): Promise<RoleIndex>;
-}
-
-/**
- * Accounts need role names (isAdmin is an 'Admin' role) and sync needs the role entitlements: one shared read
- * serves both, so a full sync reads the role list once.
- */
-export function createRoleCatalog(ctx: CdContext, api: CdApi): RoleCatalog {
-  let cached: { at: number; roles: Promise<Entitlement[]> } | null = null;
-  const list = (): Promise<Entitlement[]> => {
-    const now = ctx.now().getTime();
-    if (cached && now - cached.at < ROLE_LIST_FRESH_MS) return cached.roles;
-    const roles = api
-      .listRoles()
-      .then((items) =>
-        items.map((item) => toEntitlement(ctx.appId, 'role', item, ctx.config.privilegedRoles)),
-      );
-    const entry = { at: now, roles };
-    cached = entry;
-    // A failed read is not kept: the next caller asks again.
-    roles.catch(() => {
-      if (cached === entry) cached = null;
-    });
-    return roles;
-  };
-  return { list, index: async () => toRoleIndex(await list()) };
-}
 
 /** The user's current roleIds; without them a rewrite would drop roles Roster cannot see. */
 function roleIdsOf(appId: string, user: CdUser): string[] {
@@ -54,7 +18,7 @@ function roleIdsOf(appId: string, user: CdUser): string[] {
   return user.roleIds.map((id) => id.toLowerCase());
 }
 
-export function createRoleOps(ctx: CdContext, api: CdApi, catalog: RoleCatalog): EntitlementOps {
+export function createRoleOps(ctx: CdContext, api: CdApi, catalog: CdCatalog): EntitlementOps {
   const { appId } = ctx;
   const pair = (input: { accountId: string; entitlementId: string }) => ({
     userId: requireObjectId(appId, input.accountId, 'user id'),
@@ -70,7 +34,8 @@ export function createRoleOps(ctx: CdContext, api: CdApi, catalog: RoleCatalog):
     kind: 'role',
     async list(input) {
       requireFirstPage(appId, input);
-      const items = await catalog.list();
+      // No role list is documented: roster.yaml's `roles` (or the opted-in list) and every id a user holds.
+      const items = await catalog.list('role');
       return { items, nextPageToken: null, total: items.length };
     },
     // Every user carries its roleIds, so role grants come with the account listing at no extra request.

@@ -8,6 +8,7 @@ import { account, company } from '../../sandbox/customer-directory/testkit.js';
 import type { SampleCompany } from '../../sandbox/kit/company.js';
 import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { type SandboxHandle, startSandbox } from '../../sandbox/kit/server.js';
+import type { HttpLogger } from '../http/index.js';
 import { readGrants } from '../sdk/contract.testkit.js';
 import { createConnector } from '../sdk/create.js';
 import { grantKey, readAll } from '../sdk/paging.js';
@@ -25,13 +26,32 @@ export function configFor(sandbox: SandboxHandle<CdState>, overrides: Partial<Cd
     auth: { type: 'bearer', token: sandbox.credentials.token },
     customerId: sandbox.credentials.tenant ?? '',
     integration: 'okta',
+    // The role and group names, as `roster sandbox start` writes them (the guide has no list of either).
+    ...(sandbox.appConfig() as Partial<CdConfig>),
     ...overrides,
   };
 }
 
-export function connectorFor(config: CdConfig, upstream?: { faults(): { hang: number } }): Connector {
-  return createConnector(customerDirectoryConnector, config, { http: testHttp(upstream) });
+export function connectorFor(
+  config: CdConfig,
+  upstream?: { faults(): { hang: number } },
+  logger?: HttpLogger,
+): Connector {
+  return createConnector(customerDirectoryConnector, config, {
+    http: testHttp(upstream),
+    ...(logger ? { logger } : {}),
+  });
 }
+
+/** The guide's paths (ids as in requestCounts): what the connector may send with every option off. */
+export const DOCUMENTED_PATHS = [
+  'GET /api/v1/customers/{customerId}/users',
+  'GET /api/v1/customers/{customerId}/users/lookup',
+  'GET /api/v1/customers/{customerId}/users/{userId}',
+  'PATCH /api/v1/customers/{customerId}/users/{userId}',
+  'PATCH /api/v2/customers/{customerId}/users/{userId}',
+  'DELETE /api/v1/customers/{customerId}/users/{userId}',
+];
 
 /**
  * A small company: two plain active users first (the contract deletes the first and grants to the next),
@@ -77,14 +97,18 @@ export async function start(
     company?: SampleCompany;
     profile?: FaultProfileName;
     config?: Partial<CdConfig>;
+    /** Sandbox flags for undocumented endpoints (none by default, as the guide). */
+    undocumented?: string[];
+    logger?: HttpLogger;
   } = {},
 ): Promise<Started> {
   const sandbox = await startSandbox(customerDirectorySandbox, {
     seed: options.seed ?? 11,
     company: options.company ?? smallCompany(),
     ...(options.profile ? { profile: options.profile } : {}),
+    undocumented: options.undocumented ?? [],
   });
-  const connector = connectorFor(configFor(sandbox, options.config), sandbox);
+  const connector = connectorFor(configFor(sandbox, options.config), sandbox, options.logger);
   return {
     sandbox,
     connector,

@@ -79,7 +79,7 @@ describe('customer-directory accounts', () => {
     const lists = sandbox.requests().filter((r) => r.url.split('?')[0]!.endsWith('/users'));
     expect(lists).toHaveLength(1);
     expect([...new URL(lists[0]!.url, 'http://x').searchParams.keys()]).toEqual(['integration']);
-    // Roles and groups follow the same switch.
+    // Roles and groups are named from config: no list to switch.
     expect((await connector.entitlements.role!.list({ pageToken: null })).items.length).toBeGreaterThan(0);
     expect((await connector.entitlements.group!.list({ pageToken: null })).items.length).toBe(2);
   });
@@ -114,7 +114,7 @@ describe('customer-directory accounts', () => {
         .requests()
         .map((r) => r.url.split('?')[0]!.split('/').pop())
         .sort(),
-    ).toEqual(['roles', 'users']);
+    ).toEqual(['users']);
   });
 
   it('findByEmail asks the lookup endpoint with type=email and a 404 is no match', async () => {

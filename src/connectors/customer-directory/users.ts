@@ -3,6 +3,7 @@
 import { RosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
 import type { AccountChanges, AccountOps, WithRaw } from '../sdk/types.js';
+import type { CdCatalog } from './catalog.js';
 import { type CdApi, type CdContext, requireFirstPage, requireObjectId } from './client.js';
 import { grantsOf, type RoleIndex, toAccount } from './mappers.js';
 import type { CdUser } from './schemas.js';
@@ -50,7 +51,8 @@ export function patchBodyOf(appId: string, changes: AccountChanges): Record<stri
   return body;
 }
 
-export function createUserOps(ctx: CdContext, api: CdApi, roleIndex: () => Promise<RoleIndex>): AccountOps {
+export function createUserOps(ctx: CdContext, api: CdApi, catalog: CdCatalog): AccountOps {
+  const roleIndex = () => catalog.index();
   const { appId } = ctx;
   const account = (user: CdUser, roles: RoleIndex): WithRaw<Account> => ({
     ...toAccount(appId, user, roles),
@@ -60,8 +62,9 @@ export function createUserOps(ctx: CdContext, api: CdApi, roleIndex: () => Promi
   return {
     async list(input) {
       requireFirstPage(appId, input);
-      // The role list is read alongside (once per sync, shared with the role entitlements) for isAdmin.
+      // Role names (for isAdmin) come from config, or the opted-in role list read alongside.
       const [users, roles] = await Promise.all([api.listUsers(), roleIndex()]);
+      catalog.sawUsers(users);
       const seen = new Set<string>();
       const unique = users.filter((user) => {
         const id = user._id.toLowerCase();

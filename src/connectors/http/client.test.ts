@@ -564,6 +564,85 @@ describe('answers', () => {
     expect(error.details['failure']).toBe('malformed');
   });
 
+  it('a 3xx is an error naming the redirect and where it points, never followed and never a success', async () => {
+    const { client, server } = await harness(
+      inOrder({
+        status: 302,
+        headers: { location: `https://login.example.com/sso?next=1&access_token=${TOKEN}` },
+        body: { members: [] },
+      }),
+    );
+    const error = await failure(
+      client.request({ method: 'GET', path: '/members', endpoint: 'GET /members' }),
+    );
+    expect(error.code).toBe('invalid_input');
+    expect(error.message).toBe(
+      `process-street: 302 Found from GET ${server.origin}/api/v1/members redirects (Location https://login.example.com/sso); Roster does not follow redirects, so credentials never go anywhere but the configured baseUrl`,
+    );
+    expect(error.details).toMatchObject({ status: 302, location: 'https://login.example.com/sso' });
+    expect(error.fix).toMatch(/baseUrl/);
+    expect(JSON.stringify({ message: error.message, details: error.details, fix: error.fix })).not.toContain(
+      TOKEN,
+    );
+    // Not retried and not followed: the only request the server saw is the first one.
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('a 303 after a POST is ambiguous: the write may have been carried out', async () => {
+    const { client } = await harness(inOrder({ status: 303, headers: { location: '/api/v1/members/m1' } }));
+    const error = await failure(
+      client.request({ method: 'POST', path: '/members', endpoint: 'POST /members', body: { a: 1 } }),
+    );
+    expect(error.details).toMatchObject({ status: 303, ambiguous: true });
+  });
+
+  it('an answer bigger than maxResponseBytes is an error, whether or not it declares its length', async () => {
+    const big = { members: Array.from({ length: 200 }, (_, i) => ({ id: `m${i}`, pad: 'x'.repeat(100) })) };
+    const { client, server } = await harness(
+      (request) =>
+        request.url.endsWith('/chunked')
+          ? { status: 200, headers: { 'transfer-encoding': 'chunked' }, body: big }
+          : { status: 200, body: big },
+      { maxResponseBytes: 4096 },
+    );
+    for (const path of ['/declared', '/chunked']) {
+      const error = await failure(client.request({ method: 'GET', path, endpoint: `GET ${path}` }));
+      expect(error.code).toBe('unavailable');
+      expect(error.details['failure']).toBe('too_large');
+      expect(error.message).toContain('over 4096 bytes');
+      expect(error.fix).toContain('maxResponseBytes');
+    }
+    // A body too large is the same body next time: not retried.
+    expect(server.received).toHaveLength(2);
+    const small = await harness(inOrder({ status: 200, body: { members: [] } }), { maxResponseBytes: 4096 });
+    expect((await small.client.request({ method: 'GET', path: '/m', endpoint: 'GET /m' })).body).toEqual({
+      members: [],
+    });
+  });
+
+  it('the same 500 answered identically is believed after identicalFailures; a changing one is retried', async () => {
+    const same = await harness(inOrder({ status: 500, body: { detail: 'filter crashed' } }), {
+      maxRetries: 5,
+    });
+    const get = { method: 'GET' as const, path: '/Users', endpoint: 'GET /Users', identicalFailures: 2 };
+    const error = await failure(same.client.request(get));
+    expect(error.details).toMatchObject({ status: 500, attempts: 2, repeated: 2 });
+    expect(same.server.received).toHaveLength(2);
+    await same.server.close();
+    // By default three identical answers; bodies that differ (a request id, a different fault) are retried.
+    let n = 0;
+    const changing = await harness(() => (++n < 5 ? { status: 500, body: { detail: `fault ${n}` } } : ok));
+    await changing.client.request({ method: 'GET', path: '/Users', endpoint: 'GET /Users' });
+    expect(changing.server.received).toHaveLength(5);
+    await changing.server.close();
+    const byDefault = await harness(inOrder({ status: 500, body: { detail: 'same' } }));
+    expect(
+      (await failure(byDefault.client.request({ ...get, identicalFailures: undefined }))).details,
+    ).toMatchObject({
+      attempts: 3,
+    });
+  });
+
   it('a hung request times out per attempt and is retried when idempotent', async () => {
     const { client, server } = await harness(inOrder('hang'), { timeoutMs: 100, maxRetries: 1 });
     const error = await failure(

@@ -10,6 +10,7 @@ import {
   circuitOpenError,
   codeForStatus,
   type RequestFacts,
+  redirectError,
   statusError,
   type TransportFailure,
   transportError,
@@ -51,6 +52,16 @@ export interface HttpClientOptions {
   backoff?: Partial<BackoffOptions>;
   concurrency?: Partial<ConcurrencyOptions>;
   breaker?: Partial<BreakerOptions>;
+  /**
+   * The largest answer body read, in bytes; a bigger one is an error, not memory exhausted. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
+  /**
+   * How many times the same 500 answer (status and body) is taken before it is believed: retries are for what
+   * can change, and a server that fails one request deterministically answers it the same way each time.
+   * Default 3.
+   */
+  identicalFailures?: number;
   /** A pino logger; silent by default. */
   logger?: HttpLogger;
   /** Test hooks: how to wait, where jitter comes from, what time it is (breaker, Retry-After dates). */
@@ -71,6 +82,8 @@ export interface HttpRequestOptions {
   idempotent?: boolean;
   /** Return a 404 answer instead of throwing not_found. */
   accept404?: boolean;
+  /** Overrides the client's `identicalFailures` for this request (2: stop after the second identical 500). */
+  identicalFailures?: number;
 }
 
 export interface HttpRequest extends HttpRequestOptions {
@@ -145,6 +158,8 @@ const NOT_SENT_CODES = new Set([
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ECONNABORTED']);
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+/** Far above any page these apps serve, far below what would exhaust a process. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 function positiveInt(value: number, fallback: number, min: number): number {
   return Number.isFinite(value) ? Math.max(min, Math.floor(value)) : fallback;
@@ -224,6 +239,8 @@ type AttemptOutcome =
       code: ErrorCode;
       retryAfterMs: number | null;
       requestId: string | null;
+      /** The answer's status and body, for telling a failure that repeats identically from one that changes. */
+      signature: string | null;
       error: (ambiguous: boolean, attempts: number) => RosterError;
     };
 
@@ -233,8 +250,33 @@ interface Prepared {
   endpoint: string;
   idempotent: boolean;
   accept404: boolean;
+  identicalFailures: number;
   headers: Record<string, string>;
   body: string | Uint8Array | undefined;
+}
+
+/** The body of an answer, read up to `max` bytes: null when it is bigger (the rest is never read). */
+async function readBody(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  declared: string | undefined,
+  max: number,
+): Promise<{ text: string; bytes: number } | { text: null; bytes: number }> {
+  const length = declared === undefined ? Number.NaN : Number(declared);
+  if (Number.isFinite(length) && length > max) {
+    body.destroy();
+    return { text: null, bytes: 0 };
+  }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    if (bytes > max) {
+      body.destroy();
+      return { text: null, bytes };
+    }
+    chunks.push(chunk);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -246,6 +288,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = positiveInt(options.timeoutMs ?? 15_000, 15_000, 1);
   const maxRetries = positiveInt(options.maxRetries ?? 5, 5, 0);
+  const maxResponseBytes = positiveInt(
+    options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    1,
+  );
+  const identicalFailures = positiveInt(options.identicalFailures ?? 3, 3, 1);
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const concurrency: ConcurrencyOptions = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
@@ -311,6 +359,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       endpoint: req.endpoint,
       idempotent: req.idempotent ?? IDEMPOTENT_METHODS.has(method),
       accept404: req.accept404 ?? false,
+      identicalFailures: positiveInt(req.identicalFailures ?? identicalFailures, identicalFailures, 1),
       headers,
       body,
     };
@@ -344,11 +393,29 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       status = res.statusCode;
       const headers = normalizeHeaders(res.headers);
-      const text = await res.body.text();
+      const read = await readBody(res.body, headers['content-length'], maxResponseBytes);
       count(p.endpoint, (c) => {
-        c.bytes += Buffer.byteLength(text);
+        c.bytes += read.bytes;
       });
       const requestId = requestIdOf(headers);
+      const code = res.statusCode;
+      if (read.text === null) {
+        return {
+          ok: false,
+          failure: { kind: 'too_large' },
+          code: 'unavailable',
+          retryAfterMs: null,
+          requestId,
+          signature: null,
+          error: (ambiguous, attempts) =>
+            transportError(facts(p, requestId, attempts), 'too_large', {
+              status: code,
+              ambiguous,
+              maxBytes: maxResponseBytes,
+            }),
+        };
+      }
+      const text = read.text;
       let body: unknown = text;
       let malformed: unknown = null;
       if (JSON_TYPE.test(headers['content-type'] ?? '')) {
@@ -358,7 +425,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           malformed = error;
         }
       }
-      const code = res.statusCode;
+      // A redirect is never followed (it would carry the credentials to wherever it points) and never taken for
+      // the answer: a login page or a moved API behind a 302 must not read as "no records".
+      if (code >= 300 && code < 400) {
+        const location = headers['location'] ?? null;
+        return {
+          ok: false,
+          failure: { kind: 'redirect', status: code },
+          code: 'invalid_input',
+          retryAfterMs: null,
+          requestId,
+          signature: null,
+          error: (ambiguous, attempts) =>
+            redirectError(facts(p, requestId, attempts), code, location, ambiguous),
+        };
+      }
       if (code >= 400 && !(code === 404 && p.accept404)) {
         return {
           ok: false,
@@ -366,6 +447,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           code: codeForStatus(code),
           retryAfterMs: parseRetryAfter(headers['retry-after'], now()),
           requestId,
+          // Only a 500 says the request itself broke the server; 502-504 and 503 are about availability, which changes.
+          signature: code === 500 ? `${code} ${text}` : null,
           error: (ambiguous, attempts) => statusError(facts(p, requestId, attempts), code, body, ambiguous),
         };
       }
@@ -376,6 +459,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           code: 'unavailable',
           retryAfterMs: null,
           requestId,
+          signature: null,
           error: (ambiguous, attempts) =>
             transportError(facts(p, requestId, attempts), 'malformed', {
               status: code,
@@ -400,6 +484,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         code: 'unavailable',
         retryAfterMs: null,
         requestId: null,
+        signature: null,
         error: (ambiguous, attempts) =>
           transportError(facts(p, null, attempts), kind, {
             ...(status === null ? {} : { status }),
@@ -418,6 +503,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 
   const send = async (p: Prepared): Promise<HttpResponse> => {
+    let lastSignature: string | null = null;
+    let sameInARow = 0;
     for (let attempt = 0; ; attempt++) {
       const slot = await limiter.acquire();
       const verdict = breaker.check();
@@ -477,7 +564,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       const decision = retryDecision(failure, p.idempotent);
       const status = failure.kind === 'status' ? failure.status : null;
-      if (decision === 'retry' && attempt < maxRetries) {
+      sameInARow = outcome.signature !== null && outcome.signature === lastSignature ? sameInARow + 1 : 1;
+      lastSignature = outcome.signature;
+      // The same 500, word for word, again and again is the server's answer to this request, not a passing fault.
+      const repeated = outcome.signature !== null && sameInARow >= p.identicalFailures;
+      if (decision === 'retry' && attempt < maxRetries && !repeated) {
         const wait = retryDelay({ attempt, retryAfterMs: outcome.retryAfterMs, backoff, random });
         count(p.endpoint, (c) => {
           c.retries += 1;
@@ -499,6 +590,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         continue;
       }
       const error = outcome.error(decision === 'ambiguous', attempt + 1);
+      if (repeated) error.details['repeated'] = sameInARow;
       const level = code === 'unavailable' || code === 'rate_limited' ? 'warn' : 'debug';
       log(
         level,

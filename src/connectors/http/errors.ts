@@ -29,7 +29,7 @@ export interface RequestFacts {
 }
 
 /** How a request failed without an HTTP answer the client could use. */
-export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'network' | 'malformed';
+export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'network' | 'malformed' | 'too_large';
 
 const SNIPPET_MAX = 160;
 const MESSAGE_KEYS = ['message', 'Message', 'error_description', 'detail', 'error', 'title', 'description'];
@@ -89,10 +89,17 @@ export function statusError(
   const reason = STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : '';
   const where = `${facts.method} ${withoutQuery(facts.url)}`;
   const message = `${facts.appId}: ${status}${reason} from ${where}${snippet ? `: ${JSON.stringify(snippet)}` : ''}`;
+  // SCIM's error type (RFC 7644 §3.12: noTarget, uniqueness, invalidFilter...) is what a caller recovers by.
+  const scimType =
+    body !== null &&
+    typeof body === 'object' &&
+    typeof (body as Record<string, unknown>)['scimType'] === 'string'
+      ? facts.redact(String((body as Record<string, unknown>)['scimType']))
+      : undefined;
   return new RosterError(code, facts.redact(message), {
     where: facts.appId,
     fix: fixFor(code, facts.appId, ambiguous),
-    details: details(facts, status, ambiguous),
+    details: { ...details(facts, status, ambiguous), ...(scimType === undefined ? {} : { scimType }) },
   });
 }
 
@@ -102,25 +109,60 @@ const TRANSPORT_TEXT: Record<TransportFailure, string> = {
   refused: 'connection refused',
   network: 'network error',
   malformed: 'malformed JSON in the answer',
+  too_large: 'an answer too large to read',
 };
 
 /** No usable answer: timeout, reset, refused connection, or a JSON body that does not parse. */
 export function transportError(
   facts: RequestFacts,
   failure: TransportFailure,
-  options: { status?: number; cause?: unknown; ambiguous: boolean; timeoutMs?: number },
+  options: { status?: number; cause?: unknown; ambiguous: boolean; timeoutMs?: number; maxBytes?: number },
 ): RosterError {
   const after =
-    failure === 'timeout' && options.timeoutMs !== undefined ? ` after ${options.timeoutMs}ms` : '';
+    failure === 'timeout' && options.timeoutMs !== undefined
+      ? ` after ${options.timeoutMs}ms`
+      : failure === 'too_large' && options.maxBytes !== undefined
+        ? ` (over ${options.maxBytes} bytes)`
+        : '';
   const where = `${facts.method} ${withoutQuery(facts.url)}`;
   const cause = options.cause instanceof Error && failure !== 'timeout' ? `: ${options.cause.message}` : '';
   const maybe = options.ambiguous ? ' (the request may have been carried out)' : '';
   const message = `${facts.appId}: ${TRANSPORT_TEXT[failure]}${after} from ${where}${cause}${maybe}`;
+  const fix =
+    failure === 'too_large' && !options.ambiguous
+      ? `if ${facts.appId} really answers this much, raise maxResponseBytes for it in roster.yaml`
+      : fixFor('unavailable', facts.appId, options.ambiguous);
   return new RosterError('unavailable', facts.redact(message), {
     cause: options.cause,
     where: facts.appId,
-    fix: fixFor('unavailable', facts.appId, options.ambiguous),
+    fix,
     details: { ...details(facts, options.status ?? null, options.ambiguous), failure },
+  });
+}
+
+/**
+ * The app answered with a redirect. It is not followed (the credentials would go with it) and not taken for an
+ * answer; the message names where it points, without its query (which may carry anything).
+ */
+export function redirectError(
+  facts: RequestFacts,
+  status: number,
+  location: string | null,
+  ambiguous: boolean,
+): RosterError {
+  const reason = STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : '';
+  const where = `${facts.method} ${withoutQuery(facts.url)}`;
+  const target = location === null ? 'no Location' : `Location ${withoutQuery(location)}`;
+  const message = `${facts.appId}: ${status}${reason} from ${where} redirects (${target}); Roster does not follow redirects, so credentials never go anywhere but the configured baseUrl`;
+  return new RosterError('invalid_input', facts.redact(message), {
+    where: facts.appId,
+    fix: ambiguous
+      ? fixFor('invalid_input', facts.appId, true)
+      : `if ${facts.appId} moved, set its baseUrl to the new address; a redirect to a sign-in page means the credentials or the address are wrong`,
+    details: {
+      ...details(facts, status, ambiguous),
+      location: location === null ? null : facts.redact(withoutQuery(location)),
+    },
   });
 }
 

@@ -49,6 +49,10 @@ export type AttemptFailure =
   | { kind: 'not_sent' }
   /** A success status whose body could not be read (malformed JSON): the request was carried out. */
   | { kind: 'unreadable' }
+  /** A body bigger than the client reads: the request was carried out, its answer is unusable. */
+  | { kind: 'too_large' }
+  /** A 3xx: never followed, and not an answer either. */
+  | { kind: 'redirect'; status: number }
   | { kind: 'other' };
 
 /**
@@ -72,6 +76,10 @@ export function retryDecision(failure: AttemptFailure, idempotent: boolean): 're
       return 'fail';
     }
     case 'unreadable':
+    case 'too_large':
+      return idempotent ? 'fail' : 'ambiguous';
+    case 'redirect':
+      // A 303 after a POST is how some APIs say "created, look here": the write may have happened.
       return idempotent ? 'fail' : 'ambiguous';
     case 'other':
       return 'fail';

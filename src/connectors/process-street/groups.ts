@@ -6,10 +6,11 @@ import { urlPath } from '../http/index.js';
 import { decodePageToken, encodePageToken } from '../sdk/paging.js';
 import type { ConnectorContext, EntitlementOps, ListInput, Page, WithRaw } from '../sdk/types.js';
 import { type OffsetCursor, readOffsetPage, START } from './client.js';
+import type { ProcessStreetConfig } from './config.js';
 import { toEntitlement, toGrant, toStatus } from './mappers.js';
 import { groupListSchema, groupMemberListSchema, memberAnswerSchema, parseAnswer } from './schemas.js';
 
-type Ctx = ConnectorContext<'process-street'>;
+type Ctx = ConnectorContext<ProcessStreetConfig>;
 
 /** How long a finished GET /groups listing is reused by listGrants instead of reading the groups again. */
 export const GROUP_IDS_FRESH_MS = 5 * 60_000;

@@ -6,10 +6,11 @@ import { urlPath, withAmbiguityCheck } from '../http/index.js';
 import { decodePageToken, encodePageToken } from '../sdk/paging.js';
 import type { AccountInput, AccountOps, AccountPage, ConnectorContext, WithRaw } from '../sdk/types.js';
 import { type OffsetCursor, readOffsetPage, START } from './client.js';
+import type { ProcessStreetConfig } from './config.js';
 import { toAccount } from './mappers.js';
 import { inviteAnswerSchema, memberAnswerSchema, memberListSchema, parseAnswer } from './schemas.js';
 
-type Ctx = ConnectorContext<'process-street'>;
+type Ctx = ConnectorContext<ProcessStreetConfig>;
 
 export function createMemberOps(
   ctx: Ctx,

@@ -1,5 +1,6 @@
 /** @module createScimOps: the generic SCIM 2.0 operations any SCIM connector (generic, StackSpot) is built from. */
 
+import type { AppEntry } from '../../config/parts.js';
 import type { ConnectorContext, ConnectorOps } from '../sdk/types.js';
 import { createScimClient } from './client.js';
 import { createGroupOps } from './groups.js';
@@ -13,13 +14,14 @@ export interface ScimOptions {
   extensionSchema?: string;
   /** App-specific reading over the generic account mapping. */
   refine?: AccountRefiner;
+  /** Read /ServiceProviderConfig and act on it (RFC 7644 §4); off where the app's guide does not document it. */
+  serviceProviderConfig?: boolean;
 }
 
-export function createScimOps(
-  ctx: ConnectorContext<'scim'> | ConnectorContext<'stackspot-scim'>,
-  options: ScimOptions,
-): ConnectorOps {
-  const scim = createScimClient(ctx.appId, ctx.http);
+export function createScimOps(ctx: ConnectorContext<AppEntry>, options: ScimOptions): ConnectorOps {
+  const scim = createScimClient(ctx.appId, ctx.http, {
+    serviceProviderConfig: options.serviceProviderConfig === true,
+  });
   const accounts = createUserOps(scim, {
     ...(options.extensionSchema ? { extensionSchema: options.extensionSchema } : {}),
     ...(options.refine ? { refine: options.refine } : {}),

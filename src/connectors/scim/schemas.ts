@@ -47,6 +47,7 @@ export const scimUserSchema = z.looseObject({
     .looseObject({
       created: z.string().nullish(),
       lastModified: z.string().nullish(),
+      version: z.string().nullish(),
     })
     .nullish(),
 });
@@ -64,15 +65,33 @@ export const scimGroupSchema = z.looseObject({
 });
 export type ScimGroup = z.infer<typeof scimGroupSchema>;
 
-/** RFC 7644 §3.4.2: `itemsPerPage` is read but never trusted (StackSpot echoes the size asked for). */
+/**
+ * RFC 7644 §3.4.2: `totalResults` is REQUIRED (an answer without it, `{}` included, is not a listing and must
+ * never read as "no records"); `Resources` is required when there are any. `itemsPerPage` is read but never
+ * trusted (StackSpot echoes the size asked for).
+ */
 export function listResponseSchema<T extends z.ZodType>(item: T) {
   return z.looseObject({
     Resources: z.array(item).nullish(),
-    totalResults: z.number().int().min(0).nullish(),
+    totalResults: z.number().int().min(0),
     startIndex: z.number().int().nullish(),
     itemsPerPage: z.number().int().nullish(),
   });
 }
+
+const supported = z.looseObject({ supported: scimBoolean.nullish() }).nullish();
+
+/** RFC 7643 §5: what the service provider says it supports. Only what Roster uses is read. */
+export const serviceProviderConfigSchema = z.looseObject({
+  patch: supported,
+  filter: z
+    .looseObject({ supported: scimBoolean.nullish(), maxResults: z.number().int().nullish() })
+    .nullish(),
+  etag: supported,
+  bulk: z
+    .looseObject({ supported: scimBoolean.nullish(), maxOperations: z.number().int().nullish() })
+    .nullish(),
+});
 
 /** A payload that does not parse is the app breaking its contract: 'unavailable', naming endpoint and field. */
 export function parsePayload<T extends z.ZodType>(

@@ -34,7 +34,8 @@ describe('Generic SCIM connector against a third-party server (scimmy)', () => {
     expect(accounts).toHaveLength(users);
     expect(entitlements).toHaveLength(groups);
     expect(grants).toHaveLength(Math.min(users, groups * per));
-    const requests = s.requests();
+    const [config, ...requests] = s.requests();
+    expect(config?.url).toBe('/scim/v2/ServiceProviderConfig');
     const userLists = requests.filter((r) => path(r.url) === '/scim/v2/Users');
     const groupLists = requests.filter((r) => params(r.url).get('attributes') === 'displayName');
     const grantLists = requests.filter((r) => params(r.url).get('attributes') === 'members');
@@ -52,14 +53,23 @@ describe('Generic SCIM connector against a third-party server (scimmy)', () => {
     const found = await c.accounts.findByEmail!({ email: 'Person1@ACME.com' });
     expect(found.map((a) => a.id)).toEqual(['u-000001']);
     const filters = s.requests().map((r) => params(r.url).get('filter'));
-    expect(filters).toEqual(['userName eq "person1@acme.com"', 'emails.value eq "person1@acme.com"']);
+    expect([...new Set(filters.filter((f) => f !== null))]).toEqual([
+      'userName eq "person1@acme.com"',
+      'emails.value eq "person1@acme.com"',
+    ]);
   });
 
   it('findByEmail falls back to emails.value when the server refuses the userName filter (400)', async () => {
     const { server: s, connector: c } = await start({ users: 6, refuseFilters: /^userName/ });
     const found = await c.accounts.findByEmail!({ email: 'person2@acme.com' });
     expect(found.map((a) => a.id)).toEqual(['u-000002']);
-    expect(s.requests().map((r) => r.status)).toEqual([400, 200]);
+    const searches = s.requests().filter((r) => params(r.url).has('filter'));
+    expect(searches.map((r) => [params(r.url).get('filter')?.split(' ')[0], r.status])).toEqual([
+      ['userName', 400],
+      ['emails.value', 200],
+      // One match whose total equals the page may be a capped page: one page more is asked for.
+      ['emails.value', 200],
+    ]);
     // A lost create is looked up the same way, by email, when userName cannot be searched.
     s.clearRequests();
     const made = await c.accounts.create!({
@@ -79,7 +89,7 @@ describe('Generic SCIM connector against a third-party server (scimmy)', () => {
     expect(isRosterError(error) && error.code).toBe('unavailable');
   });
 
-  it('group grants come from members; grant and revoke PATCH the group with member ids only', async () => {
+  it('group grants come from members; grant and revoke PATCH the group, reading its members once at most', async () => {
     const { server: s, connector: c } = await start({ users: 6, groups: 2, membersPerGroup: 2 });
     expect(await readGrants(c, 'group')).toEqual([
       { appId: 'scimmy', entitlementId: 'g-0000', accountId: 'u-000000' },
@@ -97,11 +107,21 @@ describe('Generic SCIM connector against a third-party server (scimmy)', () => {
     expect(await c.entitlements.group!.grant!(pair)).toEqual({ alreadyGranted: false });
     expect(await c.entitlements.group!.grant!(pair)).toEqual({ alreadyGranted: true });
     expect(await c.entitlements.group!.revoke!(pair)).toEqual({ alreadyAbsent: false });
+    expect(await c.entitlements.group!.revoke!(pair)).toEqual({ alreadyAbsent: true });
+    // The member list is read once for the group, then every change is a PATCH of its own.
+    const reads = s.requests().filter((r) => r.method === 'GET');
+    expect(reads.map((r) => path(r.url))).toEqual(['/scim/v2/Groups/g-0001']);
     const patches = s.requests().filter((r) => r.method === 'PATCH');
+    const add = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: 'u-000005' }] }],
+    };
     expect(patches.map((p) => p.body)).toEqual([
+      add,
+      add,
       {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-        Operations: [{ op: 'add', path: 'members', value: [{ value: 'u-000005' }] }],
+        Operations: [{ op: 'remove', path: 'members[value eq "u-000005"]' }],
       },
       {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],

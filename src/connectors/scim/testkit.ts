@@ -49,7 +49,29 @@ export interface ScimmyOptions {
   numericPaging?: boolean;
   /** Filters this server refuses with 400 invalidFilter (a server that cannot search by userName). */
   refuseFilters?: RegExp;
+  /**
+   * Hostile: serve at most this many resources per page whatever `count` asks, and report totalResults as the
+   * length of the page (scimgateway 6.1.18 was seen doing both).
+   */
+  capPageAt?: number;
+  /** Hostile: report totalResults this much higher than the records there are. */
+  overstateTotalBy?: number;
+  /** Hostile: answer 500, the same body each time, to a filter holding an escaped quote (`\"`). */
+  crashOnEscapedQuote?: boolean;
+  /** Hostile: carry out the next DELETE of a user, then answer 500 as if it had failed. */
+  deleteThen500?: boolean;
+  /** What GET /ServiceProviderConfig says (SCIMMY's own defaults say no PATCH and no filter). */
+  serviceProviderConfig?: Json;
 }
+
+/** What a SCIMMY server supports here, said truthfully: PATCH and filters work, and ETags are not kept. */
+const HONEST_CONFIG: Json = {
+  patch: { supported: true },
+  filter: { supported: true, maxResults: 200 },
+  etag: { supported: false },
+  // scimmy-routers takes maxPayloadSize as its body limit for every request, not only bulk ones.
+  bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 1_048_576 },
+};
 
 /** SCIMMY's resource handlers are static: they serve whichever store the running test server holds. */
 let active: ScimmyStore | null = null;
@@ -133,6 +155,14 @@ function declareResources(): void {
     });
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Users u0…, half of them with a login that is not their email (so findByEmail must search emails too). */
 export function seedStore(options: ScimmyOptions): ScimmyStore {
   const users = new Map<string, Json>();
@@ -170,12 +200,14 @@ export function seedStore(options: ScimmyOptions): ScimmyStore {
   return { users, groups };
 }
 
-/** Casts startIndex/count to numbers, as scimmy-routers expects (and Express 4 kept). */
-function numericQuery(raw: string): Json {
+/** Casts startIndex/count to numbers, as scimmy-routers expects (and Express 4 kept); caps count if asked. */
+function numericQuery(raw: string, capPageAt?: number): Json {
   const out: Json = {};
   for (const [key, value] of new URLSearchParams(raw)) {
     out[key] = (key === 'startIndex' || key === 'count') && /^\d+$/.test(value) ? Number(value) : value;
   }
+  if (capPageAt !== undefined && out['count'] !== undefined)
+    out['count'] = Math.min(Number(out['count']), capPageAt);
   return out;
 }
 
@@ -189,7 +221,9 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
   let origin = '';
 
   const app = express();
-  if (options.numericPaging !== false) app.set('query parser', numericQuery);
+  if (options.numericPaging !== false)
+    app.set('query parser', (raw: string) => numericQuery(raw, options.capPageAt));
+  let deleteThen500 = options.deleteThen500 === true;
   app.use((req, res, next) => {
     const entry: RequestLogEntry = {
       seq: ++seq,
@@ -212,6 +246,35 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
       res.send({ schemas: [ERROR_SCHEMA], status: '400', scimType: 'invalidFilter', detail: 'unsupported' });
       return;
     }
+    if (filter !== null && options.crashOnEscapedQuote && filter.includes('\\"')) {
+      res.status(500).type('application/scim+json');
+      res.send({ schemas: [ERROR_SCHEMA], status: '500', detail: 'Internal error while parsing filter' });
+      return;
+    }
+    if (req.method === 'DELETE' && deleteThen500 && /\/Users\/[^/]+$/.test(req.path)) {
+      deleteThen500 = false;
+      res.on('finish', () => undefined);
+      const original = res.status.bind(res);
+      // The delete is carried out; only its answer is replaced.
+      res.status = ((code: number) => original(code === 204 ? 500 : code)) as typeof res.status;
+    }
+    if (options.capPageAt !== undefined || options.overstateTotalBy !== undefined) {
+      // capPageAt: the total is reported as the length of the page served, the lie that made a sync stop at 50
+      // of 56. overstateTotalBy: more are claimed than exist.
+      const send = res.send.bind(res);
+      res.send = ((body: unknown) => {
+        const parsed = typeof body === 'string' ? safeJson(body) : body;
+        if (parsed && typeof parsed === 'object' && Array.isArray((parsed as Json)['Resources'])) {
+          const page = parsed as Json;
+          const totalResults =
+            options.capPageAt !== undefined
+              ? (page['Resources'] as unknown[]).length
+              : Number(page['totalResults']) + (options.overstateTotalBy ?? 0);
+          return send(JSON.stringify({ ...page, totalResults }) as never);
+        }
+        return send(body as never);
+      }) as typeof res.send;
+    }
     next();
   });
   app.use(
@@ -224,6 +287,8 @@ export async function startScimmyServer(options: ScimmyOptions = {}): Promise<Sc
       },
     }),
   );
+  // After the routers: constructing them marks everything they implement as supported.
+  SCIMMY.Config.set({ ...HONEST_CONFIG, ...options.serviceProviderConfig } as never);
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -3,9 +3,9 @@
 import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
 import { urlPath, withAmbiguityCheck } from '../http/index.js';
-import { decodePageToken, encodePageToken } from '../sdk/paging.js';
+import { decodePageToken, encodePageToken, walkPages } from '../sdk/paging.js';
 import type { AccountInput, AccountOps, WithRaw } from '../sdk/types.js';
-import type { ScimClient } from './client.js';
+import { FIRST_PAGE, type ScimClient } from './client.js';
 import { type AccountRefiner, filterString, statusOf, toAccount } from './mappers.js';
 import { changeOperations, createUserBody, type PatchOperation, patchBody } from './payloads.js';
 import { type ScimUser, scimUserSchema } from './schemas.js';
@@ -22,6 +22,15 @@ export interface UserOpsOptions {
 /** A 400 on a filtered search: the server refuses that filter (invalidFilter), so another one is tried. */
 function refused(error: unknown): boolean {
   return isRosterError(error) && error.details['status'] === 400;
+}
+
+/** The server's ServiceProviderConfig says patch.supported false: Roster changes SCIM objects by PATCH only. */
+export function patchUnsupported(appId: string, what: string): RosterError {
+  return new RosterError(
+    'invalid_input',
+    `${appId}: cannot ${what}: the server's ServiceProviderConfig says it does not support PATCH, and Roster changes SCIM resources by PATCH only`,
+    { where: appId, fix: `make the change in ${appId} itself, or enable PATCH on the SCIM server` },
+  );
 }
 
 function notFound(appId: string, id: string): RosterError {
@@ -57,15 +66,58 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
 
   const search = async (filter: string): Promise<ScimUser[]> => {
     // GET /Users?filter= (RFC 7644 §3.4.2.2); StackSpot understands only `userName eq` and `emails.value eq`.
-    const page = await scim.listPage({
-      path: '/Users',
-      endpoint: 'GET /Users?filter',
-      item: scimUserSchema,
-      position: { startIndex: 1, lastId: '' },
-      query: { filter },
+    // A filter a server cannot take often crashes it the same way each time: the second identical 500 is
+    // believed rather than sent six times.
+    const found: ScimUser[] = [];
+    const pages = walkPages<ScimUser>({
+      appId,
+      listing: 'GET /Users?filter',
+      redact: http.redact,
+      list: async ({ pageToken }) => {
+        const page = await scim.listPage({
+          path: '/Users',
+          endpoint: 'GET /Users?filter',
+          item: scimUserSchema,
+          position: decodePageToken(pageToken, FIRST_PAGE),
+          query: { filter },
+          identicalFailures: 2,
+        });
+        return {
+          items: page.items,
+          nextPageToken: page.next === null ? null : encodePageToken({ ...page.next }),
+          total: page.total,
+        };
+      },
     });
+    for await (const page of pages) found.push(...page.items);
     scim.usersEndpointSeen();
-    return page.items;
+    return found;
+  };
+
+  /** Every user, for a server that says it cannot filter (ServiceProviderConfig filter.supported false). */
+  const everyUser = async (): Promise<ScimUser[]> => {
+    const out: ScimUser[] = [];
+    const pages = walkPages<ScimUser>({
+      appId,
+      listing: 'GET /Users',
+      redact: http.redact,
+      list: async ({ pageToken }) => {
+        const page = await scim.listPage({
+          path: '/Users',
+          endpoint: 'GET /Users',
+          item: scimUserSchema,
+          position: decodePageToken(pageToken, FIRST_PAGE),
+        });
+        return {
+          items: page.items,
+          nextPageToken: page.next === null ? null : encodePageToken({ ...page.next }),
+          total: page.total,
+        };
+      },
+    });
+    for await (const page of pages) out.push(...page.items);
+    scim.usersEndpointSeen();
+    return out;
   };
 
   const sameText = (a: string | null | undefined, b: string) => (a ?? '').trim().toLowerCase() === b;
@@ -76,6 +128,9 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
     const matches = (u: ScimUser) =>
       sameText(u.userName, wanted) || (u.emails ?? []).some((e) => sameText(e.value, wanted));
     const found = new Map<string, ScimUser>();
+    if (!(await scim.config()).filter) {
+      return (await everyUser()).filter(matches);
+    }
     let byUserName = true;
     try {
       for (const u of await search(`userName eq ${filterString(wanted)}`)) if (matches(u)) found.set(u.id, u);
@@ -96,6 +151,8 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
   /** The user a lost create may have made: by userName, or by email where the server refuses that filter. */
   const lookupCreated = async (input: AccountInput, userName: string): Promise<ScimUser | null> => {
     const wanted = userName.trim().toLowerCase();
+    if (!(await scim.config()).filter)
+      return (await everyUser()).find((u) => sameText(u.userName, wanted)) ?? null;
     try {
       const hits = await search(`userName eq ${filterString(wanted)}`);
       return hits.find((u) => sameText(u.userName, wanted)) ?? null;
@@ -105,15 +162,23 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
     }
   };
 
-  const patch = async (id: string, operations: PatchOperation[]): Promise<ScimUser> => {
+  const patch = async (
+    id: string,
+    operations: PatchOperation[],
+    version?: string | null,
+  ): Promise<ScimUser> => {
+    const server = await scim.config();
+    if (!server.patch) throw patchUnsupported(appId, 'change a user');
     // PATCH /Users/{id} with PatchOp replace operations: never PUT, since StackSpot reactivates a user on a PUT
     // without `active`. Replacing a value is idempotent, so the HTTP layer may repeat it after a lost answer.
+    // Where the server keeps ETags, the version read is sent as If-Match: a change made meanwhile is a 412.
+    const ifMatch: Record<string, string> = server.etag && version ? { 'if-match': version } : {};
     const response = await http.request({
       method: 'PATCH',
       path: urlPath`/Users/${id}`,
       endpoint: 'PATCH /Users/{id}',
       body: patchBody(operations),
-      headers: { 'content-type': 'application/scim+json' },
+      headers: { 'content-type': 'application/scim+json', ...ifMatch },
       idempotent: true,
     });
     if (response.status === 204 || response.body === null || response.body === '') {
@@ -129,12 +194,20 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
     if (current === null) throw notFound(appId, id);
     const { status, known } = statusOf(current);
     if (known && status === (active ? 'active' : 'inactive')) return { user: current, already: true };
-    return { user: await patch(id, [{ op: 'replace', path: 'active', value: active }]), already: false };
+    const version = current.meta?.['version'];
+    return {
+      user: await patch(
+        id,
+        [{ op: 'replace', path: 'active', value: active }],
+        typeof version === 'string' ? version : null,
+      ),
+      already: false,
+    };
   };
 
   return {
     async list({ pageToken }) {
-      const position = decodePageToken(pageToken, { startIndex: 1, lastId: '' });
+      const position = decodePageToken(pageToken, FIRST_PAGE);
       // GET /Users ListResponse, 1-based startIndex, count=100.
       const page = await scim.listPage({
         path: '/Users',
@@ -224,9 +297,11 @@ export function createUserOps(scim: ScimClient, options: UserOpsOptions = {}): A
         await scim.assertUsersEndpoint();
         return { alreadyAbsent: true };
       };
+      // An answer lost or a 500, and the user gone when looked up: it is absent, and whether this call or an
+      // earlier one removed it cannot be told, so it is not claimed as this call's doing.
       const result = await withAmbiguityCheck({
         attempt,
-        lookup: async () => ((await fetchUser(id)) === null ? { alreadyAbsent: false } : null),
+        lookup: async () => ((await fetchUser(id)) === null ? { alreadyAbsent: true } : null),
       });
       return result.value;
     },

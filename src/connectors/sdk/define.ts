@@ -3,6 +3,7 @@
 import type { AppType, EntitlementKind } from '../../core/types.js';
 import {
   ACCOUNT_CAPABILITIES,
+  type AppEntrySchema,
   type CapabilityManifest,
   type ConnectorDefinition,
   type ConnectorOps,
@@ -10,17 +11,14 @@ import {
 } from './types.js';
 
 /** Identity function that fixes the config type: a connector is written once, as data plus functions. */
-export function defineConnector<T extends AppType>(
-  definition: ConnectorDefinition<T>,
-): ConnectorDefinition<T> {
+export function defineConnector<const T extends string, S extends AppEntrySchema>(
+  definition: ConnectorDefinition<T, S>,
+): ConnectorDefinition<T, S> {
   return definition;
 }
 
 /** What a connector can do is what it implements; nothing is declared twice. */
-export function deriveManifest<T extends AppType>(
-  definition: ConnectorDefinition<T>,
-  ops: ConnectorOps,
-): CapabilityManifest {
+export function deriveManifest(definition: ConnectorDefinition, ops: ConnectorOps): CapabilityManifest {
   const accounts = Object.fromEntries(
     ACCOUNT_CAPABILITIES.map((capability) => [capability, typeof ops.accounts[capability] === 'function']),
   ) as CapabilityManifest['accounts'];
@@ -38,7 +36,8 @@ export function deriveManifest<T extends AppType>(
     ) as Record<(typeof ENTITLEMENT_CAPABILITIES)[number], boolean>;
   }
   return {
-    type: definition.type,
+    // The registry lists every definition, so a live connector's type is one of AppType.
+    type: definition.type as AppType,
     accounts,
     entitlements,
     incremental: definition.incremental === true,

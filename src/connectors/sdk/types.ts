@@ -1,14 +1,15 @@
 /** @module The connector contract: what a connector may implement, one object in and one object out. */
 
-import type { AppConfigOf } from '../../config/schema.js';
+import type { z } from 'zod';
+import type { AppEntry } from '../../config/parts.js';
 import type { Account, AppType, Entitlement, EntitlementKind, Grant } from '../../core/types.js';
 import type { HttpClient, HttpLogger } from '../http/index.js';
 
 /** Everything a connector gets to do its work. Only `http` touches the network. */
-export interface ConnectorContext<T extends AppType> {
+export interface ConnectorContext<C = AppEntry> {
   appId: string;
-  /** The app's entry in roster.yaml, validated by src/config (the one place its schema is declared). */
-  config: AppConfigOf<T>;
+  /** The app's entry in roster.yaml, validated by the schema the connector's definition declares. */
+  config: C;
   http: HttpClient;
   logger: HttpLogger;
   now(): Date;
@@ -87,16 +88,51 @@ export interface ConnectorOps {
   entitlements: Partial<Record<EntitlementKind, EntitlementOps>>;
 }
 
-export interface ConnectorDefinition<T extends AppType> {
+/**
+ * How an app reports use. `date`: lastLoginAt is the last login, null only when there was none. `flag`: no date,
+ * only a never-logged-in flag (kept as the `neverLogged` attribute). `none`: the guide documents no login or
+ * activity field, so nothing can be said about use.
+ */
+export type ActivityReporting = 'date' | 'flag' | 'none';
+
+/** What the generic modules (desired state, diff, findings, apply) must know about an app: asked, never tabled. */
+export interface ConnectorTraits<C = AppEntry> {
+  /** A create is an invitation: the account exists, and can join groups, only once the person accepts. */
+  inviteOnCreate?: boolean;
+  /** The app has no deactivation: removing the account is the only way to take access away. */
+  deactivateByDelete?: boolean;
+  activity: ActivityReporting;
+  /** Entitlement kinds an account holds exactly one of (a Targetprocess user has one Role): a grant replaces. */
+  singleValued?: readonly EntitlementKind[];
+  /**
+   * The default HR → app field map, under the attribute names the connector's `AccountInput` documents
+   * (templates: `{first_name}`, `{email.local}`). A rule's `account.attributes` overrides entries.
+   */
+  attributeMap: Readonly<Record<string, string>>;
+  /** Attributes under `prefix` are custom fields the app drops silently unless `keys(config)` lists them. */
+  customFields?: { prefix: string; keys(config: C): readonly string[] };
+  /** Whether a create must carry a password for this config (Targetprocess without SSO). */
+  createNeedsPassword?(config: C): boolean;
+}
+
+/** A schema for one app entry of roster.yaml: an object whose `type` is the connector's literal. */
+export type AppEntrySchema = z.ZodType<AppEntry>;
+
+export interface ConnectorDefinition<T extends string = string, S extends AppEntrySchema = AppEntrySchema> {
   type: T;
   title: string;
+  /** The app's entry in roster.yaml (declared in the connector's own `config.ts`); the config loader composes them. */
+  config: S;
+  /** The commented example block `roster init` writes for this app: the lines under `- `, indented for `apps:`. */
+  configExample(id: string, envPrefix: string): string;
+  traits: ConnectorTraits<z.output<S>>;
   /** Why an operation is missing, for the manifest and the manual task it becomes. */
   unsupported?: Partial<Record<Capability, string>>;
   /** `accounts.list` honours `since` (Targetprocess ModifyDate); others sync in full with deletion detection. */
   incremental?: boolean;
   /** Static headers beyond auth (StackSpot's X-Tenant-Id). */
-  headers?(config: AppConfigOf<T>): Record<string, string>;
-  create(ctx: ConnectorContext<T>): ConnectorOps;
+  headers?(config: z.output<S>): Record<string, string>;
+  create(ctx: ConnectorContext<z.output<S>>): ConnectorOps;
 }
 
 export const ACCOUNT_CAPABILITIES = [
@@ -112,6 +148,16 @@ export const ACCOUNT_CAPABILITIES = [
 export const ENTITLEMENT_CAPABILITIES = ['list', 'grant', 'revoke'] as const;
 export type Capability = (typeof ACCOUNT_CAPABILITIES)[number] | 'grant' | 'revoke';
 
+/** What roster.yaml says about syncing this app (`apps[].sync`), defaults filled in. */
+export interface SyncLimits {
+  /** A full sync removing this share of the app's accounts or more is refused unless accepted. */
+  maxDropShare: number;
+  /** The most items one listing may hold. */
+  maxItemsPerListing: number;
+  /** Staged pages of a crashed sync older than this are not committed: the sync starts over. */
+  resumeWithinMs: number;
+}
+
 /** A live connector for one configured app. */
 export interface Connector extends ConnectorOps {
   appId: string;
@@ -119,6 +165,7 @@ export interface Connector extends ConnectorOps {
   title: string;
   manifest: CapabilityManifest;
   http: HttpClient;
+  sync: SyncLimits;
   close(): Promise<void>;
 }
 

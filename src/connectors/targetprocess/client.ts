@@ -2,9 +2,10 @@
 
 import type { z } from 'zod';
 import type { ConnectorContext } from '../sdk/index.js';
+import type { TargetprocessConfig } from './config.js';
 import { parseAnswer, tpPage } from './schemas.js';
 
-export type TpContext = ConnectorContext<'targetprocess'>;
+export type TpContext = ConnectorContext<TargetprocessConfig>;
 
 /** Vendor Paging docs and the guide: `take` tops out at 1000. */
 export const MAX_TAKE = 1000;

@@ -4,13 +4,42 @@ import type { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
 import { urlPath } from '../http/index.js';
 import type { ConnectorContext } from '../sdk/types.js';
+import type { ThoughtIndustriesConfig } from './config.js';
 import type { TiUserWrite } from './mappers.js';
-import { parseAnswer, type TiUser, userEnvelopeSchema, userLookupSchema } from './schemas.js';
+import {
+  MAX_PAGE_SIZE,
+  parseAnswer,
+  type TiUser,
+  userEnvelopeSchema,
+  userListSchema,
+  userLookupSchema,
+} from './schemas.js';
 
-export type TiContext = ConnectorContext<'thought-industries'>;
+export type TiContext = ConnectorContext<ThoughtIndustriesConfig>;
 
 /** The portal's custom field keys, as configured (none configured: every custom field is refused). */
 export const customFieldKeysOf = (ctx: TiContext): readonly string[] => ctx.config.customFieldKeys ?? [];
+
+/**
+ * List Users: offset paging, per_page at its maximum of 100 ("Max page size: 100"); the last page is short
+ * or reaches `total`.
+ */
+export async function usersPage(
+  ctx: TiContext,
+  page: number,
+  /** What the listing is for, in the metrics label when it is not the account listing itself. */
+  purpose?: 'group ids' | 'enrollments',
+): Promise<{ users: TiUser[]; total: number; last: boolean }> {
+  const endpoint = purpose ? `GET /users (${purpose})` : 'GET /users';
+  const res = await ctx.http.request({
+    method: 'GET',
+    path: '/users',
+    query: { page, per_page: MAX_PAGE_SIZE },
+    endpoint,
+  });
+  const { users, total } = parseAnswer(userListSchema, res.body, ctx.appId, endpoint);
+  return { users, total, last: users.length < MAX_PAGE_SIZE || page * MAX_PAGE_SIZE >= total };
+}
 
 /** Get User by ID: "Returns 404 if user ID does not exist in the tenant", which is null here. */
 export async function readUser(ctx: TiContext, id: string): Promise<TiUser | null> {

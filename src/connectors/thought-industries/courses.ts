@@ -1,128 +1,62 @@
-/** @module Thought Industries courses: the list, enrollments read over GraphQL, enroll and unenroll. */
+/** @module Thought Industries courses: named from config (or an opted-in list), enrollments read and made; unenroll only when opted in. */
 
 import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Grant } from '../../core/types.js';
 import { urlPath, withAmbiguityCheck } from '../http/index.js';
-import { decodePageToken, encodePageToken } from '../sdk/paging.js';
 import type { EntitlementOps, Page } from '../sdk/types.js';
-import { graphqlQuery, requireUser, type TiContext } from './client.js';
-import { courseGrantsOf, toCourseEntitlement } from './mappers.js';
-import {
-  courseListSchema,
-  enrollmentListSchema,
-  enrollmentPageSchema,
-  MAX_PAGE_SIZE,
-  parseAnswer,
-  type TiCourse,
-} from './schemas.js';
+import type { TiCatalog } from './catalog.js';
+import { requireUser, type TiContext } from './client.js';
+import { enrollmentsOf } from './enrollments.js';
 
-/** Every user's enrollments, 100 users per request: REST would take one request per user. */
-export const ENROLLMENTS_QUERY =
-  'query Enrollments($page: Int!, $perPage: Int!) { users(page: $page, perPage: $perPage) { id enrollments { courseId status } } }';
-
-async function coursePage(
-  ctx: TiContext,
-  page: number,
-): Promise<{ courses: TiCourse[]; last: boolean; total: number | null }> {
-  const endpoint = 'GET /courses';
-  // GET /courses (assumed): paged like users; the last page is short or reaches `total`.
-  const res = await ctx.http.request({
-    method: 'GET',
-    path: '/courses',
-    query: { page, per_page: MAX_PAGE_SIZE },
-    endpoint,
-  });
-  const { courses, total } = parseAnswer(courseListSchema, res.body, ctx.appId, endpoint);
-  const last = courses.length < MAX_PAGE_SIZE || (total != null && page * MAX_PAGE_SIZE >= total);
-  return { courses, last, total: total ?? null };
-}
-
-/** There is no GET /courses/{id}: the course is found by paging the list (courses are few). */
-async function findCourse(ctx: TiContext, id: string): Promise<TiCourse> {
-  for (let page = 1; ; page++) {
-    const { courses, last } = await coursePage(ctx, page);
-    const course = courses.find((c) => c.id === id);
-    if (course) return course;
-    if (last) {
-      throw new RosterError('not_found', `${ctx.appId}: course ${id} does not exist`, {
-        where: ctx.appId,
-        details: { appId: ctx.appId, entitlementId: id },
-      });
-    }
-  }
-}
-
-/** Whether the user is enrolled in the course, from the user's enrollment list (paged, no total). */
+/** Whether the user is enrolled in the course, from the documented Get User Enrollments. */
 async function isEnrolled(ctx: TiContext, userId: string, courseId: string): Promise<boolean> {
-  const endpoint = 'GET /users/{id}/enrollments';
-  for (let page = 1; ; page++) {
-    // Get User Enrollments: "may be paginated for users with many courses"; a short page is the last.
-    const res = await ctx.http.request({
-      method: 'GET',
-      path: urlPath`/users/${userId}/enrollments`,
-      query: { page, per_page: MAX_PAGE_SIZE },
-      endpoint,
-    });
-    const { enrollments } = parseAnswer(enrollmentListSchema, res.body, ctx.appId, endpoint);
-    if (enrollments.some((e) => e.courseId === courseId)) return true;
-    if (enrollments.length < MAX_PAGE_SIZE) return false;
-  }
+  return ((await enrollmentsOf(ctx, userId)) ?? []).some((e) => e.courseId === courseId);
 }
 
 const alreadyEnrolled = (error: unknown): boolean =>
   isRosterError(error) && error.details['status'] === 400 && /already enrolled/i.test(error.message);
 
-export function courseOps(ctx: TiContext): EntitlementOps {
+const statusOf = (error: unknown): unknown => (isRosterError(error) ? error.details['status'] : undefined);
+
+export function courseOps(ctx: TiContext, catalog: TiCatalog): EntitlementOps {
   const { appId } = ctx;
-  return {
+  const unenroll = (ctx.config.undocumented ?? []).includes('unenroll-endpoint');
+
+  const ops: EntitlementOps = {
     kind: 'course',
 
-    async list({ pageToken }) {
-      const { page } = decodePageToken(pageToken, { page: 1 });
-      const { courses, last, total } = await coursePage(ctx, page);
-      return {
-        items: courses.map((course) => toCourseEntitlement(appId, course)),
-        nextPageToken: last ? null : encodePageToken({ page: page + 1 }),
-        total,
-      };
+    // No course list is documented: roster.yaml's `courses` and every course someone is enrolled in.
+    async list() {
+      const items = await catalog.courses();
+      return { items, nextPageToken: null, total: items.length };
     },
 
-    async listGrants({ pageToken }): Promise<Page<Grant>> {
-      const { page } = decodePageToken(pageToken, { page: 1 });
-      const data = await graphqlQuery(ctx, enrollmentPageSchema, {
-        query: ENROLLMENTS_QUERY,
-        variables: { page, perPage: MAX_PAGE_SIZE },
-        endpoint: 'POST /graphql users.enrollments',
-      });
-      // GraphQL users(page, perPage) carries no total: the last page is the short one.
-      const last = data.users.length < MAX_PAGE_SIZE;
-      return {
-        items: courseGrantsOf(appId, data.users),
-        nextPageToken: last ? null : encodePageToken({ page: page + 1 }),
-      };
+    // Every enrollment at once: GraphQL where introspection shows `User.enrollments`, else REST per user.
+    async listGrants(): Promise<Page<Grant>> {
+      const items = await catalog.enrollments();
+      return { items, nextPageToken: null, total: items.length };
     },
 
     async grant({ accountId, entitlementId }) {
-      // "The course must be published and the user active before enrollment succeeds": check both first.
-      const [user, course] = await Promise.all([requireUser(ctx, accountId), findCourse(ctx, entitlementId)]);
-      const problems: string[] = [];
-      if (!course.published) problems.push(`course "${course.title}" (${course.id}) is not published`);
-      if (!user.active) problems.push(`user ${user.email} (${user.id}) is not active`);
-      if (problems.length > 0) {
-        // Holding the enrollment already is success, whatever the course or user became since.
+      // "Course enrollment endpoint requires the course to be published and the user to be active; verify both
+      // before calling." The user is checked here; whether a course is published nothing documented tells, so
+      // the app's refusal is read instead.
+      const user = await requireUser(ctx, accountId);
+      if (!user.active) {
+        // Holding the enrollment already is success, whatever the user became since.
         if (await isEnrolled(ctx, accountId, entitlementId)) return { alreadyGranted: true };
-        throw new RosterError('invalid_input', `${appId}: cannot enroll: ${problems.join(' and ')}`, {
-          where: appId,
-          fix: [
-            course.published ? null : 'publish the course in the admin portal',
-            user.active ? null : 'reactivate the user',
-          ]
-            .filter(Boolean)
-            .join(', then '),
-          details: { appId, accountId, entitlementId, published: course.published, active: user.active },
-        });
+        throw new RosterError(
+          'invalid_input',
+          `${appId}: cannot enroll: user ${user.email} (${user.id}) is not active`,
+          {
+            where: appId,
+            fix: 'reactivate the user',
+            details: { appId, accountId, entitlementId, active: false },
+          },
+        );
       }
-      // Enroll (POST /courses/{id}/enrollments): "already enrolled" is a 400; a lost answer is looked up.
+      // Enroll (POST /courses/{courseId}/enrollments, the guide's first scenario): "already enrolled" is a
+      // 400; a lost answer is looked up before anything is sent again.
       try {
         await withAmbiguityCheck<true>({
           attempt: async () => {
@@ -139,20 +73,66 @@ export function courseOps(ctx: TiContext): EntitlementOps {
         });
       } catch (error) {
         if (alreadyEnrolled(error)) return { alreadyGranted: true };
+        if (isRosterError(error) && /not published/i.test(error.message)) {
+          throw new RosterError(
+            'invalid_input',
+            `${appId}: cannot enroll in course ${entitlementId}: it is not published`,
+            {
+              cause: error,
+              where: appId,
+              fix: 'publish the course in the admin portal, then apply again',
+              details: { ...error.details, entitlementId, published: false },
+            },
+          );
+        }
+        if (statusOf(error) === 404) {
+          throw new RosterError(
+            'not_found',
+            `${appId}: course ${entitlementId} does not exist (404 from POST /courses/${entitlementId}/enrollments)`,
+            {
+              cause: error,
+              where: appId,
+              fix: `check the course id in the courses map of ${appId} in roster.yaml`,
+              details: { ...(isRosterError(error) ? error.details : {}), entitlementId },
+            },
+          );
+        }
         throw error;
       }
       return { alreadyGranted: false };
     },
-
-    // DELETE /courses/{id}/enrollments/{userId} (assumed): a 404 means not enrolled.
-    async revoke({ accountId, entitlementId }) {
-      const res = await ctx.http.request({
-        method: 'DELETE',
-        path: urlPath`/courses/${entitlementId}/enrollments/${accountId}`,
-        endpoint: 'DELETE /courses/{id}/enrollments/{userId}',
-        accept404: true,
-      });
-      return { alreadyAbsent: res.status === 404 };
-    },
   };
+
+  if (unenroll) {
+    // DELETE /courses/{courseId}/enrollments/{userId}: not in the guide, used only with `undocumented:
+    // [unenroll-endpoint]`. A 404 there is either "not enrolled" or "no such endpoint"; the documented
+    // enrollment list tells which.
+    ops.revoke = async ({ accountId, entitlementId }) => {
+      if (!(await isEnrolled(ctx, accountId, entitlementId))) return { alreadyAbsent: true };
+      const res = await ctx.http
+        .request({
+          method: 'DELETE',
+          path: urlPath`/courses/${entitlementId}/enrollments/${accountId}`,
+          endpoint: 'DELETE /courses/{id}/enrollments/{userId}',
+          accept404: true,
+        })
+        .catch((error: unknown) => {
+          if (statusOf(error) === 405 || statusOf(error) === 501)
+            return { status: statusOf(error) as number };
+          throw error;
+        });
+      if (res.status !== 404 && res.status !== 405 && res.status !== 501) return { alreadyAbsent: false };
+      if (!(await isEnrolled(ctx, accountId, entitlementId))) return { alreadyAbsent: true };
+      throw new RosterError(
+        'invalid_input',
+        `${appId}: this instance does not serve DELETE /courses/{id}/enrollments/{userId} (${res.status}), so the enrollment cannot be removed through the API`,
+        {
+          where: appId,
+          fix: `remove the enrollment in the admin portal, and "unenroll-endpoint" from the undocumented list of ${appId}`,
+          details: { appId, accountId, entitlementId, status: res.status },
+        },
+      );
+    };
+  }
+  return ops;
 }

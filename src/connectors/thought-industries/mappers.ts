@@ -63,17 +63,34 @@ export function toAccount(appId: string, user: TiUser): WithRaw<Account> {
   };
 }
 
+/**
+ * A group as GET /groups lists it, or as roster.yaml names it. `named` false: an id a user holds that the
+ * config does not name, so its id stands in for the name (add it to `groups` to name it).
+ */
 export function toGroupEntitlement(
   appId: string,
   group: TiGroup,
   privilegedNames: readonly string[] = [],
+  named = true,
 ): WithRaw<Entitlement> {
   const privileged = privilegedNames.some((name) => name.toLowerCase() === group.name.toLowerCase());
-  return { appId, id: group.id, kind: 'group', name: group.name, privileged, raw: group };
+  return { appId, id: group.id, kind: 'group', name: group.name, privileged, raw: { ...group, named } };
 }
 
-export function toCourseEntitlement(appId: string, course: TiCourse): WithRaw<Entitlement> {
-  return { appId, id: course.id, kind: 'course', name: course.title, privileged: false, raw: course };
+/** A course as GET /courses lists it, or as roster.yaml names it (`published` then unknown: null). */
+export function toCourseEntitlement(
+  appId: string,
+  course: Omit<TiCourse, 'published'> & { published: boolean | null },
+  named = true,
+): WithRaw<Entitlement> {
+  return {
+    appId,
+    id: course.id,
+    kind: 'course',
+    name: course.title,
+    privileged: false,
+    raw: { ...course, named },
+  };
 }
 
 /** Group memberships ride on each user (`groups`): the account listing carries them. */

@@ -5,7 +5,8 @@ import type { SampleCompany } from '../../sandbox/kit/company.js';
 import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../sandbox/kit/server.js';
 import type { TiState } from '../../sandbox/thought-industries/index.js';
 import { thoughtIndustriesSandbox } from '../../sandbox/thought-industries/index.js';
-import { createConnector } from '../sdk/create.js';
+import type { HttpLogger } from '../http/index.js';
+import { type CreateConnectorOptions, createConnector } from '../sdk/create.js';
 import { testHttp } from '../sdk/testkit.js';
 import type { Connector } from '../sdk/types.js';
 import { thoughtIndustriesConnector } from './index.js';
@@ -19,15 +20,36 @@ export function configFor(sandbox: SandboxHandle<TiState>, overrides: Partial<Ti
     baseUrl: sandbox.baseUrl,
     auth: { type: 'api-key', key: sandbox.credentials.token, header: 'X-API-Key' },
     customFieldKeys: ['department', 'title'],
+    // The group and course names, as `roster sandbox start` writes them (the guide has no list of either).
+    ...(sandbox.appConfig() as Partial<TiConfig>),
     ...overrides,
   };
 }
 
-export function connectorFor(sandbox: SandboxHandle<TiState>, overrides: Partial<TiConfig> = {}): Connector {
+export function connectorFor(
+  sandbox: SandboxHandle<TiState>,
+  overrides: Partial<TiConfig> = {},
+  logger?: HttpLogger,
+  http: CreateConnectorOptions['http'] = {},
+): Connector {
   return createConnector(thoughtIndustriesConnector, configFor(sandbox, overrides), {
-    http: testHttp(sandbox),
+    http: { ...testHttp(sandbox), ...http },
+    ...(logger ? { logger } : {}),
   });
 }
+
+/** The paths of the guide (ids as `{id}`): what a connector may send with every undocumented option off. */
+export const DOCUMENTED_PATHS = [
+  'GET /incoming/api/v1/users',
+  'GET /incoming/api/v1/users/{id}',
+  'POST /incoming/api/v1/users',
+  'PUT /incoming/api/v1/users/{id}',
+  'DELETE /incoming/api/v1/users/{id}',
+  'POST /incoming/api/v1/groups/{id}/users',
+  'GET /incoming/api/v1/users/{id}/enrollments',
+  'POST /incoming/api/v1/courses/{id}/enrollments',
+  'POST /incoming/api/graphql',
+];
 
 export interface TiSetup {
   sandbox: SandboxHandle<TiState>;
@@ -37,11 +59,15 @@ export interface TiSetup {
 
 export async function startTiConnector(
   company: SampleCompany,
-  options: Omit<SandboxOptions, 'company'> & { config?: Partial<TiConfig> } = {},
+  options: Omit<SandboxOptions, 'company'> & {
+    config?: Partial<TiConfig>;
+    logger?: HttpLogger;
+    http?: CreateConnectorOptions['http'];
+  } = {},
 ): Promise<TiSetup> {
-  const { config, ...sandboxOptions } = options;
+  const { config, logger, http, ...sandboxOptions } = options;
   const sandbox = await startSandbox(thoughtIndustriesSandbox, { seed: 7, ...sandboxOptions, company });
-  const connector = connectorFor(sandbox, config);
+  const connector = connectorFor(sandbox, config, logger, http);
   return {
     sandbox,
     connector,

@@ -4,9 +4,17 @@ import { isRosterError, RosterError } from '../../core/errors.js';
 import { urlPath, withAmbiguityCheck } from '../http/index.js';
 import { decodePageToken, encodePageToken } from '../sdk/paging.js';
 import type { AccountOps } from '../sdk/types.js';
-import { customFieldKeysOf, modifyUser, readUser, type TiContext, usersByEmail } from './client.js';
+import type { TiCatalog } from './catalog.js';
+import {
+  customFieldKeysOf,
+  modifyUser,
+  readUser,
+  type TiContext,
+  usersByEmail,
+  usersPage,
+} from './client.js';
 import { checkChanges, createBody, groupGrantsOf, mergeChanges, toAccount, writableOf } from './mappers.js';
-import { MAX_PAGE_SIZE, parseAnswer, type TiUser, userEnvelopeSchema, userListSchema } from './schemas.js';
+import { parseAnswer, type TiUser, userEnvelopeSchema } from './schemas.js';
 
 /** "Duplicate email returns an error": a 409, or (the sandbox's reading) a 400 saying "already exists". */
 function asConflict(appId: string, email: string, error: unknown): unknown {
@@ -24,26 +32,18 @@ function asConflict(appId: string, email: string, error: unknown): unknown {
   });
 }
 
-export function userOps(ctx: TiContext): AccountOps {
+export function userOps(ctx: TiContext, catalog: TiCatalog): AccountOps {
   const { appId } = ctx;
   const account = (user: TiUser) => toAccount(appId, user);
 
   return {
-    // List Users: offset paging, per_page at its maximum of 100; the last page is short or reaches `total`.
+    // List Users (see usersPage): group memberships are each user's `groups`, so no request per group.
     async list({ pageToken }) {
       const { page } = decodePageToken(pageToken, { page: 1 });
-      const endpoint = 'GET /users';
-      const res = await ctx.http.request({
-        method: 'GET',
-        path: '/users',
-        query: { page, per_page: MAX_PAGE_SIZE },
-        endpoint,
-      });
-      const { users, total } = parseAnswer(userListSchema, res.body, appId, endpoint);
-      const last = users.length < MAX_PAGE_SIZE || page * MAX_PAGE_SIZE >= total;
+      const { users, total, last } = await usersPage(ctx, page);
+      catalog.sawUsers(page, users, last);
       return {
         items: users.map(account),
-        // Group memberships are each user's `groups`: no request per group.
         grants: users.flatMap((user) => groupGrantsOf(appId, user)),
         nextPageToken: last ? null : encodePageToken({ page: page + 1 }),
         total,

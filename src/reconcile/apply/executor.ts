@@ -4,6 +4,7 @@
  */
 
 import type { RosterConfig } from '../../config/schema.js';
+import { traitsOf } from '../../connectors/registry.js';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
@@ -102,6 +103,15 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   }
   if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
   const body = plan.body as PlanBody;
+  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
+  // beside them), so no flag runs it: fix the policy and re-plan.
+  if (body.errors.length > 0) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
+      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
+    );
+  }
   if (body.blocked && !options.overrideSafety) {
     throw new RosterError(
       'conflict',
@@ -382,7 +392,9 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
         op,
         accountId: id,
         uncertain,
-        needsPassword: appConfig?.type === 'targetprocess' && !appConfig.sso,
+        needsPassword: appConfig
+          ? (traitsOf(appConfig.type).createNeedsPassword?.(appConfig) ?? false)
+          : false,
         password: generatePassword,
       });
       const check = await verifyAccountOp(connector, op, call.accountId);

@@ -20,6 +20,13 @@ import {
 
 export const CUSTOMER_BASE = '/api/v1/customers/:customerId';
 
+/** What this sandbox serves beyond the guide, each only when started with its flag (see ../README.md). */
+export const CD_UNDOCUMENTED_FLAGS: Readonly<Record<string, string>> = {
+  'roles-endpoint': 'GET /api/v1/customers/{customerId}/roles: every role as {_id, name} (bare or {roles})',
+  'groups-endpoint':
+    'GET /api/v1/customers/{customerId}/groups: every group as {_id, name} (bare or {groups})',
+};
+
 /** The guide prints no error body; the sandbox answers `{ statusCode, error, message }` (see README). */
 export function errorBody(
   status: number,
@@ -277,8 +284,10 @@ export function registerRoutes(app: FastifyInstance, ctx: SandboxContext<CdState
     return body;
   });
 
-  // Not in the guide (assumed): the roles PATCH roleIds refers to, and the groups behind groupIds.
+  // Not in the guide (flags `roles-endpoint`, `groups-endpoint`): the roles PATCH roleIds refers to, and the
+  // groups behind groupIds. Without the flag the path is unknown, as on an instance that lacks it.
   for (const kind of ['roles', 'groups'] as const) {
+    if (!ctx.undocumented(`${kind}-endpoint`)) continue;
     app.get(`${CUSTOMER_BASE}/${kind}`, async (request, reply) => {
       if (!customerGuard(ctx, request, reply)) return reply;
       const items: CdNamed[] = [...ctx.state[kind].values()].map((item) => ({

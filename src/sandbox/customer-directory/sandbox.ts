@@ -3,7 +3,7 @@
 import { createRng } from '../kit/rng.js';
 import type { SandboxDefinition } from '../kit/server.js';
 import { registerAdminRoutes } from './admin.js';
-import { errorBody, registerRoutes } from './routes.js';
+import { CD_UNDOCUMENTED_FLAGS, errorBody, registerRoutes } from './routes.js';
 import { type CdState, createState, customerIdFor, restore, snapshot, summary } from './state.js';
 
 export const customerDirectorySandbox: SandboxDefinition<CdState> = {
@@ -32,6 +32,14 @@ export const customerDirectorySandbox: SandboxDefinition<CdState> = {
     return { ok: true };
   },
   errorBody,
+  undocumented: CD_UNDOCUMENTED_FLAGS,
+  // The guide documents no list of roles or groups: roster.yaml names them (name → id) for the connector.
+  appConfig: (state, flags) => ({
+    roles: Object.fromEntries([...state.roles.values()].map((r) => [r.name, r._id])),
+    groups: Object.fromEntries([...state.groups.values()].map((g) => [g.name, g._id])),
+    // Every flag of this sandbox is an endpoint the connector can be told to try.
+    ...(flags.length > 0 ? { undocumented: [...flags] } : {}),
+  }),
   routes: registerRoutes,
   adminRoutes: registerAdminRoutes,
 };

@@ -24,10 +24,11 @@ const sample = () =>
     ['Engineering', 'Sales'],
   );
 
-async function start(seed = 3): Promise<SandboxHandle<CdState>> {
-  sandbox = await startSandbox(customerDirectorySandbox, { seed, company: sample() });
+async function start(seed = 3, undocumented: string[] = []): Promise<SandboxHandle<CdState>> {
+  sandbox = await startSandbox(customerDirectorySandbox, { seed, company: sample(), undocumented });
   return sandbox;
 }
+const LISTS = ['roles-endpoint', 'groups-endpoint'];
 
 const users = (answer: Answer) => answer.body as User[];
 
@@ -116,7 +117,7 @@ describe('customer-directory list users', () => {
 
 describe('customer-directory planted company', () => {
   it('maps admin, role, groups and state into the app shape and leaves deleted accounts out', async () => {
-    const sb = await start();
+    const sb = await start(3, LISTS);
     expect(sb.state.keys.has('dee')).toBe(false);
     const roles = (await call(sb, 'GET', '~/roles')).body as { _id: string; name: string }[];
     const groups = (await call(sb, 'GET', '~/groups')).body as { _id: string; name: string }[];
@@ -209,8 +210,32 @@ describe('customer-directory get, patch, delete', () => {
     expect(user.createdAt).toBe('2025-01-15T09:00:00Z');
   });
 
-  it('PATCH roleIds replaces the roles, and an unknown role id is a 400', async () => {
+  it('the role and group lists are not in the guide: unknown paths unless their flags are on', async () => {
     const sb = await start();
+    expect((await call(sb, 'GET', '~/roles')).status).toBe(404);
+    expect((await call(sb, 'GET', '~/groups')).status).toBe(404);
+    await sb.close();
+    sandbox = await startSandbox(customerDirectorySandbox, {
+      seed: 3,
+      company: sample(),
+      undocumented: ['roles-endpoint'],
+    });
+    expect((await call(sandbox, 'GET', '~/roles')).status).toBe(200);
+    expect((await call(sandbox, 'GET', '~/groups')).status).toBe(404);
+  });
+
+  it('a flag the sandbox does not have is an error naming the ones it has', async () => {
+    await expect(
+      startSandbox(customerDirectorySandbox, {
+        seed: 3,
+        company: sample(),
+        undocumented: ['courses-endpoint'],
+      }),
+    ).rejects.toThrow(/no undocumented flag "courses-endpoint" \(known: roles-endpoint, groups-endpoint\)/);
+  });
+
+  it('PATCH roleIds replaces the roles, and an unknown role id is a 400', async () => {
+    const sb = await start(3, LISTS);
     const roles = (await call(sb, 'GET', '~/roles')).body as { _id: string; name: string }[];
     const member = roles.find((r) => r.name === 'Member')?._id;
     const id = idOf(sb, 'ana');

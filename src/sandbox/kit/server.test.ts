@@ -36,6 +36,39 @@ afterEach(async () => {
 
 const auth = { authorization: 'Bearer echo_7' };
 
+describe('undocumented flags', () => {
+  const flagged: SandboxDefinition<EchoState> = {
+    ...echo,
+    undocumented: { 'count-endpoint': 'GET /api/count' },
+    appConfig: (state, flags) => ({ items: state.items.length, optIn: flags }),
+    routes(app, ctx) {
+      echo.routes(app, ctx);
+      if (ctx.undocumented('count-endpoint')) app.get('/api/count', async () => ({ count: 0 }));
+    },
+  };
+
+  it('an undocumented route is served only with its flag, and info and appConfig say which are on', async () => {
+    sandbox = await startSandbox(flagged, { seed: 7 });
+    expect((await fetch(`${sandbox.baseUrl}/count`, { headers: auth })).status).toBe(404);
+    expect(sandbox.undocumented).toEqual([]);
+    await sandbox.close();
+    sandbox = await startSandbox(flagged, { seed: 7, undocumented: ['count-endpoint'] });
+    expect((await fetch(`${sandbox.baseUrl}/count`, { headers: auth })).status).toBe(200);
+    const info = (await (await fetch(`${sandbox.origin}/__admin/info`)).json()) as { undocumented: string[] };
+    expect(info.undocumented).toEqual(['count-endpoint']);
+    expect(sandbox.appConfig()).toEqual({ items: 0, optIn: ['count-endpoint'] });
+  });
+
+  it('a flag the definition does not have is an error, not silently off', async () => {
+    await expect(startSandbox(flagged, { undocumented: ['count-endpoin'] })).rejects.toThrow(
+      'the process-street sandbox has no undocumented flag "count-endpoin" (known: count-endpoint)',
+    );
+    await expect(startSandbox(echo, { undocumented: ['x'] })).rejects.toThrow(
+      'it serves nothing undocumented',
+    );
+  });
+});
+
 describe('sandbox kit', () => {
   it('rejects a request without the token and logs it', async () => {
     sandbox = await startSandbox(echo, { seed: 7 });

@@ -53,6 +53,8 @@ export interface SandboxContext<State> {
   emit(event: string, payload: unknown): void;
   /** Deterministic id source for new objects. */
   newId(prefix?: string): string;
+  /** Whether an undocumented convenience (a flag of the definition's `undocumented`) was switched on. */
+  undocumented(flag: string): boolean;
 }
 
 export interface SandboxDefinition<State> {
@@ -78,6 +80,17 @@ export interface SandboxDefinition<State> {
   routes(app: FastifyInstance, ctx: SandboxContext<State>): void;
   /** App-specific admin routes under /__admin (accept an invite, publish a course...). */
   adminRoutes?(app: FastifyInstance, ctx: SandboxContext<State>): void;
+  /**
+   * What the sandbox can serve beyond its guide, flag → what it adds. Every flag is off unless started with
+   * it, so by default a client meets only what the guide documents (src/sandbox/README.md lists them all).
+   */
+  undocumented?: Readonly<Record<string, string>>;
+  /**
+   * Extra keys for the app's roster.yaml entry (`roster sandbox start`): the name → id maps a connector reads
+   * from config where the guide documents no list of them, and the connector's opt-in to the undocumented
+   * endpoints this sandbox was started with (`flags`).
+   */
+  appConfig?(state: State, flags: readonly string[]): Record<string, unknown>;
 }
 
 export interface RequestLogEntry {
@@ -101,6 +114,8 @@ export interface SandboxOptions {
   companyFactory?: (options: { seed: number; people: number }) => SampleCompany;
   port?: number;
   host?: string;
+  /** Undocumented conveniences to serve (flags of the definition's `undocumented`); none by default. */
+  undocumented?: readonly string[];
 }
 
 export interface SandboxHandle<State = unknown> {
@@ -110,6 +125,10 @@ export interface SandboxHandle<State = unknown> {
   baseUrl: string;
   credentials: SandboxCredentials;
   readonly state: State;
+  /** The undocumented flags this sandbox was started with. */
+  undocumented: readonly string[];
+  /** Extra keys for the app's roster.yaml entry, from the current state (the definition's `appConfig`). */
+  appConfig(): Record<string, unknown>;
   requests(): RequestLogEntry[];
   clearRequests(): void;
   setFaults(profile: FaultProfileName, overrides?: Partial<FaultSettings>, seed?: number): void;
@@ -134,6 +153,7 @@ export async function startSandbox<State>(
 ): Promise<SandboxHandle<State>> {
   const seed = options.seed ?? 1;
   const profile = options.profile ?? 'clean';
+  const flags = undocumentedFlags(def, options.undocumented ?? []);
   const credentials = def.credentials(seed);
   const idRng = createRng(seed).fork(`ids:${def.type}`);
   let clockOffsetMs = 0;
@@ -190,6 +210,7 @@ export async function startSandbox<State>(
     newId(prefix = '') {
       return `${prefix}${idRng.hex(12)}`;
     },
+    undocumented: (flag) => flags.has(flag),
   };
 
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024 });
@@ -295,6 +316,7 @@ export async function startSandbox<State>(
     deliveries,
     credentials,
     companyFactory: options.companyFactory,
+    undocumented: [...flags],
   });
   def.routes(app, ctx);
 
@@ -309,6 +331,8 @@ export async function startSandbox<State>(
     origin,
     baseUrl: def.baseUrl(origin, credentials),
     credentials,
+    undocumented: [...flags],
+    appConfig: () => def.appConfig?.(state, [...flags]) ?? {},
     get state() {
       return state;
     },
@@ -386,6 +410,19 @@ interface AdminDeps<State> {
   deliveries: WebhookDelivery[];
   credentials: SandboxCredentials;
   companyFactory: ((options: { seed: number; people: number }) => SampleCompany) | undefined;
+  undocumented: readonly string[];
+}
+
+/** The flags asked for, each checked against what the definition can serve: a typo must not pass as "off". */
+function undocumentedFlags<State>(def: SandboxDefinition<State>, asked: readonly string[]): Set<string> {
+  const known = Object.keys(def.undocumented ?? {});
+  for (const flag of asked) {
+    if (!known.includes(flag)) {
+      const offer = known.length > 0 ? `known: ${known.join(', ')}` : 'it serves nothing undocumented';
+      throw new Error(`the ${def.type} sandbox has no undocumented flag "${flag}" (${offer})`);
+    }
+  }
+  return new Set(asked);
 }
 
 const faultsBody = z.object({
@@ -410,6 +447,7 @@ function registerAdmin<State>(app: FastifyInstance, deps: AdminDeps<State>): voi
     title: def.title,
     seed: deps.seed,
     credentials: deps.credentials,
+    undocumented: deps.undocumented,
     now: deps.now().toISOString(),
     summary: def.summary(deps.getState()),
   }));

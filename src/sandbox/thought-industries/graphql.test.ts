@@ -15,10 +15,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(extra = 0): Promise<TiHarness> {
-  h = await startTi({ seed: 7, company: sampleCompany(extra) });
+async function start(extra = 0, undocumented: string[] = []): Promise<TiHarness> {
+  h = await startTi({ seed: 7, company: sampleCompany(extra), undocumented });
   return h;
 }
+const ENROLLMENTS = ['graphql-enrollments'];
 
 describe('GraphQL /incoming/api/graphql', () => {
   it('users(page) answers data.users with the requested fields only', async () => {
@@ -32,8 +33,8 @@ describe('GraphQL /incoming/api/graphql', () => {
     expect(Object.keys(res.body.data!.users[0]!)).toEqual(['id', 'email', 'firstName', 'active']);
   });
 
-  it('pages with page/perPage like REST, and perPage above 100 is clamped', async () => {
-    const t = await start(150);
+  it('pages with page/perPage like REST, and perPage above 100 is clamped (graphql-enrollments flag)', async () => {
+    const t = await start(150, ENROLLMENTS);
     const q = 'query ($page: Int, $perPage: Int) { users(page: $page, perPage: $perPage) { id } }';
     const big = await t.graphql<{ users: { id: string }[] }>(q, { page: 1, perPage: 1000 });
     expect(big.body.data?.users).toHaveLength(100);
@@ -43,8 +44,8 @@ describe('GraphQL /incoming/api/graphql', () => {
     expect(last.body.data?.users.map((u) => u.id)).toEqual(rest.body.users.map((u) => u.id));
   });
 
-  it('reads every user with their enrollments in one page-sized request (no request per user)', async () => {
-    const t = await start();
+  it('reads every user with their enrollments in one page-sized request (graphql-enrollments flag)', async () => {
+    const t = await start(0, ENROLLMENTS);
     t.sandbox.clearRequests();
     const res = await t.graphql<{ users: GqlUser[] }>(
       '{ users(page: 1, perPage: 100) { id email active customFields enrollments { courseId status completedAt } } }',
@@ -57,8 +58,19 @@ describe('GraphQL /incoming/api/graphql', () => {
     expect(JSON.parse(ada.customFields)).toEqual({ department: 'Sales', title: 'VP Sales' });
   });
 
-  it('introspection works and shows the User type with enrollments', async () => {
+  it('by default the schema has what the guide shows: no User.enrollments, no perPage, and says so', async () => {
     const t = await start();
+    const type = await t.graphql<{ __type: { fields: { name: string }[] } }>(
+      '{ __type(name: "User") { fields { name } } }',
+    );
+    expect(type.body.data!.__type.fields.map((f) => f.name)).not.toContain('enrollments');
+    const asked = await t.graphql('{ users(page: 1, perPage: 100) { id enrollments { courseId } } }');
+    expect(asked.status).toBe(400);
+    expect(asked.body.errors?.map((e) => e.message).join(' ')).toMatch(/perPage|enrollments/);
+  });
+
+  it('introspection works and shows the User type with enrollments (graphql-enrollments flag)', async () => {
+    const t = await start(0, ENROLLMENTS);
     const res = await t.graphql<{ __type: { fields: { name: string }[] } }>(
       '{ __type(name: "User") { fields { name } } }',
     );

@@ -15,7 +15,7 @@ import {
   graphql,
 } from 'graphql';
 import type { SandboxContext } from '../kit/server.js';
-import { DEFAULT_PER_PAGE, enrollmentBody, MAX_PER_PAGE, pageOf } from './routes.js';
+import { DEFAULT_PER_PAGE, enrollmentBody, MAX_PER_PAGE, pageOf, TI_UNDOCUMENTED } from './routes.js';
 import { enrollmentsOf, type TiState, type TiUser } from './state.js';
 
 export const GRAPHQL_PATH = '/incoming/api/graphql';
@@ -36,60 +36,74 @@ const enrollmentType = new GraphQLObjectType({
   },
 });
 
-const userType = new GraphQLObjectType<TiUser, GraphQLContext>({
-  name: 'User',
-  fields: {
-    id: { type: nonNull(GraphQLID) },
-    email: { type: nonNull(GraphQLString) },
-    firstName: { type: GraphQLString },
-    lastName: { type: GraphQLString },
-    active: { type: nonNull(GraphQLBoolean) },
-    role: { type: GraphQLString },
-    ssoId: { type: GraphQLString },
-    avatarUrl: { type: GraphQLString },
-    language: { type: GraphQLString },
-    lastActiveAt: { type: GraphQLString },
-    groups: { type: nonNull(new GraphQLList(nonNull(GraphQLID))) },
-    createdAt: { type: nonNull(GraphQLString) },
-    updatedAt: { type: nonNull(GraphQLString) },
-    customFields: {
-      type: nonNull(GraphQLString),
-      description: 'The custom fields object, JSON-encoded',
-      resolve: (user) => JSON.stringify(user.customFields),
-    },
-    enrollments: {
-      type: nonNull(new GraphQLList(nonNull(enrollmentType))),
-      resolve: (user, _args, context) => enrollmentsOf(context.state, user.id).map(enrollmentBody),
-    },
-  },
-});
-
-const queryType = new GraphQLObjectType<unknown, GraphQLContext>({
-  name: 'Query',
-  fields: {
-    users: {
-      type: nonNull(new GraphQLList(nonNull(userType))),
-      args: {
-        page: { type: GraphQLInt, defaultValue: 1 },
-        perPage: { type: GraphQLInt, defaultValue: DEFAULT_PER_PAGE },
+/** The User type. `enrollments` is not in the guide: only with the `graphql-enrollments` flag. */
+function userType(enrollments: boolean): GraphQLObjectType<TiUser, GraphQLContext> {
+  return new GraphQLObjectType<TiUser, GraphQLContext>({
+    name: 'User',
+    fields: {
+      id: { type: nonNull(GraphQLID) },
+      email: { type: nonNull(GraphQLString) },
+      firstName: { type: GraphQLString },
+      lastName: { type: GraphQLString },
+      active: { type: nonNull(GraphQLBoolean) },
+      role: { type: GraphQLString },
+      ssoId: { type: GraphQLString },
+      avatarUrl: { type: GraphQLString },
+      language: { type: GraphQLString },
+      lastActiveAt: { type: GraphQLString },
+      groups: { type: nonNull(new GraphQLList(nonNull(GraphQLID))) },
+      createdAt: { type: nonNull(GraphQLString) },
+      updatedAt: { type: nonNull(GraphQLString) },
+      customFields: {
+        type: nonNull(GraphQLString),
+        description: 'The custom fields object, JSON-encoded',
+        resolve: (user) => JSON.stringify(user.customFields),
       },
-      resolve: (_root, args: { page: number; perPage: number }, context) => {
-        if (args.page < 1) throw new GraphQLError('page must be a positive integer');
-        if (args.perPage < 1) throw new GraphQLError('perPage must be a positive integer');
-        const paging = { page: args.page, perPage: Math.min(args.perPage, MAX_PER_PAGE) };
-        return pageOf('graphql:users', context.state.users, paging, context.page);
+      ...(enrollments
+        ? {
+            enrollments: {
+              type: nonNull(new GraphQLList(nonNull(enrollmentType))),
+              resolve: (user: TiUser, _args: unknown, context: GraphQLContext) =>
+                enrollmentsOf(context.state, user.id).map(enrollmentBody),
+            },
+          }
+        : {}),
+    },
+  });
+}
+
+/**
+ * Queries only: there is no Mutation type, so writes must go through REST. The guide shows `users(page: 1)`;
+ * `perPage` (25 by default, 100 at most) comes with the `graphql-enrollments` flag, like `User.enrollments`.
+ */
+export function buildSchema(options: { enrollments: boolean }): GraphQLSchema {
+  const user = userType(options.enrollments);
+  const queryType = new GraphQLObjectType<unknown, GraphQLContext>({
+    name: 'Query',
+    fields: {
+      users: {
+        type: nonNull(new GraphQLList(nonNull(user))),
+        args: {
+          page: { type: GraphQLInt, defaultValue: 1 },
+          ...(options.enrollments ? { perPage: { type: GraphQLInt, defaultValue: DEFAULT_PER_PAGE } } : {}),
+        },
+        resolve: (_root, args: { page: number; perPage?: number }, context) => {
+          const perPage = args.perPage ?? DEFAULT_PER_PAGE;
+          if (args.page < 1) throw new GraphQLError('page must be a positive integer');
+          if (perPage < 1) throw new GraphQLError('perPage must be a positive integer');
+          const paging = { page: args.page, perPage: Math.min(perPage, MAX_PER_PAGE) };
+          return pageOf('graphql:users', context.state.users, paging, context.page);
+        },
+      },
+      user: {
+        type: user,
+        args: { id: { type: nonNull(GraphQLID) } },
+        resolve: (_root, args: { id: string }, context) => context.state.usersById.get(args.id) ?? null,
       },
     },
-    user: {
-      type: userType,
-      args: { id: { type: nonNull(GraphQLID) } },
-      resolve: (_root, args: { id: string }, context) => context.state.usersById.get(args.id) ?? null,
-    },
-  },
-});
-
-/** Queries only: there is no Mutation type, so writes must go through REST. */
-export const schema = new GraphQLSchema({ query: queryType });
+  });
+  return new GraphQLSchema({ query: queryType });
+}
 
 const requestBody = (body: unknown) => {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
@@ -110,6 +124,7 @@ const requestBody = (body: unknown) => {
 };
 
 export function registerGraphql(app: FastifyInstance, ctx: SandboxContext<TiState>): void {
+  const schema = buildSchema({ enrollments: ctx.undocumented(TI_UNDOCUMENTED.graphqlEnrollments) });
   // GraphQL User Query: POST {query, variables}; same API key as REST. Request errors (no query, a syntax or
   // validation error) are a 400 with `errors`; anything that executed is a 200, possibly with `errors`.
   app.post(GRAPHQL_PATH, async (request, reply) => {

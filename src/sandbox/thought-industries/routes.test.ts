@@ -12,8 +12,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(extra = 0, faults = {}): Promise<TiHarness> {
-  h = await startTi({ seed: 7, company: sampleCompany(extra), faults });
+async function start(extra = 0, faults = {}, undocumented: string[] = []): Promise<TiHarness> {
+  h = await startTi({ seed: 7, company: sampleCompany(extra), faults, undocumented });
   return h;
 }
 
@@ -295,8 +295,16 @@ describe('DELETE /users/{id} (Delete User)', () => {
 });
 
 describe('groups', () => {
-  it('GET /groups lists {groups:[{id,name}]}', async () => {
+  it('GET /groups is not in the guide: unknown by default, a 404 like any path the app lacks', async () => {
     const t = await start();
+    expect((await t.call('GET', '/groups')).status).toBe(404);
+    expect(
+      (await t.call('DELETE', `/groups/${groupId(t, 'Sales Academy')}/users/${t.idOf('ada')}`)).status,
+    ).toBe(404);
+  });
+
+  it('GET /groups lists {groups:[{id,name}]} with the groups-endpoint flag', async () => {
+    const t = await start(0, {}, ['groups-endpoint']);
     const res = await t.call<{ groups: { id: string; name: string }[] }>('GET', '/groups');
     expect(res.body.groups.map((g) => g.name)).toEqual(['Sales Academy', 'Support Academy']);
   });
@@ -326,8 +334,8 @@ describe('groups', () => {
     expect((await t.call('POST', `/groups/${gid}/users`, {})).status).toBe(400);
   });
 
-  it('removing a member works once; removing a non-member is a 404', async () => {
-    const t = await start();
+  it('removing a member works once; removing a non-member is a 404 (group-member-delete flag)', async () => {
+    const t = await start(0, {}, ['group-member-delete']);
     const gid = groupId(t, 'Sales Academy');
     const id = t.idOf('ada');
     expect((await t.call('DELETE', `/groups/${gid}/users/${id}`)).body).toEqual({ success: true });
@@ -337,8 +345,16 @@ describe('groups', () => {
 });
 
 describe('courses and enrollments', () => {
-  it('GET /courses pages {courses:[{id,title,published}], total}', async () => {
+  it('GET /courses and unenroll are not in the guide: unknown by default', async () => {
     const t = await start();
+    expect((await t.call('GET', '/courses')).status).toBe(404);
+    const cid = courseId(t, 'Security Awareness');
+    expect((await t.call('DELETE', `/courses/${cid}/enrollments/${t.idOf('bob')}`)).status).toBe(404);
+    expect(t.sandbox.state.enrollments.get(t.idOf('bob'))?.has(cid)).toBe(true);
+  });
+
+  it('GET /courses pages {courses:[{id,title,published}], total} with the courses-endpoint flag', async () => {
+    const t = await start(0, {}, ['courses-endpoint']);
     const res = await t.call<CourseList>('GET', '/courses?per_page=2');
     expect(res.body.total).toBe(3);
     expect(res.body.courses).toEqual([
@@ -421,8 +437,8 @@ describe('courses and enrollments', () => {
     expect(p3.body.enrollments).toEqual([]);
   });
 
-  it('unenrolling removes the enrollment; unenrolling again is a 404', async () => {
-    const t = await start();
+  it('unenrolling removes the enrollment; unenrolling again is a 404 (unenroll-endpoint flag)', async () => {
+    const t = await start(0, {}, ['unenroll-endpoint']);
     const cid = courseId(t, 'Security Awareness');
     const id = t.idOf('bob');
     expect((await t.call('DELETE', `/courses/${cid}/enrollments/${id}`)).body).toEqual({ success: true });

@@ -18,6 +18,28 @@ import {
 } from './state.js';
 
 export const REST_BASE = '/incoming/api/v1';
+
+/**
+ * What this sandbox serves beyond the guide, each only when started with its flag (see ../README.md). A real
+ * tenant may lack every one of them, so a connector must work with all of them off.
+ */
+export const TI_UNDOCUMENTED = {
+  groupsEndpoint: 'groups-endpoint',
+  coursesEndpoint: 'courses-endpoint',
+  graphqlEnrollments: 'graphql-enrollments',
+  groupMemberDelete: 'group-member-delete',
+  unenrollEndpoint: 'unenroll-endpoint',
+} as const;
+
+export const TI_UNDOCUMENTED_FLAGS: Readonly<Record<string, string>> = {
+  [TI_UNDOCUMENTED.groupsEndpoint]: 'GET /groups: every group as {groups: [{id, name}]}',
+  [TI_UNDOCUMENTED.coursesEndpoint]: 'GET /courses: paged {courses: [{id, title, published}], total}',
+  [TI_UNDOCUMENTED.graphqlEnrollments]:
+    'GraphQL User.enrollments { courseId status completedAt } and users(perPage:), shown by introspection',
+  [TI_UNDOCUMENTED.groupMemberDelete]: 'DELETE /groups/{groupId}/users/{userId}: remove a member',
+  [TI_UNDOCUMENTED.unenrollEndpoint]: 'DELETE /courses/{courseId}/enrollments/{userId}: unenroll',
+};
+
 export const DEFAULT_PER_PAGE = 25;
 export const MAX_PER_PAGE = 100;
 
@@ -274,11 +296,13 @@ export function registerRoutes(
     }),
   );
 
-  // Groups list: not in the guide; assumed so clients can resolve group ids (small, unpaged).
-  app.get(
-    `${B}/groups`,
-    wrap(() => ({ groups: [...ctx.state.groups.values()].map((g) => ({ ...g })) })),
-  );
+  // Groups list: not in the guide (flag `groups-endpoint`): lets clients resolve group ids (small, unpaged).
+  if (ctx.undocumented(TI_UNDOCUMENTED.groupsEndpoint)) {
+    app.get(
+      `${B}/groups`,
+      wrap(() => ({ groups: [...ctx.state.groups.values()].map((g) => ({ ...g })) })),
+    );
+  }
 
   // Add User to Group: the group must exist ("adding a user to a non-existent group returns an error").
   app.post(
@@ -298,31 +322,36 @@ export function registerRoutes(
     }),
   );
 
-  // Remove User from Group: not in the guide; assumed as the mirror of Add. Not a member is a 404.
-  app.delete(
-    `${B}/groups/:groupId/users/:userId`,
-    wrap((request) => {
-      const state = ctx.state;
-      const groupId = param(request, 'groupId');
-      if (!state.groups.has(groupId)) throw new ApiError(404, `Group ${groupId} not found`);
-      const user = userOr404(state, param(request, 'userId'));
-      const index = user.groups.indexOf(groupId);
-      if (index < 0) throw new ApiError(404, `User ${user.id} is not a member of group ${groupId}`);
-      user.groups.splice(index, 1);
-      touch(user);
-      ctx.emit('user.updated', { user: userBody(user) });
-      return { success: true };
-    }),
-  );
+  // Remove User from Group: not in the guide (flag `group-member-delete`); the mirror of Add. Not a member is
+  // a 404. The documented way is a PUT of the user with the group left out of its `groups`.
+  if (ctx.undocumented(TI_UNDOCUMENTED.groupMemberDelete)) {
+    app.delete(
+      `${B}/groups/:groupId/users/:userId`,
+      wrap((request) => {
+        const state = ctx.state;
+        const groupId = param(request, 'groupId');
+        if (!state.groups.has(groupId)) throw new ApiError(404, `Group ${groupId} not found`);
+        const user = userOr404(state, param(request, 'userId'));
+        const index = user.groups.indexOf(groupId);
+        if (index < 0) throw new ApiError(404, `User ${user.id} is not a member of group ${groupId}`);
+        user.groups.splice(index, 1);
+        touch(user);
+        ctx.emit('user.updated', { user: userBody(user) });
+        return { success: true };
+      }),
+    );
+  }
 
-  // Courses list: not in the guide; assumed, paged like users, so clients can resolve course ids.
-  app.get(
-    `${B}/courses`,
-    wrap((request) => ({
-      courses: pageOf('courses', ctx.state.courseOrder, paging(request), ctx.page).map((c) => ({ ...c })),
-      total: ctx.state.courseOrder.length,
-    })),
-  );
+  // Courses list: not in the guide (flag `courses-endpoint`): paged like users, resolves course ids.
+  if (ctx.undocumented(TI_UNDOCUMENTED.coursesEndpoint)) {
+    app.get(
+      `${B}/courses`,
+      wrap((request) => ({
+        courses: pageOf('courses', ctx.state.courseOrder, paging(request), ctx.page).map((c) => ({ ...c })),
+        total: ctx.state.courseOrder.length,
+      })),
+    );
+  }
 
   // Enroll (common scenario 1): the course must be published and the user active, else 422 saying which.
   app.post(
@@ -359,22 +388,24 @@ export function registerRoutes(
     }),
   );
 
-  // Unenroll: not in the guide; assumed. Not enrolled is a 404.
-  app.delete(
-    `${B}/courses/:courseId/enrollments/:userId`,
-    wrap((request) => {
-      const state = ctx.state;
-      const courseId = param(request, 'courseId');
-      if (!state.courses.has(courseId)) throw new ApiError(404, `Course ${courseId} not found`);
-      const user = userOr404(state, param(request, 'userId'));
-      const byCourse = state.enrollments.get(user.id);
-      if (!byCourse?.delete(courseId)) {
-        throw new ApiError(404, `User ${user.id} is not enrolled in course ${courseId}`);
-      }
-      if (byCourse.size === 0) state.enrollments.delete(user.id);
-      return { success: true };
-    }),
-  );
+  // Unenroll: not in the guide (flag `unenroll-endpoint`). Not enrolled is a 404.
+  if (ctx.undocumented(TI_UNDOCUMENTED.unenrollEndpoint)) {
+    app.delete(
+      `${B}/courses/:courseId/enrollments/:userId`,
+      wrap((request) => {
+        const state = ctx.state;
+        const courseId = param(request, 'courseId');
+        if (!state.courses.has(courseId)) throw new ApiError(404, `Course ${courseId} not found`);
+        const user = userOr404(state, param(request, 'userId'));
+        const byCourse = state.enrollments.get(user.id);
+        if (!byCourse?.delete(courseId)) {
+          throw new ApiError(404, `User ${user.id} is not enrolled in course ${courseId}`);
+        }
+        if (byCourse.size === 0) state.enrollments.delete(user.id);
+        return { success: true };
+      }),
+    );
+  }
 }
 
 export function enrollmentBody(e: TiEnrollment): {

@@ -10,7 +10,7 @@ import {
   type SandboxDefinition,
 } from '../kit/server.js';
 import { registerGraphql } from './graphql.js';
-import { REST_BASE, registerRoutes } from './routes.js';
+import { REST_BASE, registerRoutes, TI_UNDOCUMENTED_FLAGS } from './routes.js';
 import {
   addCourse,
   createState,
@@ -68,6 +68,19 @@ export const thoughtIndustriesSandbox: SandboxDefinition<TiState> = {
   summary,
   authenticate,
   errorBody: tiErrorBody,
+  undocumented: TI_UNDOCUMENTED_FLAGS,
+  // The guide documents no list of groups or courses: roster.yaml names them (name → id) for the connector.
+  appConfig: (state, flags) => {
+    // The connector can be told to try these three; GraphQL enrollments it finds by introspection.
+    const optIn = flags.filter((f) =>
+      ['groups-endpoint', 'courses-endpoint', 'unenroll-endpoint'].includes(f),
+    );
+    return {
+      groups: Object.fromEntries([...state.groups.values()].map((g) => [g.name, g.id])),
+      courses: Object.fromEntries(state.courseOrder.map((c) => [c.title, c.id])),
+      ...(optIn.length > 0 ? { undocumented: optIn } : {}),
+    };
+  },
   routes(app, ctx) {
     registerRoutes(app, ctx, tiErrorBody);
     registerGraphql(app, ctx);

@@ -1,0 +1,137 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
+import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import type { PsState } from '../sandbox/process-street/state.js';
+import { roster } from './testkit.js';
+
+const policy = {
+  rules: [
+    {
+      name: 'ops tools',
+      when: { department: [...APP_DEPARTMENTS['process-street']], status: 'active' },
+      apps: { 'process-street': {} },
+    },
+  ],
+  managed: { 'process-street': ['account'] },
+};
+
+let fleet: Fleet;
+let c: string[];
+
+beforeAll(async () => {
+  fleet = await startFleet({ apps: ['process-street'], seed: 5, people: 30 });
+  const dir = mkdtempSync(join(tmpdir(), 'roster-explore-'));
+  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
+  const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
+  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
+  c = ['-c', join(dir, 'roster.yaml')];
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.close();
+});
+
+describe('finding your way, and exit codes a script can trust', () => {
+  it('a read command on a store no sync filled says so and how to fill it, instead of "No findings."', async () => {
+    const run = await roster(...c, 'report');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/no app has been synced.*\n.*roster sync/);
+    expect(run.stdout).not.toContain('No findings.');
+  });
+
+  it('usage errors exit 2: an unknown option, an unknown command, a misspelt finding with a guess', async () => {
+    expect((await roster(...c, 'plan', '--bogus')).code).toBe(2);
+    expect((await roster('frobnicate')).code).toBe(2);
+    expect((await roster(...c, 'sync')).code).toBe(0);
+    const misspelt = await roster(...c, 'report', 'leaver_with_acess');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('did you mean "leaver_with_access"?');
+  });
+
+  it('entitlements lists the groups the app holds', async () => {
+    const run = await roster(...c, 'entitlements', '--app', 'process-street', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout) as { kind: string; name: string }[];
+    const ps = fleet.get('process-street').state as PsState;
+    const groups = ps.organizations.get(ps.organizationId)?.groups.map((g) => g.name) ?? [];
+    expect(groups.length).toBeGreaterThan(0);
+    expect(
+      rows
+        .filter((r) => r.kind === 'group')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([...groups].sort());
+  });
+
+  it('explain says how an account is tied to a person and which rule gives it', async () => {
+    const person = fleet.company.hr.find(
+      (p) => p.status === 'active' && APP_DEPARTMENTS['process-street'].includes(p.department),
+    );
+    const ps = fleet.get('process-street').state as PsState;
+    const members = ps.organizations.get(ps.organizationId)?.members ?? [];
+    const held = members.find((m) => m.email.toLowerCase() === person?.email.toLowerCase());
+    if (!person || !held)
+      throw new Error('the sample company has an ops person with a Process Street account');
+    const run = await roster(...c, 'explain', person.email, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const explained = JSON.parse(run.stdout) as {
+      accounts: { appId: string; account: { id: string }; rules: string[]; link: { method: string } }[];
+    };
+    expect(explained.accounts).toEqual([
+      expect.objectContaining({
+        appId: 'process-street',
+        account: expect.objectContaining({ id: held.id }),
+        rules: ['ops tools'],
+      }),
+    ]);
+    expect((await roster(...c, 'explain', 'nobody@nowhere.test')).code).toBe(4);
+  });
+
+  it('plan --detailed-exitcode exits 2 with changes; approve of nothing is an error; plans and plan show find it by prefix', async () => {
+    const planned = await roster(...c, 'plan', '--detailed-exitcode', '--json');
+    expect(planned.code).toBe(2);
+    const id = (JSON.parse(planned.stdout) as { id: string }).id;
+    const shown = await roster(...c, 'plan', 'show', id.slice(0, 8), '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    expect((JSON.parse(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
+    expect((await roster(...c, 'plans')).stdout).toContain(id);
+    expect((await roster(...c, 'approve', 'latest', '--by', 'ana')).code).toBe(0);
+    const approve = await roster(...c, 'approve', 'latest', '--by', 'ana');
+    expect(approve.code).toBe(2);
+    expect(approve.stderr).toContain('no op waiting for an approval');
+  });
+
+  it('--log-level debug logs one JSON line per HTTP request on stderr, and never a secret', async () => {
+    const run = await roster(...c, '--log-level', 'debug', 'sync', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map(
+        (l) =>
+          JSON.parse(l) as { msg: string; method?: string; url?: string; status?: number; appId?: string },
+      );
+    const answered = lines.filter((l) => l.msg === 'answered');
+    expect(answered.length).toBeGreaterThan(0);
+    for (const l of answered)
+      expect(l).toMatchObject({ appId: 'process-street', method: 'GET', status: 200 });
+    expect(answered.map((l) => l.url).join(' ')).toContain('/members');
+    expect(run.stderr).not.toContain(fleet.get('process-street').credentials.token);
+  });
+
+  it('report warns while the snapshot predates the last apply, and stops once a sync catches up', async () => {
+    expect((await roster(...c, 'plan')).code).toBe(0);
+    await roster(...c, 'approve', 'latest', '--by', 'ana');
+    const applied = await roster(...c, 'apply', 'latest', '--yes');
+    expect(applied.code, applied.stderr).toBe(0);
+    const stale = await roster(...c, 'report');
+    expect(stale.stderr).toContain('changes were applied to process-street after their last sync');
+    expect(stale.stdout).toMatch(/As of the last syncs: process-street \d{4}-/);
+    expect((await roster(...c, 'sync')).code).toBe(0);
+    expect((await roster(...c, 'report')).stderr).toBe('');
+  });
+});

@@ -1,0 +1,129 @@
+/** @module One app's diff context: what the app holds, indexed; who each account belongs to; how ops are added. */
+
+import { traitsOf } from '../../connectors/registry.js';
+import type { CapabilityManifest, ConnectorTraits } from '../../connectors/sdk/types.js';
+import type { Account, Entitlement, Grant, Link, Person } from '../../core/types.js';
+import type { DesiredState } from '../desired.js';
+import type { Policy } from '../policy.js';
+import type { DiffApp, DiffResult, PlanOp, PlanOpKind } from './types.js';
+
+export const LIVE: ReadonlySet<Account['status']> = new Set(['active', 'invited']);
+const STATUS_RANK: Record<Account['status'], number> = { active: 0, invited: 1, inactive: 2, deleted: 3 };
+
+export const nameOf = (p: Person) => `${p.firstName} ${p.lastName}`.trim();
+export const personRef = (p: Person) => ({ employeeId: p.employeeId, email: p.email, name: nameOf(p) });
+
+export type NewOp = Omit<PlanOp, 'requiresApproval' | 'approvalReasons'> & { approvalReasons?: string[] };
+
+export interface AppDiff {
+  app: DiffApp;
+  traits: ConnectorTraits;
+  policy: Policy;
+  desired: DesiredState;
+  people: ReadonlyMap<string, Person>;
+  result: DiffResult;
+  /** This app's ops, in the order they were added. */
+  ops: PlanOp[];
+  byName: ReadonlyMap<string, Entitlement>;
+  entitlementsById: ReadonlyMap<string, Entitlement>;
+  grantsOf: ReadonlyMap<string, Grant[]>;
+  managed: ReadonlySet<string>;
+  unmanaged: ReadonlySet<string>;
+  /** Linked accounts per person, best first (active, invited, inactive, deleted). */
+  linked: Map<string, Account[]>;
+  orphans: Account[];
+  /** People an unresolved account may belong to: creating one for them could make a duplicate. */
+  contested: Map<string, string>;
+  /** Entitlements rules name that the app does not have, by rule, kind and name, with how many people want each. */
+  missing: Map<string, { rule: string; kind: Entitlement['kind']; name: string; people: number }>;
+  can(capability: keyof CapabilityManifest['accounts']): boolean;
+  /** Why the app lacks a capability (the connector's words). */
+  note(capability: string): string;
+  push(op: NewOp): PlanOp;
+  task(
+    base: Pick<PlanOp, 'ref' | 'account' | 'person' | 'reason' | 'dependsOn'> & Partial<PlanOp>,
+    instead: PlanOpKind,
+    instructions: string,
+  ): PlanOp;
+  leave(why: string, accountId: string): void;
+  /** Privileged by the connector's marking or by the app's configured `privilegedRoles`. */
+  isPrivileged(entitlement: Pick<Entitlement, 'name' | 'privileged'>): boolean;
+}
+
+const entitlementKey = (kind: string, name: string) => `${kind}:${name.toLowerCase()}`;
+
+/** Looks an entitlement up by kind and name, any case. */
+export function byKindAndName(ctx: AppDiff, kind: string, name: string): Entitlement | undefined {
+  return ctx.byName.get(entitlementKey(kind, name));
+}
+
+export function appDiff(
+  app: DiffApp,
+  input: { desired: DesiredState; links: readonly Link[]; policy: Policy },
+  people: ReadonlyMap<string, Person>,
+  result: DiffResult,
+): AppDiff {
+  const { policy } = input;
+  const accounts = new Map(app.accounts.map((a) => [a.id, a]));
+  const byName = new Map<string, Entitlement>();
+  for (const e of app.entitlements) byName.set(entitlementKey(e.kind, e.name), e);
+  const grantsOf = new Map<string, Grant[]>();
+  for (const g of app.grants) grantsOf.set(g.accountId, [...(grantsOf.get(g.accountId) ?? []), g]);
+  const privilegedNames = new Set((app.privilegedRoles ?? []).map((n) => n.toLowerCase()));
+  const ops: PlanOp[] = [];
+
+  const ctx: AppDiff = {
+    app,
+    traits: traitsOf(app.type),
+    policy,
+    desired: input.desired,
+    people,
+    result,
+    ops,
+    byName,
+    entitlementsById: new Map(app.entitlements.map((e) => [e.id, e])),
+    grantsOf,
+    managed: new Set(policy.managed[app.id] ?? []),
+    unmanaged: new Set((policy.unmanaged[app.id] ?? []).map((n) => n.toLowerCase())),
+    linked: new Map(),
+    orphans: [],
+    contested: new Map(),
+    missing: new Map(),
+    can: (capability) => app.manifest.accounts[capability],
+    note: (capability) =>
+      app.manifest.notes[capability as keyof CapabilityManifest['notes']] ??
+      `${app.id} has no ${capability} through its API.`,
+    push(op) {
+      const full: PlanOp = { ...op, approvalReasons: op.approvalReasons ?? [], requiresApproval: false };
+      full.requiresApproval = full.approvalReasons.length > 0;
+      ops.push(full);
+      return full;
+    },
+    task(base, instead, instructions) {
+      return ctx.push({ ...base, appId: app.id, kind: 'task', risk: 'low', task: { instead, instructions } });
+    },
+    leave(why, accountId) {
+      const list = result.untouched[why] ?? [];
+      list.push(`${app.id}:${accountId}`);
+      result.untouched[why] = list;
+    },
+    isPrivileged: (e) => e.privileged || privilegedNames.has(e.name.toLowerCase()),
+  };
+
+  // Linked accounts per person; disputed and suggested ones are never touched.
+  for (const link of input.links) {
+    if (link.appId !== app.id) continue;
+    const account = accounts.get(link.accountId);
+    if (!account) continue;
+    if (link.situation === 'disputed' || link.situation === 'suggested') {
+      ctx.leave(link.situation, account.id);
+      for (const candidate of link.candidates) ctx.contested.set(candidate, account.id);
+    } else if (link.situation === 'linked' && link.employeeId !== null && people.has(link.employeeId)) {
+      ctx.linked.set(link.employeeId, [...(ctx.linked.get(link.employeeId) ?? []), account]);
+    } else if (link.situation === 'unmatched' && link.method !== 'manual') {
+      ctx.orphans.push(account);
+    }
+  }
+  for (const list of ctx.linked.values()) list.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status]);
+  return ctx;
+}
