@@ -30,6 +30,9 @@ interface PlanDetail {
   }[];
 }
 
+const personOf = (op: { target: Record<string, unknown> }) =>
+  (op.target.person as { employeeId?: string } | null | undefined)?.employeeId;
+
 /** Polls until check returns a value; bounded by attempts, not by a clock assertion. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, attempts = 600): Promise<T> {
   for (let i = 0; i < attempts; i++) {
@@ -44,6 +47,7 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
   let fleet: Fleet;
   let t: TestServer;
   let secondApprover: string;
+  let dir: string;
   const received: { path: string; headers: Record<string, string | string[] | undefined>; body: string }[] =
     [];
   let receiver: Server;
@@ -63,7 +67,7 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const hookBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     fleet = await startFleet({ people: 60, seed: 7 });
-    const dir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
+    dir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
     writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
     const doc = parse(
       fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
@@ -247,5 +251,28 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     };
     expect(sent.items.length).toBeGreaterThan(0);
     expect(sent.items.every((n) => n.status === 'delivered')).toBe(true);
+
+    // 9. HR says someone left: the scheduled people run imports it and re-plans, with that person's removals.
+    const accountsNow = (
+      await t.call('GET', '/accounts?situation=linked&status=active&limit=1000', { token: read })
+    ).body as { items: { owner: { employeeId: string; status: string } | null }[] };
+    const stayer = accountsNow.items.find((a) => a.owner?.status === 'active')?.owner?.employeeId;
+    expect(stayer).toBeDefined();
+    const hr = fleet.company.hr.map((p) =>
+      p.employee_id === stayer ? { ...p, status: 'leaver' as const, end_date: '2026-01-01' } : p,
+    );
+    writeFileSync(join(dir, 'hr.csv'), hrToCsv(hr));
+    expect((await t.call('POST', '/schedule/people/run', { token: t.tokens.operate })).status).toBe(202);
+    const replanned = await until('the scheduled re-plan', async () => {
+      const plans = (await t.call('GET', '/plans?limit=5', { token: read })).body as {
+        items: { id: string }[];
+      };
+      for (const p of plans.items) {
+        const d = (await t.call('GET', `/plans/${p.id}`, { token: read })).body as PlanDetail;
+        if (d.body.requestedBy === 'scheduler' && d.ops.some((o) => personOf(o) === stayer)) return d;
+      }
+      return undefined;
+    });
+    expect(replanned.ops.filter((o) => personOf(o) === stayer).map((o) => o.kind)).toContain('deactivate');
   }, 120_000);
 });
