@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RosterConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
+import type { FindingsCache } from './findings-cache.js';
 import type { Jobs } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import type { Notifier } from './notify.js';
@@ -33,6 +34,8 @@ export interface ServerContext {
   /** Syncs and applies running in the background, one per app or plan. */
   jobs: Jobs;
   metrics: Metrics;
+  /** Findings between changes (computing them refreshes the whole graph). */
+  findings: FindingsCache;
   notifier: Notifier;
   /** Set once the server listens, when roster.yaml has a schedule: block. */
   scheduler: Scheduler | null;

@@ -236,6 +236,7 @@ export class Scheduler {
     this.events.onPlan?.(r.planId);
     await announcePlan(this.ctx.notifier, this.ctx.store, r.planId);
     if (r.applied) {
+      this.ctx.findings.invalidate();
       await announceApply(this.ctx.notifier, this.ctx.store, {
         planId: r.planId,
         failed: r.applied.status === 'failed' ? 'some ops failed' : null,

@@ -6,6 +6,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ServerContext } from './context.js';
+import { FindingsCache } from './findings-cache.js';
 import { Jobs } from './jobs.js';
 import { Metrics } from './metrics.js';
 import { Notifier } from './notify.js';
@@ -53,6 +54,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         clock,
         jobs: new Jobs(clock),
         metrics: new Metrics(store),
+        findings: new FindingsCache({ config: options.config, store, clock }),
         notifier: new Notifier(store, options.config.server?.notifications ?? [], {
           publicUrl: options.config.server?.publicUrl,
           clock,

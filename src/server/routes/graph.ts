@@ -6,7 +6,6 @@ import {
   importPeople,
   linkAccount,
   listAccounts,
-  listFindings,
   listPeople,
   unlinkAccount,
 } from '../../app/index.js';
@@ -255,6 +254,7 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
           reason: request.body.reason,
         }),
       );
+      ctx.findings.invalidate();
       return link;
     },
   );
@@ -276,9 +276,11 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       knownApp(ctx, request.params.appId, 'path.appId');
-      return asActor(ctx, actorOf(request), (roster) =>
+      const result = await asActor(ctx, actorOf(request), (roster) =>
         unlinkAccount(roster, { ...request.params, reason: request.query.reason }),
       );
+      ctx.findings.invalidate();
+      return result;
     },
   );
 
@@ -302,14 +304,12 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       const unfiltered = !q.rule && !q.minSeverity && !q.appId && !q.employeeId;
-      const { findings } = await asActor(ctx, actorOf(request), (roster) =>
-        listFindings(roster, {
-          ...(q.rule ? { rules: q.rule.split(',').map((r) => r.trim()) } : {}),
-          ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}),
-          ...(q.appId ? { appId: q.appId } : {}),
-          ...(q.employeeId ? { employeeId: q.employeeId } : {}),
-        }),
-      );
+      const findings = await ctx.findings.list(actorOf(request), {
+        ...(q.rule ? { rules: q.rule.split(',').map((r) => r.trim()) } : {}),
+        ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}),
+        ...(q.appId ? { appId: knownApp(ctx, q.appId, 'query.appId').id } : {}),
+        ...(q.employeeId ? { employeeId: q.employeeId } : {}),
+      });
       if (unfiltered) ctx.metrics.observeFindings(findings);
       return paginate(findings, q, {
         id: (f) => f.id,

@@ -45,6 +45,8 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
   const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean => {
     const { joined } = ctx.jobs.start(applyJobKey(planId), async () => {
       applyErrors.delete(planId);
+      // What an apply changes (accounts read back, tasks) moves the findings on, whatever its outcome.
+      ctx.findings.invalidate();
       try {
         const result = await asActor(ctx, actor, (roster) =>
           applyPlan(roster, {
@@ -55,6 +57,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
             waits: { holdMs: 0 },
           }),
         );
+        ctx.findings.invalidate();
         ctx.log.info({ planId, status: result.status }, 'apply finished');
         await announceApply(ctx.notifier, ctx.store, {
           planId,

@@ -151,6 +151,7 @@ export async function registerWebhookRoutes(app: RosterFastify, ctx: ServerConte
           const result = await asActor(ctx, `webhook:${appId}`, (roster) =>
             resyncAccount(roster, { appId, ...target, plan: true }),
           );
+          ctx.findings.invalidate();
           await db
             .updateTable('webhook_events')
             .set({ outcome: JSON.stringify(result) })
