@@ -4,11 +4,13 @@
  * the state on. A link decided with the CLI on the same store shows after the next sync.
  */
 
-import { type FindingRow, listFindings } from '../app/index.js';
+import { type FindingRow, listAccounts, listFindings } from '../app/index.js';
 import { RosterError } from '../core/errors.js';
 import { compareSeverity, FINDING_RULES, type Severity } from '../identity/index.js';
 import type { ServerContext } from './context.js';
 import { asActor } from './core.js';
+
+export type AccountRow = Awaited<ReturnType<typeof listAccounts>>[number];
 
 export interface FindingsQuery {
   rules?: readonly string[];
@@ -21,6 +23,7 @@ export class FindingsCache {
   private generation = 0;
   private cached: { key: string; findings: FindingRow[] } | null = null;
   private computing: { key: string; promise: Promise<FindingRow[]> } | null = null;
+  private accountViews: { key: string; rows: Map<string, Promise<AccountRow[]>> } | null = null;
 
   constructor(
     private readonly ctx: Pick<ServerContext, 'config' | 'store' | 'clock'> & Partial<ServerContext>,
@@ -70,6 +73,24 @@ export class FindingsCache {
     } finally {
       if (this.computing?.promise === promise) this.computing = null;
     }
+  }
+
+  /** Every account of an app (or all apps) with its owner, kept like the findings until the state moves. */
+  async accounts(actor: string, appId: string | undefined): Promise<AccountRow[]> {
+    const key = await this.key();
+    if (this.accountViews?.key !== key) this.accountViews = { key, rows: new Map() };
+    const views = this.accountViews.rows;
+    const slot = appId ?? '*';
+    let rows = views.get(slot);
+    if (!rows) {
+      rows = asActor(this.ctx as ServerContext, actor, (roster) =>
+        listAccounts(roster, appId === undefined ? {} : { appId }),
+      );
+      views.set(slot, rows);
+      // A failed read is not kept: the next request tries again.
+      rows.catch(() => views.delete(slot));
+    }
+    return rows;
   }
 
   /** What the findings depend on: each app's latest sync run, the latest import, and this server's writes. */

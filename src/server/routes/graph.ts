@@ -1,14 +1,7 @@
 /** @module /people, /accounts, /entitlements, /links and /findings: the identity graph, read and decided. */
 
 import { z } from 'zod';
-import {
-  findPerson,
-  importPeople,
-  linkAccount,
-  listAccounts,
-  listPeople,
-  unlinkAccount,
-} from '../../app/index.js';
+import { findPerson, importPeople, linkAccount, listPeople, unlinkAccount } from '../../app/index.js';
 import { SEVERITIES } from '../../identity/index.js';
 import type { ImportResult } from '../../sources/import.js';
 import type { StoredEntitlement } from '../../store/store.js';
@@ -143,11 +136,8 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       if (q.appId) knownApp(ctx, q.appId, 'query.appId');
-      const all = await asActor(ctx, actorOf(request), (roster) =>
-        listAccounts(roster, {
-          ...(q.appId ? { appId: q.appId } : {}),
-          ...(q.situation ? { situation: q.situation } : {}),
-        }),
+      const all = (await ctx.findings.accounts(actorOf(request), q.appId)).filter(
+        (v) => !q.situation || v.situation === q.situation,
       );
       const rows = all
         .filter((v) => !q.status || v.account.status === q.status)
