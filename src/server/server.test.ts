@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './testkit.js';
 import { issueToken } from './tokens.js';
@@ -93,6 +94,39 @@ describe('the API rate limit', () => {
       expect(last.body).toMatchObject({ code: 'rate_limited', retryable: true });
       expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await t.call('GET', '/tokens', { token: other.token })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the API logs', () => {
+  it('are JSON lines, each line about a request carrying its request id, and never the token', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const t = await startTestServer({
+      dir: mkdtempSync(join(tmpdir(), 'roster-serve-')),
+      logger: { level: 'info', stream },
+    });
+    try {
+      const ok = await t.call('GET', '/tokens', { token: t.tokens.admin });
+      const refused = await t.call('GET', '/tokens', { token: t.tokens.read });
+      for (const r of [ok, refused]) {
+        const id = r.headers.get('x-request-id');
+        const about = lines.filter((l) => l.reqId === id);
+        // At least "incoming request" and "request completed"; the refusal also says why.
+        expect(about.length, JSON.stringify(lines)).toBeGreaterThanOrEqual(2);
+      }
+      expect(
+        lines.find((l) => l.reqId === refused.headers.get('x-request-id') && l.code === 'forbidden'),
+      ).toBeDefined();
+      const text = JSON.stringify(lines);
+      for (const token of Object.values(t.tokens)) expect(text).not.toContain(token);
     } finally {
       await t.close();
     }
