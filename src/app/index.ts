@@ -7,4 +7,5 @@ export * from './follow-up.js';
 export * from './graph.js';
 export * from './people.js';
 export * from './plan.js';
+export * from './review-export.js';
 export * from './sync.js';

@@ -19,7 +19,7 @@ import { defaultConfigPath, LOG_LEVELS } from './session.js';
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success (plan --detailed-exitcode: nothing to change)
-  1  internal error (a bug: please report it)
+  1  report --fail-on: findings at or above that severity; otherwise an internal error (a bug: please report it)
   2  usage or input error: unknown command, option or finding, bad roster.yaml, invalid HR export, a plan
      with errors (plan --detailed-exitcode: changes to apply)
   3  an app rejected the credentials

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,5 +59,34 @@ describe('on a terminal', () => {
     const run = await roster('-c', config, 'accounts');
     expect(run.stdout).not.toContain('…');
     expect(run.stdout).not.toContain('\x1b[');
+  });
+
+  it('sandbox start never prints a token in full; roster.yaml holds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-sandbox-start-'));
+    const file = join(dir, 'roster.yaml');
+    const child = spawn(
+      'node',
+      [BIN, '-c', file, 'sandbox', 'start', '--apps', 'process-street', '--people', '10'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let out = '';
+      await new Promise<void>((done, fail) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('Ctrl-C stops')) done();
+        });
+        child.once('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+      });
+      const token = /token: (\S+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+      expect(token.length).toBeGreaterThan(10);
+      expect(out).not.toContain(token);
+      expect(out).toContain(`token ${token.slice(0, 4)}…`);
+      expect(out).toContain(file);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
