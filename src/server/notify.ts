@@ -27,6 +27,18 @@ export interface NotificationItem {
 
 type Sink = ServerConfig['notifications'][number];
 
+export interface NotificationRecord {
+  id: string;
+  sink: string;
+  event: string;
+  key: string;
+  status: string;
+  attempts: number;
+  createdAt: string;
+  deliveredAt: string | null;
+  error: string | null;
+}
+
 const ATTEMPTS = 4;
 
 export class Notifier {
@@ -94,25 +106,19 @@ export class Notifier {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  async list(limit = 100): Promise<
-    {
-      id: string;
-      sink: string;
-      event: string;
-      key: string;
-      status: string;
-      attempts: number;
-      createdAt: string;
-      deliveredAt: string | null;
-      error: string | null;
-    }[]
-  > {
-    const rows = await this.db
-      .selectFrom('notifications')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .limit(limit)
-      .execute();
+  /** Newest first, keyset-paged by (created_at, id). */
+  async list(input: { limit: number; after?: { at: string; id: string } }): Promise<NotificationRecord[]> {
+    let query = this.db.selectFrom('notifications').selectAll();
+    const after = input.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.at),
+          eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute();
     return rows.map((r) => ({
       id: r.id,
       sink: r.sink,

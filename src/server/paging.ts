@@ -94,3 +94,21 @@ export function paginate<T>(
       : null,
   };
 }
+
+/** A keyset cursor over a (timestamp, id) pair, for lists read straight from SQL newest first. */
+export function encodeKeyCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string): { at: string; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at === 'string' && typeof id === 'string') return { at, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new RosterError('invalid_input', 'the cursor does not belong to this list', {
+    where: 'query.cursor',
+    fix: 'pass the nextCursor of the previous page, or leave cursor out',
+  });
+}

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
 import { MIGRATIONS } from '../../store/migrations/index.js';
 import type { ServerContext } from '../context.js';
+import { decodeKeyCursor, encodeKeyCursor } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import type { RosterFastify } from '../server.js';
 
@@ -93,9 +94,13 @@ export async function registerMetaRoutes(app: RosterFastify, ctx: ServerContext)
         tags: ['service'],
         summary:
           'Notifications sent (or not), newest first: one per sink and new thing, with attempts and errors',
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          cursor: z.string().optional().describe('nextCursor of the previous page'),
+        }),
         response: {
           200: z.object({
+            nextCursor: z.string().nullable(),
             items: z.array(
               z.object({
                 id: z.string(),
@@ -114,7 +119,15 @@ export async function registerMetaRoutes(app: RosterFastify, ctx: ServerContext)
         },
       },
     },
-    async (request) => ({ items: await ctx.notifier.list(request.query.limit) }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const items = await ctx.notifier.list({ limit, ...(cursor ? { after: decodeKeyCursor(cursor) } : {}) });
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor: items.length === limit && last ? encodeKeyCursor(last.createdAt, last.id) : null,
+      };
+    },
   );
 
   app.get(

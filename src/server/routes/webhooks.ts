@@ -12,6 +12,7 @@ import { RosterError } from '../../core/errors.js';
 import { isUniqueViolation, serverDb } from '../../store/server-tables.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor, resyncAccount } from '../core.js';
+import { decodeKeyCursor, encodeKeyCursor } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import type { RosterFastify } from '../server.js';
 import { knownApp } from './apps.js';
@@ -175,9 +176,13 @@ export async function registerWebhookRoutes(app: RosterFastify, ctx: ServerConte
         tags: ['webhooks'],
         summary: 'Webhook events received for an app, newest first, with what came of each',
         params: z.object({ appId: z.string() }),
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          cursor: z.string().optional().describe('nextCursor of the previous page'),
+        }),
         response: {
           200: z.object({
+            nextCursor: z.string().nullable(),
             items: z.array(
               z.object({
                 eventId: z.string(),
@@ -193,14 +198,25 @@ export async function registerWebhookRoutes(app: RosterFastify, ctx: ServerConte
     },
     async (request) => {
       const appId = knownApp(ctx, request.params.appId, 'path.appId').id;
-      const rows = await db
-        .selectFrom('webhook_events')
-        .selectAll()
-        .where('app_id', '=', appId)
+      const { limit, cursor } = request.query;
+      let query = db.selectFrom('webhook_events').selectAll().where('app_id', '=', appId);
+      if (cursor) {
+        const after = decodeKeyCursor(cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('received_at', '<', after.at),
+            eb.and([eb('received_at', '=', after.at), eb('event_id', '<', after.id)]),
+          ]),
+        );
+      }
+      const rows = await query
         .orderBy('received_at', 'desc')
-        .limit(request.query.limit)
+        .orderBy('event_id', 'desc')
+        .limit(limit)
         .execute();
+      const last = rows[rows.length - 1];
       return {
+        nextCursor: rows.length === limit && last ? encodeKeyCursor(last.received_at, last.event_id) : null,
         items: rows.map((r) => ({
           eventId: r.event_id,
           kind: r.kind,
