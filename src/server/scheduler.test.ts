@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
+import { connectorFor } from '../connectors/registry.js';
 import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { openSqliteStore } from '../store/sqlite.js';
@@ -114,6 +115,71 @@ describe('the scheduler', () => {
     } finally {
       fleet.get('customer-directory').setFaults('clean');
       await t.close();
+    }
+  }, 60_000);
+
+  it('with autoApply, applies the ops that need no approval after a scheduled sync and leaves the rest waiting', async () => {
+    const own = await startFleet({ people: 150, seed: 3, apps: ['targetprocess', 'process-street'] });
+    const dir = mkdtempSync(join(tmpdir(), 'roster-autoapply-'));
+    writeFileSync(join(dir, 'hr.csv'), hrToCsv(own.company.hr));
+    const doc = parse(fleetConfigYaml(own, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' })) as Record<
+      string,
+      unknown
+    >;
+    doc.schedule = {
+      apps: { '*': { every: '1h' } },
+      people: { every: '1h' },
+      afterSync: { autoApply: true },
+    };
+    writeFileSync(join(dir, 'roster.yaml'), stringify(doc));
+    const t = await startTestServer({ dir, config: await loadConfig(join(dir, 'roster.yaml'), { env: {} }) });
+    try {
+      await until('the first scheduled runs', async () => {
+        const jobs = await jobsOf(t);
+        return jobs.length === 3 && jobs.every((j) => j.lastStatus === 'succeeded' && !j.running)
+          ? true
+          : undefined;
+      });
+      const plans = (await t.call('GET', '/plans?limit=10', { token: t.tokens.read })).body as {
+        items: { id: string }[];
+      };
+      const details = await Promise.all(
+        plans.items.map(
+          async (p) =>
+            (await t.call('GET', `/plans/${p.id}`, { token: t.tokens.read })).body as {
+              body: { requestedBy?: string; apps: string[] };
+              ops: {
+                kind: string;
+                status: string;
+                requiresApproval: boolean;
+                approvedBy: string | null;
+                target: { account?: { id: string } | null };
+              }[];
+            },
+        ),
+      );
+      const ops = details.filter((d) => d.body.requestedBy === 'scheduler').flatMap((d) => d.ops);
+      // Targetprocess deactivations need nobody; Process Street removes access by deleting, which needs approval.
+      const free = ops.filter((o) => !o.requiresApproval);
+      const gated = ops.filter((o) => o.requiresApproval);
+      expect(free.length).toBeGreaterThan(0);
+      expect(free.map((o) => o.status)).toEqual(free.map(() => 'succeeded'));
+      expect(gated.length).toBeGreaterThan(0);
+      // Nobody approved anything: whatever needs a person is still waiting.
+      for (const o of gated) expect(o).toMatchObject({ status: 'pending', approvedBy: null });
+      // What the app holds now, read through its own API.
+      const deactivated = free.filter((o) => o.kind === 'deactivate').map((o) => o.target.account?.id ?? '');
+      expect(deactivated.length).toBeGreaterThan(0);
+      const connector = connectorFor(t.config.apps.find((a) => a.id === 'targetprocess')!);
+      try {
+        for (const id of deactivated)
+          expect((await connector.accounts.get?.({ id }))?.status).toBe('inactive');
+      } finally {
+        await connector.close();
+      }
+    } finally {
+      await t.close();
+      await own.close();
     }
   }, 60_000);
 
