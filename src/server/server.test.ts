@@ -23,6 +23,12 @@ describe('the API server', () => {
     expect(ready.body).toMatchObject({ status: 'ready', migrations: { applied: 5, expected: 5 } });
   });
 
+  it('serves interactive docs at /docs without a token', async () => {
+    const page = await fetch(`${t.server.url}/docs`, { redirect: 'follow' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/swagger/i);
+  });
+
   it('puts a request id on every response, keeping a caller-given one', async () => {
     const own = await t.call('GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } });
     expect(own.headers.get('x-request-id')).toBe('trace-123');
