@@ -63,7 +63,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }),
         scheduler: null,
       },
-      options,
+      {
+        ...options,
+        // roster.yaml's server.rateLimit unless the caller gave one (tests, the benchmark).
+        rateLimit: options.rateLimit ?? {
+          max: options.config.server?.rateLimit.max ?? 600,
+          timeWindowMs: options.config.server?.rateLimit.window ?? 60_000,
+        },
+      },
       registerRoutes,
     );
     const { app, context } = built;

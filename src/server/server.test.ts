@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testkit.js';
+import { startTestServer, type TestServer, testConfig } from './testkit.js';
 import { issueToken } from './tokens.js';
 
 describe('the API server', () => {
@@ -100,6 +100,24 @@ describe('the API rate limit', () => {
       expect(last.body).toMatchObject({ code: 'rate_limited', retryable: true });
       expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await t.call('GET', '/tokens', { token: other.token })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the rate limit from roster.yaml', () => {
+  it('applies server.rateLimit when the caller gives none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-serve-'));
+    const t = await startTestServer({
+      dir,
+      config: testConfig(dir, { server: { rateLimit: { max: 2, window: '1m' } } }),
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await t.call('GET', '/tokens', { token: t.tokens.admin })).status);
+      expect(statuses).toEqual([200, 200, 429]);
     } finally {
       await t.close();
     }
