@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 const policy = {
   rules: [
@@ -56,7 +56,7 @@ describe('finding your way, and exit codes a script can trust', () => {
   it('entitlements lists the groups the app holds', async () => {
     const run = await roster(...c, 'entitlements', '--app', 'process-street', '--json');
     expect(run.code, run.stderr).toBe(0);
-    const rows = JSON.parse(run.stdout) as { kind: string; name: string }[];
+    const rows = jsonData(run.stdout) as { kind: string; name: string }[];
     const ps = fleet.get('process-street').state as PsState;
     const groups = ps.organizations.get(ps.organizationId)?.groups.map((g) => g.name) ?? [];
     expect(groups.length).toBeGreaterThan(0);
@@ -79,7 +79,7 @@ describe('finding your way, and exit codes a script can trust', () => {
       throw new Error('the sample company has an ops person with a Process Street account');
     const run = await roster(...c, 'explain', person.email, '--json');
     expect(run.code, run.stderr).toBe(0);
-    const explained = JSON.parse(run.stdout) as {
+    const explained = jsonData(run.stdout) as {
       accounts: { appId: string; account: { id: string }; rules: string[]; link: { method: string } }[];
     };
     expect(explained.accounts).toEqual([
@@ -95,10 +95,10 @@ describe('finding your way, and exit codes a script can trust', () => {
   it('plan --detailed-exitcode exits 2 with changes; approve of nothing is an error; plans and plan show find it by prefix', async () => {
     const planned = await roster(...c, 'plan', '--detailed-exitcode', '--json');
     expect(planned.code).toBe(2);
-    const id = (JSON.parse(planned.stdout) as { id: string }).id;
+    const id = (jsonData(planned.stdout) as { id: string }).id;
     const shown = await roster(...c, 'plan', 'show', id.slice(0, 8), '--json');
     expect(shown.code, shown.stderr).toBe(0);
-    expect((JSON.parse(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
+    expect((jsonData(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
     expect((await roster(...c, 'plans')).stdout).toContain(id);
     expect((await roster(...c, 'approve', 'latest', '--by', 'ana')).code).toBe(0);
     const approve = await roster(...c, 'approve', 'latest', '--by', 'ana');
@@ -144,7 +144,7 @@ describe('finding your way, and exit codes a script can trust', () => {
       '--json',
     );
     expect(run.code, run.stderr).toBe(0);
-    const catalogue = JSON.parse(run.stdout) as {
+    const catalogue = jsonData(run.stdout) as {
       type: string;
       manifest: { accounts: Record<string, boolean> };
     }[];
@@ -174,7 +174,7 @@ describe('finding your way, and exit codes a script can trust', () => {
     const person = fleet.company.hr.find((p) => p.email.toLowerCase() === owned?.person_email);
     expect(owned?.manager).toBe(person?.manager_email.toLowerCase() ?? '');
 
-    const all = JSON.parse((await roster(...c, 'report', '--json')).stdout) as {
+    const all = jsonData((await roster(...c, 'report', '--json')).stdout) as {
       findings: { severity: string }[];
     };
     expect(all.findings.length).toBeGreaterThan(0);

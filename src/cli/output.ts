@@ -6,8 +6,8 @@ export interface Output {
   readonly json: boolean;
   /** A line for people; silent in --json mode. */
   line(text?: string): void;
-  /** The one JSON document of a --json run. */
-  result(value: unknown): void;
+  /** The one JSON document of a --json run: the data in the envelope (see JSON_SCHEMA_VERSION). */
+  result(value: unknown, meta?: { asOf?: unknown }): void;
   /** Aligned columns for people. */
   table(rows: readonly (readonly string[])[], indent?: number): void;
   warn(text: string): void;
@@ -43,8 +43,8 @@ export function createOutput(options: OutputOptions): Output {
     line(text = '') {
       if (!options.json) write(`${text}\n`);
     },
-    result(value) {
-      if (options.json) write(`${JSON.stringify(value, null, 2)}\n`);
+    result(value, meta = {}) {
+      if (options.json) write(`${JSON.stringify(envelope({ ...meta, data: value }), null, 2)}\n`);
     },
     table(rows, indent = 2) {
       if (options.json || rows.length === 0) return;
@@ -77,12 +77,23 @@ export function createOutput(options: OutputOptions): Output {
   };
 }
 
+/**
+ * Every --json document is one object: `{ schemaVersion, generatedAt, asOf?, data }`, or `{ schemaVersion,
+ * generatedAt, error }` when the command failed. `data` is never a bare array at the top level of the document, and
+ * a field is only ever added within a schema version; a change that removes or retypes one raises it.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+function envelope(body: { asOf?: unknown; data?: unknown; error?: unknown }): Record<string, unknown> {
+  return { schemaVersion: JSON_SCHEMA_VERSION, generatedAt: new Date().toISOString(), ...body };
+}
+
 /** Print an error for people (or as JSON) and give the exit code its code maps to. */
 export function reportError(error: unknown, json: boolean): number {
   if (isRosterError(error)) {
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ error: { code: error.code, message: error.message, where: error.where, fix: error.fix } }, null, 2)}\n`,
+        `${JSON.stringify(envelope({ error: { code: error.code, message: error.message, where: error.where, fix: error.fix } }), null, 2)}\n`,
       );
     } else {
       process.stderr.write(`roster: ${error.describe()}\n`);
@@ -90,8 +101,9 @@ export function reportError(error: unknown, json: boolean): number {
     return ERROR_CODE_TABLE[error.code].exit;
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
-  else process.stderr.write(`roster: internal error: ${message}\n`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(envelope({ error: { code: 'internal', message } }), null, 2)}\n`);
+  } else process.stderr.write(`roster: internal error: ${message}\n`);
   return ERROR_CODE_TABLE.internal.exit;
 }
 

@@ -25,7 +25,7 @@ describe('roster serve', () => {
     );
     const made = await roster('-c', config, 'tokens', 'create', '--name', 'ops', '--scope', 'read', '--json');
     expect(made.code, made.stderr).toBe(0);
-    const { token } = JSON.parse(made.stdout) as { token: string };
+    const { token } = (JSON.parse(made.stdout) as { data: { token: string } }).data;
     const listed = await roster('-c', config, 'tokens', 'list', '--json');
     expect(listed.stdout).not.toContain(token);
 

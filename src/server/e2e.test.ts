@@ -145,7 +145,8 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
       const r = (await t.call('GET', `/plans/${planId}`, { token: read })).body as PlanDetail;
       return !r.plan.applying && r.plan.status !== 'applying' && r.plan.status !== 'approved' ? r : undefined;
     });
-    expect(done.plan.status).toBe('applied');
+    // Manual tasks (an op the API cannot do) keep a plan at tasks_open until a sync shows them done.
+    expect(['applied', 'tasks_open']).toContain(done.plan.status);
     const doneRemovals = done.ops.filter((o) => o.kind === 'deactivate' || o.kind === 'delete');
     expect(doneRemovals.map((o) => o.status)).toEqual(doneRemovals.map(() => 'succeeded'));
 

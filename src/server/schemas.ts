@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { FINDING_RULES, SEVERITIES } from '../identity/findings.js';
+import { OP_KINDS, OP_STATUSES, PLAN_STATUSES } from '../store/rows.js';
 
 const json = z.record(z.string(), z.unknown());
 const timestamp = z.string().describe('ISO-8601 UTC');
@@ -148,26 +149,17 @@ export const appSchema = z
   })
   .meta({ id: 'App' });
 
-const planStatus = z.enum(['draft', 'approved', 'applying', 'applied', 'failed', 'cancelled']);
+// The store's own lists, so a status the store learns is one the API can answer.
+export const planStatus = z.enum(PLAN_STATUSES);
 
 export const opSchema = z
   .object({
     planId: z.string(),
     seq: z.number().int(),
     appId: z.string(),
-    kind: z.enum([
-      'create',
-      'update',
-      'deactivate',
-      'reactivate',
-      'delete',
-      'grant',
-      'revoke',
-      'wait',
-      'task',
-    ]),
+    kind: z.enum(OP_KINDS),
     target: json,
-    status: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'skipped']),
+    status: z.enum(OP_STATUSES),
     attempts: z.number().int(),
     intentAt: z.string().nullable(),
     finishedAt: z.string().nullable(),

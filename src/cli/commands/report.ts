@@ -83,12 +83,15 @@ export function registerReportCommand(program: Command): void {
       const rows = result.findings;
       if (format === 'csv') process.stdout.write(reportCsv(rows, options.bom ?? false));
       else if (format === 'json') {
-        out.result({
-          findings: rows,
-          counts: result.counts,
-          asOf: result.asOf,
-          staleAfterApply: result.staleAfterApply,
-        });
+        out.result(
+          {
+            findings: rows,
+            counts: result.counts,
+            asOf: result.asOf,
+            staleAfterApply: result.staleAfterApply,
+          },
+          { asOf: result.asOf },
+        );
       } else {
         printTable(out, rows);
         const synced = Object.entries(result.asOf).filter(([, at]) => at !== null);

@@ -8,6 +8,7 @@ import { SEED_APP_TYPES, type SeedAppType } from '../../core/types.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
+import { writePrivateFile } from '../../store/private-file.js';
 import { parseInteger } from '../args.js';
 import { createOutput } from '../output.js';
 
@@ -49,9 +50,12 @@ export function registerSandboxCommands(program: Command): void {
       if (options.writeConfig) {
         mkdirSync(dirname(configPath), { recursive: true });
         writeFileSync(hrPath, hrToCsv(fleet.company.hr));
-        writeFileSync(
+        // It holds the sandboxes' tokens: created 0600, and an existing wider file is named in a warning.
+        writePrivateFile(
           configPath,
           fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+          'the sandboxes’ tokens',
+          (message) => out.warn(`roster: warning: ${message}`),
         );
       }
       out.result({

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { applyPlan, approve, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
+import { OP_STATUSES } from '../../store/rows.js';
 import type { PlanRecord } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor, cancelPlan, completeTask } from '../core.js';
@@ -15,13 +16,12 @@ import {
   opSchema,
   planDetailSchema,
   planSchema,
+  planStatus,
   taskSchema,
 } from '../schemas.js';
 import type { RosterFastify } from '../server.js';
 
 export const applyJobKey = (planId: string) => `apply:${planId}`;
-
-const PLAN_STATUS = z.enum(['draft', 'approved', 'applying', 'applied', 'failed', 'cancelled']);
 
 export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   // Why the last background apply of a plan was refused or failed, until the next one starts.
@@ -117,7 +117,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       schema: {
         tags: ['plans'],
         summary: 'Saved plans, newest first',
-        querystring: pageQuery(['createdAt'] as const, 'desc').extend({ status: PLAN_STATUS.optional() }),
+        querystring: pageQuery(['createdAt'] as const, 'desc').extend({ status: planStatus.optional() }),
         response: { 200: pageOf(planSchema), ...problemResponses() },
       },
     },
@@ -153,7 +153,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
         summary: "A plan's ops; filter by status, app or kind",
         params: idParams,
         querystring: pageQuery(['seq'] as const).extend({
-          status: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'skipped']).optional(),
+          status: z.enum(OP_STATUSES).optional(),
           appId: z.string().optional(),
           kind: z.string().optional(),
           awaitingApproval: z.enum(['true', 'false']).optional(),

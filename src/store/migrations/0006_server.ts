@@ -1,8 +1,8 @@
-/** @module Migration 0005: what `roster serve` keeps — API tokens, scheduler state, webhook dedupe, notifications. */
+/** @module Migration 0006: what `roster serve` keeps — API tokens, scheduler state, webhook dedupe, notifications. */
 
 import type { Kysely, Migration } from 'kysely';
 
-export const migration0005: Migration = {
+export const migration0006: Migration = {
   async up(db: Kysely<unknown>) {
     // Only the sha256 of a token is kept: a stolen database cannot be replayed against the API.
     await db.schema
