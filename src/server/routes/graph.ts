@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { findPerson, importPeople, linkAccount, listPeople, unlinkAccount } from '../../app/index.js';
+import { RosterError } from '../../core/errors.js';
 import { SEVERITIES } from '../../identity/index.js';
 import type { ImportResult } from '../../sources/import.js';
 import type { StoredEntitlement } from '../../store/store.js';
@@ -95,12 +96,19 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
         },
       },
     },
-    async (request) =>
-      ctx.jobs
-        .start<ImportResult>('people', () =>
-          asActor(ctx, actorOf(request), (roster) => importPeople(roster, request.body)),
-        )
-        .promise.then((r) => ({ ...r, counts: { ...r.counts } })),
+    async (request) => {
+      // The scheduler's people job shares the key: one import at a time, whoever starts it.
+      const { promise, joined } = ctx.jobs.start<ImportResult>('people', () =>
+        asActor(ctx, actorOf(request), (roster) => importPeople(roster, request.body)),
+      );
+      if (joined) {
+        throw new RosterError('conflict', 'an import of the HR export is running now', {
+          fix: 'retry in a moment; GET /schedule shows the people job',
+        });
+      }
+      const result = await promise;
+      return { ...result, counts: { ...result.counts } };
+    },
   );
 
   app.get(
