@@ -204,6 +204,7 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     );
     expect(metrics.text).toMatch(/roster_ops\{kind="(deactivate|delete)",status="succeeded"\} [1-9]/);
     expect(metrics.text).toContain('roster_scheduler_runs_total{job="people",outcome="succeeded"} 1');
+    expect(metrics.text).toMatch(/roster_upstream_concurrency_limit\{app="targetprocess"\} [1-9]/);
     expect(metrics.text).toContain('roster_scheduler_lag_seconds_count{job="sync:targetprocess"} 1');
     expect((await t.call('GET', '/metrics')).status).toBe(401);
 

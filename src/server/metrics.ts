@@ -2,6 +2,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppSyncResult } from '../app/index.js';
+import type { HttpClientStats } from '../connectors/http/client.js';
 import type { Finding } from '../identity/index.js';
 import type { Store } from '../store/store.js';
 
@@ -17,6 +18,8 @@ export class Metrics {
   private readonly upstreamRetries: Counter<'app'>;
   private readonly upstream429: Counter<'app'>;
   private readonly findings: Gauge<'rule' | 'severity'>;
+  private readonly concurrency: Gauge<'app'>;
+  private readonly upstreamErrors: Gauge<'app' | 'endpoint' | 'code'>;
   private readonly schedulerLag: Histogram<'job'>;
   private readonly schedulerRuns: Counter<'job' | 'outcome'>;
 
@@ -59,6 +62,18 @@ export class Metrics {
       name: 'roster_upstream_rate_limited_total',
       help: 'Upstream 429 answers by app',
       labelNames: ['app'],
+      registers,
+    });
+    this.concurrency = new Gauge({
+      name: 'roster_upstream_concurrency_limit',
+      help: "The adaptive concurrency limit each app's HTTP client had reached at the end of its last sync",
+      labelNames: ['app'],
+      registers,
+    });
+    this.upstreamErrors = new Gauge({
+      name: 'roster_upstream_errors',
+      help: 'Failed upstream attempts in the last sync of each app, by endpoint and the error code they raised',
+      labelNames: ['app', 'endpoint', 'code'],
       registers,
     });
     this.findings = new Gauge({
@@ -119,6 +134,15 @@ export class Metrics {
     }
     this.upstreamRetries.inc({ app }, result.requests.retries);
     this.upstream429.inc({ app }, result.requests.rateLimited);
+  }
+
+  /** What an app's HTTP client says after a sync: its concurrency limit and failures by endpoint and code. */
+  observeClient(appId: string, stats: HttpClientStats): void {
+    this.concurrency.set({ app: appId }, stats.concurrencyLimit);
+    for (const [endpoint, e] of Object.entries(stats.byEndpoint)) {
+      for (const [code, n] of Object.entries(e.errors))
+        this.upstreamErrors.set({ app: appId, endpoint, code }, n ?? 0);
+    }
   }
 
   observeFindings(findings: readonly Pick<Finding, 'rule' | 'severity'>[]): void {

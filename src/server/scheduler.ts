@@ -221,6 +221,7 @@ export class Scheduler {
       const synced = await syncApps(roster, { apps: [appId], full: def.full, people: false });
       const result = synced.apps[0];
       if (result) this.ctx.metrics.observeSync(result);
+      this.ctx.metrics.observeClient(appId, roster.connector(appId).http.stats());
       this.ctx.metrics.observeFindings(synced.graph.findings);
       await announceFindings(this.ctx.notifier, synced.graph.findings);
       if (!result || result.status === 'failed') {

@@ -119,6 +119,7 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
             await announceFindings(ctx.notifier, synced.graph.findings);
             for (const r of synced.apps) {
               ctx.metrics.observeSync(r);
+              ctx.metrics.observeClient(r.appId, roster.connector(r.appId).http.stats());
               if (r.status === 'failed')
                 ctx.log.warn({ appId: r.appId, error: r.error?.message }, 'sync failed');
             }
