@@ -9,7 +9,9 @@ import { registerPeopleCommands } from './commands/people.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { reportError, takeExitCode } from './output.js';
 import { defaultConfigPath, LOG_LEVELS } from './session.js';
 
@@ -71,6 +73,9 @@ export function buildProgram(): Command {
   registerApplyCommands(program);
   program.commandsGroup('Try it:');
   registerDemoCommand(program);
+  program.commandsGroup('Run as a service:');
+  registerServeCommand(program);
+  registerTokenCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
