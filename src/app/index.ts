@@ -9,4 +9,5 @@ export * from './ops.js';
 export * from './people.js';
 export * from './plan.js';
 export * from './review-export.js';
+export * from './service.js';
 export * from './sync.js';
