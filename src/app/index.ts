@@ -7,4 +7,6 @@ export * from './follow-up.js';
 export * from './graph.js';
 export * from './people.js';
 export * from './plan.js';
+export * from './propose.js';
+export * from './status.js';
 export * from './sync.js';
