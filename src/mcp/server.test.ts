@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRoster, type Roster } from '../app/index.js';
+import { openRoster, type Roster, readAudit } from '../app/index.js';
 import { osUser } from '../cli/session.js';
 import { roster as cli } from '../cli/testkit.js';
 import { loadConfig } from '../config/load.js';
@@ -283,10 +283,7 @@ describe('a proposal a person approves and applies later', () => {
       { plan: planId },
     );
     expect(status.structured.plan.status).toBe('applied');
-    const audit = await cli(...world.args, 'audit', '--json');
-    const events = (
-      JSON.parse(audit.stdout) as { events: { actor: string; kind: string; subject: string | null }[] }
-    ).events.filter((e) => e.subject === planId);
+    const events = (await readAudit(context)).events.filter((e) => e.subject === planId);
     expect(events.map((e) => `${e.kind} by ${e.actor}`)).toEqual([
       `plan.proposed by ${STDIO_ACTOR}`,
       'plan.approved by ana',
