@@ -27,10 +27,20 @@ const INSTRUCTIONS =
   'Start with search_people or findings; person_access explains one person; app_status says how fresh the data ' +
   `is. ${READ_AND_PROPOSE_ONLY}`;
 
+export interface McpServerOptions {
+  /** Why this session may not propose plans (a read-only token); omitted: it may. */
+  proposeRefusal?: string | undefined;
+}
+
 /** A server with every Roster tool, resource and prompt registered on the given context. */
-export function createMcpServer(roster: Roster): McpServer {
+export function createMcpServer(roster: Roster, options: McpServerOptions = {}): McpServer {
   const server = new McpServer({ name: 'roster', version: '0.1.0' }, { instructions: INSTRUCTIONS });
-  const ctx = { server, roster, secrets: secretsOf(roster.config) };
+  const ctx = {
+    server,
+    roster,
+    secrets: secretsOf(roster.config),
+    proposeRefusal: options.proposeRefusal ?? null,
+  };
   registerPeopleTools(ctx);
   registerFindingTools(ctx);
   registerAppTools(ctx);

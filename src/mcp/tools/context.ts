@@ -8,6 +8,11 @@ export interface ToolContext {
   server: McpServer;
   roster: Roster;
   secrets: Secrets;
+  /**
+   * Why this session may not propose (an HTTP token whose scope does not let it plan), or null when it may.
+   * Reading is open to every session; approving and applying to none.
+   */
+  proposeRefusal: string | null;
 }
 
 /** Hints for clients: a tool that only reads. */

@@ -68,7 +68,7 @@ const statusOutput = z.object({
   howToApprove: z.string(),
 });
 
-export function registerPlanTools({ server, roster, secrets }: ToolContext): void {
+export function registerPlanTools({ server, roster, secrets, proposeRefusal }: ToolContext): void {
   server.registerTool(
     'propose_change',
     {
@@ -110,6 +110,11 @@ export function registerPlanTools({ server, roster, secrets }: ToolContext): voi
     },
     (input) =>
       reply(secrets, async () => {
+        if (proposeRefusal !== null) {
+          throw new RosterError('forbidden', proposeRefusal, {
+            fix: 'ask a person with an operate token (or the CLI) to propose it, or use a token that may plan',
+          });
+        }
         const proposal = await proposeChange(roster, requestOf(input));
         const { plan, body } = proposal.plan;
         const ops = proposal.plan.ops.map((r) => opOf(r, body));
