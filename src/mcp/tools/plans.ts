@@ -118,7 +118,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
         const proposal = await proposeChange(roster, requestOf(input));
         const { plan, body } = proposal.plan;
         const ops = proposal.plan.ops.map((r) => opOf(r, body));
-        const approve = howToApprove(plan.id);
+        const toApprove = howToApprove(plan.id);
         const diff = renderPlan(body, { id: plan.id, stateHash: plan.stateHash });
         return {
           structured: {
@@ -130,13 +130,13 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
             skipped: body.skipped ?? [],
             diff,
             notes: proposal.notes,
-            howToApprove: approve,
+            howToApprove: toApprove,
           },
           summary: [
             `Proposed plan ${plan.id} (by ${roster.actor}) for ${proposal.person.email}: ${ops.length} op(s).`,
             ...proposal.notes.map((n) => `Note: ${n}`),
             diff,
-            approve,
+            toApprove,
           ].join('\n'),
         };
       }),
@@ -169,7 +169,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
         const audit = (await readAudit(roster)).events
           .filter((e) => e.subject === plan.id)
           .map((e) => ({ at: e.at, actor: e.actor, kind: e.kind }));
-        const approve = howToApprove(plan.id);
+        const toApprove = howToApprove(plan.id);
         return {
           structured: {
             plan: headerOf(plan, body),
@@ -178,7 +178,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
             ops: items.map((r) => opOf(r, body)),
             page: info,
             audit,
-            howToApprove: approve,
+            howToApprove: toApprove,
           },
           summary: [
             `Plan ${plan.id}: ${plan.status}, ${records.length} op(s) (${
@@ -188,7 +188,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
             }); ${waiting.length} wait for a person's approval.`,
             ...audit.map((e) => `- ${e.at} ${e.kind} by ${e.actor}`),
             `Ops ${pageText(info, items.length)}.`,
-            ...(waiting.length > 0 || plan.status === 'draft' ? [approve] : []),
+            ...(waiting.length > 0 || plan.status === 'draft' ? [toApprove] : []),
           ].join('\n'),
         };
       }),
