@@ -96,6 +96,8 @@ describe('the guard: read and propose, never approve, apply, link or change poli
           expect(forbidden.has(name ?? ''), `${file} imports ${name}`).toBe(false);
         }
       }
+      // A namespace import would hide which use cases a module reaches.
+      expect(source, file).not.toMatch(/import\s+\*\s+as/);
       expect(source, file).not.toMatch(
         /\.(approveOps|setPlanStatus|decideLink|undecideLink|createPlan|appendAudit)\(/,
       );
