@@ -8,6 +8,8 @@ export * from './graph.js';
 export * from './ops.js';
 export * from './people.js';
 export * from './plan.js';
+export * from './propose.js';
 export * from './review-export.js';
 export * from './service.js';
+export * from './status.js';
 export * from './sync.js';

@@ -130,9 +130,11 @@ export async function approve(
   input: { plan: string | undefined; seqs?: readonly number[] | undefined },
 ): Promise<{ planId: string; approved: number[] }> {
   const plan = await findPlan(roster, input.plan);
-  // Four eyes: whoever asked for a plan cannot also be the one who says yes to it.
+  // Four eyes: whoever asked for a plan cannot also be the one who says yes to it — nor can the owner of the token
+  // an assistant proposed it through ("assistant via <token>").
   const requestedBy = (plan.body as PlanBody).requestedBy;
-  if (roster.config.policy?.safety.fourEyes && requestedBy === roster.actor) {
+  const asker = requestedBy?.replace(/^assistant via /, '');
+  if (roster.config.policy?.safety.fourEyes && (requestedBy === roster.actor || asker === roster.actor)) {
     throw new RosterError(
       'forbidden',
       `four eyes: ${roster.actor} asked for plan ${plan.id} and cannot approve it`,

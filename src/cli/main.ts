@@ -5,6 +5,7 @@ import { registerApplyCommands } from './commands/apply.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerGraphCommands } from './commands/graph.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerPeopleCommands } from './commands/people.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   program.commandsGroup('The identity graph:');
   registerGraphCommands(program);
   registerReportCommand(program);
+  registerMcpCommand(program);
   program.commandsGroup('Change the apps:');
   registerPlanCommand(program);
   registerApplyCommands(program);

@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import type { RosterFastify } from '../server.js';
 import { registerAppRoutes, registerScheduleRoutes } from './apps.js';
 import { registerGraphRoutes } from './graph.js';
+import { registerMcpRoutes } from './mcp.js';
 import { registerMetaRoutes } from './meta.js';
 import { registerPlanRoutes } from './plans.js';
 import { registerTokenRoutes } from './tokens.js';
@@ -17,4 +18,5 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerGraphRoutes(app, ctx);
   await registerPlanRoutes(app, ctx);
   await registerWebhookRoutes(app, ctx);
+  await registerMcpRoutes(app, ctx);
 }
