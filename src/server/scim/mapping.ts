@@ -205,22 +205,29 @@ export function valueAt(resource: JsonObject, scim: string): Json {
   return value;
 }
 
-/** What each mapped Account field reads in a SCIM resource. */
+/**
+ * What each mapped Account field reads in a SCIM resource. Where two attributes feed one field (userName and
+ * the work email both being the email), the specific one wins and userName is the fallback: an IdP that changes
+ * the work email alone changes the email.
+ */
 export function readFields(resource: JsonObject, mapping: readonly MapEntry[]): Map<AccountField, Scalar> {
   const out = new Map<AccountField, Scalar>();
-  for (const entry of mapping) {
-    if (out.has(entry.account) && out.get(entry.account) !== null) continue;
+  const read = (entry: MapEntry) => {
+    if ((out.get(entry.account) ?? null) !== null) return;
     const value = valueAt(resource, entry.scim);
     out.set(entry.account, isObject(value) || Array.isArray(value) ? null : value);
-  }
+  };
+  const isUserName = (e: MapEntry) => e.scim.toLowerCase() === 'username';
+  for (const entry of mapping) if (!isUserName(entry)) read(entry);
   // An email the work value lacks: the primary one, else the first (tolerant of IdPs that send no type).
-  if ((out.get('email') ?? null) === null) {
+  if (mapping.some((e) => e.account === 'email') && (out.get('email') ?? null) === null) {
     const emails = field(resource, 'emails');
     const list = Array.isArray(emails) ? emails.filter(isObject) : [];
     const pick = list.find((e) => field(e, 'primary') === true) ?? list[0];
     const value = pick ? field(pick, 'value') : null;
-    if (typeof value === 'string' && mapping.some((e) => e.account === 'email')) out.set('email', value);
+    if (typeof value === 'string') out.set('email', value);
   }
+  for (const entry of mapping) if (isUserName(entry)) read(entry);
   return out;
 }
 
@@ -237,7 +244,7 @@ export function accountInputFrom(
 ): { account: AccountInput; active: boolean } {
   const fields = readFields(resource, mapping);
   const userName = text(valueAt(resource, 'userName') as Scalar);
-  const email = text(fields.get('email')) ?? (userName?.includes('@') ? userName : null);
+  const email = [text(fields.get('email')), userName].find((v) => v?.includes('@'));
   if (!email)
     throw badRequest(
       'invalidValue',
