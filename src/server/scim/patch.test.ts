@@ -215,12 +215,6 @@ describe('PATCH errors carry the right scimType', () => {
       /no value of emails matches/,
     ],
     [
-      { Operations: [{ op: 'replace', path: 'shoeSize', value: 9 }] },
-      400,
-      'invalidPath',
-      /no attribute "shoeSize"/,
-    ],
-    [
       { Operations: [{ op: 'replace', path: 'emails[type eq', value: 9 }] },
       400,
       'invalidPath',
@@ -286,6 +280,43 @@ describe('PATCH errors carry the right scimType', () => {
     expect(
       patch(group, [{ op: 'add', path: 'members', value: [{ value: 'u1' }] }], groupSchema)['members'],
     ).toEqual([{ value: 'u1' }]);
+  });
+});
+
+describe('paths to attributes the app does not declare (Entra default mappings)', () => {
+  const entra = [
+    { op: 'Add', path: 'phoneNumbers[type eq "work"].value', value: '+1 555' },
+    { op: 'Add', path: 'addresses[type eq "work"].formatted', value: '1 Main St' },
+    {
+      op: 'Replace',
+      path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+      value: 'm1',
+    },
+    { op: 'Replace', path: 'title', value: 'Admiral' },
+  ];
+  it('are left out and reported by default, the rest applied', () => {
+    const result = applyPatch(grace, parsePatchRequest({ Operations: entra }), userSchema);
+    expect(result.resource['title']).toBe('Admiral');
+    expect(result.resource).not.toHaveProperty('phoneNumbers');
+    expect(result.ignored).toEqual([
+      'Operations[0]: phoneNumbers[type eq "work"].value',
+      'Operations[1]: addresses[type eq "work"].formatted',
+      'Operations[2]: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+    ]);
+  });
+  it('are an invalidPath in strict mode', () => {
+    const error = failure(() =>
+      applyPatch(
+        grace,
+        parsePatchRequest({ Operations: [{ op: 'replace', path: 'shoeSize', value: 9 }] }),
+        userSchema,
+        {
+          unknownAttributes: 'error',
+        },
+      ),
+    );
+    expect(error.scimType).toBe('invalidPath');
+    expect(error.message).toMatch(/no attribute "Operations\[0\]: shoeSize"/);
   });
 });
 

@@ -37,9 +37,9 @@ export interface PatchOperation {
 
 export interface WriteOptions {
   /**
-   * An attribute the schema does not declare, in a body or a no-path value: `ignore` (default) leaves it out
-   * and names it in `ignored`, so the facade can audit it; `error` refuses the request as invalidValue.
-   * An explicit PATCH path to one is always an invalidPath.
+   * An attribute the schema does not declare, in a body, a no-path value or a PATCH path: `ignore` (default)
+   * leaves it out and names it in `ignored`, so the facade can audit it; `error` refuses the request
+   * (invalidValue, or invalidPath for a path). A path that does not parse is always an invalidPath.
    */
   unknownAttributes?: 'ignore' | 'error';
 }
@@ -95,9 +95,9 @@ class Writer {
     private readonly options: WriteOptions,
   ) {}
 
-  unknown(name: string): void {
+  unknown(name: string, scimType: 'invalidValue' | 'invalidPath' = 'invalidValue'): void {
     if (this.options.unknownAttributes === 'error')
-      throw badRequest('invalidValue', `no attribute "${name}" in this resource type's schema`);
+      throw badRequest(scimType, `no attribute "${name}" in this resource type's schema`);
     this.ignored.push(name);
   }
 
@@ -268,11 +268,12 @@ function applyOne(
   schema: ResourceSchema,
 ): void {
   const at = resolveAttribute(schema, path.attr);
-  if (!at)
-    throw badRequest(
-      'invalidPath',
-      `Operations[${index}]: no attribute "${path.attr.text}" in this resource type's schema`,
-    );
+  if (!at) {
+    // Entra's default attribute mappings write phoneNumbers, addresses, name.formatted, manager... by path
+    // to every app; refusing them would fail every user it provisions. Left out and reported instead.
+    writer.unknown(`Operations[${index}]: ${path.text}`, 'invalidPath');
+    return;
+  }
   const where = `Operations[${index}].value`;
   const holder = holderFor(resource, at.container, op !== 'remove');
   if (!holder) return;
