@@ -285,6 +285,7 @@ type CheckedSub =
 const ORDERED = new Set(['string', 'dateTime', 'integer', 'decimal', 'reference']);
 
 function checkCompare(
+  kind: 'filter' | 'path',
   def: AttributeDef,
   op: CompareOp | 'pr',
   value: CompareValue,
@@ -292,11 +293,11 @@ function checkCompare(
   source: string,
 ) {
   if (op === 'pr' || op === 'eq' || op === 'ne') return;
-  if (value === null) throw invalid('filter', `"${op}" needs a value other than null`, source, path.at);
+  if (value === null) throw invalid(kind, `"${op}" needs a value other than null`, source, path.at);
   if ((op === 'co' || op === 'sw' || op === 'ew') && def.type !== 'string' && def.type !== 'reference')
-    throw invalid('filter', `"${op}" applies to strings; ${path.text} is ${def.type}`, source, path.at);
+    throw invalid(kind, `"${op}" applies to strings; ${path.text} is ${def.type}`, source, path.at);
   if (!ORDERED.has(def.type))
-    throw invalid('filter', `"${op}" cannot order ${def.type} attribute ${path.text}`, source, path.at);
+    throw invalid(kind, `"${op}" cannot order ${def.type} attribute ${path.text}`, source, path.at);
 }
 
 /**
@@ -319,35 +320,35 @@ export function checkFilter(filter: Filter, schema: ResourceSchema, source: stri
       if (!at) throw unknownAttribute(filter.path, source);
       if (!at.def.multiValued && at.def.type !== 'complex')
         throw invalid('filter', `${filter.path.text} is not multi-valued or complex`, source, filter.path.at);
-      return { op: 'valuePath', at, filter: checkSub(filter.filter, at.def, source) };
+      return { op: 'valuePath', at, filter: checkSub(filter.filter, at.def, source, 'filter') };
     }
     default: {
       const at = resolveAttribute(schema, filter.path);
       if (!at) throw unknownAttribute(filter.path, source);
       const def = at.sub ?? valueDef(at.def);
-      checkCompare(def, filter.op, filter.op === 'pr' ? null : filter.value, filter.path, source);
+      checkCompare('filter', def, filter.op, filter.op === 'pr' ? null : filter.value, filter.path, source);
       return filter.op === 'pr' ? { op: 'pr', at } : { op: filter.op, at, value: filter.value };
     }
   }
 }
 
-function checkSub(filter: Filter, parent: AttributeDef, source: string): CheckedSub {
+function checkSub(filter: Filter, parent: AttributeDef, source: string, kind: 'filter' | 'path'): CheckedSub {
   switch (filter.op) {
     case 'and':
     case 'or':
       return {
         op: filter.op,
-        left: checkSub(filter.left, parent, source),
-        right: checkSub(filter.right, parent, source),
+        left: checkSub(filter.left, parent, source, kind),
+        right: checkSub(filter.right, parent, source, kind),
       };
     case 'not':
-      return { op: 'not', filter: checkSub(filter.filter, parent, source) };
+      return { op: 'not', filter: checkSub(filter.filter, parent, source, kind) };
     case 'valuePath':
-      throw invalid('filter', 'a value filter cannot hold another', source, filter.path.at);
+      throw invalid(kind, 'a value filter cannot hold another', source, filter.path.at);
     default: {
       if (filter.path.uri !== null || filter.path.sub !== null)
         throw invalid(
-          'filter',
+          kind,
           `"${filter.path.text}" is not a sub-attribute of ${parent.name}`,
           source,
           filter.path.at,
@@ -357,12 +358,12 @@ function checkSub(filter: Filter, parent: AttributeDef, source: string): Checked
       );
       if (!sub)
         throw invalid(
-          'filter',
+          kind,
           `${parent.name} has no sub-attribute "${filter.path.name}"`,
           source,
           filter.path.at,
         );
-      checkCompare(sub, filter.op, filter.op === 'pr' ? null : filter.value, filter.path, source);
+      checkCompare(kind, sub, filter.op, filter.op === 'pr' ? null : filter.value, filter.path, source);
       return filter.op === 'pr' ? { op: 'pr', sub } : { op: filter.op, sub, value: filter.value };
     }
   }
@@ -539,13 +540,7 @@ export function evaluateSub(filter: CheckedSub, item: JsonObject): boolean {
 
 export type { CheckedSub };
 
-/** Checks a value filter of a PATCH path against its multi-valued attribute. */
+/** Checks a value filter of a PATCH path against its multi-valued attribute; its faults are invalidPath errors. */
 export function checkValueFilter(filter: Filter, parent: AttributeDef, source: string): CheckedSub {
-  try {
-    return checkSub(filter, parent, source);
-  } catch (error) {
-    // The same fault in a PATCH path is an invalidPath, not an invalidFilter.
-    const e = error as ScimError;
-    throw badRequest('invalidPath', e.message);
-  }
+  return checkSub(filter, parent, source, 'path');
 }
