@@ -5,7 +5,14 @@ import { type AppProfile, buildProfile } from './discovery.js';
 import { ScimError } from './errors.js';
 import { checkIfMatch, versionOf, withVersion } from './etag.js';
 import { listResources, parseListQuery, project } from './listing.js';
-import { accountInputFrom, toScimUser, type UserChangeSet, userChanges } from './mapping.js';
+import {
+  accountInputFrom,
+  groupChanges,
+  toScimGroup,
+  toScimUser,
+  type UserChangeSet,
+  userChanges,
+} from './mapping.js';
 import { applyPatch, createResource, parsePatchRequest, replaceResource } from './patch.js';
 import type { JsonObject } from './schema.js';
 
@@ -191,5 +198,65 @@ describe("Entra ID's provisioning sequence through the protocol layer", () => {
 
     f.patch('1', { Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
     expect(f.accounts.get('1')?.status).toBe('inactive');
+  });
+});
+
+describe('group pushes (Okta and Entra) become member changes; a rename is refused', () => {
+  const f = facade();
+  const schema = f.profile.group!;
+  const render = (members: string[]) =>
+    withVersion(
+      project(
+        toScimGroup(
+          { appId: 'lms', id: 'g1', kind: 'group', name: 'Eng', privileged: false },
+          members.map((id) => ({ id })),
+          f.profile.baseUrl,
+        ),
+        schema,
+      ),
+    );
+  const pushed = (members: string[], body: unknown) =>
+    groupChanges(render(members), applyPatch(render(members), parsePatchRequest(body), schema).resource);
+
+  it('filters groups by displayName case-insensitively', () => {
+    const page = listResources(
+      [render(['1'])],
+      parseListQuery({ filter: 'displayName eq "eng"' }, schema),
+      schema,
+    );
+    expect(page.totalResults).toBe(1);
+  });
+  it('Okta: add, then remove by value filter', () => {
+    expect(
+      pushed(['1'], {
+        Operations: [{ op: 'add', path: 'members', value: [{ value: '2', display: 'Jane' }] }],
+      }),
+    ).toEqual({
+      added: ['2'],
+      removed: [],
+    });
+    expect(pushed(['1', '2'], { Operations: [{ op: 'remove', path: 'members[value eq "1"]' }] })).toEqual({
+      added: [],
+      removed: ['1'],
+    });
+  });
+  it('Entra: Add and Remove with value lists in one request', () => {
+    expect(
+      pushed(['1', '2'], {
+        Operations: [
+          { op: 'Add', path: 'members', value: [{ value: '3' }] },
+          { op: 'Remove', path: 'members', value: [{ value: '1' }] },
+        ],
+      }),
+    ).toEqual({ added: ['3'], removed: ['1'] });
+  });
+  it("a rename is a mutability error: the app's group names are its own", () => {
+    let error: unknown;
+    try {
+      pushed(['1'], { Operations: [{ op: 'replace', value: { displayName: 'Engineering' } }] });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ScimError).scimType).toBe('mutability');
   });
 });
