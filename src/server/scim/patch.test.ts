@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScimError } from './errors.js';
 import {
   applyPatch,
+  checkUniqueness,
   createResource,
   type PatchOperation,
   parsePatchRequest,
@@ -387,5 +388,18 @@ describe('PUT replaces (Okta), POST creates', () => {
     expect(failure(() => createResource({ active: true }, userSchema)).message).toMatch(
       /userName is required/,
     );
+  });
+});
+
+describe('uniqueness: userName another resource holds is a 409', () => {
+  it('compares as caseExact says, and a resource does not collide with itself', () => {
+    const error = failure(() =>
+      checkUniqueness({ userName: 'GRACE.HOPPER@example.com' }, PEOPLE, userSchema),
+    );
+    expect(error.status).toBe(409);
+    expect(error.scimType).toBe('uniqueness');
+    expect(error.message).toMatch(/already held by 2/);
+    expect(() => checkUniqueness({ ...grace, title: 'x' }, PEOPLE, userSchema)).not.toThrow();
+    expect(() => checkUniqueness({ userName: 'new@example.com' }, PEOPLE, userSchema)).not.toThrow();
   });
 });

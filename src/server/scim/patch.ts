@@ -551,3 +551,34 @@ export function replaceResource(
   requireAttributes(out, schema);
   return { resource: out, ignored: writer.ignored };
 }
+
+/**
+ * RFC 7643 §2.1 uniqueness: a resource written with a `server`/`global`-unique attribute (userName) that
+ * another resource already holds is a 409 uniqueness error, compared as the attribute's caseExact says. The
+ * facade checks before it creates, so an IdP retrying a create is told, not given a duplicate.
+ */
+export function checkUniqueness(
+  candidate: JsonObject,
+  others: readonly JsonObject[],
+  schema: ResourceSchema,
+): void {
+  const id = get(candidate, 'id');
+  for (const def of schema.core.attributes) {
+    if (def.uniqueness === 'none' || def.type === 'complex' || def.multiValued) continue;
+    const value = get(candidate, def.name);
+    if (value === undefined || value === null) continue;
+    const norm = (v: Json | undefined) =>
+      typeof v === 'string' && !def.caseExact
+        ? v.toLowerCase()
+        : v === undefined
+          ? undefined
+          : canonicalJson(v);
+    const mine = norm(value);
+    const holder = others.find((o) => get(o, 'id') !== id && norm(get(o, def.name)) === mine);
+    if (holder)
+      throw badRequest(
+        'uniqueness',
+        `${def.name} ${JSON.stringify(value)} is already held by ${String(get(holder, 'id'))}`,
+      );
+  }
+}
