@@ -7,5 +7,6 @@ export * from './etag.js';
 export * from './filter.js';
 export * from './listing.js';
 export * from './mapping.js';
+export * from './ops.js';
 export * from './patch.js';
 export * from './schema.js';
