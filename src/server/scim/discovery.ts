@@ -69,6 +69,8 @@ export interface AppAbilities {
   delete: boolean;
   addMembers: boolean;
   removeMembers: boolean;
+  /** A create is an invitation: the account is `invited` until the person accepts (Process Street). */
+  invites: boolean;
   notes: Partial<Record<Capability, string>>;
 }
 
@@ -96,6 +98,7 @@ function abilitiesOf(facts: AppFacts, groupKind: EntitlementKind | null): AppAbi
     delete: a.delete,
     addMembers: g?.grant ?? false,
     removeMembers: g?.revoke ?? false,
+    invites: facts.traits.inviteOnCreate === true,
     notes: facts.manifest.notes,
   };
 }
@@ -224,7 +227,7 @@ export function buildProfile(facts: AppFacts, limits: FacadeLimits = DEFAULT_FAC
  */
 export function requireAbility(
   profile: AppProfile,
-  ability: Exclude<keyof AppAbilities, 'notes' | 'deactivateBy'> | 'deactivate',
+  ability: Exclude<keyof AppAbilities, 'notes' | 'deactivateBy' | 'invites'> | 'deactivate',
 ): void {
   const { abilities } = profile;
   const can = ability === 'deactivate' ? abilities.deactivateBy !== null : abilities[ability];

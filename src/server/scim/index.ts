@@ -5,6 +5,7 @@ export * from './discovery.js';
 export * from './errors.js';
 export * from './etag.js';
 export * from './filter.js';
+export * from './handler.js';
 export * from './listing.js';
 export * from './mapping.js';
 export * from './ops.js';
