@@ -63,11 +63,16 @@ describe('the published package', () => {
     const bin = join(installed, '.bin/roster');
     const elsewhere = mkdtempSync(join(tmpdir(), 'roster-user-'));
     expect(run(bin, ['--help'], elsewhere)).toMatch(/Usage: roster/);
-    const demo = JSON.parse(run(bin, ['demo', '--json', '--people', '40', '--dir', 'demo'], elsewhere)) as {
+    const demo = (
+      JSON.parse(run(bin, ['demo', '--json', '--people', '40', '--dir', 'demo'], elsewhere)) as {
+        data: unknown;
+      }
+    ).data as {
       apply: { status: string };
       replan: { byKind: Record<string, number> };
     };
-    expect(demo.apply.status).toBe('applied');
+    // 40 people may need no manual task: then the plan is applied outright.
+    expect(['applied', 'tasks_open']).toContain(demo.apply.status);
     expect(Object.keys(demo.replan.byKind).filter((k) => k !== 'task')).toEqual([]);
     expect(existsSync(join(elsewhere, 'demo/roster.db'))).toBe(true);
   }, 300_000);

@@ -5,6 +5,8 @@ export * from './context.js';
 export * from './explain.js';
 export * from './follow-up.js';
 export * from './graph.js';
+export * from './ops.js';
 export * from './people.js';
 export * from './plan.js';
+export * from './review-export.js';
 export * from './sync.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { roster } from '../cli/testkit.js';
+import { jsonData, roster } from '../cli/testkit.js';
 import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
@@ -62,12 +62,12 @@ describe('the application core', () => {
     expect((await roster(...direct, 'sync')).code).toBe(0);
     const planned = await roster(...direct, 'plan', '--json');
     expect(planned.code, planned.stderr).toBe(0);
-    const a = JSON.parse(planned.stdout) as PlanJson;
+    const a = jsonData(planned.stdout) as PlanJson;
 
     const viaGraph = workspace();
     expect((await roster(...viaGraph, 'sync')).code).toBe(0);
     expect((await roster(...viaGraph, 'graph')).code).toBe(0);
-    const b = JSON.parse((await roster(...viaGraph, 'plan', '--json')).stdout) as PlanJson;
+    const b = jsonData((await roster(...viaGraph, 'plan', '--json')).stdout) as PlanJson;
 
     expect(a.ops.map(opKey).sort()).toEqual(b.ops.map(opKey).sort());
     const creates = a.ops.filter((o) => o.kind === 'create' && o.appId === 'process-street');
@@ -86,7 +86,7 @@ describe('the application core', () => {
     const synced = await roster(...args, 'sync');
     expect(synced.code).not.toBe(0);
     const planned = await roster(...args, 'plan', '--json');
-    const plan = JSON.parse(planned.stdout) as PlanJson;
+    const plan = jsonData(planned.stdout) as PlanJson;
     expect(plan.ops.filter((o) => o.appId === 'process-street')).toEqual([]);
     expect(plan.apps).toEqual(['targetprocess']);
     expect(plan.skipped).toEqual([
@@ -105,7 +105,7 @@ describe('the application core', () => {
   it('an app never synced gets no ops', async () => {
     const args = workspace();
     expect((await roster(...args, 'sync', '--app', 'targetprocess')).code).toBe(0);
-    const plan = JSON.parse((await roster(...args, 'plan', '--json')).stdout) as PlanJson;
+    const plan = jsonData((await roster(...args, 'plan', '--json')).stdout) as PlanJson;
     expect(plan.ops.filter((o) => o.appId === 'process-street')).toEqual([]);
     expect(plan.skipped).toEqual([
       {
@@ -129,7 +129,7 @@ describe('the application core', () => {
     });
     expect((await roster(...args, 'sync')).code).toBe(0);
     const planned = await roster(...args, 'plan', '--json');
-    const plan = JSON.parse(planned.stdout) as PlanJson;
+    const plan = jsonData(planned.stdout) as PlanJson;
     expect(plan.errors.length).toBeGreaterThan(0);
     expect(plan.ops.length).toBeGreaterThan(0);
     const tp = fleet.get('targetprocess');

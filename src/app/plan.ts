@@ -130,6 +130,17 @@ export async function approve(
   input: { plan: string | undefined; seqs?: readonly number[] | undefined },
 ): Promise<{ planId: string; approved: number[] }> {
   const plan = await findPlan(roster, input.plan);
+  // Four eyes: whoever asked for a plan cannot also be the one who says yes to it.
+  const requestedBy = (plan.body as PlanBody).requestedBy;
+  if (roster.config.policy?.safety.fourEyes && requestedBy === roster.actor) {
+    throw new RosterError(
+      'forbidden',
+      `four eyes: ${roster.actor} asked for plan ${plan.id} and cannot approve it`,
+      {
+        fix: 'have someone else approve it (policy.safety.fourEyes is on)',
+      },
+    );
+  }
   const ops = await roster.store.listOps({ planId: plan.id });
   const waiting = ops.filter((o) => o.requiresApproval && o.status === 'pending');
   if (input.seqs !== undefined) {

@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { ADMIN_PREFIX } from '../sandbox/kit/server.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 let fleet: Fleet;
 let dir: string;
@@ -74,7 +74,7 @@ describe('roster plan / apply / approve / tasks / audit', () => {
     expect(text).toMatch(/^ {4}~ update account /m);
     expect(text).toMatch(/^ {4}- delete account .*\[approval needed\]/m);
     expect(text).toMatch(/^ {4}! task /m);
-    plan = JSON.parse(await ok('plan', '--json')) as PlanJson;
+    plan = jsonData(await ok('plan', '--json')) as PlanJson;
     expect(plan.ops.some((o) => o.requiresApproval)).toBe(true);
   });
 
@@ -90,26 +90,26 @@ describe('roster plan / apply / approve / tasks / audit', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('pass --yes');
     expect(fleet.get('process-street').requests().length).toBe(before);
-    const audit = JSON.parse(await ok('audit', '--json')) as { events: { kind: string }[] };
+    const audit = jsonData(await ok('audit', '--json')) as { events: { kind: string }[] };
     expect(audit.events.filter((e) => e.kind.startsWith('op.'))).toEqual([]);
   });
 
   it('approve --op SEQ --by NAME releases an op that waited for approval', async () => {
-    const first = JSON.parse(await ok('apply', plan.id, '--yes', '--hold', '0', '--json')) as ApplyJson;
+    const first = jsonData(await ok('apply', plan.id, '--yes', '--hold', '0', '--json')) as ApplyJson;
     const held = first.ops.filter((o) => o.state === 'awaiting_approval');
     expect(held.length).toBeGreaterThan(0);
     const target = held[0]!;
-    const approved = JSON.parse(
+    const approved = jsonData(
       await ok('approve', plan.id, '--op', String(target.seq), '--by', 'alice', '--json'),
     ) as { approved: number[]; by: string };
     expect(approved).toEqual({ planId: plan.id, approved: [target.seq], by: 'alice' });
 
-    const second = JSON.parse(await ok('apply', plan.id, '--yes', '--hold', '0', '--json')) as ApplyJson;
+    const second = jsonData(await ok('apply', plan.id, '--yes', '--hold', '0', '--json')) as ApplyJson;
     const released = second.ops.find((o) => o.seq === target.seq);
     expect(released?.state).toBe('succeeded');
     // Only the approved one: the others still wait for a person's yes.
     expect(second.ops.filter((o) => o.state === 'awaiting_approval')).toHaveLength(held.length - 1);
-    const audit = JSON.parse(await ok('audit', '--json')) as {
+    const audit = jsonData(await ok('audit', '--json')) as {
       events: { kind: string; actor: string; data: { seqs?: number[] } }[];
     };
     expect(audit.events).toContainEqual(
@@ -118,7 +118,7 @@ describe('roster plan / apply / approve / tasks / audit', () => {
   });
 
   it('tasks lists manual tasks with instructions, and a later sync closes the one done in the app', async () => {
-    const open = JSON.parse(await ok('tasks', '--json')) as {
+    const open = jsonData(await ok('tasks', '--json')) as {
       kind: string;
       appId: string;
       instructions: string;
@@ -141,10 +141,10 @@ describe('roster plan / apply / approve / tasks / audit', () => {
     expect(res.status).toBeLessThan(300);
 
     expect(await ok('sync')).toContain('1 manual task(s) now done and closed');
-    const after = JSON.parse(await ok('tasks', '--json')) as { instructions: string }[];
+    const after = jsonData(await ok('tasks', '--json')) as { instructions: string }[];
     expect(after).toHaveLength(open.length - 1);
     expect(after.map((t) => t.instructions)).not.toContain(creates[0]!.instructions);
-    const all = JSON.parse(await ok('tasks', '--all', '--json')) as {
+    const all = jsonData(await ok('tasks', '--all', '--json')) as {
       status: string;
       instructions: string;
     }[];

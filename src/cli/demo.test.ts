@@ -7,7 +7,7 @@ import type { PsState } from '../sandbox/process-street/state.js';
 import type { TargetprocessState as TpState } from '../sandbox/targetprocess/state.js';
 import { runDemo } from './commands/demo.js';
 import { createOutput } from './output.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 let fleet: Fleet;
 let demo: Awaited<ReturnType<typeof runDemo>>;
@@ -74,8 +74,10 @@ describe('roster demo', () => {
   });
 
   it('converges: a fresh plan after the re-sync holds only manual tasks, and disputes are left alone', () => {
-    expect(demo.apply.status).toBe('applied');
-    expect(demo.apply.ops).toEqual({ succeeded: demo.plan.total });
+    // What the APIs cannot do stays an open manual task, counted apart from what succeeded.
+    expect(demo.apply.status).toBe('tasks_open');
+    expect(Object.keys(demo.apply.ops).sort()).toEqual(['succeeded', 'task_open']);
+    expect((demo.apply.ops.succeeded ?? 0) + (demo.apply.ops.task_open ?? 0)).toBe(demo.plan.total);
     expect(Object.keys(demo.replan.byKind)).toEqual(['task']);
     expect(demo.replan.byKind.task).toBe(demo.remaining.tasks.length);
     expect(demo.findingsAfter.disputed ?? 0).toBe(fleet.company.planted.disputed.length);
@@ -86,6 +88,8 @@ describe('roster demo', () => {
     const { code, stdout, stderr } = await roster('demo', '--json', '--dir', dir, '--people', '40');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ people: 40, apply: { status: 'applied' } });
+    const summary = jsonData<{ people: number; apply: { status: string } }>(stdout);
+    expect(summary.people).toBe(40);
+    expect(['applied', 'tasks_open']).toContain(summary.apply.status);
   }, 60_000);
 });

@@ -1,12 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 const policy = {
   rules: [
@@ -55,7 +56,7 @@ describe('finding your way, and exit codes a script can trust', () => {
   it('entitlements lists the groups the app holds', async () => {
     const run = await roster(...c, 'entitlements', '--app', 'process-street', '--json');
     expect(run.code, run.stderr).toBe(0);
-    const rows = JSON.parse(run.stdout) as { kind: string; name: string }[];
+    const rows = jsonData(run.stdout) as { kind: string; name: string }[];
     const ps = fleet.get('process-street').state as PsState;
     const groups = ps.organizations.get(ps.organizationId)?.groups.map((g) => g.name) ?? [];
     expect(groups.length).toBeGreaterThan(0);
@@ -78,7 +79,7 @@ describe('finding your way, and exit codes a script can trust', () => {
       throw new Error('the sample company has an ops person with a Process Street account');
     const run = await roster(...c, 'explain', person.email, '--json');
     expect(run.code, run.stderr).toBe(0);
-    const explained = JSON.parse(run.stdout) as {
+    const explained = jsonData(run.stdout) as {
       accounts: { appId: string; account: { id: string }; rules: string[]; link: { method: string } }[];
     };
     expect(explained.accounts).toEqual([
@@ -94,10 +95,10 @@ describe('finding your way, and exit codes a script can trust', () => {
   it('plan --detailed-exitcode exits 2 with changes; approve of nothing is an error; plans and plan show find it by prefix', async () => {
     const planned = await roster(...c, 'plan', '--detailed-exitcode', '--json');
     expect(planned.code).toBe(2);
-    const id = (JSON.parse(planned.stdout) as { id: string }).id;
+    const id = (jsonData(planned.stdout) as { id: string }).id;
     const shown = await roster(...c, 'plan', 'show', id.slice(0, 8), '--json');
     expect(shown.code, shown.stderr).toBe(0);
-    expect((JSON.parse(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
+    expect((jsonData(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
     expect((await roster(...c, 'plans')).stdout).toContain(id);
     expect((await roster(...c, 'approve', 'latest', '--by', 'ana')).code).toBe(0);
     const approve = await roster(...c, 'approve', 'latest', '--by', 'ana');
@@ -133,5 +134,54 @@ describe('finding your way, and exit codes a script can trust', () => {
     expect(stale.stdout).toMatch(/As of the last syncs: process-street \d{4}-/);
     expect((await roster(...c, 'sync')).code).toBe(0);
     expect((await roster(...c, 'report')).stderr).toBe('');
+  });
+
+  it('connectors works without a roster.yaml: every connector type and what it can do', async () => {
+    const run = await roster(
+      '-c',
+      join(mkdtempSync(join(tmpdir(), 'roster-none-')), 'roster.yaml'),
+      'connectors',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const catalogue = jsonData(run.stdout) as {
+      type: string;
+      manifest: { accounts: Record<string, boolean> };
+    }[];
+    expect(catalogue.map((c) => c.type)).toEqual([
+      'targetprocess',
+      'process-street',
+      'thought-industries',
+      'customer-directory',
+      'stackspot-scim',
+      'scim',
+    ]);
+    expect(catalogue.find((c) => c.type === 'customer-directory')?.manifest.accounts.create).toBe(false);
+    expect(catalogue.find((c) => c.type === 'targetprocess')?.manifest.accounts.create).toBe(true);
+  });
+
+  it('report --format access-review: every account × entitlement with owner, manager and a decision column; --bom; --fail-on', async () => {
+    const run = await roster(...c, 'report', '--format', 'access-review', '--bom');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.startsWith('\uFEFFapp,account_id,')).toBe(true);
+    const rows = parseCsv(run.stdout.slice(1), { columns: true }) as Record<string, string>[];
+    const ps = fleet.get('process-street').state as PsState;
+    const members = ps.organizations.get(ps.organizationId)?.members ?? [];
+    // Every member is on the sheet, and the decision column is there, empty, for a reviewer to fill.
+    expect(new Set(rows.map((r) => r.account_id))).toEqual(new Set(members.map((m) => m.id)));
+    expect(rows.every((r) => r.decision === '')).toBe(true);
+    const owned = rows.find((r) => r.person_email !== '');
+    const person = fleet.company.hr.find((p) => p.email.toLowerCase() === owned?.person_email);
+    expect(owned?.manager).toBe(person?.manager_email.toLowerCase() ?? '');
+
+    const all = jsonData((await roster(...c, 'report', '--json')).stdout) as {
+      findings: { severity: string }[];
+    };
+    expect(all.findings.length).toBeGreaterThan(0);
+    const failing = await roster(...c, 'report', '--fail-on', 'info');
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toMatch(/finding\(s\) at or above info/);
+    const highs = all.findings.filter((f) => f.severity === 'high').length;
+    expect((await roster(...c, 'report', '--fail-on', 'high')).code).toBe(highs > 0 ? 1 : 0);
   });
 });

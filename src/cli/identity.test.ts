@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-identity-cli-'));
 const HEADER = 'employee_id,email,first_name,last_name,status';
@@ -33,7 +33,7 @@ describe('roster import', () => {
     expect(stderr).toContain('hr.csv:5 email: "nope" is not an email address');
     expect(stderr).toContain('hr.csv:6 status: "retired" is not a known status');
     expect(stderr).toContain('--skip-invalid');
-    const people = JSON.parse((await roster(...config, 'people', '--json')).stdout) as {
+    const people = jsonData((await roster(...config, 'people', '--json')).stdout) as {
       employeeId: string;
     }[];
     expect(people.map((p) => p.employeeId)).toEqual(['E1', 'E2', 'E3']);
@@ -47,7 +47,7 @@ describe('roster import', () => {
     expect(stdout).toContain('1 invalid row skipped');
     expect(stdout).toContain('hr.csv:5 email');
     const json = await roster(...config, 'import', '--skip-invalid', '--json');
-    const result = JSON.parse(json.stdout) as { status: string; counts: { people: number; skipped: number } };
+    const result = jsonData(json.stdout) as { status: string; counts: { people: number; skipped: number } };
     expect(result).toMatchObject({ status: 'unchanged', counts: { people: 3, skipped: 1 } });
   });
 
@@ -65,7 +65,7 @@ describe('roster import', () => {
     expect(sync.stderr).toContain('would drop 8 of 20');
     const forced = await roster(...config, 'import', '--force', '--json');
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({
+    expect(jsonData(forced.stdout)).toMatchObject({
       status: 'applied',
       counts: { people: 12, dropped: 8 },
     });
@@ -92,7 +92,7 @@ describe('identity commands on the synced sandboxes', () => {
     const config = ['-c', join(where, 'roster.yaml')];
     const { code, stdout } = await roster(...config, 'sync', '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).import.status).toBe('applied');
+    expect(jsonData<{ import: { status: string } }>(stdout).import.status).toBe('applied');
     return config;
   }
 
@@ -106,7 +106,7 @@ describe('identity commands on the synced sandboxes', () => {
 
   it("graph --person shows one person's accounts in several apps, with entitlements", async () => {
     const config = await synced();
-    const accounts = JSON.parse(
+    const accounts = jsonData(
       (await roster(...config, 'accounts', '--situation', 'linked', '--json')).stdout,
     ) as AccountRow[];
     const apps = new Map<string, Set<string>>();
@@ -117,7 +117,7 @@ describe('identity commands on the synced sandboxes', () => {
     expect(where.size).toBeGreaterThan(1);
     const { code, stdout } = await roster(...config, 'graph', '--person', email.toUpperCase(), '--json');
     expect(code).toBe(0);
-    const view = JSON.parse(stdout) as {
+    const view = jsonData(stdout) as {
       person: { email: string };
       accounts: { appId: string; entitlements: string[] }[];
     };
@@ -147,7 +147,7 @@ describe('identity commands on the synced sandboxes', () => {
       'evidence',
     ]);
     expect(records.length).toBeGreaterThan(1);
-    const json = JSON.parse((await roster(...config, 'report', '--json')).stdout) as {
+    const json = jsonData((await roster(...config, 'report', '--json')).stdout) as {
       findings: { rule: string; severity: string; appId: string; accountId: string }[];
     };
     expect(records.slice(1).map((r) => [r[0], r[1], r[2], r[3]])).toEqual(
@@ -163,7 +163,7 @@ describe('identity commands on the synced sandboxes', () => {
 
   it('a manual link survives a re-sync, and unlink hands the account back to correlation', async () => {
     const config = await synced();
-    const unmatched = JSON.parse(
+    const unmatched = jsonData(
       (await roster(...config, 'accounts', '--situation', 'unmatched', '--json')).stdout,
     ) as AccountRow[];
     const target = unmatched[0]!;
@@ -180,7 +180,7 @@ describe('identity commands on the synced sandboxes', () => {
     expect(link.code).toBe(0);
     expect(link.stdout).toContain('decided by alice');
     expect((await roster(...config, 'sync')).code).toBe(0);
-    const after = JSON.parse(
+    const after = jsonData(
       (await roster(...config, 'accounts', '--app', target.appId, '--json')).stdout,
     ) as AccountRow[];
     expect(after.find((a) => a.account.id === target.account.id)).toMatchObject({
@@ -190,7 +190,7 @@ describe('identity commands on the synced sandboxes', () => {
     });
     const unlink = await roster(...config, 'unlink', target.appId, target.account.id, '--json');
     expect(unlink.code).toBe(0);
-    expect(JSON.parse(unlink.stdout).link.situation).toBe(target.situation);
+    expect(jsonData<{ link: { situation: string } }>(unlink.stdout).link.situation).toBe(target.situation);
     expect((await roster(...config, 'unlink', target.appId, target.account.id)).code).toBe(4);
   });
 
@@ -213,7 +213,7 @@ describe('roster demo', () => {
   it('imports the HR export, builds the graph and reports the findings summary', async () => {
     const { code, stdout } = await roster('demo', '--json', '--people', '60', '--dir', dir());
     expect(code).toBe(0);
-    const summary = JSON.parse(stdout) as {
+    const summary = jsonData(stdout) as {
       import: { status: string; counts: { people: number } };
       graph: { apps: Record<string, { accounts: number; linked: number }> };
       findings: { total: number; byRule: Record<string, number>; bySeverity: Record<string, number> };

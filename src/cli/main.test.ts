@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { hrToCsv } from '../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { buildProgram } from './main.js';
-import { roster } from './testkit.js';
+import { jsonData, roster } from './testkit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'roster-cli-'));
 afterEach(() => vi.unstubAllEnvs());
@@ -17,7 +17,7 @@ describe('roster CLI', () => {
     const where = dir();
     const { code, stdout } = await roster('demo', '--json', '--people', '80', '--dir', where);
     expect(code).toBe(0);
-    const summary = JSON.parse(stdout) as { people: number; sandboxes: { app: string }[] };
+    const summary = jsonData(stdout) as { people: number; sandboxes: { app: string }[] };
     expect(summary.people).toBe(80);
     expect(summary.sandboxes.map((s) => s.app)).toHaveLength(5);
     expect(readFileSync(join(where, 'hr.csv'), 'utf8').split('\r\n')[0]).toContain('employee_id,email');
@@ -54,7 +54,7 @@ describe('roster CLI', () => {
     const { code, stdout } = await roster('-c', path, 'config', 'show', '--json');
     expect(code).toBe(0);
     expect(stdout).not.toContain('ps-secret-value-123');
-    expect(JSON.parse(stdout).apps[0].auth.token).toBe('********');
+    expect(jsonData<{ apps: { auth: { token: string } }[] }>(stdout).apps[0]?.auth.token).toBe('********');
   });
 
   it('a config error names the file and line and exits 2', async () => {
@@ -115,7 +115,7 @@ describe('roster sync', () => {
       writeFileSync(join(where, 'roster.yaml'), yaml);
       writeFileSync(join(where, 'hr.csv'), hrToCsv(fleet.company.hr));
       const { code, stdout } = await roster('-c', join(where, 'roster.yaml'), 'sync', '--json');
-      const { apps } = JSON.parse(stdout) as {
+      const { apps } = jsonData(stdout) as {
         apps: { appId: string; status: string; error: { fix: string } }[];
       };
       expect(code).toBe(3);
@@ -124,7 +124,7 @@ describe('roster sync', () => {
       expect(failed?.error.fix).toContain('apps[1].auth');
       expect(stdout).not.toContain('not-the-token');
       const connectors = await roster('-c', join(where, 'roster.yaml'), 'connectors', '--json');
-      expect(JSON.parse(connectors.stdout)).toHaveLength(5);
+      expect(jsonData(connectors.stdout)).toHaveLength(5);
     } finally {
       await fleet.close();
     }

@@ -9,7 +9,9 @@ import { registerPeopleCommands } from './commands/people.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { reportError, takeExitCode } from './output.js';
 import { defaultConfigPath, LOG_LEVELS } from './session.js';
 
@@ -17,7 +19,7 @@ import { defaultConfigPath, LOG_LEVELS } from './session.js';
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success (plan --detailed-exitcode: nothing to change)
-  1  internal error (a bug: please report it)
+  1  report --fail-on: findings at or above that severity; otherwise an internal error (a bug: please report it)
   2  usage or input error: unknown command, option or finding, bad roster.yaml, invalid HR export, a plan
      with errors (plan --detailed-exitcode: changes to apply)
   3  an app rejected the credentials
@@ -71,6 +73,9 @@ export function buildProgram(): Command {
   registerApplyCommands(program);
   program.commandsGroup('Try it:');
   registerDemoCommand(program);
+  program.commandsGroup('Run as a service:');
+  registerServeCommand(program);
+  registerTokenCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -89,9 +89,12 @@ export function printSyncResults(out: Output, results: readonly AppSyncResult[])
 }
 
 export function printManifest(out: Output, connector: Connector): void {
-  const m = connector.manifest;
+  printManifestOf(out, connector.appId, connector.title, connector.manifest);
+}
+
+export function printManifestOf(out: Output, name: string, title: string, m: Connector['manifest']): void {
   const yes = (ok: boolean) => (ok ? 'yes' : 'no');
-  out.line(`${connector.appId} (${connector.title})${m.incremental ? ', incremental sync' : ''}`);
+  out.line(`${name} (${title})${m.incremental ? ', incremental sync' : ''}`);
   out.table(
     Object.entries(m.accounts).map(([capability, ok]) => [
       `accounts.${capability}`,

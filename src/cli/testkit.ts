@@ -29,3 +29,12 @@ export async function roster(...args: string[]): Promise<RosterRun> {
     err.mockRestore();
   }
 }
+
+/** The `data` of a `--json` document, after checking it is one (the envelope every command prints). */
+export function jsonData<T = unknown>(stdout: string): T {
+  const doc = JSON.parse(stdout) as { schemaVersion?: unknown; data?: unknown; error?: unknown };
+  if (doc.schemaVersion !== 1 || !('data' in doc)) {
+    throw new Error(`not a roster --json document with data: ${stdout.slice(0, 200)}`);
+  }
+  return doc.data as T;
+}

@@ -91,3 +91,22 @@ describe('redact', () => {
     expect(redact('nothing to see', ['abc', ''])).toBe('nothing to see');
   });
 });
+
+describe('roster serve secrets', () => {
+  it('masks webhook secrets and notification URLs and secrets wherever they appear', () => {
+    const parsed = rosterConfigSchema.parse({
+      source: { type: 'csv', path: 'hr.csv' },
+      apps: [],
+      server: {
+        webhooks: { 'thought-industries': { secret: 'whsec-4242' } },
+        notifications: [
+          { type: 'slack', url: 'https://hooks.slack.com/services/T0/B0/xoxsecret' },
+          { type: 'webhook', url: 'https://hooks.example.com/r', secret: 'hmac-7777' },
+        ],
+      },
+    });
+    const shown = JSON.stringify(maskSecrets(parsed));
+    for (const secret of ['whsec-4242', 'xoxsecret', 'hmac-7777']) expect(shown).not.toContain(secret);
+    expect(secretsOf(parsed)).toEqual(expect.arrayContaining(['whsec-4242', 'hmac-7777']));
+  });
+});

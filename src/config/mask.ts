@@ -32,6 +32,16 @@ export function collectSecrets(tree: unknown): string[] {
       }
     }
   }
+  // roster serve: webhook secrets, and notification URLs (a Slack incoming-webhook URL is its own credential).
+  const server = asRecord(root?.['server']);
+  for (const hook of Object.values(asRecord(server?.['webhooks']) ?? {})) add(asRecord(hook)?.['secret']);
+  const sinks = server?.['notifications'];
+  if (Array.isArray(sinks)) {
+    for (const sink of sinks) {
+      add(asRecord(sink)?.['secret']);
+      add(asRecord(sink)?.['url']);
+    }
+  }
   const password = storePassword(root?.['store']);
   if (password) {
     add(password);

@@ -82,10 +82,13 @@ export const policySchema = z
             opsPerApp: z.number().int().min(1).default(100),
           })
           .default({ delete: true, privileged: true, opsPerApp: 100 }),
+        /** Approvals must come from someone other than whoever asked for the plan (a different API token). */
+        fourEyes: z.boolean().default(false),
       })
       .default({
         maxDeactivations: { count: 25, share: 0.2 },
         approval: { delete: true, privileged: true, opsPerApp: 100 },
+        fourEyes: false,
       }),
   })
   .superRefine((policy, ctx) => {

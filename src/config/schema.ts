@@ -12,6 +12,7 @@ import { DATE_FORMATS } from '../sources/dates.js';
 import { DELIMITERS } from '../sources/types.js';
 import { fail, nonEmpty } from './parts.js';
 import { policySchema } from './policy.js';
+import { scheduleSchema, serverSchema } from './server.js';
 
 export { AUTH_TYPES, type AuthType, httpUrl } from './parts.js';
 export { APP_AUTH_TYPES, type AppConfig, type AppConfigOf };
@@ -172,6 +173,10 @@ export const rosterConfigSchema = z
     ),
     /** Desired state: rules per app, leavers, orphans, managed kinds and safety limits (src/config/policy.ts). */
     policy: policySchema.optional(),
+    /** `roster serve`: when each app syncs, when people are re-read, what follows (src/config/server.ts). */
+    schedule: scheduleSchema.optional(),
+    /** `roster serve`: rate limit, webhook secrets, notification sinks (src/config/server.ts). */
+    server: serverSchema.optional(),
   })
   .superRefine(
     (config, ctx) => {

@@ -133,5 +133,6 @@ apps:${apps.length > 0 ? apps.join('\n') : ' []'}
 #   safety:
 #     maxDeactivations: { count: 25, share: 0.2 }   # above either, the plan is BLOCKED
 #     approval: { delete: true, privileged: true, opsPerApp: 100 }
+#     fourEyes: false                               # true: whoever asked for a plan cannot approve it
 `;
 }

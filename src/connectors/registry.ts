@@ -2,6 +2,7 @@
 
 // Adding an app is one line in DEFINITIONS: nothing else in Roster lists the apps.
 
+import { parse } from 'yaml';
 import type { z } from 'zod';
 import type { AppEntry, AuthType } from '../config/parts.js';
 import { customerDirectoryConnector } from './customer-directory/index.js';
@@ -78,4 +79,19 @@ export function connectorFor(app: AppEntry, options: CreateConnectorOptions = {}
   const definition = definitionOf(app.type);
   if (!definition) throw new Error(`no connector for app type "${app.type}"`);
   return createConnector(definition, app, options);
+}
+
+/**
+ * Every connector type with what it can do, read without a roster.yaml: each is built from its own `roster init`
+ * example with placeholder secrets (building one makes no request).
+ */
+export function connectorCatalogue(): { type: AppType; title: string; manifest: Connector['manifest'] }[] {
+  return DEFINITIONS.map((definition) => {
+    // Placeholders are letters: YAML reads a string of digits as a number.
+    const example = definition.configExample('example', 'EXAMPLE').replace(/\$\{[A-Z_]+\}/g, 'a'.repeat(24));
+    const [entry] = parse(example) as [AppEntry];
+    const connector = createConnector(definition as unknown as ConnectorDefinition, entry);
+    void connector.close();
+    return { type: definition.type, title: definition.title, manifest: connector.manifest };
+  });
 }

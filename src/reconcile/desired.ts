@@ -127,14 +127,14 @@ export function desiredState(input: {
             keepPrivileged: false,
           };
           for (const [field, template] of Object.entries(traitsOf(app.type).attributeMap)) {
-            setField(desired, app, field, template, person, null, warnings, errors);
+            setField(desired, app, field, template, person, null, errors);
           }
           perApp.set(person.employeeId, desired);
         }
         desired.rules.push(rule.name);
         if (grant.keepPrivileged) desired.keepPrivileged = true;
         for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
-          setField(desired, app, field, template, person, rule.name, warnings, errors);
+          setField(desired, app, field, template, person, rule.name, errors);
         }
         if (grant.role !== undefined) {
           if (app.kinds.includes('role')) {
@@ -170,7 +170,6 @@ function setField(
   template: string,
   person: Person,
   rule: string | null,
-  warnings: Set<string>,
   errors: Map<string, { appId: string; rule: string; message: string }>,
 ): void {
   const custom = traitsOf(app.type).customFields;
@@ -186,10 +185,8 @@ function setField(
         });
         return;
       }
-      // The app drops unknown custom fields silently, so Roster never sends one the portal lacks.
-      warnings.add(
-        `${app.id}: "${field}" is not sent because "${key}" is not in the app's customFieldKeys — add it there once the field exists in the portal`,
-      );
+      // A default of the connector's map, not something the user wrote: the portal lacks the field, so it is
+      // simply not managed (the app would drop it silently). Saying so on every plan would be noise.
       return;
     }
   }

@@ -681,6 +681,258 @@ export function storeContract(
       });
     });
 
+    describe('op claims, plan locks and progress', () => {
+      const twoOps = () =>
+        store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [
+            { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
+            { appId: APP, kind: 'wait', target: {}, dependsOn: [1] },
+          ],
+        });
+      const MINUTE = 60_000;
+
+      it('an op is claimed by one owner at a time; a live claim refuses others, an expired one is taken over', async () => {
+        const { plan } = await twoOps();
+        const a = await store.claimOp({ planId: plan.id, seq: 1, owner: 'a', leaseMs: MINUTE });
+        expect(a).toMatchObject({ claimed: true, op: { claimedBy: 'a' } });
+        const b = await store.claimOp({ planId: plan.id, seq: 1, owner: 'b', leaseMs: MINUTE });
+        expect(b).toMatchObject({ claimed: false, reason: 'held', op: { claimedBy: 'a' } });
+        // The holder claiming again renews; a short lease runs out as the clock moves on.
+        expect((await store.claimOp({ planId: plan.id, seq: 1, owner: 'a', leaseMs: 1 })).claimed).toBe(true);
+        tick += 10;
+        const taken = await store.claimOp({ planId: plan.id, seq: 1, owner: 'b', leaseMs: MINUTE });
+        expect(taken).toMatchObject({ claimed: true, op: { claimedBy: 'b' } });
+        // The old owner is fenced off: it can neither begin nor finish the op it lost.
+        expect(await codeOf(store.beginOp({ planId: plan.id, seq: 1, owner: 'a' }))).toBe('conflict');
+        const begun = await store.beginOp({ planId: plan.id, seq: 1, owner: 'b' });
+        expect(begun).toMatchObject({ status: 'running', claimedBy: 'b' });
+        expect(
+          await codeOf(store.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', owner: 'a' })),
+        ).toBe('conflict');
+        const done = await store.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', owner: 'b' });
+        expect(done).toMatchObject({ status: 'succeeded', claimedBy: null, claimExpiresAt: null });
+        expect(await store.claimOp({ planId: plan.id, seq: 1, owner: 'c', leaseMs: MINUTE })).toMatchObject({
+          claimed: false,
+          reason: 'final',
+        });
+      });
+
+      it('a dead owner named by the caller is taken over before its lease runs out; claims renew and release', async () => {
+        const { plan } = await twoOps();
+        await store.claimOp({ planId: plan.id, seq: 1, owner: 'dead', leaseMs: MINUTE });
+        await store.claimOp({ planId: plan.id, seq: 2, owner: 'dead', leaseMs: MINUTE });
+        const taken = await store.claimOp({
+          planId: plan.id,
+          seq: 1,
+          owner: 'heir',
+          leaseMs: MINUTE,
+          takeOverFrom: ['dead'],
+        });
+        expect(taken.claimed).toBe(true);
+        expect(await store.renewOpClaims({ planId: plan.id, owner: 'dead', leaseMs: MINUTE })).toBe(1);
+        expect(await store.renewOpClaims({ planId: plan.id, owner: 'heir', leaseMs: MINUTE })).toBe(1);
+        expect(await store.releaseOpClaims({ planId: plan.id, owner: 'dead' })).toBe(1);
+        const ops = await store.listOps({ planId: plan.id });
+        expect(ops.map((o) => o.claimedBy)).toEqual(['heir', null]);
+      });
+
+      it('progress is recorded on a running op without finishing it or counting an attempt', async () => {
+        const { plan } = await twoOps();
+        await store.claimOp({ planId: plan.id, seq: 1, owner: 'a', leaseMs: MINUTE });
+        await store.beginOp({ planId: plan.id, seq: 1, owner: 'a' });
+        const noted = await store.progressOp({
+          planId: plan.id,
+          seq: 1,
+          owner: 'a',
+          outcome: { accountId: 'u7', phase: 'created' },
+        });
+        expect(noted).toMatchObject({ status: 'running', attempts: 1, outcome: { accountId: 'u7' } });
+        expect(await codeOf(store.progressOp({ planId: plan.id, seq: 1, owner: 'b', outcome: {} }))).toBe(
+          'conflict',
+        );
+        expect(await codeOf(store.progressOp({ planId: plan.id, seq: 2, outcome: {} }))).toBe('conflict');
+      });
+
+      it('one apply holds a plan at a time: the second is told who holds it and since when', async () => {
+        const { plan } = await twoOps();
+        const lock = await store.lockPlan({ planId: plan.id, owner: 'first', leaseMs: MINUTE });
+        expect(lock).toMatchObject({ planId: plan.id, owner: 'first' });
+        const refused = await store
+          .lockPlan({ planId: plan.id, owner: 'second', leaseMs: MINUTE })
+          .catch((e) => e);
+        expect(isRosterError(refused) && refused.code).toBe('conflict');
+        expect((refused as Error).message).toContain(`being applied by first (since ${lock.acquiredAt}`);
+        expect((refused as { details: object }).details).toMatchObject({
+          holder: 'first',
+          since: lock.acquiredAt,
+        });
+        // Renewing keeps the tenure; a named dead holder is replaced; an expired lease is free to take.
+        const renewed = await store.renewPlanLock({ planId: plan.id, owner: 'first', leaseMs: 1 });
+        expect(renewed.acquiredAt).toBe(lock.acquiredAt);
+        expect(await codeOf(store.renewPlanLock({ planId: plan.id, owner: 'second', leaseMs: 1 }))).toBe(
+          'conflict',
+        );
+        tick += 10;
+        const second = await store.lockPlan({ planId: plan.id, owner: 'second', leaseMs: MINUTE });
+        expect(second.owner).toBe('second');
+        expect(second.acquiredAt > lock.acquiredAt).toBe(true);
+        const heir = await store.lockPlan({
+          planId: plan.id,
+          owner: 'heir',
+          leaseMs: MINUTE,
+          takeOverFrom: 'second',
+        });
+        expect(heir.owner).toBe('heir');
+        expect(await store.unlockPlan({ planId: plan.id, owner: 'second' })).toBe(false);
+        expect(await store.unlockPlan({ planId: plan.id, owner: 'heir' })).toBe(true);
+        expect(await store.getPlanLock({ planId: plan.id })).toBeNull();
+      });
+
+      it('two callers racing for a free plan: exactly one wins', async () => {
+        const { plan } = await twoOps();
+        // A second handle on the same database where there can be one; an in-memory database races on one handle.
+        const other = options.persistent ? (await open()).store : store;
+        const results = await Promise.allSettled([
+          store.lockPlan({ planId: plan.id, owner: 'a', leaseMs: MINUTE }),
+          other.lockPlan({ planId: plan.id, owner: 'b', leaseMs: MINUTE }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      });
+    });
+
+    describe('manual tasks and task ops', () => {
+      it('one open task per key: asking again returns it; closing it finishes the task ops that joined it', async () => {
+        const first = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [{ appId: APP, kind: 'task', target: {} }],
+        });
+        const second = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [{ appId: APP, kind: 'task', target: {} }],
+        });
+        const key = `${APP}|person:a@example.com|create`;
+        const opened = await store.ensureTask({
+          key,
+          planId: first.plan.id,
+          opSeq: 1,
+          appId: APP,
+          kind: 'create',
+          instructions: 'Add a@example.com by hand',
+        });
+        expect(opened.created).toBe(true);
+        const again = await store.ensureTask({ key, appId: APP, kind: 'create', instructions: 'x' });
+        expect(again).toEqual({ task: opened.task, created: false });
+        for (const planId of [first.plan.id, second.plan.id]) {
+          await store.beginOp({ planId, seq: 1 });
+          const op = await store.finishOp({ planId, seq: 1, status: 'task_open', taskId: opened.task.id });
+          expect(op).toMatchObject({ status: 'task_open', taskId: opened.task.id, finishedAt: null });
+        }
+        await store.closeTask({ id: opened.task.id, status: 'done', closedBy: 'sync' });
+        for (const planId of [first.plan.id, second.plan.id]) {
+          expect((await store.listOps({ planId }))[0]?.status).toBe('succeeded');
+        }
+        // Closed, the key is free again: a new occurrence of the same change opens a new task.
+        const reopened = await store.ensureTask({ key, appId: APP, kind: 'create', instructions: 'y' });
+        expect(reopened.created).toBe(true);
+        expect(reopened.task.id).not.toBe(opened.task.id);
+      });
+    });
+
+    describe('paged listings', () => {
+      const drain = async <T>(
+        fetch: (cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>,
+      ) => {
+        const pages: T[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await fetch(cursor);
+          pages.push(page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        return pages;
+      };
+
+      it('accounts page in key order with filters, and every row comes exactly once', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: ['1', '2', '3', '4', '5'].map((id) =>
+            account(APP, id, { status: id === '3' ? 'inactive' : 'active' }),
+          ),
+          entitlements: [],
+          grants: [],
+        });
+        await store.replaceSnapshot({
+          appId: OTHER_APP,
+          runId: null,
+          accounts: [account(OTHER_APP, '1')],
+          entitlements: [],
+          grants: [],
+        });
+        const all = await drain((cursor) => store.pageAccounts({ limit: 2, cursor }));
+        expect(all.map((p) => p.map((a) => `${a.appId}/${a.id}`))).toEqual([
+          ['ps/1', 'tp/1'],
+          ['tp/2', 'tp/3'],
+          ['tp/4', 'tp/5'],
+        ]);
+        const active = await drain((cursor) =>
+          store.pageAccounts({ appId: APP, status: 'active', limit: 3, cursor }),
+        );
+        expect(active.flat().map((a) => a.id)).toEqual(['1', '2', '4', '5']);
+        expect((await store.pageAccounts({ email: '2@EXAMPLE.com' })).items.map((a) => a.id)).toEqual(['2']);
+      });
+
+      it('people, plans, ops, tasks and audit page too, and a cursor from one listing is refused by another', async () => {
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h',
+          people: ['e1', 'e2', 'e3'].map((id) => person(id, { status: id === 'e2' ? 'leaver' : 'active' })),
+        });
+        const people = await drain((cursor) => store.pagePeople({ status: 'active', limit: 1, cursor }));
+        expect(people.flat().map((p) => p.employeeId)).toEqual(['e1', 'e3']);
+
+        const { plan } = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: Array.from({ length: 5 }, (_, i) => ({
+            appId: i % 2 === 0 ? APP : OTHER_APP,
+            kind: 'create' as const,
+            target: { i },
+          })),
+        });
+        const ops = await drain((cursor) => store.pageOps({ planId: plan.id, appId: APP, limit: 2, cursor }));
+        expect(ops.flat().map((o) => o.seq)).toEqual([1, 3, 5]);
+        expect((await store.pagePlans({ status: 'draft' })).items.map((p) => p.id)).toEqual([plan.id]);
+
+        for (const n of [1, 2, 3]) {
+          await store.createTask({ appId: n === 2 ? OTHER_APP : APP, kind: 'create', instructions: `t${n}` });
+        }
+        const tasks = await drain((cursor) =>
+          store.pageTasks({ appId: APP, status: 'open', limit: 1, cursor }),
+        );
+        expect(tasks.flat().map((t) => t.instructions)).toEqual(['t1', 't3']);
+
+        for (const n of [1, 2, 3, 4]) {
+          await store.appendAudit({ actor: n === 3 ? 'ana' : 'cli', kind: 'op.succeeded', appId: APP });
+        }
+        const audit = await drain((cursor) => store.pageAudit({ actor: 'cli', limit: 2, cursor }));
+        expect(audit.map((p) => p.map((e) => e.seq))).toEqual([[1, 2], [4]]);
+
+        const cursor = (await store.pageAudit({ limit: 1 })).nextCursor as string;
+        expect(await codeOf(store.pageAccounts({ cursor }))).toBe('invalid_input');
+        expect(await codeOf(store.pageAccounts({ cursor: 'not-a-cursor' }))).toBe('invalid_input');
+        expect(await codeOf(store.pageAccounts({ limit: 0 }))).toBe('invalid_input');
+      });
+    });
+
     describe('audit', () => {
       const appendThree = async () => {
         await store.appendAudit({ actor: 'cli', kind: 'sync.finished', appId: APP, data: { accounts: 3 } });

@@ -26,6 +26,7 @@ import type {
   LinksTable,
   OpsTable,
   PeopleTable,
+  PlanLocksTable,
   PlansTable,
   SyncCheckpointsTable,
   SyncRunsTable,
@@ -37,6 +38,7 @@ import type {
   Checkpoint,
   ImportRecord,
   OpRecord,
+  PlanLock,
   PlanRecord,
   SnapshotAccount,
   SnapshotEntitlement,
@@ -66,8 +68,24 @@ export const SYNC_MODES = ['full', 'incremental'] as const;
 export const SYNC_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export const GRANTED_BY = ['roster', 'external'] as const;
 export const IMPORT_STATUSES = ['applied', 'rejected'] as const;
-export const PLAN_STATUSES = ['draft', 'approved', 'applying', 'applied', 'failed', 'cancelled'] as const;
-export const OP_STATUSES = ['pending', 'approved', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const PLAN_STATUSES = [
+  'draft',
+  'approved',
+  'applying',
+  'applied',
+  'tasks_open',
+  'failed',
+  'cancelled',
+] as const;
+export const OP_STATUSES = [
+  'pending',
+  'approved',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'task_open',
+] as const;
 export const OP_KINDS = [
   'create',
   'update',
@@ -294,6 +312,9 @@ export function rowToOp(r: Selectable<OpsTable>): OpRecord {
     requiresApproval: bool(r.requires_approval),
     approvedBy: r.approved_by,
     approvedAt: r.approved_at,
+    claimedBy: r.claimed_by,
+    claimExpiresAt: r.claim_expires_at,
+    taskId: r.task_id,
   };
 }
 
@@ -309,6 +330,7 @@ export function rowToTask(r: Selectable<TasksTable>): TaskRecord {
     createdAt: r.created_at,
     closedAt: r.closed_at,
     closedBy: r.closed_by,
+    key: r.key,
   };
 }
 
@@ -324,4 +346,8 @@ export function rowToAudit(r: Selectable<AuditEventsTable>): AuditEvent {
     prevHash: r.prev_hash,
     hash: r.hash,
   };
+}
+
+export function rowToPlanLock(r: Selectable<PlanLocksTable>): PlanLock {
+  return { planId: r.plan_id, owner: r.owner, acquiredAt: r.acquired_at, expiresAt: r.expires_at };
 }

@@ -168,6 +168,9 @@ export interface OpsTable {
   requires_approval: number;
   approved_by: string | null;
   approved_at: string | null;
+  claimed_by: string | null;
+  claim_expires_at: string | null;
+  task_id: string | null;
 }
 
 export interface TasksTable {
@@ -181,6 +184,14 @@ export interface TasksTable {
   created_at: string;
   closed_at: string | null;
   closed_by: string | null;
+  key: string | null;
+}
+
+export interface PlanLocksTable {
+  plan_id: string;
+  owner: string;
+  acquired_at: string;
+  expires_at: string;
 }
 
 /**
@@ -217,5 +228,6 @@ export interface Database {
   plans: PlansTable;
   ops: OpsTable;
   tasks: TasksTable;
+  plan_locks: PlanLocksTable;
   audit_events: AuditEventsTable;
 }

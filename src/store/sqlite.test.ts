@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
@@ -98,5 +98,118 @@ describe('SQLite store specifics', () => {
     await store.close();
     const error = await openSqliteStore(path).catch((e: unknown) => e);
     expect(isRosterError(error) && error.code).toBe('internal');
+  });
+});
+
+describe('SQLite files and contention', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-store-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  it('roster.db and its -wal and -shm files are created readable by the owner only', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const warnings: string[] = [];
+    const store = await openSqliteStore(path, { warn: (m) => warnings.push(m) });
+    await store.upsertApp({ id: 'tp', type: 'targetprocess', baseUrl: 'http://x' });
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(modeOf(file), file).toBe(0o600);
+    await store.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('an existing database others can read is named in a warning with the chmod that fixes it', async () => {
+    const path = join(tempDir(), 'roster.db');
+    writeFileSync(path, '', { mode: 0o644 });
+    chmodSync(path, 0o644);
+    const warnings: string[] = [];
+    const store = await openSqliteStore(path, { warn: (m) => warnings.push(m) });
+    await store.close();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${path} is readable or writable by others (mode 644)`);
+    expect(warnings[0]).toContain(`chmod 600 ${path}`);
+  });
+
+  it('a writer waits for another handle’s write transaction instead of failing with "database is locked"', async () => {
+    const path = join(tempDir(), 'roster.db');
+    let waited: () => void = () => {};
+    const waiting = new Promise<'waiting'>((r) => {
+      waited = () => r('waiting');
+    });
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path, { onBusyWait: () => waited() });
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let entered: () => void = () => {};
+      const inside = new Promise<void>((r) => {
+        entered = r;
+      });
+      // a holds the write lock across awaits, as a store transaction does; b writes meanwhile.
+      const first = a.transaction(async (tx) => {
+        await tx.upsertApp({ id: 'a', type: 'targetprocess', baseUrl: 'http://a' });
+        entered();
+        await held;
+      });
+      await inside;
+      const second = b.upsertApp({ id: 'b', type: 'targetprocess', baseUrl: 'http://b' });
+      // b finds the database busy and waits (it does not fail) while a still holds the lock.
+      const outcome = await Promise.race([
+        waiting,
+        second.then(
+          () => 'done',
+          (e: unknown) => e,
+        ),
+      ]);
+      expect(outcome).toBe('waiting');
+      release();
+      await first;
+      await second;
+      expect((await b.transaction((tx) => tx.appendAudit({ actor: 'b', kind: 'x' }))).seq).toBe(1);
+      expect((await a.listApps()).map((app) => app.id)).toEqual(['a', 'b']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a lock held past the wait is an unavailable error that says what to do, never "internal"', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path, { busyTimeoutMs: 20 });
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let entered: () => void = () => {};
+      const inside = new Promise<void>((r) => {
+        entered = r;
+      });
+      const first = a.transaction(async (tx) => {
+        await tx.upsertApp({ id: 'a', type: 'targetprocess', baseUrl: 'http://a' });
+        entered();
+        await held;
+      });
+      await inside;
+      const error = await b
+        .upsertApp({ id: 'b', type: 'targetprocess', baseUrl: 'http://b' })
+        .catch((e) => e);
+      release();
+      await first;
+      expect(isRosterError(error) && error.code).toBe('unavailable');
+      expect((error as Error).message).toContain('stayed locked by another writer');
+      expect(isRosterError(error) && error.fix).toMatch(/run again/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -3,11 +3,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { ensurePrivateFile, stderrWarning, widerThanPrivate } from './private-file.js';
 import type { Database } from './schema.js';
+import { WaitingSqliteDialect, whileBusy } from './sqlite-driver.js';
 
 export const MEMORY = ':memory:';
 
@@ -45,9 +47,15 @@ function sqliteDialect(where: string): StoreDialect {
 }
 
 export interface SqliteStoreOptions extends KyselyStoreOptions {
-  /** How long a write waits for another process's lock before failing (ms). */
+  /** How long a write waits, in all, for another writer's lock before failing as unavailable (ms). */
   busyTimeoutMs?: number;
+  /** Where a warning goes (a database file others can read); stderr by default. */
+  warn?: (message: string) => void;
+  /** Called each time a statement waits for another writer's lock. */
+  onBusyWait?: () => void;
 }
+
+const HOLDS = "everyone's accounts and access, and the audit log";
 
 /** Opens (creating if need be) a SQLite store and brings its schema up to date. */
 export async function openSqliteStore(
@@ -57,16 +65,34 @@ export async function openSqliteStore(
   const path = sqlitePath(pathOrUrl);
   const memory = path === MEMORY;
   const where = memory ? MEMORY : resolve(path);
+  const warn = options.warn ?? stderrWarning;
+  const policy = {
+    waitMs: Math.max(0, options.busyTimeoutMs ?? 60_000),
+    where,
+    ...(options.onBusyWait ? { onWait: options.onBusyWait } : {}),
+  };
   let sqlite: Sqlite.Database;
   try {
-    if (!memory) mkdirSync(dirname(where), { recursive: true });
+    if (!memory) {
+      mkdirSync(dirname(where), { recursive: true });
+      // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the database file's mode.
+      ensurePrivateFile(where, HOLDS, warn);
+      for (const side of [`${where}-wal`, `${where}-shm`]) {
+        const wider = widerThanPrivate(side, HOLDS);
+        if (wider !== null) warn(wider);
+      }
+    }
     sqlite = new Sqlite(memory ? MEMORY : where);
-    sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    if (!memory) sqlite.pragma('journal_mode = WAL');
+    // No busy handler of SQLite's own: it would block this process, whose other handles may hold the lock.
+    // Contention is waited out by the driver (whileBusy) instead.
+    sqlite.pragma('busy_timeout = 0');
+    const db = sqlite;
+    if (!memory) await whileBusy(() => db.pragma('journal_mode = WAL'), db, policy);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
   } catch (cause) {
+    if (cause instanceof RosterError) throw cause;
     throw new RosterError('unavailable', `cannot open the SQLite store: ${(cause as Error).message}`, {
       cause,
       where,
@@ -74,7 +100,7 @@ export async function openSqliteStore(
       fix: 'check that the path is a writable file (or a directory Roster may create it in)',
     });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new WaitingSqliteDialect(sqlite, policy) });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>, where);
   } catch (error) {

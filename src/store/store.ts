@@ -117,8 +117,20 @@ export interface StoredLink extends Link {
 
 // ---- plans, ops, tasks
 
-export type PlanStatus = 'draft' | 'approved' | 'applying' | 'applied' | 'failed' | 'cancelled';
-export type OpStatus = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'skipped';
+/** `tasks_open`: every op Roster can carry out is done; what is left are manual tasks a later sync will close. */
+export type PlanStatus =
+  | 'draft'
+  | 'approved'
+  | 'applying'
+  | 'applied'
+  | 'tasks_open'
+  | 'failed'
+  | 'cancelled';
+/**
+ * `task_open`: a task op whose manual task is open. It is neither done nor failed: a later sync that shows the
+ * change closes the task, and the op with it (succeeded; skipped when the task is cancelled).
+ */
+export type OpStatus = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'task_open';
 export type OpKind =
   | 'create'
   | 'update'
@@ -168,6 +180,37 @@ export interface OpRecord {
   requiresApproval: boolean;
   approvedBy: string | null;
   approvedAt: string | null;
+  /** Who holds the op (an apply run, a worker) and until when; a claim past its expiry can be taken over. */
+  claimedBy: string | null;
+  claimExpiresAt: string | null;
+  /** The manual task a task op opened or joined. */
+  taskId: string | null;
+}
+
+export type ClaimResult =
+  | { claimed: true; op: OpRecord }
+  /** `held`: another owner's claim is live; `final`: the op has nothing left to do. */
+  | { claimed: false; op: OpRecord; reason: 'held' | 'final' };
+
+/** One apply per plan at a time: who holds the plan, since when, and until when the lease runs. */
+export interface PlanLock {
+  planId: string;
+  owner: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+/** One page of a listing; `nextCursor` is opaque and null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PageInput {
+  /** At most this many items (default 100, at most 1000). */
+  limit?: number;
+  /** What the previous page returned as `nextCursor`; absent or null for the first page. */
+  cursor?: string | null;
 }
 
 export type TaskStatus = 'open' | 'done' | 'cancelled';
@@ -183,6 +226,8 @@ export interface TaskRecord {
   createdAt: string;
   closedAt: string | null;
   closedBy: string | null;
+  /** What the task is about (app, account or person, change): at most one open task per key. */
+  key: string | null;
 }
 
 // ---- audit
@@ -331,16 +376,65 @@ export interface Store {
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   listOps(input: { planId: string; status?: OpStatus }): Promise<OpRecord[]>;
   approveOps(input: { planId: string; seqs: number[]; approvedBy: string }): Promise<OpRecord[]>;
-  /** Records the intent to run an op, before the upstream call: status running, one more attempt. */
-  beginOp(input: { planId: string; seq: number }): Promise<OpRecord>;
-  /** Records what came of an op: succeeded, failed (retryable later with beginOp) or skipped. */
+  /**
+   * Records the intent to run an op, before the upstream call: status running, one more attempt. With an owner,
+   * only that owner's claim may begin it (a taken-over op refuses its old owner).
+   */
+  beginOp(input: { planId: string; seq: number; owner?: string }): Promise<OpRecord>;
+  /**
+   * Records what came of an op: succeeded, failed (retryable later with beginOp), skipped, or task_open (a task
+   * op whose manual task `taskId` is open). Releases the claim; with an owner, only that owner may finish it.
+   */
   finishOp(input: {
     planId: string;
     seq: number;
-    status: 'succeeded' | 'failed' | 'skipped';
+    status: 'succeeded' | 'failed' | 'skipped' | 'task_open';
     outcome?: Record<string, unknown> | null;
     error?: string | null;
+    owner?: string;
+    taskId?: string | null;
   }): Promise<OpRecord>;
+  /**
+   * Records how far a running op got without finishing it (an id the app returned before read-back, a wait's
+   * poll state): the status and attempts stay as they are.
+   */
+  progressOp(input: {
+    planId: string;
+    seq: number;
+    outcome: Record<string, unknown>;
+    owner?: string;
+  }): Promise<OpRecord>;
+  /**
+   * Claims an op for `owner` until now + leaseMs. Succeeds when the op is unclaimed, already the owner's, its
+   * claim has expired, or its holder is one of `takeOverFrom` (owners the caller knows are dead).
+   */
+  claimOp(input: {
+    planId: string;
+    seq: number;
+    owner: string;
+    leaseMs: number;
+    takeOverFrom?: readonly string[];
+  }): Promise<ClaimResult>;
+  /** Extends every claim `owner` holds on the plan; returns how many it still holds. */
+  renewOpClaims(input: { planId: string; owner: string; leaseMs: number }): Promise<number>;
+  /** Lets go of the owner's claims on the plan (one op, or all); returns how many were released. */
+  releaseOpClaims(input: { planId: string; owner: string; seq?: number }): Promise<number>;
+
+  /**
+   * Takes the plan's lock for `owner` until now + leaseMs: free, already the owner's, expired, or held by
+   * `takeOverFrom` (a holder the caller knows is dead). Otherwise a conflict naming the holder and since when.
+   */
+  lockPlan(input: {
+    planId: string;
+    owner: string;
+    leaseMs: number;
+    takeOverFrom?: string;
+  }): Promise<PlanLock>;
+  getPlanLock(input: { planId: string }): Promise<PlanLock | null>;
+  /** Extends the owner's lock; a conflict when the lock was lost (expired and taken). */
+  renewPlanLock(input: { planId: string; owner: string; leaseMs: number }): Promise<PlanLock>;
+  /** Releases the owner's lock; false when the owner did not hold it. */
+  unlockPlan(input: { planId: string; owner: string }): Promise<boolean>;
 
   createTask(input: {
     planId?: string | null;
@@ -349,8 +443,39 @@ export interface Store {
     kind: string;
     instructions: string;
   }): Promise<TaskRecord>;
+  /**
+   * The open task with this key, or a new one: one open task per app, account and change however many plans
+   * and re-runs ask for it.
+   */
+  ensureTask(input: {
+    key: string;
+    planId?: string | null;
+    opSeq?: number | null;
+    appId: string;
+    kind: string;
+    instructions: string;
+  }): Promise<{ task: TaskRecord; created: boolean }>;
+  /** Closes an open task; the task ops waiting on it finish with it (done: succeeded, cancelled: skipped). */
   closeTask(input: { id: string; status: 'done' | 'cancelled'; closedBy: string }): Promise<TaskRecord>;
   listTasks(input?: { status?: TaskStatus; appId?: string }): Promise<TaskRecord[]>;
+
+  /** Paged listings for the API: an opaque cursor, filters, a stable order (the rows' keys). */
+  pagePeople(
+    input: PageInput & { status?: Person['status']; department?: string },
+  ): Promise<Page<StoredPerson>>;
+  pageAccounts(
+    input: PageInput & { appId?: string; status?: Account['status']; email?: string },
+  ): Promise<Page<StoredAccount>>;
+  pagePlans(input: PageInput & { status?: PlanStatus }): Promise<Page<PlanRecord>>;
+  pageOps(
+    input: PageInput & { planId?: string; appId?: string; status?: OpStatus; kind?: OpKind },
+  ): Promise<Page<OpRecord>>;
+  pageTasks(
+    input: PageInput & { status?: TaskStatus; appId?: string; planId?: string },
+  ): Promise<Page<TaskRecord>>;
+  pageAudit(
+    input: PageInput & { appId?: string; kind?: string; subject?: string; actor?: string },
+  ): Promise<Page<AuditEvent>>;
 
   /** Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). */
   appendAudit(input: AuditInput): Promise<AuditEvent>;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
-import { roster } from '../../src/cli/testkit.js';
+import { jsonData, roster } from '../../src/cli/testkit.js';
 import type { SeedAppType } from '../../src/core/types.js';
 import type { ApplyResult } from '../../src/reconcile/apply/index.js';
 import type { PlanBody, PlanSummary } from '../../src/reconcile/plan.js';
@@ -103,7 +103,7 @@ export async function startScenario<State>(input: {
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await run(...args, '--json');
     expect(result.stderr, `roster ${args.join(' ')}`).toBe('');
-    return JSON.parse(result.stdout) as T;
+    return jsonData(result.stdout) as T;
   };
   return {
     sandbox,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonData } from '../../src/cli/testkit.js';
 import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TargetprocessState } from '../../src/sandbox/targetprocess/state.js';
 import { hrRow, type Scenario, startScenario } from './support.js';
@@ -94,7 +95,7 @@ describe('a single-valued role given over another one', () => {
     expect(roleOf('bob@acme.test')).toBe('Developer');
 
     // The audit trail records the change, not a bare grant.
-    const audit = JSON.parse((await s.run('audit', '--json')).stdout) as {
+    const audit = jsonData((await s.run('audit', '--json')).stdout) as {
       events: { kind: string; data: { reason?: string } }[];
     };
     const done = audit.events.filter((e) => e.kind === 'op.succeeded');

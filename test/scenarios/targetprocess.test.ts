@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonData } from '../../src/cli/testkit.js';
 import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TargetprocessState } from '../../src/sandbox/targetprocess/state.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
@@ -144,7 +145,7 @@ describe('Targetprocess common scenarios', () => {
 
     // The located-by-email step: the sync found Bob's account by his HR email (the graph linked them).
     const accounts = await s.run('accounts', '--json');
-    const rows = JSON.parse(accounts.stdout) as {
+    const rows = jsonData(accounts.stdout) as {
       account: { id: string; email: string };
       owner: { employeeId: string } | null;
     }[];

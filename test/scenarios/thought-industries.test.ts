@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jsonData } from '../../src/cli/testkit.js';
 import { companyWith, plantedAccount } from '../../src/sandbox/kit/testkit.js';
 import type { TiState } from '../../src/sandbox/thought-industries/state.js';
 import { calls, hrRow, OPEN_SAFETY, opsOf, type Scenario, startScenario } from './support.js';
@@ -179,7 +180,7 @@ describe('Thought Industries common scenarios', () => {
     await s.sync();
     const refused = await s.run('plan', '--json');
     expect(refused.code).not.toBe(0);
-    const body = JSON.parse(refused.stdout) as {
+    const body = jsonData(refused.stdout) as {
       errors: { rule: string; message: string }[];
       ops: unknown[];
     };

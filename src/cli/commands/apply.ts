@@ -51,6 +51,11 @@ export function registerApplyCommands(program: Command): void {
       if (result.status === 'failed' || failed > 0) {
         out.warn(`${failed} op(s) failed; \`roster plan show ${result.planId}\` lists them`);
         setExitCode(ERROR_CODE_TABLE.unavailable.exit);
+      } else if (result.status === 'tasks_open') {
+        const open = result.ops.filter((o) => o.state === 'task_open').length;
+        out.line(
+          `\n${open} manual task(s) open: \`roster tasks\` says what to do; the next sync closes each one done.`,
+        );
       } else if (result.status === 'applying') {
         out.line(`\nNot finished: some ops wait. Run \`roster apply ${result.planId} --resume\` later.`);
       }

@@ -23,6 +23,7 @@ import { demoPolicy } from '../../sandbox/demo-policy.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
 import { ADMIN_PREFIX } from '../../sandbox/kit/server.js';
+import { writePrivateFile } from '../../store/private-file.js';
 import { parseInteger } from '../args.js';
 import { createOutput, type Output } from '../output.js';
 import {
@@ -101,9 +102,14 @@ export async function runDemo(input: { fleet: Fleet; dir: string; out: Output; p
   const { company } = fleet;
   const file = resolve(dir, 'roster.yaml');
   writeFileSync(resolve(dir, 'hr.csv'), hrToCsv(company.hr));
-  writeFileSync(file, fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }), {
-    mode: 0o600,
-  });
+  // It holds the sandboxes' tokens: readable by the user only.
+  const warn = (message: string) => out.warn(`roster: warning: ${message}`);
+  writePrivateFile(
+    file,
+    fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+    'the sandboxes’ tokens',
+    warn,
+  );
   rmSync(resolve(dir, 'roster.db'), { force: true });
   const leavers = company.hr.filter((p) => p.status === 'leaver').length;
   out.line(`Roster demo — sample company "${company.domain}" (seed ${company.seed})`);
@@ -196,9 +202,12 @@ async function runLoop(input: {
 }): Promise<LoopSummary> {
   const { fleet, file, out } = input;
   const apps = fleet.sandboxes.map((s) => s.type);
-  writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), policy: demoPolicy(apps) }), {
-    mode: 0o600,
-  });
+  writePrivateFile(
+    file,
+    stringify({ ...parse(readFileSync(file, 'utf8')), policy: demoPolicy(apps) }),
+    'the sandboxes’ tokens',
+    (message) => out.warn(`roster: warning: ${message}`),
+  );
   return withDemoRoster(file, async (roster) => {
     out.line(
       `8. Policy: ${roster.config.policy?.rules.length ?? 0} birthright rules written into roster.yaml`,

@@ -1,13 +1,26 @@
 /** @module `roster report`: the identity graph's findings as a table, JSON, or a CSV for an access review. */
 
 import { type Command, Option } from 'commander';
-import { type FindingRow, listFindings, requireSynced } from '../../app/index.js';
-import { type EvidenceValue, FINDING_RULES, SEVERITIES, type Severity } from '../../identity/index.js';
-import { createOutput, type Output } from '../output.js';
+import { stringify } from 'csv-stringify/sync';
+import {
+  type AccessReviewRow,
+  accessReviewRows,
+  type FindingRow,
+  listFindings,
+  requireSynced,
+} from '../../app/index.js';
+import {
+  compareSeverity,
+  type EvidenceValue,
+  FINDING_RULES,
+  SEVERITIES,
+  type Severity,
+} from '../../identity/index.js';
+import { createOutput, type Output, setExitCode } from '../output.js';
 import { countByRule } from '../render.js';
 import { withRoster } from '../session.js';
 
-const FORMATS = ['table', 'json', 'csv'] as const;
+const FORMATS = ['table', 'json', 'csv', 'access-review'] as const;
 type Format = (typeof FORMATS)[number];
 
 export const REPORT_CSV_HEADER = [
@@ -40,10 +53,25 @@ export function registerReportCommand(program: Command): void {
         .default('info'),
     )
     .option('--app <id>', 'only findings in this app')
+    .option('--bom', 'start CSV with a UTF-8 byte order mark, so Excel shows "Björn" right')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when any finding is this severe or more (for CI)').choices(
+        SEVERITIES,
+      ),
+    )
     .option('--json', 'the same as --format json')
     .action(async (wanted: string[], options: ReportOptions, command: Command) => {
       const format: Format = options.json ? 'json' : options.format;
       const out = createOutput({ json: format === 'json' });
+      if (format === 'access-review') {
+        // Every account × entitlement with owner, manager, activity and findings, and an empty decision column.
+        const sheet = await withRoster(command, async (roster) => {
+          await requireSynced(roster);
+          return accessReviewRows(roster, options.app ? { appId: options.app } : {});
+        });
+        process.stdout.write(accessReviewCsv(sheet, options.bom ?? false));
+        return;
+      }
       const result = await withRoster(command, async (roster) => {
         await requireSynced(roster);
         return listFindings(roster, {
@@ -53,14 +81,17 @@ export function registerReportCommand(program: Command): void {
         });
       });
       const rows = result.findings;
-      if (format === 'csv') process.stdout.write(reportCsv(rows));
+      if (format === 'csv') process.stdout.write(reportCsv(rows, options.bom ?? false));
       else if (format === 'json') {
-        out.result({
-          findings: rows,
-          counts: result.counts,
-          asOf: result.asOf,
-          staleAfterApply: result.staleAfterApply,
-        });
+        out.result(
+          {
+            findings: rows,
+            counts: result.counts,
+            asOf: result.asOf,
+            staleAfterApply: result.staleAfterApply,
+          },
+          { asOf: result.asOf },
+        );
       } else {
         printTable(out, rows);
         const synced = Object.entries(result.asOf).filter(([, at]) => at !== null);
@@ -72,6 +103,13 @@ export function registerReportCommand(program: Command): void {
             'run `roster sync` to see what they hold now',
         );
       }
+      if (options.failOn) {
+        const failing = rows.filter((r) => compareSeverity(r.severity, options.failOn as Severity) <= 0);
+        if (failing.length > 0) {
+          out.warn(`${failing.length} finding(s) at or above ${options.failOn} (--fail-on)`);
+          setExitCode(1);
+        }
+      }
     });
 }
 
@@ -79,6 +117,8 @@ interface ReportOptions {
   format: Format;
   minSeverity: Severity;
   app?: string;
+  bom?: boolean;
+  failOn?: Severity;
   json?: boolean;
 }
 
@@ -89,30 +129,76 @@ export function evidenceText(evidence: Record<string, EvidenceValue>): string {
     .join('; ');
 }
 
-/** RFC 4180: CRLF after every record, fields with a comma, quote or line break quoted, quotes doubled. */
-export function reportCsv(rows: readonly ReportRow[]): string {
-  const records = [
-    [...REPORT_CSV_HEADER],
-    ...rows.map((r) => [
-      r.severity,
-      r.rule,
-      r.appId,
-      r.accountId,
-      r.accountEmail ?? '',
-      r.employeeId ?? '',
-      r.personEmail ?? '',
-      r.title,
-      evidenceText(r.evidence),
-    ]),
-  ];
-  return records.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
+/**
+ * RFC 4180 through csv-stringify: CRLF records, quoting where needed, and formulas defused (a name from an app
+ * that starts with = + - @ would run in a reviewer's spreadsheet: OWASP's CSV injection advice).
+ */
+function csv(records: readonly (readonly unknown[])[], bom: boolean): string {
+  return stringify(records as unknown[][], { record_delimiter: 'windows', escape_formulas: true, bom });
 }
 
-function csvField(value: string): string {
-  // Names and emails come from the apps: a leading = + - @ would run as a formula when a reviewer opens the
-  // file in a spreadsheet, so it is defused with a leading apostrophe (OWASP's CSV injection advice).
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+export function reportCsv(rows: readonly ReportRow[], bom = false): string {
+  return csv(
+    [
+      [...REPORT_CSV_HEADER],
+      ...rows.map((r) => [
+        r.severity,
+        r.rule,
+        r.appId,
+        r.accountId,
+        r.accountEmail ?? '',
+        r.employeeId ?? '',
+        r.personEmail ?? '',
+        r.title,
+        evidenceText(r.evidence),
+      ]),
+    ],
+    bom,
+  );
+}
+
+export const ACCESS_REVIEW_HEADER = [
+  'app',
+  'account_id',
+  'account_email',
+  'account_status',
+  'person_id',
+  'person_email',
+  'person_name',
+  'manager',
+  'department',
+  'entitlement_kind',
+  'entitlement',
+  'privileged',
+  'last_activity',
+  'findings',
+  'decision',
+] as const;
+
+function accessReviewCsv(rows: readonly AccessReviewRow[], bom: boolean): string {
+  return csv(
+    [
+      [...ACCESS_REVIEW_HEADER],
+      ...rows.map((r) => [
+        r.app,
+        r.accountId,
+        r.accountEmail,
+        r.accountStatus,
+        r.personId,
+        r.personEmail,
+        r.personName,
+        r.manager,
+        r.department,
+        r.entitlementKind,
+        r.entitlement,
+        r.privileged ? 'yes' : 'no',
+        r.lastActivity,
+        r.findings,
+        '',
+      ]),
+    ],
+    bom,
+  );
 }
 
 function printTable(out: Output, rows: readonly ReportRow[]): void {

@@ -8,6 +8,7 @@ import { SEED_APP_TYPES, type SeedAppType } from '../../core/types.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
+import { writePrivateFile } from '../../store/private-file.js';
 import { parseInteger } from '../args.js';
 import { createOutput } from '../output.js';
 
@@ -49,9 +50,12 @@ export function registerSandboxCommands(program: Command): void {
       if (options.writeConfig) {
         mkdirSync(dirname(configPath), { recursive: true });
         writeFileSync(hrPath, hrToCsv(fleet.company.hr));
-        writeFileSync(
+        // It holds the sandboxes' tokens: created 0600, and an existing wider file is named in a warning.
+        writePrivateFile(
           configPath,
           fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+          'the sandboxes’ tokens',
+          (message) => out.warn(`roster: warning: ${message}`),
         );
       }
       out.result({
@@ -63,7 +67,7 @@ export function registerSandboxCommands(program: Command): void {
           app: s.type,
           baseUrl: s.baseUrl,
           admin: `${s.origin}/__admin`,
-          credentials: s.credentials,
+          credentials: maskedCredentials(s.credentials),
           undocumented: s.undocumented,
           summary: s.summary(),
         })),
@@ -81,7 +85,8 @@ export function registerSandboxCommands(program: Command): void {
             .join(', '),
         ]),
       );
-      if (options.writeConfig) out.line(`\nWrote ${configPath} and ${hrPath}.`);
+      if (options.writeConfig)
+        out.line(`\nWrote ${configPath} (the full credentials, readable by you only) and ${hrPath}.`);
       out.line(
         'Admin API of each sandbox at <origin>/__admin (state, requests, faults, clock). Ctrl-C stops.',
       );
@@ -104,10 +109,23 @@ interface SandboxStartOptions {
   json?: boolean;
 }
 
+/** A secret shown only by its first characters: enough to tell two apart, never enough to use. */
+const hint = (secret: string) => `${secret.slice(0, 4)}…`;
+
+/** Credentials as the terminal may show them; the full ones are in roster.yaml (0600) and the admin API. */
+function maskedCredentials(c: { token: string; username?: string; password?: string; tenant?: string }) {
+  return {
+    token: hint(c.token),
+    ...(c.tenant ? { tenant: c.tenant } : {}),
+    ...(c.username ? { username: c.username, password: hint(c.password ?? '') } : {}),
+  };
+}
+
 function credentialText(c: { token: string; username?: string; password?: string; tenant?: string }): string {
-  const parts = [`token ${c.token}`];
-  if (c.tenant) parts.push(`tenant ${c.tenant}`);
-  if (c.username) parts.push(`basic ${c.username}:${c.password ?? ''}`);
+  const m = maskedCredentials(c);
+  const parts = [`token ${m.token}`];
+  if (m.tenant) parts.push(`tenant ${m.tenant}`);
+  if (m.username) parts.push(`basic ${m.username}:${m.password ?? ''}`);
   return parts.join(', ');
 }
 

@@ -1,13 +1,20 @@
 /** @module `roster sync` and `roster connectors`: pull every app into the store; show what each connector can do. */
 
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { syncApps } from '../../app/index.js';
-import { connectorFor } from '../../connectors/registry.js';
+import { connectorCatalogue, connectorFor } from '../../connectors/registry.js';
 import { ERROR_CODE_TABLE, type ErrorCode } from '../../core/errors.js';
 import { createOutput, setExitCode } from '../output.js';
 import { createProgressBoard } from '../progress.js';
-import { printGraphSummary, printImport, printManifest, printSyncResults } from '../render.js';
-import { loadCommandConfig, withRoster } from '../session.js';
+import {
+  printGraphSummary,
+  printImport,
+  printManifest,
+  printManifestOf,
+  printSyncResults,
+} from '../render.js';
+import { configPath, loadCommandConfig, withRoster } from '../session.js';
 
 interface SyncOptions {
   app?: string[];
@@ -87,6 +94,16 @@ export function registerSyncCommands(program: Command): void {
     .option('--json', 'print the manifests as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      if (!existsSync(configPath(command))) {
+        // No roster.yaml yet: what each kind of app can do, to choose from before writing one.
+        const catalogue = connectorCatalogue();
+        out.result(catalogue);
+        out.line(
+          `No ${configPath(command)} here: the connectors Roster has (\`roster init\` writes a roster.yaml).\n`,
+        );
+        for (const c of catalogue) printManifestOf(out, c.type, c.title, c.manifest);
+        return;
+      }
       const config = await loadCommandConfig(command);
       // Building a connector makes no request: only its manifest is read.
       const connectors = config.apps.map((app) => connectorFor(app));

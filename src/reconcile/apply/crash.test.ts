@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { jsonData } from '../../cli/testkit.js';
 import { loadConfig } from '../../config/load.js';
 import type { RosterConfig } from '../../config/schema.js';
 import { connectorFor } from '../../connectors/registry.js';
@@ -177,7 +178,7 @@ describe('apply survives kill -9', () => {
 
     const final = await roster(['apply', planned.plan.id, '--resume', '--yes', '--hold', '0', '--json']);
     expect(final.stderr).toBe('');
-    const applied = JSON.parse(final.stdout) as {
+    const applied = jsonData(final.stdout) as {
       status: string;
       ops: { state: string; ref: string; error: string }[];
     };

@@ -9,6 +9,7 @@ import type { PlanOp } from '../diff.js';
 import { type PlanBody, stateHashOf, toOpInputs } from '../plan.js';
 import { defaultPolicy } from '../policy.js';
 import { applyPlan } from './executor.js';
+import { newOwner } from './run-op.js';
 import { closeSatisfiedTasks } from './tasks.js';
 
 const config = { apps: [], policy: undefined } as unknown as Pick<RosterConfig, 'apps' | 'policy'>;
@@ -328,6 +329,13 @@ describe('applyPlan scheduling', () => {
       waits: { pollMs: 10, timeoutMs: 1000, holdMs: 5000 },
     });
     expect(second.ops.map((o) => o.state)).toEqual(['failed', 'skipped']);
+    // Every poll was a progress write: one attempt, one intent, however many polls.
+    const [timedOut] = await store.listOps({ planId });
+    expect(timedOut?.attempts).toBe(1);
+    expect(timedOut?.outcome?.polls).toBeGreaterThan(3);
+    expect((await store.listAudit()).filter((e) => e.kind === 'op.intent' && e.data.seq === 1)).toHaveLength(
+      1,
+    );
     const tasks = await store.listTasks();
     expect(tasks).toHaveLength(1);
     expect(tasks[0]?.instructions).toContain('invitation not accepted');
@@ -360,6 +368,210 @@ describe('applyPlan scheduling', () => {
     expect(await closeSatisfiedTasks({ store })).toHaveLength(1);
     expect(await store.listTasks({ status: 'open' })).toHaveLength(0);
     expect((await store.verifyAudit()).ok).toBe(true);
+    await store.close();
+  });
+});
+
+describe('applyPlan safety', () => {
+  it('a create whose read-back fails keeps the id the app returned, and the next run adopts it instead of creating again', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const get = app.connector.accounts.get!;
+    let failReads = 1;
+    app.connector.accounts.get = async (input) => {
+      if (failReads-- > 0) throw new RosterError('unavailable', 'HTTP 503 on read-back');
+      return get(input);
+    };
+    const planId = await savePlan(store, [create('a@x')]);
+    const first = await run(store, planId, app.connector);
+    expect(first.ops[0]).toMatchObject({ state: 'failed' });
+    expect(first.ops[0]?.error).toContain('read-back: HTTP 503');
+    const [failed] = await store.listOps({ planId });
+    expect(failed?.outcome).toMatchObject({ accountId: 'u1', verified: false });
+
+    const second = await run(store, planId, app.connector);
+    expect(second.status).toBe('applied');
+    expect(app.calls).toEqual(['create a@x']);
+    const [done] = await store.listOps({ planId });
+    expect(done?.outcome).toMatchObject({ accountId: 'u1', note: 'recorded id', verified: true });
+    await store.close();
+  });
+
+  it('a retried create whose outcome is unknown looks the person up first and sends nothing when found', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const create0 = app.connector.accounts.create!;
+    let lose = true;
+    // The app makes the account, then the answer is lost (a 502 after the write).
+    app.connector.accounts.create = async (input) => {
+      const made = await create0(input);
+      if (lose) {
+        lose = false;
+        throw new RosterError('unavailable', 'HTTP 502 after the write');
+      }
+      return made;
+    };
+    const planId = await savePlan(store, [create('a@x')]);
+    expect((await run(store, planId, app.connector)).status).toBe('failed');
+    expect((await run(store, planId, app.connector)).status).toBe('applied');
+    expect(app.calls).toEqual(['create a@x']);
+    expect([...app.accounts.values()].filter((a) => a.email === 'a@x')).toHaveLength(1);
+    await store.close();
+  });
+
+  it('a retried update the app already carried out is read first and not sent again', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    app.accounts.set('u5', { ...app.account('u5', 'e@x'), firstName: 'Old' });
+    let lose = true;
+    app.connector.accounts.update = async ({ id, changes }) => {
+      app.calls.push(`update ${id}`);
+      const next = { ...(app.accounts.get(id) as Account), ...changes };
+      app.accounts.set(id, next);
+      if (lose) {
+        lose = false;
+        throw new RosterError('unavailable', 'HTTP 502 after the write');
+      }
+      return { account: next };
+    };
+    const planId = await savePlan(store, [
+      op({
+        ref: 'update:u5',
+        kind: 'update',
+        account: { id: 'u5' },
+        changes: { firstName: { from: 'Old', to: 'New' } },
+      }),
+    ]);
+    expect((await run(store, planId, app.connector)).status).toBe('failed');
+    const second = await run(store, planId, app.connector);
+    expect(second.status).toBe('applied');
+    expect(app.calls).toEqual(['update u5']);
+    expect((await store.listOps({ planId }))[0]?.outcome).toMatchObject({ already: true, verified: true });
+    await store.close();
+  });
+
+  it('a create that meets "already exists" for the person adopts the account and says so', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    app.accounts.set('old7', app.account('old7', 'a@x'));
+    app.connector.accounts.create = async () => {
+      throw new RosterError('conflict', 'app: a user with email a@x already exists');
+    };
+    const planId = await savePlan(store, [create('a@x')]);
+    const result = await run(store, planId, app.connector);
+    expect(result.status).toBe('applied');
+    expect(result.ops[0]?.text).toContain('adopted: the app already held an account with this address');
+    const [done] = await store.listOps({ planId });
+    expect(done?.outcome).toMatchObject({ accountId: 'old7', already: true });
+    const audit = await store.listAudit();
+    expect(audit.find((e) => e.kind === 'op.succeeded')?.data).toMatchObject({
+      note: 'adopted: the app already held an account with this address',
+    });
+    await store.close();
+  });
+
+  it('a plan stopped with a failed op is resumed after a sync moved the snapshots, but not after a new HR import', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app', new Set(['create a@x']));
+    const inputs = { syncRuns: { app: null }, importId: null, linksUpdatedAt: null, policy: defaultPolicy() };
+    const body = {
+      version: 1,
+      createdAt: new Date().toISOString(),
+      inputs,
+      apps: ['app'],
+      ops: [create('a@x')],
+      errors: [],
+      warnings: [],
+      blocked: null,
+      untouched: {},
+    } satisfies PlanBody;
+    const { plan } = await store.createPlan({
+      stateHash: stateHashOf(inputs),
+      summary: {},
+      body,
+      ops: toOpInputs(body.ops),
+    });
+    expect((await run(store, plan.id, app.connector)).status).toBe('failed');
+    // A sync succeeds meanwhile (it would make a fresh plan stale); the plan under way carries on.
+    await store.upsertApp({ id: 'app', type: 'process-street', baseUrl: 'http://x' });
+    const sync = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    await store.finishSyncRun({ id: sync.id, status: 'succeeded' });
+    const fixed = fakeConnector('app');
+    expect((await run(store, plan.id, fixed.connector)).status).toBe('applied');
+    // A new HR import changes what the plan meant: refused, even under way.
+    await store.setPlanStatus({ id: plan.id, status: 'failed' });
+    await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h2', people: [] });
+    await expect(run(store, plan.id, fixed.connector)).rejects.toThrow(/is stale/);
+    await store.close();
+  });
+
+  it('a second apply of a plan someone holds is refused, naming the holder and since when, and touches nothing', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const planId = await savePlan(store, [create('a@x')]);
+    const lock = await store.lockPlan({ planId, owner: 'apply@elsewhere:1/abcd1234', leaseMs: 60_000 });
+    const refused = await run(store, planId, app.connector).catch((e: unknown) => e);
+    expect((refused as RosterError).code).toBe('conflict');
+    expect((refused as Error).message).toContain(
+      `being applied by apply@elsewhere:1/abcd1234 (since ${lock.acquiredAt}`,
+    );
+    expect(app.calls).toEqual([]);
+    expect((await store.listOps({ planId }))[0]?.status).toBe('pending');
+    await store.close();
+  });
+
+  it('a plan and ops held by a dead apply on this host are taken over at once', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const planId = await savePlan(store, [create('a@x')]);
+    // A pid no process has: the owner died (kill -9) holding the plan and mid-way through its op.
+    const dead = newOwner().replace(/:\d+\/[0-9a-f]+$/, `:${2 ** 22 + 12_345}/deadbeef`);
+    await store.lockPlan({ planId, owner: dead, leaseMs: 60_000 });
+    await store.claimOp({ planId, seq: 1, owner: dead, leaseMs: 60_000 });
+    await store.beginOp({ planId, seq: 1, owner: dead });
+    const result = await run(store, planId, app.connector);
+    expect(result.status).toBe('applied');
+    expect(app.calls).toEqual(['create a@x']);
+    expect(await store.getPlanLock({ planId })).toBeNull();
+    await store.close();
+  });
+
+  it('task ops are open tasks, not successes: own state and count, plan tasks_open, one task across plans, closed by a sync', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const taskOp = op({
+      ref: 'create:t@x',
+      kind: 'task',
+      person: person('t@x'),
+      task: { instead: 'create', instructions: 'create t@x by hand' },
+    });
+    const first = await savePlan(store, [taskOp, create('a@x')]);
+    const result = await run(store, first, app.connector);
+    expect(result.ops.map((o) => o.state)).toEqual(['task_open', 'succeeded']);
+    expect(result.byApp).toEqual({ app: { task_open: 1, succeeded: 1 } });
+    expect(result.status).toBe('tasks_open');
+    expect(result.ops[0]?.text).not.toContain('succeeded');
+    // Re-applying and re-planning the same change joins the open task instead of opening another.
+    await run(store, first, app.connector);
+    const second = await savePlan(store, [taskOp]);
+    expect((await run(store, second, app.connector)).ops[0]?.state).toBe('task_open');
+    expect(await store.listTasks({ status: 'open' })).toHaveLength(1);
+
+    await store.upsertApp({ id: 'app', type: 'process-street', baseUrl: 'http://x' });
+    await store.replaceSnapshot({
+      appId: 'app',
+      runId: null,
+      accounts: [app.account('t1', 't@x')],
+      entitlements: [],
+      grants: [],
+    });
+    expect(await closeSatisfiedTasks({ store })).toHaveLength(1);
+    for (const planId of [first, second]) {
+      expect((await store.listOps({ planId })).map((o) => o.status)).toEqual(
+        planId === first ? ['succeeded', 'succeeded'] : ['succeeded'],
+      );
+      expect((await store.getPlan({ id: planId }))?.status).toBe('applied');
+    }
     await store.close();
   });
 });

@@ -8,18 +8,26 @@ import { traitsOf } from '../../connectors/registry.js';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
-import type { OpRecord, OpStatus, PlanRecord, Store } from '../../store/store.js';
+import type { OpRecord, OpStatus, PlanLock, PlanRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
 import { OVERRIDE_FLAG, type PlanBody } from '../plan.js';
+import { type CallResult, readGrantSet, runGrantOp } from './operations.js';
 import {
-  type CallResult,
-  generatePassword,
-  readGrantSet,
-  runAccountOp,
-  runGrantOp,
-  verifyAccountOp,
-} from './operations.js';
-import { currentStateHash } from './state.js';
+  begin,
+  claim,
+  errorFacts,
+  finish,
+  lostPlan,
+  newOwner,
+  type OpContext,
+  outcomeOf,
+  ownerIsDead,
+  planOpOf,
+  runAccountOpOnce,
+  runTaskOp,
+  skip as skipOp,
+} from './run-op.js';
+import { currentStateHash, resumeStateHash } from './state.js';
 
 /** An op's state as apply reports it: the store's status, or why a non-final op did not run yet. */
 export type OpState = OpStatus | 'awaiting_approval' | 'waiting';
@@ -70,10 +78,15 @@ export interface ApplyOptions {
   /** Ops in flight at once within one app (the HTTP layer still limits requests). */
   concurrency?: number;
   onOp?: (report: OpReport) => void;
+  /** Who this run is, for the plan lock and op claims (default: `apply@host:pid/tag`). */
+  owner?: string;
+  /** How long the plan lock and op claims last unless renewed; renewed every third of it (default 2 min). */
+  leaseMs?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const FINAL: ReadonlySet<OpStatus> = new Set(['succeeded', 'failed', 'skipped']);
+/** Nothing left for apply to do: done, failed (a later run retries), skipped, or a manual task a sync closes. */
+const FINAL: ReadonlySet<OpStatus> = new Set(['succeeded', 'failed', 'skipped', 'task_open']);
 
 /** A task op's text for an invitation that was never accepted. */
 export const INVITE_TIMEOUT_TEXT = 'invitation not accepted; remind the person or cancel';
@@ -122,77 +135,126 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       },
     );
   }
-  const hash = await currentStateHash({ store, config: options.config, apps: body.apps });
-  if (hash !== plan.stateHash) {
-    throw new RosterError(
-      'conflict',
-      `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
-      { fix: 'run roster plan again and apply the new plan', details: { planId } },
-    );
-  }
-  if (body.blocked && options.overrideSafety) {
-    await store.appendAudit({
-      actor: options.actor,
-      kind: 'plan.override_safety',
-      subject: planId,
-      data: { reasons: body.blocked.reasons.map((r) => r.message) },
-    });
-  }
-  if (plan.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
-
-  const records = new Map((await store.listOps({ planId })).map((op) => [op.seq, op]));
-  const bySeq = (seq: number) => records.get(seq) as OpRecord;
-  const seqOfRef = new Map([...records.values()].map((r) => [String(r.target.ref), r.seq]));
-  const tried = new Set<number>();
-  const waitStates = new Map<number, OpState>();
+  const owner = options.owner ?? newOwner();
+  const leaseMs = options.leaseMs ?? 2 * 60_000;
+  await lockPlan(store, planId, owner, leaseMs);
   const ctx: RunContext = {
     options,
     store,
     planId,
+    actor: options.actor,
+    owner,
+    leaseMs,
     now,
     sleep,
-    records,
-    bySeq,
-    seqOfRef,
-    tried,
-    waitStates,
+    records: new Map(),
+    bySeq: (seq: number) => ctx.records.get(seq) as OpRecord,
+    seqOfRef: new Map(),
+    tried: new Set<number>(),
+    waitStates: new Map<number, OpState>(),
+    lost: null,
     timeoutMs: options.waits?.timeoutMs ?? 7 * DAY_MS,
     pollMs: options.waits?.pollMs ?? 5_000,
     maxPollMs: options.waits?.maxPollMs ?? 10 * 60_000,
     holdMs: options.waits?.holdMs ?? 0,
+    onFinished: (record) => options.onOp?.(report(ctx, record)),
   };
-  const apps = [...new Set([...records.values()].map((r) => r.appId))];
-  await Promise.all(apps.map((appId) => runApp(ctx, appId)));
+  // The lease is renewed while the run lasts; a run that loses it (it stalled past the lease and another
+  // apply took over) stops starting ops.
+  const renew = setInterval(
+    () => {
+      store
+        .renewPlanLock({ planId, owner, leaseMs })
+        .then(() => store.renewOpClaims({ planId, owner, leaseMs }))
+        .catch((error: unknown) => {
+          ctx.lost ??= error;
+        });
+    },
+    Math.max(1000, Math.floor(leaseMs / 3)),
+  );
+  renew.unref();
+  try {
+    // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
+    // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
+    // it stale, and every op looks before it acts again.
+    // Read again under the lock: another apply may have moved the plan on while this one waited for it.
+    const held = (await store.getPlan({ id: planId })) ?? plan;
+    const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
+    const hash = resuming
+      ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
+      : await currentStateHash({ store, config: options.config, apps: body.apps });
+    if (hash !== plan.stateHash) {
+      throw new RosterError(
+        'conflict',
+        `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
+        { fix: 'run roster plan again and apply the new plan', details: { planId } },
+      );
+    }
+    if (body.blocked && options.overrideSafety) {
+      await store.appendAudit({
+        actor: options.actor,
+        kind: 'plan.override_safety',
+        subject: planId,
+        data: { reasons: body.blocked.reasons.map((r) => r.message) },
+      });
+    }
+    if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
 
-  const ops = [...records.values()].map((r) => report(ctx, r));
-  const byApp: ApplyResult['byApp'] = {};
-  for (const r of ops) {
-    const counts = byApp[r.appId] ?? {};
-    counts[r.state] = (counts[r.state] ?? 0) + 1;
-    byApp[r.appId] = counts;
+    for (const op of await store.listOps({ planId })) ctx.records.set(op.seq, op);
+    for (const r of ctx.records.values()) ctx.seqOfRef.set(String(r.target.ref), r.seq);
+    const apps = [...new Set([...ctx.records.values()].map((r) => r.appId))];
+    await Promise.all(apps.map((appId) => runApp(ctx, appId)));
+    if (ctx.lost !== null) throw lostPlan(planId, ctx.lost);
+
+    const ops = [...ctx.records.values()].map((r) => report(ctx, r));
+    const byApp: ApplyResult['byApp'] = {};
+    for (const r of ops) {
+      const counts = byApp[r.appId] ?? {};
+      counts[r.state] = (counts[r.state] ?? 0) + 1;
+      byApp[r.appId] = counts;
+    }
+    const status = planStatusOf([...ctx.records.values()]);
+    if (status !== 'applying') {
+      await store.setPlanStatus({ id: planId, status });
+      await store.appendAudit({
+        actor: options.actor,
+        kind: `plan.${status}`,
+        subject: planId,
+        data: { byApp },
+      });
+    }
+    return { planId, status, ops, byApp };
+  } finally {
+    clearInterval(renew);
+    await store.releaseOpClaims({ planId, owner });
+    await store.unlockPlan({ planId, owner });
   }
-  const done = [...records.values()].every((r) => FINAL.has(r.status));
-  const status: PlanRecord['status'] = done
-    ? [...records.values()].some((r) => r.status === 'failed')
-      ? 'failed'
-      : 'applied'
-    : 'applying';
-  if (status !== 'applying') {
-    await store.setPlanStatus({ id: planId, status });
-    await store.appendAudit({
-      actor: options.actor,
-      kind: `plan.${status}`,
-      subject: planId,
-      data: { byApp },
-    });
-  }
-  return { planId, status, ops, byApp };
 }
 
-interface RunContext {
+/**
+ * A plan's status from its ops: applying while any can still run; failed when one failed; tasks_open when
+ * all Roster could do is done and manual tasks remain; applied when everything is done.
+ */
+export function planStatusOf(ops: readonly OpRecord[]): PlanRecord['status'] {
+  if (!ops.every((r) => FINAL.has(r.status))) return 'applying';
+  if (ops.some((r) => r.status === 'failed')) return 'failed';
+  if (ops.some((r) => r.status === 'task_open')) return 'tasks_open';
+  return 'applied';
+}
+
+/** Takes the plan's lock, at once from a holder that is certainly dead; otherwise the holder's conflict. */
+async function lockPlan(store: Store, planId: string, owner: string, leaseMs: number): Promise<PlanLock> {
+  try {
+    return await store.lockPlan({ planId, owner, leaseMs });
+  } catch (error) {
+    const holder = isRosterError(error) ? error.details.holder : undefined;
+    if (typeof holder !== 'string' || !ownerIsDead(holder)) throw error;
+    return store.lockPlan({ planId, owner, leaseMs, takeOverFrom: holder });
+  }
+}
+
+interface RunContext extends OpContext {
   options: ApplyOptions;
-  store: Store;
-  planId: string;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
   records: Map<number, OpRecord>;
@@ -200,22 +262,12 @@ interface RunContext {
   seqOfRef: Map<string, number>;
   tried: Set<number>;
   waitStates: Map<number, OpState>;
+  /** Set when renewing the plan lock failed: no new op starts. */
+  lost: unknown;
   timeoutMs: number;
   pollMs: number;
   maxPollMs: number;
   holdMs: number;
-}
-
-/** The plan op as diff made it, from what the store keeps (`target` holds all but the columns). */
-export function planOpOf(record: OpRecord): PlanOp {
-  const { dependsOnRefs, ...rest } = record.target as Record<string, unknown> & { dependsOnRefs?: string[] };
-  return {
-    ...(rest as unknown as Omit<PlanOp, 'appId' | 'kind' | 'dependsOn' | 'requiresApproval'>),
-    appId: record.appId,
-    kind: record.kind,
-    dependsOn: dependsOnRefs ?? [],
-    requiresApproval: record.requiresApproval,
-  };
 }
 
 function report(ctx: RunContext, r: OpRecord): OpReport {
@@ -239,12 +291,18 @@ type Readiness = 'ready' | 'blocked' | 'approval' | { skip: string };
 
 function readiness(ctx: RunContext, r: OpRecord): Readiness {
   if (FINAL.has(r.status) && !(r.status === 'failed' && !ctx.tried.has(r.seq))) return 'blocked';
+  // Tried in this run and not final: another owner holds it. Waits alone are polled again and again.
+  if (!FINAL.has(r.status) && ctx.tried.has(r.seq) && r.kind !== 'wait') return 'blocked';
   for (const dep of r.dependsOn) {
     const d = ctx.bySeq(dep);
     if (d === undefined) continue;
+    const ref = String(d.target.ref);
     if (d.status === 'skipped' || (d.status === 'failed' && ctx.tried.has(d.seq))) {
-      const ref = String(d.target.ref);
       return { skip: `skipped: ${ref} ${d.status}${d.error ? ` (${d.error})` : ''}` };
+    }
+    if (d.status === 'task_open') {
+      // What it depends on is a person's job; a later sync shows it done and a new plan carries this on.
+      return { skip: `skipped: ${ref} is an open manual task; re-plan after a sync shows it done` };
     }
     if (d.status !== 'succeeded') return 'blocked';
   }
@@ -255,12 +313,12 @@ function readiness(ctx: RunContext, r: OpRecord): Readiness {
 async function runApp(ctx: RunContext, appId: string): Promise<void> {
   const mine = () => [...ctx.records.values()].filter((r) => r.appId === appId);
   let holdUntil: number | null = null;
-  for (;;) {
+  while (ctx.lost === null) {
     const ready: OpRecord[] = [];
     for (const r of mine()) {
       const state = readiness(ctx, r);
       if (state === 'approval') ctx.waitStates.set(r.seq, 'awaiting_approval');
-      if (typeof state === 'object') await skip(ctx, r, state.skip);
+      if (typeof state === 'object') await skipOp(ctx, r, state.skip);
       else if (state === 'ready') ready.push(r);
     }
     const work = ready.filter((r) => r.kind !== 'wait');
@@ -285,80 +343,13 @@ async function runApp(ctx: RunContext, appId: string): Promise<void> {
   }
 }
 
-async function skip(ctx: RunContext, r: OpRecord, why: string): Promise<void> {
-  await ctx.store.transaction(async (tx) => {
-    ctx.records.set(
-      r.seq,
-      await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'skipped', error: why }),
-    );
-    await tx.appendAudit(auditOf(ctx, r, 'op.skipped', { error: why }));
-  });
-  ctx.options.onOp?.(report(ctx, ctx.bySeq(r.seq)));
-}
-
-function auditOf(ctx: RunContext, r: OpRecord, kind: string, data: Record<string, unknown>) {
-  const op = planOpOf(r);
-  return {
-    actor: ctx.options.actor,
-    kind,
-    appId: r.appId,
-    subject: op.person?.email ?? (op.account && 'id' in op.account ? op.account.id : op.ref),
-    data: {
-      planId: ctx.planId,
-      seq: r.seq,
-      ref: op.ref,
-      op: r.kind,
-      ...(op.entitlement ? { entitlement: op.entitlement } : {}),
-      reason: op.reason?.text ?? null,
-      ...data,
-    },
-  };
-}
-
-/** Writes the intent and its audit event together, before any upstream call. An uncertain op keeps its intent. */
-async function begin(ctx: RunContext, r: OpRecord): Promise<{ uncertain: boolean }> {
-  ctx.tried.add(r.seq);
-  const uncertain = r.status === 'running';
-  if (uncertain) return { uncertain };
-  await ctx.store.transaction(async (tx) => {
-    const begun = await tx.beginOp({ planId: ctx.planId, seq: r.seq });
-    ctx.records.set(r.seq, begun);
-    await tx.appendAudit(auditOf(ctx, begun, 'op.intent', { attempt: begun.attempts }));
-  });
-  return { uncertain };
-}
-
-async function finish(
-  ctx: RunContext,
-  r: OpRecord,
-  status: 'succeeded' | 'failed',
-  outcome: Record<string, unknown> | null,
-  error: string | null = null,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  await ctx.store.transaction(async (tx) => {
-    const done = await tx.finishOp({ planId: ctx.planId, seq: r.seq, status, outcome, error });
-    ctx.records.set(r.seq, done);
-    await tx.appendAudit(
-      auditOf(ctx, done, `op.${status}`, { ...(outcome ?? {}), ...(error ? { error } : {}), ...extra }),
-    );
-  });
-  ctx.options.onOp?.(report(ctx, ctx.bySeq(r.seq)));
-}
-
-function errorFacts(error: unknown): { message: string; requestId: string | null } {
-  const message = error instanceof Error ? error.message : String(error);
-  const requestId = isRosterError(error) ? ((error.details.requestId as string | undefined) ?? null) : null;
-  return { message, requestId };
-}
-
 /** The app's id of the account an op acts on: its own, or the one the op that created it recorded. */
 function accountIdOf(ctx: RunContext, op: PlanOp): { id: string | null; viaTask: string | null } {
   if (op.account === null) return { id: null, viaTask: null };
   if ('id' in op.account) return { id: op.account.id, viaTask: null };
   const seq = ctx.seqOfRef.get(op.account.createdBy);
   const creator = seq === undefined ? undefined : ctx.bySeq(seq);
-  const id = creator?.outcome?.accountId;
+  const id = creator?.status === 'succeeded' ? creator.outcome?.accountId : undefined;
   if (typeof id === 'string') return { id, viaTask: null };
   return { id: null, viaTask: creator?.kind === 'task' ? op.account.createdBy : null };
 }
@@ -368,42 +359,48 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
   const connector = ctx.options.connectors[appId];
   const appConfig = ctx.options.config.apps.find((a) => a.id === appId);
   const pendingGrants: { r: OpRecord; op: PlanOp; call: CallResult }[] = [];
-  const run = async (r: OpRecord) => {
+  const run = async (r: OpRecord): Promise<void> => {
+    // Marked tried whatever comes of it, so a failure is not retried within this run.
+    ctx.tried.add(r.seq);
+    if (ctx.lost !== null) return;
     const op = planOpOf(r);
-    if (op.kind === 'task') return runTask(ctx, r, op);
+    if (op.kind === 'task') {
+      await runTaskOp(ctx, r);
+      return;
+    }
     const { id, viaTask } = accountIdOf(ctx, op);
     if (viaTask !== null) {
       // The account is created by hand (a task); a later sync links it and a new plan carries this on.
-      return skip(ctx, r, `skipped: the account comes from the manual task ${viaTask}; re-plan after a sync`);
+      await skipOp(
+        ctx,
+        r,
+        `skipped: the account comes from the manual task ${viaTask}; re-plan after a sync`,
+      );
+      return;
     }
-    const { uncertain } = await begin(ctx, r);
-    if (!connector) return finish(ctx, r, 'failed', null, `no connector for ${appId}`);
-    try {
-      if (op.kind === 'grant' || op.kind === 'revoke') {
-        pendingGrants.push({
-          r: ctx.bySeq(r.seq),
-          op,
-          call: await runGrantOp({ connector, op, accountId: id }),
-        });
-        return;
-      }
-      const call = await runAccountOp({
+    if (op.kind !== 'grant' && op.kind !== 'revoke') {
+      await runAccountOpOnce(ctx, {
+        record: r,
         connector,
-        op,
         accountId: id,
-        uncertain,
         needsPassword: appConfig
           ? (traitsOf(appConfig.type).createNeedsPassword?.(appConfig) ?? false)
           : false,
-        password: generatePassword,
       });
-      const check = await verifyAccountOp(connector, op, call.accountId);
-      const outcome = outcomeOf(call, uncertain);
-      if (check.problem !== null) return finish(ctx, r, 'failed', outcome, `verification: ${check.problem}`);
-      return finish(ctx, r, 'succeeded', { ...outcome, verified: true });
+      return;
+    }
+    const claimed = await claim(ctx, r);
+    if (claimed === null) return;
+    const { record } = await begin(ctx, claimed);
+    if (!connector) {
+      await finish(ctx, record, 'failed', null, `no connector for ${appId}`);
+      return;
+    }
+    try {
+      pendingGrants.push({ r: record, op, call: await runGrantOp({ connector, op, accountId: id }) });
     } catch (error) {
       const { message, requestId } = errorFacts(error);
-      return finish(ctx, r, 'failed', null, message, { requestId });
+      await finish(ctx, record, 'failed', null, message, { requestId });
     }
   };
   // One account's ops run one after another: an app may hold a set as one field (customer-directory roleIds,
@@ -450,17 +447,6 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
   }
 }
 
-function outcomeOf(call: CallResult, uncertain: boolean): Record<string, unknown> {
-  return {
-    accountId: call.accountId,
-    before: call.before,
-    after: call.after,
-    already: call.already,
-    ...(uncertain ? { resumed: true } : {}),
-    ...(call.note ? { note: call.note } : {}),
-  };
-}
-
 async function inBatches<T>(
   items: readonly T[],
   limit: number,
@@ -476,26 +462,6 @@ async function inBatches<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A task op becomes one store task (once, even across re-runs) with the op's instructions. */
-async function runTask(ctx: RunContext, r: OpRecord, op: PlanOp): Promise<void> {
-  await begin(ctx, r);
-  const existing = (await ctx.store.listTasks()).find((t) => t.planId === ctx.planId && t.opSeq === r.seq);
-  const task =
-    existing ??
-    (await ctx.store.createTask({
-      planId: ctx.planId,
-      opSeq: r.seq,
-      appId: r.appId,
-      kind: op.task?.instead ?? 'task',
-      instructions: op.task?.instructions ?? op.reason.text,
-    }));
-  await finish(ctx, r, 'succeeded', {
-    taskId: task.id,
-    instead: op.task?.instead ?? null,
-    note: 'manual task',
-  });
-}
-
 /** One poll of a wait op: 'done' when it finished (accepted, timed out, failed), else when to poll next. */
 async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> {
   const op = planOpOf(r);
@@ -506,13 +472,16 @@ async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> 
     ctx.waitStates.set(r.seq, 'waiting');
     return Date.parse(state.nextPollAt);
   }
-  if (r.status !== 'running') await begin(ctx, r);
   ctx.tried.add(r.seq);
+  const claimed = await claim(ctx, r);
+  // Another live owner polls it: nothing for this run to do with it.
+  if (claimed === null) return Number.POSITIVE_INFINITY;
+  const { record } = await begin(ctx, claimed);
   const since = state?.since ?? ctx.now().toISOString();
-  const connector = ctx.options.connectors[r.appId];
+  const connector = ctx.options.connectors[record.appId];
   const { id } = accountIdOf(ctx, op);
   if (!connector?.accounts.get || id === null) {
-    await finish(ctx, r, 'failed', null, 'cannot read the invited account back');
+    await finish(ctx, record, 'failed', null, 'cannot read the invited account back');
     return 'done';
   }
   let status: string;
@@ -522,7 +491,7 @@ async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> 
     status = `unreadable (${errorFacts(error).message})`;
   }
   if (status === 'active') {
-    await finish(ctx, r, 'succeeded', {
+    await finish(ctx, record, 'succeeded', {
       accountId: id,
       since,
       polls: (state?.polls ?? 0) + 1,
@@ -531,34 +500,42 @@ async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> 
     return 'done';
   }
   if (status === 'gone' || status === 'deleted' || status === 'inactive') {
-    await finish(ctx, r, 'failed', { accountId: id, since }, `the invited account is ${status}`);
+    await finish(ctx, record, 'failed', { accountId: id, since }, `the invited account is ${status}`);
     return 'done';
   }
   const polls = (state?.polls ?? 0) + 1;
   const at = ctx.now().getTime();
   if (at - Date.parse(since) >= ctx.timeoutMs) {
-    const existing = (await ctx.store.listTasks()).find((t) => t.planId === ctx.planId && t.opSeq === r.seq);
     const who = op.person ? `${op.person.name} <${op.person.email}>` : id;
-    const task =
-      existing ??
-      (await ctx.store.createTask({
-        planId: ctx.planId,
-        opSeq: r.seq,
-        appId: r.appId,
-        kind: 'invite',
-        instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
-      }));
-    await finish(ctx, r, 'failed', { accountId: id, since, polls, taskId: task.id }, INVITE_TIMEOUT_TEXT);
+    const { task } = await ctx.store.ensureTask({
+      key: [record.appId, `account:${id}`, 'invite', ''].join('|'),
+      planId: ctx.planId,
+      opSeq: record.seq,
+      appId: record.appId,
+      kind: 'invite',
+      instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
+    });
+    await finish(
+      ctx,
+      record,
+      'failed',
+      { accountId: id, since, polls, taskId: task.id },
+      INVITE_TIMEOUT_TEXT,
+    );
     return 'done';
   }
   const delay = Math.min(ctx.maxPollMs, ctx.pollMs * 2 ** Math.min(polls - 1, 20));
   const next: WaitState = { waiting: true, since, polls, nextPollAt: new Date(at + delay).toISOString() };
-  // The store has no "progress" write: a failed-then-begun pair in one transaction leaves the op running
-  // with one more attempt and the poll state as its outcome, so a restart carries on from here.
-  await ctx.store.transaction(async (tx) => {
-    await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'failed', outcome: { ...next } });
-    ctx.records.set(r.seq, await tx.beginOp({ planId: ctx.planId, seq: r.seq }));
-  });
-  ctx.waitStates.set(r.seq, 'waiting');
+  // A progress write: the op stays running with the poll state as its outcome, so a restart carries on here.
+  ctx.records.set(
+    record.seq,
+    await ctx.store.progressOp({
+      planId: ctx.planId,
+      seq: record.seq,
+      owner: ctx.owner,
+      outcome: { ...next },
+    }),
+  );
+  ctx.waitStates.set(record.seq, 'waiting');
   return at + delay;
 }

@@ -2,5 +2,6 @@
 
 export * from './executor.js';
 export * from './operations.js';
+export * from './run-op.js';
 export * from './state.js';
 export * from './tasks.js';

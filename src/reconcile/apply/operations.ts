@@ -3,7 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { grantKey, readAll } from '../../connectors/sdk/paging.js';
 import type { AccountInput, Connector } from '../../connectors/sdk/types.js';
-import { RosterError } from '../../core/errors.js';
+import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Account, EntitlementKind, Grant } from '../../core/types.js';
 import { accountField, type PlanOp } from '../diff.js';
 
@@ -62,14 +62,17 @@ async function read(connector: Connector, id: string): Promise<Account | null> {
 }
 
 /**
- * Carries out one account op (create/update/deactivate/reactivate/delete). `uncertain`: an earlier run wrote the
- * intent and died before the outcome, so the app may already hold the change: look before acting.
+ * Carries out one account op (create/update/deactivate/reactivate/delete). `uncertain`: an earlier attempt
+ * began and its outcome is unknown or unverified (a crash, a lost answer, a failed read-back), so the app may
+ * already hold the change: look before acting.
  */
 export async function runAccountOp(input: {
   connector: Connector;
   op: PlanOp;
   accountId: string | null;
   uncertain: boolean;
+  /** create: the id an earlier attempt recorded when the app returned it (its read-back then failed). */
+  knownId?: string | null;
   /** Targetprocess without SSO needs a Password on create. */
   needsPassword: boolean;
   password: () => string;
@@ -80,18 +83,44 @@ export async function runAccountOp(input: {
     case 'create': {
       const fields = op.input;
       if (!fields) throw new RosterError('internal', `create op ${op.ref} carries no input`);
+      const live = (a: Account) => a.status !== 'deleted';
+      if (input.knownId && accounts.get) {
+        // An earlier attempt got an id back and recorded it before its read-back failed: look there first.
+        const known = await accounts.get({ id: input.knownId });
+        if (known && live(known)) {
+          return {
+            accountId: known.id,
+            before: null,
+            after: brief(known),
+            already: true,
+            note: 'recorded id',
+          };
+        }
+      }
       if (uncertain && accounts.findByEmail) {
-        // Never create twice: the earlier attempt may have reached the app before the crash.
-        const found = (await accounts.findByEmail({ email: fields.email })).filter(
-          (a) => a.status !== 'deleted',
-        );
-        const first = found[0];
+        // Never create twice: the earlier attempt may have reached the app before its outcome was lost.
+        const first = (await accounts.findByEmail({ email: fields.email })).find(live);
         if (first)
           return { accountId: first.id, before: null, after: brief(first), already: true, note: 'adopted' };
       }
       const account: AccountInput = { ...fields };
       if (input.needsPassword) account.password = input.password();
-      const created = await need(accounts.create, connector, 'create')({ account });
+      let created: Awaited<ReturnType<NonNullable<typeof accounts.create>>>;
+      try {
+        created = await need(accounts.create, connector, 'create')({ account });
+      } catch (error) {
+        // "Already exists" for this person's address: the account is theirs, so adopt it rather than fail.
+        if (!isRosterError(error) || error.code !== 'conflict' || !accounts.findByEmail) throw error;
+        const existing = (await accounts.findByEmail({ email: fields.email })).find(live);
+        if (!existing) throw error;
+        return {
+          accountId: existing.id,
+          before: null,
+          after: brief(existing),
+          already: true,
+          note: 'adopted: the app already held an account with this address',
+        };
+      }
       return {
         accountId: created.account.id,
         before: null,
@@ -101,6 +130,14 @@ export async function runAccountOp(input: {
     }
     case 'update': {
       const id = required(accountId, op);
+      if (uncertain) {
+        // Sending the same values again is harmless, but when the app already holds them nothing need be sent.
+        const now = await read(connector, id);
+        const holds = (a: Account) =>
+          Object.entries(op.changes ?? {}).every(([field, c]) => (accountField(a, field) ?? '') === c.to);
+        if (now !== null && holds(now))
+          return { accountId: id, before: null, after: brief(now), already: true };
+      }
       const changes: Record<string, string> = {};
       for (const [field, c] of Object.entries(op.changes ?? {})) changes[field] = c.to;
       const { firstName, lastName, ...attributes } = changes;

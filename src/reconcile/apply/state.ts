@@ -37,3 +37,22 @@ export async function currentStateHash(input: {
 }): Promise<string> {
   return stateHashOf(await currentStateInputs(input));
 }
+
+/**
+ * The hash a plan that is already applying is checked against: the people import and the policy as they are
+ * now, the snapshots and links as the plan saw them. Its own partial work shows up in later syncs and links, so
+ * those do not make it stale; a new HR import or a changed policy does.
+ */
+export async function resumeStateHash(input: {
+  store: Store;
+  config: Pick<RosterConfig, 'policy'>;
+  apps: readonly string[];
+  planned: StateInputs;
+}): Promise<string> {
+  const now = await currentStateInputs(input);
+  return stateHashOf({
+    ...now,
+    syncRuns: input.planned.syncRuns,
+    linksUpdatedAt: input.planned.linksUpdatedAt,
+  });
+}

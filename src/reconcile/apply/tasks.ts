@@ -2,7 +2,8 @@
 
 import type { Store, StoredAccount, TaskRecord } from '../../store/store.js';
 import { accountField, type PlanOp } from '../diff.js';
-import { planOpOf } from './executor.js';
+import { planStatusOf } from './executor.js';
+import { planOpOf } from './run-op.js';
 
 const sameEmail = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 
@@ -67,6 +68,14 @@ export async function closeSatisfiedTasks(input: { store: Store; closedBy?: stri
       subject: op.person?.email ?? task.id,
       data: { taskId: task.id, planId: task.planId, seq: task.opSeq, kind: task.kind },
     });
+  }
+  // Closing a task finished the task ops that waited on it, in whichever plan: a plan left with nothing open
+  // is applied (or failed, when an op of it failed).
+  if (closed.length > 0) {
+    for (const plan of await store.listPlans({ status: 'tasks_open', limit: 10_000 })) {
+      const status = planStatusOf(await store.listOps({ planId: plan.id }));
+      if (status !== plan.status) await store.setPlanStatus({ id: plan.id, status });
+    }
   }
   return closed;
 }

@@ -64,11 +64,25 @@ export const FAULT_PROFILES = {
 export type FaultProfileName = keyof typeof FAULT_PROFILES;
 export const FAULT_PROFILE_NAMES = Object.keys(FAULT_PROFILES) as FaultProfileName[];
 
+/**
+ * A fault aimed at particular requests rather than drawn at random: requests whose method matches and whose
+ * path (query left out) matches `path` (a regular expression) get `status`, `times` times (null: until
+ * cleared). For tests that need one precise failure: a 503 on the read-back after a create.
+ */
+export const scriptedFaultSchema = z.object({
+  method: z.string().optional(),
+  path: z.string(),
+  status: z.number().int().min(400).max(599),
+  times: z.number().int().positive().nullable().default(null),
+});
+export type ScriptedFault = z.input<typeof scriptedFaultSchema>;
+
 /** What the fault layer decided for one request. */
 export type FaultDecision =
   | { kind: 'none' }
   | { kind: 'rate_limited'; retryAfterSeconds: number | null }
   | { kind: 'server_error'; status: 500 | 502 | 503 | 504 }
+  | { kind: 'scripted'; status: number }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'hang' }
   | { kind: 'reset' };
@@ -84,6 +98,7 @@ export class FaultInjector {
   private tokens = 0;
   private lastRefill = Date.now();
   private readonly retryAfter: RetryAfterBehaviour;
+  private scripts: { rule: z.output<typeof scriptedFaultSchema>; path: RegExp; left: number | null }[] = [];
 
   constructor(options: {
     settings: FaultSettings;
@@ -106,6 +121,30 @@ export class FaultInjector {
 
   current(): FaultSettings {
     return this.settings;
+  }
+
+  /** Adds aimed faults (see ScriptedFault); they are checked before the random ones. */
+  script(rules: readonly ScriptedFault[]): void {
+    for (const input of rules) {
+      const rule = scriptedFaultSchema.parse(input);
+      this.scripts.push({ rule, path: new RegExp(rule.path), left: rule.times });
+    }
+  }
+
+  clearScripts(): void {
+    this.scripts = [];
+  }
+
+  /** The aimed fault this request meets, if any (and one fewer of it left). */
+  scripted(method: string, path: string): FaultDecision | null {
+    for (const s of this.scripts) {
+      if (s.left === 0) continue;
+      if (s.rule.method !== undefined && s.rule.method.toUpperCase() !== method.toUpperCase()) continue;
+      if (!s.path.test(path)) continue;
+      if (s.left !== null) s.left--;
+      return { kind: 'scripted', status: s.rule.status };
+    }
+    return null;
   }
 
   /** Decide, before the handler runs, whether this request is answered normally. */

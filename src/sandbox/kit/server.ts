@@ -14,6 +14,8 @@ import {
   type FaultSettings,
   faultSettingsSchema,
   type RetryAfterBehaviour,
+  type ScriptedFault,
+  scriptedFaultSchema,
 } from './faults.js';
 import { createRng } from './rng.js';
 
@@ -134,6 +136,9 @@ export interface SandboxHandle<State = unknown> {
   setFaults(profile: FaultProfileName, overrides?: Partial<FaultSettings>, seed?: number): void;
   /** The fault settings in force. */
   faults(): FaultSettings;
+  /** Aims faults at particular requests (a 503 on one path), before the profile's random ones. */
+  scriptFaults(rules: readonly ScriptedFault[]): void;
+  clearScriptedFaults(): void;
   reset(company?: SampleCompany | null): void;
   summary(): Record<string, number>;
   close(): Promise<void>;
@@ -257,7 +262,7 @@ export async function startSandbox<State>(
     meta.set(request, { entry, admin });
     if (admin) return;
     log.push(entry);
-    const decision = faults.before();
+    const decision = faults.scripted(request.method, request.url.split('?')[0] ?? '') ?? faults.before();
     await applyFault(decision, entry, request, reply, def);
   });
 
@@ -341,6 +346,8 @@ export async function startSandbox<State>(
       log.length = 0;
     },
     faults: () => faults.current(),
+    scriptFaults: (rules) => faults.script(rules),
+    clearScriptedFaults: () => faults.clearScripts(),
     setFaults: (name, overrides, newSeed) =>
       faults.configure({ ...FAULT_PROFILES[name], ...overrides }, newSeed ?? seed, def.type),
     reset: (next) => {
@@ -375,6 +382,11 @@ async function applyFault<State>(
       reply.code(429).send(def.errorBody(429, 'Too many requests'));
       return;
     }
+    case 'scripted':
+      entry.fault = `scripted:${decision.status}`;
+      entry.status = decision.status;
+      reply.code(decision.status).send(def.errorBody(decision.status, 'Scripted fault'));
+      return;
     case 'server_error':
       entry.fault = `server_error:${decision.status}`;
       entry.status = decision.status;
@@ -493,6 +505,13 @@ function registerAdmin<State>(app: FastifyInstance, deps: AdminDeps<State>): voi
     const { profile, overrides, seed } = parsed.data;
     deps.faults.configure({ ...FAULT_PROFILES[profile], ...overrides }, seed ?? deps.seed, def.type);
     return deps.faults.current();
+  });
+  app.put(`${ADMIN_PREFIX}/faults/scripted`, async (request, reply) => {
+    const parsed = z.object({ rules: z.array(scriptedFaultSchema) }).safeParse(request.body ?? {});
+    if (!parsed.success) return bad(reply, parsed.error);
+    deps.faults.clearScripts();
+    deps.faults.script(parsed.data.rules);
+    return { rules: parsed.data.rules };
   });
   app.put(`${ADMIN_PREFIX}/clock`, async (request, reply) => {
     const parsed = clockBody.safeParse(request.body ?? {});

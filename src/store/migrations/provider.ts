@@ -7,6 +7,8 @@ import { migration0001 } from './0001_people_apps.js';
 import { migration0002 } from './0002_sync_snapshots.js';
 import { migration0003 } from './0003_links_plans.js';
 import { migration0004 } from './0004_audit.js';
+import { migration0005 } from './0005_claims_locks.js';
+import { migration0006 } from './0006_server.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -14,6 +16,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002_sync_snapshots': migration0002,
   '0003_links_plans': migration0003,
   '0004_audit': migration0004,
+  '0005_claims_locks': migration0005,
+  '0006_server': migration0006,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {

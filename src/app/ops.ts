@@ -1,0 +1,61 @@
+/**
+ * @module runOp: one op of a saved plan, start to end — claim, intent, call, the app's id recorded, read-back,
+ * outcome, audit, release — for callers that run ops one at a time (queue workers, the SCIM facade).
+ */
+
+import { traitsOf } from '../connectors/registry.js';
+import { RosterError } from '../core/errors.js';
+import { newOwner, planOpOf, runOp as runOneOp } from '../reconcile/apply/run-op.js';
+import type { OpRecord } from '../store/store.js';
+import type { Roster } from './context.js';
+
+/** How long a claim on one op lasts: long enough for a slow app's call and read-back, short after a crash. */
+const OP_LEASE_MS = 120_000;
+
+/**
+ * Runs op `seq` of plan `planId` under a claim of its own. Returns the op as it ended, or null when another owner
+ * holds it. An op on an account a create in the same plan makes must wait for that create: run the create first.
+ */
+export async function runOp(
+  roster: Roster,
+  input: { planId: string; seq: number; owner?: string },
+): Promise<OpRecord | null> {
+  const ops = await roster.store.listOps({ planId: input.planId });
+  const record = ops.find((o) => o.seq === input.seq);
+  if (!record) {
+    throw new RosterError('not_found', `plan ${input.planId} has no op ${input.seq}`, {
+      fix: '`roster plan show` lists the ops',
+    });
+  }
+  const op = planOpOf(record);
+  let accountId: string | null = null;
+  if (op.account && 'id' in op.account) accountId = op.account.id;
+  else if (op.account) {
+    const { createdBy } = op.account;
+    const creator = ops.find((o) => (o.target as { ref?: string }).ref === createdBy);
+    const created = creator?.status === 'succeeded' ? creator.outcome?.accountId : undefined;
+    if (typeof created !== 'string') {
+      throw new RosterError('conflict', `op ${input.seq} acts on an account its plan has not created yet`, {
+        fix: `run op ${creator?.seq ?? '(the create)'} first`,
+      });
+    }
+    accountId = created;
+  }
+  const app = roster.app(record.appId, 'op');
+  return runOneOp(
+    {
+      store: roster.store,
+      planId: input.planId,
+      actor: roster.actor,
+      owner: input.owner ?? newOwner('op'),
+      leaseMs: OP_LEASE_MS,
+      records: new Map(ops.map((o) => [o.seq, o])),
+    },
+    {
+      record,
+      connector: roster.connector(record.appId),
+      accountId,
+      needsPassword: traitsOf(app.type).createNeedsPassword?.(app) ?? false,
+    },
+  );
+}

@@ -1,0 +1,101 @@
+/** @module `roster tokens`: create (shown once), list and revoke the API tokens of `roster serve`. */
+
+import { userInfo } from 'node:os';
+import { type Command, Option } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { issueToken, revokeToken } from '../../server/tokens.js';
+import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
+import { TOKEN_SCOPES, type TokenScope, type TokenStore, tokenStore } from '../../store/tokens.js';
+import { createOutput } from '../output.js';
+
+export function registerTokenCommands(program: Command): void {
+  const tokens = program.command('tokens').description('API tokens for roster serve: create, list, revoke');
+
+  tokens
+    .command('create')
+    .description('make a token; it is printed once and only its hash is kept')
+    .requiredOption('--name <name>', 'who or what uses it (the audit log shows this name as the actor)')
+    .addOption(
+      new Option('--scope <scope>', 'read < operate (sync, plan, apply) < approve < admin (tokens)')
+        .choices(TOKEN_SCOPES)
+        .makeOptionMandatory(),
+    )
+    .option('--json', 'print the token and its record as JSON')
+    .action(async (options: { name: string; scope: TokenScope; json?: boolean }, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      await withTokens(command, async (deps) => {
+        const issued = await issueToken(deps, {
+          name: options.name,
+          scope: options.scope,
+          createdBy: osUser(),
+        });
+        out.result(issued);
+        out.line(issued.token);
+        out.line(
+          `\ntoken "${issued.record.name}" (${issued.record.scope}) created. It is shown only now: keep it`,
+        );
+        out.line('in a secret store and send it as "Authorization: Bearer <token>".');
+      });
+    });
+
+  tokens
+    .command('list')
+    .description('the tokens (names, scopes, prefixes and last use; never the secret)')
+    .option('--all', 'revoked tokens too')
+    .option('--json', 'print the tokens as JSON')
+    .action(async (options: { all?: boolean; json?: boolean }, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      await withTokens(command, async ({ tokens: store }) => {
+        const list = await store.list({ includeRevoked: options.all ?? false });
+        out.result(list);
+        if (list.length === 0) out.line('no tokens: roster tokens create --name NAME --scope read makes one');
+        out.table([
+          ['name', 'scope', 'prefix', 'created', 'last used', 'revoked'],
+          ...list.map((t) => [
+            t.name,
+            t.scope,
+            `${t.prefix}…`,
+            t.createdAt,
+            t.lastUsedAt ?? '-',
+            t.revokedAt ?? '',
+          ]),
+        ]);
+      });
+    });
+
+  tokens
+    .command('revoke')
+    .description('revoke a token by name or id; requests with it are refused from now on')
+    .argument('<name>', 'the token name or id')
+    .option('--json', 'print the revoked token as JSON')
+    .action(async (name: string, options: { json?: boolean }, command: Command) => {
+      const out = createOutput({ json: options.json ?? false });
+      await withTokens(command, async (deps) => {
+        const revoked = await revokeToken(deps, { idOrName: name, by: osUser() });
+        out.result(revoked);
+        out.line(`token "${revoked.name}" revoked at ${revoked.revokedAt}`);
+      });
+    });
+}
+
+async function withTokens(
+  command: Command,
+  run: (deps: { store: Store; tokens: TokenStore }) => Promise<void>,
+): Promise<void> {
+  const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
+  const store = await openStore(config.store);
+  try {
+    await run({ store, tokens: tokenStore(store) });
+  } finally {
+    await store.close();
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'unknown';
+  }
+}

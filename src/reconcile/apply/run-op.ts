@@ -1,0 +1,388 @@
+/**
+ * @module One op, start to end, under a claim: claim → intent → call → record the app's id → read-back →
+ * outcome → audit → release. The executor schedules ops; this is what runs each one (and what a queue worker or
+ * the SCIM facade reuses).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { grantKey } from '../../connectors/sdk/paging.js';
+import type { Connector } from '../../connectors/sdk/types.js';
+import { isRosterError, RosterError } from '../../core/errors.js';
+import type { AuditInput, OpRecord, Store } from '../../store/store.js';
+import type { PlanOp } from '../diff.js';
+import {
+  type CallResult,
+  generatePassword,
+  readGrantSet,
+  runAccountOp,
+  runGrantOp,
+  verifyAccountOp,
+} from './operations.js';
+
+/** The plan op as diff made it, from what the store keeps (`target` holds all but the columns). */
+export function planOpOf(record: OpRecord): PlanOp {
+  const { dependsOnRefs, ...rest } = record.target as Record<string, unknown> & { dependsOnRefs?: string[] };
+  return {
+    ...(rest as unknown as Omit<PlanOp, 'appId' | 'kind' | 'dependsOn' | 'requiresApproval'>),
+    appId: record.appId,
+    kind: record.kind,
+    dependsOn: dependsOnRefs ?? [],
+    requiresApproval: record.requiresApproval,
+  };
+}
+
+const OWNER = /^[\w-]+@(.+):(\d+)\/[0-9a-f]+$/;
+
+/**
+ * This machine as an owner names it: the host name, and on Linux the pid namespace, so two containers that
+ * share a host name and a database file never judge each other's pids.
+ */
+function machine(): string {
+  try {
+    const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return ns === undefined ? hostname() : `${hostname()}#${ns}`;
+  } catch {
+    return hostname();
+  }
+}
+
+/** A fresh owner name: what runs (`apply`), the machine and pid (so a takeover can tell a dead local owner), a tag. */
+export function newOwner(kind = 'apply'): string {
+  return `${kind}@${machine()}:${process.pid}/${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * True only when the owner is certainly dead: it ran on this host and its process is gone. An owner on another
+ * host, or in this very process, may be alive; its lease decides.
+ */
+export function ownerIsDead(owner: string): boolean {
+  const match = OWNER.exec(owner);
+  if (!match || match[1] !== machine()) return false;
+  const pid = Number(match[2]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process exists but is another user's. Only ESRCH means there is no such process.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** What running one op needs: where it is recorded, who runs it, and the live view of the plan's ops. */
+export interface OpContext {
+  store: Store;
+  planId: string;
+  actor: string;
+  /** Who holds the claims this run takes (see `newOwner`). */
+  owner: string;
+  /** How long a claim lasts unless renewed (ms). */
+  leaseMs: number;
+  /** The plan's ops by seq, kept current as ops move. */
+  records: Map<number, OpRecord>;
+  /** Called with each op that reached an outcome (succeeded, failed, skipped, task_open). */
+  onFinished?: (record: OpRecord) => void;
+}
+
+export function auditOf(
+  ctx: Pick<OpContext, 'actor' | 'planId'>,
+  r: OpRecord,
+  kind: string,
+  data: Record<string, unknown>,
+): AuditInput {
+  const op = planOpOf(r);
+  return {
+    actor: ctx.actor,
+    kind,
+    appId: r.appId,
+    subject: op.person?.email ?? (op.account && 'id' in op.account ? op.account.id : op.ref),
+    data: {
+      planId: ctx.planId,
+      seq: r.seq,
+      ref: op.ref,
+      op: r.kind,
+      ...(op.entitlement ? { entitlement: op.entitlement } : {}),
+      reason: op.reason?.text ?? null,
+      ...data,
+    },
+  };
+}
+
+/**
+ * Claims the op for this run: unclaimed, ours, expired, or held by an owner that is certainly dead (taken over
+ * at once). Null when another live owner holds it or it has nothing left to do.
+ */
+export async function claim(ctx: OpContext, r: OpRecord): Promise<OpRecord | null> {
+  const base = { planId: ctx.planId, seq: r.seq, owner: ctx.owner, leaseMs: ctx.leaseMs };
+  let result = await ctx.store.claimOp(base);
+  const holder = result.claimed ? null : result.op.claimedBy;
+  if (!result.claimed && result.reason === 'held' && holder !== null && ownerIsDead(holder)) {
+    result = await ctx.store.claimOp({ ...base, takeOverFrom: [holder] });
+  }
+  ctx.records.set(r.seq, result.op);
+  return result.claimed ? result.op : null;
+}
+
+/**
+ * Writes the intent and its audit event together, before any upstream call. An op found running (its owner
+ * died mid-call) keeps its intent. `uncertain`: an earlier attempt began, so the app may hold its effect.
+ */
+export async function begin(ctx: OpContext, r: OpRecord): Promise<{ record: OpRecord; uncertain: boolean }> {
+  const uncertain = r.attempts > 0;
+  if (r.status === 'running') return { record: r, uncertain };
+  const record = await ctx.store.transaction(async (tx) => {
+    const begun = await tx.beginOp({ planId: ctx.planId, seq: r.seq, owner: ctx.owner });
+    await tx.appendAudit(auditOf(ctx, begun, 'op.intent', { attempt: begun.attempts }));
+    return begun;
+  });
+  ctx.records.set(r.seq, record);
+  return { record, uncertain };
+}
+
+/** Records the outcome and its audit event together, and lets go of the claim. */
+export async function finish(
+  ctx: OpContext,
+  r: OpRecord,
+  status: 'succeeded' | 'failed' | 'task_open',
+  outcome: Record<string, unknown> | null,
+  error: string | null = null,
+  extra: Record<string, unknown> = {},
+  taskId?: string,
+): Promise<OpRecord> {
+  const done = await ctx.store.transaction(async (tx) => {
+    const finished = await tx.finishOp({
+      planId: ctx.planId,
+      seq: r.seq,
+      status,
+      outcome,
+      error,
+      owner: ctx.owner,
+      ...(taskId !== undefined ? { taskId } : {}),
+    });
+    await tx.appendAudit(
+      auditOf(ctx, finished, `op.${status}`, { ...(outcome ?? {}), ...(error ? { error } : {}), ...extra }),
+    );
+    return finished;
+  });
+  ctx.records.set(r.seq, done);
+  ctx.onFinished?.(done);
+  return done;
+}
+
+/** Marks an op skipped (a dependency failed, or its account comes from a manual task), with why. */
+export async function skip(ctx: OpContext, r: OpRecord, why: string): Promise<OpRecord> {
+  const done = await ctx.store.transaction(async (tx) => {
+    const skipped = await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'skipped', error: why });
+    await tx.appendAudit(auditOf(ctx, skipped, 'op.skipped', { error: why }));
+    return skipped;
+  });
+  ctx.records.set(r.seq, done);
+  ctx.onFinished?.(done);
+  return done;
+}
+
+export function errorFacts(error: unknown): { message: string; requestId: string | null } {
+  const message = error instanceof Error ? error.message : String(error);
+  const requestId = isRosterError(error) ? ((error.details.requestId as string | undefined) ?? null) : null;
+  return { message, requestId };
+}
+
+export function outcomeOf(call: CallResult, uncertain: boolean): Record<string, unknown> {
+  return {
+    accountId: call.accountId,
+    before: call.before,
+    after: call.after,
+    already: call.already,
+    ...(uncertain ? { resumed: true } : {}),
+    ...(call.note ? { note: call.note } : {}),
+  };
+}
+
+/**
+ * One account op (create, update, deactivate, reactivate, delete) start to end. The id a create gets back is
+ * written down before the read-back, so a read-back that fails leaves an op a later run finds by that id instead
+ * of creating again. Returns the op as recorded, or null when another owner holds it.
+ */
+export async function runAccountOpOnce(
+  ctx: OpContext,
+  input: {
+    record: OpRecord;
+    connector: Connector | undefined;
+    /** The app's id of the account the op acts on (null for a create). */
+    accountId: string | null;
+    /** Targetprocess without SSO needs a password on create. */
+    needsPassword: boolean;
+  },
+): Promise<OpRecord | null> {
+  const claimed = await claim(ctx, input.record);
+  if (claimed === null) return null;
+  const { record, uncertain } = await begin(ctx, claimed);
+  const { connector } = input;
+  if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
+  const op = planOpOf(record);
+  const recorded = typeof record.outcome?.accountId === 'string' ? record.outcome.accountId : null;
+  let call: CallResult;
+  try {
+    call = await runAccountOp({
+      connector,
+      op,
+      accountId: input.accountId,
+      uncertain,
+      knownId: recorded,
+      needsPassword: input.needsPassword,
+      password: generatePassword,
+    });
+  } catch (error) {
+    const { message, requestId } = errorFacts(error);
+    // An id recorded by an earlier attempt stays with the op, so the next attempt still looks there first.
+    const kept = recorded === null ? null : { accountId: recorded };
+    return finish(ctx, record, 'failed', kept, message, { requestId });
+  }
+  const outcome = outcomeOf(call, uncertain);
+  if (op.kind === 'create' && call.accountId !== null && call.accountId !== recorded) {
+    ctx.records.set(
+      record.seq,
+      await ctx.store.progressOp({
+        planId: ctx.planId,
+        seq: record.seq,
+        owner: ctx.owner,
+        outcome: { ...outcome, verified: false },
+      }),
+    );
+  }
+  try {
+    const check = await verifyAccountOp(connector, op, call.accountId);
+    if (check.problem !== null) {
+      return finish(ctx, record, 'failed', { ...outcome, verified: false }, `verification: ${check.problem}`);
+    }
+  } catch (error) {
+    const { message, requestId } = errorFacts(error);
+    return finish(ctx, record, 'failed', { ...outcome, verified: false }, `read-back: ${message}`, {
+      requestId,
+    });
+  }
+  return finish(ctx, record, 'succeeded', { ...outcome, verified: true });
+}
+
+/**
+ * A grant or revoke start to end, verified by reading that kind's grants back (the executor batches this read
+ * for a whole wave; alone, one op reads it once).
+ */
+export async function runGrantOpOnce(
+  ctx: OpContext,
+  input: { record: OpRecord; connector: Connector | undefined; accountId: string | null },
+): Promise<OpRecord | null> {
+  const claimed = await claim(ctx, input.record);
+  if (claimed === null) return null;
+  const { record, uncertain } = await begin(ctx, claimed);
+  const { connector } = input;
+  if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
+  const op = planOpOf(record);
+  let call: CallResult;
+  try {
+    call = await runGrantOp({ connector, op, accountId: input.accountId });
+  } catch (error) {
+    const { message, requestId } = errorFacts(error);
+    return finish(ctx, record, 'failed', null, message, { requestId });
+  }
+  const outcome = outcomeOf(call, uncertain);
+  let held: Set<string>;
+  try {
+    held = await readGrantSet(connector, op.entitlement?.kind ?? 'group');
+  } catch (error) {
+    return finish(ctx, record, 'failed', outcome, `verification: ${errorFacts(error).message}`);
+  }
+  const has = held.has(
+    grantKey({ entitlementId: op.entitlement?.id ?? '', accountId: call.accountId ?? '' }),
+  );
+  if ((op.kind === 'grant') === has) return finish(ctx, record, 'succeeded', { ...outcome, verified: true });
+  const what = `the ${op.entitlement?.kind} is ${has ? 'still held' : 'not held'} after ${op.kind}`;
+  return finish(ctx, record, 'failed', outcome, `verification: ${what}`);
+}
+
+/**
+ * One op of any kind, start to end: what a queue worker or the SCIM facade calls. `accountId` is the app's id
+ * of the account it acts on (null for a create or a task).
+ */
+export function runOp(
+  ctx: OpContext,
+  input: {
+    record: OpRecord;
+    connector: Connector | undefined;
+    accountId: string | null;
+    needsPassword: boolean;
+  },
+): Promise<OpRecord | null> {
+  switch (input.record.kind) {
+    case 'task':
+      return runTaskOp(ctx, input.record);
+    case 'grant':
+    case 'revoke':
+      return runGrantOpOnce(ctx, input);
+    case 'wait':
+      throw new RosterError('invalid_input', 'a wait op is polled by the executor, not run once', {
+        details: { planId: ctx.planId, seq: input.record.seq },
+      });
+    default:
+      return runAccountOpOnce(ctx, input);
+  }
+}
+
+/** The account an op is about and the change it makes: one open task per key, whichever plan asks. */
+export function taskKey(op: PlanOp): string {
+  const subject =
+    op.account && 'id' in op.account
+      ? `account:${op.account.id}`
+      : op.person
+        ? `person:${op.person.email.toLowerCase()}`
+        : `ref:${op.ref}`;
+  const change = op.entitlement
+    ? `${op.entitlement.kind}:${op.entitlement.id}`
+    : op.changes
+      ? Object.entries(op.changes)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([field, c]) => `${field}=${c.to}`)
+          .join('&')
+      : '';
+  return [op.appId, subject, op.task?.instead ?? op.kind, change].join('|');
+}
+
+/**
+ * A task op opens its manual task (or joins the open one for the same account and change) and stays
+ * `task_open` until a sync shows the change made: it is never counted as done by apply.
+ */
+export async function runTaskOp(ctx: OpContext, r: OpRecord): Promise<OpRecord | null> {
+  const claimed = await claim(ctx, r);
+  if (claimed === null) return null;
+  const { record } = await begin(ctx, claimed);
+  const op = planOpOf(record);
+  const { task, created } = await ctx.store.ensureTask({
+    key: taskKey(op),
+    planId: ctx.planId,
+    opSeq: record.seq,
+    appId: record.appId,
+    kind: op.task?.instead ?? 'task',
+    instructions: op.task?.instructions ?? op.reason.text,
+  });
+  const outcome = {
+    taskId: task.id,
+    instead: op.task?.instead ?? null,
+    note: created ? 'manual task opened' : 'joined the open manual task',
+  };
+  return finish(ctx, record, 'task_open', outcome, null, {}, task.id);
+}
+
+/** Refusal when this run lost its hold on the plan. */
+export function lostPlan(planId: string, cause: unknown): RosterError {
+  return new RosterError(
+    'conflict',
+    `apply lost its lock on plan ${planId}; the ops it had not started are left`,
+    {
+      cause,
+      fix: 'see who holds the plan now (another apply took over); run apply again once it is done',
+      details: { planId },
+    },
+  );
+}

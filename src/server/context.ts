@@ -1,0 +1,48 @@
+/** @module What every route and background service of `roster serve` is handed: config, store, tokens, clock. */
+
+import type { FastifyBaseLogger } from 'fastify';
+import type { RosterConfig } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
+import type { FindingsCache } from './findings-cache.js';
+import type { Jobs } from './jobs.js';
+import type { Metrics } from './metrics.js';
+import type { Notifier } from './notify.js';
+import type { Scheduler } from './scheduler.js';
+
+/** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
+export type RouteScope = TokenScope | 'public' | 'webhook';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Required on every route; the server refuses to start with a route that lacks it. */
+    scope?: RouteScope;
+  }
+  interface FastifyRequest {
+    /** The token that authenticated the request (null on public and webhook routes). */
+    token: ApiToken | null;
+  }
+}
+
+export interface ServerContext {
+  config: RosterConfig;
+  /** Where roster.yaml is, for reloading and for paths relative to it. */
+  configPath: string;
+  store: Store;
+  tokens: TokenStore;
+  clock: () => Date;
+  /** Syncs and applies running in the background, one per app or plan. */
+  jobs: Jobs;
+  metrics: Metrics;
+  /** Findings between changes (computing them refreshes the whole graph). */
+  findings: FindingsCache;
+  notifier: Notifier;
+  /** Set once the server listens, when roster.yaml has a schedule: block. */
+  scheduler: Scheduler | null;
+  log: FastifyBaseLogger;
+}
+
+/** The audit actor of a request: the token's name. */
+export function actorOf(request: { token: ApiToken | null }): string {
+  return request.token?.name ?? 'anonymous';
+}

@@ -1,0 +1,20 @@
+/** @module Every route module of the API, registered in one place. */
+
+import type { ServerContext } from '../context.js';
+import type { RosterFastify } from '../server.js';
+import { registerAppRoutes, registerScheduleRoutes } from './apps.js';
+import { registerGraphRoutes } from './graph.js';
+import { registerMetaRoutes } from './meta.js';
+import { registerPlanRoutes } from './plans.js';
+import { registerTokenRoutes } from './tokens.js';
+import { registerWebhookRoutes } from './webhooks.js';
+
+export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  await registerMetaRoutes(app, ctx);
+  await registerTokenRoutes(app, ctx);
+  await registerAppRoutes(app, ctx);
+  await registerScheduleRoutes(app, ctx);
+  await registerGraphRoutes(app, ctx);
+  await registerPlanRoutes(app, ctx);
+  await registerWebhookRoutes(app, ctx);
+}

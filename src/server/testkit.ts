@@ -1,0 +1,98 @@
+/** @module Test support for the server: start it on a store, make tokens of each scope, call it over HTTP. */
+
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfig } from '../config/load.js';
+import type { RosterConfig } from '../config/schema.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/store.js';
+import { TOKEN_SCOPES, type TokenScope, tokenStore } from '../store/tokens.js';
+import { type RunningServer, type StartServerOptions, startServer } from './serve.js';
+import { issueToken } from './tokens.js';
+
+export interface TestServer {
+  server: RunningServer;
+  store: Store;
+  config: RosterConfig;
+  /** A token per scope, named after it. */
+  tokens: Record<TokenScope, string>;
+  call(
+    method: string,
+    path: string,
+    init?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+/** A config with no apps (or the given document merged in), parsed the way roster.yaml is. */
+export function testConfig(dir: string, doc: Record<string, unknown> = {}): RosterConfig {
+  const base = {
+    store: `sqlite:${join(dir, 'roster.db')}`,
+    source: { type: 'csv', path: 'hr.csv' },
+    apps: [],
+  };
+  return parseConfig(stringify({ ...base, ...doc }), { file: join(dir, 'roster.yaml'), env: {} });
+}
+
+export async function startTestServer(
+  options: {
+    dir: string;
+    config?: RosterConfig;
+    store?: Store;
+    /** Tokens made by an earlier server on the same store (a restart); otherwise one per scope is made. */
+    tokens?: Record<TokenScope, string>;
+  } & Partial<StartServerOptions>,
+): Promise<TestServer> {
+  const config = options.config ?? testConfig(options.dir);
+  const store = options.store ?? (await openSqliteStore(config.store));
+  const tokens = options.tokens ?? ({} as Record<TokenScope, string>);
+  for (const scope of options.tokens ? [] : TOKEN_SCOPES) {
+    const issued = await issueToken(
+      { store, tokens: tokenStore(store) },
+      { name: `${scope}-bot`, scope, createdBy: 'test' },
+    );
+    tokens[scope] = issued.token;
+  }
+  const server = await startServer({
+    configPath: join(options.dir, 'roster.yaml'),
+    port: 0,
+    ...options,
+    config,
+    store,
+  });
+  return {
+    server,
+    store,
+    config,
+    tokens,
+    async call(method, path, init = {}) {
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (init.token) headers.authorization = `Bearer ${init.token}`;
+      if (init.body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers,
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      });
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON (docs, metrics): the text is the body
+      }
+      return { status: response.status, headers: response.headers, body, text };
+    },
+    async close() {
+      await server.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

@@ -1,0 +1,343 @@
+/** @module Plans and their ops: creating a plan, approvals, and the intent and outcome of each op. */
+
+import { randomUUID } from 'node:crypto';
+import { RosterError } from '../../core/errors.js';
+import { toJsonColumn } from '../json.js';
+import { rowToOp, rowToPlan } from '../rows.js';
+import type { ClaimResult, OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
+import type { Sql } from './context.js';
+
+export async function createPlan(
+  s: Sql,
+  input: {
+    stateHash: string;
+    summary: Record<string, unknown>;
+    body: unknown;
+    ops: OpInput[];
+  },
+): Promise<{ plan: PlanRecord; ops: OpRecord[] }> {
+  input.ops.forEach((op, i) => {
+    for (const dep of op.dependsOn ?? []) {
+      if (!Number.isInteger(dep) || dep < 1 || dep > input.ops.length || dep === i + 1) {
+        throw new RosterError(
+          'invalid_input',
+          `op ${i + 1} depends on op ${dep}, which is not another op of the plan`,
+          {
+            fix: 'dependsOn lists the 1-based positions of other ops in the same plan',
+          },
+        );
+      }
+    }
+  });
+  const now = s.now();
+  const plan: PlanRecord = {
+    id: randomUUID(),
+    createdAt: now,
+    updatedAt: now,
+    stateHash: input.stateHash,
+    status: 'draft',
+    summary: input.summary,
+    body: input.body,
+  };
+  const ops: OpRecord[] = input.ops.map((op, i) => ({
+    planId: plan.id,
+    seq: i + 1,
+    appId: op.appId,
+    kind: op.kind,
+    target: op.target,
+    status: 'pending',
+    attempts: 0,
+    intentAt: null,
+    finishedAt: null,
+    outcome: null,
+    error: null,
+    dependsOn: op.dependsOn ?? [],
+    requiresApproval: op.requiresApproval ?? false,
+    approvedBy: null,
+    approvedAt: null,
+    claimedBy: null,
+    claimExpiresAt: null,
+    taskId: null,
+  }));
+  await s.write(async (tx) => {
+    await tx.db
+      .insertInto('plans')
+      .values({
+        id: plan.id,
+        created_at: now,
+        updated_at: now,
+        state_hash: plan.stateHash,
+        status: plan.status,
+        summary: toJsonColumn(plan.summary),
+        body: toJsonColumn(plan.body),
+      })
+      .execute();
+    await tx.insertRows(
+      'ops',
+      ops.map((op) => ({
+        plan_id: op.planId,
+        seq: op.seq,
+        app_id: op.appId,
+        kind: op.kind,
+        target: toJsonColumn(op.target),
+        status: op.status,
+        attempts: 0,
+        intent_at: null,
+        finished_at: null,
+        outcome: null,
+        error: null,
+        depends_on: toJsonColumn(op.dependsOn),
+        requires_approval: op.requiresApproval ? 1 : 0,
+        approved_by: null,
+        approved_at: null,
+      })),
+    );
+  });
+  return { plan, ops };
+}
+
+export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord | null> {
+  const row = await s.db.selectFrom('plans').selectAll().where('id', '=', input.id).executeTakeFirst();
+  return row === undefined ? null : rowToPlan(row);
+}
+
+export async function listPlans(
+  s: Sql,
+  input: { status?: PlanRecord['status']; limit?: number } = {},
+): Promise<PlanRecord[]> {
+  let query = s.db
+    .selectFrom('plans')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(input.limit ?? 50);
+  if (input.status !== undefined) query = query.where('status', '=', input.status);
+  return (await query.execute()).map(rowToPlan);
+}
+
+export async function setPlanStatus(
+  s: Sql,
+  input: { id: string; status: PlanRecord['status'] },
+): Promise<PlanRecord> {
+  await s.db
+    .updateTable('plans')
+    .set({ status: input.status, updated_at: s.now() })
+    .where('id', '=', input.id)
+    .execute();
+  const plan = await getPlan(s, { id: input.id });
+  if (plan === null) {
+    throw new RosterError('not_found', `plan ${input.id} is not in the store`, {
+      details: { planId: input.id },
+    });
+  }
+  return plan;
+}
+
+export async function listOps(s: Sql, input: { planId: string; status?: OpStatus }): Promise<OpRecord[]> {
+  let query = s.db.selectFrom('ops').selectAll().where('plan_id', '=', input.planId).orderBy('seq');
+  if (input.status !== undefined) query = query.where('status', '=', input.status);
+  return (await query.execute()).map(rowToOp);
+}
+
+export async function requireOp(s: Sql, planId: string, seq: number): Promise<OpRecord> {
+  const row = await s.db
+    .selectFrom('ops')
+    .selectAll()
+    .where('plan_id', '=', planId)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new RosterError('not_found', `op ${seq} of plan ${planId} is not in the store`, {
+      details: { planId, seq },
+    });
+  }
+  return rowToOp(row);
+}
+
+/** Refusal for a status change the op's current status (or another owner's claim) does not allow. */
+export async function refuse(
+  s: Sql,
+  planId: string,
+  seq: number,
+  action: string,
+  owner?: string,
+): Promise<never> {
+  const op = await requireOp(s, planId, seq);
+  if (owner !== undefined && op.claimedBy !== owner) {
+    const holder = op.claimedBy === null ? 'nobody holds it' : `it is claimed by ${op.claimedBy}`;
+    throw new RosterError('conflict', `cannot ${action} op ${seq} of plan ${planId} as ${owner}: ${holder}`, {
+      details: { planId, seq, status: op.status, owner, claimedBy: op.claimedBy },
+      fix: 'claim the op first; an op taken over by another owner is theirs to finish',
+    });
+  }
+  throw new RosterError('conflict', `cannot ${action} op ${seq} of plan ${planId}: it is ${op.status}`, {
+    details: { planId, seq, status: op.status },
+  });
+}
+
+export async function approveOps(
+  s: Sql,
+  input: { planId: string; seqs: number[]; approvedBy: string },
+): Promise<OpRecord[]> {
+  const now = s.now();
+  return s.write(async (tx) => {
+    for (const seq of input.seqs) {
+      const op = await requireOp(tx, input.planId, seq);
+      if (op.status === 'approved') continue;
+      if (op.status !== 'pending') await refuse(tx, input.planId, seq, 'approve');
+      await tx.db
+        .updateTable('ops')
+        .set({ status: 'approved', approved_by: input.approvedBy, approved_at: now })
+        .where('plan_id', '=', input.planId)
+        .where('seq', '=', seq)
+        .execute();
+    }
+    return Promise.all(input.seqs.map((seq) => requireOp(tx, input.planId, seq)));
+  });
+}
+
+export async function beginOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner?: string },
+): Promise<OpRecord> {
+  const op = await requireOp(s, input.planId, input.seq);
+  if (op.status === 'pending' && op.requiresApproval) {
+    throw new RosterError(
+      'conflict',
+      `op ${input.seq} of plan ${input.planId} needs approval before it runs`,
+      {
+        details: { planId: input.planId, seq: input.seq, status: op.status },
+        fix: 'approve it first (roster approve)',
+      },
+    );
+  }
+  // `running` is allowed: an intent with no outcome means a crash mid-call, and the executor resumes it.
+  const from: OpStatus[] = op.requiresApproval
+    ? ['approved', 'failed', 'running']
+    : ['pending', 'approved', 'failed', 'running'];
+  let query = s.db
+    .updateTable('ops')
+    .set((eb) => ({
+      status: 'running',
+      attempts: eb('attempts', '+', 1),
+      intent_at: s.now(),
+      error: null,
+    }))
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', 'in', from);
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n) await refuse(s, input.planId, input.seq, 'begin', input.owner);
+  return requireOp(s, input.planId, input.seq);
+}
+
+export async function finishOp(
+  s: Sql,
+  input: {
+    planId: string;
+    seq: number;
+    status: 'succeeded' | 'failed' | 'skipped' | 'task_open';
+    outcome?: Record<string, unknown> | null;
+    error?: string | null;
+    owner?: string;
+    taskId?: string | null;
+  },
+): Promise<OpRecord> {
+  const from: OpStatus[] =
+    input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
+  let query = s.db
+    .updateTable('ops')
+    .set({
+      status: input.status,
+      finished_at: input.status === 'task_open' ? null : s.now(),
+      outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
+      error: input.error ?? null,
+      claimed_by: null,
+      claim_expires_at: null,
+      ...(input.taskId !== undefined ? { task_id: input.taskId } : {}),
+    })
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', 'in', from);
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n) {
+    await refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
+  }
+  return requireOp(s, input.planId, input.seq);
+}
+
+export async function progressOp(
+  s: Sql,
+  input: { planId: string; seq: number; outcome: Record<string, unknown>; owner?: string },
+): Promise<OpRecord> {
+  let query = s.db
+    .updateTable('ops')
+    .set({ outcome: toJsonColumn(input.outcome) })
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', '=', 'running');
+  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n)
+    await refuse(s, input.planId, input.seq, 'record progress of', input.owner);
+  return requireOp(s, input.planId, input.seq);
+}
+
+/** Statuses an op has nothing left to do in: it cannot be claimed. */
+const SETTLED: OpStatus[] = ['succeeded', 'skipped', 'task_open'];
+
+export async function claimOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner: string; leaseMs: number; takeOverFrom?: readonly string[] },
+): Promise<ClaimResult> {
+  const now = s.now();
+  const takeOver = [...(input.takeOverFrom ?? [])];
+  // One statement, so two claimants racing on any dialect cannot both win.
+  const result = await s.db
+    .updateTable('ops')
+    .set({ claimed_by: input.owner, claim_expires_at: s.later(input.leaseMs) })
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', 'not in', SETTLED)
+    .where((eb) =>
+      eb.or([
+        eb('claimed_by', 'is', null),
+        eb('claimed_by', '=', input.owner),
+        eb('claim_expires_at', '<', now),
+        ...(takeOver.length > 0 ? [eb('claimed_by', 'in', takeOver)] : []),
+      ]),
+    )
+    .executeTakeFirst();
+  const op = await requireOp(s, input.planId, input.seq);
+  if (result.numUpdatedRows > 0n) return { claimed: true, op };
+  return { claimed: false, op, reason: SETTLED.includes(op.status) ? 'final' : 'held' };
+}
+
+export async function renewOpClaims(
+  s: Sql,
+  input: { planId: string; owner: string; leaseMs: number },
+): Promise<number> {
+  const result = await s.db
+    .updateTable('ops')
+    .set({ claim_expires_at: s.later(input.leaseMs) })
+    .where('plan_id', '=', input.planId)
+    .where('claimed_by', '=', input.owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function releaseOpClaims(
+  s: Sql,
+  input: { planId: string; owner: string; seq?: number },
+): Promise<number> {
+  let query = s.db
+    .updateTable('ops')
+    .set({ claimed_by: null, claim_expires_at: null })
+    .where('plan_id', '=', input.planId)
+    .where('claimed_by', '=', input.owner);
+  if (input.seq !== undefined) query = query.where('seq', '=', input.seq);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

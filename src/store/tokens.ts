@@ -1,0 +1,116 @@
+/** @module API tokens of `roster serve`: stored as sha256 hashes with a name, a scope and a display prefix. */
+
+import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import { RosterError } from '../core/errors.js';
+import { type ApiTokensTable, isUniqueViolation, serverDb } from './server-tables.js';
+import type { Store } from './store.js';
+
+/** Ordered: each scope can do everything the ones before it can. */
+export const TOKEN_SCOPES = ['read', 'operate', 'approve', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  /** The first characters of the token, so a person can tell tokens apart; never enough to use one. */
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface TokenStore {
+  create(input: {
+    name: string;
+    scope: TokenScope;
+    hash: string;
+    prefix: string;
+    createdBy: string;
+  }): Promise<ApiToken>;
+  /** The live (not revoked) token with this hash, or null. */
+  findByHash(hash: string): Promise<ApiToken | null>;
+  list(input?: { includeRevoked?: boolean }): Promise<ApiToken[]>;
+  /** Revokes by id or name; revoking a revoked token is a no-op that returns it. */
+  revoke(input: { idOrName: string }): Promise<ApiToken>;
+  touch(input: { id: string; at: string }): Promise<void>;
+}
+
+function toToken(row: Selectable<ApiTokensTable>): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: (TOKEN_SCOPES as readonly string[]).includes(row.scope) ? (row.scope as TokenScope) : 'read',
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export function tokenStore(store: Store, clock: () => Date = () => new Date()): TokenStore {
+  const db = serverDb(store);
+  const byIdOrName = async (idOrName: string) =>
+    db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
+  return {
+    async create(input) {
+      const row: ApiTokensTable = {
+        id: randomUUID(),
+        name: input.name,
+        scope: input.scope,
+        hash: input.hash,
+        prefix: input.prefix,
+        created_at: clock().toISOString(),
+        created_by: input.createdBy,
+        last_used_at: null,
+        revoked_at: null,
+      };
+      try {
+        await db.insertInto('api_tokens').values(row).execute();
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        throw new RosterError('conflict', `a token named "${input.name}" already exists`, {
+          where: '--name',
+          fix: 'pick another name (names stay taken after a revoke, so the audit log stays unambiguous)',
+        });
+      }
+      return toToken(row);
+    },
+    async findByHash(hash) {
+      const row = await db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('hash', '=', hash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return row ? toToken(row) : null;
+    },
+    async list(input = {}) {
+      let query = db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('name');
+      if (!input.includeRevoked) query = query.where('revoked_at', 'is', null);
+      return (await query.execute()).map(toToken);
+    },
+    async revoke({ idOrName }) {
+      const row = await byIdOrName(idOrName);
+      if (!row) {
+        throw new RosterError('not_found', `no token "${idOrName}"`, {
+          fix: 'roster tokens list shows the names and ids',
+        });
+      }
+      if (row.revoked_at !== null) return toToken(row);
+      const at = clock().toISOString();
+      await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', row.id).execute();
+      return toToken({ ...row, revoked_at: at });
+    },
+    async touch({ id, at }) {
+      await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+  };
+}
