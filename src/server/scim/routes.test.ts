@@ -130,4 +130,49 @@ describe("Okta's create, get-by-filter and deactivate through /scim/v2/<app> lan
     };
     expect(plans.items.filter((p) => p.status === 'applied').length).toBeGreaterThanOrEqual(2);
   });
+
+  it('Entra\'s quirks land too: a dotted name key, "False" then "True", a stale If-Match refused, then delete', async () => {
+    const userName = 'adele.vance@example.com';
+    const created = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      externalId: 'AdeleV',
+      userName,
+      active: true,
+      displayName: 'Adele Vance',
+      emails: [{ primary: true, type: 'work', value: userName }],
+      name: { formatted: 'Adele Vance', familyName: 'Vance', givenName: 'Adele' },
+    });
+    expect(created.status).toBe(201);
+    const id = encodeURIComponent(created.body?.['id'] as string);
+    const patch = (Operations: unknown[], headers: Record<string, string> = {}) =>
+      scim(
+        'PATCH',
+        `/Users/${id}`,
+        { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations },
+        headers,
+      );
+
+    const renamed = await patch([{ op: 'Replace', value: { 'name.givenName': 'Adela' } }]);
+    expect(renamed.status).toBe(200);
+    expect((await app.accounts.get!({ id: decodeURIComponent(id) }))?.firstName).toBe('Adela');
+
+    const stale = await patch([{ op: 'Replace', path: 'active', value: 'False' }], {
+      'if-match': created.headers.get('etag') as string,
+    });
+    expect(stale.status).toBe(412);
+    expect((await app.accounts.get!({ id: decodeURIComponent(id) }))?.status).toBe('active');
+
+    expect((await patch([{ op: 'Replace', path: 'active', value: 'False' }])).body).toMatchObject({
+      active: false,
+    });
+    expect((await app.accounts.get!({ id: decodeURIComponent(id) }))?.status).toBe('inactive');
+    expect((await patch([{ op: 'Replace', path: 'active', value: 'True' }])).body).toMatchObject({
+      active: true,
+    });
+    expect((await app.accounts.get!({ id: decodeURIComponent(id) }))?.status).toBe('active');
+
+    expect((await scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    expect((await scim('GET', `/Users/${id}`)).status).toBe(404);
+    expect(await app.accounts.get!({ id: decodeURIComponent(id) })).toBeNull();
+  });
 });
