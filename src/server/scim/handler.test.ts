@@ -18,7 +18,7 @@ const all = {
 };
 
 /** A backend over memory that carries ops out as an app would, and keeps every op it was given. */
-function memoryBackend(options: { failWith?: RosterError } = {}) {
+function memoryBackend(options: { failWith?: RosterError; staleGrants?: boolean } = {}) {
   const accounts = new Map<string, Account>();
   const groups: Entitlement[] = [
     { appId: 'app', id: 'g1', kind: 'group', name: 'Engineering', privileged: false },
@@ -76,7 +76,9 @@ function memoryBackend(options: { failWith?: RosterError } = {}) {
             accounts.delete(id!);
             return { status: 'succeeded', accountId: id };
           case 'grant':
-            grants.push({ appId: 'app', entitlementId: op.entitlement!.id, accountId: id! });
+            // The real snapshot learns of grants only at the next sync.
+            if (!options.staleGrants)
+              grants.push({ appId: 'app', entitlementId: op.entitlement!.id, accountId: id! });
             return { status: 'succeeded', accountId: id };
           case 'task':
             return { status: 'task_open', accountId: id };
@@ -93,8 +95,9 @@ function setup(
   accountsCaps: Partial<typeof all> = {},
   notes: CapabilityManifest['notes'] = {},
   failWith?: RosterError,
+  staleGrants = false,
 ) {
-  const memory = memoryBackend(failWith ? { failWith } : {});
+  const memory = memoryBackend({ ...(failWith ? { failWith } : {}), staleGrants });
   const profile = buildProfile({
     appId: 'app',
     title: 'App',
@@ -233,6 +236,15 @@ describe('groups and bulk through the handler', () => {
       body: { Operations: [{ op: 'add', path: 'members', value: [{ value: '99' }] }] },
     });
     expect(stranger.status).toBe(400);
+  });
+  it('a group write answers the members as written, though the snapshot learns of grants only at the next sync', async () => {
+    const { call, grants } = setup({}, {}, undefined, true);
+    await call('POST', '/Users', { body: jane });
+    const response = await call('PATCH', '/Groups/g1', {
+      body: { Operations: [{ op: 'add', path: 'members', value: [{ value: '1' }] }] },
+    });
+    expect(grants).toEqual([]);
+    expect(response.body).toMatchObject({ members: [{ value: '1', display: 'Jane Doe' }] });
   });
   it('Bulk creates a user and adds it to a group by bulkId', async () => {
     const { call, grants } = setup();

@@ -248,7 +248,21 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     if (stranger !== undefined)
       throw new ScimError(400, `no User "${stranger}" in ${profile.appId}`, { scimType: 'invalidValue' });
     await run(memberOps(profile, current.entitlement, set, facade));
-    return single(200, (await group(id)).resource, schema);
+    // The ops were verified by read-back; the snapshot's grants change only with the next sync (a single
+    // account's re-read carries no memberships), so the answer is the group as written, not as last synced.
+    const names = new Map((await backend.accounts()).map((a) => [a.id, a.displayName ?? a.email]));
+    const written = isObject(next) ? next : current.resource;
+    const members = Array.isArray(written['members']) ? written['members'] : [];
+    const rendered = toScimGroup(
+      current.entitlement,
+      members.flatMap((m) =>
+        isObject(m) && typeof m['value'] === 'string'
+          ? [{ id: m['value'], display: names.get(m['value']) ?? null }]
+          : [],
+      ),
+      profile.baseUrl,
+    );
+    return single(200, withVersion(project(rendered, schema)), schema);
   }
 
   async function dispatch(request: ScimRequest): Promise<ScimResponse> {
