@@ -56,7 +56,9 @@ export function rosterBackend(roster: Roster, appId: string): FacadeBackend {
         if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
         if (record.status === 'failed') {
           await roster.store.setPlanStatus({ id: plan.id, status: 'failed' });
-          throw new RosterError('internal', `${appId}: ${record.error ?? 'the change failed'}`, {
+          // The op's error already names the app where the connector said so; name it once.
+          const why = record.error ?? 'the change failed';
+          throw new RosterError('internal', why.startsWith(`${appId}:`) ? why : `${appId}: ${why}`, {
             details: { planId: plan.id, seq },
           });
         }
