@@ -1,6 +1,7 @@
 /** @module Every route module of the API, registered in one place. */
 
 import type { ServerContext } from '../context.js';
+import { registerScimRoutes } from '../scim/routes.js';
 import type { RosterFastify } from '../server.js';
 import { registerAppRoutes, registerScheduleRoutes } from './apps.js';
 import { registerGraphRoutes } from './graph.js';
@@ -19,4 +20,5 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerPlanRoutes(app, ctx);
   await registerWebhookRoutes(app, ctx);
   await registerMcpRoutes(app, ctx);
+  await registerScimRoutes(app, ctx);
 }

@@ -1,0 +1,83 @@
+/** @module The facade's backend on Roster: reads from the store's snapshot, writes as a plan of ops run by runOp. */
+
+import { randomUUID } from 'node:crypto';
+import { type Roster, runOp } from '../../app/index.js';
+import { RosterError } from '../../core/errors.js';
+import type { PlanOp } from '../../reconcile/diff.js';
+import { toOpInputs } from '../../reconcile/plan.js';
+import { removeSnapshotAccount, upsertSnapshotAccount } from '../../store/account-upsert.js';
+import type { FacadeBackend, OpOutcome } from './handler.js';
+
+/**
+ * Reads are the last snapshot; an id the snapshot lacks is read from the app (and kept). Each write is saved as a
+ * plan of its own (so `roster plan show` and the audit log show it like any other) and each op run through
+ * runOp: intent, the app's call, read-back, audit. The account each op touched is read again into the
+ * snapshot, so the IdP's next read sees its own write.
+ */
+export function rosterBackend(roster: Roster, appId: string): FacadeBackend {
+  const connector = () => roster.connector(appId);
+
+  async function refresh(accountId: string, kind: PlanOp['kind']): Promise<void> {
+    const { get } = connector().accounts;
+    const account = get ? await get.call(connector().accounts, { id: accountId }) : null;
+    if (account && !(kind === 'delete' && account.status === 'deleted'))
+      await upsertSnapshotAccount(roster.store, account);
+    else await removeSnapshotAccount(roster.store, { appId, id: accountId });
+  }
+
+  return {
+    accounts: () => roster.store.listAccounts({ appId }),
+    async account(id) {
+      const stored = await roster.store.getAccount({ appId, id });
+      if (stored) return stored;
+      const { get } = connector().accounts;
+      const read = get ? await get.call(connector().accounts, { id }) : null;
+      if (read) await upsertSnapshotAccount(roster.store, read);
+      return read;
+    },
+    groups: () => roster.store.listEntitlements({ appId }),
+    grants: () => roster.store.listGrants({ appId }),
+    async run(ops) {
+      const body = { source: 'scim', ops };
+      const { plan } = await roster.store.createPlan({
+        // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
+        stateHash: `scim:${randomUUID()}`,
+        summary: {
+          total: ops.length,
+          byApp: { [appId]: { [ops[0]?.kind ?? 'none']: ops.length } },
+          source: 'scim',
+        },
+        body,
+        ops: toOpInputs(ops),
+      });
+      const outcomes: OpOutcome[] = [];
+      for (let seq = 1; seq <= ops.length; seq++) {
+        const record = await runOp(roster, { planId: plan.id, seq });
+        if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
+        if (record.status === 'failed') {
+          await roster.store.setPlanStatus({ id: plan.id, status: 'failed' });
+          // The op's error already names the app where the connector said so; name it once.
+          const why = record.error ?? 'the change failed';
+          throw new RosterError('internal', why.startsWith(`${appId}:`) ? why : `${appId}: ${why}`, {
+            details: { planId: plan.id, seq },
+          });
+        }
+        const accountId =
+          typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;
+        if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind);
+        outcomes.push({
+          status:
+            record.status === 'task_open'
+              ? 'task_open'
+              : record.status === 'skipped'
+                ? 'skipped'
+                : 'succeeded',
+          accountId,
+        });
+      }
+      const open = outcomes.some((o) => o.status === 'task_open');
+      await roster.store.setPlanStatus({ id: plan.id, status: open ? 'tasks_open' : 'applied' });
+      return outcomes;
+    },
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * @module One app's SCIM endpoints, transport-free: a request in, a response out, over a backend that reads the
+ * store and runs plan ops. The HTTP routes only carry requests here and responses back.
+ */
+
+import type { Account, Entitlement, Grant } from '../../core/types.js';
+import type { PlanOp } from '../../reconcile/diff.js';
+import { type BulkOutcome, parseBulkRequest, runBulk } from './bulk.js';
+import {
+  type AppProfile,
+  discoveryList,
+  resourceTypeById,
+  resourceTypes,
+  schemaById,
+  schemas,
+  serviceProviderConfig,
+} from './discovery.js';
+import { notFound, notImplemented, ScimError, toScimError } from './errors.js';
+import { checkIfMatch, notModified, withVersion } from './etag.js';
+import { type ListQuery, listResources, parseListQuery, parseSearchRequest, project } from './listing.js';
+import { accountInputFrom, groupChanges, toScimGroup, toScimUser, userChanges } from './mapping.js';
+import { createOps, deleteOps, type FacadeRequest, memberOps, userOps } from './ops.js';
+import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
+import { isObject, type Json, type JsonObject, type ResourceSchema } from './schema.js';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
+
+/** How one op ended, as the facade needs to know it. */
+export interface OpOutcome {
+  status: 'succeeded' | 'task_open' | 'skipped';
+  /** The account the op acted on or created. */
+  accountId: string | null;
+}
+
+/** What the facade reads and how it writes: the store's last snapshot, and runOp over a plan of these ops. */
+export interface FacadeBackend {
+  accounts(): Promise<Account[]>;
+  /** Null when neither the store nor the app holds it. */
+  account(id: string): Promise<Account | null>;
+  /** The app's entitlements of the profile's group kind. */
+  groups(): Promise<Entitlement[]>;
+  grants(): Promise<Grant[]>;
+  /** Runs the ops in order (each through runOp); a failed op throws its RosterError. */
+  run(ops: PlanOp[]): Promise<OpOutcome[]>;
+}
+
+export interface ScimRequest {
+  method: string;
+  /** The path under the app's base (`/Users/42`), without the query. */
+  path: string;
+  query?: Readonly<Record<string, string | undefined>>;
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  body?: unknown;
+  /** The raw body's size, for the bulk limit. */
+  bodyBytes?: number;
+  /** The name of the token the request came with (for the ops' reasons and the audit). */
+  tokenName: string;
+}
+
+export interface ScimResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+function ok(status: number, body: unknown, extra: Record<string, string> = {}): ScimResponse {
+  return { status, headers: body === null ? extra : { 'content-type': SCIM_CONTENT_TYPE, ...extra }, body };
+}
+
+function versionOfResource(resource: JsonObject): string {
+  const meta = resource['meta'];
+  return isObject(meta) && typeof meta['version'] === 'string' ? meta['version'] : '';
+}
+
+/** One resource answered: projected as the query asks, its version as the ETag header. */
+function single(status: number, full: JsonObject, schema: ResourceSchema, query?: ListQuery): ScimResponse {
+  const headers: Record<string, string> = { etag: versionOfResource(full) };
+  const meta = full['meta'];
+  if (status === 201 && isObject(meta) && typeof meta['location'] === 'string')
+    headers['location'] = meta['location'];
+  return ok(status, query ? project(full, schema, query) : full, headers);
+}
+
+export function errorResponse(error: unknown): ScimResponse {
+  const scim = toScimError(error);
+  const headers: Record<string, string> = { 'content-type': SCIM_CONTENT_TYPE };
+  if (scim.retryAfter !== undefined) headers['retry-after'] = String(scim.retryAfter);
+  return { status: scim.status, headers, body: scim.toJSON() };
+}
+
+const ROUTE = /^\/(Users|Groups)(?:\/([^/]+))?$/;
+
+export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
+  const limits = { maxResults: profile.limits.maxResults, maxFilterTerms: 50 };
+
+  async function memberships(): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
+    if (!profile.groupKind) return { groups: [], grants: [] };
+    const [groups, grants] = await Promise.all([backend.groups(), backend.grants()]);
+    const ids = new Set(groups.map((g) => g.id));
+    return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
+  }
+
+  function renderUser(account: Account, groups: Entitlement[], grants: Grant[]): JsonObject {
+    const mine = grants.filter((g) => g.accountId === account.id).map((g) => g.entitlementId);
+    const held = groups.filter((g) => mine.includes(g.id)).map((g) => ({ id: g.id, name: g.name }));
+    const user = toScimUser(account, profile.mapping, { baseUrl: profile.baseUrl, groups: held });
+    return withVersion(project(user, profile.user));
+  }
+
+  async function users(): Promise<JsonObject[]> {
+    const [accounts, { groups, grants }] = await Promise.all([backend.accounts(), memberships()]);
+    return accounts.filter((a) => a.status !== 'deleted').map((a) => renderUser(a, groups, grants));
+  }
+
+  async function findAccount(id: string): Promise<Account> {
+    const account = await backend.account(decodeURIComponent(id));
+    if (!account || account.status === 'deleted') throw notFound(`no User "${id}" in ${profile.appId}`);
+    return account;
+  }
+
+  async function user(id: string): Promise<{ account: Account; resource: JsonObject }> {
+    const account = await findAccount(id);
+    const { groups, grants } = await memberships();
+    return { account, resource: renderUser(account, groups, grants) };
+  }
+
+  async function groupsRendered(): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
+    const [{ groups, grants }, accounts] = await Promise.all([memberships(), backend.accounts()]);
+    const names = new Map(accounts.map((a) => [a.id, a.displayName ?? a.email]));
+    const schema = profile.group as ResourceSchema;
+    return groups.map((entitlement) => {
+      const members = grants
+        .filter((g) => g.entitlementId === entitlement.id)
+        .map((g) => ({ id: g.accountId, display: names.get(g.accountId) ?? null }));
+      return {
+        entitlement,
+        resource: withVersion(project(toScimGroup(entitlement, members, profile.baseUrl), schema)),
+      };
+    });
+  }
+
+  async function group(id: string) {
+    const found = (await groupsRendered()).find((g) => g.entitlement.id === decodeURIComponent(id));
+    if (!found) throw notFound(`no Group "${id}" in ${profile.appId}`);
+    return found;
+  }
+
+  /** Runs the ops; a task (what the API cannot do) is recorded for a person and answered 501 with why. */
+  async function run(ops: PlanOp[]): Promise<OpOutcome[]> {
+    if (ops.length === 0) return [];
+    const outcomes = await backend.run(ops);
+    const task = ops.find((op, i) => op.kind === 'task' && outcomes[i]?.status === 'task_open');
+    if (task)
+      throw notImplemented(
+        `${profile.title} cannot ${task.task?.instead ?? 'do this'} through its API; recorded as a manual task: ${task.task?.instructions ?? ''}`,
+      );
+    return outcomes;
+  }
+
+  async function handleUsers(
+    request: ScimRequest,
+    facade: FacadeRequest,
+    id: string | undefined,
+  ): Promise<ScimResponse> {
+    const method = request.method.toUpperCase();
+    const schema = profile.user;
+    if (id === undefined && method === 'GET') {
+      return ok(
+        200,
+        listResources(await users(), parseListQuery(request.query ?? {}, schema, limits), schema),
+      );
+    }
+    if (id === '.search' && method === 'POST') {
+      return ok(200, listResources(await users(), parseSearchRequest(request.body, schema, limits), schema));
+    }
+    if (id === undefined && method === 'POST') {
+      const { resource } = createResource(request.body, schema);
+      checkUniqueness(resource, await users(), schema);
+      const { account: input, active } = accountInputFrom(resource, profile.mapping);
+      const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
+      const createdId = outcomes[0]?.accountId;
+      if (!createdId) throw new ScimError(500, 'the create reported no account id');
+      const created = await user(createdId);
+      return single(201, created.resource, schema);
+    }
+    if (id === undefined || id === '.search')
+      throw new ScimError(405, `${method} is not allowed on /Users${id ? `/${id}` : ''}`);
+    if (method === 'GET') {
+      const { resource } = await user(id);
+      if (notModified(request.ifNoneMatch, versionOfResource(resource)))
+        return ok(304, null, { etag: versionOfResource(resource) });
+      return single(200, resource, schema, parseListQuery(request.query ?? {}, schema, limits));
+    }
+    const current = await user(id);
+    checkIfMatch(request.ifMatch, versionOfResource(current.resource));
+    if (method === 'DELETE') {
+      await run(deleteOps(profile, current.account, facade));
+      return ok(204, null);
+    }
+    let next: JsonObject;
+    if (method === 'PATCH')
+      next = applyPatch(current.resource, parsePatchRequest(request.body), schema).resource;
+    else if (method === 'PUT') next = replaceResource(current.resource, request.body, schema).resource;
+    else throw new ScimError(405, `${method} is not allowed on /Users/{id}`);
+    checkUniqueness(next, await users(), schema);
+    const changes = userChanges(current.resource, next, profile.mapping);
+    await run(userOps(profile, current.account, changes, facade));
+    return single(200, (await user(id)).resource, schema);
+  }
+
+  async function handleGroups(
+    request: ScimRequest,
+    facade: FacadeRequest,
+    id: string | undefined,
+  ): Promise<ScimResponse> {
+    const schema = profile.group;
+    if (!schema) throw notFound(`${profile.title} has no Groups`);
+    const method = request.method.toUpperCase();
+    if (id === undefined && method === 'GET') {
+      const all = (await groupsRendered()).map((g) => g.resource);
+      return ok(200, listResources(all, parseListQuery(request.query ?? {}, schema, limits), schema));
+    }
+    if (id === '.search' && method === 'POST') {
+      const all = (await groupsRendered()).map((g) => g.resource);
+      return ok(200, listResources(all, parseSearchRequest(request.body, schema, limits), schema));
+    }
+    if (method === 'POST' || method === 'DELETE')
+      throw notImplemented(
+        `${profile.title}'s ${profile.groupKind}s are made and removed in the app, not through Roster`,
+      );
+    if (id === undefined || id === '.search') throw new ScimError(405, `${method} is not allowed on /Groups`);
+    const current = await group(id);
+    if (method === 'GET') {
+      if (notModified(request.ifNoneMatch, versionOfResource(current.resource)))
+        return ok(304, null, { etag: versionOfResource(current.resource) });
+      return single(200, current.resource, schema, parseListQuery(request.query ?? {}, schema, limits));
+    }
+    checkIfMatch(request.ifMatch, versionOfResource(current.resource));
+    let next: JsonObject;
+    if (method === 'PATCH')
+      next = applyPatch(current.resource, parsePatchRequest(request.body), schema).resource;
+    else if (method === 'PUT') next = replaceResource(current.resource, request.body, schema).resource;
+    else throw new ScimError(405, `${method} is not allowed on /Groups/{id}`);
+    const set = groupChanges(current.resource, next);
+    const known = new Set((await backend.accounts()).map((a) => a.id));
+    const stranger = set.added.find((m) => !known.has(m));
+    if (stranger !== undefined)
+      throw new ScimError(400, `no User "${stranger}" in ${profile.appId}`, { scimType: 'invalidValue' });
+    await run(memberOps(profile, current.entitlement, set, facade));
+    // The ops were verified by read-back; the snapshot's grants change only with the next sync (a single
+    // account's re-read carries no memberships), so the answer is the group as written, not as last synced.
+    const names = new Map((await backend.accounts()).map((a) => [a.id, a.displayName ?? a.email]));
+    const written = isObject(next) ? next : current.resource;
+    const members = Array.isArray(written['members']) ? written['members'] : [];
+    const rendered = toScimGroup(
+      current.entitlement,
+      members.flatMap((m) =>
+        isObject(m) && typeof m['value'] === 'string'
+          ? [{ id: m['value'], display: names.get(m['value']) ?? null }]
+          : [],
+      ),
+      profile.baseUrl,
+    );
+    return single(200, withVersion(project(rendered, schema)), schema);
+  }
+
+  async function dispatch(request: ScimRequest): Promise<ScimResponse> {
+    const method = request.method.toUpperCase();
+    const path = request.path.replace(/\/+$/, '') || '/';
+    const facade: FacadeRequest = { method, path, tokenName: request.tokenName };
+    if (method === 'GET' && path === '/ServiceProviderConfig') return ok(200, serviceProviderConfig(profile));
+    if (method === 'GET' && path === '/ResourceTypes') return ok(200, discoveryList(resourceTypes(profile)));
+    if (method === 'GET' && path.startsWith('/ResourceTypes/'))
+      return ok(200, resourceTypeById(profile, decodeURIComponent(path.slice('/ResourceTypes/'.length))));
+    if (method === 'GET' && path === '/Schemas') return ok(200, discoveryList(schemas(profile)));
+    if (method === 'GET' && path.startsWith('/Schemas/'))
+      return ok(200, schemaById(profile, decodeURIComponent(path.slice('/Schemas/'.length))));
+    if (path === '/Bulk' && method === 'POST') {
+      const bulk = parseBulkRequest(request.body, profile.limits, request.bodyBytes);
+      return ok(
+        200,
+        await runBulk(bulk, async (operation): Promise<BulkOutcome> => {
+          const response = await handle({
+            method: operation.method,
+            path: operation.path,
+            body: operation.data,
+            ...(operation.version ? { ifMatch: operation.version } : {}),
+            tokenName: request.tokenName,
+          });
+          const body = response.body as Json;
+          const outcome: BulkOutcome = { status: response.status };
+          if (isObject(body) && typeof body['id'] === 'string') outcome.id = body['id'];
+          if (response.headers['location']) outcome.location = response.headers['location'];
+          if (response.headers['etag']) outcome.version = response.headers['etag'];
+          if (response.status >= 400) outcome.response = body;
+          return outcome;
+        }),
+      );
+    }
+    const route = ROUTE.exec(path);
+    if (!route) throw notFound(`no SCIM endpoint ${method} ${path}`);
+    return route[1] === 'Users'
+      ? handleUsers(request, facade, route[2])
+      : handleGroups(request, facade, route[2]);
+  }
+
+  /** Answers a request; every failure becomes a SCIM error response, none escapes. */
+  async function handle(request: ScimRequest): Promise<ScimResponse> {
+    try {
+      return await dispatch(request);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+
+  return { handle };
+}

@@ -1,0 +1,98 @@
+/** @module `/scim/v2/<appId>/…`: carries requests to the app's SCIM handler and its answers back, nothing more. */
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { definitionOf } from '../../connectors/registry.js';
+import { actorOf, type ServerContext } from '../context.js';
+import { asActor } from '../core.js';
+import type { RosterFastify } from '../server.js';
+import { rosterBackend } from './backend.js';
+import { buildProfile } from './discovery.js';
+import { badRequest, notFound, ScimError } from './errors.js';
+import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
+
+const PREFIX = '/scim/v2';
+
+function send(reply: FastifyReply, response: ScimResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  if (response.body === null) return reply.send();
+  return reply.serializer(JSON.stringify).send(response.body);
+}
+
+export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
+  await app.register(async (scim) => {
+    // IdPs send application/scim+json (RFC 7644 §3.1); read it, and JSON, as text so a bad body is a SCIM
+    // invalidSyntax and its size is known for the bulk limit.
+    scim.removeAllContentTypeParsers();
+    scim.addContentTypeParser(
+      ['application/scim+json', 'application/json'],
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, body),
+    );
+
+    async function handle(request: FastifyRequest, reply: FastifyReply) {
+      const { appId, '*': rest = '' } = request.params as { appId: string; '*': string };
+      const text = typeof request.body === 'string' ? request.body : '';
+      let body: unknown;
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return send(reply, errorResponse(badRequest('invalidSyntax', 'the body is not JSON')));
+        }
+      }
+      const actor = actorOf(request);
+      const response = await asActor(ctx, actor, async (roster) => {
+        try {
+          const config = roster.config.apps.find((a) => a.id === appId);
+          if (!config) throw notFound(`no app "${appId}" in roster.yaml`);
+          const [synced] = await roster.store.listSyncRuns({ appId, status: 'succeeded', limit: 1 });
+          if (!synced && /^(Users|Groups|Bulk)\b/.test(rest))
+            // Reads come from the snapshot: without one every user would look absent, and an IdP would create
+            // duplicates of people the app already has. Refused (IdPs retry a 503) until a sync has run.
+            throw new ScimError(503, `${appId} has not been synced yet; run roster sync --app ${appId}`, {
+              retryAfter: 60,
+            });
+          const connector = roster.connector(appId);
+          const definition = definitionOf(config.type);
+          const profile = buildProfile({
+            appId,
+            title: connector.title,
+            manifest: connector.manifest,
+            traits: definition?.traits ?? { attributeMap: {} },
+            baseUrl: `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
+          });
+          const query = request.query as Record<string, string | undefined>;
+          const header = (name: string) => {
+            const value = request.headers[name];
+            return typeof value === 'string' ? value : undefined;
+          };
+          return await createScimHandler(profile, rosterBackend(roster, appId)).handle({
+            method: request.method,
+            path: `/${rest}`,
+            query,
+            ...(header('if-match') ? { ifMatch: header('if-match') as string } : {}),
+            ...(header('if-none-match') ? { ifNoneMatch: header('if-none-match') as string } : {}),
+            body,
+            bodyBytes: Buffer.byteLength(text),
+            tokenName: actor,
+          });
+        } catch (error) {
+          // An unknown app id, or a connector that cannot be built: a SCIM error too, so an IdP can read it.
+          return errorResponse(error);
+        }
+      });
+      return send(reply, response);
+    }
+
+    // `operate`: a SCIM client changes accounts, as a plan's apply does. (Per-app tokens, scim:<appId>, to come.)
+    for (const url of [`${PREFIX}/:appId/*`]) {
+      scim.route({
+        method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        url,
+        config: { scope: 'operate' },
+        schema: { hide: true },
+        handler: handle,
+      });
+    }
+  });
+}
