@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import type { RosterConfig } from '../config/schema.js';
-import { hrToCsv } from '../sandbox/company.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
+import { fleetWorkspace } from '../sandbox/testkit.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { openRoster } from './context.js';
@@ -19,13 +15,9 @@ let store: Store;
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['targetprocess'], seed: 9, people: 30 });
-  const dir = mkdtempSync(join(tmpdir(), 'roster-four-eyes-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
   // Leavers deleted: every delete needs an approval.
   const policy = { leavers: { action: 'delete', graceDays: 0 }, safety: { fourEyes: true } };
-  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
-  config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
+  config = await loadConfig(fleetWorkspace(fleet, { policy }).file, { env: {} });
   store = await openStore(config.store);
   await syncApps(await openRoster(config, { store, actor: 'ana' }));
 }, 60_000);

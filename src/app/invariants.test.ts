@@ -1,12 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { jsonData, roster } from '../cli/testkit.js';
-import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { APP_DEPARTMENTS } from '../sandbox/company.js';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
+import { fleetWorkspace } from '../sandbox/testkit.js';
 
 /** Everyone in the apps' departments gets an account; Roster manages accounts only. */
 const policy = {
@@ -37,11 +34,7 @@ let fleet: Fleet;
 
 /** A fresh folder with the fleet's roster.yaml (policy added, `edit` applied) and HR export. */
 function workspace(edit: (yaml: string) => string = (y) => y, extraPolicy: object = {}): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'roster-core-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const doc = parse(edit(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' })));
-  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy: { ...policy, ...extraPolicy } }));
-  return ['-c', join(dir, 'roster.yaml')];
+  return fleetWorkspace(fleet, { edit, policy: { ...policy, ...extraPolicy } }).args;
 }
 
 /** An op as a comparable line: what it does to whom, without ids that differ between stores. */

@@ -1,12 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
-import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { APP_DEPARTMENTS } from '../sandbox/company.js';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
+import { fleetWorkspace } from '../sandbox/testkit.js';
 import { openRoster, type Roster } from './context.js';
 import { runOp } from './ops.js';
 import { planChanges } from './plan.js';
@@ -17,9 +14,6 @@ let roster: Roster;
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['process-street'], seed: 3, people: 80 });
-  const dir = mkdtempSync(join(tmpdir(), 'roster-runop-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
   const policy = {
     rules: [
       {
@@ -30,10 +24,8 @@ beforeAll(async () => {
     ],
     managed: { 'process-street': ['account'] },
   };
-  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
-  roster = await openRoster(await loadConfig(join(dir, 'roster.yaml'), { env: {} }), {
-    actor: 'worker-test',
-  });
+  const { file } = fleetWorkspace(fleet, { policy });
+  roster = await openRoster(await loadConfig(file, { env: {} }), { actor: 'worker-test' });
   await syncApps(roster);
 }, 60_000);
 

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { APP_DEPARTMENTS } from '../sandbox/company.js';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
+import { fleetWorkspace } from '../sandbox/testkit.js';
 import { defaultConfigPath } from './session.js';
 import { jsonData, roster } from './testkit.js';
 
@@ -15,9 +15,6 @@ let dir: string;
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['process-street'], seed: 3, people: 80 });
-  dir = mkdtempSync(join(tmpdir(), 'roster-discovery-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
   const policy = {
     rules: [
       {
@@ -28,7 +25,7 @@ beforeAll(async () => {
     ],
     managed: { 'process-street': ['account'] },
   };
-  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
+  ({ dir } = fleetWorkspace(fleet, { policy }));
   expect((await roster('-c', join(dir, 'roster.yaml'), 'sync')).code).toBe(0);
 }, 60_000);
 

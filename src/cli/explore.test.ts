@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { APP_DEPARTMENTS, hrToCsv } from '../sandbox/company.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { APP_DEPARTMENTS } from '../sandbox/company.js';
+import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
+import { fleetWorkspace } from '../sandbox/testkit.js';
 import { jsonData, roster } from './testkit.js';
 
 const policy = {
@@ -25,11 +25,7 @@ let c: string[];
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['process-street'], seed: 5, people: 30 });
-  const dir = mkdtempSync(join(tmpdir(), 'roster-explore-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
-  writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
-  c = ['-c', join(dir, 'roster.yaml')];
+  c = fleetWorkspace(fleet, { policy }).args;
 }, 60_000);
 
 afterAll(async () => {
