@@ -89,4 +89,32 @@ describe('on a terminal', () => {
       child.kill('SIGTERM');
     }
   });
+
+  it('apply on a terminal asks first, showing what the plan holds; "n" changes nothing', async () => {
+    const planned = await roster('-c', config, 'plan');
+    expect(planned.code, planned.stderr).toBe(0);
+    const before = fleet.get('targetprocess').requests().length;
+    const command = `stty cols 120 rows 50; node ${BIN} -c ${config} apply latest`;
+    let output = '';
+    try {
+      execFileSync('script', ['-qec', command, '/dev/null'], {
+        input: 'n\n',
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout ?? '');
+    }
+    const text = plain(output);
+    expect(text).toMatch(/Plan [0-9a-f-]+: \d+ ops\n\s+targetprocess: \d+ /);
+    expect(text).toContain('Apply it to the apps? [y/N]');
+    expect(text).toContain('apply cancelled');
+    expect(
+      fleet
+        .get('targetprocess')
+        .requests()
+        .slice(before)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+  });
 });
