@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { stringify } from 'yaml';
+import { issueToken } from '../src/app/tokens.js';
 import { parseConfig } from '../src/config/load.js';
 import type { Account, Person } from '../src/core/types.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
 import { startServer } from '../src/server/serve.js';
-import { issueToken } from '../src/server/tokens.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { tokenStore } from '../src/store/tokens.js';
 

@@ -13,3 +13,4 @@ export * from './review-export.js';
 export * from './service.js';
 export * from './status.js';
 export * from './sync.js';
+export * from './tokens.js';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { issueToken } from '../app/tokens.js';
 import { loadConfig } from '../config/load.js';
 import { connectorFor } from '../connectors/registry.js';
 import type { Finding } from '../identity/index.js';
@@ -14,7 +15,6 @@ import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ScheduledJob } from './scheduler.js';
 import { startTestServer, type TestServer } from './testkit.js';
-import { issueToken } from './tokens.js';
 
 interface PlanDetail {
   body: { requestedBy?: string };

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopeAllows } from '../app/tokens.js';
 import { TOKEN_SCOPES } from '../store/tokens.js';
 import { startTestServer, type TestServer } from './testkit.js';
-import { scopeAllows } from './tokens.js';
 
 interface Operation {
   parameters?: { in: string; name: string; required?: boolean }[];

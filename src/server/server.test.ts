@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../app/tokens.js';
 import { MIGRATIONS } from '../store/migrations/index.js';
 import { startTestServer, type TestServer, testConfig } from './testkit.js';
-import { issueToken } from './tokens.js';
 
 describe('the API server', () => {
   let t: TestServer;

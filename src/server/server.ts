@@ -19,11 +19,11 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { authenticate, scopeAllows } from '../app/tokens.js';
 import { RosterError } from '../core/errors.js';
 import type { ApiToken } from '../store/tokens.js';
 import type { RouteScope, ServerContext } from './context.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
-import { authenticate, scopeAllows } from './tokens.js';
 
 export type RosterFastify = FastifyInstance<
   RawServerDefault,

@@ -2,13 +2,13 @@
 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { issueToken } from '../app/tokens.js';
 import { parseConfig } from '../config/load.js';
 import type { RosterConfig } from '../config/schema.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
 import { TOKEN_SCOPES, type TokenScope, tokenStore } from '../store/tokens.js';
 import { type RunningServer, type StartServerOptions, startServer } from './serve.js';
-import { issueToken } from './tokens.js';
 
 export interface TestServer {
   server: RunningServer;

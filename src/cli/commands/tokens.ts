@@ -2,8 +2,8 @@
 
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
+import { issueToken, revokeToken } from '../../app/tokens.js';
 import { loadConfig } from '../../config/load.js';
-import { issueToken, revokeToken } from '../../server/tokens.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import { TOKEN_SCOPES, type TokenScope, type TokenStore, tokenStore } from '../../store/tokens.js';

@@ -6,12 +6,12 @@
 
 import { z } from 'zod';
 import { openRoster } from '../../app/index.js';
+import { scopeAllows } from '../../app/tokens.js';
 import { RosterError } from '../../core/errors.js';
 import { assistantActor, handleMcpPost } from '../../mcp/index.js';
 import type { ServerContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import type { RosterFastify } from '../server.js';
-import { scopeAllows } from '../tokens.js';
 
 const message = z.looseObject({ jsonrpc: z.literal('2.0') });
 

@@ -1,11 +1,11 @@
 /** @module /tokens: who may call the API (admin scope); the clear token is shown once, on create. */
 
 import { z } from 'zod';
+import { issueToken, revokeToken } from '../../app/tokens.js';
 import { TOKEN_SCOPES } from '../../store/tokens.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import type { RosterFastify } from '../server.js';
-import { issueToken, revokeToken } from '../tokens.js';
 
 export const tokenSchema = z
   .object({

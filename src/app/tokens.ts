@@ -1,4 +1,4 @@
-/** @module Issuing and checking API tokens: `rst_` + 32 random bytes, shown once, kept as a sha256 hash. */
+/** @module Issuing and checking API tokens (the API, the MCP transport and `roster tokens` share it): `rst_` + 32 random bytes, shown once, kept as a sha256 hash. */
 
 import { createHash, randomBytes } from 'node:crypto';
 import { RosterError } from '../core/errors.js';
