@@ -91,11 +91,22 @@ describe('IdP writes become plan ops that name the request and the token', () =>
     const off = userOps(
       full,
       account,
-      { active: false, changes: { email: 'j@example.com' }, changed: true },
+      { active: false, changes: { firstName: 'J', email: 'JANE@example.com' }, changed: true },
       request,
     );
     expect(off.map((o) => o.kind)).toEqual(['update', 'deactivate']);
+    expect(off[0]?.changes).toEqual({ firstName: { from: 'Jane', to: 'J' } });
     expect(off.every((o) => (o.account as { id: string }).id === '7')).toBe(true);
+  });
+  it('a change of email, login or externalId is a mutability error that names where to change it', () => {
+    expect(() =>
+      userOps(
+        full,
+        account,
+        { active: undefined, changes: { email: 'j@example.com' }, changed: true },
+        request,
+      ),
+    ).toThrow(expect.objectContaining({ status: 400, scimType: 'mutability' }));
   });
   it('a deactivation of an account already inactive asks for nothing', () => {
     expect(

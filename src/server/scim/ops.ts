@@ -4,6 +4,7 @@ import type { AccountInput } from '../../connectors/sdk/types.js';
 import type { Account, Entitlement } from '../../core/types.js';
 import type { PlanOp, PlanOpKind } from '../../reconcile/diff.js';
 import type { AppAbilities, AppProfile } from './discovery.js';
+import { badRequest } from './errors.js';
 import type { GroupChangeSet, UserChangeSet } from './mapping.js';
 
 /** Who asked, for each op's reason (and so the audit): the request line and the token's name. */
@@ -94,7 +95,15 @@ export function createOps(
   return ops;
 }
 
-const FIELDS = ['email', 'login', 'firstName', 'lastName', 'externalId'] as const;
+const FIELDS = ['firstName', 'lastName'] as const;
+
+/**
+ * What ties an account to its person: Roster never changes these in an app (its own plans do not either), so an
+ * IdP asking to is told so — a clear SCIM error it shows its admin, not a 500 after a half-done write.
+ */
+const IDENTITY = ['email', 'login', 'externalId'] as const;
+
+const same = (a: unknown, b: unknown) => String(a ?? '').toLowerCase() === String(b ?? '').toLowerCase();
 
 /**
  * A PATCH or PUT of a User: a reactivation first (an inactive account may refuse updates), then the update of
@@ -106,6 +115,16 @@ export function userOps(
   set: UserChangeSet,
   request: FacadeRequest,
 ): PlanOp[] {
+  for (const field of IDENTITY) {
+    const wanted = set.changes[field];
+    if (wanted !== undefined && !same(wanted, account[field])) {
+      throw badRequest(
+        'mutability',
+        `${field} of an existing account cannot be changed through Roster (it ties the account to its person): ` +
+          `change it in ${profile.title}, and the next sync picks it up`,
+      );
+    }
+  }
   const ops: PlanOp[] = [];
   const on = (op: PlanOp) => {
     op.account = { id: account.id };
