@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
-import { APP_DEPARTMENTS } from '../sandbox/company.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
-import { fleetWorkspace } from '../sandbox/testkit.js';
+import { fleetWorkspace, OPS_TOOLS_POLICY } from '../sandbox/testkit.js';
 import { openRoster, type Roster } from './context.js';
 import { runOp } from './ops.js';
 import { planChanges } from './plan.js';
@@ -14,16 +13,7 @@ let roster: Roster;
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['process-street'], seed: 3, people: 80 });
-  const policy = {
-    rules: [
-      {
-        name: 'ops tools',
-        when: { department: [...APP_DEPARTMENTS['process-street'], 'Design'], status: 'active' },
-        apps: { 'process-street': {} },
-      },
-    ],
-    managed: { 'process-street': ['account'] },
-  };
+  const policy = OPS_TOOLS_POLICY;
   const { file } = fleetWorkspace(fleet, { policy });
   roster = await openRoster(await loadConfig(file, { env: {} }), { actor: 'worker-test' });
   await syncApps(roster);

@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { APP_DEPARTMENTS } from '../sandbox/company.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
-import { fleetWorkspace } from '../sandbox/testkit.js';
+import { fleetWorkspace, OPS_TOOLS_POLICY } from '../sandbox/testkit.js';
 import { defaultConfigPath } from './session.js';
 import { jsonData, roster } from './testkit.js';
 
@@ -15,16 +14,7 @@ let dir: string;
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: ['process-street'], seed: 3, people: 80 });
-  const policy = {
-    rules: [
-      {
-        name: 'ops tools',
-        when: { department: [...APP_DEPARTMENTS['process-street'], 'Design'], status: 'active' },
-        apps: { 'process-street': {} },
-      },
-    ],
-    managed: { 'process-street': ['account'] },
-  };
+  const policy = OPS_TOOLS_POLICY;
   ({ dir } = fleetWorkspace(fleet, { policy }));
   expect((await roster('-c', join(dir, 'roster.yaml'), 'sync')).code).toBe(0);
 }, 60_000);
@@ -83,5 +73,17 @@ describe('finding roster.yaml, one person, and a closed pipe', () => {
     );
     expect(status.trim()).toBe('0');
     expect(readFileSync(err, 'utf8')).toBe('');
+  });
+
+  it('a closed pipe keeps the command’s own exit code: findings at --fail-on still fail the run', async () => {
+    const config = join(dir, 'roster.yaml');
+    const direct = await roster('-c', config, 'report', '--fail-on', 'info');
+    expect(direct.code).toBe(1);
+    const status = execFileSync(
+      'bash',
+      ['-c', `node ${BIN} -c ${config} report --fail-on info 2>/dev/null | true; echo \${PIPESTATUS[0]}`],
+      { encoding: 'utf8' },
+    );
+    expect(status.trim()).toBe('1');
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { hrToCsv } from './company.js';
+import { APP_DEPARTMENTS, hrToCsv } from './company.js';
 import { type Fleet, fleetConfigYaml } from './fleet.js';
 
 /**
@@ -23,3 +23,18 @@ export function fleetWorkspace(
   writeFileSync(file, stringify(options.policy ? { ...doc, policy: options.policy } : doc));
   return { dir, file, args: ['-c', file] };
 }
+
+/**
+ * The Process Street birthright policy tests share: an account for everyone active in its departments and in
+ * Design (who have none yet, so the plan invites them); Roster manages accounts only.
+ */
+export const OPS_TOOLS_POLICY = {
+  rules: [
+    {
+      name: 'ops tools',
+      when: { department: [...APP_DEPARTMENTS['process-street'], 'Design'], status: 'active' },
+      apps: { 'process-street': {} },
+    },
+  ],
+  managed: { 'process-street': ['account'] },
+};

@@ -200,6 +200,16 @@ export function outcomeOf(call: CallResult, uncertain: boolean): Record<string, 
   };
 }
 
+/** What running one op needs besides the context. */
+export interface OneOpInput {
+  record: OpRecord;
+  connector: Connector | undefined;
+  /** The app's id of the account the op acts on (null for a create or a task). */
+  accountId: string | null;
+  /** Whether a create must carry a password (the connector's `createNeedsPassword` trait). */
+  needsPassword: boolean;
+}
+
 /**
  * One account op (create, update, deactivate, reactivate, delete) start to end. The id a create gets back is
  * written down before the read-back, so a read-back that fails leaves an op a later run finds by that id instead
@@ -207,14 +217,7 @@ export function outcomeOf(call: CallResult, uncertain: boolean): Record<string, 
  */
 export async function runAccountOpOnce(
   ctx: OpContext,
-  input: {
-    record: OpRecord;
-    connector: Connector | undefined;
-    /** The app's id of the account the op acts on (null for a create). */
-    accountId: string | null;
-    /** Targetprocess without SSO needs a password on create. */
-    needsPassword: boolean;
-  },
+  input: OneOpInput,
 ): Promise<OpRecord | null> {
   const claimed = await claim(ctx, input.record);
   if (claimed === null) return null;
@@ -272,7 +275,7 @@ export async function runAccountOpOnce(
  */
 export async function runGrantOpOnce(
   ctx: OpContext,
-  input: { record: OpRecord; connector: Connector | undefined; accountId: string | null },
+  input: Omit<OneOpInput, 'needsPassword'>,
 ): Promise<OpRecord | null> {
   const claimed = await claim(ctx, input.record);
   if (claimed === null) return null;
@@ -308,12 +311,7 @@ export async function runGrantOpOnce(
  */
 export function runOp(
   ctx: OpContext,
-  input: {
-    record: OpRecord;
-    connector: Connector | undefined;
-    accountId: string | null;
-    needsPassword: boolean;
-  },
+  input: OneOpInput,
 ): Promise<OpRecord | null> {
   switch (input.record.kind) {
     case 'task':
