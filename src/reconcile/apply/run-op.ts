@@ -215,10 +215,7 @@ export interface OneOpInput {
  * written down before the read-back, so a read-back that fails leaves an op a later run finds by that id instead
  * of creating again. Returns the op as recorded, or null when another owner holds it.
  */
-export async function runAccountOpOnce(
-  ctx: OpContext,
-  input: OneOpInput,
-): Promise<OpRecord | null> {
+export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promise<OpRecord | null> {
   const claimed = await claim(ctx, input.record);
   if (claimed === null) return null;
   const { record, uncertain } = await begin(ctx, claimed);
@@ -309,10 +306,7 @@ export async function runGrantOpOnce(
  * One op of any kind, start to end: what a queue worker or the SCIM facade calls. `accountId` is the app's id
  * of the account it acts on (null for a create or a task).
  */
-export function runOp(
-  ctx: OpContext,
-  input: OneOpInput,
-): Promise<OpRecord | null> {
+export function runOp(ctx: OpContext, input: OneOpInput): Promise<OpRecord | null> {
   switch (input.record.kind) {
     case 'task':
       return runTaskOp(ctx, input.record);
