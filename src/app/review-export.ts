@@ -14,6 +14,8 @@ export interface AccessReviewRow {
   manager: string;
   department: string;
   entitlementKind: string;
+  /** The entitlement's id in the app (empty on an account's row without one). */
+  entitlementId: string;
   entitlement: string;
   privileged: boolean;
   /** The app's last-login time where it reports one; empty where the app cannot show activity. */
@@ -63,12 +65,19 @@ export async function accessReviewRows(
       };
       const ids = held.get(account.id) ?? [];
       if (ids.length === 0)
-        rows.push({ ...base, entitlementKind: '', entitlement: '', privileged: account.isAdmin });
+        rows.push({
+          ...base,
+          entitlementKind: '',
+          entitlementId: '',
+          entitlement: '',
+          privileged: account.isAdmin,
+        });
       for (const id of ids) {
         const e = entitlements.get(id);
         rows.push({
           ...base,
           entitlementKind: e?.kind ?? '',
+          entitlementId: id,
           entitlement: e?.name ?? id,
           privileged: e?.privileged ?? false,
         });

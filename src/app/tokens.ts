@@ -28,7 +28,7 @@ export function parseScope(value: string, where: string): TokenScope {
 /** Creates a token and audits it; the clear text is returned here once and never stored. */
 export async function issueToken(
   deps: { tokens: TokenStore; store: Store },
-  input: { name: string; scope: TokenScope; createdBy: string },
+  input: { name: string; scope: TokenScope; createdBy: string; person?: string | undefined },
 ): Promise<{ token: string; record: ApiToken }> {
   const { tokens } = deps;
   const name = input.name.trim();
@@ -38,6 +38,13 @@ export async function issueToken(
       fix: 'use 1-64 letters, digits, spaces, dots, dashes, underscores or @; the audit log shows it as the actor',
     });
   }
+  const person = input.person?.trim().toLowerCase();
+  if (person !== undefined && !/^[^@\s]+@[^@\s]+$/.test(person)) {
+    throw new RosterError('invalid_input', `"${input.person}" is not an email address`, {
+      where: '--person',
+      fix: "give the reviewer's address as the HR export has it",
+    });
+  }
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const record = await tokens.create({
     name,
@@ -45,12 +52,13 @@ export async function issueToken(
     hash: hashToken(token),
     prefix: token.slice(0, TOKEN_PREFIX.length + 6),
     createdBy: input.createdBy,
+    ...(person ? { person } : {}),
   });
   await deps.store.appendAudit({
     actor: input.createdBy,
     kind: 'token.created',
     subject: record.name,
-    data: { scope: record.scope, prefix: record.prefix },
+    data: { scope: record.scope, prefix: record.prefix, ...(record.person ? { person: record.person } : {}) },
   });
   return { token, record };
 }

@@ -85,6 +85,12 @@ export const appCommon = {
   sync: syncLimits.optional(),
   /** Role/group names that make an account privileged (reported, and approvals required to grant). */
   privilegedRoles: z.array(nonEmpty).optional(),
+  /** Who answers for this app (an email): the reviewer of its access reviews when the rule asks the owner. */
+  owner: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, { error: 'must be an email address, e.g. it-owner@acme.com' })
+    .transform((v) => v.toLowerCase())
+    .optional(),
 };
 
 /** What every app entry holds once parsed, whatever its type: what the generic modules may read. */
@@ -97,6 +103,7 @@ export interface AppEntry {
   maxResponseBytes?: number | undefined;
   sync?: z.output<typeof syncLimits> | undefined;
   privilegedRoles?: string[] | undefined;
+  owner?: string | undefined;
   auth:
     | z.output<typeof bearerAuth>
     | z.output<typeof basicAuth>

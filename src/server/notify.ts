@@ -16,6 +16,8 @@ export const NOTIFICATION_EVENTS = [
   'task.opened',
   'apply.failed',
   'app.quarantined',
+  'review.reminder',
+  'review.escalated',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -251,5 +253,42 @@ export async function announceApply(
     'Manual tasks opened',
     tasks.map((t) => ({ key: t.id, text: `${t.appId}: ${t.instructions}` })),
     '/tasks?status=open',
+  );
+}
+
+/** Reminders to reviewers with undecided items, and overdue items escalated to the reviewer's manager. */
+export async function announceReviewReminders(
+  notifier: Notifier,
+  input: {
+    reminders: readonly { reviewId: string; name: string; reviewer: string; items: number; dueAt: string }[];
+    escalations: readonly {
+      reviewId: string;
+      name: string;
+      seq: number;
+      from: string;
+      to: string;
+      item: string;
+    }[];
+  },
+  day: string,
+): Promise<void> {
+  // One reminder per reviewer, campaign and day: a second run the same day says nothing new.
+  await notifier.notify(
+    'review.reminder',
+    'Access reviews waiting',
+    input.reminders.map((r) => ({
+      key: `${r.reviewId}:${r.reviewer}:${day}`,
+      text: `${r.reviewer}: ${r.items} item(s) to review in "${r.name}", due ${r.dueAt.slice(0, 10)}`,
+    })),
+    '/reviews',
+  );
+  await notifier.notify(
+    'review.escalated',
+    'Overdue access reviews escalated',
+    input.escalations.map((e) => ({
+      key: `${e.reviewId}#${e.seq}`,
+      text: `"${e.name}" item ${e.seq} (${e.item}): overdue with ${e.from}, now with ${e.to}`,
+    })),
+    '/reviews',
   );
 }

@@ -10,6 +10,7 @@ import * as locks from './kysely/locks.js';
 import * as pages from './kysely/pages.js';
 import * as people from './kysely/people.js';
 import * as plans from './kysely/plans.js';
+import * as reviews from './kysely/reviews.js';
 import * as snapshots from './kysely/snapshots.js';
 import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
@@ -244,6 +245,27 @@ export class KyselyStore implements Store {
   }
   verifyAudit(): ReturnType<Store['verifyAudit']> {
     return audit.verifyAudit(this.sql);
+  }
+
+  // ---- access reviews
+
+  createReview(input: Parameters<Store['createReview']>[0]): ReturnType<Store['createReview']> {
+    return reviews.createReview(this.sql, input);
+  }
+  getReview(input: Parameters<Store['getReview']>[0]): ReturnType<Store['getReview']> {
+    return reviews.getReview(this.sql, input);
+  }
+  listReviews(input: Parameters<Store['listReviews']>[0]): ReturnType<Store['listReviews']> {
+    return reviews.listReviews(this.sql, input);
+  }
+  updateReview(input: Parameters<Store['updateReview']>[0]): ReturnType<Store['updateReview']> {
+    return reviews.updateReview(this.sql, input);
+  }
+  listReviewItems(input: Parameters<Store['listReviewItems']>[0]): ReturnType<Store['listReviewItems']> {
+    return reviews.listReviewItems(this.sql, input);
+  }
+  updateReviewItem(input: Parameters<Store['updateReviewItem']>[0]): ReturnType<Store['updateReviewItem']> {
+    return reviews.updateReviewItem(this.sql, input);
   }
 
   // ---- transactions

@@ -230,4 +230,43 @@ export interface Database {
   tasks: TasksTable;
   plan_locks: PlanLocksTable;
   audit_events: AuditEventsTable;
+  reviews: ReviewsTable;
+  review_items: ReviewItemsTable;
+}
+
+export interface ReviewsTable {
+  id: string;
+  name: string;
+  scope: string;
+  rule: string;
+  due_at: string;
+  revoke_when: string;
+  status: string;
+  created_at: string;
+  created_by: string;
+  closed_at: string | null;
+  closed_by: string | null;
+  plan_ids: string;
+}
+
+export interface ReviewItemsTable {
+  review_id: string;
+  seq: number;
+  app_id: string;
+  account_id: string;
+  subject: string;
+  reviewer: string;
+  reviewer_reason: string;
+  history: string;
+  decision: string | null;
+  change_to: string | null;
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  reminded_at: string | null;
+  escalated_at: string | null;
+  plan_id: string | null;
+  op_seq: number | null;
+  verified_at: string | null;
+  verified_by: string | null;
 }

@@ -15,6 +15,8 @@ export interface ApiTokensTable {
   created_by: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** The person (email) a reviewer's token answers for (migration 0010). */
+  person: string | null;
 }
 
 export interface ScheduleJobsTable {

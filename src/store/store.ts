@@ -1,6 +1,15 @@
 /** @module The Store contract: every read and write Roster makes to its database, one object in and one out. */
 
 import type { Account, AppType, Entitlement, Grant, Link, LinkSituation, Person } from '../core/types.js';
+import type {
+  NewReview,
+  NewReviewItem,
+  ReviewItemPatch,
+  ReviewItemRecord,
+  ReviewPatch,
+  ReviewRecord,
+  ReviewStatus,
+} from './reviews.js';
 
 // ---- people and imports
 
@@ -482,6 +491,16 @@ export interface Store {
   listAudit(input?: { afterSeq?: number; appId?: string; limit?: number }): Promise<AuditEvent[]>;
   /** Walks the whole chain and reports the first event whose hash or link does not hold. */
   verifyAudit(): Promise<AuditVerification>;
+
+  /** A campaign and its frozen items, written together (items numbered from 1 in the order given). */
+  createReview(input: { review: NewReview; items: readonly NewReviewItem[] }): Promise<ReviewRecord>;
+  getReview(input: { id: string }): Promise<ReviewRecord | null>;
+  /** Newest first. */
+  listReviews(input?: { status?: ReviewStatus }): Promise<ReviewRecord[]>;
+  updateReview(input: { id: string; set: ReviewPatch }): Promise<ReviewRecord>;
+  /** A campaign's items in order; one reviewer's only when named. */
+  listReviewItems(input: { reviewId: string; reviewer?: string }): Promise<ReviewItemRecord[]>;
+  updateReviewItem(input: { reviewId: string; seq: number; set: ReviewItemPatch }): Promise<ReviewItemRecord>;
 
   /** Runs fn with a store whose every call is part of one transaction; a throw rolls all of it back. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;

@@ -20,6 +20,8 @@ export interface ApiToken {
   createdBy: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** The person (email) the token answers for: a reviewer sees and decides only their own review items. */
+  person: string | null;
 }
 
 export interface TokenStore {
@@ -29,6 +31,7 @@ export interface TokenStore {
     hash: string;
     prefix: string;
     createdBy: string;
+    person?: string | null;
   }): Promise<ApiToken>;
   /** The live (not revoked) token with this hash, or null. */
   findByHash(hash: string): Promise<ApiToken | null>;
@@ -48,6 +51,7 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
     createdBy: row.created_by,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    person: row.person ?? null,
   };
 }
 
@@ -71,6 +75,7 @@ export function tokenStore(store: Store, clock: () => Date = () => new Date()): 
         created_by: input.createdBy,
         last_used_at: null,
         revoked_at: null,
+        person: input.person ?? null,
       };
       try {
         await db.insertInto('api_tokens').values(row).execute();

@@ -21,23 +21,30 @@ export function registerTokenCommands(program: Command): void {
         .choices(TOKEN_SCOPES)
         .makeOptionMandatory(),
     )
+    .option('--person <email>', "a reviewer's token: it sees and decides only that person's review items")
     .option('--json', 'print the token and its record as JSON')
-    .action(async (options: { name: string; scope: TokenScope; json?: boolean }, command: Command) => {
-      const out = createOutput({ json: options.json ?? false });
-      await withTokens(command, async (deps) => {
-        const issued = await issueToken(deps, {
-          name: options.name,
-          scope: options.scope,
-          createdBy: osUser(),
+    .action(
+      async (
+        options: { name: string; scope: TokenScope; person?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const out = createOutput({ json: options.json ?? false });
+        await withTokens(command, async (deps) => {
+          const issued = await issueToken(deps, {
+            name: options.name,
+            scope: options.scope,
+            createdBy: osUser(),
+            person: options.person,
+          });
+          out.result(issued);
+          out.line(issued.token);
+          out.line(
+            `\ntoken "${issued.record.name}" (${issued.record.scope}) created. It is shown only now: keep it`,
+          );
+          out.line('in a secret store and send it as "Authorization: Bearer <token>".');
         });
-        out.result(issued);
-        out.line(issued.token);
-        out.line(
-          `\ntoken "${issued.record.name}" (${issued.record.scope}) created. It is shown only now: keep it`,
-        );
-        out.line('in a secret store and send it as "Authorization: Bearer <token>".');
-      });
-    });
+      },
+    );
 
   tokens
     .command('list')

@@ -41,7 +41,7 @@ export function diffRemovals(ctx: AppDiff): void {
   }
 }
 
-function removal(
+export function removal(
   ctx: AppDiff,
   account: Account,
   who: PlanOp['person'],

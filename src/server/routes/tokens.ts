@@ -17,6 +17,7 @@ export const tokenSchema = z
     createdBy: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
+    person: z.string().nullable().describe('the person a reviewer token answers for'),
   })
   .meta({ id: 'ApiToken' });
 
@@ -44,7 +45,14 @@ export async function registerTokenRoutes(app: RosterFastify, ctx: ServerContext
       schema: {
         tags: ['tokens'],
         summary: 'Create a token; the response is the only time its secret is shown',
-        body: z.object({ name: z.string().min(1).max(64), scope: z.enum(TOKEN_SCOPES) }),
+        body: z.object({
+          name: z.string().min(1).max(64),
+          scope: z.enum(TOKEN_SCOPES),
+          person: z
+            .string()
+            .optional()
+            .describe("a reviewer's email: the token sees only their review items"),
+        }),
         response: {
           201: z.object({ token: z.string(), record: tokenSchema }),
           ...problemResponses('conflict'),
