@@ -9,6 +9,7 @@ import { registerMcpCommand } from './commands/mcp.js';
 import { registerPeopleCommands } from './commands/people.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerReviewCommands } from './commands/review.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
   program.commandsGroup('Change the apps:');
   registerPlanCommand(program);
   registerApplyCommands(program);
+  registerReviewCommands(program);
   program.commandsGroup('Try it:');
   registerDemoCommand(program);
   program.commandsGroup('Run as a service:');
