@@ -985,6 +985,120 @@ export function storeContract(
       });
     });
 
+    describe('access reviews', () => {
+      const subject = (email: string) => ({
+        accountEmail: email,
+        accountStatus: 'active',
+        entitlement: { id: 'r1', kind: 'role', name: 'Admin', privileged: true },
+        privileged: true,
+        person: { employeeId: 'E1', email, name: 'Ana Lee', managerEmail: 'bo@acme.com' },
+        lastActivity: null,
+        findings: ['dormant'],
+        suggestion: { decision: 'revoke' as const, why: 'unused' },
+      });
+
+      it('a campaign and its frozen items are written together, numbered in order, and read back whole', async () => {
+        const review = await store.createReview({
+          review: {
+            name: 'Q1',
+            scope: { apps: [APP], select: 'privileged' },
+            rule: { order: ['manager', 'owner'], fallback: 'sec@acme.com' },
+            dueAt: '2025-02-01T00:00:00.000Z',
+            revokeWhen: 'close',
+            createdBy: 'cli',
+          },
+          items: [
+            {
+              appId: APP,
+              accountId: '1',
+              subject: subject('ana@acme.com'),
+              reviewer: 'bo@acme.com',
+              reviewerReason: 'manager',
+            },
+            {
+              appId: APP,
+              accountId: '2',
+              subject: subject('cy@acme.com'),
+              reviewer: 'sec@acme.com',
+              reviewerReason: 'fallback',
+            },
+          ],
+        });
+        expect(await store.getReview({ id: review.id })).toEqual(review);
+        expect((await store.listReviews({ status: 'open' })).map((r) => r.id)).toEqual([review.id]);
+        const items = await store.listReviewItems({ reviewId: review.id });
+        expect(items.map((i) => [i.seq, i.accountId, i.decision])).toEqual([
+          [1, '1', null],
+          [2, '2', null],
+        ]);
+        expect(items[0]?.subject).toEqual(subject('ana@acme.com'));
+        expect(
+          (await store.listReviewItems({ reviewId: review.id, reviewer: 'sec@acme.com' })).map((i) => i.seq),
+        ).toEqual([2]);
+      });
+
+      it('decisions, moves and plans are recorded item by item; the campaign closes with its plans', async () => {
+        const review = await store.createReview({
+          review: {
+            name: 'Q2',
+            scope: { apps: [APP], select: 'all' },
+            rule: { order: ['owner'], fallback: 'sec@acme.com' },
+            dueAt: '2025-02-01T00:00:00.000Z',
+            revokeWhen: 'decided',
+            createdBy: 'cli',
+          },
+          items: [
+            {
+              appId: APP,
+              accountId: '1',
+              subject: subject('ana@acme.com'),
+              reviewer: 'bo@acme.com',
+              reviewerReason: 'owner',
+            },
+          ],
+        });
+        const move = {
+          from: 'bo@acme.com',
+          to: 'di@acme.com',
+          reason: 'delegated' as const,
+          by: 'bo@acme.com',
+          at: 'now',
+        };
+        await store.updateReviewItem({
+          reviewId: review.id,
+          seq: 1,
+          set: { reviewer: 'di@acme.com', reviewerReason: 'delegated', history: [move] },
+        });
+        const decided = await store.updateReviewItem({
+          reviewId: review.id,
+          seq: 1,
+          set: {
+            decision: 'revoke',
+            comment: 'left the team',
+            decidedBy: 'di@acme.com',
+            decidedAt: 'then',
+            planId: 'p1',
+            opSeq: 3,
+          },
+        });
+        expect(decided).toMatchObject({
+          reviewer: 'di@acme.com',
+          history: [move],
+          decision: 'revoke',
+          opSeq: 3,
+          verifiedAt: null,
+        });
+        const closed = await store.updateReview({
+          id: review.id,
+          set: { status: 'closed', closedAt: 'later', closedBy: 'cli', planIds: ['p1'] },
+        });
+        expect(closed).toMatchObject({ status: 'closed', planIds: ['p1'], revokeWhen: 'decided' });
+        expect(
+          await codeOf(store.updateReviewItem({ reviewId: review.id, seq: 9, set: { comment: 'x' } })),
+        ).toBe('not_found');
+      });
+    });
+
     describe('transactions and stored data', () => {
       it('a throw inside a transaction rolls back every call made in it', async () => {
         const boom = store.transaction(async (tx) => {

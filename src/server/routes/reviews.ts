@@ -125,7 +125,17 @@ const itemSchema = z
 const detailSchema = z
   .object({ review: reviewSchema, progress: progressSchema, items: z.array(itemSchema) })
   .meta({ id: 'ReviewDetail' });
-const itemParams = z.object({ id: z.string(), seq: z.coerce.number().int().min(1) });
+// The item number is checked in the handler: a request's body is validated before it, as on every route.
+const itemParams = z.object({ id: z.string(), seq: z.string().describe('the item number, from 1') });
+
+function seqOf(value: string): number {
+  const seq = Number(value);
+  if (Number.isInteger(seq) && seq >= 1) return seq;
+  throw new RosterError('invalid_input', `"${value}" is not an item number`, {
+    where: 'params.seq',
+    fix: 'items are numbered from 1: GET /reviews/{id} lists them',
+  });
+}
 
 /** The person a reviewer's token answers for; deciding needs one. */
 function reviewerOf(request: FastifyRequest): string {
@@ -229,7 +239,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
       return asActor(ctx, actorOf(request), (roster) =>
         decideItem(roster, {
           review: request.params.id,
-          seq: request.params.seq,
+          seq: seqOf(request.params.seq),
           as,
           decision: request.body.decision,
           comment: request.body.comment,
@@ -254,7 +264,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
     async (request) => {
       const as = reviewerOf(request);
       return asActor(ctx, actorOf(request), (roster) =>
-        reassignItem(roster, { review: request.params.id, seq: request.params.seq, as, ...request.body }),
+        reassignItem(roster, { review: request.params.id, seq: seqOf(request.params.seq), as, ...request.body }),
       );
     },
   );
@@ -273,7 +283,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
     },
     async (request) =>
       asActor(ctx, actorOf(request), (roster) =>
-        reassignItem(roster, { review: request.params.id, seq: request.params.seq, ...request.body }),
+        reassignItem(roster, { review: request.params.id, seq: seqOf(request.params.seq), ...request.body }),
       ),
   );
 
