@@ -264,7 +264,12 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
     async (request) => {
       const as = reviewerOf(request);
       return asActor(ctx, actorOf(request), (roster) =>
-        reassignItem(roster, { review: request.params.id, seq: seqOf(request.params.seq), as, ...request.body }),
+        reassignItem(roster, {
+          review: request.params.id,
+          seq: seqOf(request.params.seq),
+          as,
+          ...request.body,
+        }),
       );
     },
   );
