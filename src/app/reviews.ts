@@ -643,6 +643,11 @@ export async function remindReviews(roster: Roster): Promise<ReviewReminders> {
         }
       }
       counts.set(item.reviewer, (counts.get(item.reviewer) ?? 0) + 1);
+      await roster.store.updateReviewItem({
+        reviewId: review.id,
+        seq: item.seq,
+        set: { remindedAt: now.toISOString() },
+      });
     }
     for (const [reviewer, n] of counts) {
       result.reminders.push({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
+import type { TargetprocessState } from '../sandbox/targetprocess/state.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
 import { jsonData, roster } from './testkit.js';
 
@@ -18,7 +19,11 @@ interface Detail {
     reviewerReason: string;
     decision: string | null;
     planId: string | null;
-    subject: { person: { email: string; managerEmail: string | null } | null };
+    accountId: string;
+    subject: {
+      person: { email: string; managerEmail: string | null } | null;
+      entitlement: { name: string } | null;
+    };
   }[];
 }
 
@@ -40,7 +45,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  fleet = await startFleet({ apps: ['stackspot-scim'], people: 40, seed: 7 });
+  fleet = await startFleet({ apps: ['stackspot-scim', 'targetprocess'], people: 40, seed: 7 });
   const ws = fleetWorkspace(fleet);
   const doc = parse(readFileSync(ws.file, 'utf8')) as Record<string, unknown>;
   doc.server = {
@@ -190,6 +195,76 @@ describe('roster review', () => {
     const escalated = received.filter((r) => r.event === 'review.escalated').flatMap((r) => r.items);
     expect(escalated).toHaveLength(movable.length);
     expect(received.some((r) => r.event === 'review.reminder')).toBe(true);
+  }, 60_000);
+
+  it('with --revoke-when decided, a change is planned as it is decided, approved, applied and verified by a sync', async () => {
+    const started = await roster(
+      ...args,
+      'review',
+      'start',
+      '--fallback',
+      fallback,
+      '--app',
+      'targetprocess',
+      '--select',
+      'privileged',
+      '--revoke-when',
+      'decided',
+      '--json',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const campaign = jsonData<
+      Detail & { items: { accountId: string; subject: { entitlement: { name: string } | null } }[] }
+    >(started.stdout);
+    const item = campaign.items.find(
+      (i) => i.subject.entitlement?.name === 'Administrator' && i.subject.person,
+    );
+    expect(item).toBeDefined();
+    const { seq, reviewer, accountId } = item as Detail['items'][number];
+    const decide = (...more: string[]) =>
+      roster(...args, 'review', 'decide', campaign.review.id, String(seq), '--as', reviewer, ...more);
+    const unknown = await decide('--decision', 'change', '--to', 'Astronaut');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('has no role "Astronaut"');
+    const changed = await decide(
+      '--decision',
+      'change',
+      '--to',
+      'Developer',
+      '--comment',
+      'no admin needed',
+      '--json',
+    );
+    expect(changed.code, changed.stderr).toBe(0);
+    const planId = jsonData<{ planId: string | null }>(changed.stdout).planId as string;
+    expect(planId).toEqual(expect.any(String));
+
+    const plan = jsonData<{
+      ops: { kind: string; requiresApproval: boolean; target: Record<string, unknown> }[];
+    }>((await roster(...args, 'plan', 'show', planId, '--json')).stdout);
+    expect(plan.ops.map((o) => [o.kind, (o.target.entitlement as { name: string }).name])).toEqual([
+      ['grant', 'Developer'],
+    ]);
+    expect(plan.ops[0]?.target.replaces).toMatchObject({ name: 'Administrator' });
+    // Taking a privileged role away needs a person's yes, as the policy asks by default.
+    expect(plan.ops[0]?.requiresApproval).toBe(true);
+    const approved = await roster(...args, 'approve', planId, '--by', 'ciso');
+    expect(approved.code, approved.stderr).toBe(0);
+    const applied = await roster(...args, 'apply', planId, '--yes');
+    expect(applied.code, applied.stderr).toBe(0);
+    const state = fleet.get('targetprocess').state as TargetprocessState;
+    const user = state.usersById.get(Number(accountId));
+    expect(state.rolesById.get(user?.RoleId ?? -1)?.Name).toBe('Developer');
+
+    const early = jsonData<{ verified: number[] }>(
+      (await roster(...args, 'review', 'verify', campaign.review.id, '--json')).stdout,
+    );
+    expect(early.verified).toEqual([]);
+    expect((await roster(...args, 'sync', '--app', 'targetprocess')).code).toBe(0);
+    const verified = jsonData<{ verified: number[] }>(
+      (await roster(...args, 'review', 'verify', campaign.review.id, '--json')).stdout,
+    );
+    expect(verified.verified).toEqual([seq]);
   }, 60_000);
 
   it('a scope with nothing in it is refused with what to do', async () => {

@@ -184,6 +184,9 @@ function revokeEntitlement(ctx: AppDiff, r: Revocation, nothingToDo: Map<string,
     if (policy.safety.approval.privileged && to.privileged) {
       approvalReasons.push(`${e.kind} "${to.name}" is privileged`);
     }
+    if (policy.safety.approval.privileged && entitlement.privileged) {
+      approvalReasons.push(`takes privileged ${e.kind} "${e.name}" away from ${name}`);
+    }
     const op = {
       ref: `${base}:grant:${e.kind}:${target.id}`,
       account: { id: r.accountId },
