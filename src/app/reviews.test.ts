@@ -53,7 +53,7 @@ describe('access review workflow', () => {
     expect(planOps.map((o) => [o.kind, (o.target.account as { id: string }).id])).toEqual([
       ['deactivate', item.accountId],
     ]);
-    expect((plan?.body as { requestedBy: string }).requestedBy).toBe('ops');
+    expect(plan?.body).toMatchObject({ requestedBy: 'ops' });
     // Closed: no more decisions.
     const next = rest[0];
     if (next) {
