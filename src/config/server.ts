@@ -78,6 +78,8 @@ export const scheduleSchema = z.strictObject({
   apps: z.record(nonEmpty, appCadence).default({}),
   /** When to re-read the HR export; a changed file is imported and the graph and plan follow. */
   people: cadenceSchema.optional(),
+  /** When to remind access reviewers of undecided items and escalate overdue ones (e.g. { cron: '0 9 * * 1-5' }). */
+  reviews: cadenceSchema.optional(),
   /** What follows each successful sync or import. */
   afterSync: z
     .strictObject({

@@ -22,6 +22,7 @@ export {
   type ReconcileResult,
   type ResyncResult,
   reconcile,
+  remindReviews,
   resyncAccount,
   syncApps,
 } from '../app/index.js';

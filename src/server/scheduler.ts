@@ -14,8 +14,8 @@ import {
   scheduleStore,
 } from '../store/schedule.js';
 import type { ServerContext } from './context.js';
-import { asActor, importPeople, type ReconcileResult, reconcile, syncApps } from './core.js';
-import { announceApply, announceFindings, announcePlan } from './notify.js';
+import { asActor, importPeople, type ReconcileResult, reconcile, remindReviews, syncApps } from './core.js';
+import { announceApply, announceFindings, announcePlan, announceReviewReminders } from './notify.js';
 
 export const SCHEDULER_ACTOR = 'scheduler';
 
@@ -209,6 +209,11 @@ export class Scheduler {
   private async run(def: JobDef): Promise<void> {
     const after = this.schedule.afterSync;
     await asActor(this.ctx, SCHEDULER_ACTOR, async (roster) => {
+      if (def.kind === 'reviews') {
+        const reminded = await remindReviews(roster);
+        await announceReviewReminders(this.ctx.notifier, reminded, roster.now().toISOString().slice(0, 10));
+        return;
+      }
       if (def.kind === 'people') {
         const imported = await importPeople(roster);
         // An unchanged HR file changes nothing: no new plan for it.
@@ -280,6 +285,16 @@ function jobDefs(ctx: ServerContext, schedule: ScheduleConfig): JobDef[] {
       cadence: schedule.people,
       full: false,
       key: 'people',
+    });
+  }
+  if (schedule.reviews) {
+    defs.push({
+      id: 'reviews',
+      kind: 'reviews',
+      appId: null,
+      cadence: schedule.reviews,
+      full: false,
+      key: 'reviews',
     });
   }
   for (const app of ctx.config.apps) {

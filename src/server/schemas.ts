@@ -228,7 +228,7 @@ export const idParams = z.object({ id: z.string() });
 export const scheduledJobSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['sync', 'people']),
+    kind: z.enum(['sync', 'people', 'reviews']),
     appId: z.string().nullable(),
     cadence: z.object({ every: z.number().int().optional(), cron: z.string().optional() }),
     full: z.boolean(),

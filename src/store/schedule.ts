@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import { type ScheduleJobsTable, serverDb } from './server-tables.js';
 import type { Store } from './store.js';
 
-export type ScheduleJobKind = 'sync' | 'people';
+export type ScheduleJobKind = 'sync' | 'people' | 'reviews';
 
 export interface ScheduleJobState {
   id: string;
@@ -30,7 +30,7 @@ export interface ScheduleStore {
 function toState(row: Selectable<ScheduleJobsTable>): ScheduleJobState {
   return {
     id: row.id,
-    kind: row.kind === 'people' ? 'people' : 'sync',
+    kind: row.kind === 'people' || row.kind === 'reviews' ? row.kind : 'sync',
     appId: row.app_id,
     nextRunAt: row.next_run_at,
     lastRunAt: row.last_run_at,

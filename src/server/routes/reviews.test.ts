@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -58,11 +60,15 @@ describe('access reviews end to end on the sandboxes, through the HTTP API', () 
   let managerA: string;
   let managerB: string;
   let fallback: string;
+  /** managerB's manager: where managerB's overdue items go. */
+  let director: string;
   const tokens: Record<string, string> = {};
+  let workspace: { dir: string; file: string };
 
   beforeAll(async () => {
     fleet = await startFleet({ apps: [...APPS], people: 40, seed: 7 });
     const ws = fleetWorkspace(fleet, { policy: { safety: { fourEyes: true } } });
+    workspace = ws;
     let config = await loadConfig(ws.file, { env: {} });
     store = await openStore(config.store);
     await syncApps(await openRoster(config, { store }));
@@ -80,10 +86,13 @@ describe('access reviews end to end on the sandboxes, through the HTTP API', () 
     );
     managerB = free[0]?.email ?? '';
     fallback = free[1]?.email ?? '';
+    director = free[2]?.email ?? '';
     const hr = fleet.company.hr.map((p) =>
-      holders.has(p.email) && p.email !== managerA && !p.manager_email
-        ? { ...p, manager_email: managerB }
-        : p,
+      p.email === managerB
+        ? { ...p, manager_email: director }
+        : holders.has(p.email) && p.email !== managerA && !p.manager_email
+          ? { ...p, manager_email: managerB }
+          : p,
     );
     writeFileSync(join(ws.dir, 'hr.csv'), hrToCsv(hr));
     const doc = parse(readFileSync(ws.file, 'utf8')) as { apps: { id: string; owner?: string }[] };
@@ -310,4 +319,67 @@ describe('access reviews end to end on the sandboxes, through the HTTP API', () 
     ])
       expect(html.text, kind).toContain(`<td>${kind}</td>`);
   }, 180_000);
+  it("a scheduled reviews job escalates overdue items to the reviewer's manager and says so through the sinks", async () => {
+    const received: { event: string; items: { text: string }[] }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        received.push(JSON.parse(body) as { event: string; items: { text: string }[] });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const doc = parse(readFileSync(workspace.file, 'utf8')) as Record<string, unknown>;
+    doc.schedule = { reviews: { cron: '0 9 * * 1-5' } };
+    doc.server = { notifications: [{ type: 'webhook', url }] };
+    writeFileSync(workspace.file, stringify(doc));
+    const scheduled = await startTestServer({
+      dir: workspace.dir,
+      config: await loadConfig(workspace.file, { env: {} }),
+      store,
+      tokens: t.tokens,
+    });
+    try {
+      // Overdue from the start: its items are escalated on the next reviews run.
+      const started = await scheduled.call('POST', '/reviews', {
+        token: t.tokens.operate,
+        body: { apps: [...APPS], select: 'privileged', fallback, dueAt: '2020-01-01' },
+      });
+      expect(started.status, started.text).toBe(201);
+      const campaign = started.body as Detail;
+      const fromManagerA = campaign.items.filter((i) => i.reviewer === managerA);
+      const fromManagerB = campaign.items.filter((i) => i.reviewer === managerB);
+      expect(fromManagerA.length).toBeGreaterThan(0);
+      expect(fromManagerB.length).toBeGreaterThan(0);
+      const jobs = (await scheduled.call('GET', '/schedule', { token: t.tokens.read })).body as {
+        items: { id: string; kind: string }[];
+      };
+      expect(jobs.items.map((j) => j.id)).toContain('reviews');
+      expect(
+        (await scheduled.call('POST', '/schedule/reviews/run', { token: t.tokens.operate })).status,
+      ).toBe(202);
+      const moved = await until('the escalation', async () => {
+        const d = (await scheduled.call('GET', `/reviews/${campaign.review.id}`, { token: t.tokens.read }))
+          .body as Detail;
+        const escalated = d.items.filter((i) => i.reviewerReason === 'escalated');
+        return escalated.length > 0 ? escalated : undefined;
+      });
+      // managerB's overdue items go up to their manager in HR; managerA has none, so theirs go to the fallback.
+      const reviewerOf = (seq: number) => moved.find((i) => i.seq === seq)?.reviewer;
+      for (const i of fromManagerB) expect(reviewerOf(i.seq)).toBe(director);
+      for (const i of fromManagerA) expect(reviewerOf(i.seq)).toBe(fallback);
+      await scheduled.server.context.notifier.settle();
+      const escalations = received.filter((r) => r.event === 'review.escalated').flatMap((r) => r.items);
+      expect(escalations.some((i) => i.text.includes(`overdue with ${managerA}, now with ${fallback}`))).toBe(
+        true,
+      );
+    } finally {
+      await scheduled.close();
+      receiver.close();
+    }
+  }, 60_000);
 });
