@@ -14,7 +14,7 @@ import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ScheduledJob } from './scheduler.js';
-import { startTestServer, type TestServer } from './testkit.js';
+import { startTestServer, type TestServer, until } from './testkit.js';
 
 interface PlanDetail {
   body: { requestedBy?: string };
@@ -32,16 +32,6 @@ interface PlanDetail {
 
 const personOf = (op: { target: Record<string, unknown> }) =>
   (op.target.person as { employeeId?: string } | null | undefined)?.employeeId;
-
-/** Polls until check returns a value; bounded by attempts, not by a clock assertion. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, attempts = 600): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe('roster serve end to end on the sandboxes, through HTTP only', () => {
   let fleet: Fleet;

@@ -96,3 +96,17 @@ export async function startTestServer(
     },
   };
 }
+
+/** Polls until check returns a value; bounded by attempts, not by a clock assertion. */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  attempts = 600,
+): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

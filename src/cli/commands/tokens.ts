@@ -58,10 +58,11 @@ export function registerTokenCommands(program: Command): void {
         out.result(list);
         if (list.length === 0) out.line('no tokens: roster tokens create --name NAME --scope read makes one');
         out.table([
-          ['name', 'scope', 'prefix', 'created', 'last used', 'revoked'],
+          ['name', 'scope', 'person', 'prefix', 'created', 'last used', 'revoked'],
           ...list.map((t) => [
             t.name,
             t.scope,
+            t.person ?? '',
             `${t.prefix}…`,
             t.createdAt,
             t.lastUsedAt ?? '-',

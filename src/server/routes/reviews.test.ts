@@ -14,7 +14,7 @@ import { type Fleet, startFleet } from '../../sandbox/fleet.js';
 import { fleetWorkspace } from '../../sandbox/testkit.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
-import { startTestServer, type TestServer } from '../testkit.js';
+import { startTestServer, type TestServer, until } from '../testkit.js';
 
 interface Item {
   seq: number;
@@ -37,16 +37,6 @@ interface Detail {
   review: { id: string; status: string; planIds: string[] };
   progress: { total: number; decided: number; planned: number; carriedOut: number; verified: number };
   items: Item[];
-}
-
-/** Polls until check returns a value; bounded by attempts, not by a clock assertion. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, attempts = 600): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 const APPS = ['stackspot-scim', 'customer-directory'] as const;
