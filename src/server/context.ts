@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required on every route; the server refuses to start with a route that lacks it. */
     scope?: RouteScope;
+    /** A reviewer's token (one that answers for a person) may call only the routes marked so. */
+    reviewer?: boolean;
   }
   interface FastifyRequest {
     /** The token that authenticated the request (null on public and webhook routes). */

@@ -109,6 +109,12 @@ export async function createApp(
         },
       );
     }
+    // A reviewer's token is for their review items: the rest of the API is not theirs to read.
+    if (token.person !== null && request.routeOptions.config.reviewer !== true) {
+      throw new RosterError('forbidden', `"${token.name}" is a reviewer's token: it only reviews access`, {
+        fix: 'use a token made without --person for the rest of the API',
+      });
+    }
     const now = ctx.clock().getTime();
     if (now - (touched.get(token.id) ?? 0) > TOUCH_EVERY_MS) {
       touched.set(token.id, now);

@@ -144,6 +144,10 @@ describe('access reviews end to end on the sandboxes, through the HTTP API', () 
     expect(new Set(mineA.items.map((i) => i.reviewerReason))).toEqual(new Set(['manager', 'owner']));
     expect(mineB.items.every((i) => i.reviewer === managerB)).toBe(true);
     expect(mineA.progress.total).toBe(all.length);
+    // A reviewer's token reviews access and nothing else: no evidence of others' items, no rest of the API.
+    for (const path of [`/reviews/${id}/evidence.csv`, '/accounts', '/findings']) {
+      expect((await t.call('GET', path, { token: tokens['manager-a'] })).status, path).toBe(403);
+    }
 
     // 3. Self-review is refused: managerA cannot decide their own access, nor hand an item to the person reviewed.
     const self = await t.call('POST', `/reviews/${id}/items/${own.seq}/decision`, {

@@ -181,7 +181,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
   app.get(
     '/reviews',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', reviewer: true },
       schema: {
         tags: ['reviews'],
         summary: "Campaigns, newest first (a reviewer's token: those with items for them)",
@@ -202,7 +202,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
   app.get(
     '/reviews/:id',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', reviewer: true },
       schema: {
         tags: ['reviews'],
         summary: "A campaign, its progress and items (a reviewer's token: only their items), flagged first",
@@ -219,7 +219,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
   app.post(
     '/reviews/:id/items/:seq/decision',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', reviewer: true },
       schema: {
         tags: ['reviews'],
         summary: "Keep, revoke or change one of the token's person's items (never their own access)",
@@ -252,7 +252,7 @@ export async function registerReviewRoutes(app: RosterFastify, ctx: ServerContex
   app.post(
     '/reviews/:id/items/:seq/delegate',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', reviewer: true },
       schema: {
         tags: ['reviews'],
         summary: "Hand one of the token's person's items to someone else (not the person reviewed)",
