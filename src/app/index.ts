@@ -11,6 +11,7 @@ export * from './plan.js';
 export * from './propose.js';
 export * from './review-evidence.js';
 export * from './review-export.js';
+export * from './review-followup.js';
 export * from './reviews.js';
 export * from './service.js';
 export * from './status.js';
