@@ -5,7 +5,11 @@ import { type Roster, runOp } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import { toOpInputs } from '../../reconcile/plan.js';
-import { removeSnapshotAccount, upsertSnapshotAccount } from '../../store/account-upsert.js';
+import {
+  removeSnapshotAccount,
+  setSnapshotGrant,
+  upsertSnapshotAccount,
+} from '../../store/account-upsert.js';
 import type { FacadeBackend, OpOutcome } from './handler.js';
 
 /**
@@ -64,7 +68,18 @@ export function rosterBackend(roster: Roster, appId: string): FacadeBackend {
         }
         const accountId =
           typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;
-        if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind);
+        const op = ops[seq - 1];
+        if (record.status === 'succeeded' && (record.kind === 'grant' || record.kind === 'revoke')) {
+          // The membership was verified by read-back; an account read by id carries none, so it is written here.
+          const ref = op?.account;
+          const accountOf = accountId ?? (ref && 'id' in ref ? ref.id : null);
+          if (op?.entitlement && accountOf)
+            await setSnapshotGrant(
+              roster.store,
+              { appId, entitlementId: op.entitlement.id, accountId: accountOf },
+              record.kind === 'grant',
+            );
+        } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind);
         outcomes.push({
           status:
             record.status === 'task_open'
