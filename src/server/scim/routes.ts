@@ -10,6 +10,7 @@ import { rosterBackend } from './backend.js';
 import { buildProfile } from './discovery.js';
 import { badRequest, notFound, ScimError, toScimError } from './errors.js';
 import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
+import type { MappingOverrides } from './mapping.js';
 
 const PREFIX = '/scim/v2';
 
@@ -86,11 +87,14 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
             });
           const connector = roster.connector(appId);
           const definition = definitionOf(config.type);
+          const own = roster.config.scim?.apps[appId];
           const profile = buildProfile({
             appId,
             title: connector.title,
             manifest: connector.manifest,
             traits: definition?.traits ?? { attributeMap: {} },
+            ...(own?.groups ? { groupKind: own.groups === 'none' ? null : own.groups } : {}),
+            ...(own?.attributes ? { mapping: own.attributes as MappingOverrides } : {}),
             baseUrl: `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
           });
           const query = request.query as Record<string, string | undefined>;
