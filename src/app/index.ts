@@ -10,6 +10,7 @@ export * from './people.js';
 export * from './plan.js';
 export * from './propose.js';
 export * from './review-export.js';
+export * from './scim-holds.js';
 export * from './service.js';
 export * from './status.js';
 export * from './sync.js';

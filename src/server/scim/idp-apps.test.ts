@@ -90,7 +90,11 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
   const apps = new Map<string, Connector>();
   beforeAll(async () => {
     fleet = await startFleet({ people: 12, seed: 21 });
-    const ws = fleetWorkspace(fleet, { prefix: 'roster-scim-idp-' });
+    // Ten sequences deactivate and delete more than the default hold allows in an hour (hold.test.ts tests it).
+    const ws = fleetWorkspace(fleet, {
+      prefix: 'roster-scim-idp-',
+      edit: (yaml) => `${yaml}scim:\n  hold: { max: 100 }\n`,
+    });
     const config = await loadConfig(ws.file, { env: {} });
     t = await startTestServer({ dir: ws.dir, config });
     for (const app of config.apps) {

@@ -2,9 +2,11 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { scimAllows } from '../../app/tokens.js';
+import { DEFAULT_SCIM_CONFIG } from '../../config/scim.js';
 import { definitionOf } from '../../connectors/registry.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor } from '../core.js';
+import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
 import { rosterBackend } from './backend.js';
 import { buildProfile } from './discovery.js';
@@ -102,7 +104,12 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
             const value = request.headers[name];
             return typeof value === 'string' ? value : undefined;
           };
-          return await createScimHandler(profile, rosterBackend(roster, appId)).handle({
+          const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
+          const backend = rosterBackend(roster, appId, {
+            hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
+            onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
+          });
+          return await createScimHandler(profile, backend).handle({
             method: request.method,
             path: `/${rest}`,
             query,
