@@ -27,6 +27,8 @@ const APP = 'thought-industries';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
 interface Target {
   name: string;
   base: string;
@@ -112,7 +114,7 @@ async function run(target: Target): Promise<Row[]> {
       ...opts,
     } as autocannon.Options);
     rows.push({ load, rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
-    console.log(
+    print(
       `${target.name.padEnd(8)} ${load.padEnd(24)} ${result.requests.average.toFixed(1).padStart(9)} req/s  ` +
         `p99 ${String(result.latency.p99).padStart(5)} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
     );
@@ -149,7 +151,7 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
   ).json()) as { totalResults: number; Resources: { id: string; userName: string }[] };
   const first = list.Resources[0];
   if (!first) throw new Error('the facade serves no user: did the sync run?');
-  console.log(`roster facade: ${list.totalResults} active users in the snapshot`);
+  print(`roster facade: ${list.totalResults} active users in the snapshot`);
   return {
     target: { name: 'Roster', base, token, id: first.id, userName: first.userName },
     close: async () => {
@@ -175,11 +177,11 @@ async function main(): Promise<void> {
   const facade = await roster();
   const rosterRows = await run(facade.target);
   await facade.close();
-  console.log(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
-  console.log('load                      Roster req/s  p99 ms | SCIMMY req/s  p99 ms | ratio');
+  print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
+  print('load                      Roster req/s  p99 ms | SCIMMY req/s  p99 ms | ratio');
   for (const [i, r] of rosterRows.entries()) {
     const s = scimmyRows[i] as Row;
-    console.log(
+    print(
       `${r.load.padEnd(24)} ${r.rps.toFixed(1).padStart(12)} ${String(r.p99).padStart(7)} | ` +
         `${s.rps.toFixed(1).padStart(12)} ${String(s.p99).padStart(7)} | ${(r.rps / s.rps).toFixed(2)}x` +
         (r.non2xx + s.non2xx > 0 ? `  (non-2xx: Roster ${r.non2xx}, SCIMMY ${s.non2xx})` : ''),
@@ -188,6 +190,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
   process.exit(1);
 });
