@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const s = scimmyRows[i] as Row;
     print(
       `${r.load.padEnd(24)} ${r.rps.toFixed(1).padStart(12)} ${String(r.p99).padStart(7)} | ` +
-        `${s.rps.toFixed(1).padStart(12)} ${String(s.p99).padStart(7)} | ${(r.rps / s.rps).toFixed(2)}x` +
+        `${s.rps.toFixed(1).padStart(12)} ${String(s.p99).padStart(7)} | ${s.rps > 0 ? `${(r.rps / s.rps).toFixed(2)}x` : 'n/a (peer completed none)'}` +
         (r.non2xx + s.non2xx > 0 ? `  (non-2xx: Roster ${r.non2xx}, SCIMMY ${s.non2xx})` : ''),
     );
   }
