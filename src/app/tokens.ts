@@ -3,7 +3,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { RosterError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { type ApiToken, TOKEN_SCOPES, type TokenScope, type TokenStore } from '../store/tokens.js';
+import {
+  type ApiToken,
+  type GrantedScope,
+  isScimScope,
+  TOKEN_SCOPES,
+  type TokenScope,
+  type TokenStore,
+} from '../store/tokens.js';
 
 export const TOKEN_PREFIX = 'rst_';
 const TOKEN_PATTERN = /^rst_[A-Za-z0-9_-]{43}$/;
@@ -12,23 +19,44 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Whether a token of scope `held` may do what needs `needed` (scopes are ordered). */
-export function scopeAllows(held: TokenScope, needed: TokenScope): boolean {
+/**
+ * Whether a token of scope `held` may do what needs `needed` (scopes are ordered). A SCIM token allows none of
+ * them: it opens its app's facade only (`scimAllows`).
+ */
+export function scopeAllows(held: GrantedScope, needed: TokenScope): boolean {
+  if (isScimScope(held)) return false;
   return TOKEN_SCOPES.indexOf(held) >= TOKEN_SCOPES.indexOf(needed);
 }
 
-export function parseScope(value: string, where: string): TokenScope {
+/** Whether a token of scope `held` may use the SCIM facade of `appId`: its own `scim:<appId>`, or operate and up. */
+export function scimAllows(held: GrantedScope, appId: string): boolean {
+  return isScimScope(held) ? held === `scim:${appId}` : scopeAllows(held, 'operate');
+}
+
+/** A scope as typed (`--scope`, a request body); `appIds`, when given, are the apps a `scim:` scope may name. */
+export function parseScope(value: string, where: string, appIds?: readonly string[]): GrantedScope {
   if ((TOKEN_SCOPES as readonly string[]).includes(value)) return value as TokenScope;
+  if (value.startsWith('scim:')) {
+    const appId = value.slice('scim:'.length);
+    if (isScimScope(value) && (appIds === undefined || appIds.includes(appId))) return value;
+    throw new RosterError('invalid_input', `"${value}" names no app of roster.yaml`, {
+      where,
+      fix:
+        appIds && appIds.length > 0
+          ? `use scim:<appId> with one of: ${appIds.join(', ')}`
+          : 'use scim:<appId> with the id of an app in roster.yaml',
+    });
+  }
   throw new RosterError('invalid_input', `"${value}" is not a token scope`, {
     where,
-    fix: `use one of: ${TOKEN_SCOPES.join(', ')}`,
+    fix: `use one of: ${TOKEN_SCOPES.join(', ')}, or scim:<appId> for one app's SCIM facade`,
   });
 }
 
 /** Creates a token and audits it; the clear text is returned here once and never stored. */
 export async function issueToken(
   deps: { tokens: TokenStore; store: Store },
-  input: { name: string; scope: TokenScope; createdBy: string; person?: string | undefined },
+  input: { name: string; scope: GrantedScope; createdBy: string; person?: string | undefined },
 ): Promise<{ token: string; record: ApiToken }> {
   const { tokens } = deps;
   const name = input.name.trim();

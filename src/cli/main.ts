@@ -11,6 +11,7 @@ import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerReviewCommands } from './commands/review.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
+import { registerScimCommands } from './commands/scim.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
 import { registerTokenCommands } from './commands/tokens.js';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   program.commandsGroup('Run as a service:');
   registerServeCommand(program);
   registerTokenCommands(program);
+  registerScimCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

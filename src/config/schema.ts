@@ -12,6 +12,7 @@ import { DATE_FORMATS } from '../sources/dates.js';
 import { DELIMITERS } from '../sources/types.js';
 import { fail, nonEmpty } from './parts.js';
 import { policySchema } from './policy.js';
+import { scimSchema } from './scim.js';
 import { scheduleSchema, serverSchema } from './server.js';
 
 export { AUTH_TYPES, type AuthType, httpUrl } from './parts.js';
@@ -177,6 +178,8 @@ export const rosterConfigSchema = z
     schedule: scheduleSchema.optional(),
     /** `roster serve`: rate limit, webhook secrets, notification sinks (src/config/server.ts). */
     server: serverSchema.optional(),
+    /** The SCIM facade: per-app Groups and attribute overrides, the hold threshold (src/config/scim.ts). */
+    scim: scimSchema.optional(),
   })
   .superRefine(
     (config, ctx) => {
@@ -207,6 +210,20 @@ export const rosterConfigSchema = z
         unknownApp(appId, ['managed', appId], 'policy.managed');
       for (const appId of Object.keys(policy?.unmanaged ?? {}))
         unknownApp(appId, ['unmanaged', appId], 'policy.unmanaged');
+      for (const appId of Object.keys(config.scim?.apps ?? {})) {
+        if (ids.includes(appId)) continue;
+        const guess = closest(appId, ids);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scim', 'apps', appId],
+          message: `scim.apps names app "${appId}", which roster.yaml does not have`,
+          params: {
+            fix: guess
+              ? `did you mean "${guess}"?`
+              : `use one of the app ids under apps: ${ids.join(', ') || '(none yet)'}`,
+          },
+        });
+      }
     },
     // Only once apps and policy parsed: ids of broken entries would give confusing guesses.
     { when: (payload) => payload.issues.length === 0 },

@@ -5,6 +5,7 @@ import type { RosterConfig } from '../config/schema.js';
 import { traitsOf } from '../connectors/registry.js';
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
+import { idpManagedAccounts } from '../store/idp-managed.js';
 import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
 import { type DesiredApp, desiredState } from './desired.js';
 import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
@@ -120,7 +121,7 @@ export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): P
 /** Computes and saves a plan for the configured apps (or some of them). */
 export async function computePlan(input: {
   store: Store;
-  config: Pick<RosterConfig, 'apps' | 'policy'>;
+  config: Pick<RosterConfig, 'apps' | 'policy' | 'scim'>;
   manifests: Readonly<Record<string, CapabilityManifest>>;
   now: Date;
   apps?: readonly string[];
@@ -151,6 +152,10 @@ export async function computePlan(input: {
       accounts: await store.listAccounts({ appId: app.id }),
       entitlements: await store.listEntitlements({ appId: app.id }),
       grants: await store.listGrants({ appId: app.id }),
+      // roster.yaml scim.protectIdpManaged (default on): what an IdP provisions through the facade is its own.
+      ...(config.scim?.protectIdpManaged === false
+        ? {}
+        : { idpManaged: await idpManagedAccounts(store, app.id) }),
     });
   }
   const imports = await store.listImports({ limit: 20 });

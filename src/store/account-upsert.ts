@@ -52,3 +52,44 @@ export async function removeSnapshotAccount(
     return Number(result.numDeletedRows) > 0;
   });
 }
+
+/**
+ * Records (or drops) one grant in the app's snapshot after a verified write, so the next read shows it without
+ * a full sync. A grant written here is Roster's (`granted_by: roster`); the next full sync replaces it anyway.
+ */
+export async function setSnapshotGrant(
+  store: Store,
+  grant: { appId: string; entitlementId: string; accountId: string },
+  held: boolean,
+): Promise<void> {
+  const db = dbOf(store);
+  if (!held) {
+    await db
+      .deleteFrom('grants')
+      .where('app_id', '=', grant.appId)
+      .where('entitlement_id', '=', grant.entitlementId)
+      .where('account_id', '=', grant.accountId)
+      .execute();
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    const existing = await tx
+      .selectFrom('grants')
+      .select('app_id')
+      .where('app_id', '=', grant.appId)
+      .where('entitlement_id', '=', grant.entitlementId)
+      .where('account_id', '=', grant.accountId)
+      .executeTakeFirst();
+    if (existing) return;
+    await tx
+      .insertInto('grants')
+      .values({
+        app_id: grant.appId,
+        entitlement_id: grant.entitlementId,
+        account_id: grant.accountId,
+        sync_run_id: null,
+        granted_by: 'roster',
+      })
+      .execute();
+  });
+}

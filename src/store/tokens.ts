@@ -9,11 +9,27 @@ import type { Store } from './store.js';
 /** Ordered: each scope can do everything the ones before it can. */
 export const TOKEN_SCOPES = ['read', 'operate', 'approve', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
+/** A token for one app's SCIM facade (`scim:<appId>`) and nothing else: what an IdP is given. */
+export type ScimScope = `scim:${string}`;
+/** What a token may be issued with: one of the ordered scopes, or one app's SCIM facade. */
+export type GrantedScope = TokenScope | ScimScope;
+
+export const SCIM_SCOPE = /^scim:[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function isScimScope(scope: string): scope is ScimScope {
+  return SCIM_SCOPE.test(scope);
+}
+
+/** A stored scope read back; anything unrecognised (a hand-edited row) is the least one. */
+function toScope(value: string): GrantedScope {
+  if ((TOKEN_SCOPES as readonly string[]).includes(value)) return value as TokenScope;
+  return isScimScope(value) ? value : 'read';
+}
 
 export interface ApiToken {
   id: string;
   name: string;
-  scope: TokenScope;
+  scope: GrantedScope;
   /** The first characters of the token, so a person can tell tokens apart; never enough to use one. */
   prefix: string;
   createdAt: string;
@@ -27,7 +43,7 @@ export interface ApiToken {
 export interface TokenStore {
   create(input: {
     name: string;
-    scope: TokenScope;
+    scope: GrantedScope;
     hash: string;
     prefix: string;
     createdBy: string;
@@ -45,7 +61,7 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
   return {
     id: row.id,
     name: row.name,
-    scope: (TOKEN_SCOPES as readonly string[]).includes(row.scope) ? (row.scope as TokenScope) : 'read',
+    scope: toScope(row.scope),
     prefix: row.prefix,
     createdAt: row.created_at,
     createdBy: row.created_by,

@@ -2,11 +2,12 @@
 
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
-import { issueToken, revokeToken } from '../../app/tokens.js';
+import { issueToken, parseScope, revokeToken } from '../../app/tokens.js';
 import { loadConfig } from '../../config/load.js';
+import type { RosterConfig } from '../../config/schema.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
-import { TOKEN_SCOPES, type TokenScope, type TokenStore, tokenStore } from '../../store/tokens.js';
+import { type TokenStore, tokenStore } from '../../store/tokens.js';
 import { createOutput } from '../output.js';
 
 export function registerTokenCommands(program: Command): void {
@@ -17,22 +18,25 @@ export function registerTokenCommands(program: Command): void {
     .description('make a token; it is printed once and only its hash is kept')
     .requiredOption('--name <name>', 'who or what uses it (the audit log shows this name as the actor)')
     .addOption(
-      new Option('--scope <scope>', 'read < operate (sync, plan, apply) < approve < admin (tokens)')
-        .choices(TOKEN_SCOPES)
-        .makeOptionMandatory(),
+      new Option(
+        '--scope <scope>',
+        "read < operate (sync, plan, apply) < approve < admin (tokens); or scim:<appId>: that app's SCIM facade only",
+      ).makeOptionMandatory(),
     )
     .option('--person <email>', "a reviewer's token: it sees and decides only that person's review items")
     .option('--json', 'print the token and its record as JSON')
     .action(
-      async (
-        options: { name: string; scope: TokenScope; person?: string; json?: boolean },
-        command: Command,
-      ) => {
+      async (options: { name: string; scope: string; person?: string; json?: boolean }, command: Command) => {
         const out = createOutput({ json: options.json ?? false });
-        await withTokens(command, async (deps) => {
+        await withTokens(command, async (deps, config) => {
+          const scope = parseScope(
+            options.scope,
+            '--scope',
+            config.apps.map((a) => a.id),
+          );
           const issued = await issueToken(deps, {
             name: options.name,
-            scope: options.scope,
+            scope,
             createdBy: osUser(),
             person: options.person,
           });
@@ -89,12 +93,12 @@ export function registerTokenCommands(program: Command): void {
 
 async function withTokens(
   command: Command,
-  run: (deps: { store: Store; tokens: TokenStore }) => Promise<void>,
+  run: (deps: { store: Store; tokens: TokenStore }, config: RosterConfig) => Promise<void>,
 ): Promise<void> {
   const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
   const store = await openStore(config.store);
   try {
-    await run({ store, tokens: tokenStore(store) });
+    await run({ store, tokens: tokenStore(store) }, config);
   } finally {
     await store.close();
   }

@@ -12,6 +12,10 @@ export function diffRemovals(ctx: AppDiff): void {
     const verdict = ctx.desired.leavers.get(employeeId);
     for (const account of list) {
       if (account.status === 'deleted') continue;
+      if (ctx.app.idpManaged?.has(account.id)) {
+        ctx.leave('managed by the IdP (SCIM facade)', account.id);
+        continue;
+      }
       if (verdict) {
         if (!verdict.due) {
           ctx.leave('leaver in grace', account.id);
@@ -32,6 +36,10 @@ export function diffRemovals(ctx: AppDiff): void {
   }
   for (const account of ctx.orphans) {
     if (!LIVE.has(account.status)) continue;
+    if (ctx.app.idpManaged?.has(account.id)) {
+      ctx.leave('managed by the IdP (SCIM facade)', account.id);
+      continue;
+    }
     if (ctx.policy.orphans === 'deactivate') {
       removal(ctx, account, null, 'deactivate', {
         finding: 'orphan',

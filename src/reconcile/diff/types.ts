@@ -79,6 +79,8 @@ export interface DiffApp {
   accounts: readonly Account[];
   entitlements: readonly Entitlement[];
   grants: readonly Grant[];
+  /** Accounts an IdP manages through the SCIM facade: Roster's own policy never removes them. */
+  idpManaged?: ReadonlySet<string>;
 }
 
 export interface DiffResult {

@@ -1,17 +1,26 @@
 /** @module /tokens: who may call the API (admin scope); the clear token is shown once, on create. */
 
 import { z } from 'zod';
-import { issueToken, revokeToken } from '../../app/tokens.js';
+import { issueToken, parseScope, revokeToken } from '../../app/tokens.js';
 import { TOKEN_SCOPES } from '../../store/tokens.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import type { RosterFastify } from '../server.js';
 
+/** One of the ordered scopes, or `scim:<appId>` (that app's SCIM facade and nothing else). */
+const scopeSchema = z.union([
+  z.enum(TOKEN_SCOPES),
+  z
+    .string()
+    .regex(/^scim:.+$/)
+    .describe("scim:<appId>: only that app's SCIM facade"),
+]);
+
 export const tokenSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    scope: z.enum(TOKEN_SCOPES),
+    scope: scopeSchema,
     prefix: z.string(),
     createdAt: z.string(),
     createdBy: z.string(),
@@ -47,7 +56,7 @@ export async function registerTokenRoutes(app: RosterFastify, ctx: ServerContext
         summary: 'Create a token; the response is the only time its secret is shown',
         body: z.object({
           name: z.string().min(1).max(64),
-          scope: z.enum(TOKEN_SCOPES),
+          scope: scopeSchema,
           person: z
             .string()
             .optional()
@@ -60,7 +69,12 @@ export async function registerTokenRoutes(app: RosterFastify, ctx: ServerContext
       },
     },
     async (request, reply) => {
-      const issued = await issueToken(ctx, { ...request.body, createdBy: actorOf(request) });
+      const scope = parseScope(
+        request.body.scope,
+        'body.scope',
+        ctx.config.apps.map((a) => a.id),
+      );
+      const issued = await issueToken(ctx, { ...request.body, scope, createdBy: actorOf(request) });
       return reply.code(201).send(issued);
     },
   );

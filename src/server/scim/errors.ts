@@ -31,13 +31,20 @@ export class ScimError extends Error {
   readonly scimType: ScimType | undefined;
   /** Seconds an IdP should wait before retrying (503 and 429 answers). */
   readonly retryAfter: number | undefined;
+  /** The attribute a mutability refusal is about (top level: `active`, `name`...), for the facade's tasks. */
+  readonly attribute: string | undefined;
 
-  constructor(status: number, detail: string, options: { scimType?: ScimType; retryAfter?: number } = {}) {
+  constructor(
+    status: number,
+    detail: string,
+    options: { scimType?: ScimType; retryAfter?: number; attribute?: string } = {},
+  ) {
     super(detail);
     this.name = 'ScimError';
     this.status = status;
     this.scimType = options.scimType;
     this.retryAfter = options.retryAfter;
+    this.attribute = options.attribute;
   }
 
   /** The body RFC 7644 §3.12 defines; `status` is a string there. */
@@ -52,8 +59,11 @@ export class ScimError extends Error {
 }
 
 /** A 400 with a scimType; uniqueness is the one scimType answered with 409 (RFC 7644 Table 9). */
-export function badRequest(scimType: ScimType, detail: string): ScimError {
-  return new ScimError(scimType === 'uniqueness' ? 409 : 400, detail, { scimType });
+export function badRequest(scimType: ScimType, detail: string, attribute?: string): ScimError {
+  return new ScimError(scimType === 'uniqueness' ? 409 : 400, detail, {
+    scimType,
+    ...(attribute ? { attribute } : {}),
+  });
 }
 
 export const notFound = (detail: string): ScimError => new ScimError(404, detail);

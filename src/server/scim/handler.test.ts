@@ -18,7 +18,7 @@ const all = {
 };
 
 /** A backend over memory that carries ops out as an app would, and keeps every op it was given. */
-function memoryBackend(options: { failWith?: RosterError; staleGrants?: boolean } = {}) {
+function memoryBackend(options: { failWith?: RosterError } = {}) {
   const accounts = new Map<string, Account>();
   const groups: Entitlement[] = [
     { appId: 'app', id: 'g1', kind: 'group', name: 'Engineering', privileged: false },
@@ -76,9 +76,8 @@ function memoryBackend(options: { failWith?: RosterError; staleGrants?: boolean 
             accounts.delete(id!);
             return { status: 'succeeded', accountId: id };
           case 'grant':
-            // The real snapshot learns of grants only at the next sync.
-            if (!options.staleGrants)
-              grants.push({ appId: 'app', entitlementId: op.entitlement!.id, accountId: id! });
+            // As the real backend does: a verified grant is written to the snapshot at once.
+            grants.push({ appId: 'app', entitlementId: op.entitlement!.id, accountId: id! });
             return { status: 'succeeded', accountId: id };
           case 'task':
             return { status: 'task_open', accountId: id };
@@ -95,9 +94,8 @@ function setup(
   accountsCaps: Partial<typeof all> = {},
   notes: CapabilityManifest['notes'] = {},
   failWith?: RosterError,
-  staleGrants = false,
 ) {
-  const memory = memoryBackend({ ...(failWith ? { failWith } : {}), staleGrants });
+  const memory = memoryBackend(failWith ? { failWith } : {});
   const profile = buildProfile({
     appId: 'app',
     title: 'App',
@@ -237,14 +235,15 @@ describe('groups and bulk through the handler', () => {
     });
     expect(stranger.status).toBe(400);
   });
-  it('a group write answers the members as written, though the snapshot learns of grants only at the next sync', async () => {
-    const { call, grants } = setup({}, {}, undefined, true);
+  it('a group write answers the group as the backend holds it after the write, and a GET agrees', async () => {
+    const { call, grants } = setup();
     await call('POST', '/Users', { body: jane });
     const response = await call('PATCH', '/Groups/g1', {
       body: { Operations: [{ op: 'add', path: 'members', value: [{ value: '1' }] }] },
     });
-    expect(grants).toEqual([]);
+    expect(grants).toEqual([{ appId: 'app', entitlementId: 'g1', accountId: '1' }]);
     expect(response.body).toMatchObject({ members: [{ value: '1', display: 'Jane Doe' }] });
+    expect((await call('GET', '/Groups/g1')).body).toMatchObject({ members: [{ value: '1' }] });
   });
   it('Bulk creates a user and adds it to a group by bulkId', async () => {
     const { call, grants } = setup();

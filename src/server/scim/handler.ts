@@ -19,7 +19,7 @@ import { notFound, notImplemented, ScimError, toScimError } from './errors.js';
 import { checkIfMatch, notModified, withVersion } from './etag.js';
 import { type ListQuery, listResources, parseListQuery, parseSearchRequest, project } from './listing.js';
 import { accountInputFrom, groupChanges, toScimGroup, toScimUser, userChanges } from './mapping.js';
-import { createOps, deleteOps, type FacadeRequest, memberOps, userOps } from './ops.js';
+import { cannot, createOps, deleteOps, type FacadeRequest, memberOps, unableOp, userOps } from './ops.js';
 import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
 import { isObject, type Json, type JsonObject, type ResourceSchema } from './schema.js';
 
@@ -96,7 +96,9 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
 
   async function memberships(): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
     if (!profile.groupKind) return { groups: [], grants: [] };
-    const [groups, grants] = await Promise.all([backend.groups(), backend.grants()]);
+    const [all, grants] = await Promise.all([backend.groups(), backend.grants()]);
+    // Only the kind served as Groups: a Targetprocess role or a Thought Industries course is not a Group.
+    const groups = all.filter((g) => g.kind === profile.groupKind);
     const ids = new Set(groups.map((g) => g.id));
     return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
   }
@@ -158,6 +160,26 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return outcomes;
   }
 
+  /**
+   * A write the schema refuses as immutable because the app's API cannot make it becomes a manual task (and a 501
+   * naming it), not a bare 400: a person sees what the IdP asked for. Other refusals stay as they are.
+   */
+  async function orTask(
+    write: () => JsonObject,
+    task: (attribute: string) => PlanOp | null,
+  ): Promise<JsonObject> {
+    try {
+      return write();
+    } catch (error) {
+      if (!(error instanceof ScimError) || error.scimType !== 'mutability' || !error.attribute) throw error;
+      const op = task(error.attribute);
+      if (!op) throw error;
+      if (op.task) op.task.instructions = `The IdP asked: ${error.message}. ${op.task.instructions}`;
+      await run([op]);
+      throw error;
+    }
+  }
+
   async function handleUsers(
     request: ScimRequest,
     facade: FacadeRequest,
@@ -198,14 +220,28 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
       await run(deleteOps(profile, current.account, facade));
       return ok(204, null);
     }
-    let next: JsonObject;
-    if (method === 'PATCH')
-      next = applyPatch(current.resource, parsePatchRequest(request.body), schema).resource;
-    else if (method === 'PUT') next = replaceResource(current.resource, request.body, schema).resource;
-    else throw new ScimError(405, `${method} is not allowed on /Users/{id}`);
+    if (method !== 'PATCH' && method !== 'PUT')
+      throw new ScimError(405, `${method} is not allowed on /Users/{id}`);
+    const next = await orTask(
+      () =>
+        method === 'PATCH'
+          ? applyPatch(current.resource, parsePatchRequest(request.body), schema).resource
+          : replaceResource(current.resource, request.body, schema).resource,
+      (attribute) => {
+        const live = current.account.status === 'active' || current.account.status === 'invited';
+        const capability = attribute !== 'active' ? 'update' : live ? 'deactivate' : 'reactivate';
+        return cannot(profile, capability)
+          ? unableOp(profile, facade, capability, { account: current.account })
+          : null;
+      },
+    );
     checkUniqueness(next, await users(), schema);
     const changes = userChanges(current.resource, next, profile.mapping);
-    await run(userOps(profile, current.account, changes, facade));
+    const ops = userOps(profile, current.account, changes, facade);
+    await run(ops);
+    // An app without deactivation removes the account for active:false (Process Street): nothing is left to
+    // show, and a 200 with active:false would describe an account that no longer exists (RFC 7644 §3.5.2: 204).
+    if (ops.some((op) => op.kind === 'delete')) return ok(204, null);
     return single(200, (await user(id)).resource, schema);
   }
 
@@ -237,32 +273,27 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
       return single(200, current.resource, schema, parseListQuery(request.query ?? {}, schema, limits));
     }
     checkIfMatch(request.ifMatch, versionOfResource(current.resource));
-    let next: JsonObject;
-    if (method === 'PATCH')
-      next = applyPatch(current.resource, parsePatchRequest(request.body), schema).resource;
-    else if (method === 'PUT') next = replaceResource(current.resource, request.body, schema).resource;
-    else throw new ScimError(405, `${method} is not allowed on /Groups/{id}`);
+    if (method !== 'PATCH' && method !== 'PUT')
+      throw new ScimError(405, `${method} is not allowed on /Groups/{id}`);
+    const next = await orTask(
+      () =>
+        method === 'PATCH'
+          ? applyPatch(current.resource, parsePatchRequest(request.body), schema).resource
+          : replaceResource(current.resource, request.body, schema).resource,
+      (attribute) =>
+        attribute === 'members' && cannot(profile, 'grant') && cannot(profile, 'revoke')
+          ? unableOp(profile, facade, 'grant', { entitlement: current.entitlement })
+          : null,
+    );
     const set = groupChanges(current.resource, next);
     const known = new Set((await backend.accounts()).map((a) => a.id));
     const stranger = set.added.find((m) => !known.has(m));
     if (stranger !== undefined)
       throw new ScimError(400, `no User "${stranger}" in ${profile.appId}`, { scimType: 'invalidValue' });
     await run(memberOps(profile, current.entitlement, set, facade));
-    // The ops were verified by read-back; the snapshot's grants change only with the next sync (a single
-    // account's re-read carries no memberships), so the answer is the group as written, not as last synced.
-    const names = new Map((await backend.accounts()).map((a) => [a.id, a.displayName ?? a.email]));
-    const written = isObject(next) ? next : current.resource;
-    const members = Array.isArray(written['members']) ? written['members'] : [];
-    const rendered = toScimGroup(
-      current.entitlement,
-      members.flatMap((m) =>
-        isObject(m) && typeof m['value'] === 'string'
-          ? [{ id: m['value'], display: names.get(m['value']) ?? null }]
-          : [],
-      ),
-      profile.baseUrl,
-    );
-    return single(200, withVersion(project(rendered, schema)), schema);
+    // Each membership was verified by read-back and written to the snapshot: the answer, and the next GET, are
+    // what the app holds now.
+    return single(200, (await group(id)).resource, schema);
   }
 
   async function dispatch(request: ScimRequest): Promise<ScimResponse> {

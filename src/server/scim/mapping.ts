@@ -318,7 +318,8 @@ export function groupKindOf(
     if (configured !== null && !manifest.entitlements[configured])
       throw badRequest(
         'invalidValue',
-        `mapping: the app has no "${configured}" entitlements to serve as Groups`,
+        `roster.yaml scim.apps.<app>.groups: the app has no "${configured}" entitlements to serve as Groups ` +
+          `(it has: ${Object.keys(manifest.entitlements).join(', ') || 'none'}; or write none)`,
       );
     return configured;
   }

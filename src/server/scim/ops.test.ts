@@ -132,9 +132,14 @@ describe('IdP writes become plan ops that name the request and the token', () =>
       ),
     );
     const [create] = createOps(cd, { email: 'n@example.com', firstName: '', lastName: '' }, true, request);
+    // Who was asked for is in the task, and two people asked for are two tasks (the key is the ref).
     expect(create).toMatchObject({
       kind: 'task',
-      task: { instead: 'create', instructions: 'No create endpoint.' },
+      ref: 'scim-create:n@example.com',
+      task: {
+        instead: 'create',
+        instructions: expect.stringMatching(/^Create n@example\.com .*No create endpoint\.$/),
+      },
     });
     const [off] = userOps(cd, account, { active: false, changes: {}, changed: true }, request);
     expect(off).toMatchObject({

@@ -15,7 +15,7 @@ export interface FacadeRequest {
   tokenName: string;
 }
 
-type Capability = 'create' | 'update' | 'deactivate' | 'reactivate' | 'delete' | 'grant' | 'revoke';
+export type Capability = 'create' | 'update' | 'deactivate' | 'reactivate' | 'delete' | 'grant' | 'revoke';
 
 function base(profile: AppProfile, request: FacadeRequest, ref: string, kind: PlanOpKind): PlanOp {
   return {
@@ -72,6 +72,11 @@ export function createOps(
   inviteOnCreate = false,
 ): PlanOp[] {
   const create = opFor(profile, request, 'scim-create', 'create');
+  if (create.kind === 'task' && create.task) {
+    // One task per person asked for (the task key is the op's ref when no account exists yet), saying who.
+    create.ref = `scim-create:${input.email.toLowerCase()}`;
+    create.task.instructions = `Create ${input.email} (${input.firstName} ${input.lastName}) in ${profile.title}: ${create.task.instructions}`;
+  }
   if (create.kind === 'create') {
     create.input = {
       email: input.email,
@@ -181,4 +186,32 @@ export function memberOps(
     ...set.added.map((id, i) => one('grant', id, i)),
     ...set.removed.map((id, i) => one('revoke', id, i)),
   ];
+}
+
+/** Whether the app's API lacks a capability (the facade then records a task in its place). */
+export function cannot(profile: AppProfile, capability: Capability): boolean {
+  return !able(profile.abilities, capability);
+}
+
+/**
+ * A change the app's schema refuses because its API cannot make it (an update on Process Street, a deactivation
+ * or a group membership on customer-directory): one task op for a person, so the facade answers 501 with a
+ * task instead of a bare refusal.
+ */
+export function unableOp(
+  profile: AppProfile,
+  request: FacadeRequest,
+  capability: Capability,
+  subject: { account?: Account; entitlement?: Entitlement },
+): PlanOp {
+  const op = opFor(profile, request, `scim-${capability}`, capability);
+  if (subject.account) op.account = { id: subject.account.id };
+  if (subject.entitlement)
+    op.entitlement = {
+      id: subject.entitlement.id,
+      kind: subject.entitlement.kind,
+      name: subject.entitlement.name,
+      privileged: subject.entitlement.privileged,
+    };
+  return op;
 }

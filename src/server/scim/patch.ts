@@ -240,7 +240,7 @@ function checkMutability(
   if (equal(before, after)) return;
   const label = `Operations[${index}]: ${at.def.name}`;
   const refuse = (name: string, mutability: string) =>
-    badRequest('mutability', `${label}: ${name} is ${mutability} and cannot be changed`);
+    badRequest('mutability', `${label}: ${name} is ${mutability} and cannot be changed`, at.def.name);
   if (at.def.mutability === 'readOnly') throw refuse(at.def.name, 'readOnly');
   if (at.def.mutability === 'immutable' && assigned(before)) throw refuse(at.def.name, 'immutable');
   if (at.def.type === 'complex' && !at.def.multiValued) {
@@ -539,7 +539,7 @@ export function replaceResource(
       if (def.mutability === 'readOnly') value = before;
       else if (def.mutability === 'immutable') {
         if (assigned(before) && given !== undefined && !equal(before, given))
-          throw badRequest('mutability', `${def.name} is immutable and cannot be changed`);
+          throw badRequest('mutability', `${def.name} is immutable and cannot be changed`, def.name);
         value = given ?? before;
       } else value = given;
       if (value !== undefined) target[def.name] = value;

@@ -1,14 +1,18 @@
 /** @module `/scim/v2/<appId>/…`: carries requests to the app's SCIM handler and its answers back, nothing more. */
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { scimAllows } from '../../app/tokens.js';
+import { DEFAULT_SCIM_CONFIG } from '../../config/scim.js';
 import { definitionOf } from '../../connectors/registry.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor } from '../core.js';
+import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
 import { rosterBackend } from './backend.js';
 import { buildProfile } from './discovery.js';
-import { badRequest, notFound, ScimError } from './errors.js';
+import { badRequest, notFound, ScimError, toScimError } from './errors.js';
 import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
+import type { MappingOverrides } from './mapping.js';
 
 const PREFIX = '/scim/v2';
 
@@ -20,6 +24,37 @@ function send(reply: FastifyReply, response: ScimResponse): FastifyReply {
 
 export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   await app.register(async (scim) => {
+    // The server's auth hook (scope 'scim') has found the token; which app it opens is decided here, and every
+    // refusal, from there or here, is answered in SCIM's error form so an IdP shows its admin why.
+    scim.setErrorHandler((error, request, reply) => {
+      const scimError = toScimError(error);
+      const response = errorResponse(scimError);
+      if (response.status === 401) response.headers['www-authenticate'] = 'Bearer realm="roster-scim"';
+      if (response.status >= 500) request.log.error({ err: error }, 'SCIM request failed');
+      else request.log.info({ status: response.status, detail: scimError.message }, 'SCIM request refused');
+      return send(reply, response);
+    });
+    scim.addHook('onRequest', async (request) => {
+      const { appId } = request.params as { appId: string };
+      const token = request.token;
+      if (token && !scimAllows(token.scope, appId))
+        throw new ScimError(
+          403,
+          `the token "${token.name}" (${token.scope}) does not open the SCIM facade of "${appId}": ` +
+            `use a token made with roster tokens create --scope scim:${appId}`,
+        );
+    });
+    // Every request, read or write, answered or refused, is in the audit log under the token's name.
+    scim.addHook('onResponse', async (request, reply) => {
+      const { appId } = request.params as { appId: string };
+      await ctx.store.appendAudit({
+        actor: actorOf(request),
+        kind: 'scim.request',
+        appId: ctx.config.apps.some((a) => a.id === appId) ? appId : null,
+        subject: `${request.method} ${request.url.split('?')[0]}`,
+        data: { status: reply.statusCode, requestId: request.id },
+      });
+    });
     // IdPs send application/scim+json (RFC 7644 §3.1); read it, and JSON, as text so a bad body is a SCIM
     // invalidSyntax and its size is known for the bulk limit.
     scim.removeAllContentTypeParsers();
@@ -54,11 +89,14 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
             });
           const connector = roster.connector(appId);
           const definition = definitionOf(config.type);
+          const own = roster.config.scim?.apps[appId];
           const profile = buildProfile({
             appId,
             title: connector.title,
             manifest: connector.manifest,
             traits: definition?.traits ?? { attributeMap: {} },
+            ...(own?.groups ? { groupKind: own.groups === 'none' ? null : own.groups } : {}),
+            ...(own?.attributes ? { mapping: own.attributes as MappingOverrides } : {}),
             baseUrl: `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
           });
           const query = request.query as Record<string, string | undefined>;
@@ -66,7 +104,12 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
             const value = request.headers[name];
             return typeof value === 'string' ? value : undefined;
           };
-          return await createScimHandler(profile, rosterBackend(roster, appId)).handle({
+          const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
+          const backend = rosterBackend(roster, appId, {
+            hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
+            onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
+          });
+          return await createScimHandler(profile, backend).handle({
             method: request.method,
             path: `/${rest}`,
             query,
@@ -84,12 +127,12 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
       return send(reply, response);
     }
 
-    // `operate`: a SCIM client changes accounts, as a plan's apply does. (Per-app tokens, scim:<appId>, to come.)
+    // A SCIM client changes accounts, as a plan's apply does: its app's scim:<appId> token, or operate and up.
     for (const url of [`${PREFIX}/:appId/*`]) {
       scim.route({
         method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
         url,
-        config: { scope: 'operate' },
+        config: { scope: 'scim' },
         schema: { hide: true },
         handler: handle,
       });
