@@ -2,12 +2,13 @@
 
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
-import { issueToken, revokeToken } from '../../app/tokens.js';
-import { loadConfig } from '../../config/load.js';
-import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
-import { TOKEN_SCOPES, type TokenScope, type TokenStore, tokenStore } from '../../store/tokens.js';
+import type { TokenScope, TokenStore } from '../../store/tokens.js';
+import { TOKEN_SCOPES } from '../choices.js';
 import { createOutput } from '../output.js';
+
+// The token use cases and the store load when a command runs, not for `roster --help`.
+const tokenCases = () => import('../../app/tokens.js');
 
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('API tokens for roster serve: create, list, revoke');
@@ -24,6 +25,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--json', 'print the token and its record as JSON')
     .action(async (options: { name: string; scope: TokenScope; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { issueToken } = await tokenCases();
       await withTokens(command, async (deps) => {
         const issued = await issueToken(deps, {
           name: options.name,
@@ -71,6 +73,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--json', 'print the revoked token as JSON')
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { revokeToken } = await tokenCases();
       await withTokens(command, async (deps) => {
         const revoked = await revokeToken(deps, { idOrName: name, by: osUser() });
         out.result(revoked);
@@ -83,6 +86,11 @@ async function withTokens(
   command: Command,
   run: (deps: { store: Store; tokens: TokenStore }) => Promise<void>,
 ): Promise<void> {
+  const [{ loadConfig }, { openStore }, { tokenStore }] = await Promise.all([
+    import('../../config/load.js'),
+    import('../../store/open.js'),
+    import('../../store/tokens.js'),
+  ]);
   const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
   const store = await openStore(config.store);
   try {
