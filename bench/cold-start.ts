@@ -32,6 +32,8 @@ Module.prototype._compile = function (content, filename) { seen.add('file://' + 
 process.on('exit', () => process.stderr.write('modules: ' + seen.size + '\\n'));
 `;
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
 function seconds(args: readonly string[]): number {
   const start = process.hrtime.bigint();
   const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -53,7 +55,9 @@ function modulesLoaded(counter: string, args: readonly string[]): number {
 
 function main(): void {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    throw new Error('the CLI is not compiled: run `npm run build` (or `npm run bench:cold-start`, which does)');
+    throw new Error(
+      'the CLI is not compiled: run `npm run build` (or `npm run bench:cold-start`, which does)',
+    );
   }
   const help = [BIN, '--help'];
   const empty = ['-e', '0'];
@@ -73,13 +77,17 @@ function main(): void {
   rmSync(dir, { recursive: true, force: true });
   const r = median(roster);
   const n = median(node);
-  console.log(`cold start, ${RUNS} runs each, alternating; medians`);
-  console.log('| what | median | modules loaded |');
-  console.log('|---|---|---|');
-  console.log(`| roster --help | ${r.toFixed(3)} s | ${modules.roster} |`);
-  console.log(`| node -e 0 (baseline) | ${n.toFixed(3)} s | ${modules.node} |`);
-  console.log(`ratio: ${(r / n).toFixed(2)}× node -e 0; roster --help above the bare node: ${(r - n).toFixed(3)} s`);
-  console.log(`goal: roster --help ≤ ${GOAL_SECONDS} s: ${r <= GOAL_SECONDS ? 'met' : 'NOT met'} on this machine now`);
+  print(`cold start, ${RUNS} runs each, alternating; medians`);
+  print('| what | median | modules loaded |');
+  print('|---|---|---|');
+  print(`| roster --help | ${r.toFixed(3)} s | ${modules.roster} |`);
+  print(`| node -e 0 (baseline) | ${n.toFixed(3)} s | ${modules.node} |`);
+  print(
+    `ratio: ${(r / n).toFixed(2)}× node -e 0; roster --help above the bare node: ${(r - n).toFixed(3)} s`,
+  );
+  print(
+    `goal: roster --help ≤ ${GOAL_SECONDS} s: ${r <= GOAL_SECONDS ? 'met' : 'NOT met'} on this machine now`,
+  );
 }
 
 main();
