@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerApplyCommands } from './commands/apply.js';
 import { registerConfigCommands } from './commands/config.js';
-import { registerDemoCommand } from './commands/demo.js';
+import { registerDemoCommand } from './commands/demo-command.js';
 import { registerGraphCommands } from './commands/graph.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerPeopleCommands } from './commands/people.js';

@@ -4,9 +4,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { openRoster, type Roster } from '../app/context.js';
-import { loadConfig } from '../config/load.js';
+import type { Roster } from '../app/context.js';
 import type { RosterConfig } from '../config/schema.js';
 import type { HttpLogger } from '../connectors/http/index.js';
 
@@ -16,6 +14,8 @@ export function configPath(command: Command): string {
 }
 
 export async function loadCommandConfig(command: Command): Promise<RosterConfig> {
+  // Loaded on use, as everything heavy here: `roster --help` must not load the core (issue 17, cold start).
+  const { loadConfig } = await import('../config/load.js');
   return loadConfig(configPath(command));
 }
 
@@ -35,9 +35,10 @@ export async function withRoster<T>(
   options: { actor?: string | undefined } = {},
 ): Promise<T> {
   const { logLevel } = command.optsWithGlobals<{ logLevel: (typeof LOG_LEVELS)[number] }>();
+  const { openRoster } = await import('../app/context.js');
   const roster = await openRoster(await loadCommandConfig(command), {
     actor: options.actor ?? osUser(),
-    connectors: { logger: stderrLogger(logLevel) },
+    connectors: { logger: await stderrLogger(logLevel) },
   });
   try {
     return await run(roster);
@@ -62,7 +63,12 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env, cwd = pr
 }
 
 /** JSON log lines on stderr at the chosen level; the HTTP client redacts every secret before a line is written. */
-export function stderrLogger(level: (typeof LOG_LEVELS)[number] = 'error'): HttpLogger {
+export async function stderrLogger(level: (typeof LOG_LEVELS)[number] = 'error'): Promise<HttpLogger> {
+  const { pino } = await import('pino');
   // Through process.stderr, so a line lands in order with the rest of what the command prints.
-  return pino({ level, base: { name: 'roster' } }, { write: (line: string) => process.stderr.write(line) });
+  const logger: HttpLogger = pino(
+    { level, base: { name: 'roster' } },
+    { write: (line: string) => process.stderr.write(line) },
+  );
+  return logger;
 }

@@ -2,13 +2,15 @@
 
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { applyPlan, approve, findPlan, listTasks, readAudit } from '../../app/index.js';
 import { ERROR_CODE_TABLE, RosterError } from '../../core/errors.js';
 import type { PlanSummary } from '../../reconcile/plan.js';
 import type { AuditEvent } from '../../store/store.js';
 import { createOutput, setExitCode } from '../output.js';
-import { countText, opLine, printApplyCounts } from '../render.js';
 import { withRoster } from '../session.js';
+
+// The core and the renderers load when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
+const render = () => import('../render.js');
 
 interface ApplyFlags {
   yes?: boolean;
@@ -31,6 +33,7 @@ export function registerApplyCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (planArg: string | undefined, flags: ApplyFlags, command: Command) => {
       const out = createOutput({ json: flags.json ?? false });
+      const [{ applyPlan, findPlan }, { opLine, printApplyCounts }] = await Promise.all([app(), render()]);
       const result = await withRoster(command, async (roster) => {
         const plan = await findPlan(roster, planArg, { resume: flags.resume ?? false });
         const yes = flags.yes ?? (await confirm(plan.id, plan.summary as PlanSummary));
@@ -74,6 +77,7 @@ export function registerApplyCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: flags.json ?? false });
+        const { approve } = await app();
         const done = await withRoster(
           command,
           (roster) => approve(roster, { plan: planId, seqs: flags.op?.map(toSeq) }),
@@ -93,6 +97,7 @@ export function registerApplyCommands(program: Command): void {
     .option('--json', 'print the tasks as JSON')
     .action(async (flags: { all?: boolean; app?: string; json?: boolean }, command: Command) => {
       const out = createOutput({ json: flags.json ?? false });
+      const { listTasks } = await app();
       const tasks = await withRoster(command, (roster) =>
         listTasks(roster, {
           all: flags.all ?? false,
@@ -117,6 +122,7 @@ export function registerApplyCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: flags.json ?? false });
+        const { readAudit } = await app();
         const { events, verification } = await withRoster(command, (roster) =>
           readAudit(roster, {
             ...(flags.person ? { person: flags.person } : {}),
@@ -160,6 +166,7 @@ async function confirm(planId: string, summary: PlanSummary): Promise<boolean> {
       },
     );
   }
+  const { countText } = await render();
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     const counts = Object.entries(summary.byApp ?? {})

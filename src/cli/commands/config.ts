@@ -3,21 +3,23 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import { rosterJsonSchemaText, SCHEMA_FILE_NAME } from '../../config/json-schema.js';
-import { loadConfig } from '../../config/load.js';
-import { maskSecrets } from '../../config/mask.js';
-import { initTemplate } from '../../config/template.js';
 import { RosterError } from '../../core/errors.js';
-import { checkSourceFile } from '../../sources/source-file.js';
+import { SCHEMA_FILE_NAME } from '../choices.js';
 import { createOutput } from '../output.js';
+
+// What each command needs loads when it runs, not for `roster --help`.
+const jsonSchema = () => import('../../config/json-schema.js');
 
 export function registerConfigCommands(program: Command): void {
   program
     .command('init')
     .description('write a commented roster.yaml to start from (secrets as ${ENV_VAR} references)')
     .option('--force', 'overwrite an existing file')
-    .action((options: { force?: boolean }, command: Command) => {
+    .action(async (options: { force?: boolean }, command: Command) => {
+      const [{ initTemplate }, { rosterJsonSchemaText }] = await Promise.all([
+        import('../../config/template.js'),
+        jsonSchema(),
+      ]);
       const path = command.optsWithGlobals<{ config: string }>().config;
       if (existsSync(path) && !options.force) {
         throw new RosterError('conflict', `${path} already exists`, {
@@ -44,7 +46,8 @@ export function registerConfigCommands(program: Command): void {
       `\nExample:\n  roster config schema > ${SCHEMA_FILE_NAME}\n` +
         `  # then, on the first line of roster.yaml:\n  # yaml-language-server: $schema=./${SCHEMA_FILE_NAME}`,
     )
-    .action(() => {
+    .action(async () => {
+      const { rosterJsonSchemaText } = await jsonSchema();
       process.stdout.write(rosterJsonSchemaText());
     });
   config
@@ -54,6 +57,12 @@ export function registerConfigCommands(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const path = command.optsWithGlobals<{ config: string }>().config;
       const out = createOutput({ json: options.json ?? false });
+      const [{ stringify }, { loadConfig }, { maskSecrets }, { checkSourceFile }] = await Promise.all([
+        import('yaml'),
+        import('../../config/load.js'),
+        import('../../config/mask.js'),
+        import('../../sources/source-file.js'),
+      ]);
       const loaded = await loadConfig(path);
       const masked = maskSecrets(loaded);
       out.result(masked);

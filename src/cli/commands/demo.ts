@@ -1,8 +1,7 @@
-/** @module `roster demo` (= `npm start`): the whole loop on the sample company, from HR export to a verified apply. */
+/** @module What `roster demo` (= `npm start`) runs: the whole loop on the sample company, from HR export to a verified apply. */
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
 import {
   applyPlan,
@@ -20,12 +19,11 @@ import type { ComputedPlan, PlanSummary } from '../../reconcile/plan.js';
 import { renderPlan } from '../../reconcile/render.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { demoPolicy } from '../../sandbox/demo-policy.js';
-import { type Fleet, fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
-import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
+import { type Fleet, fleetConfigYaml } from '../../sandbox/fleet.js';
+import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { ADMIN_PREFIX } from '../../sandbox/kit/server.js';
 import { writePrivateFile } from '../../store/private-file.js';
-import { parseInteger } from '../args.js';
-import { createOutput, type Output } from '../output.js';
+import type { Output } from '../output.js';
 import {
   countByRule,
   countText,
@@ -35,42 +33,6 @@ import {
   printSyncResults,
   printTopFindings,
 } from '../render.js';
-
-interface DemoOptions {
-  seed: number;
-  people: number;
-  profile: FaultProfileName;
-  dir: string;
-  json?: boolean;
-}
-
-export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
-    .description('start the sandboxes with the sample company and run every stage of Roster on them')
-    .option('--seed <n>', 'seed of the sample company', parseInteger, 42)
-    .option('--people <n>', 'people in the sample company', parseInteger, 200)
-    .addOption(
-      new Option('--profile <name>', 'sandbox fault profile').choices(FAULT_PROFILE_NAMES).default('clean'),
-    )
-    .option('--dir <path>', 'where the demo writes its roster.yaml, HR export and store', '.roster/demo')
-    .option('--json', 'print a JSON summary')
-    .action(async (options: DemoOptions) => {
-      const out = createOutput({ json: options.json ?? false });
-      const dir = resolve(options.dir);
-      mkdirSync(dir, { recursive: true });
-      const fleet = await startFleet({
-        seed: options.seed,
-        people: options.people,
-        profile: options.profile,
-      });
-      try {
-        out.result(await runDemo({ fleet, dir, out, profile: options.profile }));
-      } finally {
-        await fleet.close();
-      }
-    });
-}
 
 /** How many findings the demo lists; the counts per rule cover the rest. */
 const TOP_FINDINGS = 10;

@@ -1,22 +1,15 @@
 /** @module `roster graph`, `roster accounts`, `roster link` and `roster unlink`: the identity graph and its decisions. */
 
 import { type Command, Option } from 'commander';
-import {
-  explainAccess,
-  findPerson,
-  linkAccount,
-  listAccounts,
-  listEntitlements,
-  refreshGraph,
-  requireSynced,
-  unlinkAccount,
-} from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { LinkSituation } from '../../core/types.js';
-import { type AppAccountView, type PersonView, SITUATIONS } from '../../identity/index.js';
+import type { AppAccountView, PersonView } from '../../identity/index.js';
+import { SITUATIONS } from '../choices.js';
 import { createOutput, type Output } from '../output.js';
-import { printGraphSummary } from '../render.js';
 import { osUser, withRoster } from '../session.js';
+
+// The core and the renderers load when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
 
 export function registerGraphCommands(program: Command): void {
   program
@@ -27,6 +20,8 @@ export function registerGraphCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { person?: string; app?: string; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const [{ findPerson, listAccounts, refreshGraph, requireSynced }, { printGraphSummary }] =
+        await Promise.all([app(), import('../render.js')]);
       await withRoster(command, async (roster) => {
         await requireSynced(roster);
         const graph = await refreshGraph(roster);
@@ -49,6 +44,7 @@ export function registerGraphCommands(program: Command): void {
     .action(
       async (options: { app?: string; situation?: LinkSituation; json?: boolean }, command: Command) => {
         const out = createOutput({ json: options.json ?? false });
+        const { listAccounts, refreshGraph, requireSynced } = await app();
         const rows = await withRoster(command, async (roster) => {
           await requireSynced(roster);
           await refreshGraph(roster);
@@ -83,6 +79,7 @@ export function registerGraphCommands(program: Command): void {
     .option('--json', 'print the entitlements as JSON')
     .action(async (options: { app?: string; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { listEntitlements, requireSynced } = await app();
       const rows = await withRoster(command, async (roster) => {
         await requireSynced(roster);
         return listEntitlements(roster, options.app ? { appId: options.app } : {});
@@ -104,6 +101,7 @@ export function registerGraphCommands(program: Command): void {
     .option('--json', 'print the explanation as JSON')
     .action(async (key: string, options: { json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { explainAccess, requireSynced } = await app();
       const explained = await withRoster(command, async (roster) => {
         await requireSynced(roster);
         return explainAccess(roster, key);
@@ -157,6 +155,7 @@ export function registerGraphCommands(program: Command): void {
             fix: 'roster link <app> <accountId> <employee id or email>, or roster link <app> <accountId> --nobody',
           });
         }
+        const { linkAccount } = await app();
         const { link, person } = await withRoster(
           command,
           (roster) =>
@@ -193,6 +192,7 @@ export function registerGraphCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: options.json ?? false });
+        const { unlinkAccount } = await app();
         const { withdrawn, link } = await withRoster(
           command,
           (roster) =>

@@ -1,7 +1,7 @@
 /** @module `roster mcp`: Roster as an MCP server on stdin/stdout for a desktop assistant (read and propose only). */
 
 import type { Command } from 'commander';
-import { STDIO_ACTOR, serveStdio } from '../../mcp/index.js';
+import { STDIO_ACTOR } from '../choices.js';
 import { withRoster } from '../session.js';
 
 export function registerMcpCommand(program: Command): void {
@@ -22,6 +22,7 @@ reads, operate and up propose (as "assistant via <token name>"), none approves o
     )
     // Stdout is the protocol channel: nothing else may be printed there, so there is no --json and no progress.
     .action(async (_options: unknown, command: Command) => {
+      const { serveStdio } = await import('../../mcp/index.js');
       await withRoster(command, (roster) => serveStdio(roster), { actor: STDIO_ACTOR });
     });
 }

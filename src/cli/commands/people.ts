@@ -1,12 +1,13 @@
 /** @module `roster import` and `roster people`: bring the HR export into the store, list who it says works here. */
 
 import { type Command, Option } from 'commander';
-import { importPeople, listPeople } from '../../app/index.js';
-import { PERSON_STATUSES } from '../../config/schema.js';
 import type { PersonStatus } from '../../core/types.js';
+import { PERSON_STATUSES } from '../choices.js';
 import { createOutput } from '../output.js';
-import { printImport } from '../render.js';
 import { withRoster } from '../session.js';
+
+// The core and the renderers load when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
 
 export function registerPeopleCommands(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerPeopleCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { skipInvalid?: boolean; force?: boolean; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const [{ importPeople }, { printImport }] = await Promise.all([app(), import('../render.js')]);
       const result = await withRoster(command, (roster) =>
         importPeople(roster, { skipInvalid: options.skipInvalid ?? false, force: options.force ?? false }),
       );
@@ -31,6 +33,7 @@ export function registerPeopleCommands(program: Command): void {
     .option('--json', 'print the people as JSON')
     .action(async (options: { status?: PersonStatus; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { listPeople } = await app();
       const people = await withRoster(command, (roster) =>
         listPeople(roster, options.status ? { status: options.status } : {}),
       );

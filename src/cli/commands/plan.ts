@@ -1,11 +1,13 @@
 /** @module `roster plan`, `plan show` and `plans`: what the policy would change in each app, saved and shown. */
 
 import type { Command } from 'commander';
-import { listPlans, planChanges, showPlan } from '../../app/index.js';
 import { ERROR_CODE_TABLE } from '../../core/errors.js';
 import { renderPlan } from '../../reconcile/render.js';
 import { createOutput, setExitCode } from '../output.js';
 import { withRoster } from '../session.js';
+
+// The core loads when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
 
 interface PlanOptions {
   app?: string[];
@@ -27,6 +29,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (options: PlanOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { planChanges } = await app();
       const planned = await withRoster(command, (roster) =>
         planChanges(roster, { apps: options.app, person: options.person }),
       );
@@ -58,6 +61,7 @@ export function registerPlanCommand(program: Command): void {
     .action(async (ref: string | undefined, _options: { json?: boolean }, command: Command) => {
       // `plan` has --json too, and takes the flag wherever it stands: read it from either.
       const out = createOutput({ json: command.optsWithGlobals<{ json?: boolean }>().json ?? false });
+      const { showPlan } = await app();
       const shown = await withRoster(command, (roster) => showPlan(roster, ref));
       out.result(shown);
       out.line(`plan ${shown.plan.id}: ${shown.plan.status}, created ${shown.plan.createdAt}`);
@@ -78,6 +82,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--json', 'print the plans as JSON')
     .action(async (options: { limit: number; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { listPlans } = await app();
       const plans = await withRoster(command, (roster) => listPlans(roster, { limit: options.limit }));
       out.result(plans.map(({ body: _body, ...plan }) => plan));
       if (plans.length === 0) out.line('No saved plans: run `roster plan`.');

@@ -2,22 +2,10 @@
 
 import { type Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import {
-  type AccessReviewRow,
-  accessReviewRows,
-  type FindingRow,
-  listFindings,
-  requireSynced,
-} from '../../app/index.js';
-import {
-  compareSeverity,
-  type EvidenceValue,
-  FINDING_RULES,
-  SEVERITIES,
-  type Severity,
-} from '../../identity/index.js';
+import type { AccessReviewRow, FindingRow } from '../../app/index.js';
+import type { EvidenceValue, Severity } from '../../identity/index.js';
+import { FINDING_RULES, SEVERITIES } from '../choices.js';
 import { createOutput, type Output, setExitCode } from '../output.js';
-import { countByRule } from '../render.js';
 import { withRoster } from '../session.js';
 
 const FORMATS = ['table', 'json', 'csv', 'access-review'] as const;
@@ -63,6 +51,13 @@ export function registerReportCommand(program: Command): void {
     .action(async (wanted: string[], options: ReportOptions, command: Command) => {
       const format: Format = options.json ? 'json' : options.format;
       const out = createOutput({ json: format === 'json' });
+      // The core loads when the command runs, not for `roster --help`.
+      const [{ accessReviewRows, listFindings, requireSynced }, { compareSeverity }, { countByRule }] =
+        await Promise.all([
+          import('../../app/index.js'),
+          import('../../identity/index.js'),
+          import('../render.js'),
+        ]);
       if (format === 'access-review') {
         // Every account × entitlement with owner, manager, activity and findings, and an empty decision column.
         const sheet = await withRoster(command, async (roster) => {
@@ -93,7 +88,7 @@ export function registerReportCommand(program: Command): void {
           { asOf: result.asOf },
         );
       } else {
-        printTable(out, rows);
+        printTable(out, rows, countByRule);
         const synced = Object.entries(result.asOf).filter(([, at]) => at !== null);
         out.line(`\nAs of the last syncs: ${synced.map(([app, at]) => `${app} ${at}`).join(', ')}`);
       }
@@ -201,7 +196,11 @@ function accessReviewCsv(rows: readonly AccessReviewRow[], bom: boolean): string
   );
 }
 
-function printTable(out: Output, rows: readonly ReportRow[]): void {
+function printTable(
+  out: Output,
+  rows: readonly ReportRow[],
+  countByRule: (rows: readonly ReportRow[]) => Record<string, number>,
+): void {
   if (rows.length === 0) {
     out.line('No findings.');
     return;

@@ -2,22 +2,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import {
-  closeReview,
-  decideItem,
-  listReviews,
-  type ReviewDetail,
-  type ReviewItemView,
-  reassignItem,
-  remindReviews,
-  reviewEvidence,
-  showReview,
-  startReview,
-  verifyReview,
-} from '../../app/index.js';
+import type { ReviewDetail, ReviewItemView } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
-import { evidenceCsv, evidenceHtml } from '../../reviews/evidence.js';
-import { announceReviewReminders, Notifier } from '../../server/notify.js';
 import {
   REVIEW_DECISIONS,
   REVIEW_SELECTIONS,
@@ -31,6 +17,11 @@ import {
 } from '../../store/reviews.js';
 import { createOutput, type Output } from '../output.js';
 import { withRoster } from '../session.js';
+
+// The core, the evidence renderers and the notifier load when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
+const renderers = () => import('../../reviews/evidence.js');
+const notify = () => import('../../server/notify.js');
 
 const json = (command: Command) => command.optsWithGlobals<{ json?: boolean }>().json ?? false;
 
@@ -128,8 +119,8 @@ export function registerReviewCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: json(command) });
-        const started = await withRoster(command, (roster) =>
-          startReview(roster, {
+        const started = await withRoster(command, async (roster) =>
+          (await app()).startReview(roster, {
             name: options.name,
             apps: options.app,
             select: options.select,
@@ -155,7 +146,9 @@ export function registerReviewCommands(program: Command): void {
     .option('--json', 'print the campaigns as JSON')
     .action(async (options: { status?: ReviewStatus }, command: Command) => {
       const out = createOutput({ json: json(command) });
-      const reviews = await withRoster(command, (roster) => listReviews(roster, { status: options.status }));
+      const reviews = await withRoster(command, async (roster) =>
+        (await app()).listReviews(roster, { status: options.status }),
+      );
       out.result(reviews);
       if (reviews.length === 0)
         out.line('No access reviews: roster review start --fallback <email> starts one.');
@@ -178,8 +171,8 @@ export function registerReviewCommands(program: Command): void {
     .option('--json', 'print the campaign as JSON')
     .action(async (id: string, options: { reviewer?: string }, command: Command) => {
       const out = createOutput({ json: json(command) });
-      const detail = await withRoster(command, (roster) =>
-        showReview(roster, id, { reviewer: options.reviewer }),
+      const detail = await withRoster(command, async (roster) =>
+        (await app()).showReview(roster, id, { reviewer: options.reviewer }),
       );
       out.result(detail);
       printDetail(out, detail);
@@ -201,8 +194,8 @@ export function registerReviewCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: json(command) });
-        const decided = await withRoster(command, (roster) =>
-          decideItem(roster, {
+        const decided = await withRoster(command, async (roster) =>
+          (await app()).decideItem(roster, {
             review: id,
             seq: itemNumber(item),
             as: options.as,
@@ -231,8 +224,8 @@ export function registerReviewCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: json(command) });
-        const moved = await withRoster(command, (roster) =>
-          reassignItem(roster, { review: id, seq: itemNumber(item), ...options }),
+        const moved = await withRoster(command, async (roster) =>
+          (await app()).reassignItem(roster, { review: id, seq: itemNumber(item), ...options }),
         );
         out.result(moved);
         out.line(
@@ -248,8 +241,8 @@ export function registerReviewCommands(program: Command): void {
     .option('--json', 'print the campaign as JSON')
     .action(async (id: string, options: { force?: boolean }, command: Command) => {
       const out = createOutput({ json: json(command) });
-      const closed = await withRoster(command, (roster) =>
-        closeReview(roster, { review: id, force: options.force }),
+      const closed = await withRoster(command, async (roster) =>
+        (await app()).closeReview(roster, { review: id, force: options.force }),
       );
       out.result(closed);
       printDetail(out, closed);
@@ -266,7 +259,7 @@ export function registerReviewCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, _options: unknown, command: Command) => {
       const out = createOutput({ json: json(command) });
-      const result = await withRoster(command, (roster) => verifyReview(roster, id));
+      const result = await withRoster(command, async (roster) => (await app()).verifyReview(roster, id));
       out.result(result);
       out.line(
         `verified: ${result.verified.join(', ') || 'none'}; waiting for an apply or a sync: ${result.pending.join(', ') || 'none'}`,
@@ -282,13 +275,21 @@ export function registerReviewCommands(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const out = createOutput({ json: json(command) });
       const result = await withRoster(command, async (roster) => {
-        const reminded = await remindReviews(roster);
-        const notifier = new Notifier(roster.store, roster.config.server?.notifications ?? [], {
-          publicUrl: roster.config.server?.publicUrl,
-          clock: () => roster.now(),
-          log: { warn: (_obj, msg) => out.warn(msg) },
-        });
-        await announceReviewReminders(notifier, reminded, roster.now().toISOString().slice(0, 10));
+        const reminded = await (await app()).remindReviews(roster);
+        const notifier = new (await notify()).Notifier(
+          roster.store,
+          roster.config.server?.notifications ?? [],
+          {
+            publicUrl: roster.config.server?.publicUrl,
+            clock: () => roster.now(),
+            log: { warn: (_obj, msg) => out.warn(msg) },
+          },
+        );
+        await (await notify()).announceReviewReminders(
+          notifier,
+          reminded,
+          roster.now().toISOString().slice(0, 10),
+        );
         await notifier.settle();
         return reminded;
       });
@@ -305,8 +306,11 @@ export function registerReviewCommands(program: Command): void {
     .addOption(new Option('--format <format>').choices(['csv', 'html']).default('csv'))
     .option('--out <file>', 'write it to this file instead of standard output')
     .action(async (id: string, options: { format: 'csv' | 'html'; out?: string }, command: Command) => {
-      const evidence = await withRoster(command, (roster) => reviewEvidence(roster, id));
-      const text = options.format === 'csv' ? evidenceCsv(evidence) : evidenceHtml(evidence);
+      const evidence = await withRoster(command, async (roster) => (await app()).reviewEvidence(roster, id));
+      const text =
+        options.format === 'csv'
+          ? (await renderers()).evidenceCsv(evidence)
+          : (await renderers()).evidenceHtml(evidence);
       if (options.out) {
         writeFileSync(options.out, text);
         process.stderr.write(`evidence of ${evidence.rows.length} item(s) written to ${options.out}\n`);

@@ -5,11 +5,9 @@ import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { RosterError } from '../../core/errors.js';
 import { SEED_APP_TYPES, type SeedAppType } from '../../core/types.js';
-import { hrToCsv } from '../../sandbox/company.js';
-import { fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
-import { FAULT_PROFILE_NAMES, type FaultProfileName } from '../../sandbox/kit/faults.js';
-import { writePrivateFile } from '../../store/private-file.js';
+import type { FaultProfileName } from '../../sandbox/kit/faults.js';
 import { parseInteger } from '../args.js';
+import { FAULT_PROFILE_NAMES } from '../choices.js';
 import { createOutput } from '../output.js';
 
 export function registerSandboxCommands(program: Command): void {
@@ -33,6 +31,12 @@ export function registerSandboxCommands(program: Command): void {
     .action(async (options: SandboxStartOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
       const configPath = resolve(command.optsWithGlobals<{ config: string }>().config);
+      // The sandboxes load when the command runs, not for `roster --help`.
+      const [{ hrToCsv }, { fleetConfigYaml, startFleet }, { writePrivateFile }] = await Promise.all([
+        import('../../sandbox/company.js'),
+        import('../../sandbox/fleet.js'),
+        import('../../store/private-file.js'),
+      ]);
       const fleet = await startFleet({
         apps: parseApps(options.apps),
         profile: options.profile,

@@ -1,9 +1,12 @@
 /** @module `roster scim holds|release|reject`: the removals the SCIM facade held past its threshold. */
 
 import type { Command } from 'commander';
-import { listScimHolds, rejectScimHold, releaseScimHold, type ScimHold } from '../../app/index.js';
+import type { ScimHold } from '../../app/index.js';
 import { createOutput } from '../output.js';
 import { withRoster } from '../session.js';
+
+// The core loads when a command runs, not for `roster --help`.
+const app = () => import('../../app/index.js');
 
 export function registerScimCommands(program: Command): void {
   const scim = program
@@ -19,7 +22,9 @@ export function registerScimCommands(program: Command): void {
     .option('--json', 'print the holds as JSON')
     .action(async (flags: { all?: boolean; json?: boolean }, command: Command) => {
       const out = createOutput({ json: flags.json ?? false });
-      const holds = await withRoster(command, (roster) => listScimHolds(roster, { all: flags.all ?? false }));
+      const holds = await withRoster(command, async (roster) =>
+        (await app()).listScimHolds(roster, { all: flags.all ?? false }),
+      );
       out.result(holds);
       if (holds.length === 0) out.line('no held removals');
       else
@@ -29,7 +34,7 @@ export function registerScimCommands(program: Command): void {
         ]);
     });
 
-  const decide = (name: 'release' | 'reject', what: string, run: typeof releaseScimHold) =>
+  const decide = (name: 'release' | 'reject', what: string, run: 'releaseScimHold' | 'rejectScimHold') =>
     scim
       .command(`${name} <plan>`)
       .description(what)
@@ -37,11 +42,13 @@ export function registerScimCommands(program: Command): void {
       .option('--json', 'print the hold as JSON')
       .action(async (plan: string, flags: { by: string; json?: boolean }, command: Command) => {
         const out = createOutput({ json: flags.json ?? false });
-        const hold: ScimHold = await withRoster(command, (roster) => run(roster, plan), { actor: flags.by });
+        const hold: ScimHold = await withRoster(command, async (roster) => (await app())[run](roster, plan), {
+          actor: flags.by,
+        });
         out.result(hold);
         out.line(`plan ${hold.planId} (${hold.key}) is ${hold.state}, by ${flags.by}`);
       });
 
-  decide('release', "release a held removal: it runs on the IdP's next retry", releaseScimHold);
-  decide('reject', 'reject a held removal: the account stays, and the IdP is told so', rejectScimHold);
+  decide('release', "release a held removal: it runs on the IdP's next retry", 'releaseScimHold');
+  decide('reject', 'reject a held removal: the account stays, and the IdP is told so', 'rejectScimHold');
 }

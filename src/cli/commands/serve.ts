@@ -2,9 +2,7 @@
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { RosterError } from '../../core/errors.js';
-import { startServer, stopOnSignals } from '../../server/serve.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -16,6 +14,11 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 to accept other machines)', '127.0.0.1')
     .action(async (options: { port: number; host: string }, command: Command) => {
       const configPath = resolve(command.optsWithGlobals<{ config: string }>().config);
+      // Fastify and the rest of the server load when the command runs, not for `roster --help`.
+      const [{ loadConfig }, { startServer, stopOnSignals }] = await Promise.all([
+        import('../../config/load.js'),
+        import('../../server/serve.js'),
+      ]);
       const config = await loadConfig(configPath);
       const server = await startServer({
         config,

@@ -2,18 +2,9 @@
 
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { syncApps } from '../../app/index.js';
-import { connectorCatalogue, connectorFor } from '../../connectors/registry.js';
 import { ERROR_CODE_TABLE, type ErrorCode } from '../../core/errors.js';
 import { createOutput, setExitCode } from '../output.js';
 import { createProgressBoard } from '../progress.js';
-import {
-  printGraphSummary,
-  printImport,
-  printManifest,
-  printManifestOf,
-  printSyncResults,
-} from '../render.js';
 import { configPath, loadCommandConfig, withRoster } from '../session.js';
 
 interface SyncOptions {
@@ -40,6 +31,11 @@ export function registerSyncCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: SyncOptions, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      // The core and the renderers load when the command runs, not for `roster --help`.
+      const [{ syncApps }, { printGraphSummary, printImport, printSyncResults }] = await Promise.all([
+        import('../../app/index.js'),
+        import('../render.js'),
+      ]);
       const board = out.json ? null : createProgressBoard();
       const result = await withRoster(command, (roster) =>
         syncApps(roster, {
@@ -94,6 +90,10 @@ export function registerSyncCommands(program: Command): void {
     .option('--json', 'print the manifests as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const [{ connectorCatalogue, connectorFor }, { printManifest, printManifestOf }] = await Promise.all([
+        import('../../connectors/registry.js'),
+        import('../render.js'),
+      ]);
       if (!existsSync(configPath(command))) {
         // No roster.yaml yet: what each kind of app can do, to choose from before writing one.
         const catalogue = connectorCatalogue();

@@ -2,13 +2,13 @@
 
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
-import { issueToken, parseScope, revokeToken } from '../../app/tokens.js';
-import { loadConfig } from '../../config/load.js';
 import type { RosterConfig } from '../../config/schema.js';
-import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
-import { type TokenStore, tokenStore } from '../../store/tokens.js';
+import type { TokenStore } from '../../store/tokens.js';
 import { createOutput } from '../output.js';
+
+// The token use cases and the store load when a command runs, not for `roster --help`.
+const tokenCases = () => import('../../app/tokens.js');
 
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('API tokens for roster serve: create, list, revoke');
@@ -28,6 +28,7 @@ export function registerTokenCommands(program: Command): void {
     .action(
       async (options: { name: string; scope: string; person?: string; json?: boolean }, command: Command) => {
         const out = createOutput({ json: options.json ?? false });
+        const { issueToken, parseScope } = await tokenCases();
         await withTokens(command, async (deps, config) => {
           const scope = parseScope(
             options.scope,
@@ -83,6 +84,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--json', 'print the revoked token as JSON')
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
+      const { revokeToken } = await tokenCases();
       await withTokens(command, async (deps) => {
         const revoked = await revokeToken(deps, { idOrName: name, by: osUser() });
         out.result(revoked);
@@ -95,6 +97,11 @@ async function withTokens(
   command: Command,
   run: (deps: { store: Store; tokens: TokenStore }, config: RosterConfig) => Promise<void>,
 ): Promise<void> {
+  const [{ loadConfig }, { openStore }, { tokenStore }] = await Promise.all([
+    import('../../config/load.js'),
+    import('../../store/open.js'),
+    import('../../store/tokens.js'),
+  ]);
   const config = await loadConfig(command.optsWithGlobals<{ config: string }>().config);
   const store = await openStore(config.store);
   try {

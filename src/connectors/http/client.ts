@@ -16,6 +16,7 @@ import {
   transportError,
 } from './errors.js';
 import { AdaptiveLimiter, type ConcurrencyOptions, DEFAULT_CONCURRENCY } from './limiter.js';
+import { type PacerOptions, type PaceTicket, RatePacer } from './pacer.js';
 import { createRedactor, type Redactor } from './redact.js';
 import {
   type AttemptFailure,
@@ -51,6 +52,8 @@ export interface HttpClientOptions {
   maxRetries?: number;
   backoff?: Partial<BackoffOptions>;
   concurrency?: Partial<ConcurrencyOptions>;
+  /** How the app's hidden rate limit is learnt from its 429s and paced to (see RatePacer). */
+  pacing?: Partial<PacerOptions>;
   breaker?: Partial<BreakerOptions>;
   /**
    * The largest answer body read, in bytes; a bigger one is an error, not memory exhausted. Default 64 MiB.
@@ -305,6 +308,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const credentials = lowerKeys(authHeaders(options.auth));
 
   const limiter = new AdaptiveLimiter(concurrency);
+  const pacer = new RatePacer(options.pacing, now);
   const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker }, now);
   // One dispatcher per client: connections to the app are kept alive and reused across requests.
   const agent = new Agent({
@@ -521,16 +525,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         log('warn', { endpoint: p.endpoint, method: p.method }, error.message);
         throw error;
       }
-      count(p.endpoint, (c) => {
-        c.requests += 1;
-      });
       let outcome: AttemptOutcome;
+      let ticket: PaceTicket;
       try {
+        ticket = pacer.reserve();
+        if (ticket.waitMs > 0) await sleep(ticket.waitMs);
+        count(p.endpoint, (c) => {
+          c.requests += 1;
+        });
         outcome = await attemptOnce(p);
       } finally {
         slot.release();
       }
       const url = withoutQuery(p.url);
+
+      const rateLimited = !outcome.ok && outcome.failure.kind === 'status' && outcome.failure.status === 429;
+      if (rateLimited) {
+        const rate = pacer.rejected(ticket);
+        if (rate !== null) log('info', { endpoint: p.endpoint, requestsPerSecond: rate }, 'pace set');
+      } else if (outcome.ok || outcome.failure.kind === 'status') {
+        // Any other answer went through the app's limit: it counts towards the rate the app accepts.
+        pacer.accepted();
+      }
 
       if (outcome.ok) {
         breaker.success();
@@ -569,7 +585,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       // The same 500, word for word, again and again is the server's answer to this request, not a passing fault.
       const repeated = outcome.signature !== null && sameInARow >= p.identicalFailures;
       if (decision === 'retry' && attempt < maxRetries && !repeated) {
-        const wait = retryDelay({ attempt, retryAfterMs: outcome.retryAfterMs, backoff, random });
+        // A 429 the pacer has learnt from needs no backoff of its own: the retry waits its turn at the learnt pace
+        // (the app's Retry-After, when it sent one, still comes first).
+        const paced = rateLimited && outcome.retryAfterMs === null && pacer.requestsPerSecond !== null;
+        const wait = paced ? 0 : retryDelay({ attempt, retryAfterMs: outcome.retryAfterMs, backoff, random });
         count(p.endpoint, (c) => {
           c.retries += 1;
         });

@@ -227,9 +227,10 @@ export async function beginOp(
     .where('seq', '=', input.seq)
     .where('status', 'in', from);
   if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const result = await query.executeTakeFirst();
-  if (result.numUpdatedRows === 0n) await refuse(s, input.planId, input.seq, 'begin', input.owner);
-  return requireOp(s, input.planId, input.seq);
+  // RETURNING: the op as written, without reading it again (issue 17: statements per op).
+  const row = await query.returningAll().executeTakeFirst();
+  if (row === undefined) return refuse(s, input.planId, input.seq, 'begin', input.owner);
+  return rowToOp(row);
 }
 
 export async function finishOp(
@@ -261,11 +262,9 @@ export async function finishOp(
     .where('seq', '=', input.seq)
     .where('status', 'in', from);
   if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const result = await query.executeTakeFirst();
-  if (result.numUpdatedRows === 0n) {
-    await refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
-  }
-  return requireOp(s, input.planId, input.seq);
+  const row = await query.returningAll().executeTakeFirst();
+  if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
+  return rowToOp(row);
 }
 
 export async function progressOp(
@@ -279,10 +278,9 @@ export async function progressOp(
     .where('seq', '=', input.seq)
     .where('status', '=', 'running');
   if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const result = await query.executeTakeFirst();
-  if (result.numUpdatedRows === 0n)
-    await refuse(s, input.planId, input.seq, 'record progress of', input.owner);
-  return requireOp(s, input.planId, input.seq);
+  const row = await query.returningAll().executeTakeFirst();
+  if (row === undefined) return refuse(s, input.planId, input.seq, 'record progress of', input.owner);
+  return rowToOp(row);
 }
 
 /** Statuses an op has nothing left to do in: it cannot be claimed. */
@@ -295,7 +293,7 @@ export async function claimOp(
   const now = s.now();
   const takeOver = [...(input.takeOverFrom ?? [])];
   // One statement, so two claimants racing on any dialect cannot both win.
-  const result = await s.db
+  const row = await s.db
     .updateTable('ops')
     .set({ claimed_by: input.owner, claim_expires_at: s.later(input.leaseMs) })
     .where('plan_id', '=', input.planId)
@@ -309,9 +307,10 @@ export async function claimOp(
         ...(takeOver.length > 0 ? [eb('claimed_by', 'in', takeOver)] : []),
       ]),
     )
+    .returningAll()
     .executeTakeFirst();
+  if (row !== undefined) return { claimed: true, op: rowToOp(row) };
   const op = await requireOp(s, input.planId, input.seq);
-  if (result.numUpdatedRows > 0n) return { claimed: true, op };
   return { claimed: false, op, reason: SETTLED.includes(op.status) ? 'final' : 'held' };
 }
 

@@ -1,0 +1,156 @@
+/**
+ * @module Benchmark: `apply` of ~1,000 account creates on one sandbox app (StackSpot SCIM) at concurrency 4, beside
+ * a raw loop sending the same creates (POST, then GET of what was created, as Roster reads back) at the same
+ * concurrency on a fresh copy of the app. Both in one run; the ratio is Roster's throughput over the raw loop's.
+ * Store: SQLite in a temporary folder.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { parse, stringify } from 'yaml';
+import { applyPlan, openRoster, planChanges, syncApps } from '../src/app/index.js';
+import { loadConfig } from '../src/config/load.js';
+import { generateCompany, hrToCsv } from '../src/sandbox/company.js';
+import { type Fleet, fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+
+const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 1750);
+const CONCURRENCY = 4;
+const APP = 'stackspot-scim';
+const SEED = 7;
+
+/** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
+const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const policy = {
+  rules: [{ name: 'everyone', when: { status: 'active' }, apps: { [APP]: {} } }],
+  managed: { [APP]: ['account'] },
+  safety: {
+    maxDeactivations: { count: null, share: null },
+    approval: { delete: false, privileged: false, opsPerApp: 100_000 },
+  },
+};
+
+async function fleet() {
+  return startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people: PEOPLE }) });
+}
+
+/** Roster: sync, plan, then apply (timed) the creates. */
+async function roster(
+  f: Fleet,
+): Promise<{ ops: number; seconds: number; requests: number; writes: Write[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'roster-bench-apply-'));
+  try {
+    writeFileSync(join(dir, 'hr.csv'), hrToCsv(f.company.hr));
+    const doc = parse(fleetConfigYaml(f, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
+    writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
+    const r = await openRoster(await loadConfig(join(dir, 'roster.yaml')), { actor: 'bench' });
+    try {
+      await syncApps(r, {});
+      const planned = await planChanges(r, {});
+      // The policy also deactivates the sample company's leavers: a few ops of the same shape (a write, a read).
+      const creates = planned.body.ops.filter((o) => o.kind === 'create').length;
+      const ops = planned.body.ops.length;
+      if (creates < ops * 0.9) throw new Error(`the plan is not mostly creates: ${creates} of ${ops}`);
+      const sandbox = f.sandboxes[0]!;
+      sandbox.clearRequests();
+      const started = performance.now();
+      const result = await applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY });
+      const seconds = (performance.now() - started) / 1000;
+      const done = result.ops.filter((o) => o.state === 'succeeded').length;
+      if (done !== ops) throw new Error(`apply left ${ops - done} of ${ops} ops undone: ${result.status}`);
+      const log = sandbox.requests();
+      const writes = log
+        .filter((e) => e.method === 'POST' && e.status === 201)
+        .map((e) => ({
+          url: e.url,
+          headers: {
+            ...Object.fromEntries(Object.entries(e.headers).filter(([name]) => REPLAYED.has(name))),
+            authorization: `Bearer ${sandbox.credentials.token}`,
+          },
+          body: JSON.stringify(e.body),
+        }));
+      return { ops, seconds, requests: log.length, writes };
+    } finally {
+      await r.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One write Roster sent: replayed as is by the raw loop. */
+interface Write {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The raw loop: the creates Roster sent, replayed on a fresh app, each a POST then a GET of what it made. */
+async function raw(
+  f: Fleet,
+  writes: readonly Write[],
+): Promise<{ ops: number; seconds: number; requests: number }> {
+  const sandbox = f.sandboxes[0]!;
+  const origin = new URL(sandbox.baseUrl).origin;
+  let next = 0;
+  sandbox.clearRequests();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < writes.length; i = next++) {
+        const w = writes[i]!;
+        const created = await request(`${origin}${w.url}`, {
+          method: 'POST',
+          headers: w.headers,
+          body: w.body,
+        });
+        const made = (await created.body.json()) as { id?: string };
+        if (created.statusCode !== 201 || !made.id) throw new Error(`raw create: ${created.statusCode}`);
+        const read = await request(`${origin}${w.url}/${made.id}`, { headers: w.headers });
+        await read.body.json();
+        if (read.statusCode !== 200) throw new Error(`raw read-back: ${read.statusCode}`);
+      }
+    }),
+  );
+  return {
+    ops: writes.length,
+    seconds: (performance.now() - started) / 1000,
+    requests: sandbox.requests().length,
+  };
+}
+
+async function main(): Promise<void> {
+  const a = await fleet();
+  let ours: Awaited<ReturnType<typeof roster>>;
+  try {
+    ours = await roster(a);
+  } finally {
+    await a.close();
+  }
+  const b = await fleet();
+  let theirs: Awaited<ReturnType<typeof raw>>;
+  try {
+    theirs = await raw(b, ours.writes);
+  } finally {
+    await b.close();
+  }
+  const rate = (x: { ops: number; seconds: number }) => x.ops / x.seconds;
+  print(`apply: ${ours.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, SQLite store`);
+  print('| what | ops | requests | wall | ops/s |');
+  print('|---|---|---|---|---|');
+  print(
+    `| roster apply | ${ours.ops} | ${ours.requests} | ${ours.seconds.toFixed(2)} s | ${rate(ours).toFixed(0)} |`,
+  );
+  print(
+    `| raw POST + GET loop | ${theirs.ops} | ${theirs.requests} | ${theirs.seconds.toFixed(2)} s | ${rate(theirs).toFixed(0)} |`,
+  );
+  print(
+    `roster's throughput: ${((100 * rate(ours)) / rate(theirs)).toFixed(0)} % of the raw loop's (goal ≥ 80 %)`,
+  );
+}
+
+await main();
