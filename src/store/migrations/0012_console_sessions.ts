@@ -12,7 +12,11 @@ export const migration0012: Migration = {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('console_sessions_expiry').on('console_sessions').column('expires_at').execute();
+    await db.schema
+      .createIndex('console_sessions_expiry')
+      .on('console_sessions')
+      .column('expires_at')
+      .execute();
   },
 
   async down(db: Kysely<unknown>) {
