@@ -1,10 +1,12 @@
 /** @module Apps: each connector's health, capabilities and why the missing ones are missing; start a sync. */
 
+import { importPeople } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { startSync } from '../../server/background.js';
 import { asActor } from '../../server/core.js';
 import { describeApp } from '../../server/routes/apps.js';
-import { type ConsolePage, fields } from '../console.js';
+import type { ImportResult } from '../../sources/import.js';
+import { type ConsolePage, field, fields } from '../console.js';
 import { html } from '../html.js';
 import { badge, csrfField, table, when } from '../layout.js';
 
@@ -18,7 +20,7 @@ export const appsPage: ConsolePage = {
       const operate = viewer.can('operate');
       const yes = (ok: boolean | undefined) => (ok ? badge('ok', 'yes') : badge('sev-info', 'no'));
       const body = html`<h1>Apps</h1>
-${operate && apps.length > 0 ? html`<form method="post" action="/console/syncs" class="actions">${csrfField(viewer)}${apps.map((a) => html`<input type="hidden" name="app" value="${a.id}">`)}<button type="submit">Sync all apps now</button></form>` : ''}
+${operate && apps.length > 0 ? html`<form method="post" action="/console/syncs" class="actions">${csrfField(viewer)}<input type="hidden" name="people" value="yes">${apps.map((a) => html`<input type="hidden" name="app" value="${a.id}">`)}<button type="submit">Import HR and sync all apps now</button></form>` : ''}
 ${apps.length === 0 ? html`<p class="empty">No apps are configured: add them under apps: in roster.yaml and restart roster serve.</p>` : ''}
 ${apps.map((a) => {
   const m = manifests[a.id];
@@ -61,6 +63,15 @@ ${notes.length > 0 ? html`<h3>Why some are missing</h3><ul>${notes.map(([cap, wh
             fix: `use one of: ${[...known].join(', ')}`,
           },
         );
+      }
+      if (field(form, 'people') === 'yes') {
+        // The scheduler's people job shares the key: one import at a time, whoever starts it. Apps sync after it,
+        // so the findings compare them with the HR export just read.
+        const { promise } = ctx.jobs.start<ImportResult>('people', () =>
+          asActor(ctx, viewer.name, (roster) => importPeople(roster)),
+        );
+        await promise;
+        ctx.findings.invalidate();
       }
       for (const id of wanted) startSync(ctx, id, viewer.name, false);
       return '/console/apps';

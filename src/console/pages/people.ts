@@ -79,6 +79,14 @@ ${pager({ page, size: PAGE_SIZE, total: people.length, href: (n) => `/console/pe
         .filter((e) => e.subject && subjects.has(e.subject.toLowerCase()))
         .reverse();
       const operate = viewer.can('operate');
+      // An invitation not yet accepted is access too: accepting it later opens the account.
+      const live = [
+        ...new Set(
+          accounts
+            .filter((a) => a.account.status === 'active' || a.account.status === 'invited')
+            .map((a) => a.appId),
+        ),
+      ];
       const back = personHref(person.employeeId);
 
       const accountRows = accounts.map((a) => {
@@ -105,7 +113,7 @@ ${pager({ page, size: PAGE_SIZE, total: people.length, href: (n) => `/console/pe
 
       const body = html`<p><a href="/console/people">People</a> ›</p>
 <h1>${person.firstName} ${person.lastName} ${badge(person.status === 'leaver' ? 'sev-high' : 'sev-info', person.status.replace('_', ' '))}</h1>
-${person.status === 'leaver' && accounts.some((a) => a.account.status === 'active') ? html`<div class="banner bad" role="status">This person left (HR end date ${person.endDate ?? 'unknown'}) and still has active accounts.</div>` : ''}
+${person.status === 'leaver' && live.length > 0 ? html`<div class="banner bad" role="status">This person left (HR end date ${person.endDate ?? 'unknown'}) and still has access in ${live.join(', ')}.</div>` : ''}
 <div class="grid"><section class="card" aria-labelledby="hr-h"><h2 id="hr-h">HR record</h2><dl class="facts">
 <dt>Employee id</dt><dd>${person.employeeId}</dd><dt>Email</dt><dd>${person.email}</dd>
 ${person.aliases.length > 0 ? html`<dt>Aliases</dt><dd>${person.aliases.join(', ')}</dd>` : ''}
