@@ -32,10 +32,10 @@ th{font-size:.85rem;color:var(--muted);font-weight:600;background:#f2f4f7}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px}
 .badge{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .sev-high,.st-failed,.h-failing,.h-quarantined{color:var(--high-fg);background:var(--high-bg)}
-.sev-medium,.st-pending,.h-syncing,.risk-high{color:var(--medium-fg);background:var(--medium-bg)}
-.sev-low,.st-running,.st-approved,.risk-medium{color:var(--low-fg);background:var(--low-bg)}
+.sev-medium,.st-pending,.st-task_open,.st-tasks_open,.st-draft,.h-syncing,.risk-high{color:var(--medium-fg);background:var(--medium-bg)}
+.sev-low,.st-running,.st-applying,.st-approved,.risk-medium{color:var(--low-fg);background:var(--low-bg)}
 .sev-info,.st-skipped,.st-cancelled,.h-never_synced,.risk-low{color:var(--info-fg);background:var(--info-bg)}
-.st-succeeded,.h-ok,.ok{color:var(--ok-fg);background:var(--ok-bg)}
+.st-succeeded,.st-applied,.h-ok,.ok{color:var(--ok-fg);background:var(--ok-bg)}
 .banner{border-radius:8px;padding:.75rem 1rem;margin:1rem 0;border:1px solid}
 .banner.warn{background:var(--medium-bg);color:var(--medium-fg);border-color:#fdb022}
 .banner.bad{background:var(--high-bg);color:var(--high-fg);border-color:#fda29b}

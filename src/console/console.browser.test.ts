@@ -175,6 +175,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in a real browser, on the sa
     await page.getByText(`${findings.length} selected`).waitFor(WAIT);
     await expectAccessible(page, 'the findings page');
     await shot(page, 'findings');
+    const csv = await page.request.get(`${url}/console/findings.csv?rule=leaver_with_access`);
+    expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toMatch(/^id,severity,kind,title,app,account/);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort(),
+    ).toEqual(findings.map((f) => f.id).sort());
     await page.getByRole('button', { name: 'Plan fixes for the selected findings' }).click();
     await page.waitForURL(/\/console\/plans\/[0-9a-f-]{36}$/, WAIT);
     const planId = page.url().split('/').pop() as string;

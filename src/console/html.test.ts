@@ -24,3 +24,12 @@ describe('html templates', () => {
     expect(query({})).toBe('');
   });
 });
+
+describe('CSV export', () => {
+  it('keeps a cell from running as a formula in a spreadsheet', async () => {
+    const { spreadsheetSafe } = await import('./pages/findings.js');
+    expect(spreadsheetSafe('=HYPERLINK("x")')).toBe(`'=HYPERLINK("x")`);
+    expect(spreadsheetSafe('@SUM(1)')).toBe(`'@SUM(1)`);
+    expect(spreadsheetSafe('ana@acme.com')).toBe('ana@acme.com');
+  });
+});

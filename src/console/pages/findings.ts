@@ -13,6 +13,9 @@ import { pageNumber } from './people.js';
 
 const PAGE_SIZE = 50;
 
+/** A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`: CSV injection. */
+export const spreadsheetSafe = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
 interface FindingFilter {
   rule?: string;
   severity?: Severity;
@@ -111,18 +114,22 @@ ${pager({ page, size: PAGE_SIZE, total: rows.length, href: (n) => `/console/find
     routes.page('/console/findings.csv', 'read', async (request, viewer, reply) => {
       const { rows, department } = await select(viewer.name, filterOf(request, appIds));
       const csv = stringify(
-        rows.map((f) => ({
-          id: f.id,
-          severity: f.severity,
-          kind: f.rule,
-          title: f.title,
-          app: f.appId,
-          account: f.accountId,
-          account_email: f.accountEmail ?? '',
-          employee_id: f.employeeId ?? '',
-          person_email: f.personEmail ?? '',
-          department: f.employeeId ? (department.get(f.employeeId) ?? '') : '',
-        })),
+        rows.map((f) =>
+          Object.fromEntries(
+            Object.entries({
+              id: f.id,
+              severity: f.severity,
+              kind: f.rule,
+              title: f.title,
+              app: f.appId,
+              account: f.accountId,
+              account_email: f.accountEmail ?? '',
+              employee_id: f.employeeId ?? '',
+              person_email: f.personEmail ?? '',
+              department: f.employeeId ? (department.get(f.employeeId) ?? '') : '',
+            }).map(([k, v]) => [k, spreadsheetSafe(v)]),
+          ),
+        ),
         {
           header: true,
           columns: [
