@@ -277,7 +277,44 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in a real browser, on the sa
     await expectAccessible(page, 'the audit page');
     await shot(page, 'audit');
 
-    // 9. Signing out ends the session: the pages ask to sign in again.
+    // 9. Link by hand, with a reason, from a person's page; then withdraw it. The store keeps each decision.
+    const orphan = (await t.server.context.findings.list('test', { rules: ['orphan'] }))[0] as FindingRow;
+    const someone = fleet.company.hr.find((p) => p.status === 'active')!;
+    await page.goto(`${url}/console/people/${someone.employee_id}`);
+    await page.getByLabel('App', { exact: true }).selectOption(orphan.appId);
+    await page.getByLabel('Account id').fill(orphan.accountId);
+    await page.locator('#l-reason').fill('shared inbox she administers, ticket IT-7');
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    const row = page.locator('#acc-h + * tr', { hasText: orphan.accountId });
+    await row.getByText('decided by operate-bot').waitFor(WAIT);
+    const decided = (await t.store.listLinks({ appId: orphan.appId })).find(
+      (l) => l.accountId === orphan.accountId,
+    );
+    expect(decided).toMatchObject({ manual: true, employeeId: someone.employee_id });
+    await row.getByLabel('Reason').fill('linked by mistake');
+    await row.getByRole('button', { name: 'Withdraw link' }).click();
+    await page.getByRole('heading', { name: 'Accounts across apps' }).waitFor(WAIT);
+    const withdrawn = (await t.store.listLinks({ appId: orphan.appId })).find(
+      (l) => l.accountId === orphan.accountId,
+    );
+    expect(withdrawn?.manual ?? false).toBe(false);
+    const reasons = (await t.store.listAudit({ limit: 10_000 }))
+      .filter((e) => e.subject === orphan.accountId && e.kind.startsWith('link.'))
+      .map((e) => [e.kind, e.actor, e.data.reason]);
+    expect(reasons).toEqual([
+      ['link.decided', 'operate-bot', 'shared inbox she administers, ticket IT-7'],
+      ['link.withdrawn', 'operate-bot', 'linked by mistake'],
+    ]);
+
+    // 10. The keyboard reaches the content first: the skip link moves focus to the page's main region.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
+      'Skip to content',
+    );
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('main');
+
+    // 11. Signing out ends the session: the pages ask to sign in again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/console\/login$/, WAIT);
     await page.goto(`${url}/console/plans`);

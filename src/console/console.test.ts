@@ -151,4 +151,22 @@ describe('console sign-in and write protection', () => {
     await t.server.context.tokens.revoke({ idOrName: `${'approve' satisfies TokenScope}-bot` });
     expect((await c.get('/console/audit')).status).toBe(303);
   });
+
+  it('ends a session when its time is up', async () => {
+    let now = Date.parse('2026-12-01T09:00:00Z');
+    const later = await startTestServer({
+      dir: mkdtempSync(join(tmpdir(), 'roster-console-')),
+      clock: () => new Date(now),
+    });
+    try {
+      const c = client(later);
+      await c.login(later.tokens.read);
+      now += 7 * 60 * 60 * 1000;
+      expect((await c.get('/console/tasks')).status).toBe(200);
+      now += 2 * 60 * 60 * 1000;
+      expect((await c.get('/console/tasks')).status).toBe(303);
+    } finally {
+      await later.close();
+    }
+  });
 });
