@@ -280,6 +280,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in a real browser, on the sa
     // 9. Link by hand, with a reason, from a person's page; then withdraw it. The store keeps each decision.
     const orphan = (await t.server.context.findings.list('test', { rules: ['orphan'] }))[0] as FindingRow;
     const someone = fleet.company.hr.find((p) => p.status === 'active')!;
+    await nav(page, 'People').click();
+    await page.getByLabel('Name, email or employee id').fill(someone.last_name);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('link', { name: `${someone.first_name} ${someone.last_name}` })
+      .first()
+      .waitFor(WAIT);
+    await expectAccessible(page, 'the people search');
+    await nav(page, 'Plans').click();
+    await page.getByRole('link', { name: planId.slice(0, 8) }).waitFor(WAIT);
+    await expectAccessible(page, 'the plans list');
     await page.goto(`${url}/console/people/${someone.employee_id}`);
     await page.getByLabel('App', { exact: true }).selectOption(orphan.appId);
     await page.getByLabel('Account id').fill(orphan.accountId);

@@ -17,6 +17,17 @@ export const appsPage: ConsolePage = {
     routes.page('/console/apps', 'read', async (_request, viewer) => {
       const manifests = await asActor(ctx, viewer.name, async (roster) => roster.manifests());
       const apps = await Promise.all(ctx.config.apps.map((a) => describeApp(ctx, a, manifests[a.id])));
+      const history = new Map(
+        await Promise.all(
+          ctx.config.apps.map(
+            async (a) => [a.id, await ctx.store.listSyncRuns({ appId: a.id, limit: 10 })] as const,
+          ),
+        ),
+      );
+      const facts = (record: Record<string, number>) =>
+        Object.entries(record)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || '—';
       const operate = viewer.can('operate');
       const yes = (ok: boolean | undefined) => (ok ? badge('ok', 'yes') : badge('sev-info', 'no'));
       const body = html`<h1>Apps</h1>
@@ -31,6 +42,19 @@ ${a.lastSync?.error ? html`<dt>Error</dt><dd>${a.lastSync.error}</dd>` : ''}
 <dt>Last success</dt><dd>${when(a.lastSuccess?.finishedAt)}</dd><dt>Next run</dt><dd>${a.nextSyncAt ? when(a.nextSyncAt) : 'no schedule'}</dd>
 <dt>Incremental sync</dt><dd>${yes(m?.incremental)}</dd></dl>
 ${operate ? html`<form method="post" action="/console/syncs" class="actions">${csrfField(viewer)}<input type="hidden" name="app" value="${a.id}"><button type="submit" class="secondary">Sync ${a.id} now</button></form>` : ''}
+<h3>Recent syncs</h3>
+<p class="muted">What each run saw, and what it cost upstream: requests, retries, and the rate limits (429) and errors the app answered with.</p>
+${table({
+  head: ['Started', 'Mode', 'Result', 'Saw', 'Requests'],
+  rows: (history.get(a.id) ?? []).map((r) => [
+    when(r.startedAt),
+    r.mode,
+    html`${badge(`st-${r.status}`, r.status)}${r.error ? html`<br><span class="muted">${r.error}</span>` : ''}`,
+    facts(r.counts),
+    facts(r.requests),
+  ]),
+  empty: 'Never synced: press “Sync now”.',
+})}
 <h3>Accounts</h3>
 ${table({ head: Object.keys(m?.accounts ?? {}), rows: [Object.values(m?.accounts ?? {}).map(yes)], empty: 'No account capabilities.' })}
 <h3>Entitlements</h3>
