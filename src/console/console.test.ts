@@ -74,9 +74,12 @@ describe('console sign-in and write protection', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
     const bad = await c.post('/console/login', { _csrf: csrf, token: 'rst_nope' });
     expect(bad.status).toBe(401);
+    const again = await bad.text();
+    expect(again).toContain('the API token is unknown or revoked');
+    expect(again).not.toContain('rst_nope');
     expect(c.jar.has(SESSION_COOKIE)).toBe(false);
     const r = await c.post('/console/login', {
-      _csrf: csrf,
+      _csrf: /name="_csrf" value="([^"]+)"/.exec(again)?.[1] ?? '',
       token: t.tokens.read,
       next: 'https://evil.example/',
     });

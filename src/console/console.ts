@@ -195,6 +195,32 @@ export async function registerConsole(
         .send(layout({ title: 'Error', viewer: session ? viewerOf(session) : null, nav, body }).value);
     });
 
+    const loginPage = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      next: string,
+      error: RosterError | null,
+    ) => {
+      const csrf = randomBytes(24).toString('base64url');
+      reply.setCookie(LOGIN_CSRF_COOKIE, csrf, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/console/login',
+        secure: request.protocol === 'https',
+      });
+      const body = html`<div class="login card"><h1>Sign in to Roster</h1>
+${error ? html`<div class="banner bad" role="alert"><strong>${error.message}</strong>${error.fix ? html`<br>${error.fix}` : ''}</div>` : ''}
+<p>Paste an API token (<code>roster tokens create --name you --scope read</code> makes one). The token is exchanged for
+a session cookie and is not kept in the browser.</p>
+<form method="post" action="/console/login">
+<input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="next" value="${next}">
+<p><label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required></p>
+<p><button type="submit">Sign in</button></p></form></div>`;
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(layout({ title: 'Sign in', viewer: null, nav, body }).value);
+    };
+
     const routes: ConsoleRoutes = {
       ctx,
       page(path, scope, handler) {
@@ -247,24 +273,8 @@ export async function registerConsole(
       '/console/login',
       { config: { scope: 'public', console: 'anonymous' }, schema: { hide: true } },
       async (request, reply) => {
-        const csrf = randomBytes(24).toString('base64url');
-        reply.setCookie(LOGIN_CSRF_COOKIE, csrf, {
-          httpOnly: true,
-          sameSite: 'strict',
-          path: '/console/login',
-          secure: request.protocol === 'https',
-        });
         const next = localPath((request.query as { next?: unknown }).next);
-        const body = html`<div class="login card"><h1>Sign in to Roster</h1>
-<p>Paste an API token (<code>roster tokens create --name you --scope read</code> makes one). The token is exchanged for
-a session cookie and is not kept in the browser.</p>
-<form method="post" action="/console/login">
-<input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="next" value="${next}">
-<p><label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required></p>
-<p><button type="submit">Sign in</button></p></form></div>`;
-        return reply
-          .type('text/html; charset=utf-8')
-          .send(layout({ title: 'Sign in', viewer: null, nav, body }).value);
+        return loginPage(request, reply, next, null);
       },
     );
 
@@ -273,7 +283,17 @@ a session cookie and is not kept in the browser.</p>
       { config: { scope: 'public', console: 'anonymous' }, schema: { hide: true } },
       async (request, reply) => {
         const form = (request.body ?? {}) as FormBody;
-        const { id, session } = await sessions.open(required(form, 'token', 'API token'));
+        let opened: Awaited<ReturnType<typeof sessions.open>>;
+        try {
+          opened = await sessions.open(required(form, 'token', 'API token'));
+        } catch (error) {
+          // A wrong token is said on the form itself, so the person can paste another one.
+          if (!isRosterError(error) || (error.code !== 'unauthenticated' && error.code !== 'invalid_input'))
+            throw error;
+          reply.code(error.code === 'unauthenticated' ? 401 : 400);
+          return loginPage(request, reply, localPath(field(form, 'next')), error);
+        }
+        const { id, session } = opened;
         reply.clearCookie(LOGIN_CSRF_COOKIE, { path: '/console/login' });
         reply.setCookie(SESSION_COOKIE, id, {
           httpOnly: true,
