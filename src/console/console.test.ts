@@ -172,4 +172,15 @@ describe('console sign-in and write protection', () => {
       await later.close();
     }
   });
+
+  it('answers a page about something that is not there with a readable 404 naming it', async () => {
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const r = await c.get('/console/people/%3Cscript%3Ex%3C%2Fscript%3E');
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await r.text();
+    expect(page).toContain('no person &quot;&lt;script&gt;x&lt;/script&gt;&quot; in the last import');
+    expect(page).not.toContain('<script>x');
+  });
 });
