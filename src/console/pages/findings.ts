@@ -42,6 +42,20 @@ export const findingsPage: ConsolePage = {
     const { ctx } = routes;
     const appIds = ctx.config.apps.map((a) => a.id);
 
+    // Departments change only with an import: read the people once per import, not once per page (100k rows).
+    let departmentsOf: { importId: string; map: Map<string, string | null>; names: string[] } | null = null;
+    const peopleDepartments = async (actor: string) => {
+      const [latest] = await ctx.store.listImports({ limit: 1 });
+      const importId = latest?.id ?? '-';
+      if (departmentsOf?.importId !== importId) {
+        const people = await asActor(ctx, actor, (roster) => listPeople(roster));
+        const map = new Map(people.map((p) => [p.employeeId, p.department]));
+        const names = [...new Set(people.map((p) => p.department).filter((d): d is string => !!d))].sort();
+        departmentsOf = { importId, map, names };
+      }
+      return departmentsOf;
+    };
+
     const select = async (actor: string, filter: FindingFilter) => {
       const [all, people] = await Promise.all([
         ctx.findings.list(actor, {
@@ -49,19 +63,16 @@ export const findingsPage: ConsolePage = {
           ...(filter.app ? { appId: filter.app } : {}),
           ...(filter.person ? { employeeId: filter.person } : {}),
         }),
-        asActor(ctx, actor, (roster) => listPeople(roster)),
+        peopleDepartments(actor),
       ]);
-      const department = new Map(people.map((p) => [p.employeeId, p.department]));
+      const department = people.map;
       const rows = all.filter(
         (f) =>
           (!filter.severity || f.severity === filter.severity) &&
           (!filter.department ||
             (f.employeeId !== null && department.get(f.employeeId) === filter.department)),
       );
-      const departments = [
-        ...new Set(people.map((p) => p.department).filter((d): d is string => !!d)),
-      ].sort();
-      return { rows, departments, department };
+      return { rows, departments: people.names, department };
     };
 
     routes.page('/console/findings', 'read', async (request, viewer) => {
