@@ -9,7 +9,7 @@ import type { Finding } from '../identity/index.js';
 import { desiredState } from '../reconcile/desired.js';
 import { desiredAppOf } from '../reconcile/plan.js';
 import { defaultPolicy, type Policy } from '../reconcile/policy.js';
-import type { StoredPerson } from '../store/store.js';
+import type { StoredLink, StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
 import { findPerson, refreshGraph } from './graph.js';
 
@@ -54,6 +54,14 @@ const METHOD_TEXT: Record<LinkMethod, string> = {
   name: 'the name and department look alike (a suggestion only)',
 };
 
+/** Why an account is tied to its person, in words: the correlation rule, or who decided it by hand and when. */
+export function whyLinked(link: StoredLink | undefined): string {
+  if (link?.manual) {
+    return `decided by ${link.decidedBy ?? 'someone'}${link.decidedAt ? ` on ${link.decidedAt.slice(0, 10)}` : ''}`;
+  }
+  return link?.method ? METHOD_TEXT[link.method] : 'not linked';
+}
+
 /** One person's access across every app, with the reason for each piece of it. */
 export async function explainAccess(roster: Roster, key: string): Promise<AccessExplanation> {
   const graph = await refreshGraph(roster);
@@ -91,11 +99,7 @@ export async function explainAccess(roster: Roster, key: string): Promise<Access
         confidence: link?.confidence ?? 0,
         manual: link?.manual ?? false,
         decidedBy: link?.decidedBy ?? null,
-        why: link?.manual
-          ? `decided by ${link.decidedBy ?? 'someone'}${link.decidedAt ? ` on ${link.decidedAt.slice(0, 10)}` : ''}`
-          : link?.method
-            ? METHOD_TEXT[link.method]
-            : 'not linked',
+        why: whyLinked(link),
       },
       rules: want?.rules ?? [],
       entitlements,

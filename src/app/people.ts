@@ -29,3 +29,20 @@ export async function listPeople(
 ): Promise<StoredPerson[]> {
   return roster.store.listPeople(filter.status ? { status: filter.status } : {});
 }
+
+/** People matching a search term (id, email, aliases or name, case-insensitive), a status and a department. */
+export async function searchPeople(
+  roster: Roster,
+  filter: { q?: string | undefined; status?: Person['status'] | undefined; department?: string | undefined },
+): Promise<StoredPerson[]> {
+  const needle = filter.q?.trim().toLowerCase() || undefined;
+  const all = await listPeople(roster, filter.status ? { status: filter.status } : {});
+  return all.filter(
+    (p) =>
+      (filter.department === undefined || p.department === filter.department) &&
+      (needle === undefined ||
+        [p.employeeId, p.email, ...p.aliases, `${p.firstName} ${p.lastName}`].some((s) =>
+          s.toLowerCase().includes(needle),
+        )),
+  );
+}

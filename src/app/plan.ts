@@ -7,7 +7,7 @@ import { RosterError } from '../core/errors.js';
 import { type ComputedPlan, computePlan, type PlanBody, type SkippedApp } from '../reconcile/plan.js';
 import type { OpRecord, PlanRecord, PlanStatus } from '../store/store.js';
 import { type Roster, selectApps } from './context.js';
-import { refreshGraph } from './graph.js';
+import { listFindings, refreshGraph } from './graph.js';
 
 export interface PlanChangesOptions {
   /** Only these apps (ids from roster.yaml); all when empty. */
@@ -31,6 +31,43 @@ export async function planChanges(roster: Roster, options: PlanChangesOptions = 
     apps,
     skipped,
     ...(person ? { person } : {}),
+    requestedBy: roster.actor,
+  });
+}
+
+/**
+ * A plan that fixes only the selected findings (a selection in the console): the ops acting on their accounts, in the
+ * apps they are in, with safety limits and approvals as for any plan. Unknown finding ids are an error naming them.
+ */
+export async function planForFindings(roster: Roster, findingIds: readonly string[]): Promise<ComputedPlan> {
+  if (findingIds.length === 0) {
+    throw new RosterError('invalid_input', 'no finding was selected', {
+      where: 'finding',
+      fix: 'tick the findings the plan should fix',
+    });
+  }
+  const { findings } = await listFindings(roster, { rules: findingIds });
+  const missing = findingIds.filter((id) => !findings.some((f) => f.id === id));
+  if (missing.length > 0) {
+    throw new RosterError(
+      'not_found',
+      `no finding ${missing.slice(0, 3).join(', ')} in the identity graph now`,
+      {
+        where: 'finding',
+        fix: 'a sync or an apply may have settled it: reload the findings and select again',
+      },
+    );
+  }
+  const wanted = [...new Set(findings.map((f) => f.appId))];
+  const skipped = await untrustedApps(roster, wanted);
+  return computePlan({
+    store: roster.store,
+    config: roster.config,
+    manifests: roster.manifests(),
+    now: roster.now(),
+    apps: wanted.filter((id) => !skipped.some((s) => s.appId === id)),
+    skipped,
+    findings: findings.map((f) => ({ id: f.id, appId: f.appId, accountId: f.accountId })),
     requestedBy: roster.actor,
   });
 }

@@ -36,6 +36,8 @@ export interface PlanBody {
   person?: { employeeId: string; email: string } | null;
   /** Who asked for the plan (a person, a token, "assistant via <token>"). */
   requestedBy?: string;
+  /** Only the ops that fix these findings (and what those ops depend on): a plan made from a selection. */
+  findings?: string[];
 }
 
 export interface SkippedApp {
@@ -129,6 +131,8 @@ export async function computePlan(input: {
   skipped?: readonly SkippedApp[];
   /** Keep only this person's ops. */
   person?: { employeeId: string; email: string };
+  /** Keep only the ops that touch these findings' accounts (plus the ops they depend on). */
+  findings?: readonly { id: string; appId: string; accountId: string }[];
   requestedBy?: string;
 }): Promise<ComputedPlan> {
   const { store, config, manifests, now } = input;
@@ -177,7 +181,10 @@ export async function computePlan(input: {
   });
   const result = diff({ desired, people, links, apps: diffApps, policy });
   const person = input.person;
-  const ops = person ? result.ops.filter((op) => op.person?.employeeId === person.employeeId) : result.ops;
+  const byPerson = person
+    ? result.ops.filter((op) => op.person?.employeeId === person.employeeId)
+    : result.ops;
+  const ops = input.findings ? fixing(byPerson, input.findings) : byPerson;
   const errors = [...desired.errors, ...result.errors];
   const body: PlanBody = {
     version: 1,
@@ -196,6 +203,7 @@ export async function computePlan(input: {
     ...(input.skipped && input.skipped.length > 0 ? { skipped: [...input.skipped] } : {}),
     ...(person ? { person } : {}),
     ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    ...(input.findings ? { findings: input.findings.map((f) => f.id) } : {}),
   };
   const summary = summarize(body);
   const saved = await store.createPlan({
@@ -205,6 +213,35 @@ export async function computePlan(input: {
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary };
+}
+
+/** The ops that act on the findings' accounts (or name a finding), with every op they depend on, in plan order. */
+function fixing(
+  ops: readonly PlanOp[],
+  findings: readonly { id: string; appId: string; accountId: string }[],
+) {
+  const ids = new Set(findings.map((f) => f.id));
+  const accounts = new Set(findings.map((f) => `${f.appId}\u0000${f.accountId}`));
+  const keep = new Set(
+    ops
+      .filter(
+        (op) =>
+          (op.reason.finding !== undefined && ids.has(op.reason.finding)) ||
+          (op.account !== null && 'id' in op.account && accounts.has(`${op.appId}\u0000${op.account.id}`)),
+      )
+      .map((op) => op.ref),
+  );
+  const byRef = new Map(ops.map((op) => [op.ref, op]));
+  const pending = [...keep];
+  while (pending.length > 0) {
+    for (const dep of byRef.get(pending.pop() as string)?.dependsOn ?? []) {
+      if (!keep.has(dep)) {
+        keep.add(dep);
+        pending.push(dep);
+      }
+    }
+  }
+  return ops.filter((op) => keep.has(op.ref));
 }
 
 /** What desired-state evaluation needs to know about one configured app. */

@@ -16,9 +16,10 @@ const MARK: Record<PlanOp['kind'], string> = {
 };
 
 /** A grant that replaces the one value of a single-valued kind is a change, not an addition. */
-const markOf = (op: PlanOp): string => (op.kind === 'grant' && op.replaces ? '~' : MARK[op.kind]);
+export const markOf = (op: PlanOp): string => (op.kind === 'grant' && op.replaces ? '~' : MARK[op.kind]);
 
-function describe(op: PlanOp): string {
+/** One op in words: what it does to which account or entitlement, and whether it waits for an approval. */
+export function describeOp(op: PlanOp): string {
   const account = op.account && 'id' in op.account ? ` account ${op.account.id}` : '';
   const approval = op.requiresApproval ? '  [approval needed]' : '';
   switch (op.kind) {
@@ -73,7 +74,7 @@ export function renderPlan(body: PlanBody, meta: { id: string; stateHash: string
     for (const [who, list] of byPerson) {
       lines.push(`  ${who}`);
       for (const op of list)
-        lines.push(`    ${markOf(op)} ${describe(op)}`, `        why: ${op.reason.text}`);
+        lines.push(`    ${markOf(op)} ${describeOp(op)}`, `        why: ${op.reason.text}`);
     }
     const counts: Record<string, number> = {};
     for (const op of ops) {

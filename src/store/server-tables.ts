@@ -55,11 +55,19 @@ export interface NotificationsTable {
   error: string | null;
 }
 
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  token_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface ServerDatabase {
   api_tokens: ApiTokensTable;
   schedule_jobs: ScheduleJobsTable;
   webhook_events: WebhookEventsTable;
   notifications: NotificationsTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 /**

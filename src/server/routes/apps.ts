@@ -2,17 +2,18 @@
 
 import { z } from 'zod';
 import type { AppConfig } from '../../config/schema.js';
+import type { CapabilityManifest } from '../../connectors/sdk/types.js';
 import { RosterError } from '../../core/errors.js';
 import type { SyncRun } from '../../store/store.js';
+import { startSync, syncJobKey } from '../background.js';
 import { actorOf, type ServerContext } from '../context.js';
-import { asActor, syncApps } from '../core.js';
-import { announceFindings } from '../notify.js';
+import { asActor } from '../core.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import { appIdParams, appSchema, idParams, scheduledJobSchema, syncRunSchema } from '../schemas.js';
 import type { RosterFastify } from '../server.js';
 
-export const syncJobKey = (appId: string) => `sync:${appId}`;
+export { syncJobKey };
 
 /** The configured app an id names; unknown is 404 (a resource), with the ids there are. */
 export function knownApp(ctx: ServerContext, appId: string, where = 'appId'): AppConfig {
@@ -24,34 +25,41 @@ export function knownApp(ctx: ServerContext, appId: string, where = 'appId'): Ap
   });
 }
 
+/** An app as the API and the console show it: health (quarantine, syncing, failing…), next run, last syncs. */
+export async function describeApp(
+  ctx: ServerContext,
+  config: AppConfig,
+  manifest: CapabilityManifest | undefined,
+): Promise<z.infer<typeof appSchema>> {
+  const [last] = await ctx.store.listSyncRuns({ appId: config.id, limit: 1 });
+  const [success] = await ctx.store.listSyncRuns({ appId: config.id, status: 'succeeded', limit: 1 });
+  const syncing = ctx.jobs.isRunning(syncJobKey(config.id));
+  const health = ctx.scheduler?.quarantined(config.id)
+    ? 'quarantined'
+    : syncing
+      ? 'syncing'
+      : last === undefined
+        ? 'never_synced'
+        : last.status === 'failed'
+          ? 'failing'
+          : 'ok';
+  return {
+    id: config.id,
+    type: config.type,
+    baseUrl: config.baseUrl,
+    health,
+    syncing,
+    nextSyncAt: ctx.scheduler?.nextRunOf(config.id) ?? null,
+    lastSync: last ?? null,
+    lastSuccess: success ?? null,
+    capabilities: (manifest ?? {}) as unknown as Record<string, unknown>,
+  };
+}
+
 export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   const capabilities = await asActor(ctx, 'server', async (roster) => roster.manifests());
 
-  async function view(config: AppConfig): Promise<z.infer<typeof appSchema>> {
-    const [last] = await ctx.store.listSyncRuns({ appId: config.id, limit: 1 });
-    const [success] = await ctx.store.listSyncRuns({ appId: config.id, status: 'succeeded', limit: 1 });
-    const syncing = ctx.jobs.isRunning(syncJobKey(config.id));
-    const health = ctx.scheduler?.quarantined(config.id)
-      ? 'quarantined'
-      : syncing
-        ? 'syncing'
-        : last === undefined
-          ? 'never_synced'
-          : last.status === 'failed'
-            ? 'failing'
-            : 'ok';
-    return {
-      id: config.id,
-      type: config.type,
-      baseUrl: config.baseUrl,
-      health,
-      syncing,
-      nextSyncAt: ctx.scheduler?.nextRunOf(config.id) ?? null,
-      lastSync: last ?? null,
-      lastSuccess: success ?? null,
-      capabilities: (capabilities[config.id] ?? {}) as unknown as Record<string, unknown>,
-    };
-  }
+  const view = (config: AppConfig) => describeApp(ctx, config, capabilities[config.id]);
 
   app.get(
     '/apps',
@@ -110,24 +118,10 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
         knownApp(ctx, id, 'body.apps'),
       );
       const actor = actorOf(request);
-      const items = apps.map((a) => {
-        const { joined } = ctx.jobs.start(syncJobKey(a.id), () =>
-          asActor(ctx, actor, async (roster) => {
-            // People have their own job (schedule.people, POST /people/import); a sync here reads the app only.
-            const synced = await syncApps(roster, { apps: [a.id], full: request.body.full, people: false });
-            ctx.metrics.observeFindings(synced.graph.findings);
-            await announceFindings(ctx.notifier, synced.graph.findings);
-            for (const r of synced.apps) {
-              ctx.metrics.observeSync(r);
-              ctx.metrics.observeClient(r.appId, roster.connector(r.appId).http.stats());
-              if (r.status === 'failed')
-                ctx.log.warn({ appId: r.appId, error: r.error?.message }, 'sync failed');
-            }
-            return synced;
-          }),
-        );
-        return { appId: a.id, started: !joined };
-      });
+      const items = apps.map((a) => ({
+        appId: a.id,
+        started: !startSync(ctx, a.id, actor, request.body.full),
+      }));
       return reply.code(202).send({ items });
     },
   );

@@ -1,7 +1,7 @@
 /** @module /people, /accounts, /entitlements, /links and /findings: the identity graph, read and decided. */
 
 import { z } from 'zod';
-import { findPerson, importPeople, linkAccount, listPeople, unlinkAccount } from '../../app/index.js';
+import { findPerson, importPeople, linkAccount, searchPeople, unlinkAccount } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { SEVERITIES } from '../../identity/index.js';
 import type { ImportResult } from '../../sources/import.js';
@@ -44,17 +44,8 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
-      const needle = q.q?.toLowerCase();
-      const all = await asActor(ctx, actorOf(request), (roster) =>
-        listPeople(roster, q.status ? { status: q.status } : {}),
-      );
-      const people = all.filter(
-        (p) =>
-          (q.department === undefined || p.department === q.department) &&
-          (needle === undefined ||
-            [p.employeeId, p.email, ...p.aliases, `${p.firstName} ${p.lastName}`].some((s) =>
-              s.toLowerCase().includes(needle),
-            )),
+      const people = await asActor(ctx, actorOf(request), (roster) =>
+        searchPeople(roster, { q: q.q, status: q.status, department: q.department }),
       );
       return paginate(people, q, {
         id: (p) => p.employeeId,

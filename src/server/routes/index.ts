@@ -1,5 +1,6 @@
 /** @module Every route module of the API, registered in one place. */
 
+import { CONSOLE_PAGES, registerConsole } from '../../console/index.js';
 import type { ServerContext } from '../context.js';
 import { registerScimRoutes } from '../scim/routes.js';
 import type { RosterFastify } from '../server.js';
@@ -23,4 +24,5 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerWebhookRoutes(app, ctx);
   await registerMcpRoutes(app, ctx);
   await registerScimRoutes(app, ctx);
+  await registerConsole(app, ctx, CONSOLE_PAGES);
 }

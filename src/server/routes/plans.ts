@@ -1,13 +1,14 @@
 /** @module /plans, /tasks and /audit: plan, approve, apply in the background, cancel; manual tasks; the audit log. */
 
 import { z } from 'zod';
-import { applyPlan, approve, planChanges, showPlan } from '../../app/index.js';
+import { approve, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { OP_STATUSES } from '../../store/rows.js';
 import type { PlanRecord } from '../../store/store.js';
+import { applyErrorOf, applyJobKey, startApply as startBackgroundApply } from '../background.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor, cancelPlan, completeTask } from '../core.js';
-import { announceApply, announcePlan } from '../notify.js';
+import { announcePlan } from '../notify.js';
 import { pageOf, pageQuery, paginate } from '../paging.js';
 import { problemResponses } from '../problem.js';
 import {
@@ -21,17 +22,15 @@ import {
 } from '../schemas.js';
 import type { RosterFastify } from '../server.js';
 
-export const applyJobKey = (planId: string) => `apply:${planId}`;
+export { applyJobKey };
 
 export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
-  // Why the last background apply of a plan was refused or failed, until the next one starts.
-  const applyErrors = new Map<string, string>();
   const planView = (plan: PlanRecord) => {
     const { body: _body, ...rest } = plan;
     return {
       ...rest,
       applying: ctx.jobs.isRunning(applyJobKey(plan.id)),
-      applyError: applyErrors.get(plan.id) ?? null,
+      applyError: applyErrorOf(ctx, plan.id),
     };
   };
   // Plans are addressed by their full id here: a prefix or `latest` is a CLI convenience, not a resource name.
@@ -41,40 +40,8 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       throw new RosterError('not_found', `plan ${id} not found`, { fix: 'GET /plans lists them' });
     return shown;
   };
-  /** Starts an apply in the background (joining one in flight); false when it started, true when it joined. */
-  const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean => {
-    const { joined } = ctx.jobs.start(applyJobKey(planId), async () => {
-      applyErrors.delete(planId);
-      // What an apply changes (accounts read back, tasks) moves the findings on, whatever its outcome.
-      ctx.findings.invalidate();
-      try {
-        const result = await asActor(ctx, actor, (roster) =>
-          applyPlan(roster, {
-            plan: planId,
-            yes: true,
-            overrideSafety: overrideSafety,
-            // Waiting on invitations is not worth holding a worker: the next apply or sync carries on.
-            waits: { holdMs: 0 },
-          }),
-        );
-        ctx.findings.invalidate();
-        ctx.log.info({ planId, status: result.status }, 'apply finished');
-        await announceApply(ctx.notifier, ctx.store, {
-          planId,
-          failed:
-            result.status === 'failed' ? 'some ops failed; GET the plan for each op and its error' : null,
-        });
-        return result;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        applyErrors.set(planId, message);
-        await announceApply(ctx.notifier, ctx.store, { planId, failed: message });
-        ctx.log.error({ err: error, planId }, 'apply failed');
-        throw error;
-      }
-    });
-    return joined;
-  };
+  const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean =>
+    startBackgroundApply(ctx, planId, actor, overrideSafety);
 
   const detail = async (actor: string, id: string) => {
     const { plan, body, ops } = await getPlan(actor, id);

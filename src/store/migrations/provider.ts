@@ -10,6 +10,7 @@ import { migration0004 } from './0004_audit.js';
 import { migration0005 } from './0005_claims_locks.js';
 import { migration0006 } from './0006_server.js';
 import { migration0010 } from './0010_reviews.js';
+import { migration0012 } from './0012_console_sessions.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -20,6 +21,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005_claims_locks': migration0005,
   '0006_server': migration0006,
   '0010_reviews': migration0010,
+  '0012_console_sessions': migration0012,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {

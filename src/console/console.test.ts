@@ -1,0 +1,186 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../server/testkit.js';
+import { serverDb } from '../store/server-tables.js';
+import type { TokenScope } from '../store/tokens.js';
+import { SESSION_COOKIE } from './sessions.js';
+
+/** A browser stand-in: keeps the cookies the console sets and never follows redirects. */
+function client(t: TestServer) {
+  const jar = new Map<string, string>();
+  const cookie = () => [...jar.entries()].map(([k, v]) => `${k}=${v}`).join('; ');
+  const keep = (r: Response) => {
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const [k, v] = (pair ?? '').split('=');
+      if (k) {
+        if (v) jar.set(k.trim(), v.trim());
+        else jar.delete(k.trim());
+      }
+    }
+    return r;
+  };
+  return {
+    jar,
+    async get(path: string) {
+      return keep(
+        await fetch(`${t.server.url}${path}`, { headers: { cookie: cookie() }, redirect: 'manual' }),
+      );
+    },
+    async post(path: string, form: Record<string, string | string[]>) {
+      const body = new URLSearchParams();
+      for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) body.append(k, one);
+      return keep(
+        await fetch(`${t.server.url}${path}`, {
+          method: 'POST',
+          headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+          redirect: 'manual',
+        }),
+      );
+    },
+    /** Signs in with a token; returns the CSRF token the session's forms carry. */
+    async login(token: string) {
+      const page = await (await this.get('/console/login')).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      const r = await this.post('/console/login', { _csrf: csrf, token, next: '/console/tasks' });
+      expect(r.status).toBe(303);
+      expect(r.headers.get('location')).toBe('/console/tasks');
+      const tasks = await (await this.get('/console/tasks')).text();
+      return /name="_csrf" value="([^"]+)"/.exec(tasks)?.[1] ?? '';
+    },
+  };
+}
+
+describe('console sign-in and write protection', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ dir: mkdtempSync(join(tmpdir(), 'roster-console-')) });
+  });
+  afterAll(async () => t?.close());
+
+  it('sends a visitor without a session to the login page, keeping where they were going', async () => {
+    const r = await client(t).get('/console/plans?x=1');
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe(`/console/login?next=${encodeURIComponent('/console/plans?x=1')}`);
+    expect((await client(t).get('/')).headers.get('location')).toBe('/console');
+  });
+
+  it('exchanges a token for an httpOnly SameSite=Strict cookie whose id is stored only hashed', async () => {
+    const c = client(t);
+    const page = await (await c.get('/console/login')).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const bad = await c.post('/console/login', { _csrf: csrf, token: 'rst_nope' });
+    expect(bad.status).toBe(401);
+    const again = await bad.text();
+    expect(again).toContain('the API token is unknown or revoked');
+    expect(again).not.toContain('rst_nope');
+    expect(c.jar.has(SESSION_COOKIE)).toBe(false);
+    const r = await c.post('/console/login', {
+      _csrf: /name="_csrf" value="([^"]+)"/.exec(again)?.[1] ?? '',
+      token: t.tokens.read,
+      next: 'https://evil.example/',
+    });
+    expect(r.headers.get('location')).toBe('/console');
+    const set = r.headers.getSetCookie().find((s) => s.startsWith(`${SESSION_COOKIE}=`)) ?? '';
+    expect(set).toMatch(/HttpOnly/i);
+    expect(set).toMatch(/SameSite=Strict/i);
+    const id = c.jar.get(SESSION_COOKIE) ?? '';
+    expect(id.length).toBeGreaterThan(30);
+    const rows = await serverDb(t.store).selectFrom('console_sessions').selectAll().execute();
+    expect(rows.some((row) => row.id_hash === id)).toBe(false);
+    expect(JSON.stringify(rows)).not.toContain(id);
+    const overview = await c.get('/console');
+    expect(overview.status).toBe(200);
+    expect(overview.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await overview.text();
+    expect(html).toContain('Signed in as');
+    expect(html).not.toContain(t.tokens.read);
+  });
+
+  it('refuses a login form without its CSRF token', async () => {
+    const c = client(t);
+    await c.get('/console/login');
+    const r = await c.post('/console/login', { token: t.tokens.admin });
+    expect(r.status).toBe(403);
+    expect(c.jar.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  it('refuses every write without the CSRF token, or from a read-only session, and changes nothing', async () => {
+    const writes = t.server.routes
+      .filter((r) => r.method === 'POST' && r.url.startsWith('/console/') && r.url !== '/console/login')
+      .map((r) => r.url.replace(':id', 'x'));
+    expect(writes.length).toBeGreaterThanOrEqual(10);
+    const auditBefore = (await t.store.listAudit({ limit: 10_000 })).length;
+    const admin = client(t);
+    const adminCsrf = await admin.login(t.tokens.admin);
+    const reader = client(t);
+    const readerCsrf = await reader.login(t.tokens.read);
+    const afterLogins = (await t.store.listAudit({ limit: 10_000 })).length;
+    expect(afterLogins).toBe(auditBefore + 2);
+    for (const url of writes) {
+      const form = { reason: 'because', note: 'done', app: 'x', appId: 'x', accountId: 'y', person: 'z' };
+      const missing = await admin.post(url, form);
+      expect(missing.status, `${url} without CSRF`).toBe(403);
+      const wrong = await admin.post(url, { ...form, _csrf: readerCsrf });
+      expect(wrong.status, `${url} with another session's CSRF`).toBe(403);
+      if (url === '/console/logout') continue;
+      const readOnly = await reader.post(url, { ...form, _csrf: readerCsrf });
+      expect(readOnly.status, `${url} as read-only`).toBe(403);
+    }
+    expect((await t.store.listAudit({ limit: 10_000 })).length).toBe(afterLogins);
+    expect(await t.store.listPlans({})).toEqual([]);
+    // The admin session still works: the refusals did not sign anyone out.
+    expect((await admin.get('/console/plans')).status).toBe(200);
+    expect(adminCsrf).not.toBe(readerCsrf);
+  });
+
+  it('signs out: the cookie is cleared and the session no longer opens pages', async () => {
+    const c = client(t);
+    const csrf = await c.login(t.tokens.operate);
+    const id = c.jar.get(SESSION_COOKIE) ?? '';
+    expect((await c.post('/console/logout', { _csrf: csrf })).status).toBe(303);
+    expect(c.jar.has(SESSION_COOKIE)).toBe(false);
+    c.jar.set(SESSION_COOKIE, id);
+    expect((await c.get('/console')).status).toBe(303);
+  });
+
+  it('ends the sessions of a revoked token', async () => {
+    const c = client(t);
+    await c.login(t.tokens.approve);
+    expect((await c.get('/console/audit')).status).toBe(200);
+    await t.server.context.tokens.revoke({ idOrName: `${'approve' satisfies TokenScope}-bot` });
+    expect((await c.get('/console/audit')).status).toBe(303);
+  });
+
+  it('ends a session when its time is up', async () => {
+    let now = Date.parse('2026-12-01T09:00:00Z');
+    const later = await startTestServer({
+      dir: mkdtempSync(join(tmpdir(), 'roster-console-')),
+      clock: () => new Date(now),
+    });
+    try {
+      const c = client(later);
+      await c.login(later.tokens.read);
+      now += 7 * 60 * 60 * 1000;
+      expect((await c.get('/console/tasks')).status).toBe(200);
+      now += 2 * 60 * 60 * 1000;
+      expect((await c.get('/console/tasks')).status).toBe(303);
+    } finally {
+      await later.close();
+    }
+  });
+
+  it('answers a page about something that is not there with a readable 404 naming it', async () => {
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const r = await c.get('/console/people/%3Cscript%3Ex%3C%2Fscript%3E');
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await r.text();
+    expect(page).toContain('no person &quot;&lt;script&gt;x&lt;/script&gt;&quot; in the last import');
+    expect(page).not.toContain('<script>x');
+  });
+});

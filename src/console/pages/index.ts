@@ -1,0 +1,19 @@
+/** @module The console's pages, in navigation order; a new section (access reviews) is one more entry here. */
+
+import type { ConsolePage } from '../console.js';
+import { appsPage } from './apps.js';
+import { findingsPage } from './findings.js';
+import { auditPage, tasksPage } from './follow-up.js';
+import { overviewPage } from './overview.js';
+import { peoplePage } from './people.js';
+import { plansPage } from './plans.js';
+
+export const CONSOLE_PAGES: readonly ConsolePage[] = [
+  overviewPage,
+  peoplePage,
+  findingsPage,
+  plansPage,
+  tasksPage,
+  auditPage,
+  appsPage,
+];
