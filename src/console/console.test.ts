@@ -2,9 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../app/tokens.js';
 import { startTestServer, type TestServer } from '../server/testkit.js';
 import { serverDb } from '../store/server-tables.js';
-import type { TokenScope } from '../store/tokens.js';
+import { type TokenScope, tokenStore } from '../store/tokens.js';
 import { SESSION_COOKIE } from './sessions.js';
 
 /** A browser stand-in: keeps the cookies the console sets and never follows redirects. */
@@ -98,6 +99,31 @@ describe('console sign-in and write protection', () => {
     const html = await overview.text();
     expect(html).toContain('Signed in as');
     expect(html).not.toContain(t.tokens.read);
+  });
+
+  it("refuses a reviewer's token and a SCIM facade token at sign-in: the console would open the whole API", async () => {
+    const deps = { store: t.store, tokens: tokenStore(t.store) };
+    const appId = t.config.apps[0]?.id ?? 'targetprocess';
+    const narrowed = [
+      (
+        await issueToken(deps, {
+          name: 'reviewer',
+          scope: 'read',
+          createdBy: 'test',
+          person: 'pat@example.com',
+        })
+      ).token,
+      (await issueToken(deps, { name: 'okta', scope: `scim:${appId}`, createdBy: 'test' })).token,
+    ];
+    for (const token of narrowed) {
+      const c = client(t);
+      const page = await (await c.get('/console/login')).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      const r = await c.post('/console/login', { _csrf: csrf, token });
+      expect(r.status).toBe(400);
+      expect(await r.text()).toContain('without --person');
+      expect(c.jar.has(SESSION_COOKIE)).toBe(false);
+    }
   });
 
   it('refuses a login form without its CSRF token', async () => {

@@ -1,12 +1,12 @@
 /** @module The page shell every console page shares: navigation, who is signed in, the logout form, errors. */
 
-import type { TokenScope } from '../store/tokens.js';
+import type { GrantedScope, TokenScope } from '../store/tokens.js';
 import { type Html, html, type Renderable } from './html.js';
 
 /** What a page knows about who is looking: the session's token, its scope, the CSRF token for its forms. */
 export interface Viewer {
   name: string;
-  scope: TokenScope;
+  scope: GrantedScope;
   csrf: string;
   /** Whether the session's token may do what needs `scope`. */
   can(scope: TokenScope): boolean;

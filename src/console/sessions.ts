@@ -6,9 +6,10 @@
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { authenticate } from '../app/tokens.js';
+import { RosterError } from '../core/errors.js';
 import { serverDb } from '../store/server-tables.js';
 import type { Store } from '../store/store.js';
-import type { ApiToken, TokenStore } from '../store/tokens.js';
+import { type ApiToken, isScimScope, type TokenStore } from '../store/tokens.js';
 
 export const SESSION_COOKIE = 'roster_session';
 /** A working day: long enough for a review, short enough that a forgotten laptop does not stay signed in. */
@@ -45,6 +46,15 @@ export function sessionStore(deps: { store: Store; tokens: TokenStore; clock: ()
   return {
     async open(apiToken) {
       const token = await authenticate(deps.tokens, `Bearer ${apiToken.trim()}`);
+      // The console is the whole API in pages: a token narrowed to one app's SCIM facade or to a reviewer's items
+      // must not open it (the API refuses such tokens on every other route, and so does the console).
+      if (isScimScope(token.scope) || token.person !== null) {
+        throw new RosterError(
+          'invalid_input',
+          `token "${token.name}" is ${token.person !== null ? "a reviewer's token" : `for ${token.scope} only`}`,
+          { fix: 'sign in with a token made with --scope read (or higher) and without --person' },
+        );
+      }
       const id = randomBytes(32).toString('base64url');
       const now = deps.clock();
       const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
