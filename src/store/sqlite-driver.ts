@@ -65,7 +65,12 @@ export async function whileBusy<T>(fn: () => Promise<T> | T, sqlite: Sqlite.Data
   }
 }
 
+/** Prepared statements kept per SQL text; enough for every statement the store builds, bounded for safety. */
+const STATEMENT_CACHE_SIZE = 500;
+
 class WaitingConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, Sqlite.Statement>();
+
   constructor(
     private readonly inner: DatabaseConnection,
     private readonly sqlite: Sqlite.Database,
@@ -73,7 +78,29 @@ class WaitingConnection implements DatabaseConnection {
   ) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return whileBusy(() => this.inner.executeQuery<R>(query), this.sqlite, this.policy);
+    return whileBusy(() => this.run<R>(query), this.sqlite, this.policy);
+  }
+
+  /** Kysely's own SQLite connection prepares every statement anew; a sync runs the same few thousands of times. */
+  private run<R>(query: CompiledQuery): QueryResult<R> {
+    const stmt = this.prepared(query.sql);
+    const parameters = query.parameters as unknown[];
+    if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
+    const { changes, lastInsertRowid } = stmt.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  private prepared(sql: string): Sqlite.Statement {
+    const cached = this.statements.get(sql);
+    // A statement still iterating (streamQuery) cannot run again until it is done: that use gets its own.
+    if (cached !== undefined && !cached.busy) return cached;
+    const stmt = this.sqlite.prepare(sql);
+    if (cached !== undefined) return stmt;
+    if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+      this.statements.delete(this.statements.keys().next().value as string);
+    }
+    this.statements.set(sql, stmt);
+    return stmt;
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
