@@ -97,6 +97,8 @@ async function rosterRole(): Promise<void> {
       accounts: sum('accounts'),
       entitlements: sum('entitlements'),
       grants: sum('grants'),
+      ...Object.fromEntries(value.apps.map((a) => [`ms:${a.type}`, a.durationMs])),
+      ...Object.fromEntries(value.apps.map((a) => [`requests:${a.type}`, a.requests.total])),
     },
   };
   process.send?.(result);
@@ -107,9 +109,11 @@ async function rawRole(): Promise<void> {
   const replays = JSON.parse(readFileSync(arg('replay', ''), 'utf8')) as Replay[];
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 8 });
   let requests = 0;
+  const detail: Record<string, number> = {};
   const { figures } = await measure(() =>
     Promise.all(
       replays.map(async (replay) => {
+        const started = performance.now();
         for (const r of replay.requests) {
           const answer = await request(replay.origin + r.url, {
             method: 'GET',
@@ -121,11 +125,13 @@ async function rawRole(): Promise<void> {
           if (String(answer.headers['content-type'] ?? '').includes('json')) JSON.parse(text);
           requests += 1;
         }
+        detail[`ms:${replay.origin}`] = performance.now() - started;
+        detail[`requests:${replay.origin}`] = replay.requests.length;
       }),
     ),
   );
   await agent.close();
-  process.send?.({ ...figures, requests } satisfies Figures);
+  process.send?.({ ...figures, requests, detail } satisfies Figures);
 }
 
 function child<T>(role: string, args: string[]): Promise<{ process: ChildProcess; message: T }> {
@@ -216,6 +222,9 @@ async function size(people: number, reps: number, storeKind: string): Promise<st
     }
     const pick = (runs: Figures[], key: 'wallMs' | 'cpuMs' | 'rssMiB') => median(runs.map((r) => r[key]));
     const d = roster[0]!.detail ?? {};
+    if (process.env['ROSTER_BENCH_DETAIL']) {
+      process.stderr.write(`${JSON.stringify({ roster: d, raw: raw[0]!.detail })}\n`);
+    }
     const row = (what: string, r: number, b: number, unit: string) =>
       `  ${what.padEnd(9)} ${r.toFixed(unit === 'MiB' ? 0 : 2).padStart(8)} ${unit.padEnd(3)}  raw ${b
         .toFixed(unit === 'MiB' ? 0 : 2)
