@@ -184,20 +184,22 @@ async function requestLog(origins: string[], clear: boolean): Promise<Replay[]> 
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-async function freshPostgres(): Promise<string> {
+const BENCH_DB = `roster_bench_${process.pid}`;
+
+/** Drops the bench's Postgres database and, unless only dropping, creates it empty again. */
+async function resetPostgres(create: boolean): Promise<string> {
   const pg = await import('pg');
-  const name = `roster_bench_${process.pid}`;
   const admin = new pg.default.Client({ connectionString: PG_ADMIN });
   await admin.connect();
-  await admin.query(`drop database if exists ${name}`);
-  await admin.query(`create database ${name}`);
+  await admin.query(`drop database if exists ${BENCH_DB}`);
+  if (create) await admin.query(`create database ${BENCH_DB}`);
   await admin.end();
-  return PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  return PG_ADMIN.replace(/\/[^/]*$/, `/${BENCH_DB}`);
 }
 
 async function size(people: number, reps: number, storeKind: string): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-sync-'));
-  const store = storeKind === 'postgres' ? await freshPostgres() : 'sqlite:./roster.db';
+  const store = storeKind === 'postgres' ? await resetPostgres(true) : 'sqlite:./roster.db';
   const fleet = await child<{ origins: string[] }>('fleet', [
     '--people',
     String(people),
@@ -240,6 +242,7 @@ async function size(people: number, reps: number, storeKind: string): Promise<st
   } finally {
     fleet.process.kill();
     rmSync(dir, { recursive: true, force: true });
+    if (storeKind === 'postgres') await resetPostgres(false);
   }
 }
 
