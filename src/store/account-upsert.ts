@@ -1,35 +1,20 @@
 /** @module One account written into (or dropped from) an app's snapshot, for targeted re-syncs (webhooks). */
 
-import type { Kysely } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
-import { accountToRow } from './rows.js';
-import type { Database } from './schema.js';
 import type { SnapshotAccount, Store } from './store.js';
 
-function dbOf(store: Store): Kysely<Database> {
+function sqlStore(store: Store): KyselyStore {
   if (!(store instanceof KyselyStore)) throw new Error('a targeted re-sync needs a SQL store');
-  return store.db;
+  return store;
 }
 
 /**
  * Replaces one account's row in its app's snapshot (grants are left as the last full sync saw them: an account
- * read by id carries no memberships). The row keeps the sync run it came from, so the snapshot stays traceable.
+ * read by id carries no memberships). The row keeps the sync run it came from, so the snapshot stays traceable;
+ * an account read back unchanged writes nothing and leaves the change set alone.
  */
 export async function upsertSnapshotAccount(store: Store, account: SnapshotAccount): Promise<void> {
-  const db = dbOf(store);
-  const existing = await db
-    .selectFrom('accounts')
-    .select('sync_run_id')
-    .where('app_id', '=', account.appId)
-    .where('id', '=', account.id)
-    .executeTakeFirst();
-  const row = accountToRow(account, existing?.sync_run_id ?? null);
-  const { app_id: _app, id: _id, ...rest } = row;
-  await db
-    .insertInto('accounts')
-    .values(row)
-    .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
-    .execute();
+  await sqlStore(store).upsertSnapshotAccount(account);
 }
 
 /** Drops an account the app no longer holds, with its grants, from the snapshot. */
@@ -37,20 +22,7 @@ export async function removeSnapshotAccount(
   store: Store,
   input: { appId: string; id: string },
 ): Promise<boolean> {
-  const db = dbOf(store);
-  return db.transaction().execute(async (tx) => {
-    await tx
-      .deleteFrom('grants')
-      .where('app_id', '=', input.appId)
-      .where('account_id', '=', input.id)
-      .execute();
-    const result = await tx
-      .deleteFrom('accounts')
-      .where('app_id', '=', input.appId)
-      .where('id', '=', input.id)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
-  });
+  return sqlStore(store).removeSnapshotAccount(input);
 }
 
 /**
@@ -62,34 +34,5 @@ export async function setSnapshotGrant(
   grant: { appId: string; entitlementId: string; accountId: string },
   held: boolean,
 ): Promise<void> {
-  const db = dbOf(store);
-  if (!held) {
-    await db
-      .deleteFrom('grants')
-      .where('app_id', '=', grant.appId)
-      .where('entitlement_id', '=', grant.entitlementId)
-      .where('account_id', '=', grant.accountId)
-      .execute();
-    return;
-  }
-  await db.transaction().execute(async (tx) => {
-    const existing = await tx
-      .selectFrom('grants')
-      .select('app_id')
-      .where('app_id', '=', grant.appId)
-      .where('entitlement_id', '=', grant.entitlementId)
-      .where('account_id', '=', grant.accountId)
-      .executeTakeFirst();
-    if (existing) return;
-    await tx
-      .insertInto('grants')
-      .values({
-        app_id: grant.appId,
-        entitlement_id: grant.entitlementId,
-        account_id: grant.accountId,
-        sync_run_id: null,
-        granted_by: 'roster',
-      })
-      .execute();
-  });
+  await sqlStore(store).setSnapshotGrant(grant, held);
 }

@@ -7,7 +7,7 @@ import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js
 import { auditHash } from './audit.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
-import type { Store } from './store.js';
+import type { SnapshotGrant, Store } from './store.js';
 
 export interface OpenedStore {
   store: Store;
@@ -523,6 +523,110 @@ export function storeContract(
           expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['a1', 'a2']);
         });
       }
+    });
+
+    describe('change set', () => {
+      const accountsSince = async (since: number) =>
+        (await store.changedSince({ since })).accounts.map((c) => `${c.appId}/${c.id}:${c.change}`).sort();
+      const stageAndCommit = async (accounts: Account[], grants: Grant[]) => {
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({ runId: run.id, accounts, entitlements: [entitlement(APP, 't1')], grants });
+        await store.commitStaged({ runId: run.id });
+        return run.id;
+      };
+
+      it('a staged commit records the accounts it adds, changes and removes, and a re-sync of the same data records nothing', async () => {
+        const first = await stageAndCommit(
+          [account(APP, 'a1'), account(APP, 'a2'), account(APP, 'a3')],
+          [grant(APP, 't1', 'a1')],
+        );
+        const start = await store.changedSince({ since: 0 });
+        expect(start.generation).toBeGreaterThan(0);
+        expect(await accountsSince(0)).toEqual(['tp/a1:added', 'tp/a2:added', 'tp/a3:added']);
+
+        await stageAndCommit(
+          [account(APP, 'a1'), account(APP, 'a2'), account(APP, 'a3')],
+          [grant(APP, 't1', 'a1')],
+        );
+        expect(await store.changedSince({ since: start.generation })).toEqual({
+          generation: start.generation,
+          accounts: [],
+          people: [],
+        });
+        // Unchanged rows were not rewritten: they still name the run that last changed them.
+        expect(new Set((await store.listAccounts({ appId: APP })).map((a) => a.syncRunId))).toEqual(
+          new Set([first]),
+        );
+
+        const third = await stageAndCommit(
+          [account(APP, 'a1'), account(APP, 'a2', { status: 'inactive' }), account(APP, 'a4')],
+          [grant(APP, 't1', 'a4')],
+        );
+        expect(await accountsSince(start.generation)).toEqual([
+          'tp/a1:changed',
+          'tp/a2:changed',
+          'tp/a3:removed',
+          'tp/a4:added',
+        ]);
+        const stored = await store.listAccounts({ appId: APP });
+        expect(stored.map((a) => [a.id, a.status, a.syncRunId])).toEqual([
+          ['a1', 'active', first],
+          ['a2', 'inactive', third],
+          ['a4', 'active', third],
+        ]);
+        expect((await store.listGrants({ appId: APP })).map((g) => g.accountId)).toEqual(['a4']);
+      });
+
+      it('a direct snapshot replacement writes and records only the difference; a grant Roster made keeps its mark', async () => {
+        const snapshot = (accounts: Account[], grants: SnapshotGrant[]) => ({
+          appId: APP,
+          runId: null,
+          accounts,
+          entitlements: [entitlement(APP, 't1')],
+          grants,
+        });
+        await store.replaceSnapshot(
+          snapshot(
+            [account(APP, '1'), account(APP, '2')],
+            [{ ...grant(APP, 't1', '1'), grantedBy: 'roster' }],
+          ),
+        );
+        const { generation } = await store.changedSince({ since: 0 });
+        await store.replaceSnapshot(
+          snapshot([account(APP, '1'), account(APP, '2')], [grant(APP, 't1', '1')]),
+        );
+        expect((await store.changedSince({ since: generation })).accounts).toEqual([]);
+        expect((await store.listGrants({ appId: APP }))[0]?.grantedBy).toBe('roster');
+
+        await store.replaceSnapshot(
+          snapshot([account(APP, '1'), account(APP, '2', { firstName: 'Renamed' })], [grant(APP, 't1', '2')]),
+        );
+        expect(await accountsSince(generation)).toEqual(['tp/1:changed', 'tp/2:changed']);
+        expect((await store.getAccount({ appId: APP, id: '2' }))?.firstName).toBe('Renamed');
+        expect((await store.listGrants({ appId: APP })).map((g) => [g.accountId, g.grantedBy])).toEqual([
+          ['2', 'external'],
+        ]);
+      });
+
+      it('an import records the people it adds, changes and removes; the same people again record nothing', async () => {
+        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('E1'), person('E2')] });
+        const { generation, people } = await store.changedSince({ since: 0 });
+        expect(people.map((p) => `${p.employeeId}:${p.change}`)).toEqual(['E1:added', 'E2:added']);
+        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h2', people: [person('E1'), person('E2')] });
+        expect(await store.changedSince({ since: generation })).toMatchObject({ generation, people: [] });
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h3',
+          people: [person('E1', { status: 'leaver' }), person('E3')],
+        });
+        const later = await store.changedSince({ since: generation });
+        expect(later.generation).toBe(generation + 1);
+        expect(later.people.map((p) => `${p.employeeId}:${p.change}`).sort()).toEqual([
+          'E1:changed',
+          'E2:removed',
+          'E3:added',
+        ]);
+      });
     });
 
     describe('links', () => {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import * as apps from './kysely/apps.js';
 import * as audit from './kysely/audit-log.js';
+import * as changes from './kysely/changes.js';
 import { type Db, Sql, type StoreDialect } from './kysely/context.js';
 import * as links from './kysely/links.js';
 import * as locks from './kysely/locks.js';
@@ -15,7 +16,7 @@ import * as snapshots from './kysely/snapshots.js';
 import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
 import { appliedMigrations } from './migrations/index.js';
-import type { AppliedMigration, Store } from './store.js';
+import type { AppliedMigration, SnapshotAccount, Store } from './store.js';
 
 export type { StoreDialect } from './kysely/context.js';
 
@@ -109,6 +110,25 @@ export class KyselyStore implements Store {
   }
   listAccounts(input: Parameters<Store['listAccounts']>[0]): ReturnType<Store['listAccounts']> {
     return snapshots.listAccounts(this.sql, input);
+  }
+  listAccountIds(input: Parameters<Store['listAccountIds']>[0]): ReturnType<Store['listAccountIds']> {
+    return snapshots.listAccountIds(this.sql, input);
+  }
+  changedSince(input: Parameters<Store['changedSince']>[0]): ReturnType<Store['changedSince']> {
+    return changes.changedSince(this.sql, input);
+  }
+  /** A webhook's targeted re-sync of one account (not on Store: only the SQL stores serve webhooks). */
+  upsertSnapshotAccount(account: SnapshotAccount): Promise<void> {
+    return snapshots.upsertAccount(this.sql, account);
+  }
+  removeSnapshotAccount(input: { appId: string; id: string }): Promise<boolean> {
+    return snapshots.removeAccount(this.sql, input);
+  }
+  setSnapshotGrant(
+    grant: { appId: string; entitlementId: string; accountId: string },
+    held: boolean,
+  ): Promise<void> {
+    return snapshots.setGrant(this.sql, grant, held);
   }
   getAccount(input: Parameters<Store['getAccount']>[0]): ReturnType<Store['getAccount']> {
     return snapshots.getAccount(this.sql, input);

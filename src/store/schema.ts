@@ -1,10 +1,13 @@
 /** @module The store's tables and column types as Kysely sees them (snake_case, JSON and timestamps as text, booleans 0/1). */
 
+import type { ColumnType } from 'kysely';
+
 /**
  * Column conventions, kept so the same migrations run on SQLite and Postgres:
  * ids are text, JSON is text (parsed and validated on read), timestamps are ISO-8601 text in UTC,
  * booleans are integers 0/1.
  */
+
 export interface PeopleTable {
   employee_id: string;
   email: string;
@@ -126,6 +129,26 @@ export interface StagedProgressTable {
   cursor: string | null;
   batches: number;
   updated_at: string;
+  /** Rows staged so far, kept on the run's `''` row only (0 on the per-resource rows). */
+  accounts: ColumnType<number, number | undefined, number>;
+  entitlements: ColumnType<number, number | undefined, number>;
+  grants: ColumnType<number, number | undefined, number>;
+}
+
+/** The one row (id 1) whose generation every write that records changes takes the next of. */
+export interface ChangeCounterTable {
+  id: number;
+  generation: number;
+}
+
+/** The change set: the last change of each account (`kind` account, its app) and person (`kind` person, app ''). */
+export interface ChangesTable {
+  kind: string;
+  app_id: string;
+  key: string;
+  change: string;
+  generation: number;
+  at: string;
 }
 
 export interface LinksTable {
@@ -224,6 +247,8 @@ export interface Database {
   staged_entitlements: StagedEntitlementsTable;
   staged_grants: StagedGrantsTable;
   staged_progress: StagedProgressTable;
+  change_counter: ChangeCounterTable;
+  changes: ChangesTable;
   links: LinksTable;
   plans: PlansTable;
   ops: OpsTable;

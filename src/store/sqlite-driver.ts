@@ -10,7 +10,6 @@ import {
   type CompiledQuery,
   type DatabaseConnection,
   type QueryResult,
-  type SqliteDatabase,
   SqliteDialect,
   SqliteDriver,
 } from 'kysely';
@@ -66,7 +65,12 @@ export async function whileBusy<T>(fn: () => Promise<T> | T, sqlite: Sqlite.Data
   }
 }
 
+/** Prepared statements kept per SQL text; enough for every statement the store builds, bounded for safety. */
+const STATEMENT_CACHE_SIZE = 500;
+
 class WaitingConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, Sqlite.Statement>();
+
   constructor(
     private readonly inner: DatabaseConnection,
     private readonly sqlite: Sqlite.Database,
@@ -74,39 +78,34 @@ class WaitingConnection implements DatabaseConnection {
   ) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return whileBusy(() => this.inner.executeQuery<R>(query), this.sqlite, this.policy);
+    return whileBusy(() => this.run<R>(query), this.sqlite, this.policy);
+  }
+
+  /** Kysely's own SQLite connection prepares every statement anew; a sync runs the same few thousands of times. */
+  private run<R>(query: CompiledQuery): QueryResult<R> {
+    const stmt = this.prepared(query.sql);
+    const parameters = query.parameters as unknown[];
+    if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
+    const { changes, lastInsertRowid } = stmt.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  private prepared(sql: string): Sqlite.Statement {
+    const cached = this.statements.get(sql);
+    // A statement still iterating (streamQuery) cannot run again until it is done: that use gets its own.
+    if (cached !== undefined && !cached.busy) return cached;
+    const stmt = this.sqlite.prepare(sql);
+    if (cached !== undefined) return stmt;
+    if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+      this.statements.delete(this.statements.keys().next().value as string);
+    }
+    this.statements.set(sql, stmt);
+    return stmt;
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(query, chunkSize);
   }
-}
-
-/** How many distinct statements stay prepared: far more than the store's queries, bounded for ad-hoc ones. */
-const STATEMENT_CACHE_SIZE = 1000;
-
-/**
- * The database as Kysely sees it, with each statement prepared once per SQL text: Kysely prepares every query
- * anew, and preparing was a tenth of an apply's CPU (issue 17). Kysely runs one query at a time on the one
- * connection, so a cached statement is never in use twice at once; SQLite re-prepares it after a schema change.
- */
-export function preparedOnce(sqlite: Sqlite.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const cache = new Map<string, Sqlite.Statement>();
-  return {
-    close: () => {
-      cache.clear();
-      sqlite.close();
-    },
-    prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
-        if (cache.size >= size) cache.delete(cache.keys().next().value as string);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
 }
 
 class WaitingDriver extends SqliteDriver {
@@ -116,7 +115,7 @@ class WaitingDriver extends SqliteDriver {
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
   ) {
-    super({ database: preparedOnce(sqlite) });
+    super({ database: sqlite });
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {

@@ -106,6 +106,21 @@ export interface SnapshotCounts {
   grants: number;
 }
 
+/** How an account or person changed: new, different in any stored field (or grant), or gone. */
+export type Change = 'added' | 'changed' | 'removed';
+
+/**
+ * What sync and import changed after a generation: each account and person once, with its latest change.
+ * A consumer (the identity graph) keeps `generation` and asks again with it next time; an entity changed twice
+ * shows once, as its last change.
+ */
+export interface ChangeSet {
+  /** The newest generation the store holds: pass it as `since` next time. */
+  generation: number;
+  accounts: { appId: string; id: string; change: Change; generation: number }[];
+  people: { employeeId: string; change: Change; generation: number }[];
+}
+
 export interface StagedProgress extends SnapshotCounts {
   runId: string;
   appId: string;
@@ -349,6 +364,14 @@ export interface Store {
   discardStaged(input: { runId: string }): Promise<void>;
 
   listAccounts(input: { appId: string }): Promise<StoredAccount[]>;
+  /** Just the ids of an app's accounts, in id order (the drop guard needs no more). */
+  listAccountIds(input: { appId: string }): Promise<string[]>;
+  /**
+   * The change set since `since` (0: everything ever recorded). Full and incremental syncs, webhook re-syncs and
+   * imports record every account and person they add, change or remove; a write that changes nothing records
+   * nothing and does not move the generation.
+   */
+  changedSince(input: { since: number }): Promise<ChangeSet>;
   getAccount(input: { appId: string; id: string }): Promise<StoredAccount | null>;
   /** Accounts in any app with this address, case-insensitive (the identity graph's main join). */
   findAccountsByEmail(input: { email: string }): Promise<StoredAccount[]>;

@@ -304,13 +304,13 @@ async function commitFull(
 ): Promise<Outcome> {
   const { settings } = staged;
   if (!settings.acceptDrop) {
-    const previous = await store.listAccounts({ appId: connector.appId });
+    const previous = await store.listAccountIds({ appId: connector.appId });
     const progress = await store.stagedProgress({ runId: run.id });
     const removed =
       staged.accountIds === null
         ? // A resumed run does not hold the ids staged before the crash: counts give the least it removes.
           Math.max(0, previous.length - (progress?.accounts ?? 0))
-        : previous.filter((a) => !staged.accountIds!.has(a.id)).length;
+        : previous.filter((id) => !staged.accountIds!.has(id)).length;
     const limit = connector.sync.maxDropShare;
     if (removed >= MIN_GUARDED_DROP && removed / previous.length > limit) {
       throw dropRefused(connector.appId, settings.configPath, removed, previous.length, limit);

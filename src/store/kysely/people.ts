@@ -6,6 +6,7 @@ import type { Person } from '../../core/types.js';
 import { toJsonColumn } from '../json.js';
 import { normalizeEmail, personToRow, rowToImport, rowToPerson } from '../rows.js';
 import type { ImportRecord, StoredPerson } from '../store.js';
+import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
 
 export async function replacePeople(
@@ -37,13 +38,16 @@ export async function replacePeople(
     error: null,
   };
   await s.write(async (tx) => {
+    // The change set: who is new, different (any field but the import that wrote them) or gone.
+    const before = new Map(
+      (await tx.db.selectFrom('people').selectAll().execute()).map((r) => [r.employee_id, r]),
+    );
+    const after = new Map(input.people.map((p) => [p.employeeId, personToRow(p, record.id)]));
+    await recordChanges(tx, 'person', null, diffRows(before, after, ['import_id']));
     await insertImport(tx, record);
     await tx.db.deleteFrom('person_emails').execute();
     await tx.db.deleteFrom('people').execute();
-    await tx.insertRows(
-      'people',
-      input.people.map((p) => personToRow(p, record.id)),
-    );
+    await tx.insertRows('people', [...after.values()]);
     const emails = input.people.flatMap((p) => {
       const primary = normalizeEmail(p.email);
       const aliases = new Set(p.aliases.map(normalizeEmail).filter((a) => a !== '' && a !== primary));

@@ -1,5 +1,6 @@
 /** @module Each app's snapshot (accounts, entitlements, grants): whole swaps, batch checks, reads. */
 
+import { type Insertable, type RawBuilder, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import {
   accountToRow,
@@ -9,7 +10,9 @@ import {
   rowToEntitlement,
   rowToGrant,
 } from '../rows.js';
+import type { Database } from '../schema.js';
 import type {
+  Change,
   SnapshotAccount,
   SnapshotCounts,
   SnapshotEntitlement,
@@ -19,10 +22,16 @@ import type {
   StoredGrant,
 } from '../store.js';
 import { requireApp } from './apps.js';
+import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
 
 const grantKey = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
 
+/**
+ * Makes the app's snapshot exactly the given rows, writing only the difference (an incremental sync re-reads
+ * the whole snapshot but changes a few rows): unchanged rows keep the run that last changed them, and every
+ * account that changed (or whose grants did) goes into the change set.
+ */
 export async function replaceSnapshot(
   s: Sql,
   input: {
@@ -36,33 +45,78 @@ export async function replaceSnapshot(
   checkBatch(input.appId, input.accounts, input.entitlements, input.grants);
   await requireApp(s, input.appId);
   const { appId, runId } = input;
+  const accounts = new Map(input.accounts.map((a) => [a.id, accountToRow(a, runId)]));
+  const entitlements = new Map(input.entitlements.map((e) => [e.id, entitlementToRow(e, runId)]));
+  const dangling = input.grants.find((g) => !accounts.has(g.accountId) || !entitlements.has(g.entitlementId));
+  if (dangling !== undefined) {
+    throw danglingGrant(appId, input.accounts, input.entitlements, input.grants, undefined);
+  }
   await s.write(async (tx) => {
-    const roster = await rosterGrantKeys(tx, appId);
-    await clearSnapshot(tx, appId);
-    await tx.insertRows(
-      'accounts',
-      input.accounts.map((a) => accountToRow(a, runId)),
+    const stored = {
+      accounts: byId(await tx.db.selectFrom('accounts').selectAll().where('app_id', '=', appId).execute()),
+      entitlements: byId(
+        await tx.db.selectFrom('entitlements').selectAll().where('app_id', '=', appId).execute(),
+      ),
+      grants: new Map(
+        (await tx.db.selectFrom('grants').selectAll().where('app_id', '=', appId).execute()).map((g) => [
+          grantKey(g.entitlement_id, g.account_id),
+          g,
+        ]),
+      ),
+    };
+    const accountChanges = diffRows(stored.accounts, accounts, ['sync_run_id']);
+    const entitlementChanges = diffRows(stored.entitlements, entitlements, ['sync_run_id']);
+    await upsertRows(tx, 'entitlements', entitlementChanges, entitlements);
+    await upsertRows(tx, 'accounts', accountChanges, accounts);
+
+    const grants = new Map(
+      input.grants.map((g) => {
+        const key = grantKey(g.entitlementId, g.accountId);
+        const roster = g.grantedBy === 'roster' || stored.grants.get(key)?.granted_by === 'roster';
+        return [
+          key,
+          {
+            app_id: appId,
+            entitlement_id: g.entitlementId,
+            account_id: g.accountId,
+            sync_run_id: runId,
+            granted_by: roster ? 'roster' : 'external',
+          },
+        ];
+      }),
     );
-    await tx.insertRows(
-      'entitlements',
-      input.entitlements.map((e) => entitlementToRow(e, runId)),
-    );
-    const grants = input.grants.map((g) => ({
-      app_id: appId,
-      entitlement_id: g.entitlementId,
-      account_id: g.accountId,
-      sync_run_id: runId,
-      granted_by:
-        g.grantedBy === 'roster' || roster.has(grantKey(g.entitlementId, g.accountId))
-          ? 'roster'
-          : 'external',
-    }));
+    const grantChanges = diffRows(stored.grants, grants, ['sync_run_id']);
+    const touched = new Set<string>();
+    for (const [key, change] of grantChanges) {
+      const [entitlementId, accountId] = key.split('\u0000') as [string, string];
+      touched.add(accountId);
+      if (change === 'added') continue;
+      // Deleted and, when only the mark changed, inserted again below: one path for both.
+      await tx.db
+        .deleteFrom('grants')
+        .where('app_id', '=', appId)
+        .where('entitlement_id', '=', entitlementId)
+        .where('account_id', '=', accountId)
+        .execute();
+    }
+    const inserted = [...grantChanges]
+      .filter(([, change]) => change !== 'removed')
+      .map(([key]) => grants.get(key)!);
     try {
-      await tx.insertRows('grants', grants);
+      await tx.insertRows('grants', inserted);
     } catch (error) {
       if (!s.dialect.isForeignKeyViolation(error)) throw error;
       throw danglingGrant(appId, input.accounts, input.entitlements, input.grants, error);
     }
+    await deleteIds(tx, 'accounts', appId, removedIds(accountChanges));
+    await deleteIds(tx, 'entitlements', appId, removedIds(entitlementChanges));
+
+    // An entitlement that changed (its name, whether it is privileged) changes what its holders hold.
+    for (const g of [...stored.grants.values(), ...grants.values()]) {
+      if (entitlementChanges.has(g.entitlement_id)) touched.add(g.account_id);
+    }
+    for (const id of touched) if (!accountChanges.has(id)) accountChanges.set(id, 'changed');
+    await recordChanges(tx, 'account', appId, accountChanges);
   });
   return {
     accounts: input.accounts.length,
@@ -71,20 +125,146 @@ export async function replaceSnapshot(
   };
 }
 
-export async function rosterGrantKeys(s: Sql, appId: string): Promise<Set<string>> {
-  const rows = await s.db
-    .selectFrom('grants')
-    .select(['entitlement_id', 'account_id'])
-    .where('app_id', '=', appId)
-    .where('granted_by', '=', 'roster')
-    .execute();
-  return new Set(rows.map((r) => grantKey(r.entitlement_id, r.account_id)));
+function byId<R extends { id: string }>(rows: R[]): Map<string, R> {
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
-export async function clearSnapshot(s: Sql, appId: string): Promise<void> {
-  await s.db.deleteFrom('grants').where('app_id', '=', appId).execute();
-  await s.db.deleteFrom('accounts').where('app_id', '=', appId).execute();
-  await s.db.deleteFrom('entitlements').where('app_id', '=', appId).execute();
+function removedIds(changes: ReadonlyMap<string, Change>): string[] {
+  return [...changes].filter(([, change]) => change === 'removed').map(([id]) => id);
+}
+
+async function upsertRows<T extends 'accounts' | 'entitlements'>(
+  tx: Sql,
+  table: T,
+  changes: ReadonlyMap<string, Change>,
+  rows: ReadonlyMap<string, Insertable<Database[T]>>,
+): Promise<void> {
+  const written = [...changes].filter(([, change]) => change !== 'removed').map(([id]) => rows.get(id)!);
+  const first = written[0];
+  if (first === undefined) return;
+  const columns = Object.keys(first).filter((c) => c !== 'app_id' && c !== 'id');
+  const chunk = Math.max(1, Math.floor(tx.dialect.maxParams / Object.keys(first).length));
+  for (let i = 0; i < written.length; i += chunk) {
+    await tx.db
+      .insertInto(table as 'accounts')
+      .values(written.slice(i, i + chunk) as Insertable<Database['accounts']>[])
+      .onConflict((oc) =>
+        oc
+          .columns(['app_id', 'id'])
+          .doUpdateSet(
+            Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])) as Record<
+              'email',
+              RawBuilder<string>
+            >,
+          ),
+      )
+      .execute();
+  }
+}
+
+async function deleteIds(tx: Sql, table: 'accounts' | 'entitlements', appId: string, ids: string[]) {
+  for (let i = 0; i < ids.length; i += tx.inListSize) {
+    await tx.db
+      .deleteFrom(table)
+      .where('app_id', '=', appId)
+      .where('id', 'in', ids.slice(i, i + tx.inListSize))
+      .execute();
+  }
+}
+
+export async function listAccountIds(s: Sql, input: { appId: string }): Promise<string[]> {
+  const rows = await s.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('app_id', '=', input.appId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Replaces one account's row (a webhook's targeted re-sync) when it differs from the stored one; its grants are
+ * left as the last full sync saw them, and it keeps the sync run it came from.
+ */
+export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<void> {
+  await s.write(async (tx) => {
+    const existing = await tx.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('app_id', '=', account.appId)
+      .where('id', '=', account.id)
+      .executeTakeFirst();
+    const row = accountToRow(account, existing?.sync_run_id ?? null);
+    const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id']);
+    if (changes.size === 0) return;
+    const { app_id: _app, id: _id, ...rest } = row;
+    await tx.db
+      .insertInto('accounts')
+      .values(row)
+      .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
+      .execute();
+    await recordChanges(tx, 'account', account.appId, changes);
+  });
+}
+
+/** Drops an account the app no longer holds, with its grants, from the snapshot. */
+export async function removeAccount(s: Sql, input: { appId: string; id: string }): Promise<boolean> {
+  return s.write(async (tx) => {
+    await tx.db
+      .deleteFrom('grants')
+      .where('app_id', '=', input.appId)
+      .where('account_id', '=', input.id)
+      .execute();
+    const result = await tx.db
+      .deleteFrom('accounts')
+      .where('app_id', '=', input.appId)
+      .where('id', '=', input.id)
+      .executeTakeFirst();
+    const removed = Number(result.numDeletedRows) > 0;
+    if (removed) await recordChanges(tx, 'account', input.appId, new Map([[input.id, 'removed']]));
+    return removed;
+  });
+}
+
+/**
+ * Records (or drops) one grant after a verified write, so the next read shows it without a full sync; the
+ * account counts as changed (the graph and its findings look at it again). A grant written here is Roster's.
+ */
+export async function setGrant(
+  s: Sql,
+  grant: { appId: string; entitlementId: string; accountId: string },
+  held: boolean,
+): Promise<void> {
+  await s.write(async (tx) => {
+    const existing = await tx.db
+      .selectFrom('grants')
+      .select('app_id')
+      .where('app_id', '=', grant.appId)
+      .where('entitlement_id', '=', grant.entitlementId)
+      .where('account_id', '=', grant.accountId)
+      .executeTakeFirst();
+    if (held === (existing !== undefined)) return;
+    if (held) {
+      await tx.db
+        .insertInto('grants')
+        .values({
+          app_id: grant.appId,
+          entitlement_id: grant.entitlementId,
+          account_id: grant.accountId,
+          sync_run_id: null,
+          granted_by: 'roster',
+        })
+        .execute();
+    } else {
+      await tx.db
+        .deleteFrom('grants')
+        .where('app_id', '=', grant.appId)
+        .where('entitlement_id', '=', grant.entitlementId)
+        .where('account_id', '=', grant.accountId)
+        .execute();
+    }
+    await recordChanges(tx, 'account', grant.appId, new Map([[grant.accountId, 'changed']]));
+  });
 }
 
 export async function listAccounts(s: Sql, input: { appId: string }): Promise<StoredAccount[]> {

@@ -1,8 +1,10 @@
 /** @module The staging area of a resumable sync: pages staged as they come, progress per resource, one swap at the end. */
 
+import { sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { accountToRow, entitlementToRow } from '../rows.js';
 import type {
+  Change,
   SnapshotAccount,
   SnapshotCounts,
   SnapshotEntitlement,
@@ -10,8 +12,9 @@ import type {
   StagedProgress,
 } from '../store.js';
 import { getSyncRun, requireRun } from './apps.js';
+import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { checkBatch, clearSnapshot, rosterGrantKeys } from './snapshots.js';
+import { checkBatch } from './snapshots.js';
 
 /** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
 const WHOLE_RUN = '';
@@ -37,18 +40,26 @@ export async function stageBatch(
   checkBatch(run.appId, accounts, entitlements, grants);
   const runId = run.id;
   return s.write(async (tx) => {
-    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything.
+    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what the
+    // delete finds was counted before, which keeps the counts exact without counting the staging tables.
+    const replaced = { accounts: 0, entitlements: 0 };
     for (let i = 0; i < accounts.length; i += tx.inListSize) {
       const ids = accounts.slice(i, i + tx.inListSize).map((a) => a.id);
-      await tx.db.deleteFrom('staged_accounts').where('run_id', '=', runId).where('id', 'in', ids).execute();
+      const gone = await tx.db
+        .deleteFrom('staged_accounts')
+        .where('run_id', '=', runId)
+        .where('id', 'in', ids)
+        .executeTakeFirst();
+      replaced.accounts += Number(gone.numDeletedRows);
     }
     for (let i = 0; i < entitlements.length; i += tx.inListSize) {
       const ids = entitlements.slice(i, i + tx.inListSize).map((e) => e.id);
-      await tx.db
+      const gone = await tx.db
         .deleteFrom('staged_entitlements')
         .where('run_id', '=', runId)
         .where('id', 'in', ids)
-        .execute();
+        .executeTakeFirst();
+      replaced.entitlements += Number(gone.numDeletedRows);
     }
     await tx.insertRows(
       'staged_accounts',
@@ -66,15 +77,21 @@ export async function stageBatch(
       sync_run_id: runId,
       granted_by: g.grantedBy ?? 'external',
     }));
+    let newGrants = 0;
     const chunk = Math.floor(tx.dialect.maxParams / 6);
     for (let i = 0; i < grantRows.length; i += chunk) {
-      await tx.db
+      const inserted = await tx.db
         .insertInto('staged_grants')
         .values(grantRows.slice(i, i + chunk))
         .onConflict((oc) => oc.columns(['run_id', 'entitlement_id', 'account_id']).doNothing())
-        .execute();
+        .executeTakeFirst();
+      newGrants += Number(inserted.numInsertedOrUpdatedRows ?? 0);
     }
-    await bumpProgress(tx, runId, WHOLE_RUN, null, false);
+    await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
+      accounts: accounts.length - replaced.accounts,
+      entitlements: entitlements.length - replaced.entitlements,
+      grants: newGrants,
+    });
     for (const [resource, cursor] of Object.entries(input.cursors ?? {})) {
       if (resource === WHOLE_RUN) {
         throw new RosterError('invalid_input', 'a staged cursor needs a resource name', {
@@ -83,71 +100,74 @@ export async function stageBatch(
       }
       await bumpProgress(tx, runId, resource, cursor, true);
     }
-    return (await stagedProgress(tx, { runId }))!;
+    return (await readProgress(tx, run))!;
   });
 }
 
+/** One statement whether or not the row exists: a batch more, the cursor reached, the rows it added. */
 export async function bumpProgress(
   s: Sql,
   runId: string,
   resource: string,
   cursor: string | null,
   setCursor: boolean,
+  added: SnapshotCounts = { accounts: 0, entitlements: 0, grants: 0 },
 ) {
-  const now = s.now();
-  const existing = await s.db
-    .selectFrom('staged_progress')
-    .select(['batches', 'cursor'])
-    .where('run_id', '=', runId)
-    .where('resource', '=', resource)
-    .executeTakeFirst();
-  if (existing === undefined) {
-    await s.db
-      .insertInto('staged_progress')
-      .values({ run_id: runId, resource, cursor: setCursor ? cursor : null, batches: 1, updated_at: now })
-      .execute();
-    return;
-  }
   await s.db
-    .updateTable('staged_progress')
-    .set({ batches: existing.batches + 1, cursor: setCursor ? cursor : existing.cursor, updated_at: now })
-    .where('run_id', '=', runId)
-    .where('resource', '=', resource)
+    .insertInto('staged_progress')
+    .values({
+      run_id: runId,
+      resource,
+      cursor: setCursor ? cursor : null,
+      batches: 1,
+      updated_at: s.now(),
+      ...added,
+    })
+    .onConflict((oc) =>
+      oc.columns(['run_id', 'resource']).doUpdateSet((eb) => ({
+        batches: eb('staged_progress.batches', '+', 1),
+        cursor: setCursor ? eb.ref('excluded.cursor') : eb.ref('staged_progress.cursor'),
+        updated_at: eb.ref('excluded.updated_at'),
+        accounts: eb('staged_progress.accounts', '+', eb.ref('excluded.accounts')),
+        entitlements: eb('staged_progress.entitlements', '+', eb.ref('excluded.entitlements')),
+        grants: eb('staged_progress.grants', '+', eb.ref('excluded.grants')),
+      })),
+    )
     .execute();
 }
 
 export async function stagedProgress(s: Sql, input: { runId: string }): Promise<StagedProgress | null> {
   const run = await getSyncRun(s, { id: input.runId });
-  if (run === null) return null;
+  return run === null ? null : readProgress(s, run);
+}
+
+async function readProgress(s: Sql, run: { id: string; appId: string }): Promise<StagedProgress | null> {
   const progress = await s.db
     .selectFrom('staged_progress')
-    .select(['resource', 'cursor', 'batches'])
-    .where('run_id', '=', input.runId)
+    .select(['resource', 'cursor', 'batches', 'accounts', 'entitlements', 'grants'])
+    .where('run_id', '=', run.id)
     .orderBy('resource')
     .execute();
   const whole = progress.find((p) => p.resource === WHOLE_RUN);
   if (whole === undefined) return null;
-  const count = async (table: 'staged_accounts' | 'staged_entitlements' | 'staged_grants') => {
-    const row = await s.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-      .where('run_id', '=', input.runId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  };
   return {
     runId: run.id,
     appId: run.appId,
-    accounts: await count('staged_accounts'),
-    entitlements: await count('staged_entitlements'),
-    grants: await count('staged_grants'),
-    batches: whole.batches,
+    accounts: Number(whole.accounts),
+    entitlements: Number(whole.entitlements),
+    grants: Number(whole.grants),
+    batches: Number(whole.batches),
     cursors: Object.fromEntries(
       progress.filter((p) => p.resource !== WHOLE_RUN).map((p) => [p.resource, p.cursor]),
     ),
   };
 }
 
+/**
+ * Swaps the staged rows in by writing only the difference: rows the staging holds unchanged are left as they
+ * are (with the run that last changed them), changed ones are updated, new ones inserted and missing ones
+ * deleted, and every account that changed (or whose grants did) goes into the change set.
+ */
 export async function commitStaged(s: Sql, input: { runId: string }): Promise<SnapshotCounts> {
   const run = await requireRun(s, input.runId);
   if (run.status !== 'running') {
@@ -158,45 +178,100 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
   const { appId } = run;
   const runId = run.id;
   return s.write(async (tx) => {
-    const progress = await stagedProgress(tx, { runId });
+    const progress = await readProgress(tx, run);
     if (progress === null) {
       throw new RosterError('conflict', `sync run ${runId} has staged nothing to commit`, {
         details: { runId },
       });
     }
     await checkStagedGrants(tx, runId, appId);
-    const roster = await rosterGrantKeys(tx, appId);
-    await clearSnapshot(tx, appId);
-    await tx.db
-      .insertInto('accounts')
-      .columns(ACCOUNT_COLUMNS)
-      .expression(tx.db.selectFrom('staged_accounts').select(ACCOUNT_COLUMNS).where('run_id', '=', runId))
-      .execute();
-    await tx.db
-      .insertInto('entitlements')
-      .columns(ENTITLEMENT_COLUMNS)
-      .expression(
-        tx.db.selectFrom('staged_entitlements').select(ENTITLEMENT_COLUMNS).where('run_id', '=', runId),
-      )
-      .execute();
-    await tx.db
-      .insertInto('grants')
-      .columns(GRANT_COLUMNS)
-      .expression(tx.db.selectFrom('staged_grants').select(GRANT_COLUMNS).where('run_id', '=', runId))
-      .execute();
-    for (const key of roster) {
-      const [entitlementId, accountId] = key.split('\u0000') as [string, string];
-      await tx.db
-        .updateTable('grants')
-        .set({ granted_by: 'roster' })
-        .where('app_id', '=', appId)
-        .where('entitlement_id', '=', entitlementId)
-        .where('account_id', '=', accountId)
-        .execute();
+    const changes = await stagedChanges(tx, runId, appId);
+    await mergeStaged(tx, 'entitlements', 'staged_entitlements', ENTITLEMENT_COLUMNS, runId);
+    await mergeStaged(tx, 'accounts', 'staged_accounts', ACCOUNT_COLUMNS, runId);
+    await sql`delete from grants where app_id = ${appId} and not exists (
+        select 1 from staged_grants g where g.run_id = ${runId}
+        and g.entitlement_id = grants.entitlement_id and g.account_id = grants.account_id)`.execute(tx.db);
+    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's.
+    await sql`insert into grants (${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))})
+        select ${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))} from staged_grants where run_id = ${runId}
+        on conflict (app_id, entitlement_id, account_id) do update
+        set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
+        where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
+    for (const table of ['accounts', 'entitlements'] as const) {
+      const staged = table === 'accounts' ? 'staged_accounts' : 'staged_entitlements';
+      await sql`delete from ${sql.table(table)} where app_id = ${appId} and not exists (
+          select 1 from ${sql.table(staged)} s where s.run_id = ${runId} and s.id = ${sql.ref(`${table}.id`)})`.execute(
+        tx.db,
+      );
     }
+    await recordChanges(tx, 'account', appId, changes);
     await discardStaged(tx, { runId });
     return { accounts: progress.accounts, entitlements: progress.entitlements, grants: progress.grants };
   });
+}
+
+/** Upserts the staged rows that differ from the stored ones (a row's run id alone is no difference). */
+async function mergeStaged(
+  tx: Sql,
+  table: 'accounts' | 'entitlements',
+  staged: 'staged_accounts' | 'staged_entitlements',
+  columns: readonly string[],
+  runId: string,
+): Promise<void> {
+  const compared = columns.filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id');
+  const list = sql.join(columns.map((c) => sql.ref(c)));
+  await sql`insert into ${sql.table(table)} (${list})
+      select ${list} from ${sql.table(staged)} where run_id = ${runId}
+      on conflict (app_id, id) do update set ${sql.join(
+        columns
+          .filter((c) => c !== 'app_id' && c !== 'id')
+          .map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`),
+      )}
+      where ${sql.join(
+        compared.map((c) => sql`${sql.ref(`${table}.${c}`)} is distinct from ${sql.ref(`excluded.${c}`)}`),
+        sql` or `,
+      )}`.execute(tx.db);
+}
+
+/**
+ * What the commit will change, worked out in SQL before it writes: accounts new, different or gone, and
+ * accounts whose grants differ or that hold an entitlement that is new, different or gone.
+ */
+async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map<string, Change>> {
+  const differs = (columns: readonly string[]) =>
+    sql.join(
+      columns
+        .filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id')
+        .map((c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`),
+      sql` or `,
+    );
+  const ids = async (query: ReturnType<typeof sql<{ id: string }>>) =>
+    (await query.execute(tx.db)).rows.map((r) => r.id);
+  const changes = new Map<string, Change>();
+  const accountsDiff = await sql<{ id: string; old: string | null }>`
+      select s.id as id, a.id as old from staged_accounts s
+      left join accounts a on a.app_id = ${appId} and a.id = s.id
+      where s.run_id = ${runId} and (a.id is null or ${differs(ACCOUNT_COLUMNS)})`.execute(tx.db);
+  for (const r of accountsDiff.rows) changes.set(r.id, r.old === null ? 'added' : 'changed');
+  for (const id of await ids(sql<{ id: string }>`select a.id as id from accounts a where a.app_id = ${appId}
+      and not exists (select 1 from staged_accounts s where s.run_id = ${runId} and s.id = a.id)`)) {
+    changes.set(id, 'removed');
+  }
+  const grantHolders = await ids(sql<{ id: string }>`
+      select g.account_id as id from staged_grants g where g.run_id = ${runId} and not exists (
+        select 1 from grants x where x.app_id = ${appId}
+        and x.entitlement_id = g.entitlement_id and x.account_id = g.account_id)
+      union
+      select x.account_id as id from grants x where x.app_id = ${appId} and not exists (
+        select 1 from staged_grants g where g.run_id = ${runId}
+        and g.entitlement_id = x.entitlement_id and g.account_id = x.account_id)
+      union
+      select x.account_id as id from grants x
+      left join staged_entitlements s on s.run_id = ${runId} and s.id = x.entitlement_id
+      join entitlements a on a.app_id = x.app_id and a.id = x.entitlement_id
+      where x.app_id = ${appId} and (s.id is null or ${differs(ENTITLEMENT_COLUMNS)})`);
+  for (const id of grantHolders) if (!changes.has(id)) changes.set(id, 'changed');
+  return changes;
 }
 
 /** Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect. */

@@ -1,0 +1,115 @@
+/** @module The change set: which accounts and people each write changed, stamped with a generation the graph can resume from. */
+
+import type { Change, ChangeSet } from '../store.js';
+import type { Sql } from './context.js';
+
+export type ChangeKind = 'account' | 'person';
+
+/** The app id people are recorded under (the key column holds their employee id). */
+const PEOPLE = '';
+
+/**
+ * Records changes under the next generation, inside the caller's transaction. The counter row's update holds its
+ * lock until that transaction ends, so generations become visible in the order they were taken.
+ */
+export async function recordChanges(
+  s: Sql,
+  kind: ChangeKind,
+  appId: string | null,
+  changes: ReadonlyMap<string, Change>,
+): Promise<void> {
+  if (changes.size === 0) return;
+  await s.db
+    .updateTable('change_counter')
+    .set((eb) => ({ generation: eb('generation', '+', 1) }))
+    .where('id', '=', 1)
+    .execute();
+  const { generation } = await s.db
+    .selectFrom('change_counter')
+    .select('generation')
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  const at = s.now();
+  const rows = [...changes].map(([key, change]) => ({
+    kind,
+    app_id: appId ?? PEOPLE,
+    key,
+    change,
+    generation: Number(generation),
+    at,
+  }));
+  const chunk = Math.floor(s.dialect.maxParams / 6);
+  for (let i = 0; i < rows.length; i += chunk) {
+    await s.db
+      .insertInto('changes')
+      .values(rows.slice(i, i + chunk))
+      .onConflict((oc) =>
+        oc.columns(['kind', 'app_id', 'key']).doUpdateSet((eb) => ({
+          change: eb.ref('excluded.change'),
+          generation: eb.ref('excluded.generation'),
+          at: eb.ref('excluded.at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function changedSince(s: Sql, input: { since: number }): Promise<ChangeSet> {
+  // Read in one transaction so the head generation and the rows agree.
+  return s.write(async (tx) => {
+    const head = await tx.db
+      .selectFrom('change_counter')
+      .select('generation')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const rows = await tx.db
+      .selectFrom('changes')
+      .select(['kind', 'app_id', 'key', 'change', 'generation'])
+      .where('generation', '>', input.since)
+      .orderBy('generation')
+      .orderBy('kind')
+      .orderBy('app_id')
+      .orderBy('key')
+      .execute();
+    const set: ChangeSet = { generation: Number(head.generation), accounts: [], people: [] };
+    for (const r of rows) {
+      const change = r.change as Change;
+      const generation = Number(r.generation);
+      if (r.kind === 'person') set.people.push({ employeeId: r.key, change, generation });
+      else set.accounts.push({ appId: r.app_id, id: r.key, change, generation });
+    }
+    return set;
+  });
+}
+
+/**
+ * Compares stored rows with new ones by their stored text, all but the columns that only say where a row came
+ * from: what is new, changed or gone, keyed by id.
+ */
+export function diffRows<R extends object>(
+  before: ReadonlyMap<string, R>,
+  after: ReadonlyMap<string, R>,
+  ignored: readonly (keyof R)[],
+): Map<string, Change> {
+  const out = new Map<string, Change>();
+  for (const [id, row] of after) {
+    const old = before.get(id);
+    if (old === undefined) out.set(id, 'added');
+    else if (!sameRow(old, row, ignored)) out.set(id, 'changed');
+  }
+  for (const id of before.keys()) if (!after.has(id)) out.set(id, 'removed');
+  return out;
+}
+
+function sameRow<R extends object>(a: R, b: R, ignored: readonly (keyof R)[]): boolean {
+  for (const key of Object.keys(b) as (keyof R)[]) {
+    if (ignored.includes(key)) continue;
+    const x: unknown = a[key];
+    const y: unknown = b[key];
+    if (x === y) continue;
+    // Drivers hand back integers as number or bigint; those compare by value.
+    const numeric = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+    if (!(numeric(x) && numeric(y) && String(x) === String(y))) return false;
+  }
+  return true;
+}
