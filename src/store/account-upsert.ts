@@ -1,6 +1,7 @@
 /** @module One account written into (or dropped from) an app's snapshot, for targeted re-syncs (webhooks). */
 
 import type { Kysely } from 'kysely';
+import { appScope, markChanged } from './kysely/graph.js';
 import { KyselyStore } from './kysely-store.js';
 import { accountToRow } from './rows.js';
 import type { Database } from './schema.js';
@@ -25,11 +26,16 @@ export async function upsertSnapshotAccount(store: Store, account: SnapshotAccou
     .executeTakeFirst();
   const row = accountToRow(account, existing?.sync_run_id ?? null);
   const { app_id: _app, id: _id, ...rest } = row;
-  await db
-    .insertInto('accounts')
-    .values(row)
-    .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
-    .execute();
+  // The row and its change mark land together: a graph run between them would record the mark and miss the row.
+  const write = async (tx: Kysely<Database>) => {
+    await tx
+      .insertInto('accounts')
+      .values(row)
+      .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
+      .execute();
+    await markChanged({ db: tx }, [appScope(account.appId)]);
+  };
+  await (db.isTransaction ? write(db) : db.transaction().execute(write));
 }
 
 /** Drops an account the app no longer holds, with its grants, from the snapshot. */
@@ -49,6 +55,7 @@ export async function removeSnapshotAccount(
       .where('app_id', '=', input.appId)
       .where('id', '=', input.id)
       .executeTakeFirst();
+    await markChanged({ db: tx }, [appScope(input.appId)]);
     return Number(result.numDeletedRows) > 0;
   });
 }

@@ -210,6 +210,18 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface GraphMarksTable {
+  scope: string;
+  generation: number;
+}
+
+export interface GraphStateTable {
+  id: string;
+  marks: string;
+  config: string;
+  updated_at: string;
+}
+
 export interface Database {
   people: PeopleTable;
   person_emails: PersonEmailsTable;
@@ -230,4 +242,6 @@ export interface Database {
   tasks: TasksTable;
   plan_locks: PlanLocksTable;
   audit_events: AuditEventsTable;
+  graph_marks: GraphMarksTable;
+  graph_state: GraphStateTable;
 }

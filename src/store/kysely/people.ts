@@ -7,6 +7,7 @@ import { toJsonColumn } from '../json.js';
 import { normalizeEmail, personToRow, rowToImport, rowToPerson } from '../rows.js';
 import type { ImportRecord, StoredPerson } from '../store.js';
 import type { Sql } from './context.js';
+import { markChanged, PEOPLE_SCOPE } from './graph.js';
 
 export async function replacePeople(
   s: Sql,
@@ -53,6 +54,7 @@ export async function replacePeople(
       ];
     });
     await tx.insertRows('person_emails', emails);
+    await markChanged(tx, [PEOPLE_SCOPE]);
   });
   return record;
 }

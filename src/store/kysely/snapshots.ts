@@ -20,6 +20,7 @@ import type {
 } from '../store.js';
 import { requireApp } from './apps.js';
 import type { Sql } from './context.js';
+import { appScope, markChanged } from './graph.js';
 
 const grantKey = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
 
@@ -63,6 +64,7 @@ export async function replaceSnapshot(
       if (!s.dialect.isForeignKeyViolation(error)) throw error;
       throw danglingGrant(appId, input.accounts, input.entitlements, input.grants, error);
     }
+    await markChanged(tx, [appScope(appId)]);
   });
   return {
     accounts: input.accounts.length,

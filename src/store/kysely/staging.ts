@@ -11,6 +11,7 @@ import type {
 } from '../store.js';
 import { getSyncRun, requireRun } from './apps.js';
 import type { Sql } from './context.js';
+import { appScope, markChanged } from './graph.js';
 import { checkBatch, clearSnapshot, rosterGrantKeys } from './snapshots.js';
 
 /** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
@@ -195,6 +196,7 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         .execute();
     }
     await discardStaged(tx, { runId });
+    await markChanged(tx, [appScope(appId)]);
     return { accounts: progress.accounts, entitlements: progress.entitlements, grants: progress.grants };
   });
 }

@@ -9,6 +9,7 @@ import { migration0003 } from './0003_links_plans.js';
 import { migration0004 } from './0004_audit.js';
 import { migration0005 } from './0005_claims_locks.js';
 import { migration0006 } from './0006_server.js';
+import { migration0008 } from './0008_graph_marks.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_audit': migration0004,
   '0005_claims_locks': migration0005,
   '0006_server': migration0006,
+  '0008_graph_marks': migration0008,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
