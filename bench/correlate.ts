@@ -1,26 +1,26 @@
 /**
- * @module Benchmark: refreshGraph over 100k people and 5 apps × 100k accounts in a SQLite store.
- * Prints wall time per phase, the peak RSS sampled while it runs, and the ratio it is judged by: accounts/second.
+ * @module Benchmark: the identity graph at 50k, 250k and 1M accounts (people × 5 apps, 5 accounts a person), each
+ * size in its own process so its peak RSS is its own. Prints per size: the first pass (refreshGraph: links and
+ * findings), the second with nothing changed (updateLinks, what `plan` runs after a sync; and refreshGraph again,
+ * which still computes findings), one app changed, and µs/account against the smallest size: linear growth is a
+ * flat ratio.
  */
 
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Account, Person } from '../src/core/types.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
-import { refreshGraph } from '../src/identity/graph.js';
+import { refreshGraph, updateLinks } from '../src/identity/graph.js';
 import { openStore } from '../src/store/open.js';
 
-const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 100_000);
-const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 100_000);
+const SIZES = (process.env['BENCH_SIZES'] ?? '50000,250000,1000000').split(',').map(Number);
+const APPS = SEED_APP_TYPES.length;
 
-let peak = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peak = Math.max(peak, process.memoryUsage().rss);
-}, 20);
-
-function people(): Person[] {
-  return Array.from({ length: PEOPLE }, (_, i) => ({
+function people(count: number): Person[] {
+  return Array.from({ length: count }, (_, i) => ({
     employeeId: `E${i}`,
     email: `person${i}@acme.com`,
     aliases: i % 20 === 0 ? [`p${i}@acme.com`] : [],
@@ -37,9 +37,9 @@ function people(): Person[] {
 }
 
 /** One app's accounts: a mix of external-id, email (exact and aliased), login, name-only and orphan accounts. */
-function accounts(appId: string, offset: number): Account[] {
-  return Array.from({ length: ACCOUNTS }, (_, n) => {
-    const i = (n + offset) % PEOPLE;
+function accounts(appId: string, count: number, peopleCount: number, offset: number): Account[] {
+  return Array.from({ length: count }, (_, n) => {
+    const i = (n + offset) % peopleCount;
     const kind = n % 10;
     return {
       appId,
@@ -61,57 +61,130 @@ function accounts(appId: string, offset: number): Account[] {
   });
 }
 
-async function main(): Promise<void> {
+interface Figures {
+  accounts: number;
+  findings: number;
+  first: { wall: number; cpu: number; load: number; correlate: number; writeLinks: number; findings: number };
+  noChange: { wall: number; cpu: number };
+  refreshAgain: { wall: number; cpu: number };
+  oneApp: { wall: number; cpu: number; recomputed: number; written: number };
+  peakMiB: number;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
+  const cpu = process.cpuUsage();
+  const at = performance.now();
+  const value = await fn();
+  const used = process.cpuUsage(cpu);
+  return { value, wall: performance.now() - at, cpu: (used.user + used.system) / 1000 };
+}
+
+async function one(total: number): Promise<Figures> {
+  const perApp = Math.round(total / APPS);
+  const peopleCount = perApp;
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
   const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
   const apps = SEED_APP_TYPES.map((type) => ({ id: type, type, baseUrl: 'http://localhost' }));
-  let at = performance.now();
-  await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: people() });
+  await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: people(peopleCount) });
   for (const [index, app] of apps.entries()) {
     await store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
     await store.replaceSnapshot({
       appId: app.id,
       runId: null,
-      accounts: accounts(app.id, index * 7919),
+      accounts: accounts(app.id, perApp, peopleCount, index * 7919),
       entitlements: [],
       grants: [],
     });
   }
-  const seeded = performance.now() - at;
-  at = performance.now();
-  const graphConfig = {
+  const config = {
     apps,
     domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] },
     identity: { externalIdAttribute: 'idp_id', dormantDays: 90, inviteDays: 14, nameSuggestions: true },
   };
-  const result = await refreshGraph({ store, config: graphConfig, now: '2026-11-01T00:00:00.000Z' });
-  const total = performance.now() - at;
-  // The steady state: the same graph again, as every command after a sync without changes sees it.
-  at = performance.now();
-  const again = await refreshGraph({ store, config: graphConfig, now: '2026-11-01T00:00:00.000Z' });
-  const second = performance.now() - at;
-  clearInterval(sampler);
-  // The sampler cannot run while synchronous work holds the event loop; the kernel's high-water mark can.
-  peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
-  const accountCount = result.links.length;
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const lines = [
-    `people ${PEOPLE}, apps ${apps.length}, accounts ${accountCount}, findings ${result.findings.length}`,
-    `seed store (not timed in the ratio): ${s(seeded)}`,
-    `load from store:  ${s(result.timings.load)}`,
-    `correlate:        ${s(result.timings.correlate)}`,
-    `write links:      ${s(result.timings.writeLinks)}`,
-    `findings:         ${s(result.timings.findings)}`,
-    `refreshGraph:     ${s(total)}`,
-    `peak RSS:         ${(peak / 1024 / 1024).toFixed(0)} MiB`,
-    `second pass:      ${s(second)} (nothing changed: write links ${s(again.timings.writeLinks)})`,
-    `ratio: ${Math.round(accountCount / (total / 1000))} accounts/second (refreshGraph end to end)`,
-    `       ${Math.round(accountCount / (second / 1000))} accounts/second (second pass, nothing changed)`,
-    `       ${Math.round(accountCount / (result.timings.correlate / 1000))} accounts/second (correlate alone)`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const now = '2026-11-01T00:00:00.000Z';
+  const rssBefore = process.resourceUsage().maxRSS;
+  const first = await timed(() => refreshGraph({ store, config, now }));
+  const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
+  const noChange = await timed(() => updateLinks({ store, config }));
+  if (!noChange.value.upToDate) throw new Error('the second pass recomputed with nothing changed');
+  const refreshAgain = await timed(() => refreshGraph({ store, config, now }));
+  // One app re-synced with one account's address changed: only that app is correlated again.
+  const changed = accounts(apps[0]?.id ?? '', perApp, peopleCount, 0);
+  if (changed[3]) changed[3] = { ...changed[3], email: 'someone-new@acme.com' };
+  await store.replaceSnapshot({
+    appId: apps[0]?.id ?? '',
+    runId: null,
+    accounts: changed,
+    entitlements: [],
+    grants: [],
+  });
+  const oneApp = await timed(() => updateLinks({ store, config }));
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+  const t = first.value.timings;
+  return {
+    accounts: first.value.links.length,
+    findings: first.value.findings.length,
+    first: {
+      wall: first.wall,
+      cpu: first.cpu,
+      load: t.load,
+      correlate: t.correlate,
+      writeLinks: t.writeLinks,
+      findings: t.findings,
+    },
+    noChange: { wall: noChange.wall, cpu: noChange.cpu },
+    refreshAgain: { wall: refreshAgain.wall, cpu: refreshAgain.cpu },
+    oneApp: {
+      wall: oneApp.wall,
+      cpu: oneApp.cpu,
+      recomputed: oneApp.value.recomputed.length,
+      written: oneApp.value.written,
+    },
+    peakMiB: Math.round(peakMiB),
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.env['BENCH_ONE'];
+  if (only !== undefined) {
+    process.stdout.write(`${JSON.stringify(await one(Number(only)))}\n`);
+    return;
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const rows: Figures[] = [];
+  for (const size of SIZES) {
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_ONE: String(size) },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    if (child.status !== 0) throw new Error(`size ${size} failed: ${child.stderr}`);
+    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as Figures;
+    rows.push(figures);
+    const f = figures.first;
+    process.stdout.write(
+      [
+        `accounts ${figures.accounts} (${figures.accounts / APPS} people × ${APPS} apps), findings ${figures.findings}`,
+        `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB`,
+        `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}`,
+        `  nothing changed (updateLinks): ${s(figures.noChange.wall)} wall, ${s(figures.noChange.cpu)} CPU`,
+        `  nothing changed (refreshGraph, findings again): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,
+        `  one app re-synced (updateLinks): ${s(figures.oneApp.wall)} wall, ${s(figures.oneApp.cpu)} CPU, ` +
+          `${figures.oneApp.recomputed} app recomputed, ${figures.oneApp.written} link written`,
+        '',
+      ].join('\n'),
+    );
+  }
+  const base = rows[0];
+  if (base === undefined) return;
+  const perAccount = (r: Figures) => (r.first.cpu * 1000) / r.accounts;
+  process.stdout.write('growth (first pass CPU µs/account, ratio to the smallest size; flat is linear):\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `  ${String(r.accounts).padStart(8)}: ${perAccount(r).toFixed(1)} µs/account, ×${(perAccount(r) / perAccount(base)).toFixed(2)}\n`,
+    );
+  }
 }
 
 await main();

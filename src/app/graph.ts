@@ -14,10 +14,12 @@ import {
   type Finding,
   filterBySeverity,
   type GraphResult,
+  type LinkUpdate,
   type PersonView,
   personView,
   refreshGraph as refreshIdentityGraph,
   type Severity,
+  updateLinks as updateIdentityLinks,
 } from '../identity/index.js';
 import type { StoredLink, StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
@@ -29,6 +31,14 @@ export async function refreshGraph(roster: Roster): Promise<GraphResult> {
     config: roster.config,
     now: roster.now().toISOString(),
   });
+}
+
+/**
+ * Brings the links up to date with the latest people import and snapshots, recomputing only what changed since
+ * the graph last ran; with nothing changed it is a check of two small rows. What a plan runs before it plans.
+ */
+export async function updateLinks(roster: Roster): Promise<LinkUpdate> {
+  return updateIdentityLinks({ store: roster.store, config: roster.config });
 }
 
 export interface FindingFilter {

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonData, roster } from '../cli/testkit.js';
+import { loadConfig } from '../config/load.js';
 import { APP_DEPARTMENTS } from '../sandbox/company.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
+import { upsertSnapshotAccount } from '../store/account-upsert.js';
+import { openRoster } from './context.js';
+import { planChanges } from './plan.js';
+import { syncApps } from './sync.js';
 
 /** Everyone in the apps' departments gets an account; Roster manages accounts only. */
 const policy = {
@@ -71,6 +76,49 @@ describe('the application core', () => {
     const held = new Set(org?.members.map((m) => m.email.toLowerCase()));
     expect(held.size).toBeGreaterThan(0);
     for (const op of creates) expect(held.has(op.input?.email.toLowerCase() ?? ''), opKey(op)).toBe(false);
+  });
+
+  it('a plan never reads links older than the snapshot: an account written after the sync is seen by the next plan', async () => {
+    const { file } = fleetWorkspace(fleet, { policy });
+    const app = await openRoster(await loadConfig(file, { env: {} }), { actor: 'invariant-test' });
+    try {
+      await syncApps(app);
+      const before = await planChanges(app);
+      const create = before.ops.find((o) => o.kind === 'create' && o.appId === 'process-street');
+      const email = (create?.target as { input?: { email?: string } } | undefined)?.input?.email;
+      if (email === undefined)
+        throw new Error('the fleet should leave someone without a Process Street account');
+      // What a webhook-driven re-sync does: one account lands in the snapshot and nothing refreshes the graph.
+      await upsertSnapshotAccount(app.store, {
+        appId: 'process-street',
+        id: 'arrived-after-sync',
+        email,
+        login: null,
+        externalId: null,
+        firstName: null,
+        lastName: null,
+        displayName: null,
+        status: 'active',
+        isAdmin: false,
+        lastLoginAt: null,
+        createdAt: null,
+        updatedAt: null,
+        attributes: {},
+      });
+      const after = await planChanges(app);
+      const creates = (p: typeof after) =>
+        p.ops
+          .filter((o) => o.kind === 'create' && o.appId === 'process-street')
+          .map((o) => (o.target as { input?: { email?: string } }).input?.email);
+      expect(creates(before)).toContain(email);
+      expect(creates(after)).not.toContain(email);
+      const link = (await app.store.listLinks({ appId: 'process-street' })).find(
+        (l) => l.accountId === 'arrived-after-sync',
+      );
+      expect(link?.situation).toBe('linked');
+    } finally {
+      await app.close();
+    }
   });
 
   it('an app whose latest sync failed gets no ops, and the plan says why and what to run', async () => {

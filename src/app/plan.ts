@@ -7,7 +7,7 @@ import { RosterError } from '../core/errors.js';
 import { type ComputedPlan, computePlan, type PlanBody, type SkippedApp } from '../reconcile/plan.js';
 import type { OpRecord, PlanRecord, PlanStatus } from '../store/store.js';
 import { type Roster, selectApps } from './context.js';
-import { listFindings, refreshGraph } from './graph.js';
+import { listFindings, updateLinks } from './graph.js';
 
 export interface PlanChangesOptions {
   /** Only these apps (ids from roster.yaml); all when empty. */
@@ -16,13 +16,16 @@ export interface PlanChangesOptions {
   person?: string | undefined;
 }
 
-/** Plans the changes the policy asks for. Refreshes the graph first, so links always match the snapshots. */
+/**
+ * Plans the changes the policy asks for. Brings the links up to date first (a check of the change marks when a
+ * sync just did), so a plan never reads links older than the snapshots and people it plans from.
+ */
 export async function planChanges(roster: Roster, options: PlanChangesOptions = {}): Promise<ComputedPlan> {
   const wanted = selectApps(roster, options.apps);
   const person = options.person === undefined ? undefined : await personOf(roster, options.person);
   const skipped = await untrustedApps(roster, wanted);
   const apps = wanted.filter((id) => !skipped.some((s) => s.appId === id));
-  await refreshGraph(roster);
+  await updateLinks(roster);
   return computePlan({
     store: roster.store,
     config: roster.config,

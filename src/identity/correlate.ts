@@ -107,27 +107,39 @@ export function accountDepartment(account: Account): string | null {
 
 /** Correlates every account: one link per account, manual decisions kept as they are. */
 export function correlate(input: CorrelateInput): Link[] {
-  const options = input.options ?? {};
-  const normalize = emailNormalizer({ domainAliases: options.domainAliases ?? [] });
-  const index = indexPeople(input.people, normalize, options.externalIdAttribute ?? 'idp_id');
-  const manual = new Map<string, Link>();
-  for (const link of input.manual ?? []) manual.set(`${link.appId}\u0000${link.accountId}`, link);
+  return correlator(input.people, input.options)(input.accounts, input.manual);
+}
 
-  return input.accounts.map((account) => {
-    const decided = manual.get(`${account.appId}\u0000${account.id}`);
-    if (decided !== undefined) {
-      return {
-        appId: decided.appId,
-        accountId: decided.accountId,
-        employeeId: decided.employeeId,
-        situation: decided.situation,
-        method: decided.method,
-        confidence: decided.confidence,
-        candidates: [...decided.candidates],
-      };
-    }
-    return correlateAccount(account, index, normalize, options.nameSuggestions ?? true);
-  });
+/**
+ * Indexes the people once and returns a function that correlates any batch of accounts against them, so a
+ * graph that recomputes only some apps pays for the index once.
+ */
+export function correlator(
+  people: readonly Person[],
+  options: CorrelateOptions = {},
+): (accounts: readonly Account[], manual?: readonly Link[]) => Link[] {
+  const normalize = emailNormalizer({ domainAliases: options.domainAliases ?? [] });
+  const index = indexPeople(people, normalize, options.externalIdAttribute ?? 'idp_id');
+  const nameSuggestions = options.nameSuggestions ?? true;
+  return (accounts, manualLinks = []) => {
+    const manual = new Map<string, Link>();
+    for (const link of manualLinks) manual.set(`${link.appId}\u0000${link.accountId}`, link);
+    return accounts.map((account) => {
+      const decided = manual.size === 0 ? undefined : manual.get(`${account.appId}\u0000${account.id}`);
+      if (decided !== undefined) {
+        return {
+          appId: decided.appId,
+          accountId: decided.accountId,
+          employeeId: decided.employeeId,
+          situation: decided.situation,
+          method: decided.method,
+          confidence: decided.confidence,
+          candidates: [...decided.candidates],
+        };
+      }
+      return correlateAccount(account, index, normalize, nameSuggestions);
+    });
+  };
 }
 
 function correlateAccount(
@@ -136,10 +148,15 @@ function correlateAccount(
   normalize: ReturnType<typeof emailNormalizer>,
   nameSuggestions: boolean,
 ): Link {
-  const found = new Map<string, Match>();
+  // At most a handful of people answer to one account: two parallel arrays beat a Map per account.
+  const owners: string[] = [];
+  const matches: Match[] = [];
   const offer = (employeeId: string, match: Match) => {
-    const best = found.get(employeeId);
-    if (best === undefined || match.confidence > best.confidence) found.set(employeeId, match);
+    const at = owners.indexOf(employeeId);
+    if (at === -1) {
+      owners.push(employeeId);
+      matches.push(match);
+    } else if (match.confidence > (matches[at] as Match).confidence) matches[at] = match;
   };
 
   // Rule 2: the IdP id the app holds (SSO id, SCIM externalId) names the person outright.
@@ -169,13 +186,23 @@ function correlateAccount(
   }
 
   const base = { appId: account.appId, accountId: account.id };
-  if (found.size === 1) {
-    const [[employeeId, match]] = [...found] as [[string, Match]];
-    return { ...base, employeeId, situation: 'linked', ...match, candidates: [employeeId] };
+  if (owners.length === 1) {
+    const employeeId = owners[0] as string;
+    const match = matches[0] as Match;
+    return {
+      ...base,
+      employeeId,
+      situation: 'linked',
+      method: match.method,
+      confidence: match.confidence,
+      candidates: [employeeId],
+    };
   }
-  if (found.size > 1) {
+  if (owners.length > 1) {
     // Several people answer to this account: a person must decide, never the engine.
-    const ranked = [...found].sort((a, b) => b[1].confidence - a[1].confidence || a[0].localeCompare(b[0]));
+    const ranked = owners
+      .map((id, i) => [id, matches[i] as Match] as const)
+      .sort((a, b) => b[1].confidence - a[1].confidence || a[0].localeCompare(b[0]));
     return {
       ...base,
       employeeId: null,

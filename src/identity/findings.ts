@@ -105,6 +105,7 @@ export function filterBySeverity<T extends { severity: Severity }>(
 }
 
 const key = (appId: string, accountId: string) => `${appId}\u0000${accountId}`;
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Every finding, most severe first, then by app, rule and account. */
 export function findings(input: FindingsInput): Finding[] {
@@ -126,6 +127,10 @@ export function findings(input: FindingsInput): Finding[] {
     if (list === undefined) held.set(k, [entitlement]);
     else list.push(entitlement);
   }
+
+  const privilegedByApp = new Map(
+    options.apps.map((a) => [a.id, new Set((a.privilegedRoles ?? []).map((n) => n.trim().toLowerCase()))]),
+  );
 
   const out: Finding[] = [];
   const add = (
@@ -216,8 +221,8 @@ export function findings(input: FindingsInput): Finding[] {
       else list.push(account);
     }
 
-    const privilegedNames = new Set((app?.privilegedRoles ?? []).map((n) => n.trim().toLowerCase()));
-    const privilegedHeld = (held.get(key(account.appId, account.id)) ?? [])
+    const privilegedNames = privilegedByApp.get(account.appId) ?? NO_NAMES;
+    const privilegedHeld = (held.size === 0 ? [] : (held.get(key(account.appId, account.id)) ?? []))
       .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
       .map((e) => e.name);
     const role = account.attributes['role'];

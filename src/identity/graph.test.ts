@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { refreshGraph } from './graph.js';
+import { refreshGraph, updateLinks } from './graph.js';
 import { account, person } from './testkit.js';
 
 let store: Store | undefined;
@@ -60,5 +60,102 @@ describe('refreshGraph', () => {
       employeeId: 'E2',
       method: 'manual',
     });
+  });
+});
+
+describe('updateLinks', () => {
+  const twoApps = {
+    apps: [
+      { id: 'tp', type: 'targetprocess' as const },
+      { id: 'ps', type: 'process-street' as const },
+    ],
+  };
+
+  async function withSecondApp(): Promise<Store> {
+    const s = await seeded();
+    await s.upsertApp({ id: 'ps', type: 'process-street', baseUrl: 'http://127.0.0.1:1/api/v1' });
+    await s.replaceSnapshot({
+      appId: 'ps',
+      runId: null,
+      accounts: [account('9', { appId: 'ps', email: 'bob@acme.com' })],
+      entitlements: [],
+      grants: [],
+    });
+    return s;
+  }
+
+  const situations = async (s: Store) =>
+    (await s.listLinks()).map((l) => `${l.appId}/${l.accountId} ${l.situation} ${l.employeeId ?? '-'}`);
+
+  it('with nothing changed since the last run it reads no people, accounts or links', async () => {
+    store = await withSecondApp();
+    expect((await updateLinks({ store, config: twoApps })).recomputed).toEqual(['tp', 'ps']);
+    const reads = [
+      vi.spyOn(store, 'listPeople'),
+      vi.spyOn(store, 'listGraphAccounts'),
+      vi.spyOn(store, 'listLinks'),
+    ];
+    const again = await updateLinks({ store, config: twoApps });
+    expect(again).toMatchObject({ upToDate: true, recomputed: [], written: 0 });
+    for (const read of reads) expect(read).not.toHaveBeenCalled();
+  });
+
+  it('a snapshot written after the graph ran is correlated again, and only its app', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    // As a webhook-driven re-sync does: the app's snapshot changes, nothing refreshes the graph.
+    await store.replaceSnapshot({
+      appId: 'tp',
+      runId: null,
+      accounts: [account('2', { appId: 'tp', email: 'bob@acme.com' })],
+      entitlements: [],
+      grants: [],
+    });
+    const update = await updateLinks({ store, config: twoApps });
+    expect(update).toMatchObject({ upToDate: false, recomputed: ['tp'], written: 1, removed: 1 });
+    expect(await situations(store)).toEqual(['ps/9 linked E2', 'tp/2 linked E2']);
+  });
+
+  it('a new people import recomputes every app', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    await store.replacePeople({
+      sourcePath: 'hr.csv',
+      hash: 'h2',
+      people: [person('E1', 'ada@acme.com'), person('E3', 'nobody@acme.com')],
+    });
+    const update = await updateLinks({ store, config: twoApps });
+    expect(update.recomputed.sort()).toEqual(['ps', 'tp']);
+    expect(await situations(store)).toEqual(['ps/9 unmatched -', 'tp/1 linked E1', 'tp/2 linked E3']);
+  });
+
+  it('a manual decision and its withdrawal each mark the app, so the next update sees them', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    await store.decideLink({ appId: 'tp', accountId: '2', employeeId: 'E1', decidedBy: 'it-admin' });
+    expect((await updateLinks({ store, config: twoApps })).recomputed).toEqual(['tp']);
+    await store.undecideLink({ appId: 'tp', accountId: '2' });
+    expect((await updateLinks({ store, config: twoApps })).recomputed).toEqual(['tp']);
+    expect(await situations(store)).toContain('tp/2 unmatched -');
+  });
+
+  it('a change of correlation settings recomputes every app even with the same data', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    const aliased = { ...twoApps, domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] } };
+    expect((await updateLinks({ store, config: aliased })).recomputed).toEqual(['tp', 'ps']);
+    expect((await updateLinks({ store, config: aliased })).upToDate).toBe(true);
+  });
+
+  it('refreshGraph after an update still reports every account, with the links the store holds', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    const graph = await refreshGraph({ store, config: twoApps, now: '2026-11-01T00:00:00.000Z' });
+    expect(graph.links.map((l) => `${l.appId}/${l.accountId} ${l.situation}`)).toEqual([
+      'tp/1 linked',
+      'tp/2 unmatched',
+      'ps/9 linked',
+    ]);
+    expect(graph.findings.map((f) => f.id)).toContain('orphan:tp:2');
   });
 });

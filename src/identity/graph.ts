@@ -2,8 +2,9 @@
 
 import type { AppConfig, IdentityConfig, RosterConfig } from '../config/schema.js';
 import type { Account, Entitlement, Grant, Link, LinkMethod, LinkSituation, Person } from '../core/types.js';
-import type { Store, StoredPerson } from '../store/store.js';
-import { correlate } from './correlate.js';
+import { appScope, PEOPLE_SCOPE } from '../store/graph-scopes.js';
+import type { Store, StoredLink, StoredPerson } from '../store/store.js';
+import { type CorrelateOptions, correlator } from './correlate.js';
 import {
   findings as computeFindings,
   type DormancyCoverage,
@@ -45,7 +46,8 @@ export interface GraphResult {
 
 export const SITUATIONS: readonly LinkSituation[] = ['linked', 'suggested', 'disputed', 'unmatched'];
 
-const linkKey = (link: Pick<Link, 'appId' | 'accountId'>) => `${link.appId}\u0000${link.accountId}`;
+/** Bumped when correlation's rules change, so links a previous version stored are computed again. */
+const CORRELATION_VERSION = 1;
 
 function sameLink(a: Link, b: Link): boolean {
   return (
@@ -66,7 +68,157 @@ function findingsApps(config: GraphConfig): FindingsApp[] {
   }));
 }
 
-/** Rebuilds every link from the store's people and snapshots, keeps manual decisions, and reports findings. */
+function correlateOptions(config: GraphConfig): CorrelateOptions {
+  return {
+    externalIdAttribute: config.identity?.externalIdAttribute ?? 'idp_id',
+    domainAliases: config.domains?.aliases ?? [],
+    nameSuggestions: config.identity?.nameSuggestions ?? true,
+  };
+}
+
+/** Everything that decides links besides people and snapshots: a change recomputes every app. */
+function fingerprint(config: GraphConfig): string {
+  return JSON.stringify({
+    version: CORRELATION_VERSION,
+    apps: config.apps.map((a) => a.id).sort(),
+    ...correlateOptions(config),
+  });
+}
+
+/** What changed since the graph last ran: the marks read now, and the apps whose links may be stale. */
+interface Staleness {
+  marks: Record<string, number>;
+  config: string;
+  /** Apps to correlate again: their snapshot or manual links changed, or the people or the settings did. */
+  dirty: Set<string>;
+}
+
+async function staleness(store: Store, config: GraphConfig): Promise<Staleness> {
+  // Marks are read before any input: a write landing after this read leaves its scope dirty for the next run.
+  const [marks, state] = await Promise.all([store.graphMarks(), store.graphState()]);
+  const current = fingerprint(config);
+  const seen = state?.config === current ? state.marks : null;
+  const changed = (scope: string) => seen === null || (marks[scope] ?? 0) !== (seen[scope] ?? 0);
+  const everything = changed(PEOPLE_SCOPE);
+  const dirty = new Set(config.apps.map((a) => a.id).filter((id) => everything || changed(appScope(id))));
+  return { marks, config: current, dirty };
+}
+
+/** Where the people and each dirty app's accounts and stored links come from: the store, or rows already loaded. */
+interface LinkInputs {
+  people(): Promise<readonly Person[]>;
+  accounts(appId: string): Promise<readonly Account[]>;
+  links(appId: string): Promise<readonly StoredLink[]>;
+}
+
+interface Recomputed {
+  /** The fresh links of each app that was correlated again. */
+  byApp: Map<string, Link[]>;
+  written: number;
+  removed: number;
+  timings: Pick<GraphTimings, 'load' | 'correlate' | 'writeLinks'>;
+}
+
+/**
+ * Correlates the dirty apps' accounts again, writes only the links that changed, drops links of accounts gone
+ * from their snapshot, then records the marks it ran from. The record comes last: a run that stops half-way
+ * leaves the old marks, and the next run does the work again.
+ */
+async function recompute(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  inputs: LinkInputs,
+): Promise<Recomputed> {
+  const byApp = new Map<string, Link[]>();
+  const timings = { load: 0, correlate: 0, writeLinks: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof timings) => {
+    const at = performance.now();
+    timings[phase] += at - mark;
+    mark = at;
+  };
+  const people = stale.dirty.size === 0 ? [] : await inputs.people();
+  lap('load');
+  const run = correlator(people, correlateOptions(config));
+  lap('correlate');
+  const changed: Link[] = [];
+  const pruned: string[] = [];
+  for (const app of config.apps) {
+    if (!stale.dirty.has(app.id)) continue;
+    const [accounts, stored] = await Promise.all([inputs.accounts(app.id), inputs.links(app.id)]);
+    lap('load');
+    const links = run(
+      accounts,
+      stored.filter((link) => link.manual),
+    );
+    byApp.set(app.id, links);
+    const before = new Map<string, StoredLink>();
+    for (const link of stored) before.set(link.accountId, link);
+    for (const link of links) {
+      const previous = before.get(link.accountId);
+      if (previous === undefined || (!previous.manual && !sameLink(previous, link))) changed.push(link);
+    }
+    const present = new Set<string>();
+    for (const account of accounts) present.add(account.id);
+    if (stored.some((link) => !link.manual && !present.has(link.accountId))) pruned.push(app.id);
+    lap('correlate');
+  }
+  let written = 0;
+  if (changed.length > 0) written = (await store.upsertLinks({ links: changed })).written;
+  let removed = 0;
+  for (const appId of pruned) removed += (await store.pruneLinks({ appId })).removed;
+  await store.saveGraphState({ marks: stale.marks, config: stale.config });
+  lap('writeLinks');
+  return { byApp, written, removed, timings };
+}
+
+export interface LinkUpdate {
+  /** Nothing changed since the graph last ran: only the change marks were read. */
+  upToDate: boolean;
+  /** Apps whose accounts were correlated again. */
+  recomputed: string[];
+  /** Links written (new or changed) and removed (their account left the snapshot). */
+  written: number;
+  removed: number;
+  timings: Pick<GraphTimings, 'load' | 'correlate' | 'writeLinks'>;
+}
+
+/**
+ * Brings the links up to date with the people and snapshots, correlating only the apps whose snapshot or manual
+ * links changed since the graph last ran (every app when the people or the settings did). With nothing changed
+ * it reads two small rows and returns: what `plan` runs to be sure it never plans from stale links.
+ */
+export async function updateLinks(input: { store: Store; config: GraphConfig }): Promise<LinkUpdate> {
+  const { store, config } = input;
+  const stale = await staleness(store, config);
+  if (stale.dirty.size === 0) {
+    return {
+      upToDate: true,
+      recomputed: [],
+      written: 0,
+      removed: 0,
+      timings: { load: 0, correlate: 0, writeLinks: 0 },
+    };
+  }
+  const done = await recompute(store, config, stale, {
+    people: () => store.listPeople(),
+    accounts: (appId) => store.listGraphAccounts({ appId }),
+    links: (appId) => store.listLinks({ appId }),
+  });
+  return {
+    upToDate: false,
+    recomputed: [...done.byApp.keys()],
+    written: done.written,
+    removed: done.removed,
+    timings: done.timings,
+  };
+}
+
+/**
+ * Brings the links up to date (see {@link updateLinks}), then computes findings over every account: the whole
+ * graph, for the commands that show it.
+ */
 export async function refreshGraph(input: {
   store: Store;
   config: GraphConfig;
@@ -84,40 +236,45 @@ export async function refreshGraph(input: {
     return spent;
   };
 
+  const stale = await staleness(store, config);
   const people: Person[] = await store.listPeople();
-  const accounts: Account[] = [];
+  const accountsByApp = new Map<string, Account[]>();
   const entitlements: Entitlement[] = [];
   const grants: Grant[] = [];
   for (const app of config.apps) {
-    for (const a of await store.listAccounts({ appId: app.id })) accounts.push(a);
+    accountsByApp.set(app.id, await store.listGraphAccounts({ appId: app.id }));
     for (const e of await store.listEntitlements({ appId: app.id })) entitlements.push(e);
     for (const g of await store.listGrants({ appId: app.id })) grants.push(g);
   }
-  const stored = await store.listLinks();
-  const manual = stored.filter((link) => link.manual);
+  const storedByApp = new Map<string, StoredLink[]>();
+  for (const link of await store.listLinks()) {
+    const list = storedByApp.get(link.appId);
+    if (list === undefined) storedByApp.set(link.appId, [link]);
+    else list.push(link);
+  }
   const load = lap();
 
-  const links = correlate({
-    people,
-    accounts,
-    manual,
-    options: {
-      externalIdAttribute: identity?.externalIdAttribute ?? 'idp_id',
-      domainAliases: config.domains?.aliases ?? [],
-      nameSuggestions: identity?.nameSuggestions ?? true,
-    },
+  const done = await recompute(store, config, stale, {
+    people: async () => people,
+    accounts: async (appId) => accountsByApp.get(appId) ?? [],
+    links: async (appId) => storedByApp.get(appId) ?? [],
   });
-  const correlateMs = lap();
-
-  // Only what correlation changed is written: a re-run over an unchanged state writes nothing.
-  const before = new Map(stored.map((link) => [linkKey(link), link]));
-  const changed = links.filter((link) => {
-    const previous = before.get(linkKey(link));
-    return previous === undefined || (!previous.manual && !sameLink(previous, link));
-  });
-  if (changed.length > 0) await store.upsertLinks({ links: changed });
-  for (const app of config.apps) await store.pruneLinks({ appId: app.id });
-  const writeLinks = lap();
+  lap();
+  const accounts: Account[] = [];
+  const links: Link[] = [];
+  for (const app of config.apps) {
+    const appAccounts = accountsByApp.get(app.id) ?? [];
+    for (const account of appAccounts) accounts.push(account);
+    const fresh = done.byApp.get(app.id);
+    if (fresh !== undefined) {
+      for (const link of fresh) links.push(link);
+      continue;
+    }
+    // An app nothing touched keeps its stored links; a manual one whose account is gone is not in the graph.
+    const ids = new Set(appAccounts.map((a) => a.id));
+    for (const link of storedByApp.get(app.id) ?? []) if (ids.has(link.accountId)) links.push(link);
+  }
+  lap();
 
   const found = computeFindings({
     people,
@@ -140,7 +297,12 @@ export async function refreshGraph(input: {
     findings: found,
     dormancy: dormancyCoverage(findingsApps(config)),
     summary: summarize(config, people, links, found),
-    timings: { load, correlate: correlateMs, writeLinks, findings: findingsMs },
+    timings: {
+      load: load + done.timings.load,
+      correlate: done.timings.correlate,
+      writeLinks: done.timings.writeLinks,
+      findings: findingsMs,
+    },
   };
 }
 

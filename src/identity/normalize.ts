@@ -6,7 +6,14 @@ export type DomainAliases = readonly (readonly [string, string])[];
 /** The comparison form of an address, or null when it is not an address (no `@`, empty part). */
 export type EmailNormalizer = (address: string | null | undefined) => string | null;
 
+/** Printable ASCII with no space at either end: NFC and trimming leave it as it is. */
+const PLAIN_ASCII = /^[!-~](?:[ -~]*[!-~])?$/;
+/** Printable ASCII words split by single spaces: already in textKey's form but for case. */
+const PLAIN_WORDS = /^[!-~]+(?: [!-~]+)*$/;
+
 function lowerKey(text: string): string {
+  // Most addresses and names are plain ASCII: skip the Unicode normalization they cannot need.
+  if (PLAIN_ASCII.test(text)) return text.toLowerCase();
   return text.trim().normalize('NFC').toLowerCase();
 }
 
@@ -72,6 +79,8 @@ export function localPart(normalized: string): string {
 /** The comparison form of a name, department or title: trimmed, NFC, lower case, inner spaces collapsed. */
 export function textKey(value: string | number | boolean | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  const key = lowerKey(String(value)).replace(/\s+/g, ' ');
+  const text = String(value);
+  if (PLAIN_WORDS.test(text)) return text.toLowerCase();
+  const key = lowerKey(text).replace(/\s+/g, ' ');
   return key === '' ? null : key;
 }

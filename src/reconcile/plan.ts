@@ -153,7 +153,8 @@ export async function computePlan(input: {
       type: app.type,
       manifest,
       ...(app.privilegedRoles ? { privilegedRoles: app.privilegedRoles } : {}),
-      accounts: await store.listAccounts({ appId: app.id }),
+      // Without the raw payloads: the diff never reads them, and parsing them is most of the read.
+      accounts: await store.listGraphAccounts({ appId: app.id }),
       entitlements: await store.listEntitlements({ appId: app.id }),
       grants: await store.listGrants({ appId: app.id }),
       // roster.yaml scim.protectIdpManaged (default on): what an IdP provisions through the facade is its own.

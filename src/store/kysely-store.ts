@@ -6,6 +6,7 @@ import * as apps from './kysely/apps.js';
 import * as audit from './kysely/audit-log.js';
 import * as changes from './kysely/changes.js';
 import { type Db, Sql, type StoreDialect } from './kysely/context.js';
+import * as graph from './kysely/graph.js';
 import * as links from './kysely/links.js';
 import * as locks from './kysely/locks.js';
 import * as pages from './kysely/pages.js';
@@ -161,6 +162,20 @@ export class KyselyStore implements Store {
   }
   listLinks(input: Parameters<Store['listLinks']>[0]): ReturnType<Store['listLinks']> {
     return links.listLinks(this.sql, input);
+  }
+  graphMarks(): ReturnType<Store['graphMarks']> {
+    return graph.graphMarks(this.sql);
+  }
+  graphState(): ReturnType<Store['graphState']> {
+    return graph.graphState(this.sql);
+  }
+  saveGraphState(input: Parameters<Store['saveGraphState']>[0]): ReturnType<Store['saveGraphState']> {
+    return graph.saveGraphState(this.sql, input);
+  }
+  listGraphAccounts(
+    input: Parameters<Store['listGraphAccounts']>[0],
+  ): ReturnType<Store['listGraphAccounts']> {
+    return graph.listGraphAccounts(this.sql, input);
   }
 
   // ---- plans

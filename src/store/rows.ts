@@ -265,15 +265,23 @@ export function rowToGrant(r: Selectable<GrantsTable>): StoredGrant {
 }
 
 export function rowToLink(r: Selectable<LinksTable>): StoredLink {
-  const where = `links[${r.app_id}/${r.account_id}]`;
+  // Read once per account by the graph: the place names are built only for a row that fails its check.
+  const where = (column: string) => `links[${r.app_id}/${r.account_id}].${column}`;
+  const situation = (LINK_SITUATIONS as readonly string[]).includes(r.situation)
+    ? (r.situation as StoredLink['situation'])
+    : parseEnum(LINK_SITUATIONS, r.situation, where('situation'));
+  const method =
+    r.method === null || (LINK_METHODS as readonly string[]).includes(r.method)
+      ? (r.method as StoredLink['method'])
+      : parseEnum(LINK_METHODS, r.method, where('method'));
   return {
     appId: r.app_id,
     accountId: r.account_id,
     employeeId: r.employee_id,
-    situation: parseEnum(LINK_SITUATIONS, r.situation, `${where}.situation`),
-    method: r.method === null ? null : parseEnum(LINK_METHODS, r.method, `${where}.method`),
+    situation,
+    method,
     confidence: r.confidence,
-    candidates: parseJsonColumn(stringArray, r.candidates, `${where}.candidates`),
+    candidates: parseJsonColumn(stringArray, r.candidates, where('candidates')),
     manual: bool(r.manual),
     decidedBy: r.decided_by,
     decidedAt: r.decided_at,

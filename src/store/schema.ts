@@ -233,6 +233,18 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface GraphMarksTable {
+  scope: string;
+  generation: number;
+}
+
+export interface GraphStateTable {
+  id: string;
+  marks: string;
+  config: string;
+  updated_at: string;
+}
+
 export interface Database {
   people: PeopleTable;
   person_emails: PersonEmailsTable;
@@ -255,6 +267,8 @@ export interface Database {
   tasks: TasksTable;
   plan_locks: PlanLocksTable;
   audit_events: AuditEventsTable;
+  graph_marks: GraphMarksTable;
+  graph_state: GraphStateTable;
   reviews: ReviewsTable;
   review_items: ReviewItemsTable;
 }

@@ -131,6 +131,13 @@ export interface StagedProgress extends SnapshotCounts {
 
 // ---- links
 
+/** What the identity graph last ran from: each scope's generation as it read them, and its settings' fingerprint. */
+export interface GraphState {
+  marks: Record<string, number>;
+  config: string;
+  updatedAt: string;
+}
+
 export interface StoredLink extends Link {
   /** A person's decision: correlation never overwrites it, and a re-sync leaves it alone. */
   manual: boolean;
@@ -396,6 +403,15 @@ export interface Store {
     employeeId?: string;
     situation?: LinkSituation;
   }): Promise<StoredLink[]>;
+  /**
+   * Each change scope's generation (`people`, `app:<id>`): every write to people, a snapshot or a manual link
+   * bumps its scope in the same transaction, so the graph can tell what changed since it last ran.
+   */
+  graphMarks(): Promise<Record<string, number>>;
+  graphState(): Promise<GraphState | null>;
+  saveGraphState(input: { marks: Record<string, number>; config: string }): Promise<void>;
+  /** An app's accounts as correlation and findings read them: without the raw payload. */
+  listGraphAccounts(input: { appId: string }): Promise<Account[]>;
 
   createPlan(input: {
     stateHash: string;

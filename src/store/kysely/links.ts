@@ -1,10 +1,14 @@
 /** @module The identity graph's links: correlation results, a person's decisions, pruning. */
 
+import { CompiledQuery } from 'kysely';
 import type { Link } from '../../core/types.js';
-import { toJsonColumn } from '../json.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
 import type { Sql } from './context.js';
+import { appScope, markChanged } from './graph.js';
+
+/** Rows one upsert statement carries: small enough that preparing it stays cheap, large enough to batch. */
+const LINK_CHUNK = 500;
 
 export async function upsertLinks(
   s: Sql,
@@ -23,40 +27,74 @@ export async function upsertLinks(
         .execute();
       for (const r of rows) manual.add(`${appId}\u0000${r.account_id}`);
     }
-    const rows = input.links
-      .filter((l) => !manual.has(`${l.appId}\u0000${l.accountId}`))
-      .map((l) => ({
+    const rows = input.links.filter(
+      (l) => manual.size === 0 || !manual.has(`${l.appId}\u0000${l.accountId}`),
+    );
+    // The statement is compiled once per chunk size and re-run with each chunk's values: building a query
+    // object per chunk costs more than SQLite's own work on it.
+    const compiled = new Map<number, string>();
+    for (let i = 0; i < rows.length; i += LINK_CHUNK) {
+      const chunk = rows.slice(i, i + LINK_CHUNK);
+      const params: unknown[] = [];
+      for (const l of chunk) {
+        params.push(
+          l.appId,
+          l.accountId,
+          l.employeeId,
+          l.situation,
+          l.method,
+          l.confidence,
+          // A string array's JSON is already canonical: no key to sort.
+          JSON.stringify(l.candidates),
+          0,
+          null,
+          null,
+          now,
+        );
+      }
+      let text = compiled.get(chunk.length);
+      if (text === undefined) {
+        const query = upsertLinkRows(tx, chunk, now).compile();
+        if (query.parameters.length !== params.length) {
+          throw new Error(`link upsert expects ${query.parameters.length} values, not ${params.length}`);
+        }
+        text = query.sql;
+        compiled.set(chunk.length, text);
+      }
+      await tx.db.executeQuery(CompiledQuery.raw(text, params));
+    }
+    return { written: rows.length, keptManual: input.links.length - rows.length };
+  });
+}
+
+function upsertLinkRows(s: Sql, links: readonly Link[], now: string) {
+  return s.db
+    .insertInto('links')
+    .values(
+      links.map((l) => ({
         app_id: l.appId,
         account_id: l.accountId,
         employee_id: l.employeeId,
         situation: l.situation,
         method: l.method,
         confidence: l.confidence,
-        candidates: toJsonColumn(l.candidates),
+        candidates: JSON.stringify(l.candidates),
         manual: 0,
         decided_by: null,
         decided_at: null,
         updated_at: now,
-      }));
-    const chunk = Math.floor(tx.dialect.maxParams / 11);
-    for (let i = 0; i < rows.length; i += chunk) {
-      await tx.db
-        .insertInto('links')
-        .values(rows.slice(i, i + chunk))
-        .onConflict((oc) =>
-          oc.columns(['app_id', 'account_id']).doUpdateSet((eb) => ({
-            employee_id: eb.ref('excluded.employee_id'),
-            situation: eb.ref('excluded.situation'),
-            method: eb.ref('excluded.method'),
-            confidence: eb.ref('excluded.confidence'),
-            candidates: eb.ref('excluded.candidates'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute();
-    }
-    return { written: rows.length, keptManual: input.links.length - rows.length };
-  });
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['app_id', 'account_id']).doUpdateSet((eb) => ({
+        employee_id: eb.ref('excluded.employee_id'),
+        situation: eb.ref('excluded.situation'),
+        method: eb.ref('excluded.method'),
+        confidence: eb.ref('excluded.confidence'),
+        candidates: eb.ref('excluded.candidates'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    );
 }
 
 export async function decideLink(
@@ -79,27 +117,33 @@ export async function decideLink(
     decided_at: now,
     updated_at: now,
   };
-  await s.db
-    .insertInto('links')
-    .values({ app_id: input.appId, account_id: input.accountId, candidates: '[]', ...decided })
-    .onConflict((oc) => oc.columns(['app_id', 'account_id']).doUpdateSet(decided))
-    .execute();
-  const row = await s.db
-    .selectFrom('links')
-    .selectAll()
-    .where('app_id', '=', input.appId)
-    .where('account_id', '=', input.accountId)
-    .executeTakeFirstOrThrow();
+  const row = await s.write(async (tx) => {
+    await tx.db
+      .insertInto('links')
+      .values({ app_id: input.appId, account_id: input.accountId, candidates: '[]', ...decided })
+      .onConflict((oc) => oc.columns(['app_id', 'account_id']).doUpdateSet(decided))
+      .execute();
+    await markChanged(tx, [appScope(input.appId)]);
+    return tx.db
+      .selectFrom('links')
+      .selectAll()
+      .where('app_id', '=', input.appId)
+      .where('account_id', '=', input.accountId)
+      .executeTakeFirstOrThrow();
+  });
   return rowToLink(row);
 }
 
 export async function undecideLink(s: Sql, input: { appId: string; accountId: string }): Promise<void> {
-  await s.db
-    .deleteFrom('links')
-    .where('app_id', '=', input.appId)
-    .where('account_id', '=', input.accountId)
-    .where('manual', '=', 1)
-    .execute();
+  await s.write(async (tx) => {
+    await tx.db
+      .deleteFrom('links')
+      .where('app_id', '=', input.appId)
+      .where('account_id', '=', input.accountId)
+      .where('manual', '=', 1)
+      .execute();
+    await markChanged(tx, [appScope(input.appId)]);
+  });
 }
 
 export async function pruneLinks(s: Sql, input: { appId: string }): Promise<{ removed: number }> {

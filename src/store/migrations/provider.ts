@@ -10,6 +10,7 @@ import { migration0004 } from './0004_audit.js';
 import { migration0005 } from './0005_claims_locks.js';
 import { migration0006 } from './0006_server.js';
 import { migration0007 } from './0007_sync_counts_changes.js';
+import { migration0008 } from './0008_graph_marks.js';
 import { migration0010 } from './0010_reviews.js';
 import { migration0012 } from './0012_console_sessions.js';
 
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005_claims_locks': migration0005,
   '0006_server': migration0006,
   '0007_sync_counts_changes': migration0007,
+  '0008_graph_marks': migration0008,
   '0010_reviews': migration0010,
   '0012_console_sessions': migration0012,
 };

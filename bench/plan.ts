@@ -1,0 +1,83 @@
+/**
+ * @module Benchmark: `roster sync && roster plan` at 20k people (5 sandbox apps, birthright for everyone): how long
+ * plan takes after the sync (its graph check included), its peak RSS, and what a saved plan costs the store
+ * against the plan's own JSON size. The baseline in the same run is the full graph refresh plan used to do.
+ */
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRoster } from '../src/app/context.js';
+import { refreshGraph, updateLinks } from '../src/app/graph.js';
+import { planChanges } from '../src/app/plan.js';
+import { syncApps } from '../src/app/sync.js';
+import { loadConfig } from '../src/config/load.js';
+import { SEED_APP_TYPES } from '../src/core/types.js';
+import { startFleet } from '../src/sandbox/fleet.js';
+import { fleetWorkspace } from '../src/sandbox/testkit.js';
+
+const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 20_000);
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
+  const cpu = process.cpuUsage();
+  const at = performance.now();
+  const value = await fn();
+  const used = process.cpuUsage(cpu);
+  return { value, wall: performance.now() - at, cpu: (used.user + used.system) / 1000 };
+}
+
+/** The database and its write-ahead log: what a plan adds to the disk. */
+function storeBytes(dir: string): number {
+  let bytes = 0;
+  for (const name of ['roster.db', 'roster.db-wal']) {
+    try {
+      bytes += statSync(join(dir, name)).size;
+    } catch {
+      // No WAL yet.
+    }
+  }
+  return bytes;
+}
+
+async function main(): Promise<void> {
+  const fleet = await startFleet({ seed: 17, people: PEOPLE });
+  const policy = {
+    rules: SEED_APP_TYPES.map((app) => ({
+      name: `${app} for everyone`,
+      when: { status: 'active' },
+      apps: { [app]: {} },
+    })),
+    managed: Object.fromEntries(SEED_APP_TYPES.map((app) => [app, ['account']])),
+    safety: { maxDeactivations: { count: 1_000_000, share: 1 } },
+  };
+  const { dir, file } = fleetWorkspace(fleet, { policy });
+  const roster = await openRoster(await loadConfig(file, { env: {} }), { actor: 'bench' });
+  try {
+    const sync = await timed(() => syncApps(roster));
+    const check = await timed(() => updateLinks(roster));
+    const before = storeBytes(dir);
+    const rssBefore = process.resourceUsage().maxRSS;
+    const plan = await timed(() => planChanges(roster));
+    const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
+    const grown = storeBytes(dir) - before;
+    const json = JSON.stringify(plan.value.body).length + JSON.stringify(plan.value.summary).length;
+    const baseline = await timed(() => refreshGraph(roster));
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    process.stdout.write(
+      [
+        `people ${PEOPLE}, ops ${plan.value.ops.length}, apps ${SEED_APP_TYPES.length}`,
+        `sync (not in the ratio):       ${s(sync.wall)} wall, ${s(sync.cpu)} CPU`,
+        `graph check after the sync:    ${s(check.wall)} wall (up to date: ${check.value.upToDate})`,
+        `plan:                          ${s(plan.wall)} wall, ${s(plan.cpu)} CPU, peak RSS ${peakMiB.toFixed(0)} MiB`,
+        `baseline, full graph refresh:  ${s(baseline.wall)} wall, ${s(baseline.cpu)} CPU (plan ran one before it planned)`,
+        `store growth per plan:         ${mb(grown)} for ${mb(json)} of plan JSON: ×${(grown / json).toFixed(2)}`,
+        `ratio: plan now / plan with the full refresh it ran before = ${(plan.wall / (plan.wall + baseline.wall)).toFixed(2)} (wall), ${(plan.cpu / (plan.cpu + baseline.cpu)).toFixed(2)} (CPU)`,
+      ].join('\n') + '\n',
+    );
+  } finally {
+    await roster.close();
+    await fleet.close();
+  }
+}
+
+await main();

@@ -1,0 +1,98 @@
+/**
+ * @module What the identity graph reads and records in the store: change marks writers bump, the marks it last ran
+ * from, and accounts read lean (no raw payload).
+ */
+
+import { sql } from 'kysely';
+import type { Account } from '../../core/types.js';
+import { attributeRecord, numberRecord, parseEnum, parseJsonColumn, toJsonColumn } from '../json.js';
+import { ACCOUNT_STATUSES } from '../rows.js';
+import type { GraphState } from '../store.js';
+import type { Db, Sql } from './context.js';
+
+export { appScope, PEOPLE_SCOPE } from '../graph-scopes.js';
+
+/** Bumps each scope's generation; call it inside the transaction of the write it marks, so both land or neither. */
+export async function markChanged(s: { db: Db }, scopes: readonly string[]): Promise<void> {
+  for (const scope of new Set(scopes)) {
+    await s.db
+      .insertInto('graph_marks')
+      .values({ scope, generation: 1 })
+      .onConflict((oc) =>
+        oc.column('scope').doUpdateSet({ generation: sql<number>`graph_marks.generation + 1` }),
+      )
+      .execute();
+  }
+}
+
+/** Every scope's current generation; a scope never written is absent (read it as 0). */
+export async function graphMarks(s: Sql): Promise<Record<string, number>> {
+  const rows = await s.db.selectFrom('graph_marks').select(['scope', 'generation']).execute();
+  return Object.fromEntries(rows.map((r) => [r.scope, Number(r.generation)]));
+}
+
+export async function graphState(s: Sql): Promise<GraphState | null> {
+  const row = await s.db.selectFrom('graph_state').selectAll().where('id', '=', 'graph').executeTakeFirst();
+  if (row === undefined) return null;
+  return {
+    marks: parseJsonColumn(numberRecord, row.marks, 'graph_state.marks'),
+    config: row.config,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function saveGraphState(s: Sql, input: Omit<GraphState, 'updatedAt'>): Promise<void> {
+  const row = { marks: toJsonColumn(input.marks), config: input.config, updated_at: s.now() };
+  await s.db
+    .insertInto('graph_state')
+    .values({ id: 'graph', ...row })
+    .onConflict((oc) => oc.column('id').doUpdateSet(row))
+    .execute();
+}
+
+const GRAPH_ACCOUNT_COLUMNS = [
+  'app_id',
+  'id',
+  'email',
+  'login',
+  'external_id',
+  'first_name',
+  'last_name',
+  'display_name',
+  'status',
+  'is_admin',
+  'last_login_at',
+  'created_at',
+  'updated_at',
+  'attributes',
+] as const;
+
+export async function listGraphAccounts(s: Sql, input: { appId: string }): Promise<Account[]> {
+  const rows = await s.db
+    .selectFrom('accounts')
+    .select(GRAPH_ACCOUNT_COLUMNS)
+    .where('app_id', '=', input.appId)
+    .orderBy('id')
+    .execute();
+  const accounts: Account[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as (typeof rows)[number];
+    accounts[i] = {
+      appId: r.app_id,
+      id: r.id,
+      email: r.email,
+      login: r.login,
+      externalId: r.external_id,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      displayName: r.display_name,
+      status: parseEnum(ACCOUNT_STATUSES, r.status, `accounts[${r.app_id}/${r.id}].status`),
+      isAdmin: r.is_admin !== 0,
+      lastLoginAt: r.last_login_at,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      attributes: parseJsonColumn(attributeRecord, r.attributes, `accounts[${r.app_id}/${r.id}].attributes`),
+    };
+  }
+  return accounts;
+}
