@@ -13,6 +13,7 @@ import { registerSandboxCommands } from './commands/sandbox.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { reportError, takeExitCode } from './output.js';
 import { defaultConfigPath, LOG_LEVELS } from './session.js';
 
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
   program.commandsGroup('Run as a service:');
   registerServeCommand(program);
   registerTokenCommands(program);
+  registerWorkerCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -103,38 +103,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { store, planId } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  if (!options.yes) {
-    throw new RosterError('invalid_input', 'apply changes the apps and needs a confirmation', {
-      fix: 'pass --yes',
-    });
-  }
-  const plan = await store.getPlan({ id: planId });
-  if (plan === null) {
-    throw new RosterError('not_found', `plan ${planId} is not in the store`, {
-      fix: 'run roster plan first',
-    });
-  }
-  if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
-  const body = plan.body as PlanBody;
-  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
-  // beside them), so no flag runs it: fix the policy and re-plan.
-  if (body.errors.length > 0) {
-    throw new RosterError(
-      'conflict',
-      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
-      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
-    );
-  }
-  if (body.blocked && !options.overrideSafety) {
-    throw new RosterError(
-      'conflict',
-      `plan ${planId} is blocked by the safety limits: ${body.blocked.reasons.map((r) => r.message).join('; ')}`,
-      {
-        fix: `check the HR export and re-plan; if the removals are really meant, pass ${OVERRIDE_FLAG}`,
-        details: { planId, blocked: body.blocked.reasons },
-      },
-    );
-  }
+  const plan = await admissiblePlan(options);
   const owner = options.owner ?? newOwner();
   const leaseMs = options.leaseMs ?? 2 * 60_000;
   await lockPlan(store, planId, owner, leaseMs);
@@ -174,31 +143,8 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   );
   renew.unref();
   try {
-    // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
-    // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
-    // it stale, and every op looks before it acts again.
     // Read again under the lock: another apply may have moved the plan on while this one waited for it.
-    const held = (await store.getPlan({ id: planId })) ?? plan;
-    const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
-    const hash = resuming
-      ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
-      : await currentStateHash({ store, config: options.config, apps: body.apps });
-    if (hash !== plan.stateHash) {
-      throw new RosterError(
-        'conflict',
-        `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
-        { fix: 'run roster plan again and apply the new plan', details: { planId } },
-      );
-    }
-    if (body.blocked && options.overrideSafety) {
-      await store.appendAudit({
-        actor: options.actor,
-        kind: 'plan.override_safety',
-        subject: planId,
-        data: { reasons: body.blocked.reasons.map((r) => r.message) },
-      });
-    }
-    if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
+    await startApplying(options, (await store.getPlan({ id: planId })) ?? plan);
 
     for (const op of await store.listOps({ planId })) ctx.records.set(op.seq, op);
     for (const r of ctx.records.values()) ctx.seqOfRef.set(String(r.target.ref), r.seq);
@@ -229,6 +175,84 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     await store.releaseOpClaims({ planId, owner });
     await store.unlockPlan({ planId, owner });
   }
+}
+
+/**
+ * The plan, when it may be applied at all: confirmed, saved, not cancelled, free of errors, not blocked by the
+ * safety limits unless overridden. Every executor (in process, cluster workers) asks this first.
+ */
+export async function admissiblePlan(
+  options: Pick<ApplyOptions, 'store' | 'planId' | 'yes' | 'overrideSafety'>,
+): Promise<PlanRecord> {
+  const { store, planId } = options;
+  if (!options.yes) {
+    throw new RosterError('invalid_input', 'apply changes the apps and needs a confirmation', {
+      fix: 'pass --yes',
+    });
+  }
+  const plan = await store.getPlan({ id: planId });
+  if (plan === null) {
+    throw new RosterError('not_found', `plan ${planId} is not in the store`, {
+      fix: 'run roster plan first',
+    });
+  }
+  if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
+  const body = plan.body as PlanBody;
+  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
+  // beside them), so no flag runs it: fix the policy and re-plan.
+  if (body.errors.length > 0) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
+      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
+    );
+  }
+  if (body.blocked && !options.overrideSafety) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is blocked by the safety limits: ${body.blocked.reasons.map((r) => r.message).join('; ')}`,
+      {
+        fix: `check the HR export and re-plan; if the removals are really meant, pass ${OVERRIDE_FLAG}`,
+        details: { planId, blocked: body.blocked.reasons },
+      },
+    );
+  }
+  return plan;
+}
+
+/**
+ * Refuses a stale plan, records a safety override, and marks the plan applying. `held` is the plan as read under
+ * whatever hold the caller has on it (the plan lock, or the cluster's one start job per plan).
+ */
+export async function startApplying(
+  options: Pick<ApplyOptions, 'store' | 'config' | 'planId' | 'overrideSafety' | 'actor'>,
+  held: PlanRecord,
+): Promise<void> {
+  const { store, planId } = options;
+  const body = held.body as PlanBody;
+  // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
+  // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
+  // it stale, and every op looks before it acts again.
+  const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
+  const hash = resuming
+    ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
+    : await currentStateHash({ store, config: options.config, apps: body.apps });
+  if (hash !== held.stateHash) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
+      { fix: 'run roster plan again and apply the new plan', details: { planId } },
+    );
+  }
+  if (body.blocked && options.overrideSafety) {
+    await store.appendAudit({
+      actor: options.actor,
+      kind: 'plan.override_safety',
+      subject: planId,
+      data: { reasons: body.blocked.reasons.map((r) => r.message) },
+    });
+  }
+  if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
 }
 
 /**

@@ -110,6 +110,18 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
         knownApp(ctx, id, 'body.apps'),
       );
       const actor = actorOf(request);
+      // Cluster mode: one sync job per app, coalesced by the queue; the workers run it (src/cluster).
+      const { cluster } = ctx;
+      if (cluster) {
+        const items = [];
+        for (const a of apps) {
+          items.push({
+            appId: a.id,
+            started: await cluster.enqueueSync({ appId: a.id, full: request.body.full, actor }),
+          });
+        }
+        return reply.code(202).send({ items });
+      }
       const items = apps.map((a) => {
         const { joined } = ctx.jobs.start(syncJobKey(a.id), () =>
           asActor(ctx, actor, async (roster) => {

@@ -42,7 +42,12 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
     return shown;
   };
   /** Starts an apply in the background (joining one in flight); false when it started, true when it joined. */
-  const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean => {
+  const startApply = async (planId: string, actor: string, overrideSafety: boolean): Promise<boolean> => {
+    // Cluster mode: the workers run it (src/cluster); this process only enqueues.
+    if (ctx.cluster) {
+      await ctx.cluster.enqueueApply({ planId, actor, overrideSafety });
+      return false;
+    }
     const { joined } = ctx.jobs.start(applyJobKey(planId), async () => {
       applyErrors.delete(planId);
       // What an apply changes (accounts read back, tasks) moves the findings on, whatever its outcome.
@@ -230,7 +235,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
           fix: plan.status === 'applied' ? 'make a new plan (POST /plans)' : undefined,
         });
       }
-      const joined = startApply(plan.id, actorOf(request), request.body.overrideSafety);
+      const joined = await startApply(plan.id, actorOf(request), request.body.overrideSafety);
       return reply.code(202).send({ planId: plan.id, started: !joined });
     },
   );
@@ -270,7 +275,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       );
       await announcePlan(ctx.notifier, ctx.store, planned.plan.id);
       const runnable = request.body.apply && planned.summary.total > planned.summary.approvals;
-      if (runnable) startApply(planned.plan.id, actor, false);
+      if (runnable) await startApply(planned.plan.id, actor, false);
       return reply.code(202).send({
         planId: planned.plan.id,
         ops: planned.summary.total,
