@@ -23,9 +23,11 @@ import {
   outcomeOf,
   ownerIsDead,
   planOpOf,
+  pollWaitOnce,
   runAccountOpOnce,
   runTaskOp,
   skip as skipOp,
+  waitStateOf,
 } from './run-op.js';
 import { currentStateHash, resumeStateHash } from './state.js';
 
@@ -87,16 +89,6 @@ export interface ApplyOptions {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Nothing left for apply to do: done, failed (a later run retries), skipped, or a manual task a sync closes. */
 const FINAL: ReadonlySet<OpStatus> = new Set(['succeeded', 'failed', 'skipped', 'task_open']);
-
-/** A task op's text for an invitation that was never accepted. */
-export const INVITE_TIMEOUT_TEXT = 'invitation not accepted; remind the person or cancel';
-
-interface WaitState {
-  waiting: true;
-  since: string;
-  polls: number;
-  nextPollAt: string;
-}
 
 /** Runs a saved plan. Refuses a stale or blocked plan; never does an op twice across crashes and re-runs. */
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
@@ -488,78 +480,22 @@ async function inBatches<T>(
 
 /** One poll of a wait op: 'done' when it finished (accepted, timed out, failed), else when to poll next. */
 async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> {
-  const op = planOpOf(r);
-  const state = (
-    r.status === 'running' && r.outcome?.waiting === true ? r.outcome : null
-  ) as WaitState | null;
+  const state = waitStateOf(r);
   if (state && Date.parse(state.nextPollAt) > ctx.now().getTime()) {
     ctx.waitStates.set(r.seq, 'waiting');
     return Date.parse(state.nextPollAt);
   }
   ctx.tried.add(r.seq);
-  const claimed = await claim(ctx, r);
+  const result = await pollWaitOnce(ctx, r, {
+    connector: ctx.options.connectors[r.appId],
+    accountId: accountIdOf(ctx, planOpOf(r)).id,
+    now: ctx.now,
+    timeoutMs: ctx.timeoutMs,
+    pollMs: ctx.pollMs,
+    maxPollMs: ctx.maxPollMs,
+  });
   // Another live owner polls it: nothing for this run to do with it.
-  if (claimed === null) return Number.POSITIVE_INFINITY;
-  const { record } = await begin(ctx, claimed);
-  const since = state?.since ?? ctx.now().toISOString();
-  const connector = ctx.options.connectors[record.appId];
-  const { id } = accountIdOf(ctx, op);
-  if (!connector?.accounts.get || id === null) {
-    await finish(ctx, record, 'failed', null, 'cannot read the invited account back');
-    return 'done';
-  }
-  let status: string;
-  try {
-    status = (await connector.accounts.get({ id }))?.status ?? 'gone';
-  } catch (error) {
-    status = `unreadable (${errorFacts(error).message})`;
-  }
-  if (status === 'active') {
-    await finish(ctx, record, 'succeeded', {
-      accountId: id,
-      since,
-      polls: (state?.polls ?? 0) + 1,
-      accepted: true,
-    });
-    return 'done';
-  }
-  if (status === 'gone' || status === 'deleted' || status === 'inactive') {
-    await finish(ctx, record, 'failed', { accountId: id, since }, `the invited account is ${status}`);
-    return 'done';
-  }
-  const polls = (state?.polls ?? 0) + 1;
-  const at = ctx.now().getTime();
-  if (at - Date.parse(since) >= ctx.timeoutMs) {
-    const who = op.person ? `${op.person.name} <${op.person.email}>` : id;
-    const { task } = await ctx.store.ensureTask({
-      key: [record.appId, `account:${id}`, 'invite', ''].join('|'),
-      planId: ctx.planId,
-      opSeq: record.seq,
-      appId: record.appId,
-      kind: 'invite',
-      instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
-    });
-    await finish(
-      ctx,
-      record,
-      'failed',
-      { accountId: id, since, polls, taskId: task.id },
-      INVITE_TIMEOUT_TEXT,
-    );
-    return 'done';
-  }
-  const delay = Math.min(ctx.maxPollMs, ctx.pollMs * 2 ** Math.min(polls - 1, 20));
-  const next: WaitState = { waiting: true, since, polls, nextPollAt: new Date(at + delay).toISOString() };
-  // A progress write: the op stays running with the poll state as its outcome, so a restart carries on here.
-  ctx.records.set(
-    record.seq,
-    await ctx.store.progressOp({
-      planId: ctx.planId,
-      seq: record.seq,
-      owner: ctx.owner,
-      outcome: { ...next },
-    }),
-  );
-  ctx.waitStates.set(record.seq, 'waiting');
-  return at + delay;
+  if (result === 'held') return Number.POSITIVE_INFINITY;
+  if (result !== 'done') ctx.waitStates.set(r.seq, 'waiting');
+  return result;
 }
