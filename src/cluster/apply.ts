@@ -6,10 +6,10 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Roster } from '../app/context.js';
-import { runOp } from '../app/ops.js';
+import { opAccountId, runOp } from '../app/ops.js';
 import { RosterError } from '../core/errors.js';
 import { admissiblePlan, planStatusOf, startApplying } from '../reconcile/apply/executor.js';
-import { skip } from '../reconcile/apply/run-op.js';
+import { pollWaitOnce, skip, waitStateOf } from '../reconcile/apply/run-op.js';
 import type { OpRecord, OpStatus } from '../store/store.js';
 import type { ApplyJob, ClusterQueues, FinalizeJob, OpJob } from './queue.js';
 
@@ -58,7 +58,16 @@ export async function startApply(
 /** What one op job came to, for the job's return value and the worker's log. */
 export type OpJobOutcome =
   | { op: OpStatus | 'awaiting_approval' | 'blocked'; enqueued: number }
-  | { op: 'retry'; error: string };
+  | { op: 'retry'; error: string }
+  /** A wait op not over yet: its job is delayed until `until` (epoch ms), a durable wait in Redis. */
+  | { op: 'waiting'; until: number };
+
+/** How cluster workers poll invitations: give up after timeoutMs; poll after pollMs, doubling to maxPollMs. */
+export interface ClusterWaits {
+  timeoutMs: number;
+  pollMs: number;
+  maxPollMs: number;
+}
 
 /**
  * Runs one op of a plan under its claim. Another live owner's claim, or a failure with attempts left, comes back
@@ -69,7 +78,7 @@ export async function runOpJob(
   roster: Roster,
   queues: ClusterQueues,
   job: OpJob,
-  attempt: { owner: string; last: boolean },
+  attempt: { owner: string; last: boolean; waits: ClusterWaits },
 ): Promise<OpJobOutcome> {
   const { store } = roster;
   let ops = await store.listOps({ planId: job.planId });
@@ -91,8 +100,20 @@ export async function runOpJob(
     } else if (deps.some((d) => d.status !== 'succeeded')) {
       // Enqueued early (by hand, or a dependency's job ran twice): the last dependency to finish enqueues it.
       return { op: 'blocked', enqueued: 0 };
+    } else if (record.kind === 'wait') {
+      const due = Date.parse(waitStateOf(record)?.nextPollAt ?? '');
+      if (due > roster.now().getTime()) return { op: 'waiting', until: due };
+      const polled = await pollWaitOnce(opContext(roster, job, attempt.owner, ops), record, {
+        connector: roster.connector(record.appId),
+        accountId: opAccountId(ops, record),
+        now: () => roster.now(),
+        ...attempt.waits,
+      });
+      if (polled === 'held') return { op: 'retry', error: `op ${job.seq} is polled by another live owner` };
+      if (polled !== 'done') return { op: 'waiting', until: polled };
+      final = (await store.listOps({ planId: job.planId })).find((r) => r.seq === job.seq) as OpRecord;
     } else {
-      const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner });
+      const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner, ops });
       if (ran === null) return { op: 'retry', error: `op ${job.seq} is held by another live owner` };
       if (ran.status === 'failed' && !attempt.last) return { op: 'retry', error: ran.error ?? 'failed' };
       final = ran;

@@ -97,7 +97,7 @@ beforeAll(async () => {
   const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: database.url }));
   writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, queue: REDIS_URL, policy }));
   config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');

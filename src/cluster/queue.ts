@@ -25,6 +25,8 @@ export interface ClusterSettings {
   /** Attempts of an op job before its op stays failed (BullMQ retries with exponential backoff). */
   opAttempts: number;
   opBackoffMs: number;
+  /** How invitations are polled (durable waits as delayed jobs). */
+  waits: { timeoutMs: number; pollMs: number; maxPollMs: number };
 }
 
 const envInt = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
@@ -54,6 +56,11 @@ export function clusterSettings(
     maxStalled: envInt(env, 'ROSTER_WORKER_MAX_STALLED', 20),
     opAttempts: envInt(env, 'ROSTER_OP_ATTEMPTS', 6),
     opBackoffMs: envInt(env, 'ROSTER_OP_BACKOFF_MS', 1000),
+    waits: {
+      timeoutMs: envInt(env, 'ROSTER_WAIT_TIMEOUT_MS', 7 * 24 * 3600_000),
+      pollMs: envInt(env, 'ROSTER_WAIT_POLL_MS', 5_000),
+      maxPollMs: envInt(env, 'ROSTER_WAIT_MAX_POLL_MS', 10 * 60_000),
+    },
   };
 }
 

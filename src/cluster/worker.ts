@@ -4,7 +4,7 @@
  */
 
 import { createServer, type Server } from 'node:http';
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { openRoster, type Roster } from '../app/context.js';
 import { syncApps } from '../app/sync.js';
@@ -142,7 +142,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
 
   let active = 0;
-  const process = async (job: Job): Promise<unknown> => {
+  const process = async (job: Job, token: string | undefined): Promise<unknown> => {
     const actor = String((job.data as { actor?: unknown }).actor ?? 'worker');
     const as = asActor(roster, actor);
     switch (job.name) {
@@ -161,9 +161,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         const outcome = await runOpJob(as, queues, job.data as OpJob, {
           owner,
           last: job.attemptsMade + 1 >= attempts,
+          waits: settings.waits,
         });
         // BullMQ's own retry with backoff: the op's claim and its recorded intent make the next attempt safe.
         if (outcome.op === 'retry') throw new Error(outcome.error);
+        // A durable wait: the job sleeps in Redis until the next poll, whichever worker is alive then.
+        if (outcome.op === 'waiting') {
+          await job.moveToDelayed(outcome.until, token);
+          throw new DelayedError();
+        }
         return outcome;
       }
       case 'finalize':
@@ -172,14 +178,18 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         throw new Error(`unknown job "${job.name}"`);
     }
   };
-  const run = async (job: Job): Promise<unknown> => {
+  const run = async (job: Job, token?: string): Promise<unknown> => {
     active += 1;
     activeGauge.set(active);
     try {
-      const result = await process(job);
+      const result = await process(job, token);
       jobsTotal.inc({ queue: job.queueName, name: job.name, outcome: 'completed' });
       return result;
     } catch (error) {
+      if (error instanceof DelayedError) {
+        jobsTotal.inc({ queue: job.queueName, name: job.name, outcome: 'delayed' });
+        throw error;
+      }
       jobsTotal.inc({ queue: job.queueName, name: job.name, outcome: 'failed' });
       log.warn({ queue: job.queueName, job: job.id, name: job.name, err: error }, 'job failed');
       throw error;
