@@ -155,10 +155,12 @@ describe.skipIf(!services.available)(
       await waitReady(`${api}/readyz`);
 
       const workers: ChildProcess[] = [];
+      const bornAt: number[] = [];
       const startWorker = (i: number) => {
         const child = spawnRoster(dir, ['worker', '--concurrency', '6'], `worker-${i}`, env);
         children.add(child);
         workers[i] = child;
+        bornAt[i] = Date.now();
       };
       for (let i = 0; i < WORKERS; i++) startWorker(i);
 
@@ -169,28 +171,36 @@ describe.skipIf(!services.available)(
       });
       expect(started.status, await started.clone().text()).toBe(202);
 
-      // Chaos: every 2-4 s one worker, at random, is SIGKILLed and a fresh one takes its place.
+      // Chaos, once ops are being applied: every 3-5 s a worker at random (one up long enough to hold jobs) is
+      // SIGKILLed and a fresh one takes its place.
       const rng = createRng(7);
       let kills = 0;
       let status = 'applying';
-      const deadline = Date.now() + 240_000;
-      let nextKill = Date.now() + 2000;
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
-        status = await withRoster(
-          async (r) => (await r.store.getPlan({ id: planned.plan.id }))?.status ?? '',
-        );
-        if (status !== 'applying' && status !== 'pending') break;
-        if (Date.now() >= nextKill) {
+      const watcher = await openRoster(config);
+      const deadline = Date.now() + 300_000;
+      let nextKill = Number.POSITIVE_INFINITY;
+      try {
+        while (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          status = (await watcher.store.getPlan({ id: planned.plan.id }))?.status ?? '';
+          if (!['draft', 'approved', 'applying'].includes(status)) break;
+          if (nextKill === Number.POSITIVE_INFINITY) {
+            const done = await watcher.store.listOps({ planId: planned.plan.id, status: 'succeeded' });
+            if (done.length > 0) nextKill = Date.now() + 1000;
+          }
           const i = Math.floor(rng.next() * WORKERS);
-          const victim = workers[i] as ChildProcess;
-          victim.kill('SIGKILL');
-          await exited(victim);
-          children.delete(victim);
-          kills++;
-          startWorker(i);
-          nextKill = Date.now() + 2000 + Math.floor(rng.next() * 2000);
+          if (Date.now() >= nextKill && Date.now() - (bornAt[i] as number) >= 5000) {
+            const victim = workers[i] as ChildProcess;
+            victim.kill('SIGKILL');
+            await exited(victim);
+            children.delete(victim);
+            kills++;
+            startWorker(i);
+            nextKill = Date.now() + 3000 + Math.floor(rng.next() * 2000);
+          }
         }
+      } finally {
+        await watcher.close();
       }
       expect(kills).toBeGreaterThanOrEqual(3);
       expect(status).toBe('applied');
