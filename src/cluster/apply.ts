@@ -59,6 +59,8 @@ export async function startApply(
 export type OpJobOutcome =
   | { op: OpStatus | 'awaiting_approval' | 'blocked'; enqueued: number }
   | { op: 'retry'; error: string }
+  /** Another live owner holds the op's claim: look again later. */
+  | { op: 'held'; error: string }
   /** A wait op not over yet: its job is delayed until `until` (epoch ms), a durable wait in Redis. */
   | { op: 'waiting'; until: number };
 
@@ -70,8 +72,8 @@ export interface ClusterWaits {
 }
 
 /**
- * Runs one op of a plan under its claim. Another live owner's claim, or a failure with attempts left, comes back
- * as 'retry' (the worker throws so BullMQ retries it later). An op found already settled (its worker died after
+ * Runs one op of a plan under its claim. Another live owner's claim comes back as 'held' (looked at again later), a
+ * failure with attempts left as 'retry' (the worker throws so BullMQ retries it with backoff). An op found already settled (its worker died after
  * recording the outcome) is not run again: only what follows it is enqueued.
  */
 export async function runOpJob(
@@ -109,12 +111,12 @@ export async function runOpJob(
         now: () => roster.now(),
         ...attempt.waits,
       });
-      if (polled === 'held') return { op: 'retry', error: `op ${job.seq} is polled by another live owner` };
+      if (polled === 'held') return { op: 'held', error: `op ${job.seq} is polled by another live owner` };
       if (polled !== 'done') return { op: 'waiting', until: polled };
       final = (await store.listOps({ planId: job.planId })).find((r) => r.seq === job.seq) as OpRecord;
     } else {
       const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner, ops });
-      if (ran === null) return { op: 'retry', error: `op ${job.seq} is held by another live owner` };
+      if (ran === null) return { op: 'held', error: `op ${job.seq} is held by another live owner` };
       if (ran.status === 'failed' && !attempt.last) return { op: 'retry', error: ran.error ?? 'failed' };
       final = ran;
     }

@@ -96,7 +96,6 @@ describe.skipIf(!services.available)(
       expect(one.requests - one.rateLimited).toBe(REQUESTS);
       expect(three.requests - three.rateLimited).toBe(REQUESTS);
       expect(independent.requests - independent.rateLimited).toBe(REQUESTS);
-      console.log({ one, three, independent });
       expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited);
       expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
     }, 120_000);

@@ -143,9 +143,9 @@ describe.skipIf(!services.available)(
       }
       const env = {
         ROSTER_QUEUE_PREFIX: redis.prefix,
-        ROSTER_WORKER_LOCK_MS: '3000',
-        ROSTER_WORKER_STALLED_MS: '1500',
-        ROSTER_OP_BACKOFF_MS: '200',
+        ROSTER_WORKER_LOCK_MS: '8000',
+        ROSTER_WORKER_STALLED_MS: '3000',
+        ROSTER_OP_BACKOFF_MS: '500',
         ROSTER_LOG_LEVEL: 'warn',
       };
       const port = await freePort();
@@ -171,7 +171,7 @@ describe.skipIf(!services.available)(
       });
       expect(started.status, await started.clone().text()).toBe(202);
 
-      // Chaos, once ops are being applied: every 3-5 s a worker at random (one up long enough to hold jobs) is
+      // Chaos, once ops are being applied: every 4-7 s a worker at random (one up long enough to hold jobs) is
       // SIGKILLed and a fresh one takes its place.
       const rng = createRng(7);
       let kills = 0;
@@ -189,26 +189,29 @@ describe.skipIf(!services.available)(
             if (done.length > 0) nextKill = Date.now() + 1000;
           }
           const i = Math.floor(rng.next() * WORKERS);
-          if (Date.now() >= nextKill && Date.now() - (bornAt[i] as number) >= 5000) {
+          if (Date.now() >= nextKill && Date.now() - (bornAt[i] as number) >= 8000) {
             const victim = workers[i] as ChildProcess;
             victim.kill('SIGKILL');
             await exited(victim);
             children.delete(victim);
             kills++;
             startWorker(i);
-            nextKill = Date.now() + 3000 + Math.floor(rng.next() * 2000);
+            nextKill = Date.now() + 4000 + Math.floor(rng.next() * 3000);
           }
         }
       } finally {
         await watcher.close();
       }
       expect(kills).toBeGreaterThanOrEqual(3);
-      expect(status).toBe('applied');
+      // Done when nothing is left but manual tasks (what the apps' APIs cannot do), which stay open for a person.
+      expect(['applied', 'tasks_open']).toContain(status);
 
       await withRoster(async (roster) => {
         const ops = await roster.store.listOps({ planId: planned.plan.id });
         expect(
-          ops.filter((o) => o.status !== 'succeeded').map((o) => `${o.seq} ${o.status} ${o.error}`),
+          ops
+            .filter((o) => o.status !== (o.kind === 'task' ? 'task_open' : 'succeeded'))
+            .map((o) => `${o.seq} ${o.status} ${o.error}`),
         ).toEqual([]);
         const succeeded = new Map<number, number>();
         for (let after = 0; ; ) {
@@ -222,7 +225,7 @@ describe.skipIf(!services.available)(
           }
           after = page[page.length - 1]!.seq;
         }
-        expect(succeeded.size).toBe(ops.length);
+        expect(succeeded.size).toBe(ops.filter((o) => o.kind !== 'task').length);
         expect([...succeeded.values()].every((n) => n === 1)).toBe(true);
         expect((await roster.store.verifyAudit()).ok).toBe(true);
       });

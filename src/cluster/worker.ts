@@ -163,6 +163,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           last: job.attemptsMade + 1 >= attempts,
           waits: settings.waits,
         });
+        // Another live owner holds the op (its lease decides when it may be taken over): look again later,
+        // without spending an attempt.
+        if (outcome.op === 'held') {
+          await job.moveToDelayed(Date.now() + settings.opBackoffMs, token);
+          throw new DelayedError();
+        }
         // BullMQ's own retry with backoff: the op's claim and its recorded intent make the next attempt safe.
         if (outcome.op === 'retry') throw new Error(outcome.error);
         // A durable wait: the job sleeps in Redis until the next poll, whichever worker is alive then.
