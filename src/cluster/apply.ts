@@ -20,6 +20,41 @@ const SKIP_CAUSES: ReadonlySet<OpStatus> = new Set(['skipped', 'task_open', 'fai
 
 const awaitsApproval = (r: OpRecord) => r.requiresApproval && r.status === 'pending';
 
+/** Which ops an op reads before it runs (its dependencies and its account's create) and which follow it. */
+interface PlanShape {
+  before: Map<number, number[]>;
+  after: Map<number, number[]>;
+}
+
+/**
+ * The dependency shape of each plan a worker has seen: it never changes once a plan is saved, so each op job
+ * reads only its own op and its neighbours' statuses instead of the whole plan.
+ */
+export class PlanShapes {
+  private readonly shapes = new Map<string, Promise<PlanShape>>();
+
+  of(roster: Roster, planId: string): Promise<PlanShape> {
+    let shape = this.shapes.get(planId);
+    if (!shape) {
+      shape = roster.store.listOps({ planId }).then((ops) => {
+        const seqOfRef = new Map(ops.map((r) => [String(r.target.ref), r.seq]));
+        const before = new Map<number, number[]>();
+        const after = new Map<number, number[]>();
+        for (const r of ops) {
+          const account = (r.target as { account?: { createdBy?: string } | null }).account;
+          const creator = account?.createdBy === undefined ? undefined : seqOfRef.get(account.createdBy);
+          before.set(r.seq, [...new Set([...r.dependsOn, ...(creator === undefined ? [] : [creator])])]);
+          for (const d of r.dependsOn) after.set(d, [...(after.get(d) ?? []), r.seq]);
+        }
+        return { before, after };
+      });
+      shape.catch(() => this.shapes.delete(planId));
+      this.shapes.set(planId, shape);
+    }
+    return shape;
+  }
+}
+
 /**
  * Admits the plan (the checks every executor makes: confirmed, no errors, not blocked, not stale), marks it
  * applying, and enqueues every op whose dependencies are settled. Returns the run id and how many it enqueued.
@@ -80,10 +115,14 @@ export async function runOpJob(
   roster: Roster,
   queues: ClusterQueues,
   job: OpJob,
-  attempt: { owner: string; last: boolean; waits: ClusterWaits },
+  attempt: { owner: string; last: boolean; waits: ClusterWaits; shapes: PlanShapes },
 ): Promise<OpJobOutcome> {
   const { store } = roster;
-  let ops = await store.listOps({ planId: job.planId });
+  const shape = await attempt.shapes.of(roster, job.planId);
+  const ops = await store.listOps({
+    planId: job.planId,
+    seqs: [job.seq, ...(shape.before.get(job.seq) ?? [])],
+  });
   const record = ops.find((r) => r.seq === job.seq);
   if (!record) {
     throw new RosterError('not_found', `plan ${job.planId} has no op ${job.seq}`, {
@@ -113,20 +152,25 @@ export async function runOpJob(
       });
       if (polled === 'held') return { op: 'held', error: `op ${job.seq} is polled by another live owner` };
       if (polled !== 'done') return { op: 'waiting', until: polled };
-      final = (await store.listOps({ planId: job.planId })).find((r) => r.seq === job.seq) as OpRecord;
+      [final] = (await store.listOps({ planId: job.planId, seqs: [job.seq] })) as [OpRecord];
     } else {
       const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner, ops });
       if (ran === null) return { op: 'held', error: `op ${job.seq} is held by another live owner` };
       if (ran.status === 'failed' && !attempt.last) return { op: 'retry', error: ran.error ?? 'failed' };
       final = ran;
     }
-    ops = await store.listOps({ planId: job.planId });
   }
-  const enqueued = await fanOut(queues, job, final, ops);
+  const next = shape.after.get(job.seq) ?? [];
+  const around = new Set([...next, ...next.flatMap((seq) => shape.before.get(seq) ?? [])]);
+  const neighbours = await store.listOps({ planId: job.planId, seqs: [...around] });
+  const enqueued = await fanOut(queues, job, final, neighbours);
   return { op: final.status, enqueued };
 }
 
-/** Enqueues the ops `done` unblocked (or doomed: they are skipped by their own jobs), and the finalization. */
+/**
+ * Enqueues the ops `done` unblocked (or doomed: they are skipped by their own jobs), and a finalization, which
+ * reads the whole plan and ends it once every op is final.
+ */
 async function fanOut(
   queues: ClusterQueues,
   job: OpJob,
@@ -145,9 +189,7 @@ async function fanOut(
   await queues.enqueueOps(
     next.map((r) => ({ appId: r.appId, planId: job.planId, seq: r.seq, run: job.run, actor: job.actor })),
   );
-  if (planStatusOf(ops) !== 'applying') {
-    await queues.enqueueFinalize({ planId: job.planId, run: job.run, actor: job.actor });
-  }
+  await queues.enqueueFinalize({ planId: job.planId, run: job.run, actor: job.actor });
   return next.length;
 }
 

@@ -96,6 +96,7 @@ describe.skipIf(!services.available)(
       expect(one.requests - one.rateLimited).toBe(REQUESTS);
       expect(three.requests - three.rateLimited).toBe(REQUESTS);
       expect(independent.requests - independent.rateLimited).toBe(REQUESTS);
+      process.stderr.write(`429s: ${JSON.stringify({ one, three, independent })}\n`);
       expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited);
       expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
     }, 120_000);

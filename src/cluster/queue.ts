@@ -187,7 +187,13 @@ export class ClusterQueues {
   }
 
   async enqueueFinalize(job: FinalizeJob): Promise<void> {
-    await this.control.add('finalize', job, { ...KEEP, deduplication: { id: `finalize.${job.planId}` } });
+    // One waiting behind the one running at most: the last op's request is never lost to a run that began
+    // before that op finished.
+    await this.control.add('finalize', job, {
+      removeOnComplete: true,
+      removeOnFail: false,
+      deduplication: { id: `finalize.${job.planId}`, keepLastIfActive: true },
+    });
   }
 
   /** Whether the op job of this run is still to run again (waiting, delayed for a retry, or running). */

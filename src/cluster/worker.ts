@@ -13,7 +13,7 @@ import { DEFAULT_CONCURRENCY } from '../connectors/http/limiter.js';
 import { RosterError } from '../core/errors.js';
 import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
-import { finalizeApply, runOpJob, startApply } from './apply.js';
+import { finalizeApply, PlanShapes, runOpJob, startApply } from './apply.js';
 import { SharedBudget } from './budget.js';
 import {
   type ApplyJob,
@@ -141,6 +141,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     },
   });
 
+  const shapes = new PlanShapes();
   let active = 0;
   const process = async (job: Job, token: string | undefined): Promise<unknown> => {
     const actor = String((job.data as { actor?: unknown }).actor ?? 'worker');
@@ -162,6 +163,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           owner,
           last: job.attemptsMade + 1 >= attempts,
           waits: settings.waits,
+          shapes,
         });
         // Another live owner holds the op (its lease decides when it may be taken over): look again later,
         // without spending an attempt.

@@ -1,7 +1,6 @@
 /** @module /queues: cluster mode's queue depth and age per app, the dead letters, and retrying one. */
 
 import { z } from 'zod';
-import type { ClusterQueues } from '../../cluster/queue.js';
 import { RosterError } from '../../core/errors.js';
 import type { ServerContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -32,13 +31,6 @@ const deadLetterSchema = z
   })
   .meta({ id: 'DeadLetter' });
 
-function clusterOf(ctx: ServerContext): ClusterQueues {
-  if (ctx.cluster) return ctx.cluster;
-  throw new RosterError('conflict', 'this server runs embedded: there are no queues', {
-    fix: 'cluster mode needs queue: redis://… and a postgres:// store in roster.yaml',
-  });
-}
-
 export async function registerQueueRoutes(app: RosterFastify, ctx: ServerContext): Promise<void> {
   app.get(
     '/queues',
@@ -68,10 +60,10 @@ export async function registerQueueRoutes(app: RosterFastify, ctx: ServerContext
         tags: ['queues'],
         summary: 'Cluster mode: the dead letters (jobs out of attempts), newest first',
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-        response: { 200: z.object({ items: z.array(deadLetterSchema) }), ...problemResponses('conflict') },
+        response: { 200: z.object({ items: z.array(deadLetterSchema) }), ...problemResponses() },
       },
     },
-    async (request) => ({ items: await clusterOf(ctx).deadLetters(request.query.limit) }),
+    async (request) => ({ items: (await ctx.cluster?.deadLetters(request.query.limit)) ?? [] }),
   );
 
   app.post(
@@ -82,10 +74,16 @@ export async function registerQueueRoutes(app: RosterFastify, ctx: ServerContext
         tags: ['queues'],
         summary: 'Cluster mode: send a dead letter back to its queue for another round of attempts',
         params: z.object({ queue: z.string(), id: z.string() }),
-        response: { 202: deadLetterSchema, ...problemResponses('not_found', 'conflict') },
+        response: { 202: deadLetterSchema, ...problemResponses('not_found') },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await clusterOf(ctx).retry(request.params.queue, request.params.id)),
+    async (request, reply) => {
+      if (!ctx.cluster) {
+        throw new RosterError('not_found', `no failed job ${request.params.queue}/${request.params.id}`, {
+          fix: 'this server runs embedded, with no queues: cluster mode needs queue: and a postgres:// store',
+        });
+      }
+      return reply.code(202).send(await ctx.cluster.retry(request.params.queue, request.params.id));
+    },
   );
 }
