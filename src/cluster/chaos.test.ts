@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,12 +155,25 @@ describe.skipIf(!services.available)(
       await waitReady(`${api}/readyz`);
 
       const workers: ChildProcess[] = [];
-      const bornAt: number[] = [];
+      const starts: number[] = [];
+      const readyAt: (number | null)[] = [];
       const startWorker = (i: number) => {
-        const child = spawnRoster(dir, ['worker', '--concurrency', '6'], `worker-${i}`, env);
+        const child = spawnRoster(dir, ['worker', '--concurrency', '6'], `worker-${i}`, {
+          ...env,
+          ROSTER_LOG_LEVEL: 'info',
+        });
         children.add(child);
         workers[i] = child;
-        bornAt[i] = Date.now();
+        starts[i] = (starts[i] ?? 0) + 1;
+        readyAt[i] = null;
+      };
+      /** When worker i logged that it started taking jobs (its log holds one such line per start). */
+      const ready = (i: number): number | null => {
+        if (readyAt[i] === null) {
+          const text = readFileSync(join(dir, `worker-${i}.log`), 'utf8');
+          if (text.split('"worker started"').length - 1 >= (starts[i] as number)) readyAt[i] = Date.now();
+        }
+        return readyAt[i] ?? null;
       };
       for (let i = 0; i < WORKERS; i++) startWorker(i);
 
@@ -171,7 +184,7 @@ describe.skipIf(!services.available)(
       });
       expect(started.status, await started.clone().text()).toBe(202);
 
-      // Chaos, once ops are being applied: every 4-7 s a worker at random (one up long enough to hold jobs) is
+      // Chaos, once ops are being applied: every 4-7 s a worker at random (one taking jobs for 4 s or more) is
       // SIGKILLed and a fresh one takes its place.
       const rng = createRng(7);
       let kills = 0;
@@ -189,7 +202,8 @@ describe.skipIf(!services.available)(
             if (done.length > 0) nextKill = Date.now() + 1000;
           }
           const i = Math.floor(rng.next() * WORKERS);
-          if (Date.now() >= nextKill && Date.now() - (bornAt[i] as number) >= 8000) {
+          const up = ready(i);
+          if (Date.now() >= nextKill && up !== null && Date.now() - up >= 4000) {
             const victim = workers[i] as ChildProcess;
             victim.kill('SIGKILL');
             await exited(victim);
