@@ -5,6 +5,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { openRoster, type Roster } from '../app/context.js';
 import { syncApps } from '../app/sync.js';
@@ -207,10 +208,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     }
   };
 
+  // A connection of its own per BullMQ worker (it blocks waiting for jobs); BullMQ leaves closing them to us.
+  const connections: Redis[] = [];
   const workers = [CONTROL_QUEUE, ...config.apps.map((a) => queues.app(a.id).name)].map(
     (name) =>
       new Worker(name, run, {
-        connection: connect(settings),
+        connection: connections[connections.push(connect(settings)) - 1] as Redis,
         prefix: settings.prefix,
         concurrency: options.concurrency ?? 4,
         lockDuration: settings.lockMs,
@@ -265,6 +268,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         // Worker.close() stops fetching and waits for the jobs in hand: each op records its outcome before its
         // job ends, so nothing is left half-done; a job cut short by a kill is re-run by stalled-job recovery.
         await Promise.all(workers.map((w) => w.close()));
+        for (const c of connections) c.disconnect();
         await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
         await queues.close();
         await roster.close();
