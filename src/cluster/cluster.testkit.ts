@@ -68,7 +68,7 @@ export function spawnRoster(
   env: NodeJS.ProcessEnv = {},
 ): ChildProcess {
   const out = openSync(join(dir, `${log}.log`), 'a');
-  return spawn('node', [join(ROOT, 'bin/roster.js'), '-c', 'roster.yaml', ...args], {
+  return spawn(process.execPath, [join(ROOT, 'bin/roster.js'), '-c', 'roster.yaml', ...args], {
     cwd: dir,
     stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
