@@ -18,29 +18,22 @@ const OP_LEASE_MS = 120_000;
  */
 export async function runOp(
   roster: Roster,
-  input: { planId: string; seq: number; owner?: string },
+  input: {
+    planId: string;
+    seq: number;
+    owner?: string;
+    /** The plan's ops as the caller just read them (saves reading them again). */
+    ops?: readonly OpRecord[];
+  },
 ): Promise<OpRecord | null> {
-  const ops = await roster.store.listOps({ planId: input.planId });
+  const ops = input.ops ?? (await roster.store.listOps({ planId: input.planId }));
   const record = ops.find((o) => o.seq === input.seq);
   if (!record) {
     throw new RosterError('not_found', `plan ${input.planId} has no op ${input.seq}`, {
       fix: '`roster plan show` lists the ops',
     });
   }
-  const op = planOpOf(record);
-  let accountId: string | null = null;
-  if (op.account && 'id' in op.account) accountId = op.account.id;
-  else if (op.account) {
-    const { createdBy } = op.account;
-    const creator = ops.find((o) => (o.target as { ref?: string }).ref === createdBy);
-    const created = creator?.status === 'succeeded' ? creator.outcome?.accountId : undefined;
-    if (typeof created !== 'string') {
-      throw new RosterError('conflict', `op ${input.seq} acts on an account its plan has not created yet`, {
-        fix: `run op ${creator?.seq ?? '(the create)'} first`,
-      });
-    }
-    accountId = created;
-  }
+  const accountId = opAccountId(ops, record);
   const app = roster.app(record.appId, 'op');
   return runOneOp(
     {
@@ -58,4 +51,23 @@ export async function runOp(
       needsPassword: traitsOf(app.type).createNeedsPassword?.(app) ?? false,
     },
   );
+}
+
+/**
+ * The app's id of the account an op acts on: its own, or the one the create in the same plan recorded (null for
+ * a create or a task). An op on an account its plan has not created yet is a conflict: run the create first.
+ */
+export function opAccountId(ops: readonly OpRecord[], record: OpRecord): string | null {
+  const op = planOpOf(record);
+  if (op.account === null) return null;
+  if ('id' in op.account) return op.account.id;
+  const { createdBy } = op.account;
+  const creator = ops.find((o) => (o.target as { ref?: string }).ref === createdBy);
+  const created = creator?.status === 'succeeded' ? creator.outcome?.accountId : undefined;
+  if (typeof created !== 'string') {
+    throw new RosterError('conflict', `op ${record.seq} acts on an account its plan has not created yet`, {
+      fix: `run op ${creator?.seq ?? '(the create)'} first`,
+    });
+  }
+  return created;
 }

@@ -15,6 +15,7 @@ import { registerScimCommands } from './commands/scim.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { reportError, takeExitCode } from './output.js';
 import { defaultConfigPath, LOG_LEVELS } from './session.js';
 
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommands(program);
   registerScimCommands(program);
+  registerWorkerCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -54,6 +54,12 @@ const store = z
     );
   });
 
+/** `redis://…` turns on cluster mode: `roster serve` enqueues, `roster worker` processes run the jobs. */
+const queue = z.string().superRefine((value, ctx) => {
+  if (/^rediss?:\/\/[^/]/.test(value)) return;
+  fail(ctx, `"${value}" is not a Redis URL`, 'write it as redis://host:6379 (rediss:// for TLS)');
+});
+
 /** The Roster person fields a source column can feed (see core Person). */
 export const SOURCE_FIELDS = [
   'employee_id',
@@ -147,6 +153,8 @@ export const appSchema = z.discriminatedUnion(
 export const rosterConfigSchema = z
   .strictObject({
     store,
+    /** Cluster mode's work queue (needs a postgres:// store): see README "Cluster mode". */
+    queue: queue.optional(),
     source,
     domains: domains.optional(),
     identity: identity.optional(),
@@ -180,6 +188,17 @@ export const rosterConfigSchema = z
     server: serverSchema.optional(),
     /** The SCIM facade: per-app Groups and attribute overrides, the hold threshold (src/config/scim.ts). */
     scim: scimSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    // Workers on several machines share one store: a SQLite file cannot be that store.
+    if (config.queue !== undefined && !/^postgres(ql)?:\/\//.test(config.store)) {
+      fail(
+        ctx,
+        'cluster mode (queue:) needs a Postgres store',
+        'set store: postgres://user@host:5432/roster',
+        ['store'],
+      );
+    }
   })
   .superRefine(
     (config, ctx) => {

@@ -26,13 +26,20 @@ export function applyErrorOf(ctx: ServerContext, planId: string): string | null 
   return errorsOf(ctx).get(planId) ?? null;
 }
 
-/** Starts an apply in the background (joining one in flight); false when it started, true when it joined. */
-export function startApply(
+/**
+ * Starts an apply in the background (joining one in flight); false when it started, true when it joined. In
+ * cluster mode the workers run it (src/cluster) and this process only enqueues.
+ */
+export async function startApply(
   ctx: ServerContext,
   planId: string,
   actor: string,
   overrideSafety: boolean,
-): boolean {
+): Promise<boolean> {
+  if (ctx.cluster) {
+    await ctx.cluster.enqueueApply({ planId, actor, overrideSafety });
+    return false;
+  }
   const errors = errorsOf(ctx);
   const { joined } = ctx.jobs.start(applyJobKey(planId), async () => {
     errors.delete(planId);
@@ -66,8 +73,17 @@ export function startApply(
   return joined;
 }
 
-/** Starts a sync of one app in the background (joining one in flight); people have their own job. */
-export function startSync(ctx: ServerContext, appId: string, actor: string, full: boolean): boolean {
+/**
+ * Starts a sync of one app in the background (joining one in flight); people have their own job. In cluster mode
+ * it is one job per app, coalesced by the queue, run by the workers.
+ */
+export async function startSync(
+  ctx: ServerContext,
+  appId: string,
+  actor: string,
+  full: boolean,
+): Promise<boolean> {
+  if (ctx.cluster) return !(await ctx.cluster.enqueueSync({ appId, full, actor }));
   const { joined } = ctx.jobs.start(syncJobKey(appId), () =>
     asActor(ctx, actor, async (roster) => {
       const synced = await syncApps(roster, { apps: [appId], full, people: false });

@@ -1,6 +1,7 @@
 /** @module What every route and background service of `roster serve` is handed: config, store, tokens, clock. */
 
 import type { FastifyBaseLogger } from 'fastify';
+import type { ClusterQueues } from '../cluster/queue.js';
 import type { RosterConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { ApiToken, TokenScope, TokenStore } from '../store/tokens.js';
@@ -44,6 +45,8 @@ export interface ServerContext {
   notifier: Notifier;
   /** Set once the server listens, when roster.yaml has a schedule: block. */
   scheduler: Scheduler | null;
+  /** Cluster mode (roster.yaml `queue:`): syncs and applies are enqueued for `roster worker`, not run here. */
+  cluster?: ClusterQueues | null;
   log: FastifyBaseLogger;
 }
 

@@ -1,6 +1,7 @@
 /** @module Starting and stopping `roster serve`: open the store, build the app, listen, drain on SIGTERM. */
 
 import type { FastifyServerOptions } from 'fastify';
+import { ClusterQueues, clusterSettings } from '../cluster/queue.js';
 import type { RosterConfig } from '../config/schema.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -44,6 +45,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? (() => new Date());
   const notifierLog = { warn: (obj: object, msg: string) => built?.app.log.warn(obj, msg) };
   let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
+  const settings = clusterSettings(options.config);
+  const cluster = settings
+    ? new ClusterQueues(
+        settings,
+        options.config.apps.map((a) => a.id),
+      )
+    : null;
   try {
     built = await createApp(
       {
@@ -62,6 +70,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           ...(options.notifyRetryDelayMs !== undefined ? { retryDelayMs: options.notifyRetryDelayMs } : {}),
         }),
         scheduler: null,
+        cluster,
       },
       {
         ...options,
@@ -75,7 +84,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     );
     const { app, context } = built;
     // Built before listening, so a schedule naming an unknown app stops the start with its error.
-    if (options.config.schedule) {
+    if (options.config.schedule && cluster) {
+      app.log.warn('schedule: is not run in cluster mode yet; trigger syncs with POST /syncs (or cron)');
+    } else if (options.config.schedule) {
       const events = options.schedulerEvents ?? {};
       context.scheduler = new Scheduler(context, options.config.schedule, {
         ...events,
@@ -106,6 +117,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       .catch((error: unknown) => context.log.error({ err: error }, 'scheduler failed'));
   } catch (error) {
     await built?.app.close();
+    await cluster?.close();
     if (!options.store) await store.close();
     throw error;
   }
@@ -128,6 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         await context.jobs.drain();
         await closed;
         await context.notifier.settle();
+        await cluster?.close();
         if (!options.store) await store.close();
       })();
       return closing;

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import { account, storeContract } from './contract.testkit.js';
@@ -8,37 +6,9 @@ import type { KyselyStore } from './kysely-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openStore } from './open.js';
 import { openPostgresStore } from './postgres.js';
-import { requireService } from './services.js';
+import { freshDatabase, requirePostgres } from './postgres.testkit.js';
 
-/** A database the test user may create databases from (trust auth on the test machine and in CI). */
-const ADMIN_URL = process.env['ROSTER_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const postgres = await requireService('Postgres', async () => {
-  await admin((client) => client.query('select 1'));
-});
-
-/** A fresh, empty database; drop() removes it even while a store still holds connections. */
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `roster_test_${randomUUID().replaceAll('-', '')}`;
-  await admin((client) => client.query(`create database ${name}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () =>
-      admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
-  };
-}
+const postgres = await requirePostgres();
 
 describe.skipIf(!postgres.available)(
   postgres.available ? 'Postgres store' : `Postgres store (skipped: ${postgres.reason})`,

@@ -422,7 +422,8 @@ export interface Store {
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
   listPlans(input?: { status?: PlanStatus; limit?: number }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
-  listOps(input: { planId: string; status?: OpStatus }): Promise<OpRecord[]>;
+  /** The plan's ops by seq; only those with `status`, or only the seqs given (a queue worker's op and its neighbours). */
+  listOps(input: { planId: string; status?: OpStatus; seqs?: readonly number[] }): Promise<OpRecord[]>;
   approveOps(input: { planId: string; seqs: number[]; approvedBy: string }): Promise<OpRecord[]>;
   /**
    * Records the intent to run an op, before the upstream call: status running, one more attempt. With an owner,

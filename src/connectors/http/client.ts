@@ -15,7 +15,12 @@ import {
   type TransportFailure,
   transportError,
 } from './errors.js';
-import { AdaptiveLimiter, type ConcurrencyOptions, DEFAULT_CONCURRENCY } from './limiter.js';
+import {
+  AdaptiveLimiter,
+  type ConcurrencyOptions,
+  DEFAULT_CONCURRENCY,
+  type RequestLimiter,
+} from './limiter.js';
 import { type PacerOptions, type PaceTicket, RatePacer } from './pacer.js';
 import { createRedactor, type Redactor } from './redact.js';
 import {
@@ -54,6 +59,8 @@ export interface HttpClientOptions {
   concurrency?: Partial<ConcurrencyOptions>;
   /** How the app's hidden rate limit is learnt from its 429s and paced to (see RatePacer). */
   pacing?: Partial<PacerOptions>;
+  /** The limiter for this app's requests instead of the in-process one (cluster mode: a budget shared in Redis). */
+  limiterFor?: (appId: string) => RequestLimiter;
   breaker?: Partial<BreakerOptions>;
   /**
    * The largest answer body read, in bytes; a bigger one is an error, not memory exhausted. Default 64 MiB.
@@ -307,7 +314,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const staticHeaders = lowerKeys(options.headers);
   const credentials = lowerKeys(authHeaders(options.auth));
 
-  const limiter = new AdaptiveLimiter(concurrency);
+  const limiter: RequestLimiter = options.limiterFor?.(appId) ?? new AdaptiveLimiter(concurrency);
   const pacer = new RatePacer(options.pacing, now);
   const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker }, now);
   // One dispatcher per client: connections to the app are kept alive and reused across requests.
@@ -564,7 +571,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       // 429 and timeouts are the only overload signals these apps give: none publishes rate-limit headers.
       if ((failure.kind === 'status' && failure.status === 429) || failure.kind === 'timeout') {
-        if (limiter.overload(slot)) {
+        if (limiter.overload(slot, outcome.retryAfterMs)) {
           log('info', { endpoint: p.endpoint, concurrencyLimit: limiter.limit }, 'concurrency lowered');
         }
       } else if (failure.kind === 'status' && failure.status < 500) {

@@ -16,7 +16,7 @@ export type {
 } from './client.js';
 export { createHttpClient } from './client.js';
 export { codeForStatus } from './errors.js';
-export type { ConcurrencyOptions } from './limiter.js';
+export type { ConcurrencyOptions, RequestLimiter, Slot } from './limiter.js';
 export { createRedactor, type Redactor, SECRET_QUERY_PARAMS } from './redact.js';
 export type { AmbiguityCheckResult, BackoffOptions } from './retry.js';
 export { isAmbiguous, withAmbiguityCheck } from './retry.js';

@@ -8,6 +8,18 @@ export interface ConcurrencyOptions {
 
 export const DEFAULT_CONCURRENCY: ConcurrencyOptions = { initial: 4, min: 1, max: 32 };
 
+/**
+ * What the HTTP client asks before each request and tells after it. The in-process AdaptiveLimiter is the
+ * default; cluster mode injects one whose window lives in Redis, shared by every worker (src/cluster/budget.ts).
+ */
+export interface RequestLimiter {
+  readonly limit: number;
+  acquire(): Promise<Slot>;
+  success(): void;
+  /** A 429 or a timeout on this slot; `retryAfterMs` is what the app asked for, when it said. */
+  overload(slot: Pick<Slot, 'epoch'>, retryAfterMs?: number | null): boolean;
+}
+
 /** A place in flight. Release it once the answer is read; releasing twice is harmless. */
 export interface Slot {
   release(): void;
@@ -20,7 +32,7 @@ export interface Slot {
  * halved on an overload signal (429, timeout). A burst of overloads from requests that were all in flight
  * before the last decrease halves the limit once, not once each: they report the same congestion.
  */
-export class AdaptiveLimiter {
+export class AdaptiveLimiter implements RequestLimiter {
   private current: number;
   private inFlight = 0;
   private successes = 0;

@@ -97,7 +97,7 @@ ${notes.length > 0 ? html`<h3>Why some are missing</h3><ul>${notes.map(([cap, wh
         await promise;
         ctx.findings.invalidate();
       }
-      for (const id of wanted) startSync(ctx, id, viewer.name, false);
+      for (const id of wanted) await startSync(ctx, id, viewer.name, false);
       return '/console/apps';
     });
   },

@@ -220,7 +220,12 @@ ${
           fix: plan.status === 'applied' ? 'make a new plan' : undefined,
         });
       }
-      startApply(ctx, plan.id, viewer.name, field(form, 'overrideSafety') === 'yes' && viewer.can('admin'));
+      await startApply(
+        ctx,
+        plan.id,
+        viewer.name,
+        field(form, 'overrideSafety') === 'yes' && viewer.can('admin'),
+      );
       return `/console/plans/${id}`;
     });
 

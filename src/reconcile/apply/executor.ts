@@ -23,9 +23,11 @@ import {
   outcomeOf,
   ownerIsDead,
   planOpOf,
+  pollWaitOnce,
   runAccountOpOnce,
   runTaskOp,
   skip as skipOp,
+  waitStateOf,
 } from './run-op.js';
 import { currentStateHash, resumeStateHash } from './state.js';
 
@@ -88,53 +90,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Nothing left for apply to do: done, failed (a later run retries), skipped, or a manual task a sync closes. */
 const FINAL: ReadonlySet<OpStatus> = new Set(['succeeded', 'failed', 'skipped', 'task_open']);
 
-/** A task op's text for an invitation that was never accepted. */
-export const INVITE_TIMEOUT_TEXT = 'invitation not accepted; remind the person or cancel';
-
-interface WaitState {
-  waiting: true;
-  since: string;
-  polls: number;
-  nextPollAt: string;
-}
-
 /** Runs a saved plan. Refuses a stale or blocked plan; never does an op twice across crashes and re-runs. */
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { store, planId } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  if (!options.yes) {
-    throw new RosterError('invalid_input', 'apply changes the apps and needs a confirmation', {
-      fix: 'pass --yes',
-    });
-  }
-  const plan = await store.getPlan({ id: planId });
-  if (plan === null) {
-    throw new RosterError('not_found', `plan ${planId} is not in the store`, {
-      fix: 'run roster plan first',
-    });
-  }
-  if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
-  const body = plan.body as PlanBody;
-  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
-  // beside them), so no flag runs it: fix the policy and re-plan.
-  if (body.errors.length > 0) {
-    throw new RosterError(
-      'conflict',
-      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
-      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
-    );
-  }
-  if (body.blocked && !options.overrideSafety) {
-    throw new RosterError(
-      'conflict',
-      `plan ${planId} is blocked by the safety limits: ${body.blocked.reasons.map((r) => r.message).join('; ')}`,
-      {
-        fix: `check the HR export and re-plan; if the removals are really meant, pass ${OVERRIDE_FLAG}`,
-        details: { planId, blocked: body.blocked.reasons },
-      },
-    );
-  }
+  const plan = await admissiblePlan(options);
   const owner = options.owner ?? newOwner();
   const leaseMs = options.leaseMs ?? 2 * 60_000;
   await lockPlan(store, planId, owner, leaseMs);
@@ -174,31 +135,8 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   );
   renew.unref();
   try {
-    // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
-    // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
-    // it stale, and every op looks before it acts again.
     // Read again under the lock: another apply may have moved the plan on while this one waited for it.
-    const held = (await store.getPlan({ id: planId })) ?? plan;
-    const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
-    const hash = resuming
-      ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
-      : await currentStateHash({ store, config: options.config, apps: body.apps });
-    if (hash !== plan.stateHash) {
-      throw new RosterError(
-        'conflict',
-        `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
-        { fix: 'run roster plan again and apply the new plan', details: { planId } },
-      );
-    }
-    if (body.blocked && options.overrideSafety) {
-      await store.appendAudit({
-        actor: options.actor,
-        kind: 'plan.override_safety',
-        subject: planId,
-        data: { reasons: body.blocked.reasons.map((r) => r.message) },
-      });
-    }
-    if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
+    await startApplying(options, (await store.getPlan({ id: planId })) ?? plan);
 
     for (const op of await store.listOps({ planId })) ctx.records.set(op.seq, op);
     for (const r of ctx.records.values()) ctx.seqOfRef.set(String(r.target.ref), r.seq);
@@ -229,6 +167,84 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     await store.releaseOpClaims({ planId, owner });
     await store.unlockPlan({ planId, owner });
   }
+}
+
+/**
+ * The plan, when it may be applied at all: confirmed, saved, not cancelled, free of errors, not blocked by the
+ * safety limits unless overridden. Every executor (in process, cluster workers) asks this first.
+ */
+export async function admissiblePlan(
+  options: Pick<ApplyOptions, 'store' | 'planId' | 'yes' | 'overrideSafety'>,
+): Promise<PlanRecord> {
+  const { store, planId } = options;
+  if (!options.yes) {
+    throw new RosterError('invalid_input', 'apply changes the apps and needs a confirmation', {
+      fix: 'pass --yes',
+    });
+  }
+  const plan = await store.getPlan({ id: planId });
+  if (plan === null) {
+    throw new RosterError('not_found', `plan ${planId} is not in the store`, {
+      fix: 'run roster plan first',
+    });
+  }
+  if (plan.status === 'cancelled') throw new RosterError('conflict', `plan ${planId} was cancelled`);
+  const body = plan.body as PlanBody;
+  // A plan with errors does part of what the policy says (a bad group name drops those grants, not the revokes
+  // beside them), so no flag runs it: fix the policy and re-plan.
+  if (body.errors.length > 0) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} has ${body.errors.length} error${body.errors.length === 1 ? '' : 's'} and cannot be applied: ${body.errors[0]?.message ?? ''}`,
+      { fix: 'fix the policy (roster plan lists every error) and apply the new plan', details: { planId } },
+    );
+  }
+  if (body.blocked && !options.overrideSafety) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is blocked by the safety limits: ${body.blocked.reasons.map((r) => r.message).join('; ')}`,
+      {
+        fix: `check the HR export and re-plan; if the removals are really meant, pass ${OVERRIDE_FLAG}`,
+        details: { planId, blocked: body.blocked.reasons },
+      },
+    );
+  }
+  return plan;
+}
+
+/**
+ * Refuses a stale plan, records a safety override, and marks the plan applying. `held` is the plan as read under
+ * whatever hold the caller has on it (the plan lock, or the cluster's one start job per plan).
+ */
+export async function startApplying(
+  options: Pick<ApplyOptions, 'store' | 'config' | 'planId' | 'overrideSafety' | 'actor'>,
+  held: PlanRecord,
+): Promise<void> {
+  const { store, planId } = options;
+  const body = held.body as PlanBody;
+  // A plan already under way (applying, or stopped with failed ops or open tasks) is held to the intent it
+  // was computed from (people, policy); the apps' newer snapshots show its own partial work and do not make
+  // it stale, and every op looks before it acts again.
+  const resuming = held.status === 'applying' || held.status === 'failed' || held.status === 'tasks_open';
+  const hash = resuming
+    ? await resumeStateHash({ store, config: options.config, apps: body.apps, planned: body.inputs })
+    : await currentStateHash({ store, config: options.config, apps: body.apps });
+  if (hash !== held.stateHash) {
+    throw new RosterError(
+      'conflict',
+      `plan ${planId} is stale: the people, links, policy or app snapshots changed since it was computed; re-plan`,
+      { fix: 'run roster plan again and apply the new plan', details: { planId } },
+    );
+  }
+  if (body.blocked && options.overrideSafety) {
+    await store.appendAudit({
+      actor: options.actor,
+      kind: 'plan.override_safety',
+      subject: planId,
+      data: { reasons: body.blocked.reasons.map((r) => r.message) },
+    });
+  }
+  if (held.status !== 'applying') await store.setPlanStatus({ id: planId, status: 'applying' });
 }
 
 /**
@@ -464,78 +480,22 @@ async function inBatches<T>(
 
 /** One poll of a wait op: 'done' when it finished (accepted, timed out, failed), else when to poll next. */
 async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> {
-  const op = planOpOf(r);
-  const state = (
-    r.status === 'running' && r.outcome?.waiting === true ? r.outcome : null
-  ) as WaitState | null;
+  const state = waitStateOf(r);
   if (state && Date.parse(state.nextPollAt) > ctx.now().getTime()) {
     ctx.waitStates.set(r.seq, 'waiting');
     return Date.parse(state.nextPollAt);
   }
   ctx.tried.add(r.seq);
-  const claimed = await claim(ctx, r);
+  const result = await pollWaitOnce(ctx, r, {
+    connector: ctx.options.connectors[r.appId],
+    accountId: accountIdOf(ctx, planOpOf(r)).id,
+    now: ctx.now,
+    timeoutMs: ctx.timeoutMs,
+    pollMs: ctx.pollMs,
+    maxPollMs: ctx.maxPollMs,
+  });
   // Another live owner polls it: nothing for this run to do with it.
-  if (claimed === null) return Number.POSITIVE_INFINITY;
-  const { record } = await begin(ctx, claimed);
-  const since = state?.since ?? ctx.now().toISOString();
-  const connector = ctx.options.connectors[record.appId];
-  const { id } = accountIdOf(ctx, op);
-  if (!connector?.accounts.get || id === null) {
-    await finish(ctx, record, 'failed', null, 'cannot read the invited account back');
-    return 'done';
-  }
-  let status: string;
-  try {
-    status = (await connector.accounts.get({ id }))?.status ?? 'gone';
-  } catch (error) {
-    status = `unreadable (${errorFacts(error).message})`;
-  }
-  if (status === 'active') {
-    await finish(ctx, record, 'succeeded', {
-      accountId: id,
-      since,
-      polls: (state?.polls ?? 0) + 1,
-      accepted: true,
-    });
-    return 'done';
-  }
-  if (status === 'gone' || status === 'deleted' || status === 'inactive') {
-    await finish(ctx, record, 'failed', { accountId: id, since }, `the invited account is ${status}`);
-    return 'done';
-  }
-  const polls = (state?.polls ?? 0) + 1;
-  const at = ctx.now().getTime();
-  if (at - Date.parse(since) >= ctx.timeoutMs) {
-    const who = op.person ? `${op.person.name} <${op.person.email}>` : id;
-    const { task } = await ctx.store.ensureTask({
-      key: [record.appId, `account:${id}`, 'invite', ''].join('|'),
-      planId: ctx.planId,
-      opSeq: record.seq,
-      appId: record.appId,
-      kind: 'invite',
-      instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
-    });
-    await finish(
-      ctx,
-      record,
-      'failed',
-      { accountId: id, since, polls, taskId: task.id },
-      INVITE_TIMEOUT_TEXT,
-    );
-    return 'done';
-  }
-  const delay = Math.min(ctx.maxPollMs, ctx.pollMs * 2 ** Math.min(polls - 1, 20));
-  const next: WaitState = { waiting: true, since, polls, nextPollAt: new Date(at + delay).toISOString() };
-  // A progress write: the op stays running with the poll state as its outcome, so a restart carries on here.
-  ctx.records.set(
-    record.seq,
-    await ctx.store.progressOp({
-      planId: ctx.planId,
-      seq: record.seq,
-      owner: ctx.owner,
-      outcome: { ...next },
-    }),
-  );
-  ctx.waitStates.set(record.seq, 'waiting');
-  return at + delay;
+  if (result === 'held') return Number.POSITIVE_INFINITY;
+  if (result !== 'done') ctx.waitStates.set(r.seq, 'waiting');
+  return result;
 }

@@ -378,3 +378,105 @@ export function lostPlan(planId: string, cause: unknown): RosterError {
     },
   );
 }
+
+/** A task op's text for an invitation that was never accepted. */
+export const INVITE_TIMEOUT_TEXT = 'invitation not accepted; remind the person or cancel';
+
+/** Where a wait op stands between polls: kept as its outcome while it runs, so a restart carries on there. */
+export interface WaitState {
+  waiting: true;
+  since: string;
+  polls: number;
+  nextPollAt: string;
+}
+
+/** A wait op's poll state, when it has one. */
+export function waitStateOf(r: OpRecord): WaitState | null {
+  return (r.status === 'running' && r.outcome?.waiting === true ? r.outcome : null) as WaitState | null;
+}
+
+/** How a wait op is polled: give up after timeoutMs, first poll after pollMs, doubling up to maxPollMs. */
+export interface WaitPolling {
+  connector: Connector | undefined;
+  /** The invited account's id in the app (null when it is not known). */
+  accountId: string | null;
+  now: () => Date;
+  timeoutMs: number;
+  pollMs: number;
+  maxPollMs: number;
+}
+
+/**
+ * One poll of a wait op under its claim (the in-process executor and cluster workers both call it): 'done' when
+ * it finished (accepted, timed out, failed), 'held' when another live owner has it, else when to poll next.
+ */
+export async function pollWaitOnce(
+  ctx: OpContext,
+  r: OpRecord,
+  input: WaitPolling,
+): Promise<'done' | 'held' | number> {
+  const op = planOpOf(r);
+  const state = waitStateOf(r);
+  const claimed = await claim(ctx, r);
+  if (claimed === null) return 'held';
+  const { record } = await begin(ctx, claimed);
+  const since = state?.since ?? input.now().toISOString();
+  const { connector, accountId: id } = input;
+  if (!connector?.accounts.get || id === null) {
+    await finish(ctx, record, 'failed', null, 'cannot read the invited account back');
+    return 'done';
+  }
+  let status: string;
+  try {
+    status = (await connector.accounts.get({ id }))?.status ?? 'gone';
+  } catch (error) {
+    status = `unreadable (${errorFacts(error).message})`;
+  }
+  if (status === 'active') {
+    await finish(ctx, record, 'succeeded', {
+      accountId: id,
+      since,
+      polls: (state?.polls ?? 0) + 1,
+      accepted: true,
+    });
+    return 'done';
+  }
+  if (status === 'gone' || status === 'deleted' || status === 'inactive') {
+    await finish(ctx, record, 'failed', { accountId: id, since }, `the invited account is ${status}`);
+    return 'done';
+  }
+  const polls = (state?.polls ?? 0) + 1;
+  const at = input.now().getTime();
+  if (at - Date.parse(since) >= input.timeoutMs) {
+    const who = op.person ? `${op.person.name} <${op.person.email}>` : id;
+    const { task } = await ctx.store.ensureTask({
+      key: [record.appId, `account:${id}`, 'invite', ''].join('|'),
+      planId: ctx.planId,
+      opSeq: record.seq,
+      appId: record.appId,
+      kind: 'invite',
+      instructions: `${who}: ${INVITE_TIMEOUT_TEXT}.`,
+    });
+    await finish(
+      ctx,
+      record,
+      'failed',
+      { accountId: id, since, polls, taskId: task.id },
+      INVITE_TIMEOUT_TEXT,
+    );
+    return 'done';
+  }
+  const delay = Math.min(input.maxPollMs, input.pollMs * 2 ** Math.min(polls - 1, 20));
+  const next: WaitState = { waiting: true, since, polls, nextPollAt: new Date(at + delay).toISOString() };
+  // A progress write: the op stays running with the poll state as its outcome, so a restart carries on here.
+  ctx.records.set(
+    record.seq,
+    await ctx.store.progressOp({
+      planId: ctx.planId,
+      seq: record.seq,
+      owner: ctx.owner,
+      outcome: { ...next },
+    }),
+  );
+  return at + delay;
+}

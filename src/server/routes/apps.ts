@@ -118,10 +118,10 @@ export async function registerAppRoutes(app: RosterFastify, ctx: ServerContext):
         knownApp(ctx, id, 'body.apps'),
       );
       const actor = actorOf(request);
-      const items = apps.map((a) => ({
-        appId: a.id,
-        started: !startSync(ctx, a.id, actor, request.body.full),
-      }));
+      const items = [];
+      for (const a of apps) {
+        items.push({ appId: a.id, started: !(await startSync(ctx, a.id, actor, request.body.full)) });
+      }
       return reply.code(202).send({ items });
     },
   );

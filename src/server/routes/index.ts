@@ -9,6 +9,7 @@ import { registerGraphRoutes } from './graph.js';
 import { registerMcpRoutes } from './mcp.js';
 import { registerMetaRoutes } from './meta.js';
 import { registerPlanRoutes } from './plans.js';
+import { registerQueueRoutes } from './queues.js';
 import { registerReviewRoutes } from './reviews.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerWebhookRoutes } from './webhooks.js';
@@ -21,6 +22,7 @@ export async function registerRoutes(app: RosterFastify, ctx: ServerContext): Pr
   await registerGraphRoutes(app, ctx);
   await registerPlanRoutes(app, ctx);
   await registerReviewRoutes(app, ctx);
+  await registerQueueRoutes(app, ctx);
   await registerWebhookRoutes(app, ctx);
   await registerMcpRoutes(app, ctx);
   await registerScimRoutes(app, ctx);

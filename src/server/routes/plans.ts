@@ -40,7 +40,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       throw new RosterError('not_found', `plan ${id} not found`, { fix: 'GET /plans lists them' });
     return shown;
   };
-  const startApply = (planId: string, actor: string, overrideSafety: boolean): boolean =>
+  const startApply = (planId: string, actor: string, overrideSafety: boolean): Promise<boolean> =>
     startBackgroundApply(ctx, planId, actor, overrideSafety);
 
   const detail = async (actor: string, id: string) => {
@@ -197,7 +197,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
           fix: plan.status === 'applied' ? 'make a new plan (POST /plans)' : undefined,
         });
       }
-      const joined = startApply(plan.id, actorOf(request), request.body.overrideSafety);
+      const joined = await startApply(plan.id, actorOf(request), request.body.overrideSafety);
       return reply.code(202).send({ planId: plan.id, started: !joined });
     },
   );
@@ -237,7 +237,7 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       );
       await announcePlan(ctx.notifier, ctx.store, planned.plan.id);
       const runnable = request.body.apply && planned.summary.total > planned.summary.approvals;
-      if (runnable) startApply(planned.plan.id, actor, false);
+      if (runnable) await startApply(planned.plan.id, actor, false);
       return reply.code(202).send({
         planId: planned.plan.id,
         ops: planned.summary.total,

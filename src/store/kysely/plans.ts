@@ -133,9 +133,16 @@ export async function setPlanStatus(
   return plan;
 }
 
-export async function listOps(s: Sql, input: { planId: string; status?: OpStatus }): Promise<OpRecord[]> {
+export async function listOps(
+  s: Sql,
+  input: { planId: string; status?: OpStatus; seqs?: readonly number[] },
+): Promise<OpRecord[]> {
   let query = s.db.selectFrom('ops').selectAll().where('plan_id', '=', input.planId).orderBy('seq');
   if (input.status !== undefined) query = query.where('status', '=', input.status);
+  if (input.seqs !== undefined) {
+    if (input.seqs.length === 0) return [];
+    query = query.where('seq', 'in', [...input.seqs]);
+  }
   return (await query.execute()).map(rowToOp);
 }
 

@@ -1,0 +1,152 @@
+/**
+ * @module Benchmark: cluster mode applying one plan (account creates and deactivations across four sandboxes) with
+ * 1, 2 and 3 `roster worker` processes on Postgres and Redis, first against apps without a rate limit, then with a
+ * hidden one. Prints ops/s per worker count, the ratio to one worker (what it is judged by), and the share of
+ * requests the apps answered 429.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { openRoster } from '../src/app/context.js';
+import { planChanges } from '../src/app/plan.js';
+import { syncApps } from '../src/app/sync.js';
+import { REDIS_URL, redisPrefix } from '../src/cluster/cluster.testkit.js';
+import { ClusterQueues, clusterSettings } from '../src/cluster/queue.js';
+import { loadConfig } from '../src/config/load.js';
+import type { SeedAppType } from '../src/core/types.js';
+import { hrToCsv } from '../src/sandbox/company.js';
+import { fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+import { freshDatabase } from '../src/store/postgres.testkit.js';
+
+const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 240);
+const CONCURRENCY = Number(process.env['BENCH_WORKER_CONCURRENCY'] ?? 4);
+const APPS: SeedAppType[] = ['targetprocess', 'thought-industries', 'customer-directory', 'stackspot-scim'];
+const MAIN = pathToFileURL(resolve(import.meta.dirname, '../src/cli/main.js')).href;
+
+const policy = {
+  rules: [
+    { name: 'everyone', when: { status: 'active' }, apps: Object.fromEntries(APPS.map((a) => [a, {}])) },
+  ],
+  managed: Object.fromEntries(APPS.map((a) => [a, ['account']])),
+  safety: {
+    maxDeactivations: { count: 1000, share: 1 },
+    approval: { delete: false, privileged: false, opsPerApp: 10_000 },
+  },
+};
+
+interface Row {
+  limit: string;
+  workers: number;
+  ops: number;
+  seconds: number;
+  opsPerSecond: number;
+  requests: number;
+  rateLimited: number;
+}
+
+/** `roster worker` from this benchmark's own build (dist-bench), as a separate process. */
+function worker(dir: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const code = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(process.argv);`;
+  return spawn(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      code,
+      'roster',
+      '-c',
+      'roster.yaml',
+      'worker',
+      '--concurrency',
+      String(CONCURRENCY),
+    ],
+    { cwd: dir, stdio: 'ignore', env: { ...process.env, ...env } },
+  );
+}
+
+async function once(workers: number, limited: boolean): Promise<Row> {
+  const database = await freshDatabase('roster_bench');
+  const prefix = redisPrefix();
+  const fleet = await startFleet({ apps: APPS, seed: 21, people: PEOPLE });
+  const children: ChildProcess[] = [];
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-bench-cluster-'));
+    writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
+    const doc = parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: database.url }));
+    writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, queue: REDIS_URL, policy }));
+    const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
+    const roster = await openRoster(config, { now: () => new Date(fleet.company.asOf) });
+    let planId: string;
+    let ops: number;
+    try {
+      await syncApps(roster, { full: true });
+      const planned = await planChanges(roster, {});
+      planId = planned.plan.id;
+      ops = planned.ops.length;
+    } finally {
+      await roster.close();
+    }
+    for (const sb of fleet.sandboxes) {
+      sb.setFaults('clean', limited ? { rateLimit: { capacity: 10, refillPerSecond: 40 } } : {});
+      sb.clearRequests();
+    }
+    const env = { ROSTER_QUEUE_PREFIX: prefix.prefix, ROSTER_LOG_LEVEL: 'silent' };
+    for (let i = 0; i < workers; i++) children.push(worker(dir, env));
+    const settings = clusterSettings(config, { ...process.env, ...env });
+    const queues = new ClusterQueues(settings!, APPS);
+    const watcher = await openRoster(config);
+    const started = performance.now();
+    try {
+      await queues.enqueueApply({ planId, actor: 'bench', overrideSafety: false });
+      for (;;) {
+        const status = (await watcher.store.getPlan({ id: planId }))?.status;
+        if (status !== 'draft' && status !== 'applying') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await queues.close();
+      await watcher.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const log = fleet.sandboxes.flatMap((sb) => sb.requests());
+    return {
+      limit: limited ? 'hidden 10 / 40 per s' : 'none',
+      workers,
+      ops,
+      seconds,
+      opsPerSecond: ops / seconds,
+      requests: log.length,
+      rateLimited: log.filter((r) => r.status === 429).length,
+    };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
+    await fleet.close();
+    await prefix.clear();
+    await database.drop();
+  }
+}
+
+const rows: Row[] = [];
+for (const limited of [false, true]) {
+  for (const workers of [1, 2, 3]) rows.push(await once(workers, limited));
+}
+const pad = (value: string, width: number) => value.padStart(width);
+process.stdout.write(
+  `cluster apply: ${PEOPLE} people, ${APPS.length} sandboxes, worker concurrency ${CONCURRENCY} per queue\n\n`,
+);
+process.stdout.write(
+  `${pad('rate limit', 22)} ${pad('workers', 7)} ${pad('ops', 6)} ${pad('seconds', 8)} ${pad('ops/s', 7)} ${pad('vs 1', 6)} ${pad('429 share', 9)}\n`,
+);
+for (const row of rows) {
+  const base = rows.find((r) => r.limit === row.limit && r.workers === 1) as Row;
+  process.stdout.write(
+    `${pad(row.limit, 22)} ${pad(String(row.workers), 7)} ${pad(String(row.ops), 6)} ${pad(row.seconds.toFixed(1), 8)} ${pad(row.opsPerSecond.toFixed(1), 7)} ${pad(`${(row.opsPerSecond / base.opsPerSecond).toFixed(2)}x`, 6)} ${pad(`${((100 * row.rateLimited) / Math.max(1, row.requests)).toFixed(1)}%`, 9)}\n`,
+  );
+}

@@ -1,0 +1,133 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { AppConfig } from '../config/schema.js';
+import { connectorFor } from '../connectors/registry.js';
+import type { Connector } from '../connectors/sdk/types.js';
+import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
+import { SharedBudget } from './budget.js';
+import { REDIS_URL, redisPrefix, requireClusterServices } from './cluster.testkit.js';
+
+const services = await requireClusterServices();
+const APP = 'targetprocess';
+/** Requests per run, split among the workers; each worker keeps up to 8 of its own in flight. */
+const REQUESTS = 240;
+const PER_WORKER_CONCURRENCY = 8;
+
+let fleet: Fleet;
+let app: AppConfig;
+let redis: Redis;
+const prefixes: ReturnType<typeof redisPrefix>[] = [];
+
+beforeAll(async () => {
+  if (!services.available) return;
+  fleet = await startFleet({ apps: [APP], seed: 3, people: 120 });
+  app = (
+    parse(fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite::memory:' })) as { apps: AppConfig[] }
+  ).apps[0] as AppConfig;
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of prefixes) await p.clear();
+  redis?.disconnect();
+  await fleet?.close();
+});
+
+/**
+ * `workers` clients (as many worker processes would hold), sharing one Redis budget or each with its own
+ * in-process limiter, read REQUESTS accounts between them against an app with a hidden limit. Returns the 429s
+ * the app answered.
+ */
+async function run(workers: number, shared: boolean): Promise<{ rateLimited: number; requests: number }> {
+  const sandbox = fleet.get(APP);
+  // A fresh, full hidden bucket for every run: 5 requests at once, 25 a second.
+  sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
+  sandbox.clearRequests();
+  const prefix = redisPrefix();
+  prefixes.push(prefix);
+  const connectors: Connector[] = Array.from({ length: workers }, () =>
+    connectorFor(app, {
+      http: {
+        maxRetries: 30,
+        backoff: { baseMs: 20, capMs: 200 },
+        ...(shared
+          ? { limiterFor: (appId: string) => new SharedBudget(redis, appId, { prefix: prefix.prefix }) }
+          : {}),
+      },
+    }),
+  );
+  try {
+    const ids = (await connectors[0]!.accounts.list!({ pageToken: null })).items.map((a) => a.id);
+    sandbox.clearRequests();
+    sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
+    await Promise.all(
+      connectors.map(async (connector, w) => {
+        const mine = Array.from(
+          { length: REQUESTS / workers },
+          (_, i) => ids[(w * 7919 + i) % ids.length] as string,
+        );
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: PER_WORKER_CONCURRENCY }, async () => {
+            while (next < mine.length) {
+              const id = mine[next++] as string;
+              await connector.accounts.get!({ id });
+            }
+          }),
+        );
+      }),
+    );
+    const log = sandbox.requests();
+    return { rateLimited: log.filter((r) => r.status === 429).length, requests: log.length };
+  } finally {
+    await Promise.all(connectors.map((c) => c.close()));
+  }
+}
+
+describe.skipIf(!services.available)(
+  services.available ? 'shared rate budget' : `shared rate budget (skipped: ${services.reason})`,
+  () => {
+    it('three workers sharing the Redis budget meet no more 429s than one worker does; three with their own limiters meet more', async () => {
+      const one = await run(1, true);
+      const three = await run(3, true);
+      const independent = await run(3, false);
+      // Every request was answered in the end; the 429s are the retries it took.
+      expect(one.requests - one.rateLimited).toBe(REQUESTS);
+      expect(three.requests - three.rateLimited).toBe(REQUESTS);
+      expect(independent.requests - independent.rateLimited).toBe(REQUESTS);
+      process.stderr.write(`429s: ${JSON.stringify({ one, three, independent })}\n`);
+      expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited);
+      expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
+    }, 120_000);
+
+    it('the window lives in Redis: a 429 seen by one worker halves it for all, and slots of a dead worker expire', async () => {
+      const prefix = redisPrefix();
+      prefixes.push(prefix);
+      const a = new SharedBudget(redis, 'app', { prefix: prefix.prefix, slotLeaseMs: 200 });
+      const b = new SharedBudget(redis, 'app', { prefix: prefix.prefix, slotLeaseMs: 200 });
+      const held = await Promise.all([a.acquire(), a.acquire(), b.acquire(), b.acquire()]);
+      expect(await a.state()).toEqual({ limit: 4, inFlight: 4 });
+      // The window is full: b waits until a slot is released (or its lease runs out).
+      let granted = false;
+      const waiting = b.acquire().then((slot) => {
+        granted = true;
+        return slot;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(granted).toBe(false);
+      held[0]!.release();
+      (await waiting).release();
+      // Two 429s from slots granted in the same epoch halve the window once, for every worker.
+      a.overload(held[1]!);
+      b.overload(held[2]!);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await b.state()).limit).toBe(2);
+      // Slots never released (their worker was killed) stop counting once their lease runs out.
+      await new Promise((r) => setTimeout(r, 250));
+      const slot = await b.acquire();
+      expect((await b.state()).inFlight).toBe(1);
+      slot.release();
+    }, 30_000);
+  },
+);
