@@ -1,13 +1,6 @@
 /** @module HTML as typed values: every interpolated value is escaped unless it is already Html, so pages cannot inject. */
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
+import { escapeHtml } from '../core/html.js';
 
 /** Markup known to be safe: made only by `html`, `raw` on a literal, or `join`. */
 export class Html {
@@ -19,10 +12,7 @@ export class Html {
 
 export type Renderable = Html | string | number | boolean | null | undefined | readonly Renderable[];
 
-/** The one escaping helper: text for element content and quoted attribute values alike. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
-}
+export { escapeHtml };
 
 function render(value: Renderable): string {
   if (value === null || value === undefined || value === false) return '';

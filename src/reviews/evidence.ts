@@ -1,6 +1,7 @@
 /** @module The auditor's evidence of a campaign: one row per item (who reviewed what, when, the decision, the proof) as CSV and a printable HTML page. */
 
 import { stringify } from 'csv-stringify/sync';
+import { escapeHtml as escapeText } from '../core/html.js';
 import type { ReviewRecord } from '../store/reviews.js';
 import type { AuditEvent, AuditVerification } from '../store/store.js';
 
@@ -92,15 +93,7 @@ export function evidenceCsv(evidence: Evidence): string {
   );
 }
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-export const escapeHtml = (value: unknown): string =>
-  String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+const escapeHtml = (value: unknown): string => escapeText(String(value));
 
 const STYLE = `
 body{font:13px/1.4 system-ui,sans-serif;margin:24px;color:#111}

@@ -18,6 +18,7 @@ import {
 } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { evidenceCsv, evidenceHtml } from '../../reviews/evidence.js';
+import { reviewSubjectSchema } from '../../store/review-schemas.js';
 import {
   REVIEW_DECISIONS,
   REVIEW_SELECTIONS,
@@ -69,25 +70,7 @@ const itemSchema = z
     seq: z.number(),
     appId: z.string(),
     accountId: z.string(),
-    subject: z.object({
-      accountEmail: z.string(),
-      accountStatus: z.string(),
-      entitlement: z
-        .object({ id: z.string(), kind: z.string(), name: z.string(), privileged: z.boolean() })
-        .nullable(),
-      privileged: z.boolean(),
-      person: z
-        .object({
-          employeeId: z.string(),
-          email: z.string(),
-          name: z.string(),
-          managerEmail: z.string().nullable(),
-        })
-        .nullable(),
-      lastActivity: z.string().nullable(),
-      findings: z.array(z.string()),
-      suggestion: z.object({ decision: z.enum(REVIEW_DECISIONS), why: z.string() }).nullable(),
-    }),
+    subject: reviewSubjectSchema,
     reviewer: z.string(),
     reviewerReason: z.enum(REVIEWER_REASONS),
     history: z.array(

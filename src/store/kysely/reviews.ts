@@ -5,6 +5,7 @@ import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
 import { parseEnum, parseJsonColumn, stringArray, toJsonColumn } from '../json.js';
+import { reviewSubjectSchema } from '../review-schemas.js';
 import {
   type NewReview,
   type NewReviewItem,
@@ -24,26 +25,7 @@ import type { Sql } from './context.js';
 
 const scopeSchema = z.object({ apps: stringArray, select: z.enum(REVIEW_SELECTIONS) });
 const ruleSchema = z.object({ order: z.array(z.enum(REVIEWER_SOURCES)), fallback: z.string() });
-const decisionSchema = z.enum(REVIEW_DECISIONS);
-const subjectSchema: z.ZodType<ReviewSubject> = z.object({
-  accountEmail: z.string(),
-  accountStatus: z.string(),
-  entitlement: z
-    .object({ id: z.string(), kind: z.string(), name: z.string(), privileged: z.boolean() })
-    .nullable(),
-  privileged: z.boolean(),
-  person: z
-    .object({
-      employeeId: z.string(),
-      email: z.string(),
-      name: z.string(),
-      managerEmail: z.string().nullable(),
-    })
-    .nullable(),
-  lastActivity: z.string().nullable(),
-  findings: stringArray,
-  suggestion: z.object({ decision: decisionSchema, why: z.string() }).nullable(),
-});
+const subjectSchema: z.ZodType<ReviewSubject> = reviewSubjectSchema;
 const historySchema = z.array(
   z.object({
     from: z.string(),
