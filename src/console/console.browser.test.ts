@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FindingRow } from '../app/index.js';
 import { issueToken } from '../app/tokens.js';
@@ -12,32 +11,10 @@ import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
 import { startTestServer, type TestServer } from '../server/testkit.js';
 import { tokenStore } from '../store/tokens.js';
+import { expectAccessible, HAVE_CHROMIUM, launchChromium, signIn, WAIT } from './browser.testkit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = process.env.ROSTER_SCREENSHOTS === '1';
 const SHOTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** Generous: two cores shared by several test runs. */
-const WAIT = { timeout: 60_000 };
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core in the page; serious and critical violations fail the test with what and where. */
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(
-    "window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)",
-  )) as AxeViolation[];
-  const bad = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(bad, `accessibility of ${what}`).toEqual([]);
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOTS) return;
@@ -59,15 +36,7 @@ async function reloadUntil(page: Page, what: string, check: () => Promise<boolea
 const nav = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
-async function signIn(page: Page, url: string, token: string): Promise<void> {
-  await page.goto(`${url}/console`);
-  await page.waitForURL(/\/console\/login/, WAIT);
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Signed in as').waitFor(WAIT);
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('the console in a real browser, on the sandboxes', () => {
+describe.skipIf(!HAVE_CHROMIUM)('the console in a real browser, on the sandboxes', () => {
   let fleet: Fleet;
   let t: TestServer;
   let browser: Browser;
@@ -84,18 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in a real browser, on the sa
         { name: 'second-approver', scope: 'approve', createdBy: 'test' },
       )
     ).token;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -101,29 +101,41 @@ describe('console sign-in and write protection', () => {
     expect(html).not.toContain(t.tokens.read);
   });
 
-  it("refuses a reviewer's token and a SCIM facade token at sign-in: the console would open the whole API", async () => {
+  it("refuses a SCIM facade token at sign-in, and confines a reviewer's session to the review pages", async () => {
     const deps = { store: t.store, tokens: tokenStore(t.store) };
     const appId = t.config.apps[0]?.id ?? 'targetprocess';
-    const narrowed = [
-      (
-        await issueToken(deps, {
-          name: 'reviewer',
-          scope: 'read',
-          createdBy: 'test',
-          person: 'pat@example.com',
-        })
-      ).token,
-      (await issueToken(deps, { name: 'okta', scope: `scim:${appId}`, createdBy: 'test' })).token,
-    ];
-    for (const token of narrowed) {
-      const c = client(t);
-      const page = await (await c.get('/console/login')).text();
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-      const r = await c.post('/console/login', { _csrf: csrf, token });
-      expect(r.status).toBe(400);
-      expect(await r.text()).toContain('without --person');
-      expect(c.jar.has(SESSION_COOKIE)).toBe(false);
-    }
+    const scim = (await issueToken(deps, { name: 'okta', scope: `scim:${appId}`, createdBy: 'test' })).token;
+    const c = client(t);
+    const page = await (await c.get('/console/login')).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const r = await c.post('/console/login', { _csrf: csrf, token: scim });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain(`for scim:${appId} only`);
+    expect(c.jar.has(SESSION_COOKIE)).toBe(false);
+
+    const reviewerToken = (
+      await issueToken(deps, {
+        name: 'reviewer',
+        scope: 'admin',
+        createdBy: 'test',
+        person: 'pat@example.com',
+      })
+    ).token;
+    const reviewer = client(t);
+    const loginPage = await (await reviewer.get('/console/login')).text();
+    const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(loginPage)?.[1] ?? '';
+    const signedIn = await reviewer.post('/console/login', { _csrf: loginCsrf, token: reviewerToken });
+    expect(signedIn.headers.get('location')).toBe('/console/reviews');
+    const reviews = await reviewer.get('/console/reviews');
+    expect(reviews.status).toBe(200);
+    const sessionCsrf = /name="_csrf" value="([^"]+)"/.exec(await reviews.text())?.[1] ?? '';
+    // Even with an admin scope, a reviewer's session opens nothing else: pages send it back, writes are refused.
+    const people = await reviewer.get('/console/people');
+    expect([people.status, people.headers.get('location')]).toEqual([303, '/console/reviews']);
+    const auditBefore = (await t.store.listAudit({ limit: 10_000 })).length;
+    const write = await reviewer.post('/console/tasks/x/done', { _csrf: sessionCsrf, note: 'not mine' });
+    expect(write.status).toBe(403);
+    expect((await t.store.listAudit({ limit: 10_000 })).length).toBe(auditBefore);
   });
 
   it('refuses a login form without its CSRF token', async () => {

@@ -35,6 +35,14 @@ declare module 'fastify' {
 
 export type FormBody = Record<string, string | string[] | undefined>;
 
+export interface RouteOptions {
+  /** A reviewer's session (a token made with --person) may use it; such a session may use nothing else. */
+  reviewer?: boolean;
+}
+
+/** Where a reviewer's session lands: their review items are all it may see. */
+export const REVIEWER_HOME = '/console/reviews';
+
 export interface ConsoleRoutes {
   readonly ctx: ServerContext;
   /** A page (GET) for sessions of at least `scope`; the handler returns the page's markup. */
@@ -42,12 +50,14 @@ export interface ConsoleRoutes {
     path: string,
     scope: TokenScope,
     handler: (request: FastifyRequest, viewer: Viewer, reply: FastifyReply) => Promise<Html | undefined>,
+    options?: RouteOptions,
   ): void;
   /** A write (POST form) for sessions of at least `scope`, CSRF-checked; the handler returns where to go next. */
   action(
     path: string,
     scope: TokenScope,
     handler: (request: FastifyRequest, form: FormBody, viewer: Viewer) => Promise<string>,
+    options?: RouteOptions,
   ): void;
   /** The page shell with the registered navigation. */
   render(viewer: Viewer | null, title: string, current: string, body: Html): Html;
@@ -73,6 +83,7 @@ const SECURITY_HEADERS = {
 const viewerOf = (session: ConsoleSession): Viewer => ({
   name: session.token.name,
   scope: session.token.scope,
+  person: session.token.person,
   csrf: session.csrf,
   can: (scope) => scopeAllows(session.token.scope, scope),
 });
@@ -145,6 +156,17 @@ export async function registerConsole(
       request.consoleSession = session;
       // The API's rate limit and audit actor key on the token: a session is its token.
       request.token = session.token;
+      // As in the API: a reviewer's token is for their review items, not for the rest of the console.
+      if (session.token.person !== null && request.routeOptions.config.reviewer !== true) {
+        if (request.method === 'GET') return reply.redirect(REVIEWER_HOME, 303);
+        throw new RosterError(
+          'forbidden',
+          `"${session.token.name}" is a reviewer's token: it only reviews access`,
+          {
+            fix: `open ${REVIEWER_HOME}, or sign in with a token made without --person`,
+          },
+        );
+      }
       if (!scopeAllows(session.token.scope, needed)) {
         throw new RosterError(
           'forbidden',
@@ -223,10 +245,10 @@ a session cookie and is not kept in the browser.</p>
 
     const routes: ConsoleRoutes = {
       ctx,
-      page(path, scope, handler) {
+      page(path, scope, handler, options = {}) {
         scoped.get(
           path,
-          { config: { scope: 'public', console: scope }, schema: { hide: true } },
+          { config: { scope: 'public', console: scope, reviewer: options.reviewer }, schema: { hide: true } },
           async (request, reply) => {
             const session = request.consoleSession as ConsoleSession;
             const out = await handler(request, viewerOf(session), reply);
@@ -235,10 +257,10 @@ a session cookie and is not kept in the browser.</p>
           },
         );
       },
-      action(path, scope, handler) {
+      action(path, scope, handler, options = {}) {
         scoped.post(
           path,
-          { config: { scope: 'public', console: scope }, schema: { hide: true } },
+          { config: { scope: 'public', console: scope, reviewer: options.reviewer }, schema: { hide: true } },
           async (request, reply) => {
             const session = request.consoleSession as ConsoleSession;
             const next = await handler(request, (request.body ?? {}) as FormBody, viewerOf(session));
@@ -303,13 +325,17 @@ a session cookie and is not kept in the browser.</p>
           maxAge: Math.floor(SESSION_TTL_MS / 1000),
         });
         request.log.info({ actor: session.token.name }, 'console sign-in');
-        return reply.redirect(localPath(field(form, 'next')), 303);
+        const next = localPath(field(form, 'next'));
+        return reply.redirect(
+          session.token.person !== null && next === '/console' ? REVIEWER_HOME : next,
+          303,
+        );
       },
     );
 
     scoped.post(
       '/console/logout',
-      { config: { scope: 'public', console: 'read' }, schema: { hide: true } },
+      { config: { scope: 'public', console: 'read', reviewer: true }, schema: { hide: true } },
       async (request, reply) => {
         await sessions.close(request.cookies[SESSION_COOKIE]);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });

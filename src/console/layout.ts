@@ -7,6 +7,8 @@ import { type Html, html, type Renderable } from './html.js';
 export interface Viewer {
   name: string;
   scope: GrantedScope;
+  /** The person a reviewer's token answers for (their review items are all it may see), or null. */
+  person: string | null;
   csrf: string;
   /** Whether the session's token may do what needs `scope`. */
   can(scope: TokenScope): boolean;
@@ -17,6 +19,8 @@ export interface NavEntry {
   label: string;
   /** Pages are listed by it: later pages (access reviews) slot in without editing the others. */
   order: number;
+  /** Shown to a reviewer's session too (the only pages it may open). */
+  reviewer?: boolean;
 }
 
 export const ASSET_CSS = '/console/assets/console.css';
@@ -37,12 +41,13 @@ export function layout(input: {
   const { viewer } = input;
   const nav = viewer
     ? html`<nav aria-label="Main"><ul>${[...input.nav]
+        .filter((n) => viewer.person === null || n.reviewer === true)
         .sort((a, b) => a.order - b.order)
         .map(
           (n) =>
             html`<li><a href="${n.href}"${n.href === input.current ? html` aria-current="page"` : ''}>${n.label}</a></li>`,
         )}</ul></nav>
-      <div class="who"><span>Signed in as <strong>${viewer.name}</strong> (${viewer.scope})</span>
+      <div class="who"><span>Signed in as <strong>${viewer.name}</strong> (${viewer.person ? `reviewer ${viewer.person}` : viewer.scope})</span>
         <form class="inline" method="post" action="/console/logout">${csrfField(viewer)}<button type="submit">Sign out</button></form></div>`
     : '';
   return html`<!doctype html>

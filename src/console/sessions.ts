@@ -46,14 +46,12 @@ export function sessionStore(deps: { store: Store; tokens: TokenStore; clock: ()
   return {
     async open(apiToken) {
       const token = await authenticate(deps.tokens, `Bearer ${apiToken.trim()}`);
-      // The console is the whole API in pages: a token narrowed to one app's SCIM facade or to a reviewer's items
-      // must not open it (the API refuses such tokens on every other route, and so does the console).
-      if (isScimScope(token.scope) || token.person !== null) {
-        throw new RosterError(
-          'invalid_input',
-          `token "${token.name}" is ${token.person !== null ? "a reviewer's token" : `for ${token.scope} only`}`,
-          { fix: 'sign in with a token made with --scope read (or higher) and without --person' },
-        );
+      // A token narrowed to one app's SCIM facade opens nothing else of the API, and so nothing of the console. (A
+      // reviewer's token signs in, and its session opens the review pages only: see registerConsole.)
+      if (isScimScope(token.scope)) {
+        throw new RosterError('invalid_input', `token "${token.name}" is for ${token.scope} only`, {
+          fix: 'sign in with a token made with --scope read (or higher)',
+        });
       }
       const id = randomBytes(32).toString('base64url');
       const now = deps.clock();

@@ -7,6 +7,7 @@ import { auditPage, tasksPage } from './follow-up.js';
 import { overviewPage } from './overview.js';
 import { peoplePage } from './people.js';
 import { plansPage } from './plans.js';
+import { reviewsPage } from './reviews.js';
 
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   overviewPage,
@@ -14,6 +15,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   findingsPage,
   plansPage,
   tasksPage,
+  reviewsPage,
   auditPage,
   appsPage,
 ];
