@@ -537,6 +537,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         ticket = pacer.reserve();
         if (ticket.waitMs > 0) await sleep(ticket.waitMs);
+        // A 429 meanwhile cut the pace this send time was reserved at: take a place at the new pace instead.
+        while (pacer.stale(ticket)) {
+          ticket = pacer.reserve();
+          if (ticket.waitMs > 0) await sleep(ticket.waitMs);
+        }
         count(p.endpoint, (c) => {
           c.requests += 1;
         });

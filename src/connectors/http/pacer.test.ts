@@ -86,13 +86,74 @@ describe('rate pacer', () => {
     expect(pacer.requestsPerSecond).toBe(after);
   });
 
+  it('measures from the first 429 on: the burst the app granted before it is no part of its rate', () => {
+    let now = 0;
+    // A deep first cut (to 10 a second), so the second 429 is measured, not taken as the pace overshooting.
+    const pacer = new RatePacer({ decrease: 0.1 }, () => now);
+    // A burst of 100 in the first second, then the first 429.
+    for (let i = 0; i < 100; i++) pacer.accepted();
+    now = 1000;
+    pacer.rejected(pacer.reserve());
+    // The app accepts 20 more over the next second, then says 429 again: its rate is 20 a second.
+    for (let i = 0; i < 20; i++) {
+      now += 50;
+      pacer.accepted();
+    }
+    pacer.rejected(pacer.reserve());
+    expect(pacer.requestsPerSecond).toBeCloseTo(20 * 0.95);
+  });
+
+  it('a 429 too soon after another to measure cuts towards what was accepted in between', () => {
+    let now = 0;
+    const pacer = new RatePacer({}, () => now);
+    for (let i = 0; i < 40; i++) pacer.accepted();
+    now = 1000;
+    pacer.rejected(pacer.reserve());
+    expect(pacer.requestsPerSecond).toBe(20);
+    // 3 accepted in 200 ms, then a 429: about 15 a second, not the half of 20 a fixed cut would give.
+    for (let i = 0; i < 3; i++) {
+      now += 50;
+      pacer.accepted();
+    }
+    now += 50;
+    pacer.rejected(pacer.reserve());
+    expect(pacer.requestsPerSecond).toBeCloseTo(15 * 0.95);
+  });
+
+  it('a send time reserved before a cut is stale and the new spacing starts at the cut', () => {
+    let now = 0;
+    const pacer = new RatePacer({}, () => now);
+    for (let i = 0; i < 40; i++) pacer.accepted();
+    now = 1000;
+    pacer.rejected(pacer.reserve());
+    // 20 a second: three sends reserved 50 ms apart.
+    const early = [pacer.reserve(), pacer.reserve(), pacer.reserve()];
+    expect(early.map((t) => t.waitMs)).toEqual([50, 100, 150]);
+    expect(early.some((t) => pacer.stale(t))).toBe(false);
+    now += 10;
+    pacer.rejected(early[0]!);
+    expect(early.every((t) => pacer.stale(t))).toBe(true);
+    // The next send is one interval of the new pace from now, not behind the three stale ones.
+    const next = pacer.reserve();
+    expect(next.waitMs).toBeCloseTo(1000 / (pacer.requestsPerSecond ?? 1));
+    expect(pacer.stale(next)).toBe(false);
+  });
+
   it('creeps up while the app accepts, so a limit raised later is found again', () => {
     let now = 0;
-    const pacer = new RatePacer({ increase: 0.01 }, () => now);
+    const pacer = new RatePacer({ increase: 0.01, probe: 0.05 }, () => now);
     for (let i = 0; i < 10; i++) pacer.accepted();
     now = 1000;
     pacer.rejected(pacer.reserve());
-    const start = pacer.requestsPerSecond ?? 0;
+    // Before any measure the pace probes up fast...
+    let start = pacer.requestsPerSecond ?? 0;
+    pacer.accepted();
+    expect(pacer.requestsPerSecond).toBeCloseTo(start * 1.05);
+    // ...once the rate is measured (10 accepted over a second between two 429s), it creeps.
+    for (let i = 0; i < 9; i++) pacer.accepted();
+    now = 2000;
+    pacer.rejected(pacer.reserve());
+    start = pacer.requestsPerSecond ?? 0;
     for (let i = 0; i < 100; i++) pacer.accepted();
     expect(pacer.requestsPerSecond).toBeCloseTo(start * 1.01 ** 100);
   });

@@ -12,7 +12,11 @@ export interface PacerOptions {
    * (and so the share answered 429) are the same at any rate.
    */
   increase: number;
-  /** The same before any rate was measured: the first cuts may land at half the app's rate, found again fast. */
+  /**
+   * The same before any rate was measured: the first cuts may land at half the app's rate, found again fast.
+   * Faster than that, the pace overshoots while it spends what the app's bucket saved meanwhile; the 429 that
+   * ends it is the first measure, and the too-soon ones after it cut towards what was accepted in between.
+   */
   probe: number;
   /** The shortest time between two 429s a rate is measured over; shorter ones count ±1 too much. */
   minWindowMs: number;
@@ -25,7 +29,7 @@ export const DEFAULT_PACER: PacerOptions = {
   decrease: 0.5,
   floor: 0.9,
   increase: 0.0025,
-  probe: 0.01,
+  probe: 0.03,
   minWindowMs: 500,
   minRate: 0.2,
 };
@@ -49,13 +53,16 @@ export class RatePacer {
   private rate: number | null = null;
   private nextAt = Number.NEGATIVE_INFINITY;
   private epoch = 0;
+  /** The epoch the last cut opened: a send time reserved before it was spaced at a pace the app refused. */
+  private cutEpoch = 0;
   private readonly startedAt: number;
   private acceptedTotal = 0;
   /** When the app's bucket was last seen empty (a 429), and how many requests it accepted since. */
   private emptyAt: number | null = null;
   private acceptedSinceEmpty = 0;
-  /** Before the first measure: the pace the last 429 met. */
-  private ceiling = Number.POSITIVE_INFINITY;
+  /** The last 429 of any kind and how many requests the app accepted since: a window too short to measure. */
+  private lastRejectedAt: number | null = null;
+  private acceptedSinceRejected = 0;
   /** The app's rate as last measured between two 429s. */
   private measured: number | null = null;
   private readonly options: PacerOptions;
@@ -82,15 +89,23 @@ export class RatePacer {
     return { waitMs: at - now, epoch: this.epoch };
   }
 
+  /**
+   * Whether the pace was cut since this ticket was reserved. Its send time was spaced for a pace the app has since
+   * refused: sent as reserved, it would spend the tokens the slower pace leaves the app to refill and meet the
+   * next 429 (each such 429 cutting again). The caller reserves again instead.
+   */
+  stale(ticket: Pick<PaceTicket, 'epoch'>): boolean {
+    return ticket.epoch < this.cutEpoch;
+  }
+
   /** The app accepted a request (any answer but a 429). */
   accepted(): void {
     this.acceptedTotal += 1;
     this.acceptedSinceEmpty += 1;
+    this.acceptedSinceRejected += 1;
     if (this.rate === null) return;
-    // Before a measure the pace the last 429 met is probably above the app's rate (or it met an emptied burst):
-    // up to it the probe is fast, beyond it as slow as after a measure.
-    const fast = this.measured === null && this.rate < this.ceiling;
-    this.rate *= 1 + (fast ? this.options.probe : this.options.increase);
+    // Until a measure the pace is a guess from the app's burst, most often far below its rate: probe up fast.
+    this.rate *= 1 + (this.measured === null ? this.options.probe : this.options.increase);
   }
 
   /**
@@ -100,8 +115,18 @@ export class RatePacer {
   rejected(ticket: Pick<PaceTicket, 'epoch'>): number | null {
     const now = this.now();
     let measured: number | null = null;
-    if (this.emptyAt === null) this.emptyAt = now;
-    else if (now - this.emptyAt >= this.options.minWindowMs) {
+    // What the app accepted since the previous 429: ±1 request over a short time, so only a hint of its rate.
+    const hint =
+      this.lastRejectedAt !== null && now > this.lastRejectedAt
+        ? (this.acceptedSinceRejected * 1000) / (now - this.lastRejectedAt)
+        : null;
+    this.lastRejectedAt = now;
+    this.acceptedSinceRejected = 0;
+    if (this.emptyAt === null) {
+      // The first 429: what was accepted before it includes the app's initial burst, which says nothing of its rate.
+      this.emptyAt = now;
+      this.acceptedSinceEmpty = 0;
+    } else if (now - this.emptyAt >= this.options.minWindowMs) {
       measured = (this.acceptedSinceEmpty * 1000) / (now - this.emptyAt);
       this.emptyAt = now;
       this.acceptedSinceEmpty = 0;
@@ -112,21 +137,30 @@ export class RatePacer {
       // Nothing accepted yet says nothing about a rate: the Retry-After or the backoff alone spaces the retry.
       if (this.acceptedTotal < 2) return null;
       // The first 429: start from what was accepted so far (the burst included, so too high) and halve.
-      this.ceiling = (this.acceptedTotal * 1000) / Math.max(1, now - this.startedAt);
-      this.rate = this.ceiling * this.options.decrease;
+      this.rate = ((this.acceptedTotal * 1000) / Math.max(1, now - this.startedAt)) * this.options.decrease;
     } else if (measured !== null) {
       // The pace that met this 429 was at or above the app's rate; the count between two 429s is below it when
       // the client was slower for a while (the app's bucket filled up and stopped counting): take the larger.
       this.measured = Math.max(measured, this.rate * this.options.floor);
       this.rate = this.measured * this.options.headroom;
     } else {
-      this.ceiling = this.rate;
-      this.rate *= this.measured === null ? this.options.decrease : this.options.floor;
+      // Too soon after the last 429 to measure: cut towards the hint, by `floor` at least and `decrease` at most.
+      // A fixed cut would land far below the app's rate (then found again slowly) or take several 429s to get there.
+      const most = this.rate * this.options.decrease;
+      const least = this.measured === null && hint === null ? most : this.rate * this.options.floor;
+      const target = hint === null ? least : hint * this.options.headroom;
+      this.rate = Math.min(least, Math.max(most, target));
     }
     this.rate = Math.max(this.options.minRate, this.rate);
     this.epoch += 1;
-    // The next send keeps the new spacing from now: what was reserved at the old pace is not undone.
-    this.nextAt = Math.max(this.nextAt, now + 1000 / this.rate);
+    if (before === null || this.rate < before) {
+      // Every send time reserved at the faster pace is stale and taken again: the new spacing starts now.
+      this.cutEpoch = this.epoch;
+      this.nextAt = now + 1000 / this.rate;
+    } else {
+      // A measure that raised the pace: what was reserved at the slower one is kept.
+      this.nextAt = Math.max(this.nextAt, now + 1000 / this.rate);
+    }
     return this.rate === before ? null : this.rate;
   }
 }
