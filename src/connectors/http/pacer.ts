@@ -48,6 +48,8 @@ export interface PaceTicket {
  * after it, sends are spaced at headroom × that rate and the pace creeps up (additive increase) until the next
  * 429 measures the rate again. A Retry-After delays only the request it answered: the others carry on at the
  * learnt pace instead of stopping and then bursting, which would spend the bucket and meet the next 429 at once.
+ * What a 429 costs is mostly at the start (the burst spent, the first guesses too fast): a cut makes every send
+ * time reserved at the old pace stale, and a 429 too soon after another cuts towards what was accepted between.
  */
 export class RatePacer {
   private rate: number | null = null;
@@ -147,9 +149,9 @@ export class RatePacer {
       // Too soon after the last 429 to measure: cut towards the hint, by `floor` at least and `decrease` at most.
       // A fixed cut would land far below the app's rate (then found again slowly) or take several 429s to get there.
       const most = this.rate * this.options.decrease;
-      const least = this.measured === null && hint === null ? most : this.rate * this.options.floor;
-      const target = hint === null ? least : hint * this.options.headroom;
-      this.rate = Math.min(least, Math.max(most, target));
+      const least = this.rate * this.options.floor;
+      if (hint !== null) this.rate = Math.min(least, Math.max(most, hint * this.options.headroom));
+      else this.rate = this.measured === null ? most : least;
     }
     this.rate = Math.max(this.options.minRate, this.rate);
     this.epoch += 1;
