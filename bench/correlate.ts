@@ -123,7 +123,7 @@ async function one(total: number): Promise<Figures> {
   rmSync(dir, { recursive: true, force: true });
   const t = first.value.timings;
   return {
-    accounts: first.value.links.length,
+    accounts: first.value.recomputed,
     findings: first.value.findings.length,
     first: {
       wall: first.wall,

@@ -329,7 +329,12 @@ export function findings(input: FindingsInput): Finding[] {
     }
   }
 
-  return out.sort(
+  return sortFindings(out);
+}
+
+/** Most severe first, then by app, rule and account: one order wherever findings come from. */
+export function sortFindings(found: Finding[]): Finding[] {
+  return found.sort(
     (a, b) =>
       compareSeverity(a.severity, b.severity) ||
       a.appId.localeCompare(b.appId) ||
