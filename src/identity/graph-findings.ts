@@ -6,6 +6,7 @@
 
 import type { Account, Entitlement, Grant, Link, LinkSituation, Person } from '../core/types.js';
 import type { AccountKey, GraphDirtyRow, GraphFindingRow, Store, StoredLink } from '../store/store.js';
+import { correlator } from './correlate.js';
 import {
   findings as computeFindings,
   type DormancyCoverage,
@@ -20,10 +21,12 @@ import {
   sortFindings,
 } from './findings.js';
 import {
+  correlateOptions,
   type GraphConfig,
   type GraphTimings,
   linksFingerprint,
   recompute,
+  relinkApp,
   type Staleness,
   staleness,
   storeInputs,
@@ -301,7 +304,11 @@ async function countLinks(store: Store, config: GraphConfig): Promise<GraphSumma
   };
 }
 
-/** Every account's links and findings from everything loaded once: a first run, new settings, or a big change. */
+/**
+ * Every account's links and findings, app by app: a first run, new settings, or a big change. Every rule looks
+ * at one account and its owner, or at one owner's accounts in one app, so an app at a time gives the same
+ * findings as everything at once while only one app's accounts are held in memory.
+ */
 async function full(
   store: Store,
   config: GraphConfig,
@@ -311,106 +318,79 @@ async function full(
   consumed: readonly GraphDirtyRow[],
   laps: Laps,
 ): Promise<GraphResult> {
-  const people: Person[] = await store.listPeople();
-  const accountsByApp = new Map<string, Account[]>();
-  const entitlements: Entitlement[] = [];
-  const grants: Grant[] = [];
-  for (const app of config.apps) {
-    accountsByApp.set(app.id, await store.listGraphAccounts({ appId: app.id }));
-    for (const e of await store.listEntitlements({ appId: app.id })) entitlements.push(e);
-    for (const g of await store.listGrants({ appId: app.id })) grants.push(g);
-  }
-  const storedByApp = new Map<string, StoredLink[]>();
-  for (const link of await store.listLinks()) {
-    const list = storedByApp.get(link.appId);
-    if (list === undefined) storedByApp.set(link.appId, [link]);
-    else list.push(link);
-  }
-  laps.lap('load');
-  // Findings are computed whole here: nothing needs a note of which links moved.
-  const done = await recompute(
-    store,
-    config,
-    stale,
-    {
-      people: async () => people,
-      accounts: async (appId) => accountsByApp.get(appId) ?? [],
-      links: async (appId) => storedByApp.get(appId) ?? [],
-    },
-    false,
-  );
-  laps.add(done.timings);
-  const accounts: Account[] = [];
-  const links: Link[] = [];
-  for (const app of config.apps) {
-    const appAccounts = accountsByApp.get(app.id) ?? [];
-    for (const account of appAccounts) accounts.push(account);
-    const fresh = done.byApp.get(app.id);
-    if (fresh !== undefined) {
-      for (const link of fresh) links.push(link);
-      continue;
-    }
-    // An app nothing touched keeps its stored links; a manual one whose account is gone is not in the graph.
-    const ids = new Set(appAccounts.map((a) => a.id));
-    for (const link of storedByApp.get(app.id) ?? []) if (ids.has(link.accountId)) links.push(link);
-  }
-  storedByApp.clear();
-  laps.lap('load');
-  const found = computeFindings({
-    people,
-    accounts,
-    entitlements,
-    grants,
-    links,
-    now,
-    options: findingsOptions(config),
-  });
-  laps.lap('findings');
-  const summary = summarize(config, people, links, found);
-  // Rows already noted as dirty before this run are covered by it.
-  const dirty = [...consumed, ...(await store.listGraphDirty())];
+  const lap = laps.lap.bind(laps);
+  const options = findingsOptions(config);
+  // The stored findings are cleared first and their state with them: a run that stops half-way leaves none
+  // that could pass for current, and the next run starts over.
   await store.replaceGraphFindings({
     accounts: 'all',
-    findings: found.map(toRow),
-    consumed: dirty,
-    state: { generation: stale.changes.generation, config: fingerprint, now, summary },
+    findings: [],
+    consumed: [...consumed, ...(await store.listGraphDirty())],
+    state: null,
   });
-  laps.lap('writeLinks');
+  const people: Person[] = await store.listPeople();
+  lap('load');
+  const run = correlator(people, correlateOptions(config));
+  lap('correlate');
+  const found: Finding[] = [];
+  const apps: GraphSummary['apps'] = {};
+  const owners = new Set<string>();
+  let written = 0;
+  let recomputed = 0;
+  for (const app of config.apps) {
+    let accounts: readonly Account[];
+    let links: Link[];
+    if (stale.dirty.has(app.id)) {
+      const done = await relinkApp(store, app.id, run, storeInputs(store), false, lap);
+      ({ accounts, links } = done);
+      written += done.written;
+    } else {
+      // An app nothing touched keeps its stored links; a manual one whose account is gone is not in the graph.
+      accounts = await store.listGraphAccounts({ appId: app.id });
+      const ids = new Set(accounts.map((a) => a.id));
+      links = (await store.listLinks({ appId: app.id })).filter((l) => ids.has(l.accountId));
+    }
+    const entitlements = await store.listEntitlements({ appId: app.id });
+    const grants = await store.listGrants({ appId: app.id });
+    lap('load');
+    const appFindings = computeFindings({ people, accounts, entitlements, grants, links, now, options });
+    const counts = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
+    for (const link of links) {
+      counts.accounts++;
+      counts[link.situation]++;
+      if (link.situation === 'linked' && link.employeeId !== null) owners.add(link.employeeId);
+    }
+    apps[app.id] = counts;
+    recomputed += accounts.length;
+    lap('findings');
+    await store.replaceGraphFindings({ accounts: [], findings: appFindings.map(toRow), consumed: [] });
+    for (const f of appFindings) found.push(f);
+    lap('writeLinks');
+  }
+  let withAccounts = 0;
+  for (const p of people) if (owners.has(p.employeeId)) withAccounts++;
+  const summary: GraphSummary = {
+    apps,
+    people: { total: people.length, withAccounts, withoutAccounts: people.length - withAccounts },
+    findings: {},
+  };
+  // Links and findings are recorded current together, last.
+  await store.saveGraphState({
+    config: stale.config,
+    generation: stale.changes.generation,
+    findings: { generation: stale.changes.generation, config: fingerprint, now, summary },
+  });
+  lap('writeLinks');
+  sortFindings(found);
+  summary.findings = countRules(found);
+  lap('findings');
   return {
     findings: found,
     dormancy: dormancyCoverage(findingsApps(config)),
     summary,
     upToDate: false,
-    recomputed: accounts.length,
-    written: done.written,
+    recomputed,
+    written,
     timings: laps.timings,
-  };
-}
-
-function summarize(
-  config: GraphConfig,
-  people: readonly Person[],
-  links: readonly Link[],
-  found: readonly Finding[],
-): GraphSummary {
-  const apps: GraphSummary['apps'] = {};
-  for (const app of config.apps) {
-    apps[app.id] = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
-  }
-  const owners = new Set<string>();
-  for (const link of links) {
-    const counts = apps[link.appId];
-    if (counts !== undefined) {
-      counts.accounts++;
-      counts[link.situation]++;
-    }
-    if (link.situation === 'linked' && link.employeeId !== null) owners.add(link.employeeId);
-  }
-  let withAccounts = 0;
-  for (const p of people) if (owners.has(p.employeeId)) withAccounts++;
-  return {
-    apps,
-    people: { total: people.length, withAccounts, withoutAccounts: people.length - withAccounts },
-    findings: countRules(found),
   };
 }

@@ -94,17 +94,80 @@ export interface LinkInputs {
 }
 
 export interface Recomputed {
-  /** The fresh links of each app that was correlated again. */
-  byApp: Map<string, Link[]>;
+  /** Apps whose accounts were correlated again. */
+  apps: string[];
   written: number;
   removed: number;
   timings: Pick<GraphTimings, 'load' | 'correlate' | 'writeLinks'>;
 }
 
+/** One app correlated again: its accounts, their fresh links, and what was written. */
+export interface Relinked {
+  accounts: readonly Account[];
+  links: Link[];
+  written: number;
+  removed: number;
+}
+
+type Lap = (phase: 'load' | 'correlate' | 'writeLinks') => void;
+
 /**
- * Correlates the dirty apps' accounts again and, in one transaction, writes only the links that changed, drops
- * links of accounts gone from their snapshot, notes those accounts for the findings (`remember`), and records
- * the generation it ran from. A run that stops half-way leaves the old generation: the next run does it again.
+ * Correlates one app's accounts again and, in one transaction, writes only the links that changed, drops links
+ * of accounts gone from the snapshot and notes those accounts for the findings (`remember`).
+ */
+export async function relinkApp(
+  store: Store,
+  appId: string,
+  run: ReturnType<typeof correlator>,
+  inputs: LinkInputs,
+  remember: boolean,
+  lap: Lap,
+): Promise<Relinked> {
+  const [accounts, stored] = await Promise.all([inputs.accounts(appId), inputs.links(appId)]);
+  lap('load');
+  const manual: StoredLink[] = [];
+  const before = new Map<string, StoredLink>();
+  for (const link of stored) {
+    before.set(link.accountId, link);
+    if (link.manual) manual.push(link);
+  }
+  const links = run(accounts, manual);
+  const changed: Link[] = [];
+  const dirty: GraphDirtyRow[] = [];
+  for (const link of links) {
+    const previous = before.get(link.accountId);
+    if (previous === undefined || (!previous.manual && !sameLink(previous, link))) {
+      changed.push(link);
+      if (remember) dirty.push({ appId, accountId: link.accountId, employeeId: previous?.employeeId ?? '' });
+    }
+  }
+  before.clear();
+  const present = new Set<string>();
+  for (const account of accounts) present.add(account.id);
+  let gone = false;
+  for (const link of stored) {
+    if (link.manual || present.has(link.accountId)) continue;
+    gone = true;
+    if (remember) dirty.push({ appId, accountId: link.accountId, employeeId: link.employeeId ?? '' });
+  }
+  lap('correlate');
+  let written = 0;
+  let removed = 0;
+  if (changed.length > 0 || gone) {
+    await store.transaction(async (tx) => {
+      if (changed.length > 0) written = (await tx.upsertLinks({ links: changed })).written;
+      if (gone) removed = (await tx.pruneLinks({ appId })).removed;
+      if (dirty.length > 0) await tx.markGraphDirty({ rows: dirty });
+    });
+  }
+  lap('writeLinks');
+  return { accounts, links, written, removed };
+}
+
+/**
+ * Correlates the dirty apps' accounts again, app by app (see {@link relinkApp}), then records the generation it
+ * ran from. The record comes last: a run that stops half-way leaves the old generation, and the next run does
+ * the work again (finding the links already written, it writes nothing twice).
  */
 export async function recompute(
   store: Store,
@@ -113,63 +176,35 @@ export async function recompute(
   inputs: LinkInputs,
   remember: boolean,
 ): Promise<Recomputed> {
-  const byApp = new Map<string, Link[]>();
   const timings = { load: 0, correlate: 0, writeLinks: 0 };
-  let mark = performance.now();
-  const lap = (phase: keyof typeof timings) => {
-    const at = performance.now();
-    timings[phase] += at - mark;
-    mark = at;
-  };
+  const lap = laps(timings);
   const people = stale.dirty.size === 0 ? [] : await inputs.people();
   lap('load');
   const run = correlator(people, correlateOptions(config));
   lap('correlate');
-  const changed: Link[] = [];
-  const dirty: GraphDirtyRow[] = [];
-  const pruned: string[] = [];
-  for (const app of config.apps) {
-    if (!stale.dirty.has(app.id)) continue;
-    const [accounts, stored] = await Promise.all([inputs.accounts(app.id), inputs.links(app.id)]);
-    lap('load');
-    const manual: StoredLink[] = [];
-    const before = new Map<string, StoredLink>();
-    for (const link of stored) {
-      before.set(link.accountId, link);
-      if (link.manual) manual.push(link);
-    }
-    const links = run(accounts, manual);
-    byApp.set(app.id, links);
-    for (const link of links) {
-      const previous = before.get(link.accountId);
-      if (previous === undefined || (!previous.manual && !sameLink(previous, link))) {
-        changed.push(link);
-        if (remember)
-          dirty.push({ appId: app.id, accountId: link.accountId, employeeId: previous?.employeeId ?? '' });
-      }
-    }
-    const present = new Set<string>();
-    for (const account of accounts) present.add(account.id);
-    let gone = false;
-    for (const link of stored) {
-      if (link.manual || present.has(link.accountId)) continue;
-      gone = true;
-      if (remember)
-        dirty.push({ appId: app.id, accountId: link.accountId, employeeId: link.employeeId ?? '' });
-    }
-    if (gone) pruned.push(app.id);
-    lap('correlate');
-  }
+  const apps: string[] = [];
   let written = 0;
   let removed = 0;
-  await store.transaction(async (tx) => {
-    if (changed.length > 0) written = (await tx.upsertLinks({ links: changed })).written;
-    for (const appId of pruned) removed += (await tx.pruneLinks({ appId })).removed;
-    if (dirty.length > 0) await tx.markGraphDirty({ rows: dirty });
-    await tx.saveGraphState({ config: stale.config, generation: stale.changes.generation });
-  });
+  for (const app of config.apps) {
+    if (!stale.dirty.has(app.id)) continue;
+    const done = await relinkApp(store, app.id, run, inputs, remember, lap);
+    apps.push(app.id);
+    written += done.written;
+    removed += done.removed;
+  }
+  await store.saveGraphState({ config: stale.config, generation: stale.changes.generation });
   lap('writeLinks');
-  return { byApp, written, removed, timings };
+  return { apps, written, removed, timings };
+}
+
+/** A stopwatch adding each lap to its phase. */
+export function laps<P extends string>(timings: Record<P, number>): (phase: P) => void {
+  let mark = performance.now();
+  return (phase) => {
+    const at = performance.now();
+    timings[phase] += at - mark;
+    mark = at;
+  };
 }
 
 export interface LinkUpdate {
@@ -213,7 +248,7 @@ export async function updateLinks(input: { store: Store; config: GraphConfig }):
   const done = await recompute(store, config, stale, storeInputs(store), stale.state?.findings != null);
   return {
     upToDate: false,
-    recomputed: [...done.byApp.keys()],
+    recomputed: done.apps,
     written: done.written,
     removed: done.removed,
     timings: done.timings,

@@ -454,7 +454,7 @@ export interface Store {
     marks?: Record<string, number>;
     config: string;
     generation?: number;
-    findings?: GraphFindingsState;
+    findings?: GraphFindingsState | null;
   }): Promise<void>;
   /** An app's accounts as correlation and findings read them: without the raw payload (only `ids`, if given). */
   listGraphAccounts(input: { appId: string; ids?: readonly string[] }): Promise<Account[]>;
@@ -481,13 +481,13 @@ export interface Store {
   listGraphFindings(): Promise<GraphFindingRow[]>;
   /**
    * Replaces the findings of these accounts (or all findings) with the given ones, drops the dirty rows the run
-   * consumed and records the findings' state, in one transaction.
+   * consumed and records the findings' state (null: none is current; left out: kept), in one transaction.
    */
   replaceGraphFindings(input: {
     accounts: readonly AccountKey[] | 'all';
     findings: readonly GraphFindingRow[];
     consumed: readonly GraphDirtyRow[];
-    state: GraphFindingsState;
+    state?: GraphFindingsState | null;
   }): Promise<void>;
   /** Records accounts whose link moved, for the next findings run (kept until it consumes them). */
   markGraphDirty(input: { rows: readonly GraphDirtyRow[] }): Promise<void>;

@@ -136,7 +136,7 @@ export async function replaceGraphFindings(
     accounts: readonly AccountKey[] | 'all';
     findings: readonly GraphFindingRow[];
     consumed: readonly GraphDirtyRow[];
-    state: GraphFindingsState;
+    state?: GraphFindingsState | null;
   },
 ): Promise<void> {
   await s.write(async (tx) => {
@@ -173,11 +173,10 @@ export async function replaceGraphFindings(
         .where('employee_id', '=', row.employeeId)
         .execute();
     }
-    await tx.db
-      .updateTable('graph_state')
-      .set({ findings: JSON.stringify(input.state) })
-      .where('id', '=', 'graph')
-      .execute();
+    if (input.state !== undefined) {
+      const findings = input.state === null ? null : JSON.stringify(input.state);
+      await tx.db.updateTable('graph_state').set({ findings }).where('id', '=', 'graph').execute();
+    }
   });
 }
 

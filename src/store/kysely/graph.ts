@@ -58,7 +58,7 @@ export async function saveGraphState(
     marks?: Record<string, number>;
     config: string;
     generation?: number;
-    findings?: GraphFindingsState;
+    findings?: GraphFindingsState | null;
   },
 ): Promise<void> {
   const row = {
@@ -66,7 +66,9 @@ export async function saveGraphState(
     config: input.config,
     generation: input.generation ?? -1,
     updated_at: s.now(),
-    ...(input.findings === undefined ? {} : { findings: JSON.stringify(input.findings) }),
+    ...(input.findings === undefined
+      ? {}
+      : { findings: input.findings === null ? null : JSON.stringify(input.findings) }),
   };
   await s.db
     .insertInto('graph_state')
