@@ -1,8 +1,9 @@
 /**
- * @module Benchmark: the identity graph at 50k, 250k and 1M accounts (people × 5 apps, 5 accounts a person), each
- * size in its own process so its peak RSS is its own. Prints per size: the first pass (refreshGraph: links and
- * findings), the second with nothing changed (updateLinks, what `plan` runs after a sync; and refreshGraph again,
- * which still computes findings), one app changed, and µs/account against the smallest size: linear growth is a
+ * @module Benchmark: the identity graph at 50k, 250k and 1M accounts (people × 5 apps, 5 accounts a person). Each
+ * size is seeded by one process and measured by another, so the peak RSS printed is the graph's own. Prints per
+ * size: the first pass (refreshGraph: links and findings), the second with nothing changed (updateLinks, what
+ * `plan` runs after a sync; and refreshGraph, which reads the stored findings back), one account changed (the
+ * findings of the accounts it touches recomputed), and µs/account against the smallest size: linear growth is a
  * flat ratio.
  */
 
@@ -66,9 +67,11 @@ interface Figures {
   findings: number;
   first: { wall: number; cpu: number; load: number; correlate: number; writeLinks: number; findings: number };
   noChange: { wall: number; cpu: number };
-  refreshAgain: { wall: number; cpu: number };
+  refreshAgain: { wall: number; cpu: number; upToDate: boolean };
   oneApp: { wall: number; cpu: number; recomputed: number; written: number };
+  oneAppFindings: { wall: number; cpu: number; recomputed: number };
   peakMiB: number;
+  seedPeakMiB: number;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
@@ -79,12 +82,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number;
   return { value, wall: performance.now() - at, cpu: (used.user + used.system) / 1000 };
 }
 
-async function one(total: number): Promise<Figures> {
+const apps = SEED_APP_TYPES.map((type) => ({ id: type, type, baseUrl: 'http://localhost' }));
+
+/** Writes the people and every app's snapshot into a new store at `file` (in a process of its own). */
+async function seed(total: number, file: string): Promise<number> {
   const perApp = Math.round(total / APPS);
   const peopleCount = perApp;
-  const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
-  const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
-  const apps = SEED_APP_TYPES.map((type) => ({ id: type, type, baseUrl: 'http://localhost' }));
+  const store = await openStore(`sqlite:${file}`);
   await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: people(peopleCount) });
   for (const [index, app] of apps.entries()) {
     await store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
@@ -96,6 +100,14 @@ async function one(total: number): Promise<Figures> {
       grants: [],
     });
   }
+  await store.close();
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+async function one(total: number, file: string, seedPeakMiB: number): Promise<Figures> {
+  const perApp = Math.round(total / APPS);
+  const peopleCount = perApp;
+  const store = await openStore(`sqlite:${file}`);
   const config = {
     apps,
     domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] },
@@ -108,6 +120,9 @@ async function one(total: number): Promise<Figures> {
   const noChange = await timed(() => updateLinks({ store, config }));
   if (!noChange.value.upToDate) throw new Error('the second pass recomputed with nothing changed');
   const refreshAgain = await timed(() => refreshGraph({ store, config, now }));
+  if (refreshAgain.value.findings.length !== first.value.findings.length) {
+    throw new Error('the unchanged pass returned other findings than the first');
+  }
   // One app re-synced with one account's address changed: only that app is correlated again.
   const changed = accounts(apps[0]?.id ?? '', perApp, peopleCount, 0);
   if (changed[3]) changed[3] = { ...changed[3], email: 'someone-new@acme.com' };
@@ -119,11 +134,11 @@ async function one(total: number): Promise<Figures> {
     grants: [],
   });
   const oneApp = await timed(() => updateLinks({ store, config }));
+  const oneAppFindings = await timed(() => refreshGraph({ store, config, now }));
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
   const t = first.value.timings;
   return {
-    accounts: first.value.links.length,
+    accounts: first.value.recomputed,
     findings: first.value.findings.length,
     first: {
       wall: first.wall,
@@ -134,44 +149,71 @@ async function one(total: number): Promise<Figures> {
       findings: t.findings,
     },
     noChange: { wall: noChange.wall, cpu: noChange.cpu },
-    refreshAgain: { wall: refreshAgain.wall, cpu: refreshAgain.cpu },
+    refreshAgain: { wall: refreshAgain.wall, cpu: refreshAgain.cpu, upToDate: refreshAgain.value.upToDate },
     oneApp: {
       wall: oneApp.wall,
       cpu: oneApp.cpu,
       recomputed: oneApp.value.recomputed.length,
       written: oneApp.value.written,
     },
+    oneAppFindings: {
+      wall: oneAppFindings.wall,
+      cpu: oneAppFindings.cpu,
+      recomputed: oneAppFindings.value.recomputed,
+    },
     peakMiB: Math.round(peakMiB),
+    seedPeakMiB,
   };
 }
 
 async function main(): Promise<void> {
+  const file = process.env['BENCH_FILE'];
+  if (process.env['BENCH_SEED'] !== undefined && file !== undefined) {
+    process.stdout.write(`${await seed(Number(process.env['BENCH_SEED']), file)}\n`);
+    return;
+  }
   const only = process.env['BENCH_ONE'];
-  if (only !== undefined) {
-    process.stdout.write(`${JSON.stringify(await one(Number(only)))}\n`);
+  if (only !== undefined && file !== undefined) {
+    const seedPeak = Number(process.env['BENCH_SEED_PEAK'] ?? 0);
+    process.stdout.write(`${JSON.stringify(await one(Number(only), file, seedPeak))}\n`);
     return;
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const rows: Figures[] = [];
-  for (const size of SIZES) {
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, BENCH_ONE: String(size) },
+  const child = (env: Record<string, string>) => {
+    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, ...env },
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
-    if (child.status !== 0) throw new Error(`size ${size} failed: ${child.stderr}`);
-    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as Figures;
+    if (run.status !== 0) throw new Error(`${JSON.stringify(env)} failed: ${run.stderr}`);
+    return run.stdout.trim().split('\n').pop() ?? '';
+  };
+  for (const size of SIZES) {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
+    const file = join(dir, 'bench.db');
+    const seedPeak = child({ BENCH_SEED: String(size), BENCH_FILE: file });
+    let figures: Figures;
+    try {
+      figures = JSON.parse(
+        child({ BENCH_ONE: String(size), BENCH_FILE: file, BENCH_SEED_PEAK: seedPeak }),
+      ) as Figures;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     rows.push(figures);
     const f = figures.first;
     process.stdout.write(
       [
         `accounts ${figures.accounts} (${figures.accounts / APPS} people × ${APPS} apps), findings ${figures.findings}`,
-        `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB`,
+        `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB (seeding: ${figures.seedPeakMiB} MiB)`,
         `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}`,
         `  nothing changed (updateLinks): ${s(figures.noChange.wall)} wall, ${s(figures.noChange.cpu)} CPU`,
-        `  nothing changed (refreshGraph, findings again): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,
+        `  nothing changed (refreshGraph, stored findings read back): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,
         `  one app re-synced (updateLinks): ${s(figures.oneApp.wall)} wall, ${s(figures.oneApp.cpu)} CPU, ` +
           `${figures.oneApp.recomputed} app recomputed, ${figures.oneApp.written} link written`,
+        `  then its findings (refreshGraph): ${s(figures.oneAppFindings.wall)} wall, ${s(figures.oneAppFindings.cpu)} CPU, ` +
+          `${figures.oneAppFindings.recomputed} accounts looked at again`,
         '',
       ].join('\n'),
     );

@@ -140,8 +140,11 @@ export async function resyncAccount(
     subject: accountId,
     data: { outcome },
   });
-  const graph = await refreshGraph(roster);
-  const link = graph.links.find((l) => l.appId === input.appId && l.accountId === accountId);
+  await refreshGraph(roster);
+  const [link] =
+    accountId === null
+      ? []
+      : await roster.store.listGraphLinks({ appId: input.appId, accountIds: [accountId] });
   const employeeId = link?.situation === 'linked' ? link.employeeId : null;
   const result: ResyncResult = {
     appId: input.appId,

@@ -329,12 +329,20 @@ export function findings(input: FindingsInput): Finding[] {
     }
   }
 
-  return out.sort(
+  return sortFindings(out);
+}
+
+/** Code-unit order: the same on every machine, and far cheaper than a locale's collation on 200k findings. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Most severe first, then by app, rule and account: one order wherever findings come from. */
+export function sortFindings(found: Finding[]): Finding[] {
+  return found.sort(
     (a, b) =>
-      compareSeverity(a.severity, b.severity) ||
-      a.appId.localeCompare(b.appId) ||
-      a.rule.localeCompare(b.rule) ||
-      a.accountId.localeCompare(b.accountId),
+      RANK[a.severity] - RANK[b.severity] ||
+      compareText(a.appId, b.appId) ||
+      compareText(a.rule, b.rule) ||
+      compareText(a.accountId, b.accountId),
   );
 }
 

@@ -36,16 +36,14 @@ async function seeded(): Promise<Store> {
 describe('refreshGraph', () => {
   it('writes every link the first time and nothing when a second pass finds the same', async () => {
     store = await seeded();
-    const upsert = vi.spyOn(store, 'upsertLinks');
     const first = await refreshGraph({ store, config, now: '2026-11-01T00:00:00.000Z' });
-    expect(first.links.map((l) => [l.accountId, l.situation])).toEqual([
+    expect((await store.listLinks()).map((l) => [l.accountId, l.situation])).toEqual([
       ['1', 'linked'],
       ['2', 'unmatched'],
     ]);
-    expect(upsert).toHaveBeenCalledTimes(1);
-    upsert.mockClear();
-    await refreshGraph({ store, config, now: '2026-11-01T00:00:00.000Z' });
-    expect(upsert).not.toHaveBeenCalled();
+    expect(first).toMatchObject({ written: 2, upToDate: false });
+    const again = await refreshGraph({ store, config, now: '2026-11-01T00:00:00.000Z' });
+    expect(again).toMatchObject({ written: 0, upToDate: true, findings: first.findings });
     expect((await store.listLinks()).map((l) => l.situation).sort()).toEqual(['linked', 'unmatched']);
   });
 
@@ -53,10 +51,10 @@ describe('refreshGraph', () => {
     store = await seeded();
     await refreshGraph({ store, config, now: '2026-11-01T00:00:00.000Z' });
     await store.decideLink({ appId: 'tp', accountId: '2', employeeId: 'E2', decidedBy: 'it-admin' });
-    const upsert = vi.spyOn(store, 'upsertLinks');
     const again = await refreshGraph({ store, config, now: '2026-11-01T00:00:00.000Z' });
-    expect(upsert).not.toHaveBeenCalled();
-    expect(again.links.find((l) => l.accountId === '2')).toMatchObject({
+    expect(again.written).toBe(0);
+    expect(again.findings.map((f) => f.id)).not.toContain('orphan:tp:2');
+    expect((await store.listLinks()).find((l) => l.accountId === '2')).toMatchObject({
       employeeId: 'E2',
       method: 'manual',
     });
@@ -151,11 +149,12 @@ describe('updateLinks', () => {
     store = await withSecondApp();
     await updateLinks({ store, config: twoApps });
     const graph = await refreshGraph({ store, config: twoApps, now: '2026-11-01T00:00:00.000Z' });
-    expect(graph.links.map((l) => `${l.appId}/${l.accountId} ${l.situation}`)).toEqual([
+    expect((await store.listLinks()).map((l) => `${l.appId}/${l.accountId} ${l.situation}`)).toEqual([
+      'ps/9 linked',
       'tp/1 linked',
       'tp/2 unmatched',
-      'ps/9 linked',
     ]);
+    expect(graph.summary.apps).toMatchObject({ tp: { linked: 1, unmatched: 1 }, ps: { linked: 1 } });
     expect(graph.findings.map((f) => f.id)).toContain('orphan:tp:2');
   });
 });

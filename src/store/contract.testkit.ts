@@ -737,6 +737,122 @@ export function storeContract(
         await store.saveGraphState({ marks: { people: 2 }, config: '{"v":2}' });
         expect(await store.graphState()).toMatchObject({ marks: { people: 2 }, config: '{"v":2}' });
       });
+
+      it('a link decision enters the change set the graph runs from', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [account(APP, '1')],
+          entitlements: [],
+          grants: [],
+        });
+        const { generation } = await store.changedSince({ since: 0 });
+        await store.decideLink({ appId: APP, accountId: '1', employeeId: null, decidedBy: 'ana' });
+        expect((await store.changedSince({ since: generation })).accounts).toMatchObject([
+          { appId: APP, id: '1', change: 'changed' },
+        ]);
+      });
+
+      it('stored findings are replaced per account or whole, with the dirty rows they consumed and their state', async () => {
+        const finding = (accountId: string, rule: string) => ({
+          appId: APP,
+          accountId,
+          rule,
+          severity: 'medium',
+          employeeId: accountId === '1' ? 'e1' : null,
+          title: `${rule} on ${accountId}`,
+          evidence: { email: `${accountId}@example.com`, candidates: ['e1', 'e2'], isAdmin: false, n: 3 },
+        });
+        const state = {
+          generation: 4,
+          config: '{"f":1}',
+          now: '2026-11-01T00:00:00.000Z',
+          summary: { x: 1 },
+        };
+        await store.saveGraphState({ config: '{"v":1}', generation: 4 });
+        await store.markGraphDirty({
+          rows: [
+            { appId: APP, accountId: '1', employeeId: 'e1' },
+            { appId: APP, accountId: '1', employeeId: 'e1' },
+            { appId: APP, accountId: '2', employeeId: '' },
+          ],
+        });
+        expect(await store.listGraphDirty()).toHaveLength(2);
+        await store.replaceGraphFindings({
+          accounts: 'all',
+          findings: [finding('1', 'orphan'), finding('1', 'dormant'), finding('2', 'orphan')],
+          consumed: [{ appId: APP, accountId: '1', employeeId: 'e1' }],
+          state,
+        });
+        expect(await store.listGraphDirty()).toEqual([{ appId: APP, accountId: '2', employeeId: '' }]);
+        expect(await store.graphState()).toMatchObject({ generation: 4, findings: state });
+        await store.replaceGraphFindings({
+          accounts: [{ appId: APP, accountId: '1' }],
+          findings: [finding('1', 'privileged')],
+          consumed: [],
+          state: { ...state, generation: 5 },
+        });
+        const stored = (await store.listGraphFindings()).sort((a, b) =>
+          `${a.accountId}${a.rule}`.localeCompare(`${b.accountId}${b.rule}`),
+        );
+        expect(stored).toEqual([finding('1', 'privileged'), finding('2', 'orphan')]);
+        expect((await store.graphState())?.findings?.generation).toBe(5);
+        // Saving the links' state alone keeps the findings' state.
+        await store.saveGraphState({ config: '{"v":1}', generation: 6 });
+        expect(await store.graphState()).toMatchObject({ generation: 6, findings: { generation: 5 } });
+      });
+
+      it('the graph reads just the rows it names, counts links over accounts still held, and finds accounts near a time threshold', async () => {
+        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h', people: [person('e1'), person('e2')] });
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [
+            {
+              ...account(APP, '1'),
+              lastLoginAt: '2026-08-01T00:00:00.000Z',
+              createdAt: '2025-01-01T00:00:00.000Z',
+            },
+            { ...account(APP, '2'), createdAt: '2026-10-20T00:00:00.000Z' },
+            { ...account(APP, '3'), status: 'invited', createdAt: '2026-09-01T00:00:00.000Z' },
+          ],
+          entitlements: [],
+          grants: [],
+        });
+        await store.upsertLinks({
+          links: [link(APP, '1', 'e1'), link(APP, '2', 'e1'), link(APP, '9', 'e2')],
+        });
+        expect(
+          (await store.listGraphAccounts({ appId: APP, ids: ['2', '3', 'nope'] })).map((a) => a.id),
+        ).toEqual(['2', '3']);
+        expect(
+          (await store.listGraphLinks({ appId: APP, employeeIds: ['e1'] })).map((l) => l.accountId).sort(),
+        ).toEqual(['1', '2']);
+        expect(
+          (await store.listGraphLinks({ appId: APP, accountIds: ['9'] })).map((l) => l.employeeId),
+        ).toEqual(['e2']);
+        expect((await store.listGraphPeople({ employeeIds: ['e2', 'e9'] })).map((p) => p.employeeId)).toEqual(
+          ['e2'],
+        );
+        // Link 9 has no account in the snapshot: it is not counted, and e2 owns nothing.
+        expect(await store.graphLinkCounts()).toEqual({
+          apps: [{ appId: APP, situation: 'linked', count: 2 }],
+          owners: 1,
+          people: 2,
+        });
+        const near = await store.listGraphTimeCandidates({
+          lastLogin: ['2026-07-30T00:00:00.000Z', '2026-08-02T00:00:00.000Z'],
+          created: ['2026-10-19T00:00:00.000Z', '2026-10-21T00:00:00.000Z'],
+          invitedBefore: '2026-10-01T00:00:00.000Z',
+        });
+        expect(near.map((k) => k.accountId).sort()).toEqual(['1', '2', '3']);
+        const none = await store.listGraphTimeCandidates({
+          lastLogin: ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'],
+          created: ['2024-01-01T00:00:00.000Z', '2024-01-02T00:00:00.000Z'],
+          invitedBefore: '2026-08-01T00:00:00.000Z',
+        });
+        expect(none).toEqual([]);
+      });
     });
 
     describe('plans, ops and tasks', () => {

@@ -7,6 +7,7 @@ import * as audit from './kysely/audit-log.js';
 import * as changes from './kysely/changes.js';
 import { type Db, Sql, type StoreDialect } from './kysely/context.js';
 import * as graph from './kysely/graph.js';
+import * as graphFindings from './kysely/graph-findings.js';
 import * as links from './kysely/links.js';
 import * as locks from './kysely/locks.js';
 import * as pages from './kysely/pages.js';
@@ -176,6 +177,37 @@ export class KyselyStore implements Store {
     input: Parameters<Store['listGraphAccounts']>[0],
   ): ReturnType<Store['listGraphAccounts']> {
     return graph.listGraphAccounts(this.sql, input);
+  }
+  listGraphLinks(input: Parameters<Store['listGraphLinks']>[0]): ReturnType<Store['listGraphLinks']> {
+    return graphFindings.listGraphLinks(this.sql, input);
+  }
+  listGraphPeople(input: Parameters<Store['listGraphPeople']>[0]): ReturnType<Store['listGraphPeople']> {
+    return graphFindings.listGraphPeople(this.sql, input);
+  }
+  listGraphGrants(input: Parameters<Store['listGraphGrants']>[0]): ReturnType<Store['listGraphGrants']> {
+    return graphFindings.listGraphGrants(this.sql, input);
+  }
+  listGraphTimeCandidates(
+    input: Parameters<Store['listGraphTimeCandidates']>[0],
+  ): ReturnType<Store['listGraphTimeCandidates']> {
+    return graphFindings.listGraphTimeCandidates(this.sql, input);
+  }
+  listGraphFindings(): ReturnType<Store['listGraphFindings']> {
+    return graphFindings.listGraphFindings(this.sql);
+  }
+  replaceGraphFindings(
+    input: Parameters<Store['replaceGraphFindings']>[0],
+  ): ReturnType<Store['replaceGraphFindings']> {
+    return graphFindings.replaceGraphFindings(this.sql, input);
+  }
+  markGraphDirty(input: Parameters<Store['markGraphDirty']>[0]): ReturnType<Store['markGraphDirty']> {
+    return graphFindings.markGraphDirty(this.sql, input);
+  }
+  listGraphDirty(): ReturnType<Store['listGraphDirty']> {
+    return graphFindings.listGraphDirty(this.sql);
+  }
+  graphLinkCounts(): ReturnType<Store['graphLinkCounts']> {
+    return graphFindings.graphLinkCounts(this.sql);
   }
 
   // ---- plans

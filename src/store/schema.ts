@@ -1,6 +1,6 @@
 /** @module The store's tables and column types as Kysely sees them (snake_case, JSON and timestamps as text, booleans 0/1). */
 
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Column conventions, kept so the same migrations run on SQLite and Postgres:
@@ -243,6 +243,25 @@ export interface GraphStateTable {
   marks: string;
   config: string;
   updated_at: string;
+  generation: Generated<number>;
+  findings: string | null;
+}
+
+export interface GraphFindingsTable {
+  app_id: string;
+  account_id: string;
+  rule: string;
+  severity: string;
+  employee_id: string | null;
+  title: string;
+  evidence: string;
+}
+
+export interface GraphDirtyTable {
+  app_id: string;
+  account_id: string;
+  /** The owner the account's link had before it changed; '' for none. */
+  employee_id: string;
 }
 
 export interface Database {
@@ -269,6 +288,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   graph_marks: GraphMarksTable;
   graph_state: GraphStateTable;
+  graph_findings: GraphFindingsTable;
+  graph_dirty: GraphDirtyTable;
   reviews: ReviewsTable;
   review_items: ReviewItemsTable;
 }

@@ -135,7 +135,47 @@ export interface StagedProgress extends SnapshotCounts {
 export interface GraphState {
   marks: Record<string, number>;
   config: string;
+  /** The change-set generation the links were last brought up to (-1: never; see `changedSince`). */
+  generation: number;
+  /** What the stored findings were computed from; null until findings first ran. */
+  findings: GraphFindingsState | null;
   updatedAt: string;
+}
+
+/** What the stored findings were computed from: an unchanged graph at the same "now" reads them back. */
+export interface GraphFindingsState {
+  /** The change-set generation they saw. */
+  generation: number;
+  /** The fingerprint of the settings correlation and findings read. */
+  config: string;
+  /** The "today" they were computed for (dormancy and invitation ages depend on it). */
+  now: string;
+  /** The graph summary at that point (JSON). */
+  summary: unknown;
+}
+
+/** One stored finding, as the identity graph wrote it. */
+export interface GraphFindingRow {
+  appId: string;
+  accountId: string;
+  rule: string;
+  severity: string;
+  employeeId: string | null;
+  title: string;
+  evidence: Record<string, unknown>;
+}
+
+/** An account to look at again, with the owner its link had before it changed ('' for none). */
+export interface GraphDirtyRow {
+  appId: string;
+  accountId: string;
+  employeeId: string;
+}
+
+/** An account by its key. */
+export interface AccountKey {
+  appId: string;
+  accountId: string;
 }
 
 export interface StoredLink extends Link {
@@ -409,9 +449,55 @@ export interface Store {
    */
   graphMarks(): Promise<Record<string, number>>;
   graphState(): Promise<GraphState | null>;
-  saveGraphState(input: { marks: Record<string, number>; config: string }): Promise<void>;
-  /** An app's accounts as correlation and findings read them: without the raw payload. */
-  listGraphAccounts(input: { appId: string }): Promise<Account[]>;
+  /** Saves what the graph ran from; `findings` left out keeps the stored findings' state as it is. */
+  saveGraphState(input: {
+    marks?: Record<string, number>;
+    config: string;
+    generation?: number;
+    findings?: GraphFindingsState | null;
+  }): Promise<void>;
+  /** An app's accounts as correlation and findings read them: without the raw payload (only `ids`, if given). */
+  listGraphAccounts(input: { appId: string; ids?: readonly string[] }): Promise<Account[]>;
+  /** One app's links of these accounts, or of accounts linked to these people. */
+  listGraphLinks(input: {
+    appId: string;
+    accountIds?: readonly string[];
+    employeeIds?: readonly string[];
+  }): Promise<StoredLink[]>;
+  /** These people (those still in the import). */
+  listGraphPeople(input: { employeeIds: readonly string[] }): Promise<StoredPerson[]>;
+  /** One app's grants of these accounts. */
+  listGraphGrants(input: { appId: string; accountIds: readonly string[] }): Promise<StoredGrant[]>;
+  /**
+   * Accounts whose dormancy or invitation age may read differently at another "now": last login or creation
+   * inside the given windows (ISO bounds, inclusive), or invited before `invitedBefore`.
+   */
+  listGraphTimeCandidates(input: {
+    lastLogin: readonly [string, string];
+    created: readonly [string, string];
+    invitedBefore: string;
+  }): Promise<AccountKey[]>;
+  /** Every stored finding. */
+  listGraphFindings(): Promise<GraphFindingRow[]>;
+  /**
+   * Replaces the findings of these accounts (or all findings) with the given ones, drops the dirty rows the run
+   * consumed and records the findings' state (null: none is current; left out: kept), in one transaction.
+   */
+  replaceGraphFindings(input: {
+    accounts: readonly AccountKey[] | 'all';
+    findings: readonly GraphFindingRow[];
+    consumed: readonly GraphDirtyRow[];
+    state?: GraphFindingsState | null;
+  }): Promise<void>;
+  /** Records accounts whose link moved, for the next findings run (kept until it consumes them). */
+  markGraphDirty(input: { rows: readonly GraphDirtyRow[] }): Promise<void>;
+  listGraphDirty(): Promise<GraphDirtyRow[]>;
+  /** Links per app and situation over accounts in the snapshots, and how many people own a linked account. */
+  graphLinkCounts(): Promise<{
+    apps: { appId: string; situation: LinkSituation; count: number }[];
+    owners: number;
+    people: number;
+  }>;
 
   createPlan(input: {
     stateHash: string;

@@ -4,10 +4,11 @@
  */
 
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { Account } from '../../core/types.js';
 import { attributeRecord, numberRecord, parseEnum, parseJsonColumn, toJsonColumn } from '../json.js';
 import { ACCOUNT_STATUSES } from '../rows.js';
-import type { GraphState } from '../store.js';
+import type { GraphFindingsState, GraphState } from '../store.js';
 import type { Db, Sql } from './context.js';
 
 export { appScope, PEOPLE_SCOPE } from '../graph-scopes.js';
@@ -37,12 +38,38 @@ export async function graphState(s: Sql): Promise<GraphState | null> {
   return {
     marks: parseJsonColumn(numberRecord, row.marks, 'graph_state.marks'),
     config: row.config,
+    generation: Number(row.generation),
+    findings:
+      row.findings === null ? null : parseJsonColumn(findingsState, row.findings, 'graph_state.findings'),
     updatedAt: row.updated_at,
   };
 }
 
-export async function saveGraphState(s: Sql, input: Omit<GraphState, 'updatedAt'>): Promise<void> {
-  const row = { marks: toJsonColumn(input.marks), config: input.config, updated_at: s.now() };
+const findingsState = z.object({
+  generation: z.number(),
+  config: z.string(),
+  now: z.string(),
+  summary: z.unknown(),
+}) as z.ZodType<GraphFindingsState>;
+
+export async function saveGraphState(
+  s: Sql,
+  input: {
+    marks?: Record<string, number>;
+    config: string;
+    generation?: number;
+    findings?: GraphFindingsState | null;
+  },
+): Promise<void> {
+  const row = {
+    marks: toJsonColumn(input.marks ?? {}),
+    config: input.config,
+    generation: input.generation ?? -1,
+    updated_at: s.now(),
+    ...(input.findings === undefined
+      ? {}
+      : { findings: input.findings === null ? null : JSON.stringify(input.findings) }),
+  };
   await s.db
     .insertInto('graph_state')
     .values({ id: 'graph', ...row })
@@ -67,13 +94,18 @@ const GRAPH_ACCOUNT_COLUMNS = [
   'attributes',
 ] as const;
 
-export async function listGraphAccounts(s: Sql, input: { appId: string }): Promise<Account[]> {
-  const rows = await s.db
-    .selectFrom('accounts')
-    .select(GRAPH_ACCOUNT_COLUMNS)
-    .where('app_id', '=', input.appId)
-    .orderBy('id')
-    .execute();
+export async function listGraphAccounts(
+  s: Sql,
+  input: { appId: string; ids?: readonly string[] },
+): Promise<Account[]> {
+  const rows = [];
+  const ids = input.ids;
+  const step = ids === undefined ? 1 : s.inListSize;
+  for (let i = 0; i < (ids?.length ?? 1); i += step) {
+    let query = s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId);
+    if (ids !== undefined) query = query.where('id', 'in', ids.slice(i, i + step));
+    for (const row of await query.orderBy('id').execute()) rows.push(row);
+  }
   const accounts: Account[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as (typeof rows)[number];

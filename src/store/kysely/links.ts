@@ -4,6 +4,7 @@ import { CompiledQuery } from 'kysely';
 import type { Link } from '../../core/types.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
+import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
 import { appScope, markChanged } from './graph.js';
 
@@ -123,6 +124,8 @@ export async function decideLink(
       .values({ app_id: input.appId, account_id: input.accountId, candidates: '[]', ...decided })
       .onConflict((oc) => oc.columns(['app_id', 'account_id']).doUpdateSet(decided))
       .execute();
+    // A decision changes who owns the account: it enters the change set the graph runs from.
+    await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
     await markChanged(tx, [appScope(input.appId)]);
     return tx.db
       .selectFrom('links')
@@ -142,6 +145,7 @@ export async function undecideLink(s: Sql, input: { appId: string; accountId: st
       .where('account_id', '=', input.accountId)
       .where('manual', '=', 1)
       .execute();
+    await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
     await markChanged(tx, [appScope(input.appId)]);
   });
 }

@@ -1,0 +1,256 @@
+/**
+ * @module The graph's links kept current from the store's change set: which apps changed since the links last ran,
+ * correlating only those again, and writing only the links that moved (remembering them for the findings).
+ */
+
+import type { AppConfig, IdentityConfig, RosterConfig } from '../config/schema.js';
+import type { Account, Link, Person } from '../core/types.js';
+import type { ChangeSet, GraphDirtyRow, GraphState, Store, StoredLink } from '../store/store.js';
+import { type CorrelateOptions, correlator } from './correlate.js';
+
+/** The parts of roster.yaml the graph reads (a whole RosterConfig fits). */
+export interface GraphConfig {
+  apps: readonly Pick<AppConfig, 'id' | 'type' | 'privilegedRoles'>[];
+  domains?: Pick<NonNullable<RosterConfig['domains']>, 'aliases'> | undefined;
+  identity?: Partial<IdentityConfig> | undefined;
+}
+
+/** Wall time of each phase, in ms: what the benchmark reports. */
+export interface GraphTimings {
+  load: number;
+  correlate: number;
+  writeLinks: number;
+  findings: number;
+}
+
+/** Bumped when correlation's rules change, so links a previous version stored are computed again. */
+const CORRELATION_VERSION = 1;
+
+/** A change set read with `since` past any generation: only its head. */
+const HEAD_ONLY = Number.MAX_SAFE_INTEGER;
+
+export function correlateOptions(config: GraphConfig): CorrelateOptions {
+  return {
+    externalIdAttribute: config.identity?.externalIdAttribute ?? 'idp_id',
+    domainAliases: config.domains?.aliases ?? [],
+    nameSuggestions: config.identity?.nameSuggestions ?? true,
+  };
+}
+
+/** Everything that decides links besides people and snapshots: a change recomputes every app. */
+export function linksFingerprint(config: GraphConfig): string {
+  return JSON.stringify({
+    version: CORRELATION_VERSION,
+    apps: config.apps.map((a) => a.id).sort(),
+    ...correlateOptions(config),
+  });
+}
+
+function sameLink(a: Link, b: Link): boolean {
+  return (
+    a.employeeId === b.employeeId &&
+    a.situation === b.situation &&
+    a.method === b.method &&
+    a.confidence === b.confidence &&
+    a.candidates.length === b.candidates.length &&
+    a.candidates.every((candidate, i) => candidate === b.candidates[i])
+  );
+}
+
+/** What changed since the links last ran, from the store's change set (the one change tracker). */
+export interface Staleness {
+  state: GraphState | null;
+  /** The change set since the links' generation; its `generation` is the head this run brings them up to. */
+  changes: ChangeSet;
+  config: string;
+  /** The links were never computed with these settings: every app is correlated again. */
+  everything: boolean;
+  /** Apps to correlate again: their accounts (or a decision on one) changed, or the people or the settings did. */
+  dirty: Set<string>;
+}
+
+export async function staleness(store: Store, config: GraphConfig): Promise<Staleness> {
+  // The change set is read before any input: a write landing after this read is past its head, so the next
+  // run sees it again (at worst work done twice, never missed).
+  const state = await store.graphState();
+  const current = linksFingerprint(config);
+  const everything = state === null || state.config !== current || state.generation < 0;
+  const changes = await store.changedSince({ since: everything ? HEAD_ONLY : (state?.generation ?? 0) });
+  const ids = config.apps.map((a) => a.id);
+  let dirty: Set<string>;
+  if (everything || changes.people.length > 0) dirty = new Set(ids);
+  else {
+    const changed = new Set(changes.accounts.map((c) => c.appId));
+    dirty = new Set(ids.filter((id) => changed.has(id)));
+  }
+  return { state, changes, config: current, everything, dirty };
+}
+
+/** Where the people and each dirty app's accounts and stored links come from: the store, or rows already loaded. */
+export interface LinkInputs {
+  people(): Promise<readonly Person[]>;
+  accounts(appId: string): Promise<readonly Account[]>;
+  links(appId: string): Promise<readonly StoredLink[]>;
+}
+
+export interface Recomputed {
+  /** Apps whose accounts were correlated again. */
+  apps: string[];
+  written: number;
+  removed: number;
+  timings: Pick<GraphTimings, 'load' | 'correlate' | 'writeLinks'>;
+}
+
+/** One app correlated again: its accounts, their fresh links, and what was written. */
+export interface Relinked {
+  accounts: readonly Account[];
+  links: Link[];
+  written: number;
+  removed: number;
+}
+
+type Lap = (phase: 'load' | 'correlate' | 'writeLinks') => void;
+
+/**
+ * Correlates one app's accounts again and, in one transaction, writes only the links that changed, drops links
+ * of accounts gone from the snapshot and notes those accounts for the findings (`remember`).
+ */
+export async function relinkApp(
+  store: Store,
+  appId: string,
+  run: ReturnType<typeof correlator>,
+  inputs: LinkInputs,
+  remember: boolean,
+  lap: Lap,
+): Promise<Relinked> {
+  const [accounts, stored] = await Promise.all([inputs.accounts(appId), inputs.links(appId)]);
+  lap('load');
+  const manual: StoredLink[] = [];
+  const before = new Map<string, StoredLink>();
+  for (const link of stored) {
+    before.set(link.accountId, link);
+    if (link.manual) manual.push(link);
+  }
+  const links = run(accounts, manual);
+  const changed: Link[] = [];
+  const dirty: GraphDirtyRow[] = [];
+  for (const link of links) {
+    const previous = before.get(link.accountId);
+    if (previous === undefined || (!previous.manual && !sameLink(previous, link))) {
+      changed.push(link);
+      if (remember) dirty.push({ appId, accountId: link.accountId, employeeId: previous?.employeeId ?? '' });
+    }
+  }
+  before.clear();
+  const present = new Set<string>();
+  for (const account of accounts) present.add(account.id);
+  let gone = false;
+  for (const link of stored) {
+    if (link.manual || present.has(link.accountId)) continue;
+    gone = true;
+    if (remember) dirty.push({ appId, accountId: link.accountId, employeeId: link.employeeId ?? '' });
+  }
+  lap('correlate');
+  let written = 0;
+  let removed = 0;
+  if (changed.length > 0 || gone) {
+    await store.transaction(async (tx) => {
+      if (changed.length > 0) written = (await tx.upsertLinks({ links: changed })).written;
+      if (gone) removed = (await tx.pruneLinks({ appId })).removed;
+      if (dirty.length > 0) await tx.markGraphDirty({ rows: dirty });
+    });
+  }
+  lap('writeLinks');
+  return { accounts, links, written, removed };
+}
+
+/**
+ * Correlates the dirty apps' accounts again, app by app (see {@link relinkApp}), then records the generation it
+ * ran from. The record comes last: a run that stops half-way leaves the old generation, and the next run does
+ * the work again (finding the links already written, it writes nothing twice).
+ */
+export async function recompute(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  inputs: LinkInputs,
+  remember: boolean,
+): Promise<Recomputed> {
+  const timings = { load: 0, correlate: 0, writeLinks: 0 };
+  const lap = laps(timings);
+  const people = stale.dirty.size === 0 ? [] : await inputs.people();
+  lap('load');
+  const run = correlator(people, correlateOptions(config));
+  lap('correlate');
+  const apps: string[] = [];
+  let written = 0;
+  let removed = 0;
+  for (const app of config.apps) {
+    if (!stale.dirty.has(app.id)) continue;
+    const done = await relinkApp(store, app.id, run, inputs, remember, lap);
+    apps.push(app.id);
+    written += done.written;
+    removed += done.removed;
+  }
+  await store.saveGraphState({ config: stale.config, generation: stale.changes.generation });
+  lap('writeLinks');
+  return { apps, written, removed, timings };
+}
+
+/** A stopwatch adding each lap to its phase. */
+export function laps<P extends string>(timings: Record<P, number>): (phase: P) => void {
+  let mark = performance.now();
+  return (phase) => {
+    const at = performance.now();
+    timings[phase] += at - mark;
+    mark = at;
+  };
+}
+
+export interface LinkUpdate {
+  /** Nothing changed since the graph last ran: only the change set's head and the graph's state were read. */
+  upToDate: boolean;
+  /** Apps whose accounts were correlated again. */
+  recomputed: string[];
+  /** Links written (new or changed) and removed (their account left the snapshot). */
+  written: number;
+  removed: number;
+  timings: Pick<GraphTimings, 'load' | 'correlate' | 'writeLinks'>;
+}
+
+/** Loads from the store what a recompute of the dirty apps reads. */
+export function storeInputs(store: Store): LinkInputs {
+  return {
+    people: () => store.listPeople(),
+    accounts: (appId) => store.listGraphAccounts({ appId }),
+    links: (appId) => store.listLinks({ appId }),
+  };
+}
+
+/**
+ * Brings the links up to date with the people and snapshots, correlating only the apps whose accounts changed
+ * since the graph last ran (every app when the people or the settings did). With nothing changed it reads two
+ * small rows and returns: what `plan` runs to be sure it never plans from stale links.
+ */
+export async function updateLinks(input: { store: Store; config: GraphConfig }): Promise<LinkUpdate> {
+  const { store, config } = input;
+  const stale = await staleness(store, config);
+  if (stale.dirty.size === 0) {
+    return {
+      upToDate: true,
+      recomputed: [],
+      written: 0,
+      removed: 0,
+      timings: { load: 0, correlate: 0, writeLinks: 0 },
+    };
+  }
+  // Findings that never ran need no note of what moved: their first run looks at everything.
+  const done = await recompute(store, config, stale, storeInputs(store), stale.state?.findings != null);
+  return {
+    upToDate: false,
+    recomputed: done.apps,
+    written: done.written,
+    removed: done.removed,
+    timings: done.timings,
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * @module What incremental findings read and write: the stored findings, the accounts whose links moved since they
+ * ran, and lean reads of just the accounts, links, people and grants one run must look at again.
+ */
+
+import { sql } from 'kysely';
+import type { LinkSituation } from '../../core/types.js';
+import { LINK_SITUATIONS, rowToGrant, rowToLink, rowToPerson } from '../rows.js';
+import type {
+  AccountKey,
+  GraphDirtyRow,
+  GraphFindingRow,
+  GraphFindingsState,
+  StoredGrant,
+  StoredLink,
+  StoredPerson,
+} from '../store.js';
+import type { Sql } from './context.js';
+
+/** Runs `read` over `values` in slices an `in (...)` list can hold, concatenating what each returns. */
+async function inSlices<V, R>(
+  s: Sql,
+  values: readonly V[],
+  read: (slice: V[]) => Promise<R[]>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < values.length; i += s.inListSize) {
+    for (const row of await read(values.slice(i, i + s.inListSize))) out.push(row);
+  }
+  return out;
+}
+
+/** Account keys grouped by app: deletes and reads go app by app, so one index range serves each. */
+function byApp(keys: readonly AccountKey[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const key of keys) {
+    const list = out.get(key.appId);
+    if (list === undefined) out.set(key.appId, [key.accountId]);
+    else list.push(key.accountId);
+  }
+  return out;
+}
+
+export async function listGraphLinks(
+  s: Sql,
+  input: { appId: string; accountIds?: readonly string[]; employeeIds?: readonly string[] },
+): Promise<StoredLink[]> {
+  const base = () => s.db.selectFrom('links').selectAll().where('app_id', '=', input.appId);
+  const out: StoredLink[] = [];
+  if (input.accountIds !== undefined) {
+    const rows = await inSlices(s, input.accountIds, (ids) =>
+      base().where('account_id', 'in', ids).execute(),
+    );
+    for (const row of rows) out.push(rowToLink(row));
+  }
+  if (input.employeeIds !== undefined) {
+    const rows = await inSlices(s, input.employeeIds, (ids) =>
+      base().where('employee_id', 'in', ids).execute(),
+    );
+    for (const row of rows) out.push(rowToLink(row));
+  }
+  return out;
+}
+
+export async function listGraphPeople(
+  s: Sql,
+  input: { employeeIds: readonly string[] },
+): Promise<StoredPerson[]> {
+  const rows = await inSlices(s, input.employeeIds, (ids) =>
+    s.db.selectFrom('people').selectAll().where('employee_id', 'in', ids).execute(),
+  );
+  return rows.map(rowToPerson);
+}
+
+export async function listGraphGrants(
+  s: Sql,
+  input: { appId: string; accountIds: readonly string[] },
+): Promise<StoredGrant[]> {
+  const rows = await inSlices(s, input.accountIds, (ids) =>
+    s.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('app_id', '=', input.appId)
+      .where('account_id', 'in', ids)
+      .execute(),
+  );
+  return rows.map(rowToGrant);
+}
+
+export async function listGraphTimeCandidates(
+  s: Sql,
+  input: { lastLogin: readonly [string, string]; created: readonly [string, string]; invitedBefore: string },
+): Promise<AccountKey[]> {
+  // Timestamps compare as text: the callers widen each window by a day, so a stored value in another ISO form
+  // (a space for the T, an offset) still falls inside, and the findings rules decide exactly.
+  const rows = await s.db
+    .selectFrom('accounts')
+    .select(['app_id', 'id'])
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('status', '=', 'active'),
+          eb('last_login_at', '>=', input.lastLogin[0]),
+          eb('last_login_at', '<=', input.lastLogin[1]),
+        ]),
+        eb.and([eb('created_at', '>=', input.created[0]), eb('created_at', '<=', input.created[1])]),
+        eb.and([eb('status', '=', 'invited'), eb('created_at', '<=', input.invitedBefore)]),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => ({ appId: r.app_id, accountId: r.id }));
+}
+
+export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
+  const rows = await s.db.selectFrom('graph_findings').selectAll().execute();
+  const out: GraphFindingRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as (typeof rows)[number];
+    out[i] = {
+      appId: r.app_id,
+      accountId: r.account_id,
+      rule: r.rule,
+      severity: r.severity,
+      employeeId: r.employee_id,
+      title: r.title,
+      // Written by the graph from its own objects a moment before: JSON it made, read back as it is.
+      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+    };
+  }
+  return out;
+}
+
+export async function replaceGraphFindings(
+  s: Sql,
+  input: {
+    accounts: readonly AccountKey[] | 'all';
+    findings: readonly GraphFindingRow[];
+    consumed: readonly GraphDirtyRow[];
+    state?: GraphFindingsState | null;
+  },
+): Promise<void> {
+  await s.write(async (tx) => {
+    if (input.accounts === 'all') await tx.db.deleteFrom('graph_findings').execute();
+    else {
+      for (const [appId, ids] of byApp(input.accounts)) {
+        await inSlices(tx, ids, async (slice) => {
+          await tx.db
+            .deleteFrom('graph_findings')
+            .where('app_id', '=', appId)
+            .where('account_id', 'in', slice)
+            .execute();
+          return [];
+        });
+      }
+    }
+    await tx.insertRows(
+      'graph_findings',
+      input.findings.map((f) => ({
+        app_id: f.appId,
+        account_id: f.accountId,
+        rule: f.rule,
+        severity: f.severity,
+        employee_id: f.employeeId,
+        title: f.title,
+        evidence: JSON.stringify(f.evidence),
+      })),
+    );
+    for (const row of input.consumed) {
+      await tx.db
+        .deleteFrom('graph_dirty')
+        .where('app_id', '=', row.appId)
+        .where('account_id', '=', row.accountId)
+        .where('employee_id', '=', row.employeeId)
+        .execute();
+    }
+    if (input.state !== undefined) {
+      const findings = input.state === null ? null : JSON.stringify(input.state);
+      await tx.db.updateTable('graph_state').set({ findings }).where('id', '=', 'graph').execute();
+    }
+  });
+}
+
+export async function markGraphDirty(s: Sql, input: { rows: readonly GraphDirtyRow[] }): Promise<void> {
+  const rows = input.rows.map((r) => ({
+    app_id: r.appId,
+    account_id: r.accountId,
+    employee_id: r.employeeId,
+  }));
+  const chunk = Math.floor(s.dialect.maxParams / 3);
+  await s.write(async (tx) => {
+    for (let i = 0; i < rows.length; i += chunk) {
+      await tx.db
+        .insertInto('graph_dirty')
+        .values(rows.slice(i, i + chunk))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  });
+}
+
+export async function listGraphDirty(s: Sql): Promise<GraphDirtyRow[]> {
+  const rows = await s.db.selectFrom('graph_dirty').selectAll().execute();
+  return rows.map((r) => ({ appId: r.app_id, accountId: r.account_id, employeeId: r.employee_id }));
+}
+
+export async function graphLinkCounts(s: Sql): Promise<{
+  apps: { appId: string; situation: LinkSituation; count: number }[];
+  owners: number;
+  people: number;
+}> {
+  // Only links of accounts still in a snapshot count: a manual link outlives its account.
+  const counts = await sql<{ app_id: string; situation: string; n: number | string }>`
+    select l.app_id, l.situation, count(*) as n from links l
+    where exists (select 1 from accounts a where a.app_id = l.app_id and a.id = l.account_id)
+    group by l.app_id, l.situation`.execute(s.db);
+  const owners = await sql<{ n: number | string }>`
+    select count(*) as n from people p where exists (
+      select 1 from links l join accounts a on a.app_id = l.app_id and a.id = l.account_id
+      where l.employee_id = p.employee_id and l.situation = 'linked')`.execute(s.db);
+  const people = await s.db
+    .selectFrom('people')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
+  const situations = new Set<string>(LINK_SITUATIONS);
+  return {
+    apps: counts.rows
+      .filter((r) => situations.has(r.situation))
+      .map((r) => ({ appId: r.app_id, situation: r.situation as LinkSituation, count: Number(r.n) })),
+    owners: Number(owners.rows[0]?.n ?? 0),
+    people: Number(people?.n ?? 0),
+  };
+}
