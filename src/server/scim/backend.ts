@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Roster, runOp } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
+import type { EntitlementKind } from '../../core/types.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import { toOpInputs } from '../../reconcile/plan.js';
 import {
@@ -23,6 +24,8 @@ import { findHeld, type HoldSettings, holdKey, removalsIn, removalsSince } from 
 export interface BackendOptions {
   /** The removal hold (roster.yaml scim.hold); none: removals are never held. */
   hold?: HoldSettings;
+  /** The entitlement kind the facade serves as Groups (the profile's); none: Users show no groups. */
+  groupKind?: EntitlementKind | null;
   /** Told of each newly held plan (the server notifies a person). */
   onHold?: (planId: string) => Promise<void>;
 }
@@ -47,6 +50,22 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       const read = get ? await get.call(connector().accounts, { id }) : null;
       if (read) await upsertSnapshotAccount(roster.store, read);
       return read;
+    },
+    lookups: {
+      async find(lookup) {
+        if (lookup.by === 'id') {
+          const account = await roster.store.getAccount({ appId, id: lookup.id });
+          return account ? [account] : [];
+        }
+        return roster.store.findAccounts({ appId, field: lookup.by, op: lookup.op, value: lookup.value });
+      },
+      page: ({ offset, limit }) =>
+        roster.store.sliceAccounts({ appId, offset, limit, excludeStatus: 'deleted' }),
+      async memberships(accountIds) {
+        if (!options.groupKind) return [];
+        const rows = await roster.store.listMemberships({ appId, accountIds, kind: options.groupKind });
+        return rows.map((m) => ({ accountId: m.accountId, id: m.entitlementId, name: m.name }));
+      },
     },
     groups: () => roster.store.listEntitlements({ appId }),
     grants: () => roster.store.listGrants({ appId }),

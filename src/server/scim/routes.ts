@@ -107,6 +107,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
           const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
           const backend = rosterBackend(roster, appId, {
             hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
+            groupKind: profile.groupKind,
             onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
           });
           return await createScimHandler(profile, backend).handle({
