@@ -28,6 +28,9 @@ export interface ContractOptions {
 }
 
 const APP = 'tp';
+
+/** One millisecond after an ISO time. */
+const later = (iso: string): string => new Date(Date.parse(iso) + 1).toISOString();
 const OTHER_APP = 'ps';
 
 export function person(id: string, overrides: Partial<Person> = {}): Person {
@@ -851,6 +854,26 @@ export function storeContract(
             { appId: APP, kind: 'grant', target: { accountId: '9', entitlementId: 't1' }, dependsOn: [1] },
           ],
         });
+
+      it('plans of a time window are read whole, by when they were made or last moved', async () => {
+        const first = (await makePlan()).plan;
+        const second = (await makePlan()).plan;
+        const third = (await makePlan()).plan;
+        const ids = (plans: { id: string }[]) => plans.map((p) => p.id);
+        expect(ids(await store.listPlans({ createdSince: second.createdAt }))).toEqual([third.id, second.id]);
+        expect(ids(await store.listPlans({ createdSince: second.createdAt, limit: 1 }))).toEqual([third.id]);
+        const moved = await store.setPlanStatus({ id: first.id, status: 'cancelled' });
+        expect(ids(await store.listPlans({ status: 'cancelled', updatedSince: moved.updatedAt }))).toEqual([
+          first.id,
+        ]);
+        expect(await store.listPlans({ status: 'cancelled', updatedSince: later(moved.updatedAt) })).toEqual(
+          [],
+        );
+        expect(ids(await store.listPlans({ status: 'draft', createdSince: first.createdAt }))).toEqual([
+          third.id,
+          second.id,
+        ]);
+      });
 
       it('a plan is stored with its ops in order and its status can move', async () => {
         const { plan, ops } = await makePlan();

@@ -455,7 +455,16 @@ export interface Store {
     ops: OpInput[];
   }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
-  listPlans(input?: { status?: PlanStatus; limit?: number }): Promise<PlanRecord[]>;
+  /**
+   * Newest first: the latest `limit` (default 50), or, given createdSince/updatedSince (ISO times, inclusive),
+   * every plan in that window unless a limit is given.
+   */
+  listPlans(input?: {
+    status?: PlanStatus;
+    limit?: number;
+    createdSince?: string;
+    updatedSince?: string;
+  }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   /** The plan's ops by seq; only those with `status`, or only the seqs given (a queue worker's op and its neighbours). */
   listOps(input: { planId: string; status?: OpStatus; seqs?: readonly number[] }): Promise<OpRecord[]>;

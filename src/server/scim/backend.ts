@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Roster, runOp } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
-import type { EntitlementKind } from '../../core/types.js';
+import type { Account, EntitlementKind } from '../../core/types.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import { toOpInputs } from '../../reconcile/plan.js';
 import {
@@ -33,9 +33,15 @@ export interface BackendOptions {
 export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): FacadeBackend {
   const connector = () => roster.connector(appId);
 
-  async function refresh(accountId: string, kind: PlanOp['kind']): Promise<void> {
+  /** Writes what the op's verified read-back saw into the snapshot; read again only when there was none. */
+  async function refresh(accountId: string, kind: PlanOp['kind'], readBack: Account | null | undefined) {
     const { get } = connector().accounts;
-    const account = get ? await get.call(connector().accounts, { id: accountId }) : null;
+    const account =
+      readBack !== undefined
+        ? readBack
+        : get
+          ? await get.call(connector().accounts, { id: accountId })
+          : null;
     if (account && !(kind === 'delete' && account.status === 'deleted'))
       await upsertSnapshotAccount(roster.store, account);
     else await removeSnapshotAccount(roster.store, { appId, id: accountId });
@@ -135,7 +141,14 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     const plan = { id: planId };
     const outcomes: OpOutcome[] = [];
     for (let seq = 1; seq <= ops.length; seq++) {
-      const record = await runOp(roster, { planId: plan.id, seq });
+      let readBack: Account | null | undefined;
+      const record = await runOp(roster, {
+        planId: plan.id,
+        seq,
+        onReadBack: (_op, account) => {
+          readBack = account;
+        },
+      });
       if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
       if (record.status === 'failed') {
         await roster.store.setPlanStatus({ id: plan.id, status: 'failed' });
@@ -158,7 +171,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
             { appId, entitlementId: op.entitlement.id, accountId: accountOf },
             record.kind === 'grant',
           );
-      } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind);
+      } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind, readBack);
       outcomes.push({
         status:
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',

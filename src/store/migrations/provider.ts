@@ -13,7 +13,7 @@ import { migration0007 } from './0007_sync_counts_changes.js';
 import { migration0008 } from './0008_graph_marks.js';
 import { migration0010 } from './0010_reviews.js';
 import { migration0012 } from './0012_console_sessions.js';
-import { migration0014 } from './0014_account_lookups.js';
+import { migration0014 } from './0014_lookup_indexes.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -27,7 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_graph_marks': migration0008,
   '0010_reviews': migration0010,
   '0012_console_sessions': migration0012,
-  '0014_account_lookups': migration0014,
+  '0014_lookup_indexes': migration0014,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
