@@ -90,7 +90,16 @@ function handlers(store: Store, userName: 'email' | 'login') {
     title: 'App',
     manifest: {
       type: 'scim',
-      accounts: { list: true, get: true, create: true, update: true },
+      accounts: {
+        list: true,
+        get: true,
+        findByEmail: false,
+        create: true,
+        update: true,
+        deactivate: false,
+        reactivate: false,
+        delete: false,
+      },
       entitlements: { group: { list: true, grant: true, revoke: true } },
       incremental: false,
       notes: {},
