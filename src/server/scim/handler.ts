@@ -31,6 +31,7 @@ import { cannot, createOps, deleteOps, type FacadeRequest, memberOps, unableOp, 
 import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
 import { type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
 import { isObject, type Json, type JsonObject, keyOf, type ResourceSchema } from './schema.js';
+import { serially } from './serial.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -305,6 +306,17 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     }
   }
 
+  async function createUser(resource: JsonObject, facade: FacadeRequest): Promise<ScimResponse> {
+    const schema = profile.user;
+    checkUniqueness(resource, await clashCandidates(resource), schema);
+    const { account: input, active } = accountInputFrom(resource, profile.mapping);
+    const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
+    const createdId = outcomes[0]?.accountId;
+    if (!createdId) throw new ScimError(500, 'the create reported no account id');
+    const created = await user(createdId);
+    return single(201, created.resource, schema);
+  }
+
   async function handleUsers(
     request: ScimRequest,
     facade: FacadeRequest,
@@ -318,13 +330,9 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
       return ok(200, await listUsers(parseSearchRequest(request.body, schema, limits)));
     if (id === undefined && method === 'POST') {
       const { resource } = createResource(request.body, schema);
-      checkUniqueness(resource, await clashCandidates(resource), schema);
-      const { account: input, active } = accountInputFrom(resource, profile.mapping);
-      const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
-      const createdId = outcomes[0]?.accountId;
-      if (!createdId) throw new ScimError(500, 'the create reported no account id');
-      const created = await user(createdId);
-      return single(201, created.resource, schema);
+      // Two creates of one userName at once: the second is checked after the first is in the snapshot.
+      const key = `${profile.appId}|User|new|${String(resource['userName'] ?? '').toLowerCase()}`;
+      return serially(key, () => createUser(resource, facade));
     }
     if (id === undefined || id === '.search')
       throw new ScimError(405, `${method} is not allowed on /Users${id ? `/${id}` : ''}`);
@@ -334,6 +342,19 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
         return ok(304, null, { etag: versionOfResource(resource) });
       return single(200, resource, schema, parseListQuery(request.query ?? {}, schema, limits));
     }
+    // One write at a time per user: each is computed from, and read back as, the state the previous one left.
+    return serially(`${profile.appId}|User|${decodeURIComponent(id)}`, () =>
+      writeUser(request, facade, id, method),
+    );
+  }
+
+  async function writeUser(
+    request: ScimRequest,
+    facade: FacadeRequest,
+    id: string,
+    method: string,
+  ): Promise<ScimResponse> {
+    const schema = profile.user;
     const current = await user(id);
     checkIfMatch(request.ifMatch, versionOfResource(current.resource));
     if (method === 'DELETE') {
