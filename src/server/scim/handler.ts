@@ -30,6 +30,7 @@ import { accountInputFrom, groupChanges, toScimGroup, toScimUser, userChanges } 
 import { cannot, createOps, deleteOps, type FacadeRequest, memberOps, unableOp, userOps } from './ops.js';
 import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
 import { type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
+import { cachedRender, renderKey } from './render-cache.js';
 import { isObject, type Json, type JsonObject, keyOf, type ResourceSchema } from './schema.js';
 import { serially } from './serial.js';
 
@@ -185,11 +186,13 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   }
 
   function renderUser(account: Account, groups: readonly HeldGroup[] = []): JsonObject {
-    const user = toScimUser(account, profile.mapping, {
-      baseUrl: profile.baseUrl,
-      groups: groups.map((g) => ({ id: g.id, name: g.name })),
+    return cachedRender(profile, renderKey(account, groups), () => {
+      const user = toScimUser(account, profile.mapping, {
+        baseUrl: profile.baseUrl,
+        groups: groups.map((g) => ({ id: g.id, name: g.name })),
+      });
+      return withVersion(project(user, profile.user));
     });
-    return withVersion(project(user, profile.user));
   }
 
   async function render(accounts: readonly Account[]): Promise<JsonObject[]> {
