@@ -1,28 +1,35 @@
 /**
- * @module Benchmark: Roster's SCIM facade (over the Thought Industries sandbox) against SCIMMY (scimmy-routers on
- * express, in memory) under the same load: GET by id, filter eq, list count=50, PATCH, POST. Prints req/s and
- * p99 side by side, and the facade/peer ratio of req/s.
+ * @module Benchmark: Roster's SCIM facade (over the Thought Industries sandbox) against two SCIMMY peers under
+ * the same load (GET by id, filter eq, list count=50, PATCH, POST): SCIMMY in memory (scimmy-routers on express,
+ * its handlers writing to a Map), and SCIMMY as a gateway to the same Thought Industries sandbox through Roster's
+ * connector (scimmy-gateway.ts: every request an app call, writes read back). Prints req/s, p99 and CPU per
+ * request side by side, and the facade/peer ratio of req/s against each.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { syncApps, withRoster } from '../src/app/index.js';
 import { issueToken } from '../src/app/tokens.js';
 import { loadConfig } from '../src/config/load.js';
+import { connectorFor, definitionOf } from '../src/connectors/registry.js';
 import { startScimmyServer } from '../src/connectors/scim/testkit.js';
 import { hrToCsv } from '../src/sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+import { userMapping } from '../src/server/scim/mapping.js';
 import { startServer } from '../src/server/serve.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { tokenStore } from '../src/store/tokens.js';
+import { startScimmyGateway } from './scimmy-gateway.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 /** Only these loads (a comma list of their first word, e.g. PATCH,POST), for a quick look. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
+/** How many users the PATCH load takes in turn. */
+const PATCHED = 50;
 const APP = 'thought-industries';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -33,9 +40,14 @@ interface Target {
   name: string;
   base: string;
   token: string;
-  /** A user to read and patch, and a userName to filter on. */
+  /** A user to read, and a userName to filter on. */
   id: string;
   userName: string;
+  /**
+   * Users the PATCH load takes in turn: one user patched by every connection at once would measure how each
+   * server orders writes to one resource (an IdP sends them one after another), not how fast it writes.
+   */
+  patchIds: string[];
 }
 
 interface Row {
@@ -43,6 +55,8 @@ interface Row {
   rps: number;
   p99: number;
   non2xx: number;
+  /** CPU (user + system) of this whole process per request answered: server, peer, sandbox and load generator. */
+  cpuMsPerRequest: number;
 }
 
 async function run(target: Target): Promise<Row[]> {
@@ -70,6 +84,9 @@ async function run(target: Target): Promise<Row[]> {
             path: new URL(`${target.base}/Users/${encodeURIComponent(target.id)}`).pathname,
             setupRequest: (req) => ({
               ...req,
+              path: new URL(
+                `${target.base}/Users/${encodeURIComponent(target.patchIds[n % target.patchIds.length] ?? target.id)}`,
+              ).pathname,
               body: JSON.stringify({
                 schemas: [PATCH],
                 Operations: [{ op: 'replace', path: 'name.givenName', value: `Bench${++n % 1000}` }],
@@ -107,16 +124,29 @@ async function run(target: Target): Promise<Row[]> {
   ];
   const rows: Row[] = [];
   for (const { load, opts } of loads.filter((l) => !ONLY || ONLY.some((o) => l.load.startsWith(o)))) {
+    const cpu = process.cpuUsage();
     const result = await autocannon({
       connections: CONNECTIONS,
       duration: SECONDS,
+      // A request is given a minute (autocannon's default is 10 s): a slow answer counts, slowly, not as an error.
+      timeout: 60,
       headers,
       ...opts,
     } as autocannon.Options);
-    rows.push({ load, rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
+    const used = process.cpuUsage(cpu);
+    const answered = Math.max(1, result.requests.total);
+    const cpuMsPerRequest = (used.user + used.system) / 1000 / answered;
+    rows.push({
+      load,
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      cpuMsPerRequest,
+    });
     print(
       `${target.name.padEnd(8)} ${load.padEnd(24)} ${result.requests.average.toFixed(1).padStart(9)} req/s  ` +
-        `p99 ${String(result.latency.p99).padStart(5)} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
+        `p99 ${String(result.latency.p99).padStart(5)} ms  cpu ${cpuMsPerRequest.toFixed(2).padStart(7)} ms/req  ` +
+        `non-2xx ${result.non2xx}  errors ${result.errors}`,
     );
   }
   return rows;
@@ -145,7 +175,7 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
   await withRoster(config, { actor: 'bench', store }, (r) => syncApps(r, {}));
   const base = `${server.url}/scim/v2/${APP}`;
   const list = (await (
-    await fetch(`${base}/Users?count=1&filter=${encodeURIComponent('active eq true')}`, {
+    await fetch(`${base}/Users?count=${PATCHED}&filter=${encodeURIComponent('active eq true')}`, {
       headers: { authorization: `Bearer ${token}` },
     })
   ).json()) as { totalResults: number; Resources: { id: string; userName: string }[] };
@@ -153,7 +183,14 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
   if (!first) throw new Error('the facade serves no user: did the sync run?');
   print(`roster facade: ${list.totalResults} active users in the snapshot`);
   return {
-    target: { name: 'Roster', base, token, id: first.id, userName: first.userName },
+    target: {
+      name: 'Roster',
+      base,
+      token,
+      id: first.id,
+      userName: first.userName,
+      patchIds: list.Resources.map((u) => u.id),
+    },
     close: async () => {
       await server.close();
       await store.close();
@@ -163,30 +200,100 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
   };
 }
 
+/** SCIMMY as a gateway over a Thought Industries sandbox like Roster's (same people, same seed). */
+async function gateway(): Promise<{ target: Target; close: () => Promise<void> }> {
+  const fleet = await startFleet({ people: USERS, seed: 7, apps: [APP] });
+  const dir = mkdtempSync(join(tmpdir(), 'roster-bench-gateway-'));
+  writeFileSync(
+    join(dir, 'roster.yaml'),
+    fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+  );
+  const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
+  const app = config.apps[0];
+  if (!app) throw new Error('the fleet config names no app');
+  const connector = connectorFor(app);
+  const mapping = userMapping(definitionOf(app.type)?.traits ?? { attributeMap: {} });
+  const peer = await startScimmyGateway({ connector, mapping });
+  const active = (await connector.accounts.list!({ pageToken: null })).items.filter(
+    (a) => a.status === 'active',
+  );
+  const first = active[0];
+  if (!first?.email) throw new Error('the sandbox holds no active account');
+  return {
+    target: {
+      name: 'SCIMMY>TI',
+      base: peer.baseUrl,
+      token: peer.token,
+      id: first.id,
+      userName: first.email,
+      patchIds: active.slice(0, PATCHED).map((a) => a.id),
+    },
+    close: async () => {
+      await peer.close();
+      await connector.close?.();
+      await fleet.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const ratio = (ours: Row, theirs: Row | undefined) =>
+  theirs && theirs.rps > 0 ? `${(ours.rps / theirs.rps).toFixed(2)}x` : 'n/a';
+
 async function main(): Promise<void> {
+  print(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const peer = await startScimmyServer({ users: USERS, groups: 5 });
-  const some = [...peer.store.users.values()][0] as { id: string; userName: string };
+  const users = [...peer.store.users.values()] as { id: string; userName: string }[];
+  const some = users[0] as { id: string; userName: string };
   const scimmyRows = await run({
     name: 'SCIMMY',
     base: peer.baseUrl,
     token: peer.token,
     id: some.id,
     userName: some.userName,
+    patchIds: users.slice(0, PATCHED).map((u) => u.id),
   });
   await peer.close();
+  const through = await gateway();
+  const gatewayRows = await run(through.target);
+  await through.close();
   const facade = await roster();
   const rosterRows = await run(facade.target);
   await facade.close();
   print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
-  print('load                      Roster req/s  p99 ms | SCIMMY req/s  p99 ms | ratio');
+  print(
+    'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',
+  );
+  print(
+    "through Roster's connector (no store: each request calls the app; writes read back), as Roster does.",
+  );
+  print("cpu: this process's CPU per answered request (server + peer + sandbox + load generator)\n");
+  print(
+    'load                     |  Roster req/s  p99 ms cpu ms | SCIMMY req/s  p99 ms cpu ms  ratio | SCIMMY>TI req/s  p99 ms cpu ms  ratio',
+  );
+  const cell = (r: Row | undefined, width: number) =>
+    r
+      ? `${r.rps.toFixed(1).padStart(width)} ${String(r.p99).padStart(7)} ${r.cpuMsPerRequest.toFixed(2).padStart(6)}`
+      : 'n/a'.padStart(width + 15);
   for (const [i, r] of rosterRows.entries()) {
-    const s = scimmyRows[i] as Row;
+    const s = scimmyRows[i];
+    const g = gatewayRows[i];
+    const failures = [r, s, g].some((x) => (x?.non2xx ?? 0) > 0)
+      ? `  (non-2xx: Roster ${r.non2xx}, SCIMMY ${s?.non2xx ?? 0}, SCIMMY>TI ${g?.non2xx ?? 0})`
+      : '';
     print(
-      `${r.load.padEnd(24)} ${r.rps.toFixed(1).padStart(12)} ${String(r.p99).padStart(7)} | ` +
-        `${s.rps.toFixed(1).padStart(12)} ${String(s.p99).padStart(7)} | ${s.rps > 0 ? `${(r.rps / s.rps).toFixed(2)}x` : 'n/a (peer completed none)'}` +
-        (r.non2xx + s.non2xx > 0 ? `  (non-2xx: Roster ${r.non2xx}, SCIMMY ${s.non2xx})` : ''),
+      `${r.load.padEnd(24)} | ${cell(r, 13)} | ${cell(s, 12)} ${ratio(r, s).padStart(6)} | ${cell(g, 15)} ${ratio(r, g).padStart(6)}${failures}`,
     );
   }
+  print(
+    `\nload average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,7 @@
 
 import { traitsOf } from '../connectors/registry.js';
 import { RosterError } from '../core/errors.js';
+import type { Account } from '../core/types.js';
 import { newOwner, planOpOf, runOp as runOneOp } from '../reconcile/apply/run-op.js';
 import type { OpRecord } from '../store/store.js';
 import type { Roster } from './context.js';
@@ -24,6 +25,8 @@ export async function runOp(
     owner?: string;
     /** The plan's ops as the caller just read them (saves reading them again). */
     ops?: readonly OpRecord[];
+    /** Told the account an account op read back and verified (see OpContext.onReadBack). */
+    onReadBack?: (record: OpRecord, account: Account | null) => void;
   },
 ): Promise<OpRecord | null> {
   const ops = input.ops ?? (await roster.store.listOps({ planId: input.planId }));
@@ -43,6 +46,7 @@ export async function runOp(
       owner: input.owner ?? newOwner('op'),
       leaseMs: OP_LEASE_MS,
       records: new Map(ops.map((o) => [o.seq, o])),
+      ...(input.onReadBack ? { onReadBack: input.onReadBack } : {}),
     },
     {
       record,

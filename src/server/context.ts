@@ -1,6 +1,7 @@
 /** @module What every route and background service of `roster serve` is handed: config, store, tokens, clock. */
 
 import type { FastifyBaseLogger } from 'fastify';
+import type { AuditQueue } from '../app/audit-batch.js';
 import type { ClusterQueues } from '../cluster/queue.js';
 import type { RosterConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
@@ -48,6 +49,8 @@ export interface ServerContext {
   /** Cluster mode (roster.yaml `queue:`): syncs and applies are enqueued for `roster worker`, not run here. */
   cluster?: ClusterQueues | null;
   log: FastifyBaseLogger;
+  /** The SCIM facade's queue of request audit events (set when its routes are registered). */
+  scimAudit?: AuditQueue;
 }
 
 /** The audit actor of a request: the token's name. */

@@ -28,6 +28,9 @@ export interface ContractOptions {
 }
 
 const APP = 'tp';
+
+/** One millisecond after an ISO time. */
+const later = (iso: string): string => new Date(Date.parse(iso) + 1).toISOString();
 const OTHER_APP = 'ps';
 
 export function person(id: string, overrides: Partial<Person> = {}): Person {
@@ -413,6 +416,106 @@ export function storeContract(
           ['t1', '1', 'roster'],
           ['t1', '2', 'external'],
         ]);
+      });
+    });
+
+    describe('account lookups', () => {
+      const seed = () =>
+        store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [
+            account(APP, 'a1', { email: 'Ana.Lima@Example.com', login: 'ALima' }),
+            account(APP, 'a2', { email: 'ana.lopes@example.com', login: 'alopes', status: 'inactive' }),
+            account(APP, 'a3', { email: 'bo_x@example.com', login: 'bo%x', status: 'deleted' }),
+            account(APP, 'a4', { email: 'box@example.com', login: 'box' }),
+            account(APP, 'a5', { email: null, login: null }),
+          ],
+          entitlements: [
+            entitlement(APP, 't2', { name: 'Two' }),
+            entitlement(APP, 't1', { name: 'One' }),
+            entitlement(APP, 'r1', { kind: 'role', name: 'Admin' }),
+          ],
+          grants: [
+            grant(APP, 't2', 'a1'),
+            grant(APP, 't1', 'a1'),
+            grant(APP, 'r1', 'a1'),
+            grant(APP, 't1', 'a4'),
+          ],
+        });
+      const ids = (accounts: readonly { id: string }[]) => accounts.map((a) => a.id);
+
+      it('finds an account by address or login whatever its case, in this app only', async () => {
+        await seed();
+        await store.replaceSnapshot({
+          appId: OTHER_APP,
+          runId: null,
+          accounts: [account(OTHER_APP, 'x1', { email: 'ana.lima@example.com', login: 'alima' })],
+          entitlements: [],
+          grants: [],
+        });
+        const find = (field: 'email' | 'login', value: string) =>
+          store.findAccounts({ appId: APP, field, op: 'eq', value });
+        expect(ids(await find('email', 'ANA.LIMA@example.COM'))).toEqual(['a1']);
+        expect(ids(await find('email', '  ana.lima@example.com '))).toEqual(['a1']);
+        expect(ids(await find('login', 'alima'))).toEqual(['a1']);
+        expect(ids(await find('login', 'ALIMA'))).toEqual(['a1']);
+        expect(await find('login', 'alim')).toEqual([]);
+        expect((await find('email', 'box@example.com'))[0]).toMatchObject({ id: 'a4', login: 'box' });
+      });
+
+      it('finds accounts whose address or login starts with a prefix, taking % and _ literally', async () => {
+        await seed();
+        const sw = (field: 'email' | 'login', value: string) =>
+          store.findAccounts({ appId: APP, field, op: 'sw', value });
+        expect(ids(await sw('email', 'ANA.'))).toEqual(['a1', 'a2']);
+        expect(ids(await sw('email', 'bo_'))).toEqual(['a3']);
+        expect(ids(await sw('login', 'bo%'))).toEqual(['a3']);
+        expect(ids(await sw('login', 'B'))).toEqual(['a3', 'a4']);
+        expect(await sw('email', 'zz')).toEqual([]);
+      });
+
+      it('refuses a comparison it cannot make with the index', async () => {
+        await seed();
+        const bad = { appId: APP, field: 'email', op: 'co', value: 'a' } as unknown as Parameters<
+          Store['findAccounts']
+        >[0];
+        await expect(store.findAccounts(bad)).rejects.toMatchObject({ code: 'invalid_input' });
+      });
+
+      it('pages accounts in id order with the total, leaving out a status', async () => {
+        await seed();
+        const page = await store.sliceAccounts({ appId: APP, offset: 1, limit: 2, excludeStatus: 'deleted' });
+        expect(page.total).toBe(4);
+        expect(ids(page.items)).toEqual(['a2', 'a4']);
+        expect(ids((await store.sliceAccounts({ appId: APP, offset: 0, limit: 10 })).items)).toEqual(
+          ids(await store.listAccounts({ appId: APP })),
+        );
+        expect(await store.sliceAccounts({ appId: APP, offset: 10, limit: 5 })).toEqual({
+          items: [],
+          total: 5,
+        });
+        expect(await store.sliceAccounts({ appId: APP, offset: 0, limit: 0 })).toEqual({
+          items: [],
+          total: 5,
+        });
+        await expect(store.sliceAccounts({ appId: APP, offset: -1, limit: 5 })).rejects.toMatchObject({
+          code: 'invalid_input',
+        });
+      });
+
+      it('lists what a few accounts hold, with names, of one kind when asked', async () => {
+        await seed();
+        const all = await store.listMemberships({ appId: APP, accountIds: ['a4', 'a1', 'a2'] });
+        expect(all.map((m) => [m.accountId, m.entitlementId, m.name, m.kind])).toEqual([
+          ['a1', 'r1', 'Admin', 'role'],
+          ['a1', 't1', 'One', 'team'],
+          ['a1', 't2', 'Two', 'team'],
+          ['a4', 't1', 'One', 'team'],
+        ]);
+        const teams = await store.listMemberships({ appId: APP, accountIds: ['a1'], kind: 'team' });
+        expect(teams.map((m) => m.entitlementId)).toEqual(['t1', 't2']);
+        expect(await store.listMemberships({ appId: APP, accountIds: [] })).toEqual([]);
       });
     });
 
@@ -867,6 +970,26 @@ export function storeContract(
             { appId: APP, kind: 'grant', target: { accountId: '9', entitlementId: 't1' }, dependsOn: [1] },
           ],
         });
+
+      it('plans of a time window are read whole, by when they were made or last moved', async () => {
+        const first = (await makePlan()).plan;
+        const second = (await makePlan()).plan;
+        const third = (await makePlan()).plan;
+        const ids = (plans: { id: string }[]) => plans.map((p) => p.id);
+        expect(ids(await store.listPlans({ createdSince: second.createdAt }))).toEqual([third.id, second.id]);
+        expect(ids(await store.listPlans({ createdSince: second.createdAt, limit: 1 }))).toEqual([third.id]);
+        const moved = await store.setPlanStatus({ id: first.id, status: 'cancelled' });
+        expect(ids(await store.listPlans({ status: 'cancelled', updatedSince: moved.updatedAt }))).toEqual([
+          first.id,
+        ]);
+        expect(await store.listPlans({ status: 'cancelled', updatedSince: later(moved.updatedAt) })).toEqual(
+          [],
+        );
+        expect(ids(await store.listPlans({ status: 'draft', createdSince: first.createdAt }))).toEqual([
+          third.id,
+          second.id,
+        ]);
+      });
 
       it('a plan is stored with its ops in order and its status can move', async () => {
         const { plan, ops } = await makePlan();

@@ -2,6 +2,7 @@
 
 import type { Kysely } from 'kysely';
 import { RosterError } from '../core/errors.js';
+import * as lookups from './kysely/account-lookups.js';
 import * as apps from './kysely/apps.js';
 import * as audit from './kysely/audit-log.js';
 import * as changes from './kysely/changes.js';
@@ -145,6 +146,15 @@ export class KyselyStore implements Store {
   }
   listGrants(input: Parameters<Store['listGrants']>[0]): ReturnType<Store['listGrants']> {
     return snapshots.listGrants(this.sql, input);
+  }
+  findAccounts(input: Parameters<Store['findAccounts']>[0]): ReturnType<Store['findAccounts']> {
+    return lookups.findAccounts(this.sql, input);
+  }
+  sliceAccounts(input: Parameters<Store['sliceAccounts']>[0]): ReturnType<Store['sliceAccounts']> {
+    return lookups.sliceAccounts(this.sql, input);
+  }
+  listMemberships(input: Parameters<Store['listMemberships']>[0]): ReturnType<Store['listMemberships']> {
+    return lookups.listMemberships(this.sql, input);
   }
 
   // ---- links

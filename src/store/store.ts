@@ -85,6 +85,22 @@ export interface SnapshotGrant extends Grant {
   grantedBy?: GrantedBy;
 }
 
+/** An indexed lookup of one app's accounts: by address or login, equal to or starting with a value, any case. */
+export interface AccountLookup {
+  appId: string;
+  field: 'email' | 'login';
+  op: 'eq' | 'sw';
+  value: string;
+}
+
+/** An entitlement an account holds, with its name (what a SCIM User's `groups` shows). */
+export interface Membership {
+  accountId: string;
+  entitlementId: string;
+  name: string;
+  kind: Entitlement['kind'];
+}
+
 export interface StoredAccount extends Account {
   raw: unknown;
   syncRunId: string | null;
@@ -423,6 +439,25 @@ export interface Store {
   /** Accounts in any app with this address, case-insensitive (the identity graph's main join). */
   findAccountsByEmail(input: { email: string }): Promise<StoredAccount[]>;
   listEntitlements(input: { appId: string }): Promise<StoredEntitlement[]>;
+  /**
+   * Accounts of one app (deleted ones included) whose address or login equals, or starts with, the value
+   * without regard to case: the address as normalized (trimmed, lower-cased), the login lower-cased by the
+   * database (ASCII letters in every engine). Indexed; in id order.
+   */
+  findAccounts(input: AccountLookup): Promise<StoredAccount[]>;
+  /** One page of an app's accounts in id order (leaving out one status, e.g. deleted) and how many in all. */
+  sliceAccounts(input: {
+    appId: string;
+    offset: number;
+    limit: number;
+    excludeStatus?: Account['status'];
+  }): Promise<{ items: StoredAccount[]; total: number }>;
+  /** What these accounts hold (of one entitlement kind when given), by account id then entitlement id. */
+  listMemberships(input: {
+    appId: string;
+    accountIds: readonly string[];
+    kind?: Entitlement['kind'];
+  }): Promise<Membership[]>;
   listGrants(input: { appId: string; accountId?: string }): Promise<StoredGrant[]>;
 
   /** Writes correlation results; a link a person decided (manual) is kept, not overwritten. */
@@ -506,7 +541,16 @@ export interface Store {
     ops: OpInput[];
   }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
-  listPlans(input?: { status?: PlanStatus; limit?: number }): Promise<PlanRecord[]>;
+  /**
+   * Newest first: the latest `limit` (default 50), or, given createdSince/updatedSince (ISO times, inclusive),
+   * every plan in that window unless a limit is given.
+   */
+  listPlans(input?: {
+    status?: PlanStatus;
+    limit?: number;
+    createdSince?: string;
+    updatedSince?: string;
+  }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   /** The plan's ops by seq; only those with `status`, or only the seqs given (a queue worker's op and its neighbours). */
   listOps(input: { planId: string; status?: OpStatus; seqs?: readonly number[] }): Promise<OpRecord[]>;

@@ -77,15 +77,24 @@ export function registerApplyCommands(program: Command): void {
         command: Command,
       ) => {
         const out = createOutput({ json: flags.json ?? false });
-        const { approve } = await app();
-        const done = await withRoster(
+        const { approve, scimHoldOf } = await app();
+        const { done, hold } = await withRoster(
           command,
-          (roster) => approve(roster, { plan: planId, seqs: flags.op?.map(toSeq) }),
+          async (roster) => {
+            const done = await approve(roster, { plan: planId, seqs: flags.op?.map(toSeq) });
+            return { done, hold: await scimHoldOf(roster, done.planId) };
+          },
           { actor: flags.by },
         );
         out.result({ planId: done.planId, approved: done.approved, by: flags.by });
         out.line(`approved ${done.approved.length} op(s) of plan ${done.planId} as ${flags.by}`);
-        out.line(`\nNext: \`roster apply ${done.planId}\`.`);
+        // A removal the SCIM facade held is not applied: releasing it (what this approval did, as
+        // `roster scim release` does) lets it run on the IdP's retry.
+        out.line(
+          hold
+            ? `\nPlan ${done.planId} is a removal the SCIM facade held: it is released (as \`roster scim release ${done.planId}\` does) and runs when the IdP retries; nothing to apply. \`roster scim holds --all\` follows it.`
+            : `\nNext: \`roster apply ${done.planId}\`.`,
+        );
       },
     );
 

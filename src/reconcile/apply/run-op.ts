@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
+import type { Account } from '../../core/types.js';
 import type { AuditInput, OpRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
 import {
@@ -84,6 +85,11 @@ export interface OpContext {
   records: Map<number, OpRecord>;
   /** Called with each op that reached an outcome (succeeded, failed, skipped, task_open). */
   onFinished?: (record: OpRecord) => void;
+  /**
+   * Called with the account an account op read back and verified (null: the app no longer holds it), before
+   * the outcome is written: a caller that keeps a snapshot current needs no second read.
+   */
+  onReadBack?: (record: OpRecord, account: Account | null) => void;
 }
 
 export function auditOf(
@@ -257,6 +263,7 @@ export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promi
     if (check.problem !== null) {
       return finish(ctx, record, 'failed', { ...outcome, verified: false }, `verification: ${check.problem}`);
     }
+    ctx.onReadBack?.(record, check.account);
   } catch (error) {
     const { message, requestId } = errorFacts(error);
     return finish(ctx, record, 'failed', { ...outcome, verified: false }, `read-back: ${message}`, {

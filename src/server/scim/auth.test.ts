@@ -96,6 +96,8 @@ describe('a scim:<appId> token opens that app’s facade and nothing else, and e
   });
 
   it('each request is in the audit log under the token’s name, the refused ones too', async () => {
+    // The request events are queued and written in batches: written by now, or at the latest on flush.
+    await t.server.context.scimAudit?.flush();
     const events = (await t.store.listAudit({ limit: 1000 })).filter((e) => e.kind === 'scim.request');
     const mine = events.filter((e) => e.actor === 'okta-lms');
     expect(mine.map((e) => [e.subject, e.data['status']])).toEqual(

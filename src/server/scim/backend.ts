@@ -1,8 +1,9 @@
 /** @module The facade's backend on Roster: reads from the store's snapshot, writes as a plan of ops run by runOp. */
 
 import { randomUUID } from 'node:crypto';
-import { type Roster, runOp } from '../../app/index.js';
+import { decideScimWrite, type HoldSettings, type Roster, removalsIn, runOp } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
+import type { Account, EntitlementKind } from '../../core/types.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import { toOpInputs } from '../../reconcile/plan.js';
 import {
@@ -10,9 +11,9 @@ import {
   setSnapshotGrant,
   upsertSnapshotAccount,
 } from '../../store/account-upsert.js';
+import type { OpRecord } from '../../store/store.js';
 import { ScimError } from './errors.js';
 import type { FacadeBackend, OpOutcome } from './handler.js';
-import { findHeld, type HoldSettings, holdKey, removalsIn, removalsSince } from './hold.js';
 
 /**
  * Reads are the last snapshot; an id the snapshot lacks is read from the app (and kept). Each write is saved as a
@@ -23,6 +24,8 @@ import { findHeld, type HoldSettings, holdKey, removalsIn, removalsSince } from 
 export interface BackendOptions {
   /** The removal hold (roster.yaml scim.hold); none: removals are never held. */
   hold?: HoldSettings;
+  /** The entitlement kind the facade serves as Groups (the profile's); none: Users show no groups. */
+  groupKind?: EntitlementKind | null;
   /** Told of each newly held plan (the server notifies a person). */
   onHold?: (planId: string) => Promise<void>;
 }
@@ -30,9 +33,15 @@ export interface BackendOptions {
 export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): FacadeBackend {
   const connector = () => roster.connector(appId);
 
-  async function refresh(accountId: string, kind: PlanOp['kind']): Promise<void> {
+  /** Writes what the op's verified read-back saw into the snapshot; read again only when there was none. */
+  async function refresh(accountId: string, kind: PlanOp['kind'], readBack: Account | null | undefined) {
     const { get } = connector().accounts;
-    const account = get ? await get.call(connector().accounts, { id: accountId }) : null;
+    const account =
+      readBack !== undefined
+        ? readBack
+        : get
+          ? await get.call(connector().accounts, { id: accountId })
+          : null;
     if (account && !(kind === 'delete' && account.status === 'deleted'))
       await upsertSnapshotAccount(roster.store, account);
     else await removeSnapshotAccount(roster.store, { appId, id: accountId });
@@ -48,55 +57,38 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       if (read) await upsertSnapshotAccount(roster.store, read);
       return read;
     },
+    lookups: {
+      async find(lookup) {
+        if (lookup.by === 'id') {
+          const account = await roster.store.getAccount({ appId, id: lookup.id });
+          return account ? [account] : [];
+        }
+        return roster.store.findAccounts({ appId, field: lookup.by, op: lookup.op, value: lookup.value });
+      },
+      page: ({ offset, limit }) =>
+        roster.store.sliceAccounts({ appId, offset, limit, excludeStatus: 'deleted' }),
+      async memberships(accountIds) {
+        if (!options.groupKind) return [];
+        const rows = await roster.store.listMemberships({ appId, accountIds, kind: options.groupKind });
+        return rows.map((m) => ({ accountId: m.accountId, id: m.entitlementId, name: m.name }));
+      },
+    },
     groups: () => roster.store.listEntitlements({ appId }),
     grants: () => roster.store.listGrants({ appId }),
     async run(ops) {
-      const removals = removalsIn(ops);
-      const key = options.hold ? holdKey(appId, ops) : null;
-      if (key && options.hold) {
-        const settings = options.hold;
-        const since = new Date(roster.now().getTime() - settings.windowMs).toISOString();
-        const retryAfter = Math.max(1, Math.ceil(settings.retryAfterMs / 1000));
-        const held = await findHeld(roster.store, key, since);
-        if (held?.status === 'cancelled')
-          throw new ScimError(
-            409,
-            `a person rejected this change (held plan ${held.id}); ${appId} keeps the account as it is`,
-          );
-        if (held) {
-          const waiting = (await roster.store.listOps({ planId: held.id })).some(
-            (o) => o.requiresApproval && o.status === 'pending',
-          );
-          if (waiting) throw new ScimError(503, heldDetail(held.id, settings), { retryAfter });
-          // Released: what the person approved runs now, on the IdP's retry.
-          return runPlan(held.id, (held.body as { ops: PlanOp[] }).ops);
-        }
-        if ((await removalsSince(roster.store, since)) + removals > settings.max) {
-          const { plan } = await roster.store.createPlan({
-            stateHash: `scim:${randomUUID()}`,
-            summary: { total: ops.length, source: 'scim', removals, hold: { key }, approvals: ops.length },
-            body: { source: 'scim', requestedBy: roster.actor, ops },
-            ops: toOpInputs(
-              ops.map((op) => ({
-                ...op,
-                requiresApproval: true,
-                approvalReasons: [`more than ${settings.max} removals through the SCIM facade in the window`],
-              })),
-            ),
-          });
-          await roster.store.appendAudit({
-            actor: roster.actor,
-            kind: 'scim.held',
-            appId,
-            subject: plan.id,
-            data: { key, max: settings.max, windowMs: settings.windowMs },
-          });
-          await options.onHold?.(plan.id);
-          throw new ScimError(503, heldDetail(plan.id, settings), { retryAfter });
-        }
+      const decided = await decideScimWrite(roster, { appId, ops, settings: options.hold });
+      switch (decided.decision) {
+        case 'rejected':
+          throw new ScimError(409, decided.detail);
+        case 'held':
+          if (decided.created) await options.onHold?.(decided.planId);
+          throw new ScimError(503, decided.detail, { retryAfter: decided.retryAfterSeconds });
+        case 'released':
+          return runPlan(decided.planId, decided.ops);
       }
+      const removals = removalsIn(ops);
       const body = { source: 'scim', requestedBy: roster.actor, ops };
-      const { plan } = await roster.store.createPlan({
+      const { plan, ops: saved } = await roster.store.createPlan({
         // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
         stateHash: `scim:${randomUUID()}`,
         summary: {
@@ -108,16 +100,27 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         body,
         ops: toOpInputs(ops),
       });
-      return runPlan(plan.id, ops);
+      return runPlan(plan.id, ops, saved);
     },
   };
 
-  async function runPlan(planId: string, ops: readonly PlanOp[]): Promise<OpOutcome[]> {
+  async function runPlan(planId: string, ops: readonly PlanOp[], saved?: OpRecord[]): Promise<OpOutcome[]> {
     const plan = { id: planId };
     const outcomes: OpOutcome[] = [];
+    // The plan's ops as they stand, kept current from what each run returns: read once, not once per op.
+    const records = new Map((saved ?? (await roster.store.listOps({ planId }))).map((o) => [o.seq, o]));
     for (let seq = 1; seq <= ops.length; seq++) {
-      const record = await runOp(roster, { planId: plan.id, seq });
+      let readBack: Account | null | undefined;
+      const record = await runOp(roster, {
+        planId: plan.id,
+        seq,
+        ops: [...records.values()],
+        onReadBack: (_op, account) => {
+          readBack = account;
+        },
+      });
       if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
+      records.set(seq, record);
       if (record.status === 'failed') {
         await roster.store.setPlanStatus({ id: plan.id, status: 'failed' });
         // The op's error already names the app where the connector said so; name it once.
@@ -139,7 +142,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
             { appId, entitlementId: op.entitlement.id, accountId: accountOf },
             record.kind === 'grant',
           );
-      } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind);
+      } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind, readBack);
       outcomes.push({
         status:
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',
@@ -150,12 +153,4 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     await roster.store.setPlanStatus({ id: plan.id, status: open ? 'tasks_open' : 'applied' });
     return outcomes;
   }
-}
-
-function heldDetail(planId: string, settings: HoldSettings): string {
-  return (
-    `held: more than ${settings.max} deactivations or deletions through the SCIM facade in ` +
-    `${Math.round(settings.windowMs / 60_000)} min; plan ${planId} waits for a person ` +
-    `(roster scim release ${planId} --by NAME, or roster scim reject ${planId} --by NAME)`
-  );
 }

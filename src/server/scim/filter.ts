@@ -248,9 +248,21 @@ export function parseFilter(source: string): Filter {
   return filter;
 }
 
+/**
+ * Paths already parsed: the attribute map renders every User through the same few paths, and IdPs send the
+ * same ones again and again. Parsed paths are only read, never changed, so one object serves every caller.
+ */
+const parsedPaths = new Map<string, PatchPath>();
+
 /** Parses a PATCH path; a syntax error is an invalidPath naming the character where it is. */
 export function parsePath(source: string): PatchPath {
-  return new Parser(tokenize(source, 'path'), source, 'path').parsePath();
+  const cached = parsedPaths.get(source);
+  if (cached) return cached;
+  const parsed = new Parser(tokenize(source, 'path'), source, 'path').parsePath();
+  // Bounded: paths come from requests too.
+  if (parsedPaths.size >= 1000) parsedPaths.clear();
+  parsedPaths.set(source, parsed);
+  return parsed;
 }
 
 /** How many comparisons a filter holds: a bound on the work one request may ask for. */

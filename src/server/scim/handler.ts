@@ -15,13 +15,24 @@ import {
   schemas,
   serviceProviderConfig,
 } from './discovery.js';
-import { notFound, notImplemented, ScimError, toScimError } from './errors.js';
+import { badRequest, notFound, notImplemented, ScimError, toScimError } from './errors.js';
 import { checkIfMatch, notModified, withVersion } from './etag.js';
-import { type ListQuery, listResources, parseListQuery, parseSearchRequest, project } from './listing.js';
+import {
+  type ListQuery,
+  type ListResponse,
+  listPage,
+  listResources,
+  parseListQuery,
+  parseSearchRequest,
+  project,
+} from './listing.js';
 import { accountInputFrom, groupChanges, toScimGroup, toScimUser, userChanges } from './mapping.js';
 import { cannot, createOps, deleteOps, type FacadeRequest, memberOps, unableOp, userOps } from './ops.js';
 import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
-import { isObject, type Json, type JsonObject, type ResourceSchema } from './schema.js';
+import { type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
+import { cachedRender, renderKey } from './render-cache.js';
+import { isObject, type Json, type JsonObject, keyOf, type ResourceSchema } from './schema.js';
+import { serially } from './serial.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -32,8 +43,29 @@ export interface OpOutcome {
   accountId: string | null;
 }
 
+/** A group an account is in, as its User shows it. */
+export interface HeldGroup {
+  accountId: string;
+  id: string;
+  name: string;
+}
+
+/**
+ * Indexed reads of the snapshot, so a request reads what it answers and no more. Without them the facade
+ * renders every account and filters in memory (the same answers, slower).
+ */
+export interface FacadeLookups {
+  /** Accounts of the snapshot only (no read from the app), deleted ones included, for one lookup. */
+  find(lookup: Lookup): Promise<Account[]>;
+  /** One page of the snapshot's accounts that are not deleted, in the order `accounts()` gives, and the total. */
+  page(input: { offset: number; limit: number }): Promise<{ items: Account[]; total: number }>;
+  /** The groups (of the profile's group kind) these accounts are in. */
+  memberships(accountIds: readonly string[]): Promise<HeldGroup[]>;
+}
+
 /** What the facade reads and how it writes: the store's last snapshot, and runOp over a plan of these ops. */
 export interface FacadeBackend {
+  lookups?: FacadeLookups;
   accounts(): Promise<Account[]>;
   /** Null when neither the store nor the app holds it. */
   account(id: string): Promise<Account | null>;
@@ -91,6 +123,27 @@ export function errorResponse(error: unknown): ScimResponse {
 
 const ROUTE = /^\/(Users|Groups)(?:\/([^/]+))?$/;
 
+/** A boolean as IdPs send it: true/false, or "True"/"False" as strings (Entra). */
+function booleanOf(value: Json | undefined): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return undefined;
+}
+
+/**
+ * A PUT leaves readOnly attributes as they are (RFC 7644 §3.5.1), but `active` is readOnly only because the
+ * app's API cannot (de)activate (customer-directory): a PUT that asks to change it is refused as mutability,
+ * which the caller turns into a manual task and a 501, as a PATCH of it is, never a silent 200.
+ */
+function refuseReadOnlyActive(body: unknown, current: JsonObject, schema: ResourceSchema): void {
+  const def = schema.core.attributes.find((d) => d.name === 'active');
+  if (!isObject(body) || def?.mutability !== 'readOnly') return;
+  const key = keyOf(body, 'active');
+  const wanted = key === undefined ? undefined : booleanOf(body[key]);
+  if (wanted === undefined || wanted === booleanOf(current['active'])) return;
+  throw badRequest('mutability', 'active is readOnly and cannot be changed', 'active');
+}
+
 export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   const limits = { maxResults: profile.limits.maxResults, maxFilterTerms: 50 };
 
@@ -103,16 +156,92 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
   }
 
-  function renderUser(account: Account, groups: Entitlement[], grants: Grant[]): JsonObject {
-    const mine = grants.filter((g) => g.accountId === account.id).map((g) => g.entitlementId);
-    const held = groups.filter((g) => mine.includes(g.id)).map((g) => ({ id: g.id, name: g.name }));
-    const user = toScimUser(account, profile.mapping, { baseUrl: profile.baseUrl, groups: held });
-    return withVersion(project(user, profile.user));
+  /** The groups each of these accounts is in: read for them alone where the store can, else from every grant. */
+  async function heldBy(accounts: readonly Account[]): Promise<Map<string, HeldGroup[]>> {
+    const held = new Map<string, HeldGroup[]>();
+    if (!profile.groupKind || accounts.length === 0) return held;
+    let rows: HeldGroup[];
+    if (backend.lookups) rows = await backend.lookups.memberships(accounts.map((a) => a.id));
+    else {
+      const { groups, grants } = await memberships();
+      const names = new Map(groups.map((g) => [g.id, g.name]));
+      const wanted = new Set(accounts.map((a) => a.id));
+      // In the groups' order, as the store gives them (by entitlement id).
+      const order = new Map(groups.map((g, i) => [g.id, i]));
+      rows = grants
+        .filter((g) => wanted.has(g.accountId) && names.has(g.entitlementId))
+        .sort((a, b) => (order.get(a.entitlementId) ?? 0) - (order.get(b.entitlementId) ?? 0))
+        .map((g) => ({
+          accountId: g.accountId,
+          id: g.entitlementId,
+          name: names.get(g.entitlementId) ?? '',
+        }));
+    }
+    for (const row of rows) {
+      const list = held.get(row.accountId);
+      if (list) list.push(row);
+      else held.set(row.accountId, [row]);
+    }
+    return held;
+  }
+
+  function renderUser(account: Account, groups: readonly HeldGroup[] = []): JsonObject {
+    return cachedRender(profile, renderKey(account, groups), () => {
+      const user = toScimUser(account, profile.mapping, {
+        baseUrl: profile.baseUrl,
+        groups: groups.map((g) => ({ id: g.id, name: g.name })),
+      });
+      return withVersion(project(user, profile.user));
+    });
+  }
+
+  async function render(accounts: readonly Account[]): Promise<JsonObject[]> {
+    const live = accounts.filter((a) => a.status !== 'deleted');
+    const held = await heldBy(live);
+    return live.map((a) => renderUser(a, held.get(a.id)));
   }
 
   async function users(): Promise<JsonObject[]> {
-    const [accounts, { groups, grants }] = await Promise.all([backend.accounts(), memberships()]);
-    return accounts.filter((a) => a.status !== 'deleted').map((a) => renderUser(a, groups, grants));
+    return render(await backend.accounts());
+  }
+
+  /** Accounts found by lookups, each once, in the order a scan gives (id order). */
+  async function found(lookups: readonly Lookup[], from: FacadeLookups): Promise<Account[]> {
+    const byId = new Map<string, Account>();
+    for (const lookup of lookups) for (const a of await from.find(lookup)) byId.set(a.id, a);
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * A listing: an unfiltered, unsorted page is read as a page; a filter the store's indexes can narrow is
+   * evaluated on what they find; anything else on every user. The whole filter is always evaluated here.
+   */
+  async function listUsers(query: ListQuery): Promise<ListResponse> {
+    const { lookups } = backend;
+    if (lookups && !query.filter && !query.sortBy) {
+      const { items, total } = await lookups.page({ offset: query.startIndex - 1, limit: query.count });
+      return listPage(await render(items), total, query, profile.user);
+    }
+    const narrowed =
+      lookups && query.filter ? lookupsFor(query.filter, userNameField(profile.mapping)) : null;
+    const candidates = lookups && narrowed ? await render(await found(narrowed, lookups)) : await users();
+    return listResources(candidates, query, profile.user);
+  }
+
+  /** The users a write's userName could clash with: those holding it (an indexed read), else every user. */
+  async function clashCandidates(resource: JsonObject): Promise<JsonObject[]> {
+    const field = userNameField(profile.mapping);
+    const onlyUserName = profile.user.core.attributes.every(
+      (def) => def.uniqueness === 'none' || def.name === 'userName',
+    );
+    const userName = resource['userName'];
+    const lookup =
+      field && onlyUserName && typeof userName === 'string' ? userNameLookup(field, 'eq', userName) : null;
+    if (!backend.lookups || !lookup) return users();
+    // Memberships play no part in uniqueness: the candidates are rendered without them.
+    return (await found([lookup], backend.lookups))
+      .filter((a) => a.status !== 'deleted')
+      .map((a) => renderUser(a));
   }
 
   async function findAccount(id: string): Promise<Account> {
@@ -123,8 +252,8 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
 
   async function user(id: string): Promise<{ account: Account; resource: JsonObject }> {
     const account = await findAccount(id);
-    const { groups, grants } = await memberships();
-    return { account, resource: renderUser(account, groups, grants) };
+    const held = await heldBy([account]);
+    return { account, resource: renderUser(account, held.get(account.id)) };
   }
 
   async function groupsRendered(): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
@@ -180,6 +309,17 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     }
   }
 
+  async function createUser(resource: JsonObject, facade: FacadeRequest): Promise<ScimResponse> {
+    const schema = profile.user;
+    checkUniqueness(resource, await clashCandidates(resource), schema);
+    const { account: input, active } = accountInputFrom(resource, profile.mapping);
+    const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
+    const createdId = outcomes[0]?.accountId;
+    if (!createdId) throw new ScimError(500, 'the create reported no account id');
+    const created = await user(createdId);
+    return single(201, created.resource, schema);
+  }
+
   async function handleUsers(
     request: ScimRequest,
     facade: FacadeRequest,
@@ -187,24 +327,15 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   ): Promise<ScimResponse> {
     const method = request.method.toUpperCase();
     const schema = profile.user;
-    if (id === undefined && method === 'GET') {
-      return ok(
-        200,
-        listResources(await users(), parseListQuery(request.query ?? {}, schema, limits), schema),
-      );
-    }
-    if (id === '.search' && method === 'POST') {
-      return ok(200, listResources(await users(), parseSearchRequest(request.body, schema, limits), schema));
-    }
+    if (id === undefined && method === 'GET')
+      return ok(200, await listUsers(parseListQuery(request.query ?? {}, schema, limits)));
+    if (id === '.search' && method === 'POST')
+      return ok(200, await listUsers(parseSearchRequest(request.body, schema, limits)));
     if (id === undefined && method === 'POST') {
       const { resource } = createResource(request.body, schema);
-      checkUniqueness(resource, await users(), schema);
-      const { account: input, active } = accountInputFrom(resource, profile.mapping);
-      const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
-      const createdId = outcomes[0]?.accountId;
-      if (!createdId) throw new ScimError(500, 'the create reported no account id');
-      const created = await user(createdId);
-      return single(201, created.resource, schema);
+      // Two creates of one userName at once: the second is checked after the first is in the snapshot.
+      const key = `${profile.appId}|User|new|${String(resource['userName'] ?? '').toLowerCase()}`;
+      return serially(key, () => createUser(resource, facade));
     }
     if (id === undefined || id === '.search')
       throw new ScimError(405, `${method} is not allowed on /Users${id ? `/${id}` : ''}`);
@@ -214,6 +345,19 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
         return ok(304, null, { etag: versionOfResource(resource) });
       return single(200, resource, schema, parseListQuery(request.query ?? {}, schema, limits));
     }
+    // One write at a time per user: each is computed from, and read back as, the state the previous one left.
+    return serially(`${profile.appId}|User|${decodeURIComponent(id)}`, () =>
+      writeUser(request, facade, id, method),
+    );
+  }
+
+  async function writeUser(
+    request: ScimRequest,
+    facade: FacadeRequest,
+    id: string,
+    method: string,
+  ): Promise<ScimResponse> {
+    const schema = profile.user;
     const current = await user(id);
     checkIfMatch(request.ifMatch, versionOfResource(current.resource));
     if (method === 'DELETE') {
@@ -223,10 +367,12 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     if (method !== 'PATCH' && method !== 'PUT')
       throw new ScimError(405, `${method} is not allowed on /Users/{id}`);
     const next = await orTask(
-      () =>
-        method === 'PATCH'
-          ? applyPatch(current.resource, parsePatchRequest(request.body), schema).resource
-          : replaceResource(current.resource, request.body, schema).resource,
+      () => {
+        if (method === 'PATCH')
+          return applyPatch(current.resource, parsePatchRequest(request.body), schema).resource;
+        refuseReadOnlyActive(request.body, current.resource, schema);
+        return replaceResource(current.resource, request.body, schema).resource;
+      },
       (attribute) => {
         const live = current.account.status === 'active' || current.account.status === 'invited';
         const capability = attribute !== 'active' ? 'update' : live ? 'deactivate' : 'reactivate';
@@ -235,7 +381,7 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
           : null;
       },
     );
-    checkUniqueness(next, await users(), schema);
+    checkUniqueness(next, await clashCandidates(next), schema);
     const changes = userChanges(current.resource, next, profile.mapping);
     const ops = userOps(profile, current.account, changes, facade);
     await run(ops);

@@ -79,7 +79,7 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
 
   it('holds the third deactivation, notifies, holds the retry, and runs it once released', async () => {
     const ids: string[] = [];
-    for (let i = 1; i <= 4; i++) {
+    for (let i = 1; i <= 5; i++) {
       const created = await scim('POST', '/Users', {
         schemas: [USER],
         userName: `held.user${i}@${fleet.company.domain}`,
@@ -120,14 +120,25 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
     expect(retried.status, JSON.stringify(retried.body)).toBe(200);
     expect(await status(ids[2]!)).toBe('inactive');
 
-    // The next one is held too, and a person rejects it: the IdP is told, the account stays.
+    // The next one is held, and approved with roster approve: that releases it, and the command says so
+    // (the IdP's retry runs it; there is nothing to roster apply).
     expect((await off(ids[3]!)).status).toBe(503);
+    const fourth = jsonData<{ planId: string }[]>((await roster(...args, 'scim', 'holds', '--json')).stdout);
+    const approved = await roster(...args, 'approve', fourth[0]!.planId, '--by', 'alice');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`roster scim release ${fourth[0]!.planId}`);
+    expect(approved.stdout).not.toContain('roster apply');
+    expect((await off(ids[3]!)).status).toBe(200);
+    expect(await status(ids[3]!)).toBe('inactive');
+
+    // The next one is held too, and a person rejects it: the IdP is told, the account stays.
+    expect((await off(ids[4]!)).status).toBe(503);
     const next = jsonData<{ planId: string }[]>((await roster(...args, 'scim', 'holds', '--json')).stdout);
     const rejected = await roster(...args, 'scim', 'reject', next[0]!.planId, '--by', 'alice');
     expect(rejected.code, rejected.stderr).toBe(0);
-    const told = await off(ids[3]!);
+    const told = await off(ids[4]!);
     expect(told.status).toBe(409);
     expect(String(told.body['detail'])).toContain('rejected');
-    expect(await status(ids[3]!)).toBe('active');
+    expect(await status(ids[4]!)).toBe('active');
   }, 60_000);
 });

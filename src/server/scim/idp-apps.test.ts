@@ -362,4 +362,18 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
       }, 60_000);
     }
   }
+
+  it('an Okta PUT with active:false on customer-directory (no deactivation in its API) is a task and a 501', async () => {
+    const app = 'customer-directory';
+    const { id } = await existing(app, 2);
+    const current = (await scim(app, 'GET', `/Users/${encodeURIComponent(id)}`)).body;
+    const { meta: _meta, ...full } = current;
+    const off = await scim(app, 'PUT', `/Users/${encodeURIComponent(id)}`, { ...full, active: false });
+    await expectTask(app, off, 'deactivate');
+    expect(String(off.body['detail'])).toContain('active');
+    expect((await held(app, id))?.status).toBe('active');
+    // The same PUT that leaves active as it is changes nothing and is answered 200.
+    const same = await scim(app, 'PUT', `/Users/${encodeURIComponent(id)}`, { ...full, active: true });
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+  }, 60_000);
 });

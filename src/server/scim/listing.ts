@@ -330,3 +330,22 @@ export function listResources(
     Resources: page.map((r) => project(r, schema, query)),
   };
 }
+
+/**
+ * A page read as a page (no filter, no sort): the resources are already the page, `total` counts every
+ * resource; only the projection is applied here.
+ */
+export function listPage(
+  page: readonly JsonObject[],
+  total: number,
+  query: ListQuery,
+  schema: ResourceSchema,
+): ListResponse {
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: total,
+    startIndex: query.startIndex,
+    itemsPerPage: page.length,
+    Resources: page.map((r) => project(r, schema, query)),
+  };
+}

@@ -1,20 +1,67 @@
 /** @module `/scim/v2/<appId>/…`: carries requests to the app's SCIM handler and its answers back, nothing more. */
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditQueue } from '../../app/audit-batch.js';
+import type { Roster } from '../../app/index.js';
 import { scimAllows } from '../../app/tokens.js';
+import type { RosterConfig } from '../../config/schema.js';
 import { DEFAULT_SCIM_CONFIG } from '../../config/scim.js';
 import { definitionOf } from '../../connectors/registry.js';
+import type { Store } from '../../store/store.js';
 import { actorOf, type ServerContext } from '../context.js';
 import { asActor } from '../core.js';
 import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
 import { rosterBackend } from './backend.js';
-import { buildProfile } from './discovery.js';
+import { type AppProfile, buildProfile } from './discovery.js';
 import { badRequest, notFound, ScimError, toScimError } from './errors.js';
 import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
 import type { MappingOverrides } from './mapping.js';
 
 const PREFIX = '/scim/v2';
+
+/**
+ * Each app's profile, built once per config and base URL: building one reads the connector's manifest and
+ * compiles the attribute map, the same for every request until roster.yaml is reloaded (a new config object).
+ */
+const profiles = new WeakMap<RosterConfig, Map<string, AppProfile>>();
+
+/** Apps known to have a succeeded sync, per store: once synced, an app stays synced. */
+const syncedApps = new WeakMap<Store, Set<string>>();
+
+async function hasSynced(store: Store, appId: string): Promise<boolean> {
+  const known = syncedApps.get(store) ?? new Set<string>();
+  if (known.has(appId)) return true;
+  const [synced] = await store.listSyncRuns({ appId, status: 'succeeded', limit: 1 });
+  if (!synced) return false;
+  known.add(appId);
+  syncedApps.set(store, known);
+  return true;
+}
+
+function profileOf(roster: Roster, appId: string, baseUrl: string): AppProfile {
+  const byApp = profiles.get(roster.config) ?? new Map<string, AppProfile>();
+  profiles.set(roster.config, byApp);
+  const key = `${appId}\u0000${baseUrl}`;
+  const cached = byApp.get(key);
+  if (cached) return cached;
+  const config = roster.app(appId);
+  const connector = roster.connector(appId);
+  const own = roster.config.scim?.apps[appId];
+  const profile = buildProfile({
+    appId,
+    title: connector.title,
+    manifest: connector.manifest,
+    traits: definitionOf(config.type)?.traits ?? { attributeMap: {} },
+    ...(own?.groups ? { groupKind: own.groups === 'none' ? null : own.groups } : {}),
+    ...(own?.attributes ? { mapping: own.attributes as MappingOverrides } : {}),
+    baseUrl,
+  });
+  // The base URL comes from the request's Host: a client sending many is not let to grow the cache.
+  if (byApp.size >= 64) byApp.clear();
+  byApp.set(key, profile);
+  return profile;
+}
 
 function send(reply: FastifyReply, response: ScimResponse): FastifyReply {
   reply.code(response.status).headers(response.headers);
@@ -44,10 +91,20 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
             `use a token made with roster tokens create --scope scim:${appId}`,
         );
     });
-    // Every request, read or write, answered or refused, is in the audit log under the token's name.
+    // Every request, read or write, answered or refused, is in the audit log under the token's name: queued and
+    // written in batches (a transaction per few ms, not per request), every one written before the server
+    // closes. A write's own intent and outcome are not these: runOp writes them before the answer.
+    const audit = auditQueue(ctx.store, {
+      onError: (error, lost) =>
+        ctx.log.error({ err: error, lost }, 'SCIM request audit events could not be written'),
+    });
+    ctx.scimAudit = audit;
+    scim.addHook('onClose', async () => {
+      await audit.close();
+    });
     scim.addHook('onResponse', async (request, reply) => {
       const { appId } = request.params as { appId: string };
-      await ctx.store.appendAudit({
+      audit.append({
         actor: actorOf(request),
         kind: 'scim.request',
         appId: ctx.config.apps.some((a) => a.id === appId) ? appId : null,
@@ -80,25 +137,17 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         try {
           const config = roster.config.apps.find((a) => a.id === appId);
           if (!config) throw notFound(`no app "${appId}" in roster.yaml`);
-          const [synced] = await roster.store.listSyncRuns({ appId, status: 'succeeded', limit: 1 });
-          if (!synced && /^(Users|Groups|Bulk)\b/.test(rest))
+          if (/^(Users|Groups|Bulk)\b/.test(rest) && !(await hasSynced(roster.store, appId)))
             // Reads come from the snapshot: without one every user would look absent, and an IdP would create
             // duplicates of people the app already has. Refused (IdPs retry a 503) until a sync has run.
             throw new ScimError(503, `${appId} has not been synced yet; run roster sync --app ${appId}`, {
               retryAfter: 60,
             });
-          const connector = roster.connector(appId);
-          const definition = definitionOf(config.type);
-          const own = roster.config.scim?.apps[appId];
-          const profile = buildProfile({
+          const profile = profileOf(
+            roster,
             appId,
-            title: connector.title,
-            manifest: connector.manifest,
-            traits: definition?.traits ?? { attributeMap: {} },
-            ...(own?.groups ? { groupKind: own.groups === 'none' ? null : own.groups } : {}),
-            ...(own?.attributes ? { mapping: own.attributes as MappingOverrides } : {}),
-            baseUrl: `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
-          });
+            `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
+          );
           const query = request.query as Record<string, string | undefined>;
           const header = (name: string) => {
             const value = request.headers[name];
@@ -107,6 +156,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
           const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
           const backend = rosterBackend(roster, appId, {
             hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
+            groupKind: profile.groupKind,
             onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
           });
           return await createScimHandler(profile, backend).handle({

@@ -103,15 +103,15 @@ export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord
 
 export async function listPlans(
   s: Sql,
-  input: { status?: PlanRecord['status']; limit?: number } = {},
+  input: { status?: PlanRecord['status']; limit?: number; createdSince?: string; updatedSince?: string } = {},
 ): Promise<PlanRecord[]> {
-  let query = s.db
-    .selectFrom('plans')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(input.limit ?? 50);
+  const since = input.createdSince !== undefined || input.updatedSince !== undefined;
+  let query = s.db.selectFrom('plans').selectAll().orderBy('created_at', 'desc').orderBy('id');
+  // A window is read whole unless a limit is given; the plain listing keeps its default page.
+  if (input.limit !== undefined || !since) query = query.limit(input.limit ?? 50);
   if (input.status !== undefined) query = query.where('status', '=', input.status);
+  if (input.createdSince !== undefined) query = query.where('created_at', '>=', input.createdSince);
+  if (input.updatedSince !== undefined) query = query.where('updated_at', '>=', input.updatedSince);
   return (await query.execute()).map(rowToPlan);
 }
 

@@ -13,6 +13,7 @@ import { migration0007 } from './0007_sync_counts_changes.js';
 import { migration0008 } from './0008_graph_marks.js';
 import { migration0010 } from './0010_reviews.js';
 import { migration0012 } from './0012_console_sessions.js';
+import { migration0014 } from './0014_lookup_indexes.js';
 import { migration0017 } from './0017_graph_findings.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_graph_marks': migration0008,
   '0010_reviews': migration0010,
   '0012_console_sessions': migration0012,
+  '0014_lookup_indexes': migration0014,
   '0017_graph_findings': migration0017,
 };
 

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Account } from '../../core/types.js';
+import { account, entitlement, grant } from '../../store/contract.testkit.js';
+import { openSqliteStore } from '../../store/sqlite.js';
+import type { Store } from '../../store/store.js';
+import { buildProfile } from './discovery.js';
+import { createScimHandler, type FacadeBackend } from './handler.js';
+
+const APP = 'app';
+
+/**
+ * Accounts chosen to catch a lookup that finds too little: case, outer space in an address, LIKE's own
+ * characters, a non-ASCII login, a deleted account, an account without address or login.
+ */
+const ACCOUNTS: Account[] = [
+  account(APP, 'u1', { email: 'Ada.Lovelace@Example.com', login: 'ALovelace', firstName: 'Ada' }),
+  account(APP, 'u2', { email: ' ada.l@example.com ', login: 'ada_l', firstName: 'Ada' }),
+  account(APP, 'u3', { email: 'grace%h@example.com', login: 'GRACE', status: 'inactive' }),
+  account(APP, 'u4', { email: 'alan@example.org', login: 'Ålan', status: 'deleted' }),
+  account(APP, 'u5', { email: 'edsger@example.org', login: 'ÉDsger', externalId: 'ext-5' }),
+  account(APP, 'u6', { email: null, login: null, displayName: 'No Address' }),
+  account(APP, 'u7', { email: 'barbara@example.com', login: 'barbara', status: 'invited' }),
+];
+
+const FILTERS = [
+  'userName eq "ada.lovelace@example.com"',
+  'userName eq "ADA.LOVELACE@EXAMPLE.COM"',
+  'userName eq "ada.l@example.com"',
+  'userName eq " ada.l@example.com "',
+  'userName eq "alan@example.org"',
+  'userName eq "nobody@example.com"',
+  'userName sw "ada"',
+  'userName sw "ADA.L"',
+  'userName sw " ada"',
+  'userName sw "grace%"',
+  'userName sw "grace_"',
+  'userName sw ""',
+  'userName eq "ada.lovelace@example.com" and active eq true',
+  'active eq true and userName sw "a"',
+  'userName eq "alan@example.org" or userName sw "ed"',
+  'userName eq "ada.lovelace@example.com" or displayName eq "No Address"',
+  'userName eq "édsger"',
+  'userName sw "éd"',
+  'userName eq "ÉDSGER"',
+  'id eq "u3"',
+  'id eq "U3"',
+  'id eq "u4"',
+  'not (userName sw "ada")',
+  'userName co "example.org"',
+  'userName ne "ada.l@example.com"',
+  'emails[value sw "ada"]',
+  'userName eq 12',
+  'userName pr',
+];
+
+function backend(store: Store, withLookups: boolean): FacadeBackend {
+  const base: FacadeBackend = {
+    accounts: () => store.listAccounts({ appId: APP }),
+    account: (id) => store.getAccount({ appId: APP, id }),
+    groups: () => store.listEntitlements({ appId: APP }),
+    grants: () => store.listGrants({ appId: APP }),
+    run: async () => [],
+  };
+  if (!withLookups) return base;
+  return {
+    ...base,
+    lookups: {
+      async find(lookup) {
+        if (lookup.by === 'id') {
+          const one = await store.getAccount({ appId: APP, id: lookup.id });
+          return one ? [one] : [];
+        }
+        return store.findAccounts({ appId: APP, field: lookup.by, op: lookup.op, value: lookup.value });
+      },
+      page: ({ offset, limit }) =>
+        store.sliceAccounts({ appId: APP, offset, limit, excludeStatus: 'deleted' }),
+      memberships: async (accountIds) =>
+        (await store.listMemberships({ appId: APP, accountIds, kind: 'group' })).map((m) => ({
+          accountId: m.accountId,
+          id: m.entitlementId,
+          name: m.name,
+        })),
+    },
+  };
+}
+
+function handlers(store: Store, userName: 'email' | 'login') {
+  const profile = buildProfile({
+    appId: APP,
+    title: 'App',
+    manifest: {
+      type: 'scim',
+      accounts: {
+        list: true,
+        get: true,
+        findByEmail: false,
+        create: true,
+        update: true,
+        deactivate: false,
+        reactivate: false,
+        delete: false,
+      },
+      entitlements: { group: { list: true, grant: true, revoke: true } },
+      incremental: false,
+      notes: {},
+    },
+    traits: {
+      attributeMap: {
+        email: '',
+        firstName: '',
+        lastName: '',
+        ...(userName === 'login' ? { login: '' } : {}),
+      },
+    },
+    baseUrl: 'https://roster.test/scim/v2/app',
+  });
+  const call = (withLookups: boolean, path: string, query: Record<string, string>) =>
+    createScimHandler(profile, backend(store, withLookups)).handle({
+      method: 'GET',
+      path,
+      query,
+      tokenName: 't',
+    });
+  return { call };
+}
+
+describe('indexed reads answer exactly what a scan of every user answers', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openSqliteStore(':memory:');
+    await store.upsertApp({ id: APP, type: 'scim', baseUrl: 'http://app.local' });
+    await store.replaceSnapshot({
+      appId: APP,
+      runId: null,
+      accounts: ACCOUNTS,
+      entitlements: [
+        entitlement(APP, 'g2', { kind: 'group', name: 'Two' }),
+        entitlement(APP, 'g1', { kind: 'group', name: 'One' }),
+        entitlement(APP, 'r1', { kind: 'role', name: 'Admin' }),
+      ],
+      grants: [
+        grant(APP, 'g2', 'u1'),
+        grant(APP, 'g1', 'u1'),
+        grant(APP, 'r1', 'u1'),
+        grant(APP, 'g1', 'u7'),
+      ],
+    });
+  });
+  afterAll(() => store.close());
+
+  for (const userName of ['email', 'login'] as const) {
+    it.each(FILTERS)(`userName as the ${userName}: filter %s`, async (filter) => {
+      const { call } = handlers(store, userName);
+      const scan = await call(false, '/Users', { filter });
+      const indexed = await call(true, '/Users', { filter });
+      expect(scan.status, JSON.stringify(scan.body)).toBe(200);
+      expect(indexed).toEqual(scan);
+    });
+  }
+
+  it.each([
+    [{}],
+    [{ startIndex: '2', count: '3' }],
+    [{ startIndex: '6', count: '5' }],
+    [{ startIndex: '40', count: '5' }],
+    [{ count: '0' }],
+    [{ count: '2', attributes: 'userName,groups' }],
+  ])('a page without filter or sort, %j', async (query) => {
+    const { call } = handlers(store, 'email');
+    const scan = await call(false, '/Users', query);
+    expect(await call(true, '/Users', query)).toEqual(scan);
+  });
+
+  it('a user read by id shows its groups (of the Group kind only), as a scan shows them', async () => {
+    const { call } = handlers(store, 'email');
+    const one = await call(true, '/Users/u1', {});
+    expect(one.body).toMatchObject({
+      groups: [
+        { value: 'g1', display: 'One' },
+        { value: 'g2', display: 'Two' },
+      ],
+    });
+    expect(one).toEqual(await call(false, '/Users/u1', {}));
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * @module Which store lookups can stand in for a full scan under a User filter: `userName eq/sw` on the field
+ * userName maps to (address or login, indexed) and `id eq`. A lookup only narrows: the facade still evaluates
+ * the whole filter on what it returns, so the answer is the scan's as long as the lookups find every match.
+ */
+
+import type { Checked } from './filter.js';
+import type { MapEntry } from './mapping.js';
+
+/** One indexed read of the snapshot. */
+export type Lookup = { by: 'id'; id: string } | { by: 'email' | 'login'; op: 'eq' | 'sw'; value: string };
+
+const ASCII = /^[\x20-\x7e]*$/;
+
+/** The Account field userName stands for, when it is one the store indexes. */
+export function userNameField(mapping: readonly MapEntry[]): 'email' | 'login' | null {
+  const entry = mapping.find((e) => e.scim.toLowerCase() === 'username');
+  return entry?.account === 'email' || entry?.account === 'login' ? entry.account : null;
+}
+
+/**
+ * The lookup for `userName <op> value`, when it finds every account the in-memory comparison (lower-cased by
+ * JavaScript) would match. The address is stored trimmed and lower-cased, so a prefix must carry no outer
+ * space; the login is lower-cased by the database, which folds ASCII letters only, so the value must be ASCII.
+ */
+export function userNameLookup(field: 'email' | 'login', op: 'eq' | 'sw', value: string): Lookup | null {
+  if (field === 'login' && !ASCII.test(value)) return null;
+  if (field === 'email' && op === 'sw' && value !== value.trim()) return null;
+  return { by: field, op, value };
+}
+
+/**
+ * Lookups whose union holds every resource the filter matches, or null when the filter needs a scan: an `and`
+ * narrows by either side, an `or` by both, anything else (ne, co, not, value paths, other attributes) scans.
+ */
+export function lookupsFor(filter: Checked, field: 'email' | 'login' | null): Lookup[] | null {
+  switch (filter.op) {
+    case 'and':
+      return lookupsFor(filter.left, field) ?? lookupsFor(filter.right, field);
+    case 'or': {
+      const left = lookupsFor(filter.left, field);
+      const right = left && lookupsFor(filter.right, field);
+      return left && right ? [...left, ...right] : null;
+    }
+    case 'eq':
+    case 'sw': {
+      const { at, value } = filter;
+      if (at.container !== null || at.sub !== null || typeof value !== 'string') return null;
+      if (at.def.name === 'id' && filter.op === 'eq') return [{ by: 'id', id: value }];
+      if (at.def.name !== 'userName' || field === null) return null;
+      const lookup = userNameLookup(field, filter.op, value);
+      return lookup ? [lookup] : null;
+    }
+    default:
+      return null;
+  }
+}

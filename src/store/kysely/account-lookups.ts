@@ -1,0 +1,108 @@
+/**
+ * @module Indexed reads of one app's accounts for callers that serve one account or one page at a time (the SCIM
+ * facade): by address or login, a page in id order with its total, and the memberships of a few accounts.
+ */
+
+import { sql } from 'kysely';
+import { RosterError } from '../../core/errors.js';
+import type { Account, EntitlementKind } from '../../core/types.js';
+import { normalizeEmail, rowToAccount } from '../rows.js';
+import type { AccountLookup, Membership, StoredAccount } from '../store.js';
+import type { Sql } from './context.js';
+
+/** `%`, `_` and the escape itself taken literally in a LIKE pattern (ESCAPE '\'). */
+const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Accounts whose address or login equals, or starts with, the value, without regard to case. The address is
+ * compared as stored for the identity graph (trimmed, lower-cased: index accounts_app_email); the login
+ * lower-cased by the database (index accounts_app_login_lower), which folds ASCII letters in every engine.
+ */
+export async function findAccounts(s: Sql, input: AccountLookup): Promise<StoredAccount[]> {
+  if (input.op !== 'eq' && input.op !== 'sw')
+    throw new RosterError('invalid_input', `findAccounts compares with eq or sw, not ${String(input.op)}`);
+  let query = s.db.selectFrom('accounts').selectAll().where('app_id', '=', input.appId);
+  if (input.field === 'email') {
+    const value = normalizeEmail(input.value);
+    query =
+      input.op === 'eq'
+        ? query.where('email_normalized', '=', value)
+        : query.where(sql<boolean>`email_normalized like ${likePrefix(value)} escape '\\'`);
+  } else if (input.field === 'login') {
+    const value = input.value.toLowerCase();
+    query =
+      input.op === 'eq'
+        ? query.where(sql<boolean>`lower(login) = ${value}`)
+        : query.where(sql<boolean>`lower(login) like ${likePrefix(value)} escape '\\'`);
+  } else {
+    throw new RosterError(
+      'invalid_input',
+      `findAccounts looks up email or login, not ${String(input.field)}`,
+    );
+  }
+  const rows = await query.orderBy('id').execute();
+  return rows.map(rowToAccount);
+}
+
+/** One page of an app's accounts in id order (the order listAccounts gives), and how many there are in all. */
+export async function sliceAccounts(
+  s: Sql,
+  input: { appId: string; offset: number; limit: number; excludeStatus?: Account['status'] },
+): Promise<{ items: StoredAccount[]; total: number }> {
+  for (const [name, n] of [
+    ['offset', input.offset],
+    ['limit', input.limit],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RosterError('invalid_input', `sliceAccounts: ${name} must be a whole number ≥ 0, not ${n}`);
+  }
+  let base = s.db.selectFrom('accounts').where('app_id', '=', input.appId);
+  if (input.excludeStatus !== undefined) base = base.where('status', '!=', input.excludeStatus);
+  const counted = await base
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .executeTakeFirst();
+  const total = Number(counted?.n ?? 0);
+  if (input.limit === 0 || input.offset >= total) return { items: [], total };
+  const rows = await base.selectAll().orderBy('id').limit(input.limit).offset(input.offset).execute();
+  return { items: rows.map(rowToAccount), total };
+}
+
+/** The entitlements (of one kind, when given) these accounts hold, with their names, by account then entitlement id. */
+export async function listMemberships(
+  s: Sql,
+  input: { appId: string; accountIds: readonly string[]; kind?: EntitlementKind },
+): Promise<Membership[]> {
+  const out: Membership[] = [];
+  const ids = [...new Set(input.accountIds)];
+  for (let i = 0; i < ids.length; i += s.inListSize) {
+    let query = s.db
+      .selectFrom('grants')
+      .innerJoin('entitlements', (join) =>
+        join
+          .onRef('entitlements.app_id', '=', 'grants.app_id')
+          .onRef('entitlements.id', '=', 'grants.entitlement_id'),
+      )
+      .select(['grants.account_id', 'grants.entitlement_id', 'entitlements.name', 'entitlements.kind'])
+      .where('grants.app_id', '=', input.appId)
+      .where('grants.account_id', 'in', ids.slice(i, i + s.inListSize));
+    if (input.kind !== undefined) query = query.where('entitlements.kind', '=', input.kind);
+    for (const row of await query.execute())
+      out.push({
+        accountId: row.account_id,
+        entitlementId: row.entitlement_id,
+        name: row.name,
+        kind: row.kind as EntitlementKind,
+      });
+  }
+  return out.sort((a, b) =>
+    a.accountId === b.accountId
+      ? a.entitlementId < b.entitlementId
+        ? -1
+        : a.entitlementId > b.entitlementId
+          ? 1
+          : 0
+      : a.accountId < b.accountId
+        ? -1
+        : 1,
+  );
+}
