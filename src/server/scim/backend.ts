@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { type Roster, runOp } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { PlanOp } from '../../reconcile/diff.js';
-import { toOpInputs } from '../../reconcile/plan.js';
+import { bodyWithOps, toOpInputs } from '../../reconcile/plan.js';
 import {
   removeSnapshotAccount,
   setSnapshotGrant,
@@ -64,12 +64,11 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
             `a person rejected this change (held plan ${held.id}); ${appId} keeps the account as it is`,
           );
         if (held) {
-          const waiting = (await roster.store.listOps({ planId: held.id })).some(
-            (o) => o.requiresApproval && o.status === 'pending',
-          );
+          const records = await roster.store.listOps({ planId: held.id });
+          const waiting = records.some((o) => o.requiresApproval && o.status === 'pending');
           if (waiting) throw new ScimError(503, heldDetail(held.id, settings), { retryAfter });
           // Released: what the person approved runs now, on the IdP's retry.
-          return runPlan(held.id, (held.body as { ops: PlanOp[] }).ops);
+          return runPlan(held.id, bodyWithOps<{ ops: PlanOp[] }>(held.body, records).ops);
         }
         if ((await removalsSince(roster.store, since)) + removals > settings.max) {
           const { plan } = await roster.store.createPlan({
