@@ -6,6 +6,7 @@
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openRoster } from '../src/app/context.js';
 import { refreshGraph, updateLinks } from '../src/app/graph.js';
 import { planChanges } from '../src/app/plan.js';
@@ -23,6 +24,22 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number;
   const value = await fn();
   const used = process.cpuUsage(cpu);
   return { value, wall: performance.now() - at, cpu: (used.user + used.system) / 1000 };
+}
+
+/**
+ * The bytes of the pages the database uses, once the write-ahead log is moved into it: the file size alone counts
+ * a plan's pages twice (log and file) or not at all (pages a sync freed and the plan reused).
+ */
+function usedBytes(dir: string): number {
+  const db = new Database(join(dir, 'roster.db'));
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    const free = Number(db.pragma('freelist_count', { simple: true }));
+    return (pages - free) * Number(db.pragma('page_size', { simple: true }));
+  } finally {
+    db.close();
+  }
 }
 
 /** The database and its write-ahead log: what a plan adds to the disk. */
@@ -54,11 +71,13 @@ async function main(): Promise<void> {
   try {
     const sync = await timed(() => syncApps(roster));
     const check = await timed(() => updateLinks(roster));
+    const usedBefore = usedBytes(dir);
     const before = storeBytes(dir);
     const rssBefore = process.resourceUsage().maxRSS;
     const plan = await timed(() => planChanges(roster));
     const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
     const grown = storeBytes(dir) - before;
+    const kept = usedBytes(dir) - usedBefore;
     const json = JSON.stringify(plan.value.body).length + JSON.stringify(plan.value.summary).length;
     const baseline = await timed(() => refreshGraph(roster));
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -70,7 +89,9 @@ async function main(): Promise<void> {
         `graph check after the sync:    ${s(check.wall)} wall (up to date: ${check.value.upToDate})`,
         `plan:                          ${s(plan.wall)} wall, ${s(plan.cpu)} CPU, peak RSS ${peakMiB.toFixed(0)} MiB`,
         `baseline, full graph refresh:  ${s(baseline.wall)} wall, ${s(baseline.cpu)} CPU (plan ran one before it planned)`,
-        `store growth per plan:         ${mb(grown)} for ${mb(json)} of plan JSON: ×${(grown / json).toFixed(2)}`,
+        `store growth per plan:         ${mb(grown)} for ${mb(json)} of plan JSON: ×${(grown / json).toFixed(2)} (file and WAL as left)`,
+        `store kept per plan:           ${mb(kept)} for ${mb(json)} of plan JSON: ×${(kept / json).toFixed(2)} (pages in use, after a checkpoint)`,
+        `apps the plan left out:        ${(plan.value.body.skipped ?? []).map((a) => `${a.appId} (${a.reason})`).join('; ') || 'none'}`,
         `ratio: plan now / plan with the full refresh it ran before = ${(plan.wall / (plan.wall + baseline.wall)).toFixed(2)} (wall), ${(plan.cpu / (plan.cpu + baseline.cpu)).toFixed(2)} (CPU)`,
       ].join('\n') + '\n',
     );

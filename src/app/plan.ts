@@ -4,7 +4,13 @@
  */
 
 import { RosterError } from '../core/errors.js';
-import { type ComputedPlan, computePlan, type PlanBody, type SkippedApp } from '../reconcile/plan.js';
+import {
+  bodyWithOps,
+  type ComputedPlan,
+  computePlan,
+  type PlanBody,
+  type SkippedApp,
+} from '../reconcile/plan.js';
 import type { OpRecord, PlanRecord, PlanStatus } from '../store/store.js';
 import { type Roster, selectApps } from './context.js';
 import { listFindings, updateLinks } from './graph.js';
@@ -152,13 +158,14 @@ export async function listPlans(
   });
 }
 
-/** A saved plan with its body and ops, as stored. */
+/** A saved plan with its whole body (its ops rebuilt from the op rows) and its ops as stored. */
 export async function showPlan(
   roster: Roster,
   ref: string | undefined,
 ): Promise<{ plan: PlanRecord; body: PlanBody; ops: OpRecord[] }> {
   const plan = await findPlan(roster, ref);
-  return { plan, body: plan.body as PlanBody, ops: await roster.store.listOps({ planId: plan.id }) };
+  const ops = await roster.store.listOps({ planId: plan.id });
+  return { plan, body: bodyWithOps<PlanBody>(plan.body, ops), ops };
 }
 
 /**

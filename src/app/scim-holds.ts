@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RosterError } from '../core/errors.js';
 import type { PlanOp } from '../reconcile/diff.js';
-import { toOpInputs } from '../reconcile/plan.js';
+import { bodyWithOps, toOpInputs } from '../reconcile/plan.js';
 import type { PlanRecord, Store } from '../store/store.js';
 import type { Roster } from './context.js';
 import { approve, findPlan } from './plan.js';
@@ -112,9 +112,8 @@ export async function decideScimWrite(
       detail: `a person rejected this change (held plan ${held.id}); ${appId} keeps the account as it is`,
     };
   if (held) {
-    const waiting = (await roster.store.listOps({ planId: held.id })).some(
-      (o) => o.requiresApproval && o.status === 'pending',
-    );
+    const records = await roster.store.listOps({ planId: held.id });
+    const waiting = records.some((o) => o.requiresApproval && o.status === 'pending');
     if (waiting)
       return {
         decision: 'held',
@@ -123,7 +122,12 @@ export async function decideScimWrite(
         retryAfterSeconds,
         detail: heldDetail(held.id, settings),
       };
-    return { decision: 'released', planId: held.id, ops: (held.body as { ops: PlanOp[] }).ops };
+    // Released: what the person approved runs now, on the IdP's retry.
+    return {
+      decision: 'released',
+      planId: held.id,
+      ops: bodyWithOps<{ ops: PlanOp[] }>(held.body, records).ops,
+    };
   }
   const removals = removalsIn(ops);
   if ((await removalsSince(roster.store, since)) + removals <= settings.max) return { decision: 'run' };

@@ -85,6 +85,10 @@ export function desiredState(input: {
 }): DesiredState {
   const { people, policy, apps, now } = input;
   const byId = new Map(apps.map((a) => [a.id, a]));
+  // What is the same for every person, worked out once: each app's connector defaults and custom-field trait, and
+  // each rule's apps in this plan.
+  const traits = new Map(apps.map((a) => [a.id, traitOf(a)]));
+  const ruleApps = policy.rules.map((rule) => Object.entries(rule.apps).filter(([appId]) => byId.has(appId)));
   const accounts = new Map<string, Map<string, DesiredAccount>>(apps.map((a) => [a.id, new Map()]));
   const denied = new Map<string, Set<string>>(apps.map((a) => [a.id, new Set()]));
   const leavers = new Map<string, LeaverVerdict>();
@@ -106,11 +110,12 @@ export function desiredState(input: {
       leavers.set(person.employeeId, leaverVerdict(person, policy, now));
       continue;
     }
-    for (const rule of policy.rules) {
+    for (let r = 0; r < policy.rules.length; r++) {
+      const rule = policy.rules[r] as Policy['rules'][number];
       if (!matchesWhen(person, rule.when)) continue;
-      for (const [appId, grant] of Object.entries(rule.apps)) {
-        const app = byId.get(appId);
-        if (!app) continue;
+      for (const [appId, grant] of ruleApps[r] as [string, Policy['rules'][number]['apps'][string]][]) {
+        const app = byId.get(appId) as DesiredApp;
+        const trait = traits.get(appId) as AppTraits;
         if (grant.account === false) {
           denied.get(appId)?.add(person.employeeId);
           continue;
@@ -126,15 +131,15 @@ export function desiredState(input: {
             entitlements: [],
             keepPrivileged: false,
           };
-          for (const [field, template] of Object.entries(traitsOf(app.type).attributeMap)) {
-            setField(desired, app, field, template, person, null, errors);
+          for (const [field, template] of trait.defaults) {
+            setField(desired, app, trait, field, template, person, null, errors);
           }
           perApp.set(person.employeeId, desired);
         }
         desired.rules.push(rule.name);
         if (grant.keepPrivileged) desired.keepPrivileged = true;
         for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
-          setField(desired, app, field, template, person, rule.name, errors);
+          setField(desired, app, trait, field, template, person, rule.name, errors);
         }
         if (grant.role !== undefined) {
           if (app.kinds.includes('role')) {
@@ -163,16 +168,27 @@ function addEntitlement(desired: DesiredAccount, entitlement: DesiredEntitlement
   if (!desired.entitlements.some(same)) desired.entitlements.push(entitlement);
 }
 
+/** What the connector of an app says about its fields: the default attribute map and its custom fields. */
+interface AppTraits {
+  defaults: [string, string][];
+  custom: ReturnType<typeof traitsOf>['customFields'];
+}
+
+function traitOf(app: DesiredApp): AppTraits {
+  const traits = traitsOf(app.type);
+  return { defaults: Object.entries(traits.attributeMap), custom: traits.customFields };
+}
+
 function setField(
   desired: DesiredAccount,
   app: DesiredApp,
+  { custom }: AppTraits,
   field: string,
   template: string,
   person: Person,
   rule: string | null,
   errors: Map<string, { appId: string; rule: string; message: string }>,
 ): void {
-  const custom = traitsOf(app.type).customFields;
   if (custom && field.startsWith(custom.prefix)) {
     const key = field.slice(custom.prefix.length);
     if (!(app.customFieldKeys ?? []).includes(key)) {

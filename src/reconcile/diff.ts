@@ -44,7 +44,8 @@ export function diff(input: {
     diffRemovals(ctx);
     applySafety(ctx);
     result.errors.push(...missingErrors(ctx));
-    result.ops.push(...ctx.ops);
+    // A loop, not push(...): spreading tens of thousands of ops as arguments can overflow the stack.
+    for (const op of ctx.ops) result.ops.push(op);
   }
   return result;
 }

@@ -6,10 +6,13 @@ import { traitsOf } from '../connectors/registry.js';
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import { idpManagedAccounts } from '../store/idp-managed.js';
-import type { OpInput, OpKind, OpRecord, PlanRecord, Store } from '../store/store.js';
+import type { OpRecord, PlanRecord, Store } from '../store/store.js';
 import { type DesiredApp, desiredState } from './desired.js';
 import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
 import { defaultPolicy, type Policy } from './policy.js';
+import { storedBodyOf, toOpInputs } from './stored-plan.js';
+
+export { bodyWithOps, toOpInputs } from './stored-plan.js';
 
 /** What apply must be given to run a blocked plan; recorded in the plan so nobody has to guess. */
 export const OVERRIDE_FLAG = '--override-safety';
@@ -86,21 +89,6 @@ function canonical(value: unknown): string {
 /** sha256 over the identity of the inputs: a plan whose inputs moved on is stale. */
 export function stateHashOf(inputs: StateInputs): string {
   return createHash('sha256').update(canonical(inputs)).digest('hex');
-}
-
-/** The plan's ops as the store keeps them: everything but the kind goes in `target`, dependencies by seq. */
-export function toOpInputs(ops: readonly PlanOp[]): OpInput[] {
-  const seqOf = new Map(ops.map((op, index) => [op.ref, index + 1]));
-  return ops.map((op) => {
-    const { appId, kind, dependsOn, requiresApproval, ...target } = op;
-    return {
-      appId,
-      kind: kind as OpKind,
-      target: { ...target, dependsOnRefs: dependsOn } as Record<string, unknown>,
-      dependsOn: dependsOn.map((ref) => seqOf.get(ref)).filter((s): s is number => s !== undefined),
-      requiresApproval,
-    };
-  });
 }
 
 export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): PlanSummary {
@@ -210,7 +198,8 @@ export async function computePlan(input: {
   const saved = await store.createPlan({
     stateHash: stateHashOf(inputs),
     summary,
-    body,
+    // Each op is kept once, in its row: the body goes without them (bodyWithOps puts them back).
+    body: storedBodyOf(body),
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary };

@@ -13,15 +13,9 @@ import { type AppDiff, appDiff, byKindAndName, LIVE } from './diff/context.js';
 import { removal } from './diff/removals.js';
 import { applySafety } from './diff/safety.js';
 import type { DiffResult, EntitlementRef, PlanOp } from './diff/types.js';
-import {
-  type ComputedPlan,
-  OVERRIDE_FLAG,
-  type PlanBody,
-  stateHashOf,
-  summarize,
-  toOpInputs,
-} from './plan.js';
+import { type ComputedPlan, OVERRIDE_FLAG, type PlanBody, stateHashOf, summarize } from './plan.js';
 import { defaultPolicy, type Policy } from './policy.js';
+import { storedBodyOf, toOpInputs } from './stored-plan.js';
 
 export interface Revocation {
   /** The caller's name for it (a review item); the result maps it to the op that carries it out. */
@@ -125,7 +119,7 @@ export async function planRevocations(input: {
   const saved = await store.createPlan({
     stateHash: stateHashOf(inputs),
     summary,
-    body,
+    body: storedBodyOf(body),
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary, opRefs, nothingToDo };

@@ -9,6 +9,7 @@ import { RosterError } from '../../core/errors.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import type { PlanBody } from '../../reconcile/plan.js';
 import { renderPlan } from '../../reconcile/render.js';
+import { planOpOf } from '../../reconcile/stored-plan.js';
 import type { OpRecord } from '../../store/store.js';
 import { howToApprove, READ_AND_PROPOSE_ONLY } from '../guard.js';
 import { page, pageInput, pageOutput, pageText } from '../paging.js';
@@ -117,7 +118,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
         }
         const proposal = await proposeChange(roster, requestOf(input));
         const { plan, body } = proposal.plan;
-        const ops = proposal.plan.ops.map((r) => opOf(r, body));
+        const ops = proposal.plan.ops.map(opOf);
         const toApprove = howToApprove(plan.id);
         const diff = renderPlan(body, { id: plan.id, stateHash: plan.stateHash });
         return {
@@ -175,7 +176,7 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
             plan: headerOf(plan, body),
             counts,
             waitingForApproval: waiting,
-            ops: items.map((r) => opOf(r, body)),
+            ops: items.map(opOf),
             page: info,
             audit,
             howToApprove: toApprove,
@@ -234,20 +235,20 @@ function headerOf(
   };
 }
 
-/** An op as saved, described by the plan body's op of the same seq (ops are saved in body order). */
-function opOf(record: OpRecord, body: PlanBody): OpView {
-  const op: PlanOp | undefined = body.ops[record.seq - 1];
+/** An op as saved, described by the plan op its row holds. */
+function opOf(record: OpRecord): OpView {
+  const op: PlanOp = planOpOf(record);
   return {
     seq: record.seq,
     appId: record.appId,
     kind: record.kind,
     status: record.status,
-    person: op?.person?.email ?? null,
-    account: op?.account && 'id' in op.account ? op.account.id : null,
-    entitlement: op?.entitlement ? { kind: op.entitlement.kind, name: op.entitlement.name } : null,
-    why: op?.reason.text ?? '',
+    person: op.person?.email ?? null,
+    account: op.account && 'id' in op.account ? op.account.id : null,
+    entitlement: op.entitlement ? { kind: op.entitlement.kind, name: op.entitlement.name } : null,
+    why: op.reason.text ?? '',
     requiresApproval: record.requiresApproval,
-    approvalReasons: op?.approvalReasons ?? [],
+    approvalReasons: op.approvalReasons ?? [],
     approvedBy: record.approvedBy,
     error: record.error,
   };

@@ -13,6 +13,10 @@ import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
 import type { AuditInput, OpRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
+import { planOpOf } from '../stored-plan.js';
+
+export { planOpOf } from '../stored-plan.js';
+
 import {
   type CallResult,
   generatePassword,
@@ -21,18 +25,6 @@ import {
   runGrantOp,
   verifyAccountOp,
 } from './operations.js';
-
-/** The plan op as diff made it, from what the store keeps (`target` holds all but the columns). */
-export function planOpOf(record: OpRecord): PlanOp {
-  const { dependsOnRefs, ...rest } = record.target as Record<string, unknown> & { dependsOnRefs?: string[] };
-  return {
-    ...(rest as unknown as Omit<PlanOp, 'appId' | 'kind' | 'dependsOn' | 'requiresApproval'>),
-    appId: record.appId,
-    kind: record.kind,
-    dependsOn: dependsOnRefs ?? [],
-    requiresApproval: record.requiresApproval,
-  };
-}
 
 const OWNER = /^[\w-]+@(.+):(\d+)\/[0-9a-f]+$/;
 

@@ -11,7 +11,17 @@ export const LIVE: ReadonlySet<Account['status']> = new Set(['active', 'invited'
 const STATUS_RANK: Record<Account['status'], number> = { active: 0, invited: 1, inactive: 2, deleted: 3 };
 
 export const nameOf = (p: Person) => `${p.firstName} ${p.lastName}`.trim();
-export const personRef = (p: Person) => ({ employeeId: p.employeeId, email: p.email, name: nameOf(p) });
+type PersonRef = NonNullable<PlanOp['person']>;
+/** One ref per person, shared by all their ops (a plan makes several per person; they are never changed). */
+const personRefs = new WeakMap<Person, Readonly<PersonRef>>();
+export function personRef(p: Person): PersonRef {
+  let ref = personRefs.get(p);
+  if (ref === undefined) {
+    ref = { employeeId: p.employeeId, email: p.email, name: nameOf(p) };
+    personRefs.set(p, ref);
+  }
+  return ref as PersonRef;
+}
 
 export type NewOp = Omit<PlanOp, 'requiresApproval' | 'approvalReasons'> & { approvalReasons?: string[] };
 
@@ -68,7 +78,11 @@ export function appDiff(
   const byName = new Map<string, Entitlement>();
   for (const e of app.entitlements) byName.set(entitlementKey(e.kind, e.name), e);
   const grantsOf = new Map<string, Grant[]>();
-  for (const g of app.grants) grantsOf.set(g.accountId, [...(grantsOf.get(g.accountId) ?? []), g]);
+  for (const g of app.grants) {
+    const list = grantsOf.get(g.accountId);
+    if (list === undefined) grantsOf.set(g.accountId, [g]);
+    else list.push(g);
+  }
   const privilegedNames = new Set((app.privilegedRoles ?? []).map((n) => n.toLowerCase()));
   const ops: PlanOp[] = [];
 
@@ -119,7 +133,9 @@ export function appDiff(
       ctx.leave(link.situation, account.id);
       for (const candidate of link.candidates) ctx.contested.set(candidate, account.id);
     } else if (link.situation === 'linked' && link.employeeId !== null && people.has(link.employeeId)) {
-      ctx.linked.set(link.employeeId, [...(ctx.linked.get(link.employeeId) ?? []), account]);
+      const list = ctx.linked.get(link.employeeId);
+      if (list === undefined) ctx.linked.set(link.employeeId, [account]);
+      else list.push(account);
     } else if (link.situation === 'unmatched' && link.method !== 'manual') {
       ctx.orphans.push(account);
     }

@@ -28,8 +28,9 @@ export function applySafety(ctx: AppDiff): void {
   }
   const limit = policy.safety.approval.opsPerApp;
   if (ops.length > limit) {
+    const why = `${app.id} has ${ops.length} ops, over the ${limit} that run without approval`;
     for (const op of ops) {
-      op.approvalReasons.push(`${app.id} has ${ops.length} ops, over the ${limit} that run without approval`);
+      op.approvalReasons.push(why);
       op.requiresApproval = true;
     }
   }

@@ -79,7 +79,9 @@ export async function createPlan(
         seq: op.seq,
         app_id: op.appId,
         kind: op.kind,
-        target: toJsonColumn(op.target),
+        // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
+        // object of tens of thousands of ops was most of saving a big plan.
+        target: JSON.stringify(op.target),
         status: op.status,
         attempts: 0,
         intent_at: null,

@@ -1,0 +1,60 @@
+/**
+ * @module How a plan is kept in the store: each op once, in its own row (`target` holds all but the columns), and
+ * the body without the ops. The body is rebuilt from the rows when a reader wants the whole plan.
+ */
+
+import type { OpInput, OpKind, OpRecord } from '../store/store.js';
+import type { PlanOp } from './diff.js';
+
+/** The plan's ops as the store keeps them: everything but the columns goes in `target`, dependencies by seq. */
+export function toOpInputs(ops: readonly PlanOp[]): OpInput[] {
+  const seqOf = new Map<string, number>();
+  for (let i = 0; i < ops.length; i++) seqOf.set((ops[i] as PlanOp).ref, i + 1);
+  return ops.map((op) => {
+    const { appId, kind, dependsOn, requiresApproval, ...target } = op;
+    const seqs: number[] = [];
+    for (const ref of dependsOn) {
+      const seq = seqOf.get(ref);
+      if (seq !== undefined) seqs.push(seq);
+    }
+    return {
+      appId,
+      kind: kind as OpKind,
+      // Most ops depend on nothing: an empty list is left out (planOpOf reads it back as []).
+      target: (dependsOn.length > 0 ? { ...target, dependsOnRefs: dependsOn } : target) as Record<
+        string,
+        unknown
+      >,
+      dependsOn: seqs,
+      requiresApproval,
+    };
+  });
+}
+
+/** The plan op as diff made it, from what the store keeps. */
+export function planOpOf(record: OpRecord): PlanOp {
+  const { dependsOnRefs, ...rest } = record.target as Record<string, unknown> & { dependsOnRefs?: string[] };
+  return {
+    ...(rest as unknown as Omit<PlanOp, 'appId' | 'kind' | 'dependsOn' | 'requiresApproval'>),
+    appId: record.appId,
+    kind: record.kind,
+    dependsOn: dependsOnRefs ?? [],
+    requiresApproval: record.requiresApproval,
+  };
+}
+
+/** The body to store: all of it but the ops, which the op rows already hold. */
+export function storedBodyOf<B extends { ops: readonly unknown[] }>(body: B): Omit<B, 'ops'> {
+  const { ops: _ops, ...rest } = body;
+  return rest;
+}
+
+/**
+ * The whole body of a saved plan: as stored, with its ops rebuilt from the op rows (in seq order). Plans saved
+ * before the ops were split out still carry theirs in the body; those are kept as they are.
+ */
+export function bodyWithOps<B extends { ops: PlanOp[] }>(stored: unknown, records: readonly OpRecord[]): B {
+  const body = stored as Partial<B>;
+  if (Array.isArray(body.ops)) return body as B;
+  return { ...body, ops: [...records].sort((a, b) => a.seq - b.seq).map(planOpOf) } as B;
+}
