@@ -13,6 +13,7 @@ import { migration0007 } from './0007_sync_counts_changes.js';
 import { migration0008 } from './0008_graph_marks.js';
 import { migration0010 } from './0010_reviews.js';
 import { migration0012 } from './0012_console_sessions.js';
+import { migration0018 } from './0018_staged_kept.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_graph_marks': migration0008,
   '0010_reviews': migration0010,
   '0012_console_sessions': migration0012,
+  '0018_staged_kept': migration0018,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
