@@ -272,7 +272,9 @@ async function readProgress(s: Sql, run: { id: string; appId: string }): Promise
 /**
  * Swaps the staged rows in by writing only the difference: rows the staging holds unchanged are left as they
  * are (with the run that last changed them), changed ones are updated, new ones inserted and missing ones
- * deleted, and every account that changed (or whose grants did) goes into the change set.
+ * deleted, and every account that changed (or whose grants did) goes into the change set. An account kept by id
+ * (staged as the snapshot held it) stays as the snapshot holds it at the commit: a read-back written meanwhile
+ * by an apply is newer than the page the sync read before it.
  */
 export async function commitStaged(s: Sql, input: { runId: string }): Promise<SnapshotCounts> {
   const run = await requireRun(s, input.runId);
