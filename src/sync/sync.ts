@@ -285,7 +285,7 @@ async function fullSync(
 }
 
 /** Staging grows from one page a batch, doubling, up to this many rows a batch. */
-const MAX_BATCH_ROWS = 5000;
+const MAX_BATCH_ROWS = 2000;
 
 /**
  * Pages read and not yet staged. Each staged batch is a transaction with its cursors, so a crash loses at most

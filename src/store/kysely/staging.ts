@@ -105,6 +105,12 @@ export async function stageBatch(
   });
 }
 
+/**
+ * Ids per `in (...)` list while staging: a fixed size, so every batch runs the same few statement texts (prepared
+ * once and cached) instead of one of thousands of parameters per batch size, each held by the statement cache.
+ */
+const STAGE_IN_LIST = 500;
+
 /** Deletes a run's staged rows with these ids (a replayed page); answers how many there were. */
 async function deleteStaged(
   tx: Sql,
@@ -113,11 +119,11 @@ async function deleteStaged(
   ids: readonly string[],
 ): Promise<number> {
   let deleted = 0;
-  for (let i = 0; i < ids.length; i += tx.inListSize) {
+  for (let i = 0; i < ids.length; i += STAGE_IN_LIST) {
     const gone = await tx.db
       .deleteFrom(table)
       .where('run_id', '=', runId)
-      .where('id', 'in', ids.slice(i, i + tx.inListSize))
+      .where('id', 'in', ids.slice(i, i + STAGE_IN_LIST))
       .executeTakeFirst();
     deleted += Number(gone.numDeletedRows);
   }
@@ -187,7 +193,7 @@ async function splitUnchanged<R extends ComparedAccount>(
   rows: readonly R[],
 ): Promise<{ changed: R[]; kept: string[] }> {
   const stored = new Map<string, ComparedAccount>();
-  for (let i = 0; i < rows.length; i += tx.inListSize - 1) {
+  for (let i = 0; i < rows.length; i += STAGE_IN_LIST) {
     const found = await tx.db
       .selectFrom('accounts')
       .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
@@ -195,7 +201,7 @@ async function splitUnchanged<R extends ComparedAccount>(
       .where(
         'id',
         'in',
-        rows.slice(i, i + tx.inListSize - 1).map((r) => r.id),
+        rows.slice(i, i + STAGE_IN_LIST).map((r) => r.id),
       )
       .execute();
     for (const row of found) stored.set(row.id, row);
