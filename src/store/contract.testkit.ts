@@ -582,6 +582,41 @@ export function storeContract(
         expect((await store.listAccounts({ appId: APP })).map((a) => a.displayName)).toEqual(['Renamed']);
       });
 
+      it('accounts staged as the snapshot holds them are kept: their grants commit, a replay that changes one stages it whole', async () => {
+        const held = [account(APP, 'a1'), account(APP, 'a2'), account(APP, 'gone')];
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: held,
+          entitlements: [entitlement(APP, 't1')],
+          grants: [],
+        });
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        // a1 changed on its first page and back as held on the replay; a2 the other way round.
+        await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1', { displayName: 'First read' }), account(APP, 'a2')],
+        });
+        const progress = await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1'), account(APP, 'a2', { displayName: 'Renamed' })],
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', 'a1'), grant(APP, 't1', 'a2')],
+        });
+        expect(progress).toMatchObject({ accounts: 2, entitlements: 1, grants: 2 });
+        expect(await store.commitStaged({ runId: run.id })).toEqual({
+          accounts: 2,
+          entitlements: 1,
+          grants: 2,
+        });
+        const accounts = await store.listAccounts({ appId: APP });
+        expect(accounts.map((a) => [a.id, a.displayName, a.syncRunId])).toEqual([
+          ['a1', 'User a1', null],
+          ['a2', 'Renamed', run.id],
+        ]);
+        expect((await store.listGrants({ appId: APP })).map((g) => g.accountId).sort()).toEqual(['a1', 'a2']);
+      });
+
       it('a staged commit that names an unstaged account fails and keeps both the snapshot and the staging', async () => {
         await seed();
         const run = await store.startSyncRun({ appId: APP, mode: 'full' });

@@ -122,6 +122,12 @@ export interface StagedGrantsTable extends GrantsTable {
   run_id: string;
 }
 
+/** An account a staged run saw exactly as the snapshot holds it: kept by id, its row not copied (0018). */
+export interface StagedKeptAccountsTable {
+  run_id: string;
+  id: string;
+}
+
 /** How far a staged run got per resource, so a re-run can resume from the last staged page. */
 export interface StagedProgressTable {
   run_id: string;
@@ -277,6 +283,7 @@ export interface Database {
   staged_accounts: StagedAccountsTable;
   staged_entitlements: StagedEntitlementsTable;
   staged_grants: StagedGrantsTable;
+  staged_kept_accounts: StagedKeptAccountsTable;
   staged_progress: StagedProgressTable;
   change_counter: ChangeCounterTable;
   changes: ChangesTable;

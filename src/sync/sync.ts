@@ -254,6 +254,7 @@ async function fullSync(
   const accountIds = staged === null ? new Set<string>() : null;
   let watermark: string | null = null;
   const walk = { connector, cursors, progress, configPath: settings.configPath };
+  const buffer = new PageBuffer(store, run.id);
   // Grants embedded in account pages (a user's Role) are staged with their page; the commit checks that both
   // ends of every grant were staged.
   await readPages(
@@ -262,30 +263,82 @@ async function fullSync(
     async (page, cursor) => {
       if (page.watermark && (watermark === null || page.watermark > watermark)) watermark = page.watermark;
       for (const account of page.items) accountIds?.add(account.id);
-      await store.stageBatch({
-        runId: run.id,
+      await buffer.add('accounts', cursor, {
         accounts: page.items as SnapshotAccount[],
         grants: (page as AccountPage).grants ?? [],
-        cursors: { accounts: cursor },
       });
     },
   );
   for (const [kind, ops] of entitlementEntries(connector)) {
     await readPages({ ...walk, phase: `entitlements:${kind}` }, ops.list, async (page, cursor) => {
-      await store.stageBatch({
-        runId: run.id,
-        entitlements: page.items as SnapshotEntitlement[],
-        cursors: { [`entitlements:${kind}`]: cursor },
-      });
+      await buffer.add(`entitlements:${kind}`, cursor, { entitlements: page.items as SnapshotEntitlement[] });
     });
   }
   for (const [kind, ops] of entitlementEntries(connector)) {
     if (!ops.listGrants) continue;
     await readPages({ ...walk, phase: `grants:${kind}` }, ops.listGrants, async (page, cursor) => {
-      await store.stageBatch({ runId: run.id, grants: page.items, cursors: { [`grants:${kind}`]: cursor } });
+      await buffer.add(`grants:${kind}`, cursor, { grants: page.items });
     });
   }
+  await buffer.flush();
   return { settings, watermark, accountIds };
+}
+
+/** Staging grows from one page a batch, doubling, up to this many rows a batch. */
+const MAX_BATCH_ROWS = 2000;
+
+/**
+ * Pages read and not yet staged. Each staged batch is a transaction with its cursors, so a crash loses at most
+ * the pages of one batch; batches start at one page (a short listing resumes page by page) and double up to
+ * MAX_BATCH_ROWS rows, because a transaction per page was most of what a long sync spent in the store. A row a
+ * later page repeats (offset paging that drifts) replaces the earlier one, as a re-staged row does in the store.
+ */
+class PageBuffer {
+  private accounts = new Map<string, SnapshotAccount>();
+  private entitlements = new Map<string, SnapshotEntitlement>();
+  private grants = new Map<string, SnapshotGrant>();
+  private cursors: Record<string, string> = {};
+  private pages = 0;
+  private batchPages = 1;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runId: string,
+  ) {}
+
+  async add(
+    resource: string,
+    cursor: string,
+    page: { accounts?: SnapshotAccount[]; entitlements?: SnapshotEntitlement[]; grants?: SnapshotGrant[] },
+  ): Promise<void> {
+    for (const a of page.accounts ?? []) this.accounts.set(a.id, a);
+    for (const e of page.entitlements ?? []) this.entitlements.set(e.id, e);
+    for (const g of page.grants ?? []) {
+      const key = grantKey(g);
+      if (!this.grants.has(key)) this.grants.set(key, g);
+    }
+    this.cursors[resource] = cursor;
+    this.pages += 1;
+    const rows = this.accounts.size + this.entitlements.size + this.grants.size;
+    if (this.pages >= this.batchPages || rows >= MAX_BATCH_ROWS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pages === 0) return;
+    await this.store.stageBatch({
+      runId: this.runId,
+      accounts: [...this.accounts.values()],
+      entitlements: [...this.entitlements.values()],
+      grants: [...this.grants.values()],
+      cursors: this.cursors,
+    });
+    this.accounts = new Map();
+    this.entitlements = new Map();
+    this.grants = new Map();
+    this.cursors = {};
+    this.pages = 0;
+    this.batchPages *= 2;
+  }
 }
 
 /**

@@ -36,6 +36,8 @@ import { appendQuery, joinUrl, pathOf, pathProblem, type Query, withoutQuery } f
 /** The part of a pino logger the client uses; any pino logger (custom levels or not) fits. */
 export interface HttpLogger {
   child(bindings: Record<string, unknown>): HttpLogger;
+  /** pino's: whether a line at this level would be written (a logger without it gets every line). */
+  isLevelEnabled?(level: string): boolean;
   debug(fields: object, message: string): void;
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
@@ -267,15 +269,18 @@ interface Prepared {
 
 /** The body of an answer, read up to `max` bytes: null when it is bigger (the rest is never read). */
 async function readBody(
-  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  body: AsyncIterable<Buffer> & { destroy(): unknown; text(): Promise<string> },
   declared: string | undefined,
   max: number,
 ): Promise<{ text: string; bytes: number } | { text: null; bytes: number }> {
-  const length = declared === undefined ? Number.NaN : Number(declared);
+  const length = declared === undefined || declared === '' ? Number.NaN : Number(declared);
   if (Number.isFinite(length) && length > max) {
     body.destroy();
     return { text: null, bytes: 0 };
   }
+  // undici holds an answer to its declared length (a longer or shorter body is an error), so a declared length
+  // within bounds is read whole, without a promise per chunk: every page of a sync comes this way.
+  if (Number.isSafeInteger(length) && length >= 0) return { text: await body.text(), bytes: length };
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body) {
@@ -343,6 +348,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   /** Every log line passes here: its message and each string field are redacted. */
   const log = (level: 'debug' | 'info' | 'warn', fields: Record<string, unknown>, message: string) => {
+    // A line nobody keeps is not built: the redaction of every request's URL showed in a sync's profile.
+    if (logger.isLevelEnabled?.(level) === false) return;
     const safe: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(fields))
       safe[key] = typeof value === 'string' ? redact(value) : value;

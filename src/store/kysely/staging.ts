@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { accountToRow, entitlementToRow } from '../rows.js';
+import type { AccountsTable } from '../schema.js';
 import type {
   Change,
   SnapshotAccount,
@@ -44,27 +45,26 @@ export async function stageBatch(
     // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what the
     // delete finds was counted before, which keeps the counts exact without counting the staging tables.
     const replaced = { accounts: 0, entitlements: 0 };
-    for (let i = 0; i < accounts.length; i += tx.inListSize) {
-      const ids = accounts.slice(i, i + tx.inListSize).map((a) => a.id);
-      const gone = await tx.db
-        .deleteFrom('staged_accounts')
-        .where('run_id', '=', runId)
-        .where('id', 'in', ids)
-        .executeTakeFirst();
-      replaced.accounts += Number(gone.numDeletedRows);
+    const accountIds = accounts.map((a) => a.id);
+    for (const table of ['staged_accounts', 'staged_kept_accounts'] as const) {
+      replaced.accounts += await deleteStaged(tx, table, runId, accountIds);
     }
-    for (let i = 0; i < entitlements.length; i += tx.inListSize) {
-      const ids = entitlements.slice(i, i + tx.inListSize).map((e) => e.id);
-      const gone = await tx.db
-        .deleteFrom('staged_entitlements')
-        .where('run_id', '=', runId)
-        .where('id', 'in', ids)
-        .executeTakeFirst();
-      replaced.entitlements += Number(gone.numDeletedRows);
-    }
-    await tx.insertRows(
-      'staged_accounts',
+    replaced.entitlements += await deleteStaged(
+      tx,
+      'staged_entitlements',
+      runId,
+      entitlements.map((e) => e.id),
+    );
+    // Only the accounts that differ from the snapshot are staged whole; the rest are kept by id.
+    const { changed, kept } = await splitUnchanged(
+      tx,
+      run.appId,
       accounts.map((a) => ({ ...accountToRow(a, runId), run_id: runId })),
+    );
+    await tx.insertRows('staged_accounts', changed);
+    await tx.insertRows(
+      'staged_kept_accounts',
+      kept.map((id) => ({ run_id: runId, id })),
     );
     await tx.insertRows(
       'staged_entitlements',
@@ -103,6 +103,117 @@ export async function stageBatch(
     }
     return (await readProgress(tx, run))!;
   });
+}
+
+/**
+ * Ids per `in (...)` list while staging: a fixed size, so every batch runs the same few statement texts (prepared
+ * once and cached) instead of one of thousands of parameters per batch size, each held by the statement cache.
+ */
+const STAGE_IN_LIST = 500;
+
+/** Deletes a run's staged rows with these ids (a replayed page); answers how many there were. */
+async function deleteStaged(
+  tx: Sql,
+  table: 'staged_accounts' | 'staged_kept_accounts' | 'staged_entitlements',
+  runId: string,
+  ids: readonly string[],
+): Promise<number> {
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += STAGE_IN_LIST) {
+    const gone = await tx.db
+      .deleteFrom(table)
+      .where('run_id', '=', runId)
+      .where('id', 'in', ids.slice(i, i + STAGE_IN_LIST))
+      .executeTakeFirst();
+    deleted += Number(gone.numDeletedRows);
+  }
+  return deleted;
+}
+
+/** The account columns a commit compares: everything but the keys and the run that last wrote the row. */
+const COMPARED_ACCOUNT_COLUMNS = [
+  'email',
+  'email_normalized',
+  'login',
+  'external_id',
+  'first_name',
+  'last_name',
+  'display_name',
+  'status',
+  'is_admin',
+  'last_login_at',
+  'created_at',
+  'updated_at',
+  'attributes',
+  'raw',
+] as const;
+
+/** A column added to accounts must be compared too, or a change to it alone would be kept rather than written. */
+type UncomparedColumn = Exclude<
+  keyof AccountsTable,
+  'app_id' | 'id' | 'sync_run_id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]
+>;
+export const EVERY_ACCOUNT_COLUMN_COMPARED: [UncomparedColumn] extends [never] ? true : never = true;
+
+type ComparedAccount = Pick<AccountsTable, 'id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]>;
+
+/**
+ * Whether the stored row holds exactly what the staged one would write. Spelt out field by field: one load per
+ * named property stays fast, where a loop over column names was a slow lookup per field of every account synced;
+ * the long JSON texts come last. A value the driver answers in another type than it was given counts as a change,
+ * so a doubt only ever stages a row.
+ */
+function sameAccount(old: ComparedAccount, row: ComparedAccount): boolean {
+  return (
+    old.status === row.status &&
+    old.is_admin === row.is_admin &&
+    old.email === row.email &&
+    old.email_normalized === row.email_normalized &&
+    old.login === row.login &&
+    old.external_id === row.external_id &&
+    old.first_name === row.first_name &&
+    old.last_name === row.last_name &&
+    old.display_name === row.display_name &&
+    old.last_login_at === row.last_login_at &&
+    old.created_at === row.created_at &&
+    old.updated_at === row.updated_at &&
+    old.attributes === row.attributes &&
+    old.raw === row.raw
+  );
+}
+
+/**
+ * Splits a batch's account rows into those that differ from the snapshot (new or changed: staged whole) and the
+ * ids of those it already holds exactly (kept). Comparing here spares writing every unchanged row into the
+ * staging table and copying it back at the commit.
+ */
+async function splitUnchanged<R extends ComparedAccount>(
+  tx: Sql,
+  appId: string,
+  rows: readonly R[],
+): Promise<{ changed: R[]; kept: string[] }> {
+  const stored = new Map<string, ComparedAccount>();
+  for (let i = 0; i < rows.length; i += STAGE_IN_LIST) {
+    const found = await tx.db
+      .selectFrom('accounts')
+      .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
+      .where('app_id', '=', appId)
+      .where(
+        'id',
+        'in',
+        rows.slice(i, i + STAGE_IN_LIST).map((r) => r.id),
+      )
+      .execute();
+    for (const row of found) stored.set(row.id, row);
+  }
+  const changed: R[] = [];
+  const kept: string[] = [];
+  for (const row of rows) {
+    const old = stored.get(row.id);
+    if (old !== undefined && sameAccount(old, row)) kept.push(row.id);
+    else changed.push(row);
+  }
+  return { changed, kept };
 }
 
 /** One statement whether or not the row exists: a batch more, the cursor reached, the rows it added. */
@@ -167,7 +278,9 @@ async function readProgress(s: Sql, run: { id: string; appId: string }): Promise
 /**
  * Swaps the staged rows in by writing only the difference: rows the staging holds unchanged are left as they
  * are (with the run that last changed them), changed ones are updated, new ones inserted and missing ones
- * deleted, and every account that changed (or whose grants did) goes into the change set.
+ * deleted, and every account that changed (or whose grants did) goes into the change set. An account kept by id
+ * (staged as the snapshot held it) stays as the snapshot holds it at the commit: a read-back written meanwhile
+ * by an apply is newer than the page the sync read before it.
  */
 export async function commitStaged(s: Sql, input: { runId: string }): Promise<SnapshotCounts> {
   const run = await requireRun(s, input.runId);
@@ -198,13 +311,13 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         on conflict (app_id, entitlement_id, account_id) do update
         set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
         where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
-    for (const table of ['accounts', 'entitlements'] as const) {
-      const staged = table === 'accounts' ? 'staged_accounts' : 'staged_entitlements';
-      await sql`delete from ${sql.table(table)} where app_id = ${appId} and not exists (
-          select 1 from ${sql.table(staged)} s where s.run_id = ${runId} and s.id = ${sql.ref(`${table}.id`)})`.execute(
-        tx.db,
-      );
-    }
+    await sql`delete from accounts where app_id = ${appId} and ${notStaged(runId, sql.ref('accounts.id'))}`.execute(
+      tx.db,
+    );
+    await sql`delete from entitlements where app_id = ${appId} and not exists (
+        select 1 from staged_entitlements s where s.run_id = ${runId} and s.id = entitlements.id)`.execute(
+      tx.db,
+    );
     await recordChanges(tx, 'account', appId, changes);
     await discardStaged(tx, { runId });
     await markChanged(tx, [appScope(appId)]);
@@ -255,8 +368,11 @@ async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map
       left join accounts a on a.app_id = ${appId} and a.id = s.id
       where s.run_id = ${runId} and (a.id is null or ${differs(ACCOUNT_COLUMNS)})`.execute(tx.db);
   for (const r of accountsDiff.rows) changes.set(r.id, r.old === null ? 'added' : 'changed');
-  for (const id of await ids(sql<{ id: string }>`select a.id as id from accounts a where a.app_id = ${appId}
-      and not exists (select 1 from staged_accounts s where s.run_id = ${runId} and s.id = a.id)`)) {
+  for (const id of await ids(
+    sql<{
+      id: string;
+    }>`select a.id as id from accounts a where a.app_id = ${appId} and ${notStaged(runId, sql.ref('a.id'))}`,
+  )) {
     changes.set(id, 'removed');
   }
   const grantHolders = await ids(sql<{ id: string }>`
@@ -276,6 +392,12 @@ async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map
   return changes;
 }
 
+/** The account was neither staged whole nor kept by this run: the sync did not see it. */
+function notStaged(runId: string, id: ReturnType<typeof sql.ref>) {
+  return sql`not exists (select 1 from staged_accounts s where s.run_id = ${runId} and s.id = ${id})
+      and not exists (select 1 from staged_kept_accounts k where k.run_id = ${runId} and k.id = ${id})`;
+}
+
 /** Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect. */
 export async function checkStagedGrants(s: Sql, runId: string, appId: string): Promise<void> {
   const dangling = await s.db
@@ -283,17 +405,22 @@ export async function checkStagedGrants(s: Sql, runId: string, appId: string): P
     .leftJoin('staged_accounts as a', (j) =>
       j.onRef('a.run_id', '=', 'g.run_id').onRef('a.id', '=', 'g.account_id'),
     )
+    .leftJoin('staged_kept_accounts as k', (j) =>
+      j.onRef('k.run_id', '=', 'g.run_id').onRef('k.id', '=', 'g.account_id'),
+    )
     .leftJoin('staged_entitlements as e', (j) =>
       j.onRef('e.run_id', '=', 'g.run_id').onRef('e.id', '=', 'g.entitlement_id'),
     )
-    .select(['g.entitlement_id', 'g.account_id', 'a.id as account', 'e.id as entitlement'])
+    .select(['g.entitlement_id', 'g.account_id', 'a.id as account', 'k.id as kept', 'e.id as entitlement'])
     .where('g.run_id', '=', runId)
-    .where((eb) => eb.or([eb('a.id', 'is', null), eb('e.id', 'is', null)]))
+    .where((eb) => eb.or([eb.and([eb('a.id', 'is', null), eb('k.id', 'is', null)]), eb('e.id', 'is', null)]))
     .limit(1)
     .executeTakeFirst();
   if (dangling === undefined) return;
   const missing =
-    dangling.account === null ? `account ${dangling.account_id}` : `entitlement ${dangling.entitlement_id}`;
+    dangling.account === null && dangling.kept === null
+      ? `account ${dangling.account_id}`
+      : `entitlement ${dangling.entitlement_id}`;
   throw new RosterError(
     'invalid_input',
     `staged grant ${dangling.entitlement_id} → ${dangling.account_id} names ${missing}, which was not staged`,
@@ -310,6 +437,7 @@ export async function discardStaged(s: Sql, input: { runId: string }): Promise<v
     for (const table of [
       'staged_grants',
       'staged_accounts',
+      'staged_kept_accounts',
       'staged_entitlements',
       'staged_progress',
     ] as const) {
