@@ -116,6 +116,9 @@ export interface DeadLetter {
   failedAt: string | null;
 }
 
+/** How long a plan's finalization waits to gather the ops ending meanwhile (it is one read of the whole plan). */
+const FINALIZE_DELAY_MS = 250;
+
 const KEEP = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: false } as const;
 /** BullMQ job ids may not hold ':'; plan ids are UUIDs. */
 export const opJobId = (job: Pick<OpJob, 'planId' | 'seq' | 'run'>): string =>
@@ -188,10 +191,12 @@ export class ClusterQueues {
 
   async enqueueFinalize(job: FinalizeJob): Promise<void> {
     // One waiting behind the one running at most: the last op's request is never lost to a run that began
-    // before that op finished.
+    // before that op finished. The delay gathers every op that ends meanwhile into one finalization, which reads
+    // the whole plan: one read per FINALIZE_DELAY_MS, not one per op.
     await this.control.add('finalize', job, {
       removeOnComplete: true,
       removeOnFail: false,
+      delay: FINALIZE_DELAY_MS,
       deduplication: { id: `finalize.${job.planId}`, keepLastIfActive: true },
     });
   }
