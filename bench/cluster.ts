@@ -22,9 +22,9 @@ import { REDIS_URL, redisPrefix } from '../src/cluster/cluster.testkit.js';
 import { ClusterQueues, clusterSettings } from '../src/cluster/queue.js';
 import { loadConfig } from '../src/config/load.js';
 import type { SeedAppType } from '../src/core/types.js';
-import type { FaultSettings } from '../src/sandbox/kit/faults.js';
 import { hrToCsv } from '../src/sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+import type { FaultSettings } from '../src/sandbox/kit/faults.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 240);

@@ -167,6 +167,33 @@ export class ClusterQueues {
     return pending === null;
   }
 
+  /** The Redis connection the queues share (for the installation's leases). */
+  get redis(): Redis {
+    return this.connection;
+  }
+
+  /**
+   * A sync run on the workers, start to end: enqueued (or joined, when one is pending) and polled until it ended.
+   * Throws with the worker's error when the sync failed.
+   */
+  async syncAndWait(job: SyncJob, pollMs = 250): Promise<void> {
+    const queue = this.app(job.appId);
+    const added = await queue.add('sync', job, { ...KEEP, deduplication: { id: `sync.${job.appId}` } });
+    // A joined sync answers with the pending job's id: wait for that one.
+    const id = String(added.id);
+    for (;;) {
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'unknown') return;
+      if (state === 'failed') {
+        const failed = await queue.getJob(id);
+        throw new RosterError('unavailable', failed?.failedReason || `the ${job.appId} sync failed`, {
+          details: { appId: job.appId, job: id },
+        });
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
   /** Starts applying a plan on the workers (one start per plan at a time). */
   async enqueueApply(job: ApplyJob): Promise<void> {
     await this.control.add('apply', job, { ...KEEP, deduplication: { id: `apply.${job.planId}` } });
