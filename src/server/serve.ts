@@ -40,6 +40,8 @@ export interface StartServerOptions extends ServerOptions {
   schedulerEvents?: SchedulerEvents;
   /** First wait between notification attempts (doubling); tests shorten it. */
   notifyRetryDelayMs?: number;
+  /** Where cluster settings (the queue's key prefix, timings) are read; process.env unless given (tests). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Cluster mode's schedule: runs under leases in Redis, syncs and applies on the workers. */
@@ -57,7 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? (() => new Date());
   const notifierLog = { warn: (obj: object, msg: string) => built?.app.log.warn(obj, msg) };
   let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
-  const settings = clusterSettings(options.config);
+  const settings = clusterSettings(options.config, options.env);
   const cluster = settings
     ? new ClusterQueues(
         settings,
