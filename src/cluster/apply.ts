@@ -168,7 +168,11 @@ export async function runOpJob(
         ...attempt.waits,
       });
       if (polled === 'held') return { op: 'held', error: `op ${job.seq} is polled by another live owner` };
-      if (polled !== 'done') return { op: 'waiting', until: polled };
+      if (polled !== 'done') {
+        // A sleeping wait belongs to no process: whichever worker is alive at the next poll claims it then.
+        await store.releaseOpClaims({ planId: job.planId, owner: attempt.owner, seq: job.seq });
+        return { op: 'waiting', until: polled };
+      }
       [final] = (await store.listOps({ planId: job.planId, seqs: [job.seq] })) as [OpRecord];
     } else {
       const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner, ops });
