@@ -1,13 +1,17 @@
 /**
  * @module Benchmark: cluster mode applying one plan (account creates and deactivations across four sandboxes) with
  * 1, 2 and 3 `roster worker` processes on Postgres and Redis, first against apps without a rate limit, then with a
- * hidden one. Prints ops/s per worker count, the ratio to one worker (what it is judged by), and the share of
- * requests the apps answered 429.
+ * hidden one. Prints ops/s per worker count, the ratio to one worker (what it is judged by), the workers' CPU
+ * seconds, and the share of requests the apps answered 429.
+ *
+ * BENCH_LATENCY_MS="30,80" (the default) makes every sandbox answer after a seeded 30–80 ms, as real SaaS APIs do
+ * (the sandboxes' `slow` fault at probability 1); "0" measures the bare sandboxes, where the worker's own CPU is
+ * what is measured, not the work a cluster exists to spread.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
@@ -20,11 +24,17 @@ import { loadConfig } from '../src/config/load.js';
 import type { SeedAppType } from '../src/core/types.js';
 import { hrToCsv } from '../src/sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+import type { FaultSettings } from '../src/sandbox/kit/faults.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 240);
 const CONCURRENCY = Number(process.env['BENCH_WORKER_CONCURRENCY'] ?? 4);
 const APPS: SeedAppType[] = ['targetprocess', 'thought-industries', 'customer-directory', 'stackspot-scim'];
+const LATENCY = (process.env['BENCH_LATENCY_MS'] ?? '30,80').split(',').map(Number) as [number, number?];
+const WORKER_COUNTS = (process.env['BENCH_WORKERS'] ?? '1,2,3').split(',').map(Number);
+const LIMITS = (process.env['BENCH_LIMITS'] ?? 'none,hidden').split(',');
+const latency: Partial<FaultSettings> =
+  LATENCY[0] > 0 ? { slow: 1, slowMs: [LATENCY[0], LATENCY[1] ?? LATENCY[0]] } : {};
 const MAIN = pathToFileURL(resolve(import.meta.dirname, '../src/cli/main.js')).href;
 
 const policy = {
@@ -46,6 +56,19 @@ interface Row {
   opsPerSecond: number;
   requests: number;
   rateLimited: number;
+  /** CPU seconds (user + system) the worker processes spent, together. */
+  workerCpu: number;
+}
+
+/** CPU seconds a live process has used so far (Linux: utime + stime from /proc, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** `roster worker` from this benchmark's own build (dist-bench), as a separate process. */
@@ -91,7 +114,10 @@ async function once(workers: number, limited: boolean): Promise<Row> {
       await roster.close();
     }
     for (const sb of fleet.sandboxes) {
-      sb.setFaults('clean', limited ? { rateLimit: { capacity: 10, refillPerSecond: 40 } } : {});
+      sb.setFaults('clean', {
+        ...latency,
+        ...(limited ? { rateLimit: { capacity: 10, refillPerSecond: 40 } } : {}),
+      });
       sb.clearRequests();
     }
     const env = { ROSTER_QUEUE_PREFIX: prefix.prefix, ROSTER_LOG_LEVEL: 'silent' };
@@ -112,6 +138,7 @@ async function once(workers: number, limited: boolean): Promise<Row> {
       await watcher.close();
     }
     const seconds = (performance.now() - started) / 1000;
+    const workerCpu = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
     const log = fleet.sandboxes.flatMap((sb) => sb.requests());
     return {
       limit: limited ? 'hidden 10 / 40 per s' : 'none',
@@ -121,6 +148,7 @@ async function once(workers: number, limited: boolean): Promise<Row> {
       opsPerSecond: ops / seconds,
       requests: log.length,
       rateLimited: log.filter((r) => r.status === 429).length,
+      workerCpu,
     };
   } finally {
     for (const c of children) c.kill('SIGTERM');
@@ -134,19 +162,22 @@ async function once(workers: number, limited: boolean): Promise<Row> {
 }
 
 const rows: Row[] = [];
-for (const limited of [false, true]) {
-  for (const workers of [1, 2, 3]) rows.push(await once(workers, limited));
+for (const limit of LIMITS) {
+  for (const workers of WORKER_COUNTS) rows.push(await once(workers, limit === 'hidden'));
 }
 const pad = (value: string, width: number) => value.padStart(width);
 process.stdout.write(
-  `cluster apply: ${PEOPLE} people, ${APPS.length} sandboxes, worker concurrency ${CONCURRENCY} per queue\n\n`,
+  `cluster apply: ${PEOPLE} people, ${APPS.length} sandboxes, worker concurrency ${CONCURRENCY} per queue, ` +
+    `app latency ${LATENCY[0] > 0 ? `${LATENCY.join('–')} ms` : 'none'}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n\n`,
 );
 process.stdout.write(
-  `${pad('rate limit', 22)} ${pad('workers', 7)} ${pad('ops', 6)} ${pad('seconds', 8)} ${pad('ops/s', 7)} ${pad('vs 1', 6)} ${pad('429 share', 9)}\n`,
+  `${pad('rate limit', 22)} ${pad('workers', 7)} ${pad('ops', 6)} ${pad('seconds', 8)} ${pad('ops/s', 7)} ${pad('vs 1', 6)} ${pad('429 share', 9)} ${pad('worker CPU s', 12)} ${pad('CPU ms/op', 9)}\n`,
 );
 for (const row of rows) {
   const base = rows.find((r) => r.limit === row.limit && r.workers === 1) as Row;
   process.stdout.write(
-    `${pad(row.limit, 22)} ${pad(String(row.workers), 7)} ${pad(String(row.ops), 6)} ${pad(row.seconds.toFixed(1), 8)} ${pad(row.opsPerSecond.toFixed(1), 7)} ${pad(`${(row.opsPerSecond / base.opsPerSecond).toFixed(2)}x`, 6)} ${pad(`${((100 * row.rateLimited) / Math.max(1, row.requests)).toFixed(1)}%`, 9)}\n`,
+    `${pad(row.limit, 22)} ${pad(String(row.workers), 7)} ${pad(String(row.ops), 6)} ${pad(row.seconds.toFixed(1), 8)} ${pad(row.opsPerSecond.toFixed(1), 7)} ${pad(`${(row.opsPerSecond / base.opsPerSecond).toFixed(2)}x`, 6)} ${pad(`${((100 * row.rateLimited) / Math.max(1, row.requests)).toFixed(1)}%`, 9)} ${pad(row.workerCpu.toFixed(1), 12)} ${pad(((1000 * row.workerCpu) / row.ops).toFixed(1), 9)}\n`,
   );
 }

@@ -7,10 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Roster } from '../app/context.js';
 import { opAccountId, runOp } from '../app/ops.js';
-import { RosterError } from '../core/errors.js';
+import { isRosterError, RosterError } from '../core/errors.js';
 import { admissiblePlan, planStatusOf, startApplying } from '../reconcile/apply/executor.js';
 import { pollWaitOnce, skip, waitStateOf } from '../reconcile/apply/run-op.js';
 import type { OpRecord, OpStatus } from '../store/store.js';
+import type { ClusterPlanLocks } from './plan-lock.js';
 import type { ApplyJob, ClusterQueues, FinalizeJob, OpJob } from './queue.js';
 
 /** Nothing left to do for the op in any run. `failed` is not here: a later attempt or apply retries it. */
@@ -63,6 +64,7 @@ export async function startApply(
   roster: Roster,
   queues: ClusterQueues,
   job: ApplyJob,
+  locks: ClusterPlanLocks,
 ): Promise<{ run: string; enqueued: number }> {
   const options = {
     store: roster.store,
@@ -73,7 +75,9 @@ export async function startApply(
     actor: job.actor,
   };
   const plan = await admissiblePlan(options);
-  await startApplying(options, plan);
+  // Refused (the job fails with the holder's name) while an embedded apply runs the plan.
+  await locks.hold(job.planId);
+  await startApplying(options, (await roster.store.getPlan({ id: job.planId })) ?? plan);
   const ops = await roster.store.listOps({ planId: job.planId });
   const bySeq = new Map(ops.map((r) => [r.seq, r]));
   const run = randomUUID().slice(0, 8);
@@ -115,7 +119,13 @@ export async function runOpJob(
   roster: Roster,
   queues: ClusterQueues,
   job: OpJob,
-  attempt: { owner: string; last: boolean; waits: ClusterWaits; shapes: PlanShapes },
+  attempt: {
+    owner: string;
+    last: boolean;
+    waits: ClusterWaits;
+    shapes: PlanShapes;
+    locks: ClusterPlanLocks;
+  },
 ): Promise<OpJobOutcome> {
   const { store } = roster;
   const shape = await attempt.shapes.of(roster, job.planId);
@@ -132,6 +142,13 @@ export async function runOpJob(
   if (awaitsApproval(record)) return { op: 'awaiting_approval', enqueued: 0 };
   let final: OpRecord = record;
   if (!SETTLED.has(record.status)) {
+    try {
+      await attempt.locks.hold(job.planId);
+    } catch (error) {
+      // An embedded apply runs the plan now: look again later (its ops may be done by then).
+      if (isRosterError(error) && error.code === 'conflict') return { op: 'held', error: error.message };
+      throw error;
+    }
     const bySeq = new Map(ops.map((r) => [r.seq, r]));
     const deps = record.dependsOn.map((d) => bySeq.get(d)).filter((d) => d !== undefined);
     const doomed = deps.find((d) => SKIP_CAUSES.has(d.status));
@@ -151,7 +168,11 @@ export async function runOpJob(
         ...attempt.waits,
       });
       if (polled === 'held') return { op: 'held', error: `op ${job.seq} is polled by another live owner` };
-      if (polled !== 'done') return { op: 'waiting', until: polled };
+      if (polled !== 'done') {
+        // A sleeping wait belongs to no process: whichever worker is alive at the next poll claims it then.
+        await store.releaseOpClaims({ planId: job.planId, owner: attempt.owner, seq: job.seq });
+        return { op: 'waiting', until: polled };
+      }
       [final] = (await store.listOps({ planId: job.planId, seqs: [job.seq] })) as [OpRecord];
     } else {
       const ran = await runOp(roster, { planId: job.planId, seq: job.seq, owner: attempt.owner, ops });
@@ -162,7 +183,7 @@ export async function runOpJob(
   }
   const next = shape.after.get(job.seq) ?? [];
   const around = new Set([...next, ...next.flatMap((seq) => shape.before.get(seq) ?? [])]);
-  const neighbours = await store.listOps({ planId: job.planId, seqs: [...around] });
+  const neighbours = around.size === 0 ? [] : await store.listOps({ planId: job.planId, seqs: [...around] });
   const enqueued = await fanOut(queues, job, final, neighbours);
   return { op: final.status, enqueued };
 }
@@ -201,6 +222,7 @@ export async function finalizeApply(
   roster: Roster,
   queues: ClusterQueues,
   job: FinalizeJob,
+  locks: ClusterPlanLocks,
 ): Promise<string | null> {
   const { store } = roster;
   const ops = await store.listOps({ planId: job.planId });
@@ -215,13 +237,16 @@ export async function finalizeApply(
     counts[r.status] = (counts[r.status] ?? 0) + 1;
     byApp[r.appId] = counts;
   }
-  return store.transaction(async (tx) => {
+  const written = await store.transaction(async (tx) => {
     const plan = await tx.getPlan({ id: job.planId });
     if (plan?.status !== 'applying') return null;
     await tx.setPlanStatus({ id: job.planId, status });
     await tx.appendAudit({ actor: job.actor, kind: `plan.${status}`, subject: job.planId, data: { byApp } });
     return status;
   });
+  // Every op is final and none has an attempt coming: the installation is done with the plan.
+  await locks.release(job.planId);
+  return written;
 }
 
 function opContext(roster: Roster, job: OpJob, owner: string, ops: readonly OpRecord[]) {

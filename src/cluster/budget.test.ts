@@ -103,6 +103,36 @@ describe.skipIf(!services.available)(
       expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
     }, 120_000);
 
+    it('a window that turns requests away grows by one per success until the app first pushes back, then by one per window', async () => {
+      const prefix = redisPrefix();
+      prefixes.push(prefix);
+      const budget = new SharedBudget(redis, 'app', { prefix: prefix.prefix, pollMs: 5 });
+      const settle = () => new Promise((r) => setTimeout(r, 30));
+      // Four held: a fifth is turned away (the window, not the app, holds it back), then each success adds one.
+      const held = await Promise.all([1, 2, 3, 4].map(() => budget.acquire()));
+      const fifth = budget.acquire();
+      await settle();
+      for (let i = 0; i < 3; i++) budget.success();
+      await settle();
+      expect((await budget.state()).limit).toBe(7);
+      // A push-back halves it (7 → 3) and ends the slow start: now +1 only after 3 successes in a row.
+      budget.overload(held[0]!);
+      for (const slot of [...held, await fifth]) slot.release();
+      await settle();
+      expect((await budget.state()).limit).toBe(3);
+      const more = await Promise.all([1, 2, 3].map(() => budget.acquire()));
+      const turned = budget.acquire();
+      await settle();
+      budget.success();
+      budget.success();
+      await settle();
+      expect((await budget.state()).limit).toBe(3);
+      budget.success();
+      await settle();
+      expect((await budget.state()).limit).toBe(4);
+      for (const slot of [...more, await turned]) slot.release();
+    }, 30_000);
+
     it('the window lives in Redis: a 429 seen by one worker halves it for all, and slots of a dead worker expire', async () => {
       const prefix = redisPrefix();
       prefixes.push(prefix);

@@ -9,7 +9,8 @@ import type { ConcurrencyOptions, RequestLimiter, Slot } from '../connectors/htt
 
 /**
  * KEYS: state hash, slots zset. ARGV: slot id, lease ms, initial, min, max. Drops slots whose lease ran out (a
- * killed worker's), then grants a slot when fewer than `limit` are held and no Retry-After pause is on.
+ * killed worker's), then grants a slot when fewer than `limit` are held and no Retry-After pause is on; a request
+ * turned away for a full window marks the time (`wantedAt`: the window, not the app, held it back).
  * Returns {1, epoch} granted, {0, wait ms} paused, {0, -1} window full.
  */
 const ACQUIRE = `
@@ -19,20 +20,40 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
 local paused = tonumber(redis.call('HGET', KEYS[1], 'pausedUntil') or '0')
 if paused > now then return {0, paused - now} end
-if redis.call('ZCARD', KEYS[2]) >= limit then return {0, -1} end
+if redis.call('ZCARD', KEYS[2]) >= limit then
+  redis.call('HSET', KEYS[1], 'wantedAt', now)
+  return {0, -1}
+end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if redis.call('HEXISTS', KEYS[1], 'limit') == 0 then redis.call('HSET', KEYS[1], 'limit', limit, 'epoch', 0) end
 return {1, epoch}
 `;
 
-/** KEYS: state hash. ARGV: initial, max. +1 after `limit` successes in a row, up to max. Returns the limit. */
+/**
+ * KEYS: state hash. ARGV: initial, max. Returns the limit. Until the app first pushes back, and while requests
+ * were turned away for a full window in the last second, +1 per success (slow start: the window doubles per round
+ * trip, so N workers reach the window they need as fast as one worker reaches its own smaller one). A push-back
+ * halves the window and makes the halved window the `ceiling` of slow start (TCP's ssthresh): above it, +1 after
+ * `limit` successes in a row, as the in-process limiter does.
+ */
 const SUCCESS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[1])
+local max = tonumber(ARGV[2])
+if limit >= max then return limit end
+local ceiling = tonumber(redis.call('HGET', KEYS[1], 'ceiling') or max)
+local wanted = tonumber(redis.call('HGET', KEYS[1], 'wantedAt') or '0')
+if limit < ceiling and now - wanted < 1000 then
+  limit = limit + 1
+  redis.call('HSET', KEYS[1], 'limit', limit, 'successes', 0)
+  return limit
+end
 local n = redis.call('HINCRBY', KEYS[1], 'successes', 1)
 if n >= limit then
   redis.call('HSET', KEYS[1], 'successes', 0)
-  if limit < tonumber(ARGV[2]) then limit = limit + 1 end
+  limit = limit + 1
   redis.call('HSET', KEYS[1], 'limit', limit)
 end
 return limit
@@ -40,7 +61,8 @@ return limit
 
 /**
  * KEYS: state hash. ARGV: the slot's epoch, retry-after ms (0: none), initial, min. A Retry-After pauses every
- * worker; the window halves once per epoch, so a burst of 429s from slots granted together halves it once.
+ * worker; the window halves once per epoch, so a burst of 429s from slots granted together halves it once, and the
+ * halved window becomes the ceiling of slow start.
  * Returns {changed, limit}.
  */
 const OVERLOAD = `
@@ -56,7 +78,7 @@ local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
 local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if tonumber(ARGV[1]) ~= epoch then return {0, limit} end
 local next = math.max(tonumber(ARGV[4]), math.floor(limit / 2))
-redis.call('HSET', KEYS[1], 'epoch', epoch + 1, 'limit', next)
+redis.call('HSET', KEYS[1], 'epoch', epoch + 1, 'limit', next, 'ceiling', next)
 if next ~= limit then return {1, next} end
 return {0, next}
 `;

@@ -116,6 +116,9 @@ export interface DeadLetter {
   failedAt: string | null;
 }
 
+/** How long a plan's finalization waits to gather the ops ending meanwhile (it is one read of the whole plan). */
+const FINALIZE_DELAY_MS = 250;
+
 const KEEP = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: false } as const;
 /** BullMQ job ids may not hold ':'; plan ids are UUIDs. */
 export const opJobId = (job: Pick<OpJob, 'planId' | 'seq' | 'run'>): string =>
@@ -164,6 +167,33 @@ export class ClusterQueues {
     return pending === null;
   }
 
+  /** The Redis connection the queues share (for the installation's leases). */
+  get redis(): Redis {
+    return this.connection;
+  }
+
+  /**
+   * A sync run on the workers, start to end: enqueued (or joined, when one is pending) and polled until it ended.
+   * Throws with the worker's error when the sync failed.
+   */
+  async syncAndWait(job: SyncJob, pollMs = 250): Promise<void> {
+    const queue = this.app(job.appId);
+    const added = await queue.add('sync', job, { ...KEEP, deduplication: { id: `sync.${job.appId}` } });
+    // A joined sync answers with the pending job's id: wait for that one.
+    const id = String(added.id);
+    for (;;) {
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'unknown') return;
+      if (state === 'failed') {
+        const failed = await queue.getJob(id);
+        throw new RosterError('unavailable', failed?.failedReason || `the ${job.appId} sync failed`, {
+          details: { appId: job.appId, job: id },
+        });
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
   /** Starts applying a plan on the workers (one start per plan at a time). */
   async enqueueApply(job: ApplyJob): Promise<void> {
     await this.control.add('apply', job, { ...KEEP, deduplication: { id: `apply.${job.planId}` } });
@@ -188,10 +218,12 @@ export class ClusterQueues {
 
   async enqueueFinalize(job: FinalizeJob): Promise<void> {
     // One waiting behind the one running at most: the last op's request is never lost to a run that began
-    // before that op finished.
+    // before that op finished. The delay gathers every op that ends meanwhile into one finalization, which reads
+    // the whole plan: one read per FINALIZE_DELAY_MS, not one per op.
     await this.control.add('finalize', job, {
       removeOnComplete: true,
       removeOnFail: false,
+      delay: FINALIZE_DELAY_MS,
       deduplication: { id: `finalize.${job.planId}`, keepLastIfActive: true },
     });
   }

@@ -16,6 +16,7 @@ import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
 import { finalizeApply, PlanShapes, runOpJob, startApply } from './apply.js';
 import { SharedBudget } from './budget.js';
+import { ClusterPlanLocks, clusterLockOwner } from './plan-lock.js';
 import {
   type ApplyJob,
   ClusterQueues,
@@ -143,6 +144,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
 
   const shapes = new PlanShapes();
+  const locks = new ClusterPlanLocks(store, clusterLockOwner(settings.prefix));
   let active = 0;
   const process = async (job: Job, token: string | undefined): Promise<unknown> => {
     const actor = String((job.data as { actor?: unknown }).actor ?? 'worker');
@@ -157,7 +159,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         return { apps: synced.apps.map((r) => ({ appId: r.appId, status: r.status })) };
       }
       case 'apply':
-        return startApply(as, queues, job.data as ApplyJob);
+        return startApply(as, queues, job.data as ApplyJob, locks);
       case 'op': {
         const attempts = job.opts.attempts ?? 1;
         const outcome = await runOpJob(as, queues, job.data as OpJob, {
@@ -165,6 +167,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           last: job.attemptsMade + 1 >= attempts,
           waits: settings.waits,
           shapes,
+          locks,
         });
         // Another live owner holds the op (its lease decides when it may be taken over): look again later,
         // without spending an attempt.
@@ -182,7 +185,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         return outcome;
       }
       case 'finalize':
-        return { status: await finalizeApply(as, queues, job.data as FinalizeJob) };
+        return { status: await finalizeApply(as, queues, job.data as FinalizeJob, locks) };
       default:
         throw new Error(`unknown job "${job.name}"`);
     }

@@ -66,6 +66,8 @@ export interface ConsoleRoutes {
 /** One section of the console (overview, people, plans…): its navigation entry and its routes. */
 export interface ConsolePage {
   nav?: NavEntry;
+  /** Whether this server has the section at all (e.g. the queues, in cluster mode only); yes when absent. */
+  available?(ctx: ServerContext): boolean;
   register(routes: ConsoleRoutes): void;
 }
 
@@ -129,7 +131,8 @@ export async function registerConsole(
   pages: readonly ConsolePage[],
 ): Promise<void> {
   const sessions = sessionStore(ctx);
-  const nav = pages.flatMap((p) => (p.nav ? [p.nav] : []));
+  const present = pages.filter((p) => p.available?.(ctx) ?? true);
+  const nav = present.flatMap((p) => (p.nav ? [p.nav] : []));
 
   app.get('/', { config: { scope: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.redirect('/console', 302),
@@ -343,6 +346,6 @@ a session cookie and is not kept in the browser.</p>
       },
     );
 
-    for (const page of pages) page.register(routes);
+    for (const page of present) page.register(routes);
   });
 }

@@ -46,6 +46,22 @@ interface JobDef {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How soon a process that found a run held elsewhere looks at the stored schedule again. */
+const FOLLOW_MS = 5_000;
+
+/**
+ * How the schedule runs in cluster mode, where several `roster serve` processes share one store: every process
+ * arms the schedule, each run is taken under a lease of its own (so one process runs it), its syncs run on the
+ * workers, and an apply that follows is enqueued for them.
+ */
+export interface ClusterSchedule {
+  /** The lease of one job's run; null when another process holds it (and runs it). */
+  take(jobId: string): Promise<{ release(): Promise<void> } | null>;
+  /** A sync on the workers, resolved once it ended; throws when it failed. */
+  sync(appId: string, full: boolean): Promise<void>;
+  /** Starts applying a plan on the workers. */
+  apply(planId: string): Promise<void>;
+}
 
 export class Scheduler {
   private readonly defs: JobDef[];
@@ -58,6 +74,7 @@ export class Scheduler {
     private readonly ctx: ServerContext,
     private readonly schedule: ScheduleConfig,
     private readonly events: SchedulerEvents = {},
+    private readonly cluster: ClusterSchedule | null = null,
   ) {
     this.store = scheduleStore(ctx.store);
     this.defs = jobDefs(ctx, schedule);
@@ -120,7 +137,7 @@ export class Scheduler {
   async trigger(id: string): Promise<ScheduledJob | null> {
     const def = this.defs.find((d) => d.id === id);
     if (!def) return null;
-    await this.fire(def);
+    await this.fire(def, true);
     return this.view(def);
   }
 
@@ -140,17 +157,51 @@ export class Scheduler {
     return next === null || next === undefined || Date.parse(next) <= now.getTime();
   }
 
-  private arm(def: JobDef): void {
+  private arm(def: JobDef, minDelay = 0): void {
     if (this.stopped) return;
     clearTimeout(this.timers.get(def.id));
     const next = this.states.get(def.id)?.nextRunAt;
-    const delay = next ? Math.max(0, Date.parse(next) - this.ctx.clock().getTime()) : 0;
+    const delay = Math.max(minDelay, next ? Date.parse(next) - this.ctx.clock().getTime() : 0);
     const timer = setTimeout(() => void this.fire(def), Math.min(delay, MAX_TIMER_MS));
     this.timers.set(def.id, timer);
   }
 
-  private async fire(def: JobDef): Promise<void> {
+  /** Runs a job now; in cluster mode only under its lease, and (unless forced) only if still due then. */
+  private async fire(def: JobDef, force = false): Promise<void> {
     if (this.stopped || this.ctx.jobs.stopped) return;
+    if (!this.cluster) return this.runAndRecord(def);
+    const lease = await this.cluster.take(`schedule.${def.id}`).catch((error: unknown) => {
+      this.ctx.log.warn({ job: def.id, err: error }, 'cannot take the schedule lease');
+      return null;
+    });
+    if (lease === null) {
+      // Another process runs it: follow the schedule it stores.
+      await this.reload(def);
+      this.arm(def, FOLLOW_MS);
+      return;
+    }
+    try {
+      // Another process may have run it since this one last read the schedule: the stored state decides.
+      await this.reload(def);
+      if (!force && !this.due(def, this.ctx.clock())) {
+        this.arm(def);
+        return;
+      }
+      await this.runAndRecord(def);
+    } finally {
+      await lease
+        .release()
+        .catch((error: unknown) => this.ctx.log.warn({ job: def.id, err: error }, 'cannot free the lease'));
+    }
+  }
+
+  /** The job's state as the store holds it (another process may have run it). */
+  private async reload(def: JobDef): Promise<void> {
+    const stored = (await this.store.list().catch(() => [])).find((s) => s.id === def.id);
+    if (stored) this.states.set(def.id, stored);
+  }
+
+  private async runAndRecord(def: JobDef): Promise<void> {
     const state = this.states.get(def.id) as ScheduleJobState;
     const started = this.ctx.clock();
     const lagMs = state.nextRunAt ? Math.max(0, started.getTime() - Date.parse(state.nextRunAt)) : 0;
@@ -218,11 +269,16 @@ export class Scheduler {
         const imported = await importPeople(roster);
         // An unchanged HR file changes nothing: no new plan for it.
         if (imported.status === 'unchanged') return;
-        const r = await reconcile(roster, after);
-        await this.announce(r);
+        await this.announce(await this.reconcile(roster, after));
         return;
       }
       const appId = def.appId as string;
+      if (this.cluster) {
+        // The workers sync (and refresh the graph); this process plans once the sync has ended.
+        await this.cluster.sync(appId, def.full);
+        await this.announce(await this.reconcile(roster, { apps: [appId], ...after }));
+        return;
+      }
       const synced = await syncApps(roster, { apps: [appId], full: def.full, people: false });
       const result = synced.apps[0];
       if (result) this.ctx.metrics.observeSync(result);
@@ -235,6 +291,17 @@ export class Scheduler {
       const r = await reconcile(roster, { apps: [appId], ...after });
       await this.announce(r);
     });
+  }
+
+  /** Plans after a run; in cluster mode an apply that follows is the workers' (enqueued, not run here). */
+  private async reconcile(
+    roster: Parameters<typeof reconcile>[0],
+    input: Parameters<typeof reconcile>[1],
+  ): Promise<ReconcileResult> {
+    if (!this.cluster) return reconcile(roster, input);
+    const r = await reconcile(roster, { ...input, autoApply: false });
+    if (input.autoApply && r.planId && r.planned > 0) await this.cluster.apply(r.planId);
+    return r;
   }
 
   private async announce(r: ReconcileResult): Promise<void> {

@@ -1,8 +1,10 @@
 /** @module Starting and stopping `roster serve`: open the store, build the app, listen, drain on SIGTERM. */
 
 import type { FastifyServerOptions } from 'fastify';
+import { Leases } from '../cluster/lease.js';
 import { ClusterQueues, clusterSettings } from '../cluster/queue.js';
 import type { RosterConfig } from '../config/schema.js';
+import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
@@ -12,7 +14,7 @@ import { Jobs } from './jobs.js';
 import { Metrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { registerRoutes } from './routes/index.js';
-import { Scheduler, type SchedulerEvents } from './scheduler.js';
+import { type ClusterSchedule, SCHEDULER_ACTOR, Scheduler, type SchedulerEvents } from './scheduler.js';
 import { createApp, type RosterFastify, type RouteInfo, type ServerOptions } from './server.js';
 
 export interface RunningServer {
@@ -38,6 +40,18 @@ export interface StartServerOptions extends ServerOptions {
   schedulerEvents?: SchedulerEvents;
   /** First wait between notification attempts (doubling); tests shorten it. */
   notifyRetryDelayMs?: number;
+  /** Where cluster settings (the queue's key prefix, timings) are read; process.env unless given (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Cluster mode's schedule: runs under leases in Redis, syncs and applies on the workers. */
+function clusterSchedule(cluster: ClusterQueues): ClusterSchedule {
+  const leases = new Leases(cluster.redis, cluster.settings.prefix, newOwner('serve'));
+  return {
+    take: (jobId) => leases.take(jobId),
+    sync: (appId, full) => cluster.syncAndWait({ appId, full, actor: SCHEDULER_ACTOR }),
+    apply: (planId) => cluster.enqueueApply({ planId, actor: SCHEDULER_ACTOR, overrideSafety: false }),
+  };
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -45,7 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? (() => new Date());
   const notifierLog = { warn: (obj: object, msg: string) => built?.app.log.warn(obj, msg) };
   let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
-  const settings = clusterSettings(options.config);
+  const settings = clusterSettings(options.config, options.env);
   const cluster = settings
     ? new ClusterQueues(
         settings,
@@ -84,31 +98,34 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     );
     const { app, context } = built;
     // Built before listening, so a schedule naming an unknown app stops the start with its error.
-    if (options.config.schedule && cluster) {
-      app.log.warn('schedule: is not run in cluster mode yet; trigger syncs with POST /syncs (or cron)');
-    } else if (options.config.schedule) {
+    if (options.config.schedule) {
       const events = options.schedulerEvents ?? {};
-      context.scheduler = new Scheduler(context, options.config.schedule, {
-        ...events,
-        onRun(run) {
-          context.metrics.observeScheduledRun(run);
-          events.onRun?.(run);
+      context.scheduler = new Scheduler(
+        context,
+        options.config.schedule,
+        {
+          ...events,
+          onRun(run) {
+            context.metrics.observeScheduledRun(run);
+            events.onRun?.(run);
+          },
+          onQuarantine(job) {
+            void context.notifier.notify(
+              'app.quarantined',
+              'App quarantined',
+              [
+                {
+                  key: `${job.id}:${job.quarantinedAt}`,
+                  text: `${job.appId ?? job.id}: ${job.lastError ?? 'failing'}`,
+                },
+              ],
+              '/schedule',
+            );
+            events.onQuarantine?.(job);
+          },
         },
-        onQuarantine(job) {
-          void context.notifier.notify(
-            'app.quarantined',
-            'App quarantined',
-            [
-              {
-                key: `${job.id}:${job.quarantinedAt}`,
-                text: `${job.appId ?? job.id}: ${job.lastError ?? 'failing'}`,
-              },
-            ],
-            '/schedule',
-          );
-          events.onQuarantine?.(job);
-        },
-      });
+        cluster && clusterSchedule(cluster),
+      );
     }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
     // Not awaited: the first runs (due at once on a fresh store) go on while the API answers.

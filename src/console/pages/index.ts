@@ -7,6 +7,7 @@ import { auditPage, tasksPage } from './follow-up.js';
 import { overviewPage } from './overview.js';
 import { peoplePage } from './people.js';
 import { plansPage } from './plans.js';
+import { queuesPage } from './queues.js';
 import { reviewsPage } from './reviews.js';
 
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
@@ -18,4 +19,5 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   reviewsPage,
   auditPage,
   appsPage,
+  queuesPage,
 ];
