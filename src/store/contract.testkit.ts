@@ -1107,6 +1107,45 @@ export function storeContract(
         expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
       });
 
+      it('an append made in a transaction that rolled back is not what the next append links to', async () => {
+        await store.appendAudit({ actor: 'cli', kind: 'first', data: {} });
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'cli', kind: 'undone', data: {} });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        await store.appendAudit({ actor: 'cli', kind: 'second', data: {} });
+        expect((await store.listAudit()).map((e) => [e.seq, e.kind])).toEqual([
+          [1, 'first'],
+          [2, 'second'],
+        ]);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 2 });
+      });
+
+      it('appends in one transaction chain onto each other', async () => {
+        await store.transaction(async (tx) => {
+          for (const kind of ['a', 'b', 'c']) await tx.appendAudit({ actor: 'cli', kind, data: { kind } });
+        });
+        expect((await store.listAudit()).map((e) => e.kind)).toEqual(['a', 'b', 'c']);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
+      });
+
+      if (options.persistent) {
+        it('two handles taking turns on one database keep one chain (each links to the other’s appends)', async () => {
+          const other = (await open()).store;
+          for (let i = 0; i < 3; i++) {
+            await store.appendAudit({ actor: 'one', kind: 'turn', data: { i } });
+            await other.appendAudit({ actor: 'two', kind: 'turn', data: { i } });
+            await other.appendAudit({ actor: 'two', kind: 'turn', data: { i, again: true } });
+          }
+          const events = await store.listAudit();
+          expect(events.map((e) => e.actor).join(' ')).toBe('one two two one two two one two two');
+          expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+          expect(await other.verifyAudit()).toEqual({ ok: true, count: 9 });
+        });
+      }
+
       it('a tampered audit row is detected', async () => {
         await appendThree();
         await db

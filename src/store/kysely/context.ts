@@ -20,6 +20,20 @@ export interface StoreDialect {
 
 export type Db = Kysely<Database>;
 
+/** The last event of the audit chain: what the next append links to. */
+export interface AuditTail {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The audit tail each store last committed, by its dialect object (one per opened store). A hint, never trusted:
+ * an append after it is refused by the chain's unique keys when another writer has appended since.
+ */
+const committedTails = new WeakMap<StoreDialect, AuditTail>();
+/** The tail a transaction appended, made the store's hint only once that transaction has committed. */
+const pendingTails = new WeakMap<Db, AuditTail>();
+
 /** Insert statement texts per store dialect, keyed by table, columns and row count. */
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
 type TableName = keyof Database & string;
@@ -42,9 +56,35 @@ export class Sql {
   }
 
   /** Runs fn in a transaction, or in the caller's when this handle is already bound to one. */
-  write<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new Sql(trx, this.dialect, this.clock)));
+    let appended: AuditTail | undefined;
+    const result = await this.db.transaction().execute(async (trx) => {
+      const value = await fn(new Sql(trx, this.dialect, this.clock));
+      appended = pendingTails.get(trx);
+      return value;
+    });
+    // Committed: the chain now ends where this transaction left it. A rolled-back append never becomes the hint,
+    // which would otherwise let the next append link to an event that is not there.
+    if (appended !== undefined) committedTails.set(this.dialect, appended);
+    return result;
+  }
+
+  /** Where this handle believes the audit chain ends: its transaction's own last append, else the last commit. */
+  auditTailHint(): AuditTail | undefined {
+    return pendingTails.get(this.db) ?? committedTails.get(this.dialect);
+  }
+
+  /** Notes an append (in a transaction: kept for its commit; outside one, the statement has committed). */
+  appendedAudit(tail: AuditTail): void {
+    if (this.db.isTransaction) pendingTails.set(this.db, tail);
+    else committedTails.set(this.dialect, tail);
+  }
+
+  /** Forgets the hint (an append found it stale). */
+  forgetAuditTail(): void {
+    if (this.db.isTransaction) pendingTails.delete(this.db);
+    committedTails.delete(this.dialect);
   }
 
   /**
