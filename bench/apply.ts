@@ -5,9 +5,12 @@
  * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
  * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
  * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
+ * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the apply alone (open it in Chrome's DevTools).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
@@ -25,6 +28,23 @@ const APP = 'stackspot-scim';
 const SEED = 7;
 const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
 const COUNT_SQL = process.env['BENCH_SQL'] === '1';
+const PROFILE = process.env['BENCH_PROFILE'];
+
+/** Profiles fn alone when BENCH_PROFILE names a file. */
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(PROFILE, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
 const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
@@ -109,7 +129,9 @@ async function roster(
       counting = COUNT_SQL;
       const cpu = process.cpuUsage();
       const started = performance.now();
-      const result = await applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY });
+      const result = await profiled(() =>
+        applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY }),
+      );
       const seconds = (performance.now() - started) / 1000;
       const used = cpuSeconds(process.cpuUsage(cpu));
       counting = false;

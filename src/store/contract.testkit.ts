@@ -871,6 +871,55 @@ export function storeContract(
         });
       });
 
+      it('claim and intent at once: only an op free to start afresh, and nothing changes when it is not', async () => {
+        const { plan } = await twoOps();
+        const start = (owner: string) =>
+          store.claimAndBeginOp({ planId: plan.id, seq: 1, owner, leaseMs: MINUTE });
+        const begun = await start('a');
+        expect(begun).toMatchObject({ status: 'running', attempts: 1, claimedBy: 'a' });
+        expect(begun?.intentAt).not.toBeNull();
+        expect(begun?.claimExpiresAt).not.toBeNull();
+        // Running (a crash mid-call looks the same): resumed step by step, not begun again here.
+        expect(await start('a')).toBeNull();
+        await store.finishOp({ planId: plan.id, seq: 1, status: 'failed', error: 'HTTP 503', owner: 'a' });
+        await store.claimOp({ planId: plan.id, seq: 1, owner: 'b', leaseMs: MINUTE });
+        const before = await store.listOps({ planId: plan.id });
+        // Another live owner's claim holds it.
+        expect(await start('a')).toBeNull();
+        expect(await store.listOps({ planId: plan.id })).toEqual(before);
+        expect(await start('b')).toMatchObject({
+          status: 'running',
+          attempts: 2,
+          claimedBy: 'b',
+          error: null,
+        });
+        await store.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', owner: 'b' });
+        expect(await start('b')).toBeNull();
+        // An expired claim is no hold.
+        await store.claimOp({ planId: plan.id, seq: 2, owner: 'gone', leaseMs: 1 });
+        tick += 10;
+        expect(
+          await store.claimAndBeginOp({ planId: plan.id, seq: 2, owner: 'c', leaseMs: MINUTE }),
+        ).toMatchObject({ status: 'running', claimedBy: 'c' });
+      });
+
+      it('claim and intent at once wait for an approval the op needs', async () => {
+        const { plan } = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [{ appId: APP, kind: 'delete', target: { accountId: '9' }, requiresApproval: true }],
+        });
+        const start = () => store.claimAndBeginOp({ planId: plan.id, seq: 1, owner: 'a', leaseMs: MINUTE });
+        expect(await start()).toBeNull();
+        expect((await store.listOps({ planId: plan.id }))[0]).toMatchObject({
+          status: 'pending',
+          claimedBy: null,
+        });
+        await store.approveOps({ planId: plan.id, seqs: [1], approvedBy: 'ana' });
+        expect(await start()).toMatchObject({ status: 'running', approvedBy: 'ana', claimedBy: 'a' });
+      });
+
       it('a dead owner named by the caller is taken over before its lease runs out; claims renew and release', async () => {
         const { plan } = await twoOps();
         await store.claimOp({ planId: plan.id, seq: 1, owner: 'dead', leaseMs: MINUTE });

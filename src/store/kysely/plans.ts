@@ -1,9 +1,11 @@
 /** @module Plans and their ops: creating a plan, approvals, and the intent and outcome of each op. */
 
 import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
+import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
 
@@ -207,21 +209,7 @@ export async function beginOp(
   s: Sql,
   input: { planId: string; seq: number; owner?: string },
 ): Promise<OpRecord> {
-  const op = await requireOp(s, input.planId, input.seq);
-  if (op.status === 'pending' && op.requiresApproval) {
-    throw new RosterError(
-      'conflict',
-      `op ${input.seq} of plan ${input.planId} needs approval before it runs`,
-      {
-        details: { planId: input.planId, seq: input.seq, status: op.status },
-        fix: 'approve it first (roster approve)',
-      },
-    );
-  }
   // `running` is allowed: an intent with no outcome means a crash mid-call, and the executor resumes it.
-  const from: OpStatus[] = op.requiresApproval
-    ? ['approved', 'failed', 'running']
-    : ['pending', 'approved', 'failed', 'running'];
   let query = s.db
     .updateTable('ops')
     .set((eb) => ({
@@ -232,12 +220,68 @@ export async function beginOp(
     }))
     .where('plan_id', '=', input.planId)
     .where('seq', '=', input.seq)
-    .where('status', 'in', from);
+    .where('status', 'in', BEGINNABLE)
+    .where(approvedIfNeeded);
   if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  // RETURNING: the op as written, without reading it again (issue 17: statements per op).
+  // RETURNING: the op as written, without reading it again (issue 17: statements per op). The op is read only
+  // when the write was refused, to say why.
   const row = await query.returningAll().executeTakeFirst();
-  if (row === undefined) return refuse(s, input.planId, input.seq, 'begin', input.owner);
+  if (row === undefined) return refuseBegin(s, input.planId, input.seq, input.owner);
   return rowToOp(row);
+}
+
+/** Statuses an op may begin from (`running`: an intent with no outcome, resumed after a crash). */
+const BEGINNABLE: OpStatus[] = ['pending', 'approved', 'failed', 'running'];
+
+/** An op that needs approval begins only once approved (a failed one was approved before it first ran). */
+const approvedIfNeeded = (eb: ExpressionBuilder<Database, 'ops'>) =>
+  eb.or([eb('requires_approval', '=', 0), eb('status', '!=', 'pending')]);
+
+async function refuseBegin(s: Sql, planId: string, seq: number, owner?: string): Promise<never> {
+  const op = await requireOp(s, planId, seq);
+  if (op.status === 'pending' && op.requiresApproval) {
+    throw new RosterError('conflict', `op ${seq} of plan ${planId} needs approval before it runs`, {
+      details: { planId, seq, status: op.status },
+      fix: 'approve it first (roster approve)',
+    });
+  }
+  return refuse(s, planId, seq, 'begin', owner);
+}
+
+/**
+ * Claims an op and records its intent in one statement, for an op that is free to start afresh (pending,
+ * approved or failed; unclaimed, the owner's, or its claim expired). Null when it is not (held, settled, running
+ * after a crash, awaiting approval): the caller then claims and begins step by step, which says why.
+ */
+export async function claimAndBeginOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner: string; leaseMs: number },
+): Promise<OpRecord | null> {
+  const now = s.now();
+  const row = await s.db
+    .updateTable('ops')
+    .set((eb) => ({
+      claimed_by: input.owner,
+      claim_expires_at: s.later(input.leaseMs),
+      status: 'running',
+      attempts: eb('attempts', '+', 1),
+      intent_at: now,
+      error: null,
+    }))
+    .where('plan_id', '=', input.planId)
+    .where('seq', '=', input.seq)
+    .where('status', 'in', ['pending', 'approved', 'failed'])
+    .where(approvedIfNeeded)
+    .where((eb) =>
+      eb.or([
+        eb('claimed_by', 'is', null),
+        eb('claimed_by', '=', input.owner),
+        eb('claim_expires_at', '<', now),
+      ]),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? null : rowToOp(row);
 }
 
 export async function finishOp(
