@@ -39,11 +39,7 @@ export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: strin
   const hint = s.auditTailHint();
   if (hint !== undefined) {
     const event = auditEvent(s, input, dataJson, hint);
-    const row = await insertEvent(s, event, dataJson)
-      .onConflict((oc) => oc.doNothing())
-      .returning('seq')
-      .executeTakeFirst();
-    if (row !== undefined) {
+    if (await insertEvent(s, event, dataJson, { ifFree: true })) {
       s.appendedAudit({ seq: event.seq, hash: event.hash });
       return event;
     }
@@ -56,7 +52,7 @@ export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: strin
     .limit(1)
     .executeTakeFirst();
   const event = auditEvent(s, input, dataJson, last && { seq: Number(last.seq), hash: last.hash });
-  await insertEvent(s, event, dataJson).execute();
+  await insertEvent(s, event, dataJson, { ifFree: false });
   s.appendedAudit({ seq: event.seq, hash: event.hash });
   return event;
 }
@@ -77,18 +73,42 @@ function auditEvent(s: Sql, input: AuditInput, dataJson: string, tail: AuditTail
   return { ...fields, data, prevHash, hash: auditHashWithData(prevHash, fields, dataJson) };
 }
 
-function insertEvent(s: Sql, event: AuditEvent, dataJson: string) {
-  return s.db.insertInto('audit_events').values({
+/**
+ * Inserts the event (built once per store: every op writes two). `ifFree`: does nothing when its seq or prev_hash
+ * is taken, and says whether it was inserted; otherwise such a conflict throws.
+ */
+async function insertEvent(
+  s: Sql,
+  event: AuditEvent,
+  dataJson: string,
+  { ifFree }: { ifFree: boolean },
+): Promise<boolean> {
+  const values = {
     seq: event.seq,
     at: event.at,
     actor: event.actor,
     kind: event.kind,
-    app_id: event.appId,
+    appId: event.appId,
     subject: event.subject,
     data: dataJson,
-    prev_hash: event.prevHash,
+    prevHash: event.prevHash,
     hash: event.hash,
+  };
+  const rows = await s.runBuilt(`audit.append:${ifFree}`, values, (v) => {
+    const insert = s.db.insertInto('audit_events').values({
+      seq: v.seq,
+      at: v.at,
+      actor: v.actor,
+      kind: v.kind,
+      app_id: v.appId,
+      subject: v.subject,
+      data: v.data,
+      prev_hash: v.prevHash,
+      hash: v.hash,
+    });
+    return ifFree ? insert.onConflict((oc) => oc.doNothing()).returning('seq') : insert.returning('seq');
   });
+  return rows.length > 0;
 }
 
 export async function listAudit(

@@ -1,6 +1,6 @@
 /** @module What every area of the SQL store shares: the database handle, the dialect, the clock and transactions. */
 
-import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** What differs between SQL engines, and nothing else. */
@@ -33,6 +33,9 @@ export interface AuditTail {
 const committedTails = new WeakMap<StoreDialect, AuditTail>();
 /** The tail a transaction appended, made the store's hint only once that transaction has committed. */
 const pendingTails = new WeakMap<Db, AuditTail>();
+
+/** Statements built once per store dialect, by key: the SQL text and which named value each parameter is. */
+const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; names: string[] }>>();
 
 /** Insert statement texts per store dialect, keyed by table, columns and row count. */
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
@@ -123,6 +126,40 @@ export class Sql {
       cache.set(key, text);
     }
     return text;
+  }
+
+  /**
+   * Runs a statement Kysely builds and compiles once per dialect and `key`, binding `values` by name: the few
+   * writes every op makes cost more to build than to run. `build` receives a stand-in for each value (so it must
+   * use every value as a bound parameter, and nothing else may vary under one key).
+   */
+  async runBuilt<R, V extends Record<string, unknown>>(
+    key: string,
+    values: V,
+    build: (v: { readonly [K in keyof V]: never }) => Compilable<R>,
+  ): Promise<R[]> {
+    let cache = builtStatements.get(this.dialect);
+    if (cache === undefined) {
+      cache = new Map();
+      builtStatements.set(this.dialect, cache);
+    }
+    let built = cache.get(key);
+    if (built === undefined) {
+      const standIns = Object.fromEntries(Object.keys(values).map((name) => [name, `\u0000${name}`]));
+      const compiled = build(standIns as { readonly [K in keyof V]: never }).compile();
+      const names = compiled.parameters.map((p) => {
+        const name = typeof p === 'string' && p.startsWith('\u0000') ? p.slice(1) : undefined;
+        if (name === undefined || !(name in values)) {
+          throw new Error(`statement ${key}: a parameter is not one of its named values (${String(p)})`);
+        }
+        return name;
+      });
+      built = { sql: compiled.sql, names };
+      cache.set(key, built);
+    }
+    const parameters = built.names.map((name) => values[name]);
+    const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
+    return result.rows;
   }
 
   /** How many values one `in (...)` list may hold. */

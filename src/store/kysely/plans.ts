@@ -257,30 +257,45 @@ export async function claimAndBeginOp(
   s: Sql,
   input: { planId: string; seq: number; owner: string; leaseMs: number },
 ): Promise<OpRecord | null> {
-  const now = s.now();
-  const row = await s.db
-    .updateTable('ops')
-    .set((eb) => ({
-      claimed_by: input.owner,
-      claim_expires_at: s.later(input.leaseMs),
-      status: 'running',
-      attempts: eb('attempts', '+', 1),
-      intent_at: now,
-      error: null,
-    }))
-    .where('plan_id', '=', input.planId)
-    .where('seq', '=', input.seq)
-    .where('status', 'in', ['pending', 'approved', 'failed'])
-    .where(approvedIfNeeded)
-    .where((eb) =>
-      eb.or([
-        eb('claimed_by', 'is', null),
-        eb('claimed_by', '=', input.owner),
-        eb('claim_expires_at', '<', now),
-      ]),
-    )
-    .returningAll()
-    .executeTakeFirst();
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    owner: input.owner,
+    expires: s.later(input.leaseMs),
+    now: s.now(),
+    one: 1,
+    zero: 0,
+    running: 'running',
+    pending: 'pending',
+    approved: 'approved',
+    failed: 'failed',
+    nil: null,
+  };
+  // Built once (runBuilt): every op of every apply starts here.
+  const [row] = await s.runBuilt('ops.claimAndBegin', values, (v) =>
+    s.db
+      .updateTable('ops')
+      .set((eb) => ({
+        claimed_by: v.owner,
+        claim_expires_at: v.expires,
+        status: v.running,
+        attempts: eb('attempts', '+', v.one),
+        intent_at: v.now,
+        error: v.nil,
+      }))
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', 'in', [v.pending, v.approved, v.failed])
+      .where((eb) => eb.or([eb('requires_approval', '=', v.zero), eb('status', '!=', v.pending)]))
+      .where((eb) =>
+        eb.or([
+          eb('claimed_by', 'is', null),
+          eb('claimed_by', '=', v.owner),
+          eb('claim_expires_at', '<', v.now),
+        ]),
+      )
+      .returningAll(),
+  );
   return row === undefined ? null : rowToOp(row);
 }
 
@@ -298,22 +313,43 @@ export async function finishOp(
 ): Promise<OpRecord> {
   const from: OpStatus[] =
     input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
-  let query = s.db
-    .updateTable('ops')
-    .set({
-      status: input.status,
-      finished_at: input.status === 'task_open' ? null : s.now(),
-      outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
-      error: input.error ?? null,
-      claimed_by: null,
-      claim_expires_at: null,
-      ...(input.taskId !== undefined ? { task_id: input.taskId } : {}),
-    })
-    .where('plan_id', '=', input.planId)
-    .where('seq', '=', input.seq)
-    .where('status', 'in', from);
-  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const row = await query.returningAll().executeTakeFirst();
+  const owned = input.owner !== undefined;
+  const withTask = input.taskId !== undefined;
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    status: input.status,
+    finishedAt: input.status === 'task_open' ? null : s.now(),
+    outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
+    error: input.error ?? null,
+    owner: input.owner ?? null,
+    taskId: input.taskId ?? null,
+    from0: from[0],
+    from1: from[1] ?? null,
+    from2: from[2] ?? null,
+    from3: from[3] ?? null,
+    nil: null,
+  };
+  const key = `ops.finish:${from.length}:${owned}:${withTask}`;
+  const [row] = await s.runBuilt(key, values, (v) => {
+    const statuses = [v.from0, v.from1, v.from2, v.from3].slice(0, from.length);
+    let query = s.db
+      .updateTable('ops')
+      .set({
+        status: v.status,
+        finished_at: v.finishedAt,
+        outcome: v.outcome,
+        error: v.error,
+        claimed_by: v.nil,
+        claim_expires_at: v.nil,
+        ...(withTask ? { task_id: v.taskId } : {}),
+      })
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', 'in', statuses);
+    if (owned) query = query.where('claimed_by', '=', v.owner);
+    return query.returningAll();
+  });
   if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
   return rowToOp(row);
 }
@@ -322,14 +358,24 @@ export async function progressOp(
   s: Sql,
   input: { planId: string; seq: number; outcome: Record<string, unknown>; owner?: string },
 ): Promise<OpRecord> {
-  let query = s.db
-    .updateTable('ops')
-    .set({ outcome: toJsonColumn(input.outcome) })
-    .where('plan_id', '=', input.planId)
-    .where('seq', '=', input.seq)
-    .where('status', '=', 'running');
-  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const row = await query.returningAll().executeTakeFirst();
+  const owned = input.owner !== undefined;
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    outcome: toJsonColumn(input.outcome),
+    running: 'running',
+    owner: input.owner ?? null,
+  };
+  const [row] = await s.runBuilt(`ops.progress:${owned}`, values, (v) => {
+    let query = s.db
+      .updateTable('ops')
+      .set({ outcome: v.outcome })
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', '=', v.running);
+    if (owned) query = query.where('claimed_by', '=', v.owner);
+    return query.returningAll();
+  });
   if (row === undefined) return refuse(s, input.planId, input.seq, 'record progress of', input.owner);
   return rowToOp(row);
 }
