@@ -2,23 +2,49 @@
  * @module Benchmark: `apply` of ~1,000 account creates on one sandbox app (StackSpot SCIM) at concurrency 4, beside
  * a raw loop sending the same creates (POST, then GET of what was created, as Roster reads back) at the same
  * concurrency on a fresh copy of the app. Both in one run; the ratio is Roster's throughput over the raw loop's.
- * Store: SQLite in a temporary folder.
+ * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
+ * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
+ * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
+ * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the apply alone (open it in Chrome's DevTools).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { applyPlan, openRoster, planChanges, syncApps } from '../src/app/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { generateCompany, hrToCsv } from '../src/sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
+import { freshDatabase } from '../src/store/postgres.testkit.js';
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 1750);
 const CONCURRENCY = 4;
 const APP = 'stackspot-scim';
 const SEED = 7;
+const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
+const COUNT_SQL = process.env['BENCH_SQL'] === '1';
+const PROFILE = process.env['BENCH_PROFILE'];
+
+/** Profiles fn alone when BENCH_PROFILE names a file. */
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(PROFILE, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
 const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
@@ -38,14 +64,57 @@ async function fleet() {
   return startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people: PEOPLE }) });
 }
 
+/** What better-sqlite3 ran while counting is on: statements by kind, prepares, and transactions begun. */
+const sqlCounts = {
+  statements: 0,
+  prepares: 0,
+  transactions: 0,
+  byVerb: new Map<string, number>(),
+  /** Calls and milliseconds per statement text. */
+  bySql: new Map<string, { calls: number; ms: number }>(),
+};
+let counting = false;
+
+/** Wraps better-sqlite3's prepare so every statement the store runs is counted (BENCH_SQL=1 only). */
+function countSqlite(): void {
+  const proto = Sqlite.prototype as unknown as { prepare: (sql: string) => Sqlite.Statement };
+  const prepare = proto.prepare;
+  proto.prepare = function (this: Sqlite.Database, sql: string) {
+    const stmt = prepare.call(this, sql);
+    if (counting) sqlCounts.prepares++;
+    const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+    for (const method of ['run', 'all', 'get', 'iterate'] as const) {
+      const original = stmt[method] as (...args: unknown[]) => unknown;
+      (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        if (!counting) return original.apply(stmt, args);
+        sqlCounts.statements++;
+        if (verb === 'begin') sqlCounts.transactions++;
+        sqlCounts.byVerb.set(verb, (sqlCounts.byVerb.get(verb) ?? 0) + 1);
+        const started = performance.now();
+        try {
+          return original.apply(stmt, args);
+        } finally {
+          const entry = sqlCounts.bySql.get(sql) ?? { calls: 0, ms: 0 };
+          entry.calls++;
+          entry.ms += performance.now() - started;
+          sqlCounts.bySql.set(sql, entry);
+        }
+      };
+    }
+    return stmt;
+  };
+}
+
 /** Roster: sync, plan, then apply (timed) the creates. */
 async function roster(
   f: Fleet,
-): Promise<{ ops: number; seconds: number; requests: number; writes: Write[] }> {
+): Promise<{ ops: number; seconds: number; cpu: number; requests: number; writes: Write[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-apply-'));
+  const database = POSTGRES ? await freshDatabase('roster_bench_apply') : null;
   try {
     writeFileSync(join(dir, 'hr.csv'), hrToCsv(f.company.hr));
-    const doc = parse(fleetConfigYaml(f, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }));
+    const store = database?.url ?? 'sqlite:./roster.db';
+    const doc = parse(fleetConfigYaml(f, { sourcePath: 'hr.csv', store }));
     writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
     const r = await openRoster(await loadConfig(join(dir, 'roster.yaml')), { actor: 'bench' });
     try {
@@ -57,9 +126,15 @@ async function roster(
       if (creates < ops * 0.9) throw new Error(`the plan is not mostly creates: ${creates} of ${ops}`);
       const sandbox = f.sandboxes[0]!;
       sandbox.clearRequests();
+      counting = COUNT_SQL;
+      const cpu = process.cpuUsage();
       const started = performance.now();
-      const result = await applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY });
+      const result = await profiled(() =>
+        applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY }),
+      );
       const seconds = (performance.now() - started) / 1000;
+      const used = cpuSeconds(process.cpuUsage(cpu));
+      counting = false;
       const done = result.ops.filter((o) => o.state === 'succeeded').length;
       if (done !== ops) throw new Error(`apply left ${ops - done} of ${ops} ops undone: ${result.status}`);
       const log = sandbox.requests();
@@ -73,14 +148,17 @@ async function roster(
           },
           body: JSON.stringify(e.body),
         }));
-      return { ops, seconds, requests: log.length, writes };
+      return { ops, seconds, cpu: used, requests: log.length, writes };
     } finally {
       await r.close();
     }
   } finally {
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 /** One write Roster sent: replayed as is by the raw loop. */
 interface Write {
@@ -93,11 +171,12 @@ interface Write {
 async function raw(
   f: Fleet,
   writes: readonly Write[],
-): Promise<{ ops: number; seconds: number; requests: number }> {
+): Promise<{ ops: number; seconds: number; cpu: number; requests: number }> {
   const sandbox = f.sandboxes[0]!;
   const origin = new URL(sandbox.baseUrl).origin;
   let next = 0;
   sandbox.clearRequests();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -119,11 +198,13 @@ async function raw(
   return {
     ops: writes.length,
     seconds: (performance.now() - started) / 1000,
+    cpu: cpuSeconds(process.cpuUsage(cpu)),
     requests: sandbox.requests().length,
   };
 }
 
 async function main(): Promise<void> {
+  if (COUNT_SQL) countSqlite();
   const a = await fleet();
   let ours: Awaited<ReturnType<typeof roster>>;
   try {
@@ -139,18 +220,30 @@ async function main(): Promise<void> {
     await b.close();
   }
   const rate = (x: { ops: number; seconds: number }) => x.ops / x.seconds;
-  print(`apply: ${ours.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, SQLite store`);
-  print('| what | ops | requests | wall | ops/s |');
-  print('|---|---|---|---|---|');
+  const storeName = POSTGRES ? 'Postgres' : 'SQLite';
+  print(`apply: ${ours.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, ${storeName} store`);
+  print('| what | ops | requests | wall | ops/s | CPU | CPU per op |');
+  print('|---|---|---|---|---|---|---|');
+  const row = (what: string, x: { ops: number; seconds: number; cpu: number; requests: number }) =>
+    print(
+      `| ${what} | ${x.ops} | ${x.requests} | ${x.seconds.toFixed(2)} s | ${rate(x).toFixed(0)} | ${x.cpu.toFixed(2)} s | ${((1000 * x.cpu) / x.ops).toFixed(2)} ms |`,
+    );
+  row('roster apply', ours);
+  row('raw POST + GET loop', theirs);
   print(
-    `| roster apply | ${ours.ops} | ${ours.requests} | ${ours.seconds.toFixed(2)} s | ${rate(ours).toFixed(0)} |`,
+    `roster's throughput: ${((100 * rate(ours)) / rate(theirs)).toFixed(0)} % of the raw loop's (goal ≥ 80 %); CPU per op ${(ours.cpu / ours.ops / (theirs.cpu / theirs.ops)).toFixed(2)}× the raw loop's`,
   );
-  print(
-    `| raw POST + GET loop | ${theirs.ops} | ${theirs.requests} | ${theirs.seconds.toFixed(2)} s | ${rate(theirs).toFixed(0)} |`,
-  );
-  print(
-    `roster's throughput: ${((100 * rate(ours)) / rate(theirs)).toFixed(0)} % of the raw loop's (goal ≥ 80 %)`,
-  );
+  if (COUNT_SQL) {
+    const per = (n: number) => (n / ours.ops).toFixed(2);
+    const verbs = [...sqlCounts.byVerb].map(([verb, n]) => `${verb} ${per(n)}`).join(', ');
+    print(
+      `SQL per op: ${per(sqlCounts.statements)} statements (${verbs}), ${per(sqlCounts.prepares)} prepares, ${per(sqlCounts.transactions)} transactions`,
+    );
+    const top = [...sqlCounts.bySql].sort(([, a], [, b]) => b.ms - a.ms).slice(0, 10);
+    for (const [text, { calls, ms }] of top) {
+      print(`  ${per(calls)}/op ${((1000 * ms) / calls).toFixed(0)} µs each: ${text.slice(0, 110)}`);
+    }
+  }
 }
 
 await main();

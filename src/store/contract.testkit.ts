@@ -1145,6 +1145,55 @@ export function storeContract(
         });
       });
 
+      it('claim and intent at once: only an op free to start afresh, and nothing changes when it is not', async () => {
+        const { plan } = await twoOps();
+        const start = (owner: string) =>
+          store.claimAndBeginOp({ planId: plan.id, seq: 1, owner, leaseMs: MINUTE });
+        const begun = await start('a');
+        expect(begun).toMatchObject({ status: 'running', attempts: 1, claimedBy: 'a' });
+        expect(begun?.intentAt).not.toBeNull();
+        expect(begun?.claimExpiresAt).not.toBeNull();
+        // Running (a crash mid-call looks the same): resumed step by step, not begun again here.
+        expect(await start('a')).toBeNull();
+        await store.finishOp({ planId: plan.id, seq: 1, status: 'failed', error: 'HTTP 503', owner: 'a' });
+        await store.claimOp({ planId: plan.id, seq: 1, owner: 'b', leaseMs: MINUTE });
+        const before = await store.listOps({ planId: plan.id });
+        // Another live owner's claim holds it.
+        expect(await start('a')).toBeNull();
+        expect(await store.listOps({ planId: plan.id })).toEqual(before);
+        expect(await start('b')).toMatchObject({
+          status: 'running',
+          attempts: 2,
+          claimedBy: 'b',
+          error: null,
+        });
+        await store.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', owner: 'b' });
+        expect(await start('b')).toBeNull();
+        // An expired claim is no hold.
+        await store.claimOp({ planId: plan.id, seq: 2, owner: 'gone', leaseMs: 1 });
+        tick += 10;
+        expect(
+          await store.claimAndBeginOp({ planId: plan.id, seq: 2, owner: 'c', leaseMs: MINUTE }),
+        ).toMatchObject({ status: 'running', claimedBy: 'c' });
+      });
+
+      it('claim and intent at once wait for an approval the op needs', async () => {
+        const { plan } = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [{ appId: APP, kind: 'delete', target: { accountId: '9' }, requiresApproval: true }],
+        });
+        const start = () => store.claimAndBeginOp({ planId: plan.id, seq: 1, owner: 'a', leaseMs: MINUTE });
+        expect(await start()).toBeNull();
+        expect((await store.listOps({ planId: plan.id }))[0]).toMatchObject({
+          status: 'pending',
+          claimedBy: null,
+        });
+        await store.approveOps({ planId: plan.id, seqs: [1], approvedBy: 'ana' });
+        expect(await start()).toMatchObject({ status: 'running', approvedBy: 'ana', claimedBy: 'a' });
+      });
+
       it('a dead owner named by the caller is taken over before its lease runs out; claims renew and release', async () => {
         const { plan } = await twoOps();
         await store.claimOp({ planId: plan.id, seq: 1, owner: 'dead', leaseMs: MINUTE });
@@ -1380,6 +1429,45 @@ export function storeContract(
         expect((await store.listAudit({ appId: APP, afterSeq: 1 })).map((e) => e.seq)).toEqual([3]);
         expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
       });
+
+      it('an append made in a transaction that rolled back is not what the next append links to', async () => {
+        await store.appendAudit({ actor: 'cli', kind: 'first', data: {} });
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'cli', kind: 'undone', data: {} });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        await store.appendAudit({ actor: 'cli', kind: 'second', data: {} });
+        expect((await store.listAudit()).map((e) => [e.seq, e.kind])).toEqual([
+          [1, 'first'],
+          [2, 'second'],
+        ]);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 2 });
+      });
+
+      it('appends in one transaction chain onto each other', async () => {
+        await store.transaction(async (tx) => {
+          for (const kind of ['a', 'b', 'c']) await tx.appendAudit({ actor: 'cli', kind, data: { kind } });
+        });
+        expect((await store.listAudit()).map((e) => e.kind)).toEqual(['a', 'b', 'c']);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
+      });
+
+      if (options.persistent) {
+        it('two handles taking turns on one database keep one chain (each links to the other’s appends)', async () => {
+          const other = (await open()).store;
+          for (let i = 0; i < 3; i++) {
+            await store.appendAudit({ actor: 'one', kind: 'turn', data: { i } });
+            await other.appendAudit({ actor: 'two', kind: 'turn', data: { i } });
+            await other.appendAudit({ actor: 'two', kind: 'turn', data: { i, again: true } });
+          }
+          const events = await store.listAudit();
+          expect(events.map((e) => e.actor).join(' ')).toBe('one two two one two two one two two');
+          expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+          expect(await other.verifyAudit()).toEqual({ ok: true, count: 9 });
+        });
+      }
 
       it('a tampered audit row is detected', async () => {
         await appendThree();

@@ -243,6 +243,9 @@ export class KyselyStore implements Store {
   beginOp(input: Parameters<Store['beginOp']>[0]): ReturnType<Store['beginOp']> {
     return plans.beginOp(this.sql, input);
   }
+  claimAndBeginOp(input: Parameters<Store['claimAndBeginOp']>[0]): ReturnType<Store['claimAndBeginOp']> {
+    return plans.claimAndBeginOp(this.sql, input);
+  }
   finishOp(input: Parameters<Store['finishOp']>[0]): ReturnType<Store['finishOp']> {
     return plans.finishOp(this.sql, input);
   }

@@ -561,6 +561,18 @@ export interface Store {
    */
   beginOp(input: { planId: string; seq: number; owner?: string }): Promise<OpRecord>;
   /**
+   * Claims an op for `owner` (until now + leaseMs) and records its intent, at once, when it is free to start
+   * afresh: pending (approved if it needs approval), approved or failed, and unclaimed, the owner's or expired.
+   * Null otherwise, changing nothing: claimOp then beginOp say why (held, settled, awaiting approval) or resume
+   * an op found running.
+   */
+  claimAndBeginOp(input: {
+    planId: string;
+    seq: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<OpRecord | null>;
+  /**
    * Records what came of an op: succeeded, failed (retryable later with beginOp), skipped, or task_open (a task
    * op whose manual task `taskId` is open). Releases the claim; with an owner, only that owner may finish it.
    */

@@ -8,13 +8,13 @@ import { traitsOf } from '../../connectors/registry.js';
 import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
+import { GroupCommit } from '../../store/group-commit.js';
 import type { OpRecord, OpStatus, PlanLock, PlanRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
 import { OVERRIDE_FLAG, type PlanBody } from '../plan.js';
 import { type CallResult, readGrantSet, runGrantOp } from './operations.js';
 import {
-  begin,
-  claim,
+  claimAndBegin,
   errorFacts,
   finish,
   lostPlan,
@@ -119,6 +119,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     maxPollMs: options.waits?.maxPollMs ?? 10 * 60_000,
     holdMs: options.waits?.holdMs ?? 0,
     onFinished: (record) => options.onOp?.(report(ctx, record)),
+    writes: new GroupCommit(store),
   };
   // The lease is renewed while the run lasts; a run that loses it (it stalled past the lease and another
   // apply took over) stops starting ops.
@@ -405,9 +406,9 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
       });
       return;
     }
-    const claimed = await claim(ctx, r);
-    if (claimed === null) return;
-    const { record } = await begin(ctx, claimed);
+    const started = await claimAndBegin(ctx, r);
+    if (started === null) return;
+    const { record } = started;
     if (!connector) {
       await finish(ctx, record, 'failed', null, `no connector for ${appId}`);
       return;

@@ -11,6 +11,7 @@ import { grantKey } from '../../connectors/sdk/paging.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
+import type { GroupCommit } from '../../store/group-commit.js';
 import type { AuditInput, OpRecord, Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
 import { planOpOf } from '../stored-plan.js';
@@ -82,6 +83,16 @@ export interface OpContext {
    * the outcome is written: a caller that keeps a snapshot current needs no second read.
    */
   onReadBack?: (record: OpRecord, account: Account | null) => void;
+  /**
+   * Where the run's op records are written: ops side by side share commits (each still durable before its
+   * caller goes on). Without it, each record is a transaction of its own.
+   */
+  writes?: GroupCommit;
+}
+
+/** Writes an op's records in one transaction (shared with other ops' when the run groups its commits). */
+function write<T>(ctx: OpContext, fn: (tx: Store) => Promise<T>): Promise<T> {
+  return ctx.writes ? ctx.writes.write(fn) : ctx.store.transaction(fn);
 }
 
 export function auditOf(
@@ -124,13 +135,43 @@ export async function claim(ctx: OpContext, r: OpRecord): Promise<OpRecord | nul
 }
 
 /**
+ * Claims the op and writes its intent with its audit event, before any upstream call: in one write when the op is
+ * free to start afresh, else claim, then begin (an op held by a dead owner, or found running after a crash).
+ * Null when another live owner holds it or it has nothing left to do.
+ */
+export async function claimAndBegin(
+  ctx: OpContext,
+  r: OpRecord,
+): Promise<{ record: OpRecord; uncertain: boolean } | null> {
+  if (r.status === 'pending' || r.status === 'approved' || r.status === 'failed') {
+    const begun = await write(ctx, async (tx) => {
+      const op = await tx.claimAndBeginOp({
+        planId: ctx.planId,
+        seq: r.seq,
+        owner: ctx.owner,
+        leaseMs: ctx.leaseMs,
+      });
+      if (op !== null) await tx.appendAudit(auditOf(ctx, op, 'op.intent', { attempt: op.attempts }));
+      return op;
+    });
+    if (begun !== null) {
+      ctx.records.set(r.seq, begun);
+      // An earlier attempt began: the app may hold its effect.
+      return { record: begun, uncertain: begun.attempts > 1 };
+    }
+  }
+  const claimed = await claim(ctx, r);
+  return claimed === null ? null : begin(ctx, claimed);
+}
+
+/**
  * Writes the intent and its audit event together, before any upstream call. An op found running (its owner
  * died mid-call) keeps its intent. `uncertain`: an earlier attempt began, so the app may hold its effect.
  */
 export async function begin(ctx: OpContext, r: OpRecord): Promise<{ record: OpRecord; uncertain: boolean }> {
   const uncertain = r.attempts > 0;
   if (r.status === 'running') return { record: r, uncertain };
-  const record = await ctx.store.transaction(async (tx) => {
+  const record = await write(ctx, async (tx) => {
     const begun = await tx.beginOp({ planId: ctx.planId, seq: r.seq, owner: ctx.owner });
     await tx.appendAudit(auditOf(ctx, begun, 'op.intent', { attempt: begun.attempts }));
     return begun;
@@ -149,7 +190,7 @@ export async function finish(
   extra: Record<string, unknown> = {},
   taskId?: string,
 ): Promise<OpRecord> {
-  const done = await ctx.store.transaction(async (tx) => {
+  const done = await write(ctx, async (tx) => {
     const finished = await tx.finishOp({
       planId: ctx.planId,
       seq: r.seq,
@@ -171,7 +212,7 @@ export async function finish(
 
 /** Marks an op skipped (a dependency failed, or its account comes from a manual task), with why. */
 export async function skip(ctx: OpContext, r: OpRecord, why: string): Promise<OpRecord> {
-  const done = await ctx.store.transaction(async (tx) => {
+  const done = await write(ctx, async (tx) => {
     const skipped = await tx.finishOp({ planId: ctx.planId, seq: r.seq, status: 'skipped', error: why });
     await tx.appendAudit(auditOf(ctx, skipped, 'op.skipped', { error: why }));
     return skipped;
@@ -214,9 +255,9 @@ export interface OneOpInput {
  * of creating again. Returns the op as recorded, or null when another owner holds it.
  */
 export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promise<OpRecord | null> {
-  const claimed = await claim(ctx, input.record);
-  if (claimed === null) return null;
-  const { record, uncertain } = await begin(ctx, claimed);
+  const started = await claimAndBegin(ctx, input.record);
+  if (started === null) return null;
+  const { record, uncertain } = started;
   const { connector } = input;
   if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
   const op = planOpOf(record);
@@ -242,12 +283,14 @@ export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promi
   if (op.kind === 'create' && call.accountId !== null && call.accountId !== recorded) {
     ctx.records.set(
       record.seq,
-      await ctx.store.progressOp({
-        planId: ctx.planId,
-        seq: record.seq,
-        owner: ctx.owner,
-        outcome: { ...outcome, verified: false },
-      }),
+      await write(ctx, (tx) =>
+        tx.progressOp({
+          planId: ctx.planId,
+          seq: record.seq,
+          owner: ctx.owner,
+          outcome: { ...outcome, verified: false },
+        }),
+      ),
     );
   }
   try {
@@ -273,9 +316,9 @@ export async function runGrantOpOnce(
   ctx: OpContext,
   input: Omit<OneOpInput, 'needsPassword'>,
 ): Promise<OpRecord | null> {
-  const claimed = await claim(ctx, input.record);
-  if (claimed === null) return null;
-  const { record, uncertain } = await begin(ctx, claimed);
+  const started = await claimAndBegin(ctx, input.record);
+  if (started === null) return null;
+  const { record, uncertain } = started;
   const { connector } = input;
   if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
   const op = planOpOf(record);
@@ -345,9 +388,9 @@ export function taskKey(op: PlanOp): string {
  * `task_open` until a sync shows the change made: it is never counted as done by apply.
  */
 export async function runTaskOp(ctx: OpContext, r: OpRecord): Promise<OpRecord | null> {
-  const claimed = await claim(ctx, r);
-  if (claimed === null) return null;
-  const { record } = await begin(ctx, claimed);
+  const started = await claimAndBegin(ctx, r);
+  if (started === null) return null;
+  const { record } = started;
   const op = planOpOf(record);
   const { task, created } = await ctx.store.ensureTask({
     key: taskKey(op),

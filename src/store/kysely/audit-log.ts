@@ -1,20 +1,20 @@
 /** @module The audit log in SQL: chained appends that take turns, reads, and walking the chain. */
 
 import { RosterError } from '../../core/errors.js';
-import { auditBreak, auditHash, GENESIS_HASH } from '../audit.js';
+import { auditBreak, auditHashWithData, GENESIS_HASH } from '../audit.js';
 import { canonicalJson } from '../json.js';
 import { rowToAudit } from '../rows.js';
 import type { AuditEvent, AuditInput, AuditVerification } from '../store.js';
-import type { Sql } from './context.js';
+import type { AuditTail, Sql } from './context.js';
 
 const AUDIT_APPEND_ATTEMPTS = 5;
 
 export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent> {
-  const data = input.data ?? {};
-  canonicalJson(data);
+  // The data's canonical text is built once: it is validated here, stored as the column, and hashed.
+  const dataJson = canonicalJson(input.data ?? {});
   for (let attempt = 1; ; attempt++) {
     try {
-      return await s.write((tx) => appendAuditOnce(tx, input, data));
+      return await s.write((tx) => appendAuditOnce(tx, input, dataJson));
     } catch (error) {
       // Another writer appended after the same tail (the unique prev_hash refused ours): chain onto theirs.
       const raced = s.dialect.isUniqueViolation(error);
@@ -29,46 +29,86 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent
   }
 }
 
-export async function appendAuditOnce(
-  s: Sql,
-  input: AuditInput,
-  data: Record<string, unknown>,
-): Promise<AuditEvent> {
+/**
+ * Appends one event after the tail. The tail this store last wrote is tried first, with no read: when another
+ * writer has appended since, the event's seq or prev_hash is already taken, the insert does nothing, and the
+ * tail is read as usual. So a single writer reads the tail once, and the chain never forks either way.
+ */
+export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: string): Promise<AuditEvent> {
   await s.dialect.lockAuditTail?.(s.db);
+  const hint = s.auditTailHint();
+  if (hint !== undefined) {
+    const event = auditEvent(s, input, dataJson, hint);
+    if (await insertEvent(s, event, dataJson, { ifFree: true })) {
+      s.appendedAudit({ seq: event.seq, hash: event.hash });
+      return event;
+    }
+    s.forgetAuditTail();
+  }
   const last = await s.db
     .selectFrom('audit_events')
     .select(['seq', 'hash'])
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const seq = last === undefined ? 1 : Number(last.seq) + 1;
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const event = {
-    seq,
+  const event = auditEvent(s, input, dataJson, last && { seq: Number(last.seq), hash: last.hash });
+  await insertEvent(s, event, dataJson, { ifFree: false });
+  s.appendedAudit({ seq: event.seq, hash: event.hash });
+  return event;
+}
+
+/** The event that follows `tail` (undefined: the chain is empty), hashed. */
+function auditEvent(s: Sql, input: AuditInput, dataJson: string, tail: AuditTail | undefined): AuditEvent {
+  const prevHash = tail?.hash ?? GENESIS_HASH;
+  const fields = {
+    seq: tail === undefined ? 1 : tail.seq + 1,
     at: s.now(),
     actor: input.actor,
     kind: input.kind,
     appId: input.appId ?? null,
     subject: input.subject ?? null,
-    // Stored and hashed as its canonical JSON, so what verify re-reads hashes the same.
-    data: JSON.parse(canonicalJson(data)) as Record<string, unknown>,
   };
-  const hash = auditHash(prevHash, event);
-  await s.db
-    .insertInto('audit_events')
-    .values({
-      seq,
-      at: event.at,
-      actor: event.actor,
-      kind: event.kind,
-      app_id: event.appId,
-      subject: event.subject,
-      data: canonicalJson(event.data),
-      prev_hash: prevHash,
-      hash,
-    })
-    .execute();
-  return { ...event, prevHash, hash };
+  // Data as it is stored (canonical JSON, parsed back), so what a caller gets equals what verify re-reads.
+  const data = JSON.parse(dataJson) as Record<string, unknown>;
+  return { ...fields, data, prevHash, hash: auditHashWithData(prevHash, fields, dataJson) };
+}
+
+/**
+ * Inserts the event (built once per store: every op writes two). `ifFree`: does nothing when its seq or prev_hash
+ * is taken, and says whether it was inserted; otherwise such a conflict throws.
+ */
+async function insertEvent(
+  s: Sql,
+  event: AuditEvent,
+  dataJson: string,
+  { ifFree }: { ifFree: boolean },
+): Promise<boolean> {
+  const values = {
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+    kind: event.kind,
+    appId: event.appId,
+    subject: event.subject,
+    data: dataJson,
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
+  const rows = await s.runBuilt(`audit.append:${ifFree}`, values, (v) => {
+    const insert = s.db.insertInto('audit_events').values({
+      seq: v.seq,
+      at: v.at,
+      actor: v.actor,
+      kind: v.kind,
+      app_id: v.appId,
+      subject: v.subject,
+      data: v.data,
+      prev_hash: v.prevHash,
+      hash: v.hash,
+    });
+    return ifFree ? insert.onConflict((oc) => oc.doNothing()).returning('seq') : insert.returning('seq');
+  });
+  return rows.length > 0;
 }
 
 export async function listAudit(

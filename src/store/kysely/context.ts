@@ -1,6 +1,6 @@
 /** @module What every area of the SQL store shares: the database handle, the dialect, the clock and transactions. */
 
-import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** What differs between SQL engines, and nothing else. */
@@ -19,6 +19,23 @@ export interface StoreDialect {
 }
 
 export type Db = Kysely<Database>;
+
+/** The last event of the audit chain: what the next append links to. */
+export interface AuditTail {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The audit tail each store last committed, by its dialect object (one per opened store). A hint, never trusted:
+ * an append after it is refused by the chain's unique keys when another writer has appended since.
+ */
+const committedTails = new WeakMap<StoreDialect, AuditTail>();
+/** The tail a transaction appended, made the store's hint only once that transaction has committed. */
+const pendingTails = new WeakMap<Db, AuditTail>();
+
+/** Statements built once per store dialect, by key: the SQL text and which named value each parameter is. */
+const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; names: string[] }>>();
 
 /** Insert statement texts per store dialect, keyed by table, columns and row count. */
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
@@ -42,9 +59,35 @@ export class Sql {
   }
 
   /** Runs fn in a transaction, or in the caller's when this handle is already bound to one. */
-  write<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new Sql(trx, this.dialect, this.clock)));
+    let appended: AuditTail | undefined;
+    const result = await this.db.transaction().execute(async (trx) => {
+      const value = await fn(new Sql(trx, this.dialect, this.clock));
+      appended = pendingTails.get(trx);
+      return value;
+    });
+    // Committed: the chain now ends where this transaction left it. A rolled-back append never becomes the hint,
+    // which would otherwise let the next append link to an event that is not there.
+    if (appended !== undefined) committedTails.set(this.dialect, appended);
+    return result;
+  }
+
+  /** Where this handle believes the audit chain ends: its transaction's own last append, else the last commit. */
+  auditTailHint(): AuditTail | undefined {
+    return pendingTails.get(this.db) ?? committedTails.get(this.dialect);
+  }
+
+  /** Notes an append (in a transaction: kept for its commit; outside one, the statement has committed). */
+  appendedAudit(tail: AuditTail): void {
+    if (this.db.isTransaction) pendingTails.set(this.db, tail);
+    else committedTails.set(this.dialect, tail);
+  }
+
+  /** Forgets the hint (an append found it stale). */
+  forgetAuditTail(): void {
+    if (this.db.isTransaction) pendingTails.delete(this.db);
+    committedTails.delete(this.dialect);
   }
 
   /**
@@ -83,6 +126,40 @@ export class Sql {
       cache.set(key, text);
     }
     return text;
+  }
+
+  /**
+   * Runs a statement Kysely builds and compiles once per dialect and `key`, binding `values` by name: the few
+   * writes every op makes cost more to build than to run. `build` receives a stand-in for each value (so it must
+   * use every value as a bound parameter, and nothing else may vary under one key).
+   */
+  async runBuilt<R, V extends Record<string, unknown>>(
+    key: string,
+    values: V,
+    build: (v: { readonly [K in keyof V]: never }) => Compilable<R>,
+  ): Promise<R[]> {
+    let cache = builtStatements.get(this.dialect);
+    if (cache === undefined) {
+      cache = new Map();
+      builtStatements.set(this.dialect, cache);
+    }
+    let built = cache.get(key);
+    if (built === undefined) {
+      const standIns = Object.fromEntries(Object.keys(values).map((name) => [name, `\u0000${name}`]));
+      const compiled = build(standIns as { readonly [K in keyof V]: never }).compile();
+      const names = compiled.parameters.map((p) => {
+        const name = typeof p === 'string' && p.startsWith('\u0000') ? p.slice(1) : undefined;
+        if (name === undefined || !(name in values)) {
+          throw new Error(`statement ${key}: a parameter is not one of its named values (${String(p)})`);
+        }
+        return name;
+      });
+      built = { sql: compiled.sql, names };
+      cache.set(key, built);
+    }
+    const parameters = built.names.map((name) => values[name]);
+    const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
+    return result.rows;
   }
 
   /** How many values one `in (...)` list may hold. */

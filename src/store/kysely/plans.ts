@@ -1,9 +1,11 @@
 /** @module Plans and their ops: creating a plan, approvals, and the intent and outcome of each op. */
 
 import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
+import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
 
@@ -209,21 +211,7 @@ export async function beginOp(
   s: Sql,
   input: { planId: string; seq: number; owner?: string },
 ): Promise<OpRecord> {
-  const op = await requireOp(s, input.planId, input.seq);
-  if (op.status === 'pending' && op.requiresApproval) {
-    throw new RosterError(
-      'conflict',
-      `op ${input.seq} of plan ${input.planId} needs approval before it runs`,
-      {
-        details: { planId: input.planId, seq: input.seq, status: op.status },
-        fix: 'approve it first (roster approve)',
-      },
-    );
-  }
   // `running` is allowed: an intent with no outcome means a crash mid-call, and the executor resumes it.
-  const from: OpStatus[] = op.requiresApproval
-    ? ['approved', 'failed', 'running']
-    : ['pending', 'approved', 'failed', 'running'];
   let query = s.db
     .updateTable('ops')
     .set((eb) => ({
@@ -234,12 +222,83 @@ export async function beginOp(
     }))
     .where('plan_id', '=', input.planId)
     .where('seq', '=', input.seq)
-    .where('status', 'in', from);
+    .where('status', 'in', BEGINNABLE)
+    .where(approvedIfNeeded);
   if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  // RETURNING: the op as written, without reading it again (issue 17: statements per op).
+  // RETURNING: the op as written, without reading it again (issue 17: statements per op). The op is read only
+  // when the write was refused, to say why.
   const row = await query.returningAll().executeTakeFirst();
-  if (row === undefined) return refuse(s, input.planId, input.seq, 'begin', input.owner);
+  if (row === undefined) return refuseBegin(s, input.planId, input.seq, input.owner);
   return rowToOp(row);
+}
+
+/** Statuses an op may begin from (`running`: an intent with no outcome, resumed after a crash). */
+const BEGINNABLE: OpStatus[] = ['pending', 'approved', 'failed', 'running'];
+
+/** An op that needs approval begins only once approved (a failed one was approved before it first ran). */
+const approvedIfNeeded = (eb: ExpressionBuilder<Database, 'ops'>) =>
+  eb.or([eb('requires_approval', '=', 0), eb('status', '!=', 'pending')]);
+
+async function refuseBegin(s: Sql, planId: string, seq: number, owner?: string): Promise<never> {
+  const op = await requireOp(s, planId, seq);
+  if (op.status === 'pending' && op.requiresApproval) {
+    throw new RosterError('conflict', `op ${seq} of plan ${planId} needs approval before it runs`, {
+      details: { planId, seq, status: op.status },
+      fix: 'approve it first (roster approve)',
+    });
+  }
+  return refuse(s, planId, seq, 'begin', owner);
+}
+
+/**
+ * Claims an op and records its intent in one statement, for an op that is free to start afresh (pending,
+ * approved or failed; unclaimed, the owner's, or its claim expired). Null when it is not (held, settled, running
+ * after a crash, awaiting approval): the caller then claims and begins step by step, which says why.
+ */
+export async function claimAndBeginOp(
+  s: Sql,
+  input: { planId: string; seq: number; owner: string; leaseMs: number },
+): Promise<OpRecord | null> {
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    owner: input.owner,
+    expires: s.later(input.leaseMs),
+    now: s.now(),
+    one: 1,
+    zero: 0,
+    running: 'running',
+    pending: 'pending',
+    approved: 'approved',
+    failed: 'failed',
+    nil: null,
+  };
+  // Built once (runBuilt): every op of every apply starts here.
+  const [row] = await s.runBuilt('ops.claimAndBegin', values, (v) =>
+    s.db
+      .updateTable('ops')
+      .set((eb) => ({
+        claimed_by: v.owner,
+        claim_expires_at: v.expires,
+        status: v.running,
+        attempts: eb('attempts', '+', v.one),
+        intent_at: v.now,
+        error: v.nil,
+      }))
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', 'in', [v.pending, v.approved, v.failed])
+      .where((eb) => eb.or([eb('requires_approval', '=', v.zero), eb('status', '!=', v.pending)]))
+      .where((eb) =>
+        eb.or([
+          eb('claimed_by', 'is', null),
+          eb('claimed_by', '=', v.owner),
+          eb('claim_expires_at', '<', v.now),
+        ]),
+      )
+      .returningAll(),
+  );
+  return row === undefined ? null : rowToOp(row);
 }
 
 export async function finishOp(
@@ -256,22 +315,43 @@ export async function finishOp(
 ): Promise<OpRecord> {
   const from: OpStatus[] =
     input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
-  let query = s.db
-    .updateTable('ops')
-    .set({
-      status: input.status,
-      finished_at: input.status === 'task_open' ? null : s.now(),
-      outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
-      error: input.error ?? null,
-      claimed_by: null,
-      claim_expires_at: null,
-      ...(input.taskId !== undefined ? { task_id: input.taskId } : {}),
-    })
-    .where('plan_id', '=', input.planId)
-    .where('seq', '=', input.seq)
-    .where('status', 'in', from);
-  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const row = await query.returningAll().executeTakeFirst();
+  const owned = input.owner !== undefined;
+  const withTask = input.taskId !== undefined;
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    status: input.status,
+    finishedAt: input.status === 'task_open' ? null : s.now(),
+    outcome: input.outcome == null ? null : toJsonColumn(input.outcome),
+    error: input.error ?? null,
+    owner: input.owner ?? null,
+    taskId: input.taskId ?? null,
+    from0: from[0],
+    from1: from[1] ?? null,
+    from2: from[2] ?? null,
+    from3: from[3] ?? null,
+    nil: null,
+  };
+  const key = `ops.finish:${from.length}:${owned}:${withTask}`;
+  const [row] = await s.runBuilt(key, values, (v) => {
+    const statuses = [v.from0, v.from1, v.from2, v.from3].slice(0, from.length);
+    let query = s.db
+      .updateTable('ops')
+      .set({
+        status: v.status,
+        finished_at: v.finishedAt,
+        outcome: v.outcome,
+        error: v.error,
+        claimed_by: v.nil,
+        claim_expires_at: v.nil,
+        ...(withTask ? { task_id: v.taskId } : {}),
+      })
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', 'in', statuses);
+    if (owned) query = query.where('claimed_by', '=', v.owner);
+    return query.returningAll();
+  });
   if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
   return rowToOp(row);
 }
@@ -280,14 +360,24 @@ export async function progressOp(
   s: Sql,
   input: { planId: string; seq: number; outcome: Record<string, unknown>; owner?: string },
 ): Promise<OpRecord> {
-  let query = s.db
-    .updateTable('ops')
-    .set({ outcome: toJsonColumn(input.outcome) })
-    .where('plan_id', '=', input.planId)
-    .where('seq', '=', input.seq)
-    .where('status', '=', 'running');
-  if (input.owner !== undefined) query = query.where('claimed_by', '=', input.owner);
-  const row = await query.returningAll().executeTakeFirst();
+  const owned = input.owner !== undefined;
+  const values = {
+    planId: input.planId,
+    seq: input.seq,
+    outcome: toJsonColumn(input.outcome),
+    running: 'running',
+    owner: input.owner ?? null,
+  };
+  const [row] = await s.runBuilt(`ops.progress:${owned}`, values, (v) => {
+    let query = s.db
+      .updateTable('ops')
+      .set({ outcome: v.outcome })
+      .where('plan_id', '=', v.planId)
+      .where('seq', '=', v.seq)
+      .where('status', '=', v.running);
+    if (owned) query = query.where('claimed_by', '=', v.owner);
+    return query.returningAll();
+  });
   if (row === undefined) return refuse(s, input.planId, input.seq, 'record progress of', input.owner);
   return rowToOp(row);
 }

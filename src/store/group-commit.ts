@@ -1,0 +1,76 @@
+/**
+ * @module Group commit: small write transactions that arrive together (ops finishing and starting side by side)
+ * share one commit, each caller still answered only once its writes are durable.
+ */
+
+import type { Store } from './store.js';
+
+interface Unit {
+  fn: (tx: Store) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs each `write` as if in a transaction of its own, but gathers the writes queued in one turn of the event
+ * loop (and while a commit is under way) into one transaction. A write's promise settles after that transaction
+ * committed, so nothing a caller does next (an upstream call after an intent, a report after an outcome) runs
+ * before its record is durable. When one write of a batch throws, the batch is rolled back whole and each of its
+ * writes runs again in a transaction of its own: the others commit, the failing one fails alone.
+ *
+ * A write's function must only use the store it is given, and must be safe to run again after a rollback (it
+ * may run twice: once in the rolled-back batch, once alone).
+ */
+export class GroupCommit {
+  private queue: Unit[] = [];
+  private busy = false;
+
+  constructor(private readonly store: Store) {}
+
+  write<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.busy) {
+        this.busy = true;
+        // The next turn: writes queued by the other callbacks of this one join the same commit.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const units = this.queue;
+    this.queue = [];
+    try {
+      if (units.length === 1) await this.alone(units[0] as Unit);
+      else await this.together(units);
+    } finally {
+      // Writes that came while this batch committed go next, together.
+      if (this.queue.length > 0) setImmediate(() => void this.flush());
+      else this.busy = false;
+    }
+  }
+
+  private async together(units: Unit[]): Promise<void> {
+    let results: unknown[];
+    try {
+      results = await this.store.transaction(async (tx) => {
+        const out: unknown[] = [];
+        for (const unit of units) out.push(await unit.fn(tx));
+        return out;
+      });
+    } catch {
+      for (const unit of units) await this.alone(unit);
+      return;
+    }
+    for (const [i, unit] of units.entries()) unit.resolve(results[i]);
+  }
+
+  private async alone(unit: Unit): Promise<void> {
+    try {
+      unit.resolve(await this.store.transaction(unit.fn));
+    } catch (error) {
+      unit.reject(error);
+    }
+  }
+}
