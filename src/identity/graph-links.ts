@@ -26,8 +26,8 @@ export interface GraphTimings {
 /** Bumped when correlation's rules change, so links a previous version stored are computed again. */
 const CORRELATION_VERSION = 1;
 
-/** A change set read with `since` past any generation: only its head. */
-const HEAD_ONLY = Number.MAX_SAFE_INTEGER;
+/** A change set read with `since` past any generation: only its head (the column is a 32-bit integer on Postgres). */
+const HEAD_ONLY = 2 ** 31 - 1;
 
 export function correlateOptions(config: GraphConfig): CorrelateOptions {
   return {

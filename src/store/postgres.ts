@@ -17,6 +17,9 @@ export const MIGRATION_LOCK_KEY = 0x726f73746572n;
 /** The transaction-level advisory lock audit appends queue on ("audit" in ASCII). */
 export const AUDIT_LOCK_KEY = 0x6175646974n;
 
+/** The transaction-level advisory lock rewrites of the stored findings queue on ("graph" in ASCII). */
+export const GRAPH_LOCK_KEY = 0x6772617068n;
+
 export interface PostgresStoreOptions extends KyselyStoreOptions {
   /** Most connections the pool holds open (pg's default is 10). */
   poolSize?: number;
@@ -66,6 +69,10 @@ export function postgresDialect(where: string): StoreDialect {
     // Under READ COMMITTED every worker reads the same tail; queueing them keeps appends from failing in bulk.
     lockAuditTail: async (db) => {
       await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()}::bigint)`.execute(db);
+    },
+    // Two workers refreshing the graph after their syncs would each delete and insert the same findings.
+    lockGraphFindings: async (db) => {
+      await sql`select pg_advisory_xact_lock(${GRAPH_LOCK_KEY.toString()}::bigint)`.execute(db);
     },
   };
 }

@@ -16,6 +16,8 @@ export interface StoreDialect {
    * writers fall back on the unique prev_hash and retry, which many writers can exhaust.
    */
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
+  /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */
+  lockGraphFindings?(db: Kysely<Database>): Promise<void>;
 }
 
 export type Db = Kysely<Database>;

@@ -140,9 +140,17 @@ export async function replaceGraphFindings(
   },
 ): Promise<void> {
   await s.write(async (tx) => {
+    await s.dialect.lockGraphFindings?.(tx.db);
     if (input.accounts === 'all') await tx.db.deleteFrom('graph_findings').execute();
     else {
-      for (const [appId, ids] of byApp(input.accounts)) {
+      // The accounts named and those the new findings are about: another process's refresh (a worker after its
+      // sync) may have written findings for them since this one read, and the last writer's must stand whole.
+      const keys = [
+        ...input.accounts,
+        ...input.findings.map((f) => ({ appId: f.appId, accountId: f.accountId })),
+      ];
+      for (const [appId, all] of byApp(keys)) {
+        const ids = [...new Set(all)];
         await inSlices(tx, ids, async (slice) => {
           await tx.db
             .deleteFrom('graph_findings')
