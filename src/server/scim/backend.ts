@@ -11,7 +11,8 @@ import {
   setSnapshotGrant,
   upsertSnapshotAccount,
 } from '../../store/account-upsert.js';
-import type { OpRecord } from '../../store/store.js';
+import { GroupCommit } from '../../store/group-commit.js';
+import type { OpRecord, Store } from '../../store/store.js';
 import { ScimError } from './errors.js';
 import type { FacadeBackend, OpOutcome } from './handler.js';
 
@@ -30,8 +31,24 @@ export interface BackendOptions {
   onHold?: (planId: string) => Promise<void>;
 }
 
+/**
+ * One group commit per store: concurrent facade writes (an IdP provisions with several connections) share their
+ * op records' commits, each request still answered only once its own records are durable.
+ */
+const commits = new WeakMap<Store, GroupCommit>();
+
+function groupCommitOf(store: Store): GroupCommit {
+  let writes = commits.get(store);
+  if (!writes) {
+    writes = new GroupCommit(store);
+    commits.set(store, writes);
+  }
+  return writes;
+}
+
 export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): FacadeBackend {
   const connector = () => roster.connector(appId);
+  const writes = groupCommitOf(roster.store);
 
   /** Writes what the op's verified read-back saw into the snapshot; read again only when there was none. */
   async function refresh(accountId: string, kind: PlanOp['kind'], readBack: Account | null | undefined) {
@@ -118,6 +135,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         onReadBack: (_op, account) => {
           readBack = account;
         },
+        writes,
       });
       if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
       records.set(seq, record);

@@ -13,6 +13,7 @@ import { asActor } from '../core.js';
 import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
 import { rosterBackend } from './backend.js';
+import { connectorCache } from './connectors.js';
 import { type AppProfile, buildProfile } from './discovery.js';
 import { badRequest, notFound, ScimError, toScimError } from './errors.js';
 import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
@@ -99,8 +100,10 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         ctx.log.error({ err: error, lost }, 'SCIM request audit events could not be written'),
     });
     ctx.scimAudit = audit;
+    const connectors = connectorCache();
     scim.addHook('onClose', async () => {
       await audit.close();
+      await connectors.close();
     });
     scim.addHook('onResponse', async (request, reply) => {
       const { appId } = request.params as { appId: string };
@@ -173,7 +176,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
           // An unknown app id, or a connector that cannot be built: a SCIM error too, so an IdP can read it.
           return errorResponse(error);
         }
-      });
+      }, { sharedConnector: connectors.get });
       return send(reply, response);
     }
 
