@@ -100,7 +100,10 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         ctx.log.error({ err: error, lost }, 'SCIM request audit events could not be written'),
     });
     ctx.scimAudit = audit;
+    // One connector per app and config generation, kept across requests, closed with the server.
     const connectors = connectorCache();
+    const asScimActor = <T>(actor: string, work: (roster: Roster) => Promise<T>) =>
+      asActor(ctx, actor, work, { sharedConnector: connectors.get });
     scim.addHook('onClose', async () => {
       await audit.close();
       await connectors.close();
@@ -136,52 +139,47 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         }
       }
       const actor = actorOf(request);
-      const response = await asActor(
-        ctx,
-        actor,
-        async (roster) => {
-          try {
-            const config = roster.config.apps.find((a) => a.id === appId);
-            if (!config) throw notFound(`no app "${appId}" in roster.yaml`);
-            if (/^(Users|Groups|Bulk)\b/.test(rest) && !(await hasSynced(roster.store, appId)))
-              // Reads come from the snapshot: without one every user would look absent, and an IdP would create
-              // duplicates of people the app already has. Refused (IdPs retry a 503) until a sync has run.
-              throw new ScimError(503, `${appId} has not been synced yet; run roster sync --app ${appId}`, {
-                retryAfter: 60,
-              });
-            const profile = profileOf(
-              roster,
-              appId,
-              `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
-            );
-            const query = request.query as Record<string, string | undefined>;
-            const header = (name: string) => {
-              const value = request.headers[name];
-              return typeof value === 'string' ? value : undefined;
-            };
-            const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
-            const backend = rosterBackend(roster, appId, {
-              hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
-              groupKind: profile.groupKind,
-              onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
+      const response = await asScimActor(actor, async (roster) => {
+        try {
+          const config = roster.config.apps.find((a) => a.id === appId);
+          if (!config) throw notFound(`no app "${appId}" in roster.yaml`);
+          if (/^(Users|Groups|Bulk)\b/.test(rest) && !(await hasSynced(roster.store, appId)))
+            // Reads come from the snapshot: without one every user would look absent, and an IdP would create
+            // duplicates of people the app already has. Refused (IdPs retry a 503) until a sync has run.
+            throw new ScimError(503, `${appId} has not been synced yet; run roster sync --app ${appId}`, {
+              retryAfter: 60,
             });
-            return await createScimHandler(profile, backend).handle({
-              method: request.method,
-              path: `/${rest}`,
-              query,
-              ...(header('if-match') ? { ifMatch: header('if-match') as string } : {}),
-              ...(header('if-none-match') ? { ifNoneMatch: header('if-none-match') as string } : {}),
-              body,
-              bodyBytes: Buffer.byteLength(text),
-              tokenName: actor,
-            });
-          } catch (error) {
-            // An unknown app id, or a connector that cannot be built: a SCIM error too, so an IdP can read it.
-            return errorResponse(error);
-          }
-        },
-        { sharedConnector: connectors.get },
-      );
+          const profile = profileOf(
+            roster,
+            appId,
+            `${request.protocol}://${request.host}${PREFIX}/${encodeURIComponent(appId)}`,
+          );
+          const query = request.query as Record<string, string | undefined>;
+          const header = (name: string) => {
+            const value = request.headers[name];
+            return typeof value === 'string' ? value : undefined;
+          };
+          const { hold } = roster.config.scim ?? DEFAULT_SCIM_CONFIG;
+          const backend = rosterBackend(roster, appId, {
+            hold: { max: hold.max, windowMs: hold.window, retryAfterMs: hold.retryAfter },
+            groupKind: profile.groupKind,
+            onHold: (planId) => announcePlan(ctx.notifier, ctx.store, planId),
+          });
+          return await createScimHandler(profile, backend).handle({
+            method: request.method,
+            path: `/${rest}`,
+            query,
+            ...(header('if-match') ? { ifMatch: header('if-match') as string } : {}),
+            ...(header('if-none-match') ? { ifNoneMatch: header('if-none-match') as string } : {}),
+            body,
+            bodyBytes: Buffer.byteLength(text),
+            tokenName: actor,
+          });
+        } catch (error) {
+          // An unknown app id, or a connector that cannot be built: a SCIM error too, so an IdP can read it.
+          return errorResponse(error);
+        }
+      });
       return send(reply, response);
     }
 
