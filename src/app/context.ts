@@ -29,6 +29,11 @@ export interface OpenRosterOptions {
   store?: Store;
   now?: () => Date;
   connectors?: CreateConnectorOptions;
+  /**
+   * Connectors kept by the caller across contexts (the server's SCIM facade builds one per app and config, not one
+   * per request): used instead of building one, and not closed with the context.
+   */
+  sharedConnector?: (app: AppConfig) => Connector;
 }
 
 /** Opens the store the config names and returns the context the use cases take. */
@@ -47,6 +52,7 @@ export async function openRoster(config: RosterConfig, options: OpenRosterOption
     });
   };
   const connector = (appId: string): Connector => {
+    if (options.sharedConnector) return options.sharedConnector(app(appId));
     let c = live.get(appId);
     if (!c) {
       c = connectorFor(app(appId), options.connectors);

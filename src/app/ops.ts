@@ -7,6 +7,7 @@ import { traitsOf } from '../connectors/registry.js';
 import { RosterError } from '../core/errors.js';
 import type { Account } from '../core/types.js';
 import { newOwner, planOpOf, runOp as runOneOp } from '../reconcile/apply/run-op.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import type { OpRecord } from '../store/store.js';
 import type { Roster } from './context.js';
 
@@ -27,6 +28,8 @@ export async function runOp(
     ops?: readonly OpRecord[];
     /** Told the account an account op read back and verified (see OpContext.onReadBack). */
     onReadBack?: (record: OpRecord, account: Account | null) => void;
+    /** Where the op's records are written, sharing commits with other callers' (see OpContext.writes). */
+    writes?: GroupCommit;
   },
 ): Promise<OpRecord | null> {
   const ops = input.ops ?? (await roster.store.listOps({ planId: input.planId }));
@@ -47,6 +50,7 @@ export async function runOp(
       leaseMs: OP_LEASE_MS,
       records: new Map(ops.map((o) => [o.seq, o])),
       ...(input.onReadBack ? { onReadBack: input.onReadBack } : {}),
+      ...(input.writes ? { writes: input.writes } : {}),
     },
     {
       record,

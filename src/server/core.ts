@@ -3,7 +3,7 @@
  * server's one store, acting as the request's token.
  */
 
-import { type Roster, withRoster } from '../app/index.js';
+import { type OpenRosterOptions, type Roster, withRoster } from '../app/index.js';
 import type { ServerContext } from './context.js';
 
 /** Runs use cases as `actor` (a token's name, or "scheduler") on the server's store. */
@@ -11,8 +11,9 @@ export function asActor<T>(
   ctx: ServerContext,
   actor: string,
   work: (roster: Roster) => Promise<T>,
+  options: Pick<OpenRosterOptions, 'sharedConnector'> = {},
 ): Promise<T> {
-  return withRoster(ctx.config, { actor, store: ctx.store, now: ctx.clock }, work);
+  return withRoster(ctx.config, { actor, store: ctx.store, now: ctx.clock, ...options }, work);
 }
 
 export {

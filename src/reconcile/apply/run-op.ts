@@ -34,6 +34,14 @@ const OWNER = /^[\w-]+@(.+):(\d+)\/[0-9a-f]+$/;
  * share a host name and a database file never judge each other's pids.
  */
 function machine(): string {
+  // The same for the whole process: read once, not on every op's owner name (a readlink per facade write).
+  machineName ??= readMachine();
+  return machineName;
+}
+
+let machineName: string | undefined;
+
+function readMachine(): string {
   try {
     const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
     return ns === undefined ? hostname() : `${hostname()}#${ns}`;

@@ -11,7 +11,8 @@ import {
   setSnapshotGrant,
   upsertSnapshotAccount,
 } from '../../store/account-upsert.js';
-import type { OpRecord } from '../../store/store.js';
+import { GroupCommit } from '../../store/group-commit.js';
+import type { OpRecord, Store } from '../../store/store.js';
 import { ScimError } from './errors.js';
 import type { FacadeBackend, OpOutcome } from './handler.js';
 
@@ -30,11 +31,34 @@ export interface BackendOptions {
   onHold?: (planId: string) => Promise<void>;
 }
 
+/**
+ * One group commit per store: concurrent facade writes (an IdP provisions with several connections) share their
+ * op records' commits, each request still answered only once its own records are durable.
+ */
+const commits = new WeakMap<Store, GroupCommit>();
+
+function groupCommitOf(store: Store): GroupCommit {
+  let writes = commits.get(store);
+  if (!writes) {
+    writes = new GroupCommit(store);
+    commits.set(store, writes);
+  }
+  return writes;
+}
+
 export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): FacadeBackend {
   const connector = () => roster.connector(appId);
+  const writes = groupCommitOf(roster.store);
 
-  /** Writes what the op's verified read-back saw into the snapshot; read again only when there was none. */
-  async function refresh(accountId: string, kind: PlanOp['kind'], readBack: Account | null | undefined) {
+  /**
+   * What to write into the snapshot for an account an op touched: what its verified read-back saw, read again
+   * only when there was none. The read happens now; the write is returned, to join the plan's last commit.
+   */
+  async function refresh(
+    accountId: string,
+    kind: PlanOp['kind'],
+    readBack: Account | null | undefined,
+  ): Promise<(tx: Store) => Promise<void>> {
     const { get } = connector().accounts;
     const account =
       readBack !== undefined
@@ -43,8 +67,10 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           ? await get.call(connector().accounts, { id: accountId })
           : null;
     if (account && !(kind === 'delete' && account.status === 'deleted'))
-      await upsertSnapshotAccount(roster.store, account);
-    else await removeSnapshotAccount(roster.store, { appId, id: accountId });
+      return (tx) => upsertSnapshotAccount(tx, account);
+    return async (tx) => {
+      await removeSnapshotAccount(tx, { appId, id: accountId });
+    };
   }
 
   return {
@@ -88,18 +114,21 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       }
       const removals = removalsIn(ops);
       const body = { source: 'scim', requestedBy: roster.actor, ops };
-      const { plan, ops: saved } = await roster.store.createPlan({
-        // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
-        stateHash: `scim:${randomUUID()}`,
-        summary: {
-          total: ops.length,
-          byApp: { [appId]: { [ops[0]?.kind ?? 'none']: ops.length } },
-          source: 'scim',
-          removals,
-        },
-        body,
-        ops: toOpInputs(ops),
-      });
+      // Through the group commit: concurrent requests' plans share a commit with each other's op records.
+      const { plan, ops: saved } = await writes.write((tx) =>
+        tx.createPlan({
+          // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
+          stateHash: `scim:${randomUUID()}`,
+          summary: {
+            total: ops.length,
+            byApp: { [appId]: { [ops[0]?.kind ?? 'none']: ops.length } },
+            source: 'scim',
+            removals,
+          },
+          body,
+          ops: toOpInputs(ops),
+        }),
+      );
       return runPlan(plan.id, ops, saved);
     },
   };
@@ -107,6 +136,14 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   async function runPlan(planId: string, ops: readonly PlanOp[], saved?: OpRecord[]): Promise<OpOutcome[]> {
     const plan = { id: planId };
     const outcomes: OpOutcome[] = [];
+    // Snapshot writes for what the ops changed, made with the plan's status in one last write: the IdP's next
+    // read sees its own write, and the answer waits for that write to be durable.
+    const snapshot: ((tx: Store) => Promise<void>)[] = [];
+    const close = (status: 'failed' | 'applied' | 'tasks_open') =>
+      writes.write(async (tx) => {
+        for (const write of snapshot) await write(tx);
+        await tx.setPlanStatus({ id: plan.id, status });
+      });
     // The plan's ops as they stand, kept current from what each run returns: read once, not once per op.
     const records = new Map((saved ?? (await roster.store.listOps({ planId }))).map((o) => [o.seq, o]));
     for (let seq = 1; seq <= ops.length; seq++) {
@@ -118,11 +155,12 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         onReadBack: (_op, account) => {
           readBack = account;
         },
+        writes,
       });
       if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
       records.set(seq, record);
       if (record.status === 'failed') {
-        await roster.store.setPlanStatus({ id: plan.id, status: 'failed' });
+        await close('failed');
         // The op's error already names the app where the connector said so; name it once.
         const why = record.error ?? 'the change failed';
         throw new RosterError('internal', why.startsWith(`${appId}:`) ? why : `${appId}: ${why}`, {
@@ -136,13 +174,15 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         // The membership was verified by read-back; an account read by id carries none, so it is written here.
         const ref = op?.account;
         const accountOf = accountId ?? (ref && 'id' in ref ? ref.id : null);
-        if (op?.entitlement && accountOf)
-          await setSnapshotGrant(
-            roster.store,
-            { appId, entitlementId: op.entitlement.id, accountId: accountOf },
-            record.kind === 'grant',
+        const { entitlement } = op ?? {};
+        if (entitlement && accountOf) {
+          const held = record.kind === 'grant';
+          snapshot.push((tx) =>
+            setSnapshotGrant(tx, { appId, entitlementId: entitlement.id, accountId: accountOf }, held),
           );
-      } else if (record.status === 'succeeded' && accountId) await refresh(accountId, record.kind, readBack);
+        }
+      } else if (record.status === 'succeeded' && accountId)
+        snapshot.push(await refresh(accountId, record.kind, readBack));
       outcomes.push({
         status:
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',
@@ -150,7 +190,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       });
     }
     const open = outcomes.some((o) => o.status === 'task_open');
-    await roster.store.setPlanStatus({ id: plan.id, status: open ? 'tasks_open' : 'applied' });
+    await close(open ? 'tasks_open' : 'applied');
     return outcomes;
   }
 }

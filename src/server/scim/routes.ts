@@ -13,6 +13,7 @@ import { asActor } from '../core.js';
 import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
 import { rosterBackend } from './backend.js';
+import { connectorCache } from './connectors.js';
 import { type AppProfile, buildProfile } from './discovery.js';
 import { badRequest, notFound, ScimError, toScimError } from './errors.js';
 import { createScimHandler, errorResponse, type ScimResponse } from './handler.js';
@@ -99,8 +100,13 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         ctx.log.error({ err: error, lost }, 'SCIM request audit events could not be written'),
     });
     ctx.scimAudit = audit;
+    // One connector per app and config generation, kept across requests, closed with the server.
+    const connectors = connectorCache();
+    const asScimActor = <T>(actor: string, work: (roster: Roster) => Promise<T>) =>
+      asActor(ctx, actor, work, { sharedConnector: connectors.get });
     scim.addHook('onClose', async () => {
       await audit.close();
+      await connectors.close();
     });
     scim.addHook('onResponse', async (request, reply) => {
       const { appId } = request.params as { appId: string };
@@ -133,7 +139,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         }
       }
       const actor = actorOf(request);
-      const response = await asActor(ctx, actor, async (roster) => {
+      const response = await asScimActor(actor, async (roster) => {
         try {
           const config = roster.config.apps.find((a) => a.id === appId);
           if (!config) throw notFound(`no app "${appId}" in roster.yaml`);
