@@ -147,6 +147,8 @@ const COMPARED_ACCOUNT_COLUMNS = [
   'attributes',
   'raw',
 ] as const;
+/** Every account column, in the order staging and the snapshot share. */
+const ACCOUNT_COLUMNS = ['app_id', 'id', ...COMPARED_ACCOUNT_COLUMNS, 'sync_run_id'] as const;
 
 /** A column added to accounts must be compared too, or a change to it alone would be kept rather than written. */
 type UncomparedColumn = Exclude<
@@ -446,24 +448,5 @@ export async function discardStaged(s: Sql, input: { runId: string }): Promise<v
   });
 }
 
-const ACCOUNT_COLUMNS = [
-  'app_id',
-  'id',
-  'email',
-  'email_normalized',
-  'login',
-  'external_id',
-  'first_name',
-  'last_name',
-  'display_name',
-  'status',
-  'is_admin',
-  'last_login_at',
-  'created_at',
-  'updated_at',
-  'attributes',
-  'raw',
-  'sync_run_id',
-] as const;
 const ENTITLEMENT_COLUMNS = ['app_id', 'id', 'kind', 'name', 'privileged', 'raw', 'sync_run_id'] as const;
 const GRANT_COLUMNS = ['app_id', 'entitlement_id', 'account_id', 'sync_run_id', 'granted_by'] as const;
