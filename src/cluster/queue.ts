@@ -129,6 +129,8 @@ export interface DeadLetter {
 
 /** The one graph refresh waiting or running (and at most one more behind it). */
 const REFRESH_ID = 'graph-refresh';
+/** A job in one of these states is still to run (again). */
+const PENDING = new Set<string>(['waiting', 'delayed', 'active', 'prioritized']);
 /** How long a plan's finalization waits to gather the ops ending meanwhile (it is one read of the whole plan). */
 const FINALIZE_DELAY_MS = 250;
 
@@ -229,10 +231,14 @@ export class ClusterQueues {
 
   /** Whether a graph refresh waits, runs, or waits for a retry. */
   async refreshPending(): Promise<boolean> {
-    const id = await this.control.getDeduplicationJobId(REFRESH_ID);
-    if (id === null) return false;
-    const state = await this.control.getJobState(id);
-    return state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized';
+    for (let id = await this.control.getDeduplicationJobId(REFRESH_ID); id !== null; ) {
+      if (PENDING.has(await this.control.getJobState(id))) return true;
+      // It ended between the two reads, and the one asked for while it ran may have taken its place.
+      const next = await this.control.getDeduplicationJobId(REFRESH_ID);
+      if (next === id) return false;
+      id = next;
+    }
+    return false;
   }
 
   /** Starts applying a plan on the workers (one start per plan at a time). */

@@ -154,5 +154,52 @@ describe.skipIf(!services.available)(
         await redis.clear();
       }
     });
+
+    it('a refresh is never said to be over while the one asked for during it is still to run', async () => {
+      const redis = redisPrefix();
+      const settings = clusterSettings(
+        { queue: REDIS_URL },
+        { ROSTER_QUEUE_PREFIX: redis.prefix, ROSTER_REFRESH_DELAY_MS: '1' },
+      ) as ClusterSettings;
+      const queues = new ClusterQueues(settings, []);
+      const connection = connect(settings);
+      let release = () => {};
+      let started = () => {};
+      const worker = new Worker(
+        CONTROL_QUEUE,
+        async () => {
+          const gate = new Promise<void>((r) => {
+            release = r;
+          });
+          started();
+          await gate;
+        },
+        { connection, prefix: settings.prefix },
+      );
+      try {
+        // The first refresh ends and its successor is created in one step; asked in a tight loop, the answer
+        // must stay "pending" across that step in every round.
+        for (let round = 0; round < 20; round++) {
+          const first = new Promise<void>((r) => {
+            started = r;
+          });
+          await queues.enqueueRefresh({ actor: `${round}` });
+          await first;
+          await queues.enqueueRefresh({ actor: `${round} again` });
+          started = () => release();
+          release();
+          while (await queues.refreshPending()) {}
+          expect((await queues.control.getJobCounts('completed')).completed, `round ${round}`).toBe(
+            2 * (round + 1),
+          );
+        }
+      } finally {
+        release();
+        await worker.close();
+        connection.disconnect();
+        await queues.close();
+        await redis.clear();
+      }
+    });
   },
 );

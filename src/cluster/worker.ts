@@ -1,6 +1,7 @@
 /**
  * @module `roster worker`: a process that takes cluster jobs (syncs, graph refreshes, apply starts, op applies,
- * finalizations) off the queues and runs the `src/app` use cases on them, with every app's requests under its shared rate budget.
+ * finalizations) off the queues and runs the `src/app` use cases on them, with every app's requests under its
+ * shared rate budget.
  */
 
 import { createServer, type Server } from 'node:http';
