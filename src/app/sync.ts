@@ -36,6 +36,19 @@ export interface SyncAppsResult {
 }
 
 export async function syncApps(roster: Roster, options: SyncAppsOptions = {}): Promise<SyncAppsResult> {
+  const synced = await syncSnapshots(roster, options);
+  const graph = await refreshGraph(roster);
+  return { ...synced, graph };
+}
+
+/**
+ * The sync without the graph: people, apps and the tasks they show done. For cluster mode, where the graph is
+ * refreshed by a job of its own that several syncs share; whatever plans next brings the links up to date itself.
+ */
+export async function syncSnapshots(
+  roster: Roster,
+  options: SyncAppsOptions = {},
+): Promise<Omit<SyncAppsResult, 'graph'>> {
   const appIds = selectApps(roster, options.apps);
   const imported = options.people === false ? null : await importPeople(roster, options.people ?? {});
   const apps = await syncConnectors({
@@ -47,6 +60,5 @@ export async function syncApps(roster: Roster, options: SyncAppsOptions = {}): P
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const tasksClosed = await closeSatisfiedTasks({ store: roster.store });
-  const graph = await refreshGraph(roster);
-  return { import: imported, apps, tasksClosed, graph };
+  return { import: imported, apps, tasksClosed };
 }

@@ -1,6 +1,7 @@
 /**
  * @module Cluster mode's queues on Redis (BullMQ): one per app (its syncs and op applies) and one for control jobs
- * (apply starts, plan finalization); what is enqueued, how jobs are deduplicated, depth and age, the dead letters.
+ * (apply starts, plan finalization, graph refreshes); what is enqueued, how jobs are deduplicated, depth and age,
+ * the dead letters.
  */
 
 import { type Job, type JobsOptions, Queue } from 'bullmq';
@@ -25,6 +26,8 @@ export interface ClusterSettings {
   /** Attempts of an op job before its op stays failed (BullMQ retries with exponential backoff). */
   opAttempts: number;
   opBackoffMs: number;
+  /** How long a graph refresh waits before it starts, gathering the syncs that end meanwhile into one refresh. */
+  refreshDelayMs: number;
   /** How invitations are polled (durable waits as delayed jobs). */
   waits: { timeoutMs: number; pollMs: number; maxPollMs: number };
 }
@@ -56,6 +59,7 @@ export function clusterSettings(
     maxStalled: envInt(env, 'ROSTER_WORKER_MAX_STALLED', 20),
     opAttempts: envInt(env, 'ROSTER_OP_ATTEMPTS', 6),
     opBackoffMs: envInt(env, 'ROSTER_OP_BACKOFF_MS', 1000),
+    refreshDelayMs: envInt(env, 'ROSTER_REFRESH_DELAY_MS', 500),
     waits: {
       timeoutMs: envInt(env, 'ROSTER_WAIT_TIMEOUT_MS', 7 * 24 * 3600_000),
       pollMs: envInt(env, 'ROSTER_WAIT_POLL_MS', 5_000),
@@ -72,6 +76,13 @@ export function connect(settings: Pick<ClusterSettings, 'redisUrl'>): Redis {
 export interface SyncJob {
   appId: string;
   full: boolean;
+  actor: string;
+}
+/** What a sync job answers: the change set's head once its snapshot was written (null from an older worker). */
+export interface SyncDone {
+  generation: number | null;
+}
+export interface RefreshJob {
   actor: string;
 }
 export interface ApplyJob {
@@ -116,6 +127,10 @@ export interface DeadLetter {
   failedAt: string | null;
 }
 
+/** The one graph refresh waiting or running (and at most one more behind it). */
+const REFRESH_ID = 'graph-refresh';
+/** A job in one of these states is still to run (again). */
+const PENDING = new Set<string>(['waiting', 'delayed', 'active', 'prioritized']);
 /** How long a plan's finalization waits to gather the ops ending meanwhile (it is one read of the whole plan). */
 const FINALIZE_DELAY_MS = 250;
 
@@ -174,16 +189,21 @@ export class ClusterQueues {
 
   /**
    * A sync run on the workers, start to end: enqueued (or joined, when one is pending) and polled until it ended.
-   * Throws with the worker's error when the sync failed.
+   * Throws with the worker's error when the sync failed. The graph refresh it asked for may still be to run: wait
+   * for the generation it answers with (src/cluster/refresh.ts) before reading findings.
    */
-  async syncAndWait(job: SyncJob, pollMs = 250): Promise<void> {
+  async syncAndWait(job: SyncJob, pollMs = 250): Promise<SyncDone> {
     const queue = this.app(job.appId);
     const added = await queue.add('sync', job, { ...KEEP, deduplication: { id: `sync.${job.appId}` } });
     // A joined sync answers with the pending job's id: wait for that one.
     const id = String(added.id);
     for (;;) {
       const state = await queue.getJobState(id);
-      if (state === 'completed' || state === 'unknown') return;
+      if (state === 'unknown') return { generation: null };
+      if (state === 'completed') {
+        const done = (await queue.getJob(id))?.returnvalue as Partial<SyncDone> | undefined;
+        return { generation: typeof done?.generation === 'number' ? done.generation : null };
+      }
       if (state === 'failed') {
         const failed = await queue.getJob(id);
         throw new RosterError('unavailable', failed?.failedReason || `the ${job.appId} sync failed`, {
@@ -192,6 +212,33 @@ export class ClusterQueues {
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
+  }
+
+  /**
+   * Asks for the identity graph to be brought up to date, after a sync. Syncs ending while one refresh waits to
+   * start join it; a request while one runs leaves one more to run after it (the running one may have read the
+   * change set before this sync wrote it), never two at once.
+   */
+  async enqueueRefresh(job: RefreshJob): Promise<void> {
+    await this.control.add('refresh', job, {
+      ...KEEP,
+      delay: this.settings.refreshDelayMs,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: this.settings.opBackoffMs },
+      deduplication: { id: REFRESH_ID, keepLastIfActive: true },
+    });
+  }
+
+  /** Whether a graph refresh waits, runs, or waits for a retry. */
+  async refreshPending(): Promise<boolean> {
+    for (let id = await this.control.getDeduplicationJobId(REFRESH_ID); id !== null; ) {
+      if (PENDING.has(await this.control.getJobState(id))) return true;
+      // It ended between the two reads, and the one asked for while it ran may have taken its place.
+      const next = await this.control.getDeduplicationJobId(REFRESH_ID);
+      if (next === id) return false;
+      id = next;
+    }
+    return false;
   }
 
   /** Starts applying a plan on the workers (one start per plan at a time). */

@@ -1,6 +1,7 @@
 /**
- * @module `roster worker`: a process that takes cluster jobs (syncs, apply starts, op applies, finalizations) off
- * the queues and runs the `src/app` use cases on them, with every app's requests under its shared rate budget.
+ * @module `roster worker`: a process that takes cluster jobs (syncs, graph refreshes, apply starts, op applies,
+ * finalizations) off the queues and runs the `src/app` use cases on them, with every app's requests under its
+ * shared rate budget.
  */
 
 import { createServer, type Server } from 'node:http';
@@ -8,7 +9,8 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { openRoster, type Roster } from '../app/context.js';
-import { syncApps } from '../app/sync.js';
+import { refreshGraph } from '../app/graph.js';
+import { syncSnapshots } from '../app/sync.js';
 import type { RosterConfig } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../connectors/http/limiter.js';
 import { RosterError } from '../core/errors.js';
@@ -26,8 +28,10 @@ import {
   connect,
   type FinalizeJob,
   type OpJob,
+  type SyncDone,
   type SyncJob,
 } from './queue.js';
+import { changeHead } from './refresh.js';
 
 export interface WorkerLog {
   info(obj: object, msg: string): void;
@@ -153,10 +157,18 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       case 'sync': {
         const data = job.data as SyncJob;
         // People have their own schedule (embedded mode's scheduler); a sync job reads the app only.
-        const synced = await syncApps(as, { apps: [data.appId], full: data.full, people: false });
+        const synced = await syncSnapshots(as, { apps: [data.appId], full: data.full, people: false });
+        // The head is read before the refresh is asked for, so the refresh that answers reads this sync's writes.
+        const done: SyncDone = { generation: await changeHead(store) };
+        // Asked for after a failed sync too, as embedded mode refreshes after any: with nothing moved it is two reads.
+        await queues.enqueueRefresh({ actor });
         const failed = synced.apps.find((r) => r.status === 'failed');
         if (failed) throw new Error(`sync of ${failed.appId} failed: ${failed.error?.message ?? 'unknown'}`);
-        return { apps: synced.apps.map((r) => ({ appId: r.appId, status: r.status })) };
+        return { ...done, apps: synced.apps.map((r) => ({ appId: r.appId, status: r.status })) };
+      }
+      case 'refresh': {
+        const graph = await refreshGraph(as);
+        return { upToDate: graph.upToDate, recomputed: graph.recomputed, findings: graph.findings.length };
       }
       case 'apply':
         return startApply(as, queues, job.data as ApplyJob, locks);

@@ -57,8 +57,11 @@ const FOLLOW_MS = 5_000;
 export interface ClusterSchedule {
   /** The lease of one job's run; null when another process holds it (and runs it). */
   take(jobId: string): Promise<{ release(): Promise<void> } | null>;
-  /** A sync on the workers, resolved once it ended; throws when it failed. */
-  sync(appId: string, full: boolean): Promise<void>;
+  /**
+   * A sync on the workers, resolved once it ended and the graph refresh after it did; throws when the sync failed.
+   * False when the graph did not catch up (its refresh failed): the findings stored are older than the sync.
+   */
+  sync(appId: string, full: boolean): Promise<boolean>;
   /** Starts applying a plan on the workers. */
   apply(planId: string): Promise<void>;
 }
@@ -274,8 +277,13 @@ export class Scheduler {
       }
       const appId = def.appId as string;
       if (this.cluster) {
-        // The workers sync (and refresh the graph); this process plans once the sync has ended.
-        await this.cluster.sync(appId, def.full);
+        // The workers sync and then refresh the graph; this process announces and plans once both have ended.
+        if (await this.cluster.sync(appId, def.full)) {
+          this.ctx.findings.invalidate();
+          const findings = await this.ctx.findings.list(SCHEDULER_ACTOR);
+          this.ctx.metrics.observeFindings(findings);
+          await announceFindings(this.ctx.notifier, findings);
+        }
         await this.announce(await this.reconcile(roster, { apps: [appId], ...after }));
         return;
       }

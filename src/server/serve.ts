@@ -3,6 +3,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { Leases } from '../cluster/lease.js';
 import { ClusterQueues, clusterSettings } from '../cluster/queue.js';
+import { waitForGraph } from '../cluster/refresh.js';
 import type { RosterConfig } from '../config/schema.js';
 import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
@@ -45,11 +46,15 @@ export interface StartServerOptions extends ServerOptions {
 }
 
 /** Cluster mode's schedule: runs under leases in Redis, syncs and applies on the workers. */
-function clusterSchedule(cluster: ClusterQueues): ClusterSchedule {
+function clusterSchedule(cluster: ClusterQueues, store: Store): ClusterSchedule {
   const leases = new Leases(cluster.redis, cluster.settings.prefix, newOwner('serve'));
   return {
     take: (jobId) => leases.take(jobId),
-    sync: (appId, full) => cluster.syncAndWait({ appId, full, actor: SCHEDULER_ACTOR }),
+    async sync(appId, full) {
+      const { generation } = await cluster.syncAndWait({ appId, full, actor: SCHEDULER_ACTOR });
+      // The graph refresh the sync asked for runs as a job of its own: what follows reads findings it wrote.
+      return generation === null ? false : waitForGraph(store, cluster, generation);
+    },
     apply: (planId) => cluster.enqueueApply({ planId, actor: SCHEDULER_ACTOR, overrideSafety: false }),
   };
 }
@@ -124,7 +129,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             events.onQuarantine?.(job);
           },
         },
-        cluster && clusterSchedule(cluster),
+        cluster && clusterSchedule(cluster, store),
       );
     }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
