@@ -16,7 +16,6 @@ import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { createRng } from '../sandbox/kit/rng.js';
 import { freshDatabase } from '../store/postgres.testkit.js';
 import {
-  buildCli,
   exited,
   freePort,
   REDIS_URL,
@@ -88,7 +87,6 @@ async function accountsByEmail(): Promise<Map<string, number>> {
 
 beforeAll(async () => {
   if (!services.available) return;
-  buildCli();
   database = await freshDatabase('roster_cluster');
   redis = redisPrefix();
   fleet = await startFleet({ apps: APPS, seed: 11, people: Number(process.env['CHAOS_PEOPLE'] ?? 480) });

@@ -3,7 +3,7 @@
  * `roster` processes (serve, workers) spawned from the built CLI, and a whole installation with in-process workers.
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -55,11 +55,6 @@ export function redisPrefix(): { prefix: string; clear: () => Promise<void> } {
       }
     },
   };
-}
-
-/** Compiles the CLI the spawned processes run (bin/roster.js runs dist/). */
-export function buildCli(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
 }
 
 export async function freePort(): Promise<number> {

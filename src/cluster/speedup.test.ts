@@ -15,7 +15,6 @@ import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { freshDatabase } from '../store/postgres.testkit.js';
 import {
-  buildCli,
   exited,
   freePort,
   REDIS_URL,
@@ -215,7 +214,6 @@ async function expectAppliedOnce(at: Installation): Promise<void> {
 
 beforeAll(async () => {
   if (!services.available) return;
-  buildCli();
 }, 300_000);
 
 afterAll(async () => {

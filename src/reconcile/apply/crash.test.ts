@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,7 +144,6 @@ async function duplicateEmails(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
   fleet = await startFleet({ apps: ['targetprocess', 'thought-industries'], seed: 5, people: 260 });
   dir = mkdtempSync(join(tmpdir(), 'roster-crash-'));
   writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
