@@ -33,8 +33,15 @@ export function diff(input: {
 }): DiffResult {
   const result: DiffResult = { ops: [], errors: [], blocks: [], untouched: {} };
   const people = new Map(input.people.map((p) => [p.employeeId, p]));
+  // Each app reads only its own links: grouped once, not filtered out of every link for every app.
+  const linksOf = new Map<string, Link[]>();
+  for (const link of input.links) {
+    const list = linksOf.get(link.appId);
+    if (list === undefined) linksOf.set(link.appId, [link]);
+    else list.push(link);
+  }
   for (const app of input.apps) {
-    const ctx = appDiff(app, input, people, result);
+    const ctx = appDiff(app, { ...input, links: linksOf.get(app.id) ?? [] }, people, result);
     const desiredHere = input.desired.accounts.get(app.id) ?? new Map<string, DesiredAccount>();
     for (const want of desiredHere.values()) {
       const wanted = resolveWanted(ctx, want);

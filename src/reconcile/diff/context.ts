@@ -108,7 +108,10 @@ export function appDiff(
       app.manifest.notes[capability as keyof CapabilityManifest['notes']] ??
       `${app.id} has no ${capability} through its API.`,
     push(op) {
-      const full: PlanOp = { ...op, approvalReasons: op.approvalReasons ?? [], requiresApproval: false };
+      // Completed in place, not copied: every caller hands over a fresh object, and a plan makes tens of thousands.
+      // The keys land where a copy would put them (approvalReasons where it was given, else after the rest).
+      const full = op as PlanOp;
+      if (full.approvalReasons === undefined) full.approvalReasons = [];
       full.requiresApproval = full.approvalReasons.length > 0;
       ops.push(full);
       return full;
