@@ -3,7 +3,7 @@
 import type { Account, Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import { IDENTITY_FIELDS, INPUT_FIELDS } from '../policy.js';
-import { type AppDiff, personRef } from './context.js';
+import type { AppDiff } from './context.js';
 import type { AccountRef, PlanOp } from './types.js';
 
 /** Where a person's account stands once the account ops are planned: what later ops act on and wait for. */
@@ -26,7 +26,7 @@ export function diffAccount(
 ): AccountPlan | null {
   const { app } = ctx;
   const person = ctx.people.get(want.employeeId) as Person;
-  const who = personRef(person);
+  const who = ctx.who(person);
   const rule = want.rules[0] as string;
   const current = ctx.linked.get(want.employeeId)?.find((a) => a.status !== 'deleted') ?? null;
   const base = `${app.id}:${want.employeeId}`;

@@ -4,7 +4,7 @@ import { closest } from '../../core/suggest.js';
 import type { Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import type { AccountPlan } from './accounts.js';
-import { type AppDiff, byKindAndName, personRef } from './context.js';
+import { type AppDiff, byKindAndName } from './context.js';
 import type { EntitlementRef, PlanError } from './types.js';
 
 /**
@@ -65,7 +65,7 @@ export function diffGrants(
   if (wanted.length === 0 && (held === undefined || held.length === 0)) return;
   const { app, policy } = ctx;
   const manifest = app.manifest;
-  const who = personRef(ctx.people.get(want.employeeId) as Person);
+  const who = ctx.who(ctx.people.get(want.employeeId) as Person);
   const rule = want.rules[0] as string;
   const base = `${app.id}:${want.employeeId}`;
   const singleValued = new Set(ctx.traits.singleValued ?? []);
