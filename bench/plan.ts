@@ -4,12 +4,13 @@
  * against the plan's own JSON size. The baseline in the same run is the full graph refresh plan used to do.
  */
 
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openRoster } from '../src/app/context.js';
 import { refreshGraph, updateLinks } from '../src/app/graph.js';
-import { planChanges } from '../src/app/plan.js';
+import { planChanges, showPlan } from '../src/app/plan.js';
 import { syncApps } from '../src/app/sync.js';
 import { loadConfig } from '../src/config/load.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
@@ -55,6 +56,22 @@ function storeBytes(dir: string): number {
   return bytes;
 }
 
+/**
+ * A digest of the saved plan's ops as a reader gets them back (kind, app, target, dependencies, approval, in seq
+ * order): a change that makes planning faster must leave it as it was on the same data.
+ */
+async function opsDigest(roster: Awaited<ReturnType<typeof openRoster>>, planId: string): Promise<string> {
+  const { body, ops } = await showPlan(roster, planId);
+  const hash = createHash('sha256');
+  for (const op of body.ops) hash.update(`${JSON.stringify(op)}\n`);
+  for (const op of ops) {
+    hash.update(
+      `${op.seq}|${op.appId}|${op.kind}|${JSON.stringify(op.target)}|${op.dependsOn}|${op.requiresApproval}\n`,
+    );
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 async function main(): Promise<void> {
   const fleet = await startFleet({ seed: 17, people: PEOPLE });
   const policy = {
@@ -79,6 +96,7 @@ async function main(): Promise<void> {
     const grown = storeBytes(dir) - before;
     const kept = usedBytes(dir) - usedBefore;
     const json = JSON.stringify(plan.value.body).length + JSON.stringify(plan.value.summary).length;
+    const digest = await opsDigest(roster, plan.value.plan.id);
     const baseline = await timed(() => refreshGraph(roster));
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -91,6 +109,7 @@ async function main(): Promise<void> {
         `baseline, full graph refresh:  ${s(baseline.wall)} wall, ${s(baseline.cpu)} CPU (plan ran one before it planned)`,
         `store growth per plan:         ${mb(grown)} for ${mb(json)} of plan JSON: ×${(grown / json).toFixed(2)} (file and WAL as left)`,
         `store kept per plan:           ${mb(kept)} for ${mb(json)} of plan JSON: ×${(kept / json).toFixed(2)} (pages in use, after a checkpoint)`,
+        `ops as read back:              sha256 ${digest} (the same data gives the same ops: compare across changes)`,
         `apps the plan left out:        ${(plan.value.body.skipped ?? []).map((a) => `${a.appId} (${a.reason})`).join('; ') || 'none'}`,
         `ratio: plan now / plan with the full refresh it ran before = ${(plan.wall / (plan.wall + baseline.wall)).toFixed(2)} (wall), ${(plan.cpu / (plan.cpu + baseline.cpu)).toFixed(2)} (CPU)`,
       ].join('\n') + '\n',

@@ -3,7 +3,7 @@
 import type { Link, Person } from '../core/types.js';
 import type { DesiredAccount, DesiredState } from './desired.js';
 import { diffAccount } from './diff/accounts.js';
-import { appDiff } from './diff/context.js';
+import { appDiff, type PersonRef } from './diff/context.js';
 import { diffGrants, missingErrors, resolveWanted } from './diff/grants.js';
 import { diffRemovals } from './diff/removals.js';
 import { applySafety } from './diff/safety.js';
@@ -33,8 +33,16 @@ export function diff(input: {
 }): DiffResult {
   const result: DiffResult = { ops: [], errors: [], blocks: [], untouched: {} };
   const people = new Map(input.people.map((p) => [p.employeeId, p]));
+  // Each app reads only its own links: grouped once, not filtered out of every link for every app.
+  const linksOf = new Map<string, Link[]>();
+  for (const link of input.links) {
+    const list = linksOf.get(link.appId);
+    if (list === undefined) linksOf.set(link.appId, [link]);
+    else list.push(link);
+  }
+  const refs = new Map<string, PersonRef>();
   for (const app of input.apps) {
-    const ctx = appDiff(app, input, people, result);
+    const ctx = appDiff(app, { ...input, links: linksOf.get(app.id) ?? [] }, people, result, refs);
     const desiredHere = input.desired.accounts.get(app.id) ?? new Map<string, DesiredAccount>();
     for (const want of desiredHere.values()) {
       const wanted = resolveWanted(ctx, want);

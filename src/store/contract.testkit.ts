@@ -1053,6 +1053,35 @@ export function storeContract(
         expect(await codeOf(badDeps)).toBe('invalid_input');
       });
 
+      it('a plan with more ops than one insert statement carries is read back whole, in order, each as given', async () => {
+        // 5,000 ops of 15 values: several statements on SQLite (16,000 values each) and two on Postgres (65,535).
+        const count = 5_000;
+        const inputs = Array.from({ length: count }, (_, i) => ({
+          appId: APP,
+          kind: i % 3 === 0 ? ('grant' as const) : ('create' as const),
+          target: { ref: `op-${i}`, person: { email: `p${i}@example.com`, name: `P ${i} "q"` }, n: i },
+          ...(i > 0 && i % 7 === 0 ? { dependsOn: [i, 1] } : {}),
+          ...(i % 5 === 0 ? { requiresApproval: true } : {}),
+        }));
+        const { plan, ops } = await store.createPlan({
+          stateHash: 'big',
+          summary: {},
+          body: {},
+          ops: inputs,
+        });
+        const read = await store.listOps({ planId: plan.id });
+        expect(read).toEqual(ops);
+        expect(read.map((o) => [o.seq, o.kind, o.target, o.dependsOn, o.requiresApproval])).toEqual(
+          inputs.map((op, i) => [
+            i + 1,
+            op.kind,
+            op.target,
+            op.dependsOn ?? [],
+            op.requiresApproval ?? false,
+          ]),
+        );
+      });
+
       it('an op records its intent before the call and its outcome after', async () => {
         const { plan } = await makePlan();
         const begun = await store.beginOp({ planId: plan.id, seq: 1 });

@@ -103,6 +103,38 @@ export function parseJsonColumn<T>(schema: z.ZodType<T>, text: string | null, wh
   return parsed.data;
 }
 
+/**
+ * parseJsonColumn for columns read once per row of a big table: the place name is built (by `where(row)`, a
+ * function made once, not per row) only for a value that fails its check.
+ */
+export function parseJsonColumnOf<T, R>(
+  schema: z.ZodType<T>,
+  text: string | null,
+  where: (row: R) => string,
+  row: R,
+): T {
+  if (text !== null) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return parseJsonColumn(schema, text, where(row));
+    }
+    if (FAST_CHECKS.get(schema as z.ZodType)?.(value) === true) return value as T;
+  }
+  return parseJsonColumn(schema, text, where(row));
+}
+
+/** parseEnum with the place name built only when the value is not one the code knows. */
+export function parseEnumOf<const T extends string, R>(
+  values: readonly T[],
+  text: string,
+  where: (row: R) => string,
+  row: R,
+): T {
+  return (values as readonly string[]).includes(text) ? (text as T) : parseEnum(values, text, where(row));
+}
+
 /** Checks a stored enum-like text column against the values the code knows. */
 export function parseEnum<const T extends string>(values: readonly T[], text: string, where: string): T {
   if ((values as readonly string[]).includes(text)) return text as T;

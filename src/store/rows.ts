@@ -11,7 +11,9 @@ import {
   numberRecord,
   objectRecord,
   parseEnum,
+  parseEnumOf,
   parseJsonColumn,
+  parseJsonColumnOf,
   stringArray,
   stringRecord,
   toJsonColumn,
@@ -118,21 +120,25 @@ export function personToRow(p: Person, importId: string): PeopleTable {
   };
 }
 
+// Every plan reads every person: the place names are built only for a row that fails its check.
+const personAliasesWhere = (r: Selectable<PeopleTable>) => `people[${r.employee_id}].aliases`;
+const personStatusWhere = (r: Selectable<PeopleTable>) => `people[${r.employee_id}].status`;
+const personAttributesWhere = (r: Selectable<PeopleTable>) => `people[${r.employee_id}].attributes`;
+
 export function rowToPerson(r: Selectable<PeopleTable>): StoredPerson {
-  const where = `people[${r.employee_id}]`;
   return {
     employeeId: r.employee_id,
     email: r.email,
-    aliases: parseJsonColumn(stringArray, r.aliases, `${where}.aliases`),
+    aliases: parseJsonColumnOf(stringArray, r.aliases, personAliasesWhere, r),
     firstName: r.first_name,
     lastName: r.last_name,
-    status: parseEnum(PERSON_STATUSES, r.status, `${where}.status`),
+    status: parseEnumOf(PERSON_STATUSES, r.status, personStatusWhere, r),
     department: r.department,
     title: r.title,
     managerEmail: r.manager_email,
     startDate: r.start_date,
     endDate: r.end_date,
-    attributes: parseJsonColumn(stringRecord, r.attributes, `${where}.attributes`),
+    attributes: parseJsonColumnOf(stringRecord, r.attributes, personAttributesWhere, r),
     importId: r.import_id,
   };
 }
@@ -264,16 +270,20 @@ export function rowToGrant(r: Selectable<GrantsTable>): StoredGrant {
   };
 }
 
+// Read once per account by the graph and by every plan: the place names are built only for a row that fails its
+// check (by functions made once, not a closure per row).
+const linkWhere = (r: Selectable<LinksTable>, column: string) =>
+  `links[${r.app_id}/${r.account_id}].${column}`;
+const linkCandidatesWhere = (r: Selectable<LinksTable>) => linkWhere(r, 'candidates');
+
 export function rowToLink(r: Selectable<LinksTable>): StoredLink {
-  // Read once per account by the graph: the place names are built only for a row that fails its check.
-  const where = (column: string) => `links[${r.app_id}/${r.account_id}].${column}`;
   const situation = (LINK_SITUATIONS as readonly string[]).includes(r.situation)
     ? (r.situation as StoredLink['situation'])
-    : parseEnum(LINK_SITUATIONS, r.situation, where('situation'));
+    : parseEnum(LINK_SITUATIONS, r.situation, linkWhere(r, 'situation'));
   const method =
     r.method === null || (LINK_METHODS as readonly string[]).includes(r.method)
       ? (r.method as StoredLink['method'])
-      : parseEnum(LINK_METHODS, r.method, where('method'));
+      : parseEnum(LINK_METHODS, r.method, linkWhere(r, 'method'));
   return {
     appId: r.app_id,
     accountId: r.account_id,
@@ -281,7 +291,9 @@ export function rowToLink(r: Selectable<LinksTable>): StoredLink {
     situation,
     method,
     confidence: r.confidence,
-    candidates: parseJsonColumn(stringArray, r.candidates, where('candidates')),
+    // Most accounts have no other candidate: the empty list needs no parse.
+    candidates:
+      r.candidates === '[]' ? [] : parseJsonColumnOf(stringArray, r.candidates, linkCandidatesWhere, r),
     manual: bool(r.manual),
     decidedBy: r.decided_by,
     decidedAt: r.decided_at,

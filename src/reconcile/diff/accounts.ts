@@ -3,7 +3,7 @@
 import type { Account, Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import { IDENTITY_FIELDS, INPUT_FIELDS } from '../policy.js';
-import { type AppDiff, personRef } from './context.js';
+import type { AppDiff } from './context.js';
 import type { AccountRef, PlanOp } from './types.js';
 
 /** Where a person's account stands once the account ops are planned: what later ops act on and wait for. */
@@ -26,9 +26,9 @@ export function diffAccount(
 ): AccountPlan | null {
   const { app } = ctx;
   const person = ctx.people.get(want.employeeId) as Person;
-  const who = personRef(person);
+  const who = ctx.who(person);
   const rule = want.rules[0] as string;
-  const current = (ctx.linked.get(want.employeeId) ?? []).find((a) => a.status !== 'deleted') ?? null;
+  const current = ctx.linked.get(want.employeeId)?.find((a) => a.status !== 'deleted') ?? null;
   const base = `${app.id}:${want.employeeId}`;
 
   if (!current && ctx.contested.has(want.employeeId)) {
@@ -52,18 +52,34 @@ export function diffAccount(
       return { current, account: { createdBy: op.ref }, ready: [op.ref] };
     }
     const invite = ctx.traits.inviteOnCreate === true;
-    const op = ctx.push({
-      ref: `${base}:create`,
-      appId: app.id,
-      kind: 'create',
-      account: null,
-      person: who,
-      input: inputFields,
-      ...(invite ? { invite: true } : {}),
-      reason,
-      dependsOn: [],
-      risk: 'low',
-    });
+    const ref = `${base}:create`;
+    // Two literals, not a spread inside one: one op per person is made here, and the keys keep this order.
+    const op = ctx.push(
+      invite
+        ? {
+            ref,
+            appId: app.id,
+            kind: 'create',
+            account: null,
+            person: who,
+            input: inputFields,
+            invite: true,
+            reason,
+            dependsOn: [],
+            risk: 'low',
+          }
+        : {
+            ref,
+            appId: app.id,
+            kind: 'create',
+            account: null,
+            person: who,
+            input: inputFields,
+            reason,
+            dependsOn: [],
+            risk: 'low',
+          },
+    );
     const account = { createdBy: op.ref };
     const ready = invite && wanted.length > 0 ? [waitOp(ctx, base, account, who, [op.ref]).ref] : [op.ref];
     return { current, account, ready };

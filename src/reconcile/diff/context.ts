@@ -11,16 +11,18 @@ export const LIVE: ReadonlySet<Account['status']> = new Set(['active', 'invited'
 const STATUS_RANK: Record<Account['status'], number> = { active: 0, invited: 1, inactive: 2, deleted: 3 };
 
 export const nameOf = (p: Person) => `${p.firstName} ${p.lastName}`.trim();
-type PersonRef = NonNullable<PlanOp['person']>;
-/** One ref per person, shared by all their ops (a plan makes several per person; they are never changed). */
-const personRefs = new WeakMap<Person, Readonly<PersonRef>>();
-export function personRef(p: Person): PersonRef {
-  let ref = personRefs.get(p);
+export type PersonRef = NonNullable<PlanOp['person']>;
+/**
+ * One ref per person, shared by all their ops (a plan makes several per person; they are never changed). Kept by
+ * employee id in a map the diff owns: a module-wide WeakMap of every person made each collection walk its table.
+ */
+export function personRef(refs: Map<string, PersonRef>, p: Person): PersonRef {
+  let ref = refs.get(p.employeeId);
   if (ref === undefined) {
     ref = { employeeId: p.employeeId, email: p.email, name: nameOf(p) };
-    personRefs.set(p, ref);
+    refs.set(p.employeeId, ref);
   }
-  return ref as PersonRef;
+  return ref;
 }
 
 export type NewOp = Omit<PlanOp, 'requiresApproval' | 'approvalReasons'> & { approvalReasons?: string[] };
@@ -31,6 +33,8 @@ export interface AppDiff {
   policy: Policy;
   desired: DesiredState;
   people: ReadonlyMap<string, Person>;
+  /** The person as their ops name them: one object per person for the whole plan. */
+  who(person: Person): PersonRef;
   result: DiffResult;
   /** This app's ops, in the order they were added. */
   ops: PlanOp[];
@@ -72,6 +76,7 @@ export function appDiff(
   input: { desired: DesiredState; links: readonly Link[]; policy: Policy },
   people: ReadonlyMap<string, Person>,
   result: DiffResult,
+  refs: Map<string, PersonRef> = new Map(),
 ): AppDiff {
   const { policy } = input;
   const accounts = new Map(app.accounts.map((a) => [a.id, a]));
@@ -92,6 +97,7 @@ export function appDiff(
     policy,
     desired: input.desired,
     people,
+    who: (person) => personRef(refs, person),
     result,
     ops,
     byName,
@@ -108,7 +114,10 @@ export function appDiff(
       app.manifest.notes[capability as keyof CapabilityManifest['notes']] ??
       `${app.id} has no ${capability} through its API.`,
     push(op) {
-      const full: PlanOp = { ...op, approvalReasons: op.approvalReasons ?? [], requiresApproval: false };
+      // Completed in place, not copied: every caller hands over a fresh object, and a plan makes tens of thousands.
+      // The keys land where a copy would put them (approvalReasons where it was given, else after the rest).
+      const full = op as PlanOp;
+      if (full.approvalReasons === undefined) full.approvalReasons = [];
       full.requiresApproval = full.approvalReasons.length > 0;
       ops.push(full);
       return full;

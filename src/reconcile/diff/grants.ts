@@ -4,7 +4,7 @@ import { closest } from '../../core/suggest.js';
 import type { Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import type { AccountPlan } from './accounts.js';
-import { type AppDiff, byKindAndName, personRef } from './context.js';
+import { type AppDiff, byKindAndName } from './context.js';
 import type { EntitlementRef, PlanError } from './types.js';
 
 /**
@@ -60,13 +60,16 @@ export function diffGrants(
   wanted: readonly Entitlement[],
   plan: AccountPlan,
 ): void {
+  const held = plan.current ? ctx.grantsOf.get(plan.current.id) : undefined;
+  // Most people want no entitlement and hold none: nothing to grant or revoke, and nothing worth building for it.
+  if (wanted.length === 0 && (held === undefined || held.length === 0)) return;
   const { app, policy } = ctx;
   const manifest = app.manifest;
-  const who = personRef(ctx.people.get(want.employeeId) as Person);
+  const who = ctx.who(ctx.people.get(want.employeeId) as Person);
   const rule = want.rules[0] as string;
   const base = `${app.id}:${want.employeeId}`;
   const singleValued = new Set(ctx.traits.singleValued ?? []);
-  const heldEntitlements = (plan.current ? (ctx.grantsOf.get(plan.current.id) ?? []) : [])
+  const heldEntitlements = (held ?? [])
     .map((g) => ctx.entitlementsById.get(g.entitlementId))
     .filter((e): e is Entitlement => e !== undefined);
   const heldIds = new Set(heldEntitlements.map((e) => e.id));

@@ -1,7 +1,7 @@
 /** @module Who must lose an app: leavers past their grace, people no rule gives a managed app any more, orphans. */
 
 import type { Account, Person } from '../../core/types.js';
-import { type AppDiff, LIVE, nameOf, personRef } from './context.js';
+import { type AppDiff, LIVE, nameOf } from './context.js';
 import type { PlanOp } from './types.js';
 
 /** Plans the removals of one app: deactivations, deletions, or tasks where the API cannot. */
@@ -22,12 +22,12 @@ export function diffRemovals(ctx: AppDiff): void {
           continue;
         }
         if (verdict.action === 'deactivate' && !LIVE.has(account.status)) continue;
-        removal(ctx, account, personRef(person), verdict.action, {
+        removal(ctx, account, ctx.who(person), verdict.action, {
           finding: 'leaver_with_access',
           text: `${nameOf(person)} left (end date ${person.endDate ?? 'not given'})`,
         });
       } else if (!desiredHere?.has(employeeId) && ctx.managed.has('account') && LIVE.has(account.status)) {
-        removal(ctx, account, personRef(person), 'deactivate', {
+        removal(ctx, account, ctx.who(person), 'deactivate', {
           finding: 'no_longer_entitled',
           text: `no rule gives ${nameOf(person)} ${ctx.app.id} any more (accounts are managed)`,
         });

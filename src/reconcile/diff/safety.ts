@@ -30,7 +30,8 @@ export function applySafety(ctx: AppDiff): void {
   if (ops.length > limit) {
     const why = `${app.id} has ${ops.length} ops, over the ${limit} that run without approval`;
     for (const op of ops) {
-      op.approvalReasons.push(why);
+      // A new array of the right length: pushing onto each op's empty one would grow every one to spare capacity.
+      op.approvalReasons = op.approvalReasons.length === 0 ? [why] : [...op.approvalReasons, why];
       op.requiresApproval = true;
     }
   }

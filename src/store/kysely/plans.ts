@@ -74,31 +74,51 @@ export async function createPlan(
         body: toJsonColumn(plan.body),
       })
       .execute();
-    await tx.insertRows(
-      'ops',
-      ops.map((op) => ({
-        plan_id: op.planId,
-        seq: op.seq,
-        app_id: op.appId,
-        kind: op.kind,
+    // Values straight from the records, no row object each: a big plan has tens of thousands of ops.
+    await tx.insertValues('ops', OP_COLUMNS, ops.length, (i, out) => {
+      const op = ops[i] as OpRecord;
+      out.push(
+        op.planId,
+        op.seq,
+        op.appId,
+        op.kind,
         // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
         // object of tens of thousands of ops was most of saving a big plan.
-        target: JSON.stringify(op.target),
-        status: op.status,
-        attempts: 0,
-        intent_at: null,
-        finished_at: null,
-        outcome: null,
-        error: null,
-        depends_on: toJsonColumn(op.dependsOn),
-        requires_approval: op.requiresApproval ? 1 : 0,
-        approved_by: null,
-        approved_at: null,
-      })),
-    );
+        JSON.stringify(op.target),
+        op.status,
+        0,
+        null,
+        null,
+        null,
+        null,
+        op.dependsOn.length === 0 ? '[]' : toJsonColumn(op.dependsOn),
+        op.requiresApproval ? 1 : 0,
+        null,
+        null,
+      );
+    });
   });
   return { plan, ops };
 }
+
+/** The columns a new op row is written with (the rest start null). */
+const OP_COLUMNS = [
+  'plan_id',
+  'seq',
+  'app_id',
+  'kind',
+  'target',
+  'status',
+  'attempts',
+  'intent_at',
+  'finished_at',
+  'outcome',
+  'error',
+  'depends_on',
+  'requires_approval',
+  'approved_by',
+  'approved_at',
+] as const;
 
 export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord | null> {
   const row = await s.db.selectFrom('plans').selectAll().where('id', '=', input.id).executeTakeFirst();
