@@ -1,42 +1,19 @@
 /**
- * @module What the identity graph reads and records in the store: change marks writers bump, the marks it last ran
- * from, and accounts read lean (no raw payload).
+ * @module What the identity graph reads and records in the store: the change-set generation and settings it last
+ * ran from, and accounts read lean (no raw payload).
  */
 
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Account } from '../../core/types.js';
-import { attributeRecord, numberRecord, parseEnum, parseJsonColumn, toJsonColumn } from '../json.js';
+import { attributeRecord, parseEnum, parseJsonColumn } from '../json.js';
 import { ACCOUNT_STATUSES } from '../rows.js';
 import type { GraphFindingsState, GraphState } from '../store.js';
-import type { Db, Sql } from './context.js';
-
-export { appScope, PEOPLE_SCOPE } from '../graph-scopes.js';
-
-/** Bumps each scope's generation; call it inside the transaction of the write it marks, so both land or neither. */
-export async function markChanged(s: { db: Db }, scopes: readonly string[]): Promise<void> {
-  for (const scope of new Set(scopes)) {
-    await s.db
-      .insertInto('graph_marks')
-      .values({ scope, generation: 1 })
-      .onConflict((oc) =>
-        oc.column('scope').doUpdateSet({ generation: sql<number>`graph_marks.generation + 1` }),
-      )
-      .execute();
-  }
-}
-
-/** Every scope's current generation; a scope never written is absent (read it as 0). */
-export async function graphMarks(s: Sql): Promise<Record<string, number>> {
-  const rows = await s.db.selectFrom('graph_marks').select(['scope', 'generation']).execute();
-  return Object.fromEntries(rows.map((r) => [r.scope, Number(r.generation)]));
-}
+import type { Sql } from './context.js';
 
 export async function graphState(s: Sql): Promise<GraphState | null> {
   const row = await s.db.selectFrom('graph_state').selectAll().where('id', '=', 'graph').executeTakeFirst();
   if (row === undefined) return null;
   return {
-    marks: parseJsonColumn(numberRecord, row.marks, 'graph_state.marks'),
     config: row.config,
     generation: Number(row.generation),
     findings:
@@ -55,14 +32,14 @@ const findingsState = z.object({
 export async function saveGraphState(
   s: Sql,
   input: {
-    marks?: Record<string, number>;
     config: string;
     generation?: number;
     findings?: GraphFindingsState | null;
   },
 ): Promise<void> {
   const row = {
-    marks: toJsonColumn(input.marks ?? {}),
+    // The per-scope marks this column held are gone (the change set replaced them); it stays, written empty.
+    marks: '{}',
     config: input.config,
     generation: input.generation ?? -1,
     updated_at: s.now(),

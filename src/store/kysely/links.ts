@@ -6,7 +6,6 @@ import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
 import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { appScope, markChanged } from './graph.js';
 
 /** Rows one upsert statement carries: small enough that preparing it stays cheap, large enough to batch. */
 const LINK_CHUNK = 500;
@@ -126,7 +125,6 @@ export async function decideLink(
       .execute();
     // A decision changes who owns the account: it enters the change set the graph runs from.
     await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
-    await markChanged(tx, [appScope(input.appId)]);
     return tx.db
       .selectFrom('links')
       .selectAll()
@@ -146,7 +144,6 @@ export async function undecideLink(s: Sql, input: { appId: string; accountId: st
       .where('manual', '=', 1)
       .execute();
     await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
-    await markChanged(tx, [appScope(input.appId)]);
   });
 }
 
