@@ -252,9 +252,13 @@ export function findings(input: FindingsInput): Finding[] {
     }
 
     const privilegedNames = privilegedByApp.get(account.appId) ?? NO_NAMES;
-    const privilegedHeld = (held.size === 0 ? [] : (held.get(key(account.appId, account.id)) ?? []))
-      .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
-      .map((e) => e.name);
+    const holds = held.size === 0 ? undefined : held.get(key(account.appId, account.id));
+    const privilegedHeld =
+      holds === undefined
+        ? []
+        : holds
+            .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
+            .map((e) => e.name);
     const role = account.attributes['role'];
     if (
       typeof role === 'string' &&
@@ -403,7 +407,8 @@ interface Drift {
 export function attributeDrift(account: Account, person: Person): Drift[] {
   const drift: Drift[] = [];
   const compare = (field: Drift['field'], app: string | null, hr: string | null) => {
-    if (app === null) return;
+    // The same text is the same key: most fields agree as written, and need no normalizing.
+    if (app === null || app === hr) return;
     if (textKey(app) !== textKey(hr)) drift.push({ field, app, hr });
   };
   compare('firstName', account.firstName, person.firstName);

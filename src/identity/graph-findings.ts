@@ -329,7 +329,7 @@ async function full(
     consumed: [...consumed, ...(await store.listGraphDirty())],
     state: null,
   });
-  const people: Person[] = await store.listPeople();
+  const people: readonly Person[] = await store.listGraphPeople({});
   lap('load');
   const run = correlator(people, correlateOptions(config));
   const byId = peopleById(people);

@@ -492,8 +492,8 @@ export interface Store {
     accountIds?: readonly string[];
     employeeIds?: readonly string[];
   }): Promise<StoredLink[]>;
-  /** These people (those still in the import). */
-  listGraphPeople(input: { employeeIds: readonly string[] }): Promise<StoredPerson[]>;
+  /** These people (those still in the import); every person, by employee id, without `employeeIds`. */
+  listGraphPeople(input: { employeeIds?: readonly string[] }): Promise<StoredPerson[]>;
   /** One app's grants of these accounts. */
   listGraphGrants(input: { appId: string; accountIds: readonly string[] }): Promise<StoredGrant[]>;
   /**
