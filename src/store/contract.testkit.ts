@@ -910,6 +910,44 @@ export function storeContract(
         expect(await store.graphState()).toMatchObject({ generation: 6, findings: { generation: 5 } });
       });
 
+      it('the graph reads people and accounts exactly as the ordinary reads do, field for field', async () => {
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h',
+          people: [
+            {
+              ...person('e2'),
+              aliases: ['e2.alt@acme.com'],
+              endDate: '2026-12-31',
+              attributes: { idp_id: 'x' },
+            },
+            { ...person('e1'), status: 'leaver', department: null },
+          ],
+        });
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [
+            { ...account(APP, '1'), isAdmin: true, attributes: { department: 'Ops', seats: 2, sso: false } },
+            { ...account(APP, '2'), status: 'invited', login: 'l2', externalId: 'x', displayName: 'A B' },
+          ],
+          entitlements: [],
+          grants: [],
+        });
+        expect(await store.listGraphPeople({})).toEqual(await store.listPeople());
+        expect(await store.listGraphPeople({ employeeIds: ['e2'] })).toEqual([
+          await store.getPerson({ employeeId: 'e2' }),
+        ]);
+        const accounts = await store.listGraphAccounts({ appId: APP });
+        expect(accounts).toEqual(
+          (await store.listAccounts({ appId: APP })).map(({ raw: _raw, syncRunId: _run, ...lean }) => lean),
+        );
+        expect(accounts.map((a) => [a.id, a.isAdmin, a.status])).toEqual([
+          ['1', true, 'active'],
+          ['2', false, 'invited'],
+        ]);
+      });
+
       it('the graph reads just the rows it names, counts links over accounts still held, and finds accounts near a time threshold', async () => {
         await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h', people: [person('e1'), person('e2')] });
         await store.replaceSnapshot({
