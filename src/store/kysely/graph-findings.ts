@@ -112,7 +112,12 @@ export async function listGraphPeople(
   const query = () => s.db.selectFrom('people').select(PERSON_COLUMNS);
   const ids = input.employeeIds;
   // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost.
-  if (ids === undefined) return (await s.arrayRows(query().orderBy('employee_id').compile())).map(toPerson);
+  if (ids === undefined) {
+    const rows = await s.arrayRows(query().orderBy('employee_id').compile());
+    const people = rows as unknown[] as StoredPerson[];
+    for (let i = 0; i < rows.length; i++) people[i] = toPerson(rows[i] as unknown[]);
+    return people;
+  }
   const rows = await inSlices(s, ids, async (slice) =>
     s.arrayRows(query().where('employee_id', 'in', slice).compile()),
   );
@@ -159,19 +164,24 @@ export async function listGraphTimeCandidates(
 }
 
 export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
-  const rows = await s.db.selectFrom('graph_findings').selectAll().execute();
-  const out: GraphFindingRow[] = new Array(rows.length);
+  // Array rows (see ARRAY_ROWS): an unchanged graph returns what it stored, and this read is all it does.
+  const query = s.db
+    .selectFrom('graph_findings')
+    .select(['app_id', 'account_id', 'rule', 'severity', 'employee_id', 'title', 'evidence']);
+  const rows = await s.arrayRows(query.compile());
+  // Each row is replaced by its finding as it is read, so the two lists are never held whole at once.
+  const out = rows as unknown[] as GraphFindingRow[];
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as (typeof rows)[number];
+    const r = rows[i] as unknown[];
     out[i] = {
-      appId: r.app_id,
-      accountId: r.account_id,
-      rule: r.rule,
-      severity: r.severity,
-      employeeId: r.employee_id,
-      title: r.title,
+      appId: r[0] as string,
+      accountId: r[1] as string,
+      rule: r[2] as string,
+      severity: r[3] as string,
+      employeeId: r[4] as string | null,
+      title: r[5] as string,
       // Written by the graph from its own objects a moment before: JSON it made, read back as it is.
-      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+      evidence: JSON.parse(r[6] as string) as Record<string, unknown>,
     };
   }
   return out;

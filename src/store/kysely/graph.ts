@@ -113,15 +113,22 @@ export async function listGraphAccounts(
   s: Sql,
   input: { appId: string; ids?: readonly string[] },
 ): Promise<Account[]> {
-  const accounts: Account[] = [];
+  const query = () =>
+    s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId).orderBy('id');
   const ids = input.ids;
-  const step = ids === undefined ? 1 : s.inListSize;
-  for (let i = 0; i < (ids?.length ?? 1); i += step) {
-    let query = s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId);
-    if (ids !== undefined) query = query.where('id', 'in', ids.slice(i, i + step));
+  if (ids === undefined) {
     // Rows as arrays (see ARRAY_ROWS): a first pass reads every account, and an object per row cost more than
-    // SQLite's own reading.
-    for (const r of await s.arrayRows(query.orderBy('id').compile())) accounts.push(toGraphAccount(r));
+    // SQLite's own reading. Each row is replaced by its account as it is read: the two lists are never held whole.
+    const rows = await s.arrayRows(query().compile());
+    const accounts = rows as unknown[] as Account[];
+    for (let i = 0; i < rows.length; i++) accounts[i] = toGraphAccount(rows[i] as unknown[]);
+    return accounts;
+  }
+  const accounts: Account[] = [];
+  for (let i = 0; i < ids.length; i += s.inListSize) {
+    const slice = ids.slice(i, i + s.inListSize);
+    for (const r of await s.arrayRows(query().where('id', 'in', slice).compile()))
+      accounts.push(toGraphAccount(r));
   }
   return accounts;
 }
