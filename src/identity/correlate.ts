@@ -142,55 +142,66 @@ export function correlator(
   };
 }
 
+/** The matches a rule can make: shared, not built per account. */
+const BY_EXTERNAL_ID: Match = { method: 'external_id', confidence: CONFIDENCE.externalId };
+const BY_EXACT_EMAIL: Match = { method: 'email', confidence: CONFIDENCE.emailExact };
+const BY_NORMALIZED_EMAIL: Match = { method: 'email', confidence: CONFIDENCE.emailNormalized };
+const BY_LOGIN: Match = { method: 'login', confidence: CONFIDENCE.login };
+const NOBODY: readonly string[] = [];
+
+/** Adds a person's match, keeping the strongest per person; at most a handful answer to one account. */
+function offer(owners: string[], matches: Match[], employeeId: string, match: Match): void {
+  const at = owners.indexOf(employeeId);
+  if (at === -1) {
+    owners.push(employeeId);
+    matches.push(match);
+  } else if (match.confidence > (matches[at] as Match).confidence) matches[at] = match;
+}
+
 function correlateAccount(
   account: Account,
   index: PeopleIndex,
   normalize: ReturnType<typeof emailNormalizer>,
   nameSuggestions: boolean,
 ): Link {
-  // At most a handful of people answer to one account: two parallel arrays beat a Map per account.
+  // Two parallel arrays beat a Map per account; every link below is one literal of one shape.
   const owners: string[] = [];
   const matches: Match[] = [];
-  const offer = (employeeId: string, match: Match) => {
-    const at = owners.indexOf(employeeId);
-    if (at === -1) {
-      owners.push(employeeId);
-      matches.push(match);
-    } else if (match.confidence > (matches[at] as Match).confidence) matches[at] = match;
-  };
 
   // Rule 2: the IdP id the app holds (SSO id, SCIM externalId) names the person outright.
   const externalId = account.externalId?.trim();
   if (externalId) {
     const owner = index.byExternalId.get(externalId);
-    if (owner !== undefined) offer(owner, { method: 'external_id', confidence: CONFIDENCE.externalId });
+    if (owner !== undefined) offer(owners, matches, owner, BY_EXTERNAL_ID);
   }
 
   // Rule 3: the address, exact as HR wrote it, or the same mailbox by case, +tag, alias or alias domain.
   const email = normalize(account.email);
   if (email !== null) {
-    const exactOwner = index.exactEmail.get((account.email ?? '').trim());
-    for (const owner of index.byEmail.get(email) ?? []) {
-      const confidence = owner === exactOwner ? CONFIDENCE.emailExact : CONFIDENCE.emailNormalized;
-      offer(owner, { method: 'email', confidence });
+    const found = index.byEmail.get(email);
+    if (found !== undefined) {
+      const exactOwner = index.exactEmail.get((account.email as string).trim());
+      for (const owner of found) {
+        offer(owners, matches, owner, owner === exactOwner ? BY_EXACT_EMAIL : BY_NORMALIZED_EMAIL);
+      }
     }
   }
 
   // Rule 4: a login that is someone's address or its local part, only when it names exactly one person.
   const login = account.login?.trim();
   if (login) {
-    const owners = login.includes('@')
-      ? (index.byEmail.get(normalize(login) ?? '') ?? [])
-      : (index.byLocal.get(login.normalize('NFC').toLowerCase()) ?? []);
-    if (owners.length === 1) offer(owners[0] as string, { method: 'login', confidence: CONFIDENCE.login });
+    const named = login.includes('@')
+      ? (index.byEmail.get(normalize(login) ?? '') ?? NOBODY)
+      : (index.byLocal.get(login.normalize('NFC').toLowerCase()) ?? NOBODY);
+    if (named.length === 1) offer(owners, matches, named[0] as string, BY_LOGIN);
   }
 
-  const base = { appId: account.appId, accountId: account.id };
   if (owners.length === 1) {
     const employeeId = owners[0] as string;
     const match = matches[0] as Match;
     return {
-      ...base,
+      appId: account.appId,
+      accountId: account.id,
       employeeId,
       situation: 'linked',
       method: match.method,
@@ -204,7 +215,8 @@ function correlateAccount(
       .map((id, i) => [id, matches[i] as Match] as const)
       .sort((a, b) => b[1].confidence - a[1].confidence || a[0].localeCompare(b[0]));
     return {
-      ...base,
+      appId: account.appId,
+      accountId: account.id,
       employeeId: null,
       situation: 'disputed',
       method: null,
@@ -222,7 +234,8 @@ function correlateAccount(
     if (sameDepartment.length > 0) people = sameDepartment;
     if (people.length > 0 && people.length <= MAX_NAME_CANDIDATES) {
       return {
-        ...base,
+        appId: account.appId,
+        accountId: account.id,
         employeeId: null,
         situation: 'suggested',
         method: 'name',
@@ -231,5 +244,13 @@ function correlateAccount(
       };
     }
   }
-  return { ...base, employeeId: null, situation: 'unmatched', method: null, confidence: 0, candidates: [] };
+  return {
+    appId: account.appId,
+    accountId: account.id,
+    employeeId: null,
+    situation: 'unmatched',
+    method: null,
+    confidence: 0,
+    candidates: [],
+  };
 }

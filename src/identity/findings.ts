@@ -58,7 +58,8 @@ export interface FindingsOptions {
 }
 
 export interface FindingsInput {
-  people: readonly Person[];
+  /** The people, as a list or already by employee id (a caller running app by app indexes them once). */
+  people: readonly Person[] | ReadonlyMap<string, Person>;
   accounts: readonly Account[];
   entitlements: readonly Entitlement[];
   grants: readonly Grant[];
@@ -107,6 +108,35 @@ export function filterBySeverity<T extends { severity: Severity }>(
 const key = (appId: string, accountId: string) => `${appId}\u0000${accountId}`;
 const NO_NAMES: ReadonlySet<string> = new Set();
 
+/** A map per app, so a lookup by (app, id) builds no key string: findings run it several times per account. */
+class ByApp<V> {
+  private readonly apps = new Map<string, Map<string, V>>();
+  get(appId: string, id: string): V | undefined {
+    return this.apps.get(appId)?.get(id);
+  }
+  set(appId: string, id: string, value: V): void {
+    let map = this.apps.get(appId);
+    if (map === undefined) {
+      map = new Map();
+      this.apps.set(appId, map);
+    }
+    map.set(id, value);
+  }
+  *values(): IterableIterator<V> {
+    for (const map of this.apps.values()) yield* map.values();
+  }
+}
+
+/** The people by employee id. */
+export function peopleById(
+  people: readonly Person[] | ReadonlyMap<string, Person>,
+): ReadonlyMap<string, Person> {
+  if (!Array.isArray(people)) return people as ReadonlyMap<string, Person>;
+  const byId = new Map<string, Person>();
+  for (const p of people as readonly Person[]) byId.set(p.employeeId, p);
+  return byId;
+}
+
 /** Every finding, most severe first, then by app, rule and account. */
 export function findings(input: FindingsInput): Finding[] {
   const { options } = input;
@@ -114,9 +144,10 @@ export function findings(input: FindingsInput): Finding[] {
   const dormantDays = options.dormantDays ?? 90;
   const graceDays = options.dormantGraceDays ?? 30;
   const inviteDays = options.inviteDays ?? 14;
-  const people = new Map(input.people.map((p) => [p.employeeId, p]));
+  const people = peopleById(input.people);
   const apps = new Map(options.apps.map((a) => [a.id, a]));
-  const links = new Map(input.links.map((l) => [key(l.appId, l.accountId), l]));
+  const links = new ByApp<Link>();
+  for (const l of input.links) links.set(l.appId, l.accountId, l);
   const entitlements = new Map(input.entitlements.map((e) => [key(e.appId, e.id), e]));
   const held = new Map<string, Entitlement[]>();
   for (const grant of input.grants) {
@@ -156,16 +187,16 @@ export function findings(input: FindingsInput): Finding[] {
     `${account.appId} account ${account.email ?? account.login ?? account.id}`;
 
   // Accounts per (app, person), for duplicate_accounts.
-  const owned = new Map<string, Account[]>();
+  const owned = new ByApp<Account[]>();
 
   for (const account of input.accounts) {
-    const link = links.get(key(account.appId, account.id));
+    const link = links.get(account.appId, account.id);
     const person = link?.employeeId ? people.get(link.employeeId) : undefined;
     const linked = link?.situation === 'linked' && person !== undefined;
     const app = apps.get(account.appId);
     const deleted = account.status === 'deleted';
     const hasAccess = account.status === 'active' || account.status === 'invited';
-    const who = person ? `${person.firstName} ${person.lastName} (${person.employeeId})` : '';
+    const who = () => (person ? `${person.firstName} ${person.lastName} (${person.employeeId})` : '');
 
     if (linked && person.status === 'leaver' && hasAccess) {
       add(
@@ -173,7 +204,7 @@ export function findings(input: FindingsInput): Finding[] {
         'high',
         account,
         person.employeeId,
-        `${who} has left but still has ${label(account)}`,
+        `${who()} has left but still has ${label(account)}`,
         {
           personStatus: person.status,
           endDate: person.endDate,
@@ -215,16 +246,19 @@ export function findings(input: FindingsInput): Finding[] {
     }
 
     if (linked && !deleted) {
-      const k = key(account.appId, person.employeeId);
-      const list = owned.get(k);
-      if (list === undefined) owned.set(k, [account]);
+      const list = owned.get(account.appId, person.employeeId);
+      if (list === undefined) owned.set(account.appId, person.employeeId, [account]);
       else list.push(account);
     }
 
     const privilegedNames = privilegedByApp.get(account.appId) ?? NO_NAMES;
-    const privilegedHeld = (held.size === 0 ? [] : (held.get(key(account.appId, account.id)) ?? []))
-      .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
-      .map((e) => e.name);
+    const holds = held.size === 0 ? undefined : held.get(key(account.appId, account.id));
+    const privilegedHeld =
+      holds === undefined
+        ? []
+        : holds
+            .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
+            .map((e) => e.name);
     const role = account.attributes['role'];
     if (
       typeof role === 'string' &&
@@ -239,7 +273,7 @@ export function findings(input: FindingsInput): Finding[] {
         risky ? 'medium' : 'info',
         account,
         linked ? person.employeeId : null,
-        `${label(account)} is privileged${risky ? (linked ? ` and ${who} has left` : ' and has no owner') : ''}`,
+        `${label(account)} is privileged${risky ? (linked ? ` and ${who()} has left` : ' and has no owner') : ''}`,
         { isAdmin: account.isAdmin, roles: privilegedHeld.sort(), situation: link?.situation ?? null },
       );
     }
@@ -312,7 +346,7 @@ export function findings(input: FindingsInput): Finding[] {
     if (accounts.length < 2) continue;
     const ranked = [...accounts].sort((a, b) => primaryOrder(a, b, links));
     const [primary, ...extras] = ranked as [Account, ...Account[]];
-    const employeeId = links.get(key(primary.appId, primary.id))?.employeeId ?? null;
+    const employeeId = links.get(primary.appId, primary.id)?.employeeId ?? null;
     for (const extra of extras) {
       add(
         'duplicate_accounts',
@@ -350,8 +384,8 @@ export function sortFindings(found: Finding[]): Finding[] {
  * Which of a person's accounts in one app is the real one: the best-tied, then active, then most recently
  * used, then one without a +tag address, then the oldest id. The others are the extras.
  */
-function primaryOrder(a: Account, b: Account, links: Map<string, Link>): number {
-  const conf = (x: Account) => links.get(key(x.appId, x.id))?.confidence ?? 0;
+function primaryOrder(a: Account, b: Account, links: ByApp<Link>): number {
+  const conf = (x: Account) => links.get(x.appId, x.id)?.confidence ?? 0;
   const login = (x: Account) => (x.lastLoginAt === null ? 0 : Date.parse(x.lastLoginAt) || 0);
   const tagged = (x: Account) => ((x.email ?? '').split('@')[0]?.includes('+') ? 1 : 0);
   return (
@@ -373,7 +407,8 @@ interface Drift {
 export function attributeDrift(account: Account, person: Person): Drift[] {
   const drift: Drift[] = [];
   const compare = (field: Drift['field'], app: string | null, hr: string | null) => {
-    if (app === null) return;
+    // The same text is the same key: most fields agree as written, and need no normalizing.
+    if (app === null || app === hr) return;
     if (textKey(app) !== textKey(hr)) drift.push({ field, app, hr });
   };
   compare('firstName', account.firstName, person.firstName);

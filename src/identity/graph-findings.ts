@@ -16,6 +16,7 @@ import {
   type FindingRule,
   type FindingsApp,
   type FindingsOptions,
+  peopleById,
   SEVERITIES,
   type Severity,
   sortFindings,
@@ -328,9 +329,10 @@ async function full(
     consumed: [...consumed, ...(await store.listGraphDirty())],
     state: null,
   });
-  const people: Person[] = await store.listPeople();
+  const people: readonly Person[] = await store.listGraphPeople({});
   lap('load');
   const run = correlator(people, correlateOptions(config));
+  const byId = peopleById(people);
   lap('correlate');
   const found: Finding[] = [];
   const apps: GraphSummary['apps'] = {};
@@ -353,7 +355,15 @@ async function full(
     const entitlements = await store.listEntitlements({ appId: app.id });
     const grants = await store.listGrants({ appId: app.id });
     lap('load');
-    const appFindings = computeFindings({ people, accounts, entitlements, grants, links, now, options });
+    const appFindings = computeFindings({
+      people: byId,
+      accounts,
+      entitlements,
+      grants,
+      links,
+      now,
+      options,
+    });
     const counts = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
     for (const link of links) {
       counts.accounts++;

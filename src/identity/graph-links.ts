@@ -221,7 +221,7 @@ export interface LinkUpdate {
 /** Loads from the store what a recompute of the dirty apps reads. */
 export function storeInputs(store: Store): LinkInputs {
   return {
-    people: () => store.listPeople(),
+    people: () => store.listGraphPeople({}),
     accounts: (appId) => store.listGraphAccounts({ appId }),
     links: (appId) => store.listLinks({ appId }),
   };

@@ -835,51 +835,15 @@ export function storeContract(
         ]);
       });
 
-      it('every write the graph reads marks its scope, in the same transaction, and the graph state round-trips', async () => {
-        const marks = async () => {
-          const m = await store.graphMarks();
-          return { people: m['people'] ?? 0, app: m[`app:${APP}`] ?? 0, other: m[`app:${OTHER_APP}`] ?? 0 };
-        };
-        let before = await marks();
-        const expectBumped = async (scope: 'people' | 'app') => {
-          const after = await marks();
-          expect(after[scope]).toBeGreaterThan(before[scope]);
-          expect(after.other).toBe(before.other);
-          before = after;
-        };
-        await store.replacePeople({ sourcePath: 'hr.csv', hash: 'h', people: [person('e1')] });
-        await expectBumped('people');
-        await store.replaceSnapshot({
-          appId: APP,
-          runId: null,
-          accounts: [account(APP, '1')],
-          entitlements: [],
-          grants: [],
-        });
-        await expectBumped('app');
-        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
-        await store.stageBatch({ runId: run.id, accounts: [account(APP, '1'), account(APP, '2')] });
-        expect((await marks()).app).toBe(before.app);
-        await store.commitStaged({ runId: run.id });
-        await expectBumped('app');
-        await store.decideLink({ appId: APP, accountId: '2', employeeId: 'e1', decidedBy: 'ana' });
-        await expectBumped('app');
-        await store.undecideLink({ appId: APP, accountId: '2' });
-        await expectBumped('app');
-        // A write that fails leaves no mark: the graph would otherwise redo work for nothing, or worse, the
-        // mark could land without its rows.
-        await expect(
-          store.transaction(async (tx) => {
-            await tx.decideLink({ appId: APP, accountId: '1', employeeId: 'e1', decidedBy: 'ana' });
-            throw new Error('rolled back');
-          }),
-        ).rejects.toThrow('rolled back');
-        expect((await marks()).app).toBe(before.app);
-
+      it('the graph state round-trips, and a save without findings keeps the stored findings state', async () => {
         expect(await store.graphState()).toBeNull();
-        await store.saveGraphState({ marks: { people: 1, [`app:${APP}`]: 3 }, config: '{"v":1}' });
-        await store.saveGraphState({ marks: { people: 2 }, config: '{"v":2}' });
-        expect(await store.graphState()).toMatchObject({ marks: { people: 2 }, config: '{"v":2}' });
+        await store.saveGraphState({ config: '{"v":1}', generation: 3 });
+        await store.saveGraphState({ config: '{"v":2}', generation: 4 });
+        expect(await store.graphState()).toMatchObject({ config: '{"v":2}', generation: 4, findings: null });
+        const findings = { generation: 4, config: 'f', now: '2026-11-01T00:00:00.000Z', summary: { n: 1 } };
+        await store.saveGraphState({ config: '{"v":2}', generation: 4, findings });
+        await store.saveGraphState({ config: '{"v":3}', generation: 5 });
+        expect(await store.graphState()).toMatchObject({ config: '{"v":3}', generation: 5, findings });
       });
 
       it('a link decision enters the change set the graph runs from', async () => {
@@ -944,6 +908,44 @@ export function storeContract(
         // Saving the links' state alone keeps the findings' state.
         await store.saveGraphState({ config: '{"v":1}', generation: 6 });
         expect(await store.graphState()).toMatchObject({ generation: 6, findings: { generation: 5 } });
+      });
+
+      it('the graph reads people and accounts exactly as the ordinary reads do, field for field', async () => {
+        await store.replacePeople({
+          sourcePath: 'hr.csv',
+          hash: 'h',
+          people: [
+            {
+              ...person('e2'),
+              aliases: ['e2.alt@acme.com'],
+              endDate: '2026-12-31',
+              attributes: { idp_id: 'x' },
+            },
+            { ...person('e1'), status: 'leaver', department: null },
+          ],
+        });
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [
+            { ...account(APP, '1'), isAdmin: true, attributes: { department: 'Ops', seats: 2, sso: false } },
+            { ...account(APP, '2'), status: 'invited', login: 'l2', externalId: 'x', displayName: 'A B' },
+          ],
+          entitlements: [],
+          grants: [],
+        });
+        expect(await store.listGraphPeople({})).toEqual(await store.listPeople());
+        expect(await store.listGraphPeople({ employeeIds: ['e2'] })).toEqual([
+          await store.getPerson({ employeeId: 'e2' }),
+        ]);
+        const accounts = await store.listGraphAccounts({ appId: APP });
+        expect(accounts).toEqual(
+          (await store.listAccounts({ appId: APP })).map(({ raw: _raw, syncRunId: _run, ...lean }) => lean),
+        );
+        expect(accounts.map((a) => [a.id, a.isAdmin, a.status])).toEqual([
+          ['1', true, 'active'],
+          ['2', false, 'invited'],
+        ]);
       });
 
       it('the graph reads just the rows it names, counts links over accounts still held, and finds accounts near a time threshold', async () => {

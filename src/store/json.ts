@@ -78,6 +78,10 @@ const isAttribute = (v: unknown) =>
   typeof v === 'boolean' ||
   (typeof v === 'number' && Number.isFinite(v));
 
+/** What attributeRecord accepts, checked by hand (for readers that parse a column themselves). */
+export const isAttributeRecord = (v: unknown): v is z.infer<typeof attributeRecord> =>
+  everyValue(v, isAttribute);
+
 /**
  * Hand-written checks that accept exactly what their schema accepts, for the shapes read once per row: zod's
  * generic walk costs more than the JSON parse itself there. A value they refuse still goes through zod, for its message.

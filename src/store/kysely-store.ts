@@ -174,9 +174,6 @@ export class KyselyStore implements Store {
   listLinks(input: Parameters<Store['listLinks']>[0]): ReturnType<Store['listLinks']> {
     return links.listLinks(this.sql, input);
   }
-  graphMarks(): ReturnType<Store['graphMarks']> {
-    return graph.graphMarks(this.sql);
-  }
   graphState(): ReturnType<Store['graphState']> {
     return graph.graphState(this.sql);
   }

@@ -239,11 +239,6 @@ export interface AuditEventsTable {
   hash: string;
 }
 
-export interface GraphMarksTable {
-  scope: string;
-  generation: number;
-}
-
 export interface GraphStateTable {
   id: string;
   marks: string;
@@ -293,7 +288,6 @@ export interface Database {
   tasks: TasksTable;
   plan_locks: PlanLocksTable;
   audit_events: AuditEventsTable;
-  graph_marks: GraphMarksTable;
   graph_state: GraphStateTable;
   graph_findings: GraphFindingsTable;
   graph_dirty: GraphDirtyTable;

@@ -147,9 +147,8 @@ export interface StagedProgress extends SnapshotCounts {
 
 // ---- links
 
-/** What the identity graph last ran from: each scope's generation as it read them, and its settings' fingerprint. */
+/** What the identity graph last ran from: the change-set generation and its settings' fingerprint. */
 export interface GraphState {
-  marks: Record<string, number>;
   config: string;
   /** The change-set generation the links were last brought up to (-1: never; see `changedSince`). */
   generation: number;
@@ -478,15 +477,9 @@ export interface Store {
     employeeId?: string;
     situation?: LinkSituation;
   }): Promise<StoredLink[]>;
-  /**
-   * Each change scope's generation (`people`, `app:<id>`): every write to people, a snapshot or a manual link
-   * bumps its scope in the same transaction, so the graph can tell what changed since it last ran.
-   */
-  graphMarks(): Promise<Record<string, number>>;
   graphState(): Promise<GraphState | null>;
   /** Saves what the graph ran from; `findings` left out keeps the stored findings' state as it is. */
   saveGraphState(input: {
-    marks?: Record<string, number>;
     config: string;
     generation?: number;
     findings?: GraphFindingsState | null;
@@ -499,8 +492,8 @@ export interface Store {
     accountIds?: readonly string[];
     employeeIds?: readonly string[];
   }): Promise<StoredLink[]>;
-  /** These people (those still in the import). */
-  listGraphPeople(input: { employeeIds: readonly string[] }): Promise<StoredPerson[]>;
+  /** These people (those still in the import); every person, by employee id, without `employeeIds`. */
+  listGraphPeople(input: { employeeIds?: readonly string[] }): Promise<StoredPerson[]>;
   /** One app's grants of these accounts. */
   listGraphGrants(input: { appId: string; accountIds: readonly string[] }): Promise<StoredGrant[]>;
   /**

@@ -39,6 +39,13 @@ const pendingTails = new WeakMap<Db, AuditTail>();
 /** Statements built once per store dialect, by key: the SQL text and which named value each parameter is. */
 const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; names: string[] }>>();
 
+/**
+ * A query whose text starts with this comment may answer each row as an array of its column values in select
+ * order (the SQLite driver does); an engine that ignores it answers objects, which {@link Sql.arrayRows} turns
+ * into the same arrays.
+ */
+export const ARRAY_ROWS = '/* array rows */ ';
+
 /** Insert statement texts per store dialect, keyed by table, columns and row count. */
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
 type TableName = keyof Database & string;
@@ -187,6 +194,16 @@ export class Sql {
     const parameters = built.names.map((name) => values[name]);
     const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
     return result.rows;
+  }
+
+  /** Runs a compiled select and returns its rows as arrays of column values, in the select's column order. */
+  async arrayRows(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown[][]> {
+    const result = await this.db.executeQuery<unknown>(
+      CompiledQuery.raw(ARRAY_ROWS + query.sql, [...query.parameters]),
+    );
+    const rows = result.rows;
+    if (rows.length === 0 || Array.isArray(rows[0])) return rows as unknown[][];
+    return rows.map((row) => Object.values(row as Record<string, unknown>));
   }
 
   /** How many values one `in (...)` list may hold. */

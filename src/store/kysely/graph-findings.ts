@@ -5,7 +5,8 @@
 
 import { sql } from 'kysely';
 import type { LinkSituation } from '../../core/types.js';
-import { LINK_SITUATIONS, rowToGrant, rowToLink, rowToPerson } from '../rows.js';
+import { parseEnum, parseJsonColumn, stringArray, stringRecord } from '../json.js';
+import { LINK_SITUATIONS, PERSON_STATUSES, rowToGrant, rowToLink } from '../rows.js';
 import type {
   AccountKey,
   GraphDirtyRow,
@@ -62,14 +63,65 @@ export async function listGraphLinks(
   return out;
 }
 
+const PERSON_COLUMNS = [
+  'employee_id',
+  'email',
+  'aliases',
+  'first_name',
+  'last_name',
+  'status',
+  'department',
+  'title',
+  'manager_email',
+  'start_date',
+  'end_date',
+  'attributes',
+  'import_id',
+] as const;
+
+/** One row of PERSON_COLUMNS, in that order. */
+function toPerson(r: unknown[]): StoredPerson {
+  const employeeId = r[0] as string;
+  const status = r[5] as string;
+  const where = (column: string) => `people[${employeeId}].${column}`;
+  return {
+    employeeId,
+    email: r[1] as string,
+    aliases: r[2] === '[]' ? [] : parseJsonColumn(stringArray, r[2] as string, where('aliases')),
+    firstName: r[3] as string,
+    lastName: r[4] as string,
+    status: PERSON_STATUS_SET.has(status)
+      ? (status as StoredPerson['status'])
+      : parseEnum(PERSON_STATUSES, status, where('status')),
+    department: r[6] as string | null,
+    title: r[7] as string | null,
+    managerEmail: r[8] as string | null,
+    startDate: r[9] as string | null,
+    endDate: r[10] as string | null,
+    attributes: parseJsonColumn(stringRecord, r[11] as string, where('attributes')),
+    importId: r[12] as string,
+  };
+}
+
+const PERSON_STATUS_SET = new Set<string>(PERSON_STATUSES);
+
 export async function listGraphPeople(
   s: Sql,
-  input: { employeeIds: readonly string[] },
+  input: { employeeIds?: readonly string[] },
 ): Promise<StoredPerson[]> {
-  const rows = await inSlices(s, input.employeeIds, (ids) =>
-    s.db.selectFrom('people').selectAll().where('employee_id', 'in', ids).execute(),
+  const query = () => s.db.selectFrom('people').select(PERSON_COLUMNS);
+  const ids = input.employeeIds;
+  // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost.
+  if (ids === undefined) {
+    const rows = await s.arrayRows(query().orderBy('employee_id').compile());
+    const people = rows as unknown[] as StoredPerson[];
+    for (let i = 0; i < rows.length; i++) people[i] = toPerson(rows[i] as unknown[]);
+    return people;
+  }
+  const rows = await inSlices(s, ids, async (slice) =>
+    s.arrayRows(query().where('employee_id', 'in', slice).compile()),
   );
-  return rows.map(rowToPerson);
+  return rows.map(toPerson);
 }
 
 export async function listGraphGrants(
@@ -112,19 +164,24 @@ export async function listGraphTimeCandidates(
 }
 
 export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
-  const rows = await s.db.selectFrom('graph_findings').selectAll().execute();
-  const out: GraphFindingRow[] = new Array(rows.length);
+  // Array rows (see ARRAY_ROWS): an unchanged graph returns what it stored, and this read is all it does.
+  const query = s.db
+    .selectFrom('graph_findings')
+    .select(['app_id', 'account_id', 'rule', 'severity', 'employee_id', 'title', 'evidence']);
+  const rows = await s.arrayRows(query.compile());
+  // Each row is replaced by its finding as it is read, so the two lists are never held whole at once.
+  const out = rows as unknown[] as GraphFindingRow[];
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as (typeof rows)[number];
+    const r = rows[i] as unknown[];
     out[i] = {
-      appId: r.app_id,
-      accountId: r.account_id,
-      rule: r.rule,
-      severity: r.severity,
-      employeeId: r.employee_id,
-      title: r.title,
+      appId: r[0] as string,
+      accountId: r[1] as string,
+      rule: r[2] as string,
+      severity: r[3] as string,
+      employeeId: r[4] as string | null,
+      title: r[5] as string,
       // Written by the graph from its own objects a moment before: JSON it made, read back as it is.
-      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+      evidence: JSON.parse(r[6] as string) as Record<string, unknown>,
     };
   }
   return out;

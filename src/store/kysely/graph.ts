@@ -1,49 +1,19 @@
 /**
- * @module What the identity graph reads and records in the store: change marks writers bump, the marks it last ran
- * from, and accounts read lean (no raw payload).
+ * @module What the identity graph reads and records in the store: the change-set generation and settings it last
+ * ran from, and accounts read lean (no raw payload).
  */
 
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Account } from '../../core/types.js';
-import {
-  attributeRecord,
-  numberRecord,
-  parseEnumOf,
-  parseJsonColumn,
-  parseJsonColumnOf,
-  toJsonColumn,
-} from '../json.js';
+import { attributeRecord, isAttributeRecord, parseEnum, parseJsonColumn } from '../json.js';
 import { ACCOUNT_STATUSES } from '../rows.js';
 import type { GraphFindingsState, GraphState } from '../store.js';
-import type { Db, Sql } from './context.js';
-
-export { appScope, PEOPLE_SCOPE } from '../graph-scopes.js';
-
-/** Bumps each scope's generation; call it inside the transaction of the write it marks, so both land or neither. */
-export async function markChanged(s: { db: Db }, scopes: readonly string[]): Promise<void> {
-  for (const scope of new Set(scopes)) {
-    await s.db
-      .insertInto('graph_marks')
-      .values({ scope, generation: 1 })
-      .onConflict((oc) =>
-        oc.column('scope').doUpdateSet({ generation: sql<number>`graph_marks.generation + 1` }),
-      )
-      .execute();
-  }
-}
-
-/** Every scope's current generation; a scope never written is absent (read it as 0). */
-export async function graphMarks(s: Sql): Promise<Record<string, number>> {
-  const rows = await s.db.selectFrom('graph_marks').select(['scope', 'generation']).execute();
-  return Object.fromEntries(rows.map((r) => [r.scope, Number(r.generation)]));
-}
+import type { Sql } from './context.js';
 
 export async function graphState(s: Sql): Promise<GraphState | null> {
   const row = await s.db.selectFrom('graph_state').selectAll().where('id', '=', 'graph').executeTakeFirst();
   if (row === undefined) return null;
   return {
-    marks: parseJsonColumn(numberRecord, row.marks, 'graph_state.marks'),
     config: row.config,
     generation: Number(row.generation),
     findings:
@@ -62,14 +32,14 @@ const findingsState = z.object({
 export async function saveGraphState(
   s: Sql,
   input: {
-    marks?: Record<string, number>;
     config: string;
     generation?: number;
     findings?: GraphFindingsState | null;
   },
 ): Promise<void> {
   const row = {
-    marks: toJsonColumn(input.marks ?? {}),
+    // The per-scope marks this column held are gone (the change set replaced them); it stays, written empty.
+    marks: '{}',
     config: input.config,
     generation: input.generation ?? -1,
     updated_at: s.now(),
@@ -84,8 +54,8 @@ export async function saveGraphState(
     .execute();
 }
 
-// Not app_id: every row is the asked app's, and one string for all of them is lighter than a copy per row.
 const GRAPH_ACCOUNT_COLUMNS = [
+  'app_id',
   'id',
   'email',
   'login',
@@ -101,40 +71,64 @@ const GRAPH_ACCOUNT_COLUMNS = [
   'attributes',
 ] as const;
 
+const STATUSES = new Set<string>(ACCOUNT_STATUSES);
+
+/** An account's attributes column; where it names the row only when it is refused (it runs once per account). */
+function attributesOf(text: string, appId: string, id: string): Account['attributes'] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isAttributeRecord(value)) return value;
+  } catch {
+    // Not JSON: parseJsonColumn below says so, naming the row.
+  }
+  return parseJsonColumn(attributeRecord, text, `accounts[${appId}/${id}].attributes`);
+}
+
+/** One row of GRAPH_ACCOUNT_COLUMNS, in that order. */
+function toGraphAccount(r: unknown[]): Account {
+  const appId = r[0] as string;
+  const id = r[1] as string;
+  const status = r[8] as string;
+  return {
+    appId,
+    id,
+    email: r[2] as string | null,
+    login: r[3] as string | null,
+    externalId: r[4] as string | null,
+    firstName: r[5] as string | null,
+    lastName: r[6] as string | null,
+    displayName: r[7] as string | null,
+    status: STATUSES.has(status)
+      ? (status as Account['status'])
+      : parseEnum(ACCOUNT_STATUSES, status, `accounts[${appId}/${id}].status`),
+    isAdmin: r[9] !== 0,
+    lastLoginAt: r[10] as string | null,
+    createdAt: r[11] as string | null,
+    updatedAt: r[12] as string | null,
+    attributes: attributesOf(r[13] as string, appId, id),
+  };
+}
+
 export async function listGraphAccounts(
   s: Sql,
   input: { appId: string; ids?: readonly string[] },
 ): Promise<Account[]> {
-  const rows = [];
+  const query = () =>
+    s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId).orderBy('id');
   const ids = input.ids;
-  const step = ids === undefined ? 1 : s.inListSize;
-  for (let i = 0; i < (ids?.length ?? 1); i += step) {
-    let query = s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId);
-    if (ids !== undefined) query = query.where('id', 'in', ids.slice(i, i + step));
-    for (const row of await query.orderBy('id').execute()) rows.push(row);
+  if (ids === undefined) {
+    // Rows as arrays (see ARRAY_ROWS): a first pass reads every account, and an object per row cost more than
+    // SQLite's own reading. Each row is replaced by its account as it is read: the two lists are never held whole.
+    const rows = await s.arrayRows(query().compile());
+    const accounts = rows as unknown[] as Account[];
+    for (let i = 0; i < rows.length; i++) accounts[i] = toGraphAccount(rows[i] as unknown[]);
+    return accounts;
   }
-  const accounts: Account[] = new Array(rows.length);
-  const appId = input.appId;
-  const statusWhere = (r: { id: string }) => `accounts[${appId}/${r.id}].status`;
-  const attributesWhere = (r: { id: string }) => `accounts[${appId}/${r.id}].attributes`;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as (typeof rows)[number];
-    accounts[i] = {
-      appId,
-      id: r.id,
-      email: r.email,
-      login: r.login,
-      externalId: r.external_id,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      displayName: r.display_name,
-      status: parseEnumOf(ACCOUNT_STATUSES, r.status, statusWhere, r),
-      isAdmin: r.is_admin !== 0,
-      lastLoginAt: r.last_login_at,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      attributes: parseJsonColumnOf(attributeRecord, r.attributes, attributesWhere, r),
-    };
+  const accounts: Account[] = [];
+  for (let i = 0; i < ids.length; i += s.inListSize) {
+    const slice = ids.slice(i, i + s.inListSize);
+    for (const r of await s.arrayRows(query().where('id', 'in', slice).compile()))
+      accounts.push(toGraphAccount(r));
   }
   return accounts;
 }

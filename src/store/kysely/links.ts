@@ -1,12 +1,15 @@
 /** @module The identity graph's links: correlation results, a person's decisions, pruning. */
 
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Link } from '../../core/types.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
 import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { appScope, markChanged } from './graph.js';
+
+/** Ids JSON writes as they are: printable ASCII but for the quote and the backslash it would escape. */
+const PLAIN_ID = /^[ !#-[\]-~]*$/;
+const isPlainId = (id: string) => PLAIN_ID.test(id);
 
 /** Rows one upsert statement carries: small enough that preparing it stays cheap, large enough to batch. */
 const LINK_CHUNK = 500;
@@ -46,10 +49,10 @@ export async function upsertLinks(
           l.method,
           l.confidence,
           // A string array's JSON is already canonical: no key to sort.
-          JSON.stringify(l.candidates),
-          0,
-          null,
-          null,
+          // One candidate (every link but a dispute or a suggestion) needs no JSON writer.
+          l.candidates.length === 1 && isPlainId(l.candidates[0] as string)
+            ? `["${l.candidates[0]}"]`
+            : JSON.stringify(l.candidates),
           now,
         );
       }
@@ -80,9 +83,10 @@ function upsertLinkRows(s: Sql, links: readonly Link[], now: string) {
         method: l.method,
         confidence: l.confidence,
         candidates: JSON.stringify(l.candidates),
-        manual: 0,
-        decided_by: null,
-        decided_at: null,
+        // Constants in the statement's text: fewer values to bind on every row.
+        manual: sql<number>`0`,
+        decided_by: sql<null>`null`,
+        decided_at: sql<null>`null`,
         updated_at: now,
       })),
     )
@@ -126,7 +130,6 @@ export async function decideLink(
       .execute();
     // A decision changes who owns the account: it enters the change set the graph runs from.
     await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
-    await markChanged(tx, [appScope(input.appId)]);
     return tx.db
       .selectFrom('links')
       .selectAll()
@@ -146,7 +149,6 @@ export async function undecideLink(s: Sql, input: { appId: string; accountId: st
       .where('manual', '=', 1)
       .execute();
     await recordChanges(tx, 'account', input.appId, new Map([[input.accountId, 'changed']]));
-    await markChanged(tx, [appScope(input.appId)]);
   });
 }
 

@@ -8,7 +8,6 @@ import { normalizeEmail, personToRow, rowToImport, rowToPerson } from '../rows.j
 import type { ImportRecord, StoredPerson } from '../store.js';
 import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { markChanged, PEOPLE_SCOPE } from './graph.js';
 
 export async function replacePeople(
   s: Sql,
@@ -58,7 +57,6 @@ export async function replacePeople(
       ];
     });
     await tx.insertRows('person_emails', emails);
-    await markChanged(tx, [PEOPLE_SCOPE]);
   });
   return record;
 }

@@ -25,7 +25,6 @@ import type {
 import { requireApp } from './apps.js';
 import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { appScope, markChanged } from './graph.js';
 
 const grantKey = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
 
@@ -119,7 +118,6 @@ export async function replaceSnapshot(
     }
     for (const id of touched) if (!accountChanges.has(id)) accountChanges.set(id, 'changed');
     await recordChanges(tx, 'account', appId, accountChanges);
-    await markChanged(tx, [appScope(appId)]);
   });
   return {
     accounts: input.accounts.length,
@@ -207,8 +205,6 @@ export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<v
       .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
       .execute();
     await recordChanges(tx, 'account', account.appId, changes);
-    // The row and its graph mark land together: a graph run between them would record the mark and miss the row.
-    await markChanged(tx, [appScope(account.appId)]);
   });
 }
 
@@ -228,7 +224,6 @@ export async function removeAccount(s: Sql, input: { appId: string; id: string }
     const removed = Number(result.numDeletedRows) > 0;
     if (removed) {
       await recordChanges(tx, 'account', input.appId, new Map([[input.id, 'removed']]));
-      await markChanged(tx, [appScope(input.appId)]);
     }
     return removed;
   });
@@ -272,7 +267,6 @@ export async function setGrant(
         .execute();
     }
     await recordChanges(tx, 'account', grant.appId, new Map([[grant.accountId, 'changed']]));
-    await markChanged(tx, [appScope(grant.appId)]);
   });
 }
 

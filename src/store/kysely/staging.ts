@@ -15,7 +15,6 @@ import type {
 import { getSyncRun, requireRun } from './apps.js';
 import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
-import { appScope, markChanged } from './graph.js';
 import { checkBatch } from './snapshots.js';
 
 /** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
@@ -322,7 +321,6 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
     );
     await recordChanges(tx, 'account', appId, changes);
     await discardStaged(tx, { runId });
-    await markChanged(tx, [appScope(appId)]);
     return { accounts: progress.accounts, entitlements: progress.entitlements, grants: progress.grants };
   });
 }

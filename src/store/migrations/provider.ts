@@ -16,6 +16,7 @@ import { migration0012 } from './0012_console_sessions.js';
 import { migration0014 } from './0014_lookup_indexes.js';
 import { migration0017 } from './0017_graph_findings.js';
 import { migration0018 } from './0018_staged_kept.js';
+import { migration0020 } from './0020_drop_graph_marks.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -32,6 +33,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0014_lookup_indexes': migration0014,
   '0017_graph_findings': migration0017,
   '0018_staged_kept': migration0018,
+  '0020_drop_graph_marks': migration0020,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
