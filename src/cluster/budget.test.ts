@@ -7,6 +7,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { SharedBudget } from './budget.js';
 import { REDIS_URL, redisPrefix, requireClusterServices } from './cluster.testkit.js';
+import { SharedPacer } from './pacer.js';
 
 const services = await requireClusterServices();
 const APP = 'targetprocess';
@@ -35,11 +36,14 @@ afterAll(async () => {
 });
 
 /**
- * `workers` clients (as many worker processes would hold), sharing one Redis budget or each with its own
- * in-process limiter, read REQUESTS accounts between them against an app with a hidden limit. Returns the 429s
- * the app answered.
+ * `workers` clients (as many worker processes would hold), sharing one Redis budget and pace or each with its own
+ * in-process limiter and pacer, read REQUESTS accounts between them against an app with a hidden limit. Returns the
+ * 429s the app answered and how long the reads took.
  */
-async function run(workers: number, shared: boolean): Promise<{ rateLimited: number; requests: number }> {
+async function run(
+  workers: number,
+  shared: boolean,
+): Promise<{ rateLimited: number; requests: number; seconds: number }> {
   const sandbox = fleet.get(APP);
   // A fresh, full hidden bucket for every run: 5 requests at once, 25 a second.
   sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
@@ -52,7 +56,10 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
         maxRetries: 30,
         backoff: { baseMs: 20, capMs: 200 },
         ...(shared
-          ? { limiterFor: (appId: string) => new SharedBudget(redis, appId, { prefix: prefix.prefix }) }
+          ? {
+              limiterFor: (appId: string) => new SharedBudget(redis, appId, { prefix: prefix.prefix }),
+              pacerFor: (appId: string) => new SharedPacer(redis, appId, { prefix: prefix.prefix }),
+            }
           : {}),
       },
     }),
@@ -61,6 +68,7 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
     const ids = (await connectors[0]!.accounts.list!({ pageToken: null })).items.map((a) => a.id);
     sandbox.clearRequests();
     sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
+    const started = performance.now();
     await Promise.all(
       connectors.map(async (connector, w) => {
         const mine = Array.from(
@@ -78,8 +86,9 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
         );
       }),
     );
+    const seconds = (performance.now() - started) / 1000;
     const log = sandbox.requests();
-    return { rateLimited: log.filter((r) => r.status === 429).length, requests: log.length };
+    return { rateLimited: log.filter((r) => r.status === 429).length, requests: log.length, seconds };
   } finally {
     await Promise.all(connectors.map((c) => c.close()));
   }
