@@ -97,7 +97,7 @@ async function run(
 describe.skipIf(!services.available)(
   services.available ? 'shared rate budget' : `shared rate budget (skipped: ${services.reason})`,
   () => {
-    it('three workers sharing the Redis budget meet about as many 429s as one worker does; three with their own limiters meet more', async () => {
+    it('three workers sharing the Redis budget and pace meet no more 429s than one worker and finish no slower; three apart meet far more', async () => {
       const one = await run(1, true);
       const three = await run(3, true);
       const independent = await run(3, false);
@@ -106,13 +106,20 @@ describe.skipIf(!services.available)(
       expect(three.requests - three.rateLimited).toBe(REQUESTS);
       expect(independent.requests - independent.rateLimited).toBe(REQUESTS);
       process.stderr.write(`429s: ${JSON.stringify({ one, three, independent })}\n`);
-      // What Redis shares is the concurrency window and the Retry-After pause. The pace learnt from 429s is still
-      // each process's own, so each extra worker pays the pacer's start-up (a few 429s) once: seen one worker 11,
-      // three sharing 27, three apart 74-86 of 240 requests. "About as many" allows 10 % of the requests for that;
-      // three workers each on their own budget meet far more.
-      expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited + REQUESTS * 0.1);
-      expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
-    }, 120_000);
+      // One pace in Redis: three workers are one sender to the app. What still varies from run to run, for one
+      // worker as for three, is the first congestion, before any pace is known: how many requests are in flight
+      // when the app's burst runs out, and how far the first guess (made from that burst) overshoots. Seen over 14
+      // runs each at load average 12-14: one worker 7-14 (mean 10.4), three 8-13 (mean 11.2), three minus one
+      // from -4 to +6. START_SPREAD is that spread, not a cost per worker: with a pace per process three sharing
+      // met 19-27 and three apart 33-86.
+      const START_SPREAD = 6;
+      expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited + START_SPREAD);
+      expect(independent.rateLimited).toBeGreaterThan(three.rateLimited + START_SPREAD);
+      // Under the hidden limit both are bound by the app's rate (235 requests past the burst at 25 a second: 9.4 s
+      // at best; seen 9.4-10.5 s for both, three ÷ one 0.93-1.04). A quarter more allows a loaded machine's hiccup;
+      // with a pace per process (each learning a third of the rate) three took 35 s sharing the window, 23-30 apart.
+      expect(three.seconds).toBeLessThanOrEqual(one.seconds * 1.25);
+    }, 240_000);
 
     it('a window that turns requests away grows by one per success until the app first pushes back, then by one per window', async () => {
       const prefix = redisPrefix();
