@@ -3,6 +3,7 @@
  * by Lua that mirrors its rules (src/connectors/http/pacer.ts), so N workers send at the pace one worker would learn.
  */
 
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   DEFAULT_PACER,
@@ -158,6 +159,16 @@ if rate == before then return reply('') end
 return reply(num(rate))
 `;
 
+const digests = new Map<string, string>();
+function digest(script: string): string {
+  let found = digests.get(script);
+  if (found === undefined) {
+    found = createHash('sha1').update(script).digest('hex');
+    digests.set(script, found);
+  }
+  return found;
+}
+
 export interface SharedPacerOptions {
   /** Key prefix, so several Roster installations can share one Redis. */
   prefix?: string;
@@ -217,8 +228,7 @@ export class SharedPacer implements RequestPacer {
 
   private async run(script: string, ...extra: (string | number)[]): Promise<string[]> {
     const p = this.pacing;
-    const reply = (await this.redis.eval(
-      script,
+    const args: [number, string, ...(string | number)[]] = [
       1,
       this.key,
       this.options.now ? String(this.options.now()) : '',
@@ -231,7 +241,15 @@ export class SharedPacer implements RequestPacer {
       p.minRate,
       this.idleMs,
       ...extra,
-    )) as string[];
+    ];
+    // By its digest: the script is sent once per Redis (twice a request otherwise), again only after a restart.
+    let reply: string[];
+    try {
+      reply = (await this.redis.evalsha(digest(script), ...args)) as string[];
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      reply = (await this.redis.eval(script, ...args)) as string[];
+    }
     const rate = reply[0];
     this.known = rate === undefined || rate === '' ? null : Number(rate);
     return reply;
