@@ -2,7 +2,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaceTicket } from '../connectors/http/index.js';
 import { RatePacer } from '../connectors/http/pacer.js';
-import { REDIS_URL, redisPrefix, requireClusterServices } from './cluster.testkit.js';
+import { demoPolicy } from '../sandbox/demo-policy.js';
+import {
+  clusterWorkspace,
+  REDIS_URL,
+  redisPrefix,
+  requireClusterServices,
+  until,
+} from './cluster.testkit.js';
 import { paceKey, SharedPacer } from './pacer.js';
 
 const services = await requireClusterServices();
@@ -144,5 +151,34 @@ describe.skipIf(!services.available)(
       expect((await b.reserve()).waitMs).toBe(0);
       expect(b.requestsPerSecond).toBeNull();
     });
+    it('roster workers pace an app on the shared pace: what their 429s taught is in Redis, under the queue prefix', async () => {
+      const ws = await clusterWorkspace({
+        apps: ['targetprocess'],
+        people: 30,
+        seed: 5,
+        policy: demoPolicy(['targetprocess']),
+      });
+      try {
+        // Two at once, then one every two seconds: the sync's third request meets a 429.
+        ws.fleet
+          .get('targetprocess')
+          .setFaults('clean', { rateLimit: { capacity: 2, refillPerSecond: 0.5 } });
+        await ws.worker(1);
+        await ws.worker(1);
+        await ws.queues.enqueueSync({ appId: 'targetprocess', full: true, actor: 'test' });
+        const key = paceKey(ws.env['ROSTER_QUEUE_PREFIX'] as string, 'targetprocess');
+        const rate = await until(
+          'a pace learnt in Redis',
+          async () => {
+            const found = await redis.hget(key, 'rate');
+            return found === null ? undefined : Number(found);
+          },
+          60_000,
+        );
+        expect(rate).toBeGreaterThan(0);
+      } finally {
+        await ws.close();
+      }
+    }, 120_000);
   },
 );
