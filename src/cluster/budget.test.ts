@@ -108,11 +108,13 @@ describe.skipIf(!services.available)(
       process.stderr.write(`429s: ${JSON.stringify({ one, three, independent })}\n`);
       // One pace in Redis: three workers are one sender to the app. What still varies from run to run, for one
       // worker as for three, is the first congestion, before any pace is known: how many requests are in flight
-      // when the app's burst runs out, and how far the first guess (made from that burst) overshoots. Seen over 14
-      // runs each at load average 12-14: one worker 7-14 (mean 10.4), three 8-13 (mean 11.2), three minus one
-      // from -4 to +6. START_SPREAD is that spread, not a cost per worker: with a pace per process three sharing
-      // met 19-27 and three apart 33-86.
-      const START_SPREAD = 6;
+      // when the app's burst runs out, and how far the first guess (made from that burst) overshoots; the 429s
+      // after the first second are the same handful for both. Seen over 23 runs each at load average 11-15: one
+      // worker 5-15 (mean 10.3), three 8-17 (mean 11.7; the shared window lets a few more be in flight at that
+      // first congestion), three minus one from -4 to +9. START_SPREAD is that spread, not a cost per worker:
+      // with a pace per process, three sharing the window met 19-27 (and took 35 s, which the timing claim below
+      // catches on its own), three apart 33-86.
+      const START_SPREAD = 9;
       expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited + START_SPREAD);
       expect(independent.rateLimited).toBeGreaterThan(three.rateLimited + START_SPREAD);
       // Under the hidden limit both are bound by the app's rate (235 requests past the burst at 25 a second: 9.4 s

@@ -159,6 +159,11 @@ if rate == before then return reply('') end
 return reply(num(rate))
 `;
 
+/** Reads the state without changing it (and without refreshing its expiry). */
+const READ = `${PRELUDE}
+return reply('')
+`;
+
 const digests = new Map<string, string>();
 function digest(script: string): string {
   let found = digests.get(script);
@@ -294,11 +299,6 @@ export class SharedPacer implements RequestPacer {
   /** The pace as Redis holds it now, once the signals sent so far have reached it (for tests and metrics). */
   async state(): Promise<PaceState> {
     await this.pending;
-    return parseState(await this.run(RESERVE_NOTHING));
+    return parseState(await this.run(READ));
   }
 }
-
-/** Reads the state without changing it (and without refreshing its expiry). */
-const RESERVE_NOTHING = `${PRELUDE}
-return reply('')
-`;

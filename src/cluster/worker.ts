@@ -1,6 +1,7 @@
 /**
  * @module `roster worker`: a process that takes cluster jobs (syncs, apply starts, op applies, finalizations) off
- * the queues and runs the `src/app` use cases on them, with every app's requests under its shared rate budget and pace.
+ * the queues and runs the `src/app` use cases on them, with every app's requests under its shared rate budget and
+ * its shared pace.
  */
 
 import { createServer, type Server } from 'node:http';
