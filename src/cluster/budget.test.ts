@@ -97,7 +97,7 @@ async function run(
 describe.skipIf(!services.available)(
   services.available ? 'shared rate budget' : `shared rate budget (skipped: ${services.reason})`,
   () => {
-    it('three workers sharing the Redis budget and pace meet no more 429s than one worker and finish no slower; three apart meet far more', async () => {
+    it('three workers sharing the Redis budget and pace meet as many 429s as one worker, up to the spread of the start, and finish no slower; three apart meet far more', async () => {
       const one = await run(1, true);
       const three = await run(3, true);
       const independent = await run(3, false);
