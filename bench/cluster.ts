@@ -6,7 +6,8 @@
  *
  * BENCH_LATENCY_MS="30,80" (the default) makes every sandbox answer after a seeded 30–80 ms, as real SaaS APIs do
  * (the sandboxes' `slow` fault at probability 1); "0" measures the bare sandboxes, where the worker's own CPU is
- * what is measured, not the work a cluster exists to spread.
+ * what is measured, not the work a cluster exists to spread. BENCH_HIDDEN_LIMIT="4,5" sets the hidden limit (at
+ * once, per second) to one the apply is bound by, so the 429s the shared pace saves show.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -33,6 +34,10 @@ const APPS: SeedAppType[] = ['targetprocess', 'thought-industries', 'customer-di
 const LATENCY = (process.env['BENCH_LATENCY_MS'] ?? '30,80').split(',').map(Number) as [number, number?];
 const WORKER_COUNTS = (process.env['BENCH_WORKERS'] ?? '1,2,3').split(',').map(Number);
 const LIMITS = (process.env['BENCH_LIMITS'] ?? 'none,hidden').split(',');
+/** The hidden limit, "capacity,refill per second" (default 10 at once, 40 a second: a limit the apply may not reach). */
+const [HIDDEN_CAPACITY, HIDDEN_REFILL] = (process.env['BENCH_HIDDEN_LIMIT'] ?? '10,40')
+  .split(',')
+  .map(Number) as [number, number];
 const latency: Partial<FaultSettings> =
   LATENCY[0] > 0 ? { slow: 1, slowMs: [LATENCY[0], LATENCY[1] ?? LATENCY[0]] } : {};
 const MAIN = pathToFileURL(resolve(import.meta.dirname, '../src/cli/main.js')).href;
@@ -116,7 +121,7 @@ async function once(workers: number, limited: boolean): Promise<Row> {
     for (const sb of fleet.sandboxes) {
       sb.setFaults('clean', {
         ...latency,
-        ...(limited ? { rateLimit: { capacity: 10, refillPerSecond: 40 } } : {}),
+        ...(limited ? { rateLimit: { capacity: HIDDEN_CAPACITY, refillPerSecond: HIDDEN_REFILL } } : {}),
       });
       sb.clearRequests();
     }
@@ -141,7 +146,7 @@ async function once(workers: number, limited: boolean): Promise<Row> {
     const workerCpu = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
     const log = fleet.sandboxes.flatMap((sb) => sb.requests());
     return {
-      limit: limited ? 'hidden 10 / 40 per s' : 'none',
+      limit: limited ? `hidden ${HIDDEN_CAPACITY} / ${HIDDEN_REFILL} per s` : 'none',
       workers,
       ops,
       seconds,

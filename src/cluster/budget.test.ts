@@ -7,6 +7,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { SharedBudget } from './budget.js';
 import { REDIS_URL, redisPrefix, requireClusterServices } from './cluster.testkit.js';
+import { SharedPacer } from './pacer.js';
 
 const services = await requireClusterServices();
 const APP = 'targetprocess';
@@ -35,11 +36,14 @@ afterAll(async () => {
 });
 
 /**
- * `workers` clients (as many worker processes would hold), sharing one Redis budget or each with its own
- * in-process limiter, read REQUESTS accounts between them against an app with a hidden limit. Returns the 429s
- * the app answered.
+ * `workers` clients (as many worker processes would hold), sharing one Redis budget and pace or each with its own
+ * in-process limiter and pacer, read REQUESTS accounts between them against an app with a hidden limit. Returns the
+ * 429s the app answered and how long the reads took.
  */
-async function run(workers: number, shared: boolean): Promise<{ rateLimited: number; requests: number }> {
+async function run(
+  workers: number,
+  shared: boolean,
+): Promise<{ rateLimited: number; requests: number; seconds: number }> {
   const sandbox = fleet.get(APP);
   // A fresh, full hidden bucket for every run: 5 requests at once, 25 a second.
   sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
@@ -52,7 +56,10 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
         maxRetries: 30,
         backoff: { baseMs: 20, capMs: 200 },
         ...(shared
-          ? { limiterFor: (appId: string) => new SharedBudget(redis, appId, { prefix: prefix.prefix }) }
+          ? {
+              limiterFor: (appId: string) => new SharedBudget(redis, appId, { prefix: prefix.prefix }),
+              pacerFor: (appId: string) => new SharedPacer(redis, appId, { prefix: prefix.prefix }),
+            }
           : {}),
       },
     }),
@@ -61,6 +68,7 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
     const ids = (await connectors[0]!.accounts.list!({ pageToken: null })).items.map((a) => a.id);
     sandbox.clearRequests();
     sandbox.setFaults('clean', { rateLimit: { capacity: 5, refillPerSecond: 25 } });
+    const started = performance.now();
     await Promise.all(
       connectors.map(async (connector, w) => {
         const mine = Array.from(
@@ -78,8 +86,9 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
         );
       }),
     );
+    const seconds = (performance.now() - started) / 1000;
     const log = sandbox.requests();
-    return { rateLimited: log.filter((r) => r.status === 429).length, requests: log.length };
+    return { rateLimited: log.filter((r) => r.status === 429).length, requests: log.length, seconds };
   } finally {
     await Promise.all(connectors.map((c) => c.close()));
   }
@@ -88,7 +97,7 @@ async function run(workers: number, shared: boolean): Promise<{ rateLimited: num
 describe.skipIf(!services.available)(
   services.available ? 'shared rate budget' : `shared rate budget (skipped: ${services.reason})`,
   () => {
-    it('three workers sharing the Redis budget meet about as many 429s as one worker does; three with their own limiters meet more', async () => {
+    it('three workers sharing the Redis budget and pace meet as many 429s as one worker, up to the spread of the start, and finish no slower; three apart meet far more', async () => {
       const one = await run(1, true);
       const three = await run(3, true);
       const independent = await run(3, false);
@@ -97,13 +106,22 @@ describe.skipIf(!services.available)(
       expect(three.requests - three.rateLimited).toBe(REQUESTS);
       expect(independent.requests - independent.rateLimited).toBe(REQUESTS);
       process.stderr.write(`429s: ${JSON.stringify({ one, three, independent })}\n`);
-      // What Redis shares is the concurrency window and the Retry-After pause. The pace learnt from 429s is still
-      // each process's own, so each extra worker pays the pacer's start-up (a few 429s) once: seen one worker 11,
-      // three sharing 27, three apart 74-86 of 240 requests. "About as many" allows 10 % of the requests for that;
-      // three workers each on their own budget meet far more.
-      expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited + REQUESTS * 0.1);
-      expect(independent.rateLimited).toBeGreaterThan(three.rateLimited);
-    }, 120_000);
+      // One pace in Redis: three workers are one sender to the app. What still varies from run to run, for one
+      // worker as for three, is the first congestion, before any pace is known: how many requests are in flight
+      // when the app's burst runs out, and how far the first guess (made from that burst) overshoots; the 429s
+      // after the first second are the same handful for both. Seen over 23 runs each at load average 11-15: one
+      // worker 5-15 (mean 10.3), three 8-17 (mean 11.7; the shared window lets a few more be in flight at that
+      // first congestion), three minus one from -4 to +9. START_SPREAD is that spread, not a cost per worker:
+      // with a pace per process, three sharing the window met 19-27 (and took 35 s, which the timing claim below
+      // catches on its own), three apart 33-86.
+      const START_SPREAD = 9;
+      expect(three.rateLimited).toBeLessThanOrEqual(one.rateLimited + START_SPREAD);
+      expect(independent.rateLimited).toBeGreaterThan(three.rateLimited + START_SPREAD);
+      // Under the hidden limit both are bound by the app's rate (235 requests past the burst at 25 a second: 9.4 s
+      // at best; seen 9.4-10.5 s for both, three ÷ one 0.93-1.04). A quarter more allows a loaded machine's hiccup;
+      // with a pace per process (each learning a third of the rate) three took 35 s sharing the window, 23-30 apart.
+      expect(three.seconds).toBeLessThanOrEqual(one.seconds * 1.25);
+    }, 240_000);
 
     it('a window that turns requests away grows by one per success until the app first pushes back, then by one per window', async () => {
       const prefix = redisPrefix();

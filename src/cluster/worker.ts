@@ -1,7 +1,7 @@
 /**
  * @module `roster worker`: a process that takes cluster jobs (syncs, graph refreshes, apply starts, op applies,
  * finalizations) off the queues and runs the `src/app` use cases on them, with every app's requests under its
- * shared rate budget.
+ * shared rate budget and its shared pace.
  */
 
 import { createServer, type Server } from 'node:http';
@@ -18,6 +18,7 @@ import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
 import { finalizeApply, PlanShapes, runOpJob, startApply } from './apply.js';
 import { SharedBudget } from './budget.js';
+import { SharedPacer } from './pacer.js';
 import { ClusterPlanLocks, clusterLockOwner } from './plan-lock.js';
 import {
   type ApplyJob,
@@ -99,11 +100,27 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       }),
     ]),
   );
+  // The pace learnt from an app's 429s is the app's, not this process's: every worker sends on one schedule.
+  const pacers = new Map(
+    config.apps.map((app) => [
+      app.id,
+      new SharedPacer(redis, app.id, {
+        prefix: settings.prefix,
+        onError: (error) =>
+          log.warn({ err: error, appId: app.id }, 'shared pace unavailable, sending unpaced'),
+      }),
+    ]),
+  );
   const store = await openStore(config.store);
   const roster = await openRoster(config, {
     store,
     actor: 'worker',
-    connectors: { http: { limiterFor: (appId) => budgets.get(appId) as SharedBudget } },
+    connectors: {
+      http: {
+        limiterFor: (appId) => budgets.get(appId) as SharedBudget,
+        pacerFor: (appId) => pacers.get(appId) as SharedPacer,
+      },
+    },
   });
   const queues = new ClusterQueues(
     settings,

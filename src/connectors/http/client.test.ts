@@ -9,6 +9,7 @@ import {
   startSandbox,
 } from '../../sandbox/kit/server.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from './client.js';
+import { RatePacer } from './pacer.js';
 import { withAmbiguityCheck } from './retry.js';
 import { inOrder, type ScriptedServer, type ScriptHandler, startScriptedServer } from './testkit.js';
 
@@ -433,6 +434,41 @@ describe('adaptive concurrency', () => {
       Array.from({ length: 8 }, (_, i) => `/api/v1/members/${i}`),
     );
     expect(server.maxConcurrent()).toBe(2);
+  });
+});
+
+describe('pacing', () => {
+  it('a pacer given from outside spaces the sends: a cut one client’s 429 made delays another client', async () => {
+    let now = 0;
+    // One pace for both clients, as cluster mode's shared pacer is one for every worker.
+    const shared = new RatePacer({ decrease: 0.5 }, () => now);
+    const ten = Array.from({ length: 10 }, () => ok);
+    const { client, sleeps } = await harness(inOrder(...ten, { status: 429 }, ok), {
+      now: () => now,
+      pacerFor: () => shared,
+    });
+    for (let i = 0; i < 10; i++)
+      await client.request({ method: 'GET', path: '/members', endpoint: 'GET /members' });
+    now = 1000;
+    // 10 accepted in a second, then a 429: the pace is half that, 5 a second; the retry (no backoff of its own: 0)
+    // waits one interval.
+    await client.request({ method: 'GET', path: '/members', endpoint: 'GET /members' });
+    expect(sleeps).toEqual([0, 200]);
+    const otherSleeps: number[] = [];
+    const other = createHttpClient({
+      appId: 'process-street',
+      baseUrl: `${server!.origin}/api/v1`,
+      auth: { type: 'bearer', token: TOKEN },
+      sleep: async (ms) => {
+        otherSleeps.push(ms);
+      },
+      now: () => now,
+      pacerFor: () => shared,
+    });
+    clients.push(other);
+    await other.request({ method: 'GET', path: '/members', endpoint: 'GET /members' });
+    // Its own pacer would not have paced at all: it never met a 429.
+    expect(otherSleeps).toEqual([400]);
   });
 });
 

@@ -21,7 +21,7 @@ import {
   DEFAULT_CONCURRENCY,
   type RequestLimiter,
 } from './limiter.js';
-import { type PacerOptions, type PaceTicket, RatePacer } from './pacer.js';
+import { type PacerOptions, type PaceTicket, RatePacer, type RequestPacer } from './pacer.js';
 import { createRedactor, type Redactor } from './redact.js';
 import {
   type AttemptFailure,
@@ -63,6 +63,8 @@ export interface HttpClientOptions {
   pacing?: Partial<PacerOptions>;
   /** The limiter for this app's requests instead of the in-process one (cluster mode: a budget shared in Redis). */
   limiterFor?: (appId: string) => RequestLimiter;
+  /** The pacer for this app's requests instead of the in-process one (cluster mode: one pace shared in Redis). */
+  pacerFor?: (appId: string) => RequestPacer;
   breaker?: Partial<BreakerOptions>;
   /**
    * The largest answer body read, in bytes; a bigger one is an error, not memory exhausted. Default 64 MiB.
@@ -320,7 +322,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const credentials = lowerKeys(authHeaders(options.auth));
 
   const limiter: RequestLimiter = options.limiterFor?.(appId) ?? new AdaptiveLimiter(concurrency);
-  const pacer = new RatePacer(options.pacing, now);
+  const pacer: RequestPacer = options.pacerFor?.(appId) ?? new RatePacer(options.pacing, now);
   const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, ...options.breaker }, now);
   // One dispatcher per client: connections to the app are kept alive and reused across requests.
   const agent = new Agent({
@@ -542,12 +544,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let outcome: AttemptOutcome;
       let ticket: PaceTicket;
       try {
-        ticket = pacer.reserve();
-        if (ticket.waitMs > 0) await sleep(ticket.waitMs);
-        // A 429 meanwhile cut the pace this send time was reserved at: take a place at the new pace instead.
-        while (pacer.stale(ticket)) {
-          ticket = pacer.reserve();
-          if (ticket.waitMs > 0) await sleep(ticket.waitMs);
+        ticket = await pacer.reserve();
+        while (ticket.waitMs > 0) {
+          await sleep(ticket.waitMs);
+          // A 429 meanwhile cut the pace this send time was reserved at: take a place at the new pace instead.
+          if (!(await pacer.stale(ticket))) break;
+          ticket = await pacer.reserve();
         }
         count(p.endpoint, (c) => {
           c.requests += 1;
@@ -560,7 +562,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       const rateLimited = !outcome.ok && outcome.failure.kind === 'status' && outcome.failure.status === 429;
       if (rateLimited) {
-        const rate = pacer.rejected(ticket);
+        const rate = await pacer.rejected(ticket);
         if (rate !== null) log('info', { endpoint: p.endpoint, requestsPerSecond: rate }, 'pace set');
       } else if (outcome.ok || outcome.failure.kind === 'status') {
         // Any other answer went through the app's limit: it counts towards the rate the app accepts.

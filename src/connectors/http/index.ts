@@ -17,6 +17,13 @@ export type {
 export { createHttpClient } from './client.js';
 export { codeForStatus } from './errors.js';
 export type { ConcurrencyOptions, RequestLimiter, Slot } from './limiter.js';
+export {
+  DEFAULT_PACER,
+  type PacerOptions,
+  type PaceState,
+  type PaceTicket,
+  type RequestPacer,
+} from './pacer.js';
 export { createRedactor, type Redactor, SECRET_QUERY_PARAMS } from './redact.js';
 export type { AmbiguityCheckResult, BackoffOptions } from './retry.js';
 export { isAmbiguous, withAmbiguityCheck } from './retry.js';

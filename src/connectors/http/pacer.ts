@@ -41,6 +41,144 @@ export interface PaceTicket {
 }
 
 /**
+ * What a pacer knows, as plain data: the in-process RatePacer holds one in memory, cluster mode one per app in Redis
+ * (src/cluster/pacer.ts, whose Lua mirrors the functions below step for step, proven alike by a shared test table).
+ */
+export interface PaceState {
+  /** The paced rate in requests/s, or null while no 429 has been seen. */
+  rate: number | null;
+  /** The next free send time (ms). */
+  nextAt: number;
+  epoch: number;
+  /** The epoch the last cut opened: a send time reserved before it was spaced at a pace the app refused. */
+  cutEpoch: number;
+  startedAt: number;
+  acceptedTotal: number;
+  /** When the app's bucket was last seen empty (a 429), and how many requests it accepted since. */
+  emptyAt: number | null;
+  acceptedSinceEmpty: number;
+  /** The last 429 of any kind and how many requests the app accepted since: a window too short to measure. */
+  lastRejectedAt: number | null;
+  acceptedSinceRejected: number;
+  /** The app's rate as last measured between two 429s. */
+  measured: number | null;
+}
+
+export function newPaceState(now: number): PaceState {
+  return {
+    rate: null,
+    nextAt: Number.NEGATIVE_INFINITY,
+    epoch: 0,
+    cutEpoch: 0,
+    startedAt: now,
+    acceptedTotal: 0,
+    emptyAt: null,
+    acceptedSinceEmpty: 0,
+    lastRejectedAt: null,
+    acceptedSinceRejected: 0,
+    measured: null,
+  };
+}
+
+/** Takes the next send time at `now`: wait `waitMs` before sending. */
+export function reservePace(state: PaceState, now: number): PaceTicket {
+  if (state.rate === null) return { waitMs: 0, epoch: state.epoch };
+  const at = Math.max(now, state.nextAt);
+  state.nextAt = at + 1000 / state.rate;
+  return { waitMs: at - now, epoch: state.epoch };
+}
+
+/** Whether the pace was cut since a ticket of `epoch` was reserved. */
+export function stalePace(state: PaceState, epoch: number): boolean {
+  return epoch < state.cutEpoch;
+}
+
+/** The app accepted a request (any answer but a 429). */
+export function acceptPace(state: PaceState, options: PacerOptions): void {
+  state.acceptedTotal += 1;
+  state.acceptedSinceEmpty += 1;
+  state.acceptedSinceRejected += 1;
+  if (state.rate === null) return;
+  // Until a measure the pace is a guess from the app's burst, most often far below its rate: probe up fast.
+  state.rate *= 1 + (state.measured === null ? options.probe : options.increase);
+}
+
+/**
+ * The app answered 429 at `now` to a request sent under a ticket of `epoch`. Returns the new rate when it changed.
+ * Several 429s to requests sent before the last change are one congestion: the rate is cut once for them.
+ */
+export function rejectPace(
+  state: PaceState,
+  epoch: number,
+  now: number,
+  options: PacerOptions,
+): number | null {
+  let measured: number | null = null;
+  // What the app accepted since the previous 429: ±1 request over a short time, so only a hint of its rate.
+  const hint =
+    state.lastRejectedAt !== null && now > state.lastRejectedAt
+      ? (state.acceptedSinceRejected * 1000) / (now - state.lastRejectedAt)
+      : null;
+  state.lastRejectedAt = now;
+  state.acceptedSinceRejected = 0;
+  if (state.emptyAt === null) {
+    // The first 429: what was accepted before it includes the app's initial burst, which says nothing of its rate.
+    state.emptyAt = now;
+    state.acceptedSinceEmpty = 0;
+  } else if (now - state.emptyAt >= options.minWindowMs) {
+    measured = (state.acceptedSinceEmpty * 1000) / (now - state.emptyAt);
+    state.emptyAt = now;
+    state.acceptedSinceEmpty = 0;
+  }
+  if (measured === null && epoch !== state.epoch) return null;
+  const before = state.rate;
+  let rate: number;
+  if (state.rate === null) {
+    // Nothing accepted yet says nothing about a rate: the Retry-After or the backoff alone spaces the retry.
+    if (state.acceptedTotal < 2) return null;
+    // The first 429: start from what was accepted so far (the burst included, so too high) and halve.
+    rate = ((state.acceptedTotal * 1000) / Math.max(1, now - state.startedAt)) * options.decrease;
+  } else if (measured !== null) {
+    // The pace that met this 429 was at or above the app's rate; the count between two 429s is below it when
+    // the client was slower for a while (the app's bucket filled up and stopped counting): take the larger.
+    state.measured = Math.max(measured, state.rate * options.floor);
+    rate = state.measured * options.headroom;
+  } else {
+    // Too soon after the last 429 to measure: cut towards the hint, by `floor` at least and `decrease` at most.
+    // A fixed cut would land far below the app's rate (then found again slowly) or take several 429s to get there.
+    const most = state.rate * options.decrease;
+    const least = state.rate * options.floor;
+    if (hint !== null) rate = Math.min(least, Math.max(most, hint * options.headroom));
+    else rate = state.measured === null ? most : least;
+  }
+  rate = Math.max(options.minRate, rate);
+  state.rate = rate;
+  state.epoch += 1;
+  if (before === null || rate < before) {
+    // Every send time reserved at the faster pace is stale and taken again: the new spacing starts now.
+    state.cutEpoch = state.epoch;
+    state.nextAt = now + 1000 / rate;
+  } else {
+    // A measure that raised the pace: what was reserved at the slower one is kept.
+    state.nextAt = Math.max(state.nextAt, now + 1000 / rate);
+  }
+  return rate === before ? null : rate;
+}
+
+/**
+ * What the HTTP client spaces its sends with: the in-process RatePacer, or in cluster mode one pace per app shared
+ * by every worker (src/cluster/pacer.ts), whose answers come from Redis and so may be promises.
+ */
+export interface RequestPacer {
+  /** The paced rate in requests/s, or null while no 429 has been seen (as last known). */
+  readonly requestsPerSecond: number | null;
+  reserve(): PaceTicket | Promise<PaceTicket>;
+  stale(ticket: Pick<PaceTicket, 'epoch'>): boolean | Promise<boolean>;
+  accepted(): void;
+  rejected(ticket: Pick<PaceTicket, 'epoch'>): number | null | Promise<number | null>;
+}
+
+/**
  * None of the five apps publishes its limit or rate-limit headers (their guides say so), so the limit is learnt.
  * A 429 means the app's token bucket was empty when it answered; the requests it accepted between two such
  * moments are what it refilled in between, so accepted ÷ elapsed is its refill rate, whatever the bucket's size
@@ -51,22 +189,8 @@ export interface PaceTicket {
  * What a 429 costs is mostly at the start (the burst spent, the first guesses too fast): a cut makes every send
  * time reserved at the old pace stale, and a 429 too soon after another cuts towards what was accepted between.
  */
-export class RatePacer {
-  private rate: number | null = null;
-  private nextAt = Number.NEGATIVE_INFINITY;
-  private epoch = 0;
-  /** The epoch the last cut opened: a send time reserved before it was spaced at a pace the app refused. */
-  private cutEpoch = 0;
-  private readonly startedAt: number;
-  private acceptedTotal = 0;
-  /** When the app's bucket was last seen empty (a 429), and how many requests it accepted since. */
-  private emptyAt: number | null = null;
-  private acceptedSinceEmpty = 0;
-  /** The last 429 of any kind and how many requests the app accepted since: a window too short to measure. */
-  private lastRejectedAt: number | null = null;
-  private acceptedSinceRejected = 0;
-  /** The app's rate as last measured between two 429s. */
-  private measured: number | null = null;
+export class RatePacer implements RequestPacer {
+  private readonly state: PaceState;
   private readonly options: PacerOptions;
 
   constructor(
@@ -74,21 +198,17 @@ export class RatePacer {
     private readonly now: () => number = Date.now,
   ) {
     this.options = { ...DEFAULT_PACER, ...options };
-    this.startedAt = now();
+    this.state = newPaceState(now());
   }
 
   /** The paced rate in requests/s, or null while no 429 has been seen. */
   get requestsPerSecond(): number | null {
-    return this.rate;
+    return this.state.rate;
   }
 
   /** Takes the next send time: wait `waitMs` before sending. */
   reserve(): PaceTicket {
-    const now = this.now();
-    if (this.rate === null) return { waitMs: 0, epoch: this.epoch };
-    const at = Math.max(now, this.nextAt);
-    this.nextAt = at + 1000 / this.rate;
-    return { waitMs: at - now, epoch: this.epoch };
+    return reservePace(this.state, this.now());
   }
 
   /**
@@ -97,17 +217,12 @@ export class RatePacer {
    * next 429 (each such 429 cutting again). The caller reserves again instead.
    */
   stale(ticket: Pick<PaceTicket, 'epoch'>): boolean {
-    return ticket.epoch < this.cutEpoch;
+    return stalePace(this.state, ticket.epoch);
   }
 
   /** The app accepted a request (any answer but a 429). */
   accepted(): void {
-    this.acceptedTotal += 1;
-    this.acceptedSinceEmpty += 1;
-    this.acceptedSinceRejected += 1;
-    if (this.rate === null) return;
-    // Until a measure the pace is a guess from the app's burst, most often far below its rate: probe up fast.
-    this.rate *= 1 + (this.measured === null ? this.options.probe : this.options.increase);
+    acceptPace(this.state, this.options);
   }
 
   /**
@@ -115,54 +230,11 @@ export class RatePacer {
    * to requests sent before the last change are one congestion: the rate is cut once for them.
    */
   rejected(ticket: Pick<PaceTicket, 'epoch'>): number | null {
-    const now = this.now();
-    let measured: number | null = null;
-    // What the app accepted since the previous 429: ±1 request over a short time, so only a hint of its rate.
-    const hint =
-      this.lastRejectedAt !== null && now > this.lastRejectedAt
-        ? (this.acceptedSinceRejected * 1000) / (now - this.lastRejectedAt)
-        : null;
-    this.lastRejectedAt = now;
-    this.acceptedSinceRejected = 0;
-    if (this.emptyAt === null) {
-      // The first 429: what was accepted before it includes the app's initial burst, which says nothing of its rate.
-      this.emptyAt = now;
-      this.acceptedSinceEmpty = 0;
-    } else if (now - this.emptyAt >= this.options.minWindowMs) {
-      measured = (this.acceptedSinceEmpty * 1000) / (now - this.emptyAt);
-      this.emptyAt = now;
-      this.acceptedSinceEmpty = 0;
-    }
-    if (measured === null && ticket.epoch !== this.epoch) return null;
-    const before = this.rate;
-    if (this.rate === null) {
-      // Nothing accepted yet says nothing about a rate: the Retry-After or the backoff alone spaces the retry.
-      if (this.acceptedTotal < 2) return null;
-      // The first 429: start from what was accepted so far (the burst included, so too high) and halve.
-      this.rate = ((this.acceptedTotal * 1000) / Math.max(1, now - this.startedAt)) * this.options.decrease;
-    } else if (measured !== null) {
-      // The pace that met this 429 was at or above the app's rate; the count between two 429s is below it when
-      // the client was slower for a while (the app's bucket filled up and stopped counting): take the larger.
-      this.measured = Math.max(measured, this.rate * this.options.floor);
-      this.rate = this.measured * this.options.headroom;
-    } else {
-      // Too soon after the last 429 to measure: cut towards the hint, by `floor` at least and `decrease` at most.
-      // A fixed cut would land far below the app's rate (then found again slowly) or take several 429s to get there.
-      const most = this.rate * this.options.decrease;
-      const least = this.rate * this.options.floor;
-      if (hint !== null) this.rate = Math.min(least, Math.max(most, hint * this.options.headroom));
-      else this.rate = this.measured === null ? most : least;
-    }
-    this.rate = Math.max(this.options.minRate, this.rate);
-    this.epoch += 1;
-    if (before === null || this.rate < before) {
-      // Every send time reserved at the faster pace is stale and taken again: the new spacing starts now.
-      this.cutEpoch = this.epoch;
-      this.nextAt = now + 1000 / this.rate;
-    } else {
-      // A measure that raised the pace: what was reserved at the slower one is kept.
-      this.nextAt = Math.max(this.nextAt, now + 1000 / this.rate);
-    }
-    return this.rate === before ? null : this.rate;
+    return rejectPace(this.state, ticket.epoch, this.now(), this.options);
+  }
+
+  /** A copy of what it knows (for tests proving the shared pacer decides alike). */
+  snapshot(): PaceState {
+    return { ...this.state };
   }
 }
