@@ -220,7 +220,8 @@ async function size(people: number, reps: number, rawReps: number, storeKind: st
     const replays = await requestLog(fleet.message.origins, false);
     const replayFile = join(dir, 'replay.json');
     writeFileSync(replayFile, JSON.stringify(replays), { mode: 0o600 });
-    // The raw client's CPU swings from run to run on a shared machine (see README): each Roster run is paired
+    // The raw client's CPU swings from run to run on a shared machine (cpuUsage counts V8's GC and compiler
+    // threads and loopback TCP work, all of which contention inflates unevenly): each Roster run is paired
     // with the median of the raw runs right after it, and the ratio is the median of those pairs' ratios, so a
     // burst of load on one side does not decide the figure.
     const raw: Figures[] = [];
