@@ -309,9 +309,11 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
     await sql`delete from grants where app_id = ${appId} and not exists (
         select 1 from staged_grants g where g.run_id = ${runId}
         and g.entitlement_id = grants.entitlement_id and g.account_id = grants.account_id)`.execute(tx.db);
-    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's.
+    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's. An
+    // account kept by id that another writer deleted meanwhile stays deleted, and a grant staged for it with it.
     await sql`insert into grants (${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))})
         select ${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))} from staged_grants where run_id = ${runId}
+        and exists (select 1 from accounts a where a.app_id = ${appId} and a.id = staged_grants.account_id)
         on conflict (app_id, entitlement_id, account_id) do update
         set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
         where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
