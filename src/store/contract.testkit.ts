@@ -617,6 +617,30 @@ export function storeContract(
         expect((await store.listGrants({ appId: APP })).map((g) => g.accountId).sort()).toEqual(['a1', 'a2']);
       });
 
+      it('an account kept by id that another writer deletes before the commit stays deleted, and the commit succeeds without its grants', async () => {
+        const held = [account(APP, 'a1'), account(APP, 'a2')];
+        const snapshot = { appId: APP, runId: null, entitlements: [entitlement(APP, 't1')] };
+        await store.replaceSnapshot({ ...snapshot, accounts: held, grants: [grant(APP, 't1', 'a1')] });
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({
+          runId: run.id,
+          accounts: held,
+          entitlements: [entitlement(APP, 't1')],
+          grants: [grant(APP, 't1', 'a1'), grant(APP, 't1', 'a2')],
+        });
+        // Meanwhile another writer removes a2 (an apply that deleted the user and read it back).
+        await store.replaceSnapshot({
+          ...snapshot,
+          accounts: [account(APP, 'a1')],
+          grants: [grant(APP, 't1', 'a1')],
+        });
+        expect(await store.commitStaged({ runId: run.id })).toMatchObject({ accounts: 2, grants: 2 });
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.id)).toEqual(['a1']);
+        expect(
+          (await store.listGrants({ appId: APP })).map((g) => `${g.entitlementId}/${g.accountId}`),
+        ).toEqual(['t1/a1']);
+      });
+
       it('a staged commit that names an unstaged account fails and keeps both the snapshot and the staging', async () => {
         await seed();
         const run = await store.startSyncRun({ appId: APP, mode: 'full' });

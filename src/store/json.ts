@@ -15,27 +15,28 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw notJson(`the number ${value}`);
       return JSON.stringify(value);
     case 'object': {
-      // Written with plain loops: every synced account's raw record goes through here (no entries/filter/map copies).
+      // Written with plain loops, and joined once per object: every synced account's raw record goes through here,
+      // and text built by `+=` is a tree of pieces that each later comparison or bind copies flat again.
       if (Array.isArray(value)) {
-        let out = '[';
+        const items = new Array<string>(value.length);
         for (let i = 0; i < value.length; i++) {
           const item: unknown = value[i];
-          out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : canonicalJson(item));
+          items[i] = item === undefined ? 'null' : canonicalJson(item);
         }
-        return `${out}]`;
+        return `[${items.join(',')}]`;
       }
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return canonicalJson(toJSON.call(value));
       const record = value as Record<string, unknown>;
       // The default sort compares UTF-16 code units, the same order as `<` on strings.
       const keys = Object.keys(record).sort();
-      let out = '{';
+      const members: string[] = [];
       for (const key of keys) {
         const item = record[key];
         if (item === undefined) continue;
-        out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
+        members.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
       }
-      return `${out}}`;
+      return `{${members.join(',')}}`;
     }
     default:
       throw notJson(`a ${typeof value}`);

@@ -55,11 +55,7 @@ export async function stageBatch(
       entitlements.map((e) => e.id),
     );
     // Only the accounts that differ from the snapshot are staged whole; the rest are kept by id.
-    const { changed, kept } = await splitUnchanged(
-      tx,
-      run.appId,
-      accounts.map((a) => ({ ...accountToRow(a, runId), run_id: runId })),
-    );
+    const { changed, kept } = await splitUnchanged(tx, run.appId, accounts, runId);
     await tx.insertRows('staged_accounts', changed);
     await tx.insertRows(
       'staged_kept_accounts',
@@ -188,13 +184,20 @@ function sameAccount(old: ComparedAccount, row: ComparedAccount): boolean {
  * ids of those it already holds exactly (kept). Comparing here spares writing every unchanged row into the
  * staging table and copying it back at the commit.
  */
-async function splitUnchanged<R extends ComparedAccount>(
+async function splitUnchanged(
   tx: Sql,
   appId: string,
-  rows: readonly R[],
-): Promise<{ changed: R[]; kept: string[] }> {
-  const stored = new Map<string, ComparedAccount>();
-  for (let i = 0; i < rows.length; i += STAGE_IN_LIST) {
+  accounts: readonly SnapshotAccount[],
+  runId: string,
+): Promise<{ changed: (AccountsTable & { run_id: string })[]; kept: string[] }> {
+  const changed: (AccountsTable & { run_id: string })[] = [];
+  const kept: string[] = [];
+  // A list at a time, rows and stored rows alike: a page of every user at once (an app that answers in one page)
+  // would otherwise hold each of them twice more, as a row and as its stored twin, at the sync's peak memory.
+  for (let i = 0; i < accounts.length; i += STAGE_IN_LIST) {
+    const rows = accounts
+      .slice(i, i + STAGE_IN_LIST)
+      .map((a) => ({ ...accountToRow(a, runId), run_id: runId }));
     const found = await tx.db
       .selectFrom('accounts')
       .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
@@ -202,17 +205,16 @@ async function splitUnchanged<R extends ComparedAccount>(
       .where(
         'id',
         'in',
-        rows.slice(i, i + STAGE_IN_LIST).map((r) => r.id),
+        rows.map((r) => r.id),
       )
       .execute();
+    const stored = new Map<string, ComparedAccount>();
     for (const row of found) stored.set(row.id, row);
-  }
-  const changed: R[] = [];
-  const kept: string[] = [];
-  for (const row of rows) {
-    const old = stored.get(row.id);
-    if (old !== undefined && sameAccount(old, row)) kept.push(row.id);
-    else changed.push(row);
+    for (const row of rows) {
+      const old = stored.get(row.id);
+      if (old !== undefined && sameAccount(old, row)) kept.push(row.id);
+      else changed.push(row);
+    }
   }
   return { changed, kept };
 }
@@ -306,9 +308,11 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
     await sql`delete from grants where app_id = ${appId} and not exists (
         select 1 from staged_grants g where g.run_id = ${runId}
         and g.entitlement_id = grants.entitlement_id and g.account_id = grants.account_id)`.execute(tx.db);
-    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's.
+    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's. An
+    // account kept by id that another writer deleted meanwhile stays deleted, and a grant staged for it with it.
     await sql`insert into grants (${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))})
         select ${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))} from staged_grants where run_id = ${runId}
+        and exists (select 1 from accounts a where a.app_id = ${appId} and a.id = staged_grants.account_id)
         on conflict (app_id, entitlement_id, account_id) do update
         set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
         where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
