@@ -33,7 +33,8 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function sqliteDialect(where: string): StoreDialect {
+/** What the SQL store needs to know of SQLite (tests open a store on a handle of their own with it). */
+export function sqliteDialect(where: string): StoreDialect {
   return {
     where,
     // SQLite allows 32766 bound parameters; smaller statements compile faster and hold the lock for less.
