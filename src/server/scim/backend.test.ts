@@ -82,7 +82,7 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     return plan ? other.listOps({ planId: plan.id }) : [];
   }
 
-  it('a create: its intent durable before the call, three commits, the snapshot and status with the outcome', async () => {
+  it('a create: its intent durable before the call, three commits, the snapshot and status with the outcome, answered as stored', async () => {
     const connector = roster.connector(APP);
     const create = connector.accounts.create!;
     let seenAtCall: OpRecord | undefined;
@@ -99,9 +99,10 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     expect(seenAtCall?.intentAt).toBeTruthy();
     expect(commits).toBe(3);
     const accountId = outcome?.accountId ?? '';
-    expect(await other.getAccount({ appId: APP, id: accountId })).toMatchObject({
-      email: 'new.person@example.com',
-    });
+    const read = await other.getAccount({ appId: APP, id: accountId });
+    expect(read).toMatchObject({ email: 'new.person@example.com' });
+    // The answer is rendered from what the write recorded: exactly what a read of the snapshot gives.
+    expect(outcome?.account).toEqual(read);
     const [plan] = await other.listPlans({ limit: 1 });
     expect(plan?.status).toBe('applied');
     expect((await newestOps())[0]).toMatchObject({ status: 'succeeded', outcome: { verified: true } });
@@ -109,12 +110,12 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     expect(audit.map((e) => e.kind)).toEqual(expect.arrayContaining(['op.intent', 'op.succeeded']));
   });
 
-  it('an update: two commits, the plan applied and the snapshot as read back', async () => {
+  it('an update: two commits, the plan applied, the snapshot as read back and answered as stored', async () => {
     const backend = rosterBackend(roster, APP);
     const [account] = (await store.listAccounts({ appId: APP })).filter((a) => a.status === 'active');
     if (!account) throw new Error('the sandbox holds no active account');
     commits = 0;
-    await backend.run(
+    const [outcome] = await backend.run(
       userOps(
         profile(),
         account,
@@ -123,7 +124,9 @@ describe('a facade write commits its plan with the intent, and its outcome with 
       ),
     );
     expect(commits).toBe(2);
-    expect(await other.getAccount({ appId: APP, id: account.id })).toMatchObject({ firstName: 'Renamed' });
+    const read = await other.getAccount({ appId: APP, id: account.id });
+    expect(read).toMatchObject({ firstName: 'Renamed' });
+    expect(outcome?.account).toEqual(read);
     const [plan] = await other.listPlans({ limit: 1 });
     expect(plan?.status).toBe('applied');
   });

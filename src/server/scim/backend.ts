@@ -58,12 +58,18 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   const connector = () => roster.connector(appId);
   const writes = groupCommitOf(roster.store);
 
-  /** What to write into the snapshot for an account an op touched, as the app holds it now (null: gone). */
+  /**
+   * What to write into the snapshot for an account an op touched, as the app holds it now (null: gone). What the
+   * snapshot then holds is told to `stored`, so the answer needs no second read.
+   */
   function snapshotOf(accountId: string, kind: PlanOp['kind'], account: Account | null): SnapshotWrite {
     if (account && !(kind === 'delete' && account.status === 'deleted'))
-      return (tx) => upsertSnapshotAccount(tx, account);
-    return async (tx) => {
+      return async (tx, stored) => {
+        stored.set(accountId, await upsertSnapshotAccount(tx, account));
+      };
+    return async (tx, stored) => {
       await removeSnapshotAccount(tx, { appId, id: accountId });
+      stored.set(accountId, null);
     };
   }
 
@@ -184,11 +190,15 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     // Snapshot writes for what the ops changed, made with the plan's status in one last write: the IdP's next
     // read sees its own write, and the answer waits for that write to be durable.
     const snapshot: SnapshotWrite[] = [];
+    // Each account as the snapshot holds it after those writes (null: removed), to answer with.
+    const stored = new Map<string, Account | null>();
     const close = (status: PlanEnd) =>
       writes.write(async (tx) => {
-        for (const write of snapshot) await write(tx);
+        for (const write of snapshot) await write(tx, stored);
         await tx.setPlanStatus({ id: plan.id, status });
       });
+    // Set once an op's outcome committed with the snapshot and the plan's status (see withOutcome below).
+    let closed = false;
     const owner = begun.owner ?? newOwner('op');
     // The plan's ops as they stand, kept current from what each run returns: read once, not once per op.
     const records = new Map((begun.saved ?? (await roster.store.listOps({ planId }))).map((o) => [o.seq, o]));
@@ -196,8 +206,6 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       let readBack: Account | null | undefined;
       const op = ops[seq - 1];
       const last = seq === ops.length;
-      // Set once the op's outcome committed with the snapshot and the plan's status (see withOutcome).
-      let closed = false;
       const started = seq === 1 ? begun.started : undefined;
       const record = await runOp(roster, {
         planId: plan.id,
@@ -216,8 +224,8 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           if (!last && finished.status !== 'failed') return;
           const own = changeOf(finished, op, readBack);
           if (own === undefined) return;
-          for (const write of snapshot) await write(tx);
-          if (own) await own(tx);
+          for (const write of snapshot) await write(tx, stored);
+          if (own) await own(tx, stored);
           const open = finished.status === 'task_open' || outcomes.some((o) => o.status === 'task_open');
           await tx.setPlanStatus({ id: plan.id, status: endOf(finished.status, open) });
           closed = true;
@@ -243,15 +251,19 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',
         accountId: accountIdOf(record),
       });
-      if (closed) return outcomes;
+      if (closed) break;
     }
     const open = outcomes.some((o) => o.status === 'task_open');
-    await close(endOf('succeeded', open));
-    return outcomes;
+    if (!closed) await close(endOf('succeeded', open));
+    return outcomes.map((o) =>
+      o.accountId !== null && stored.has(o.accountId)
+        ? { ...o, account: stored.get(o.accountId) ?? null }
+        : o,
+    );
   }
 }
 
-type SnapshotWrite = (tx: Store) => Promise<void>;
+type SnapshotWrite = (tx: Store, stored: Map<string, Account | null>) => Promise<void>;
 
 type PlanEnd = 'failed' | 'applied' | 'tasks_open';
 
