@@ -7,6 +7,7 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -27,6 +28,11 @@ const USERS = Number(process.env['BENCH_USERS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 /** Only these loads (a comma list of their first word, e.g. PATCH,POST), for a quick look. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
+/** Only these servers (a comma list of SCIMMY, SCIMMY>TI, Roster), e.g. Roster alone under --cpu-prof. */
+const TARGETS = process.env['BENCH_TARGETS']?.split(',');
+const measured = (name: string) => !TARGETS || TARGETS.includes(name);
+/** A directory: each Roster load's CPU profile (that load alone, not the set-up) is written there. */
+const PROFILE = process.env['BENCH_PROFILE'];
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 /** How many users the PATCH load takes in turn. */
 const PATCHED = 50;
@@ -124,6 +130,12 @@ async function run(target: Target): Promise<Row[]> {
   ];
   const rows: Row[] = [];
   for (const { load, opts } of loads.filter((l) => !ONLY || ONLY.some((o) => l.load.startsWith(o)))) {
+    const profiling = PROFILE && target.name === 'Roster' ? new Session() : null;
+    if (profiling) {
+      profiling.connect();
+      await profiling.post('Profiler.enable');
+      await profiling.post('Profiler.start');
+    }
     const cpu = process.cpuUsage();
     const result = await autocannon({
       connections: CONNECTIONS,
@@ -134,6 +146,11 @@ async function run(target: Target): Promise<Row[]> {
       ...opts,
     } as autocannon.Options);
     const used = process.cpuUsage(cpu);
+    if (profiling && PROFILE) {
+      const { profile } = await profiling.post('Profiler.stop');
+      writeFileSync(join(PROFILE, `${load.split(' ')[0]}.cpuprofile`), JSON.stringify(profile));
+      profiling.disconnect();
+    }
     const answered = Math.max(1, result.requests.total);
     const cpuMsPerRequest = (used.user + used.system) / 1000 / answered;
     rows.push({
@@ -246,24 +263,33 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  const peer = await startScimmyServer({ users: USERS, groups: 5 });
-  const users = [...peer.store.users.values()] as { id: string; userName: string }[];
-  const some = users[0] as { id: string; userName: string };
-  const scimmyRows = await run({
-    name: 'SCIMMY',
-    base: peer.baseUrl,
-    token: peer.token,
-    id: some.id,
-    userName: some.userName,
-    patchIds: users.slice(0, PATCHED).map((u) => u.id),
-  });
-  await peer.close();
-  const through = await gateway();
-  const gatewayRows = await run(through.target);
-  await through.close();
-  const facade = await roster();
-  const rosterRows = await run(facade.target);
-  await facade.close();
+  let scimmyRows: Row[] = [];
+  if (measured('SCIMMY')) {
+    const peer = await startScimmyServer({ users: USERS, groups: 5 });
+    const users = [...peer.store.users.values()] as { id: string; userName: string }[];
+    const some = users[0] as { id: string; userName: string };
+    scimmyRows = await run({
+      name: 'SCIMMY',
+      base: peer.baseUrl,
+      token: peer.token,
+      id: some.id,
+      userName: some.userName,
+      patchIds: users.slice(0, PATCHED).map((u) => u.id),
+    });
+    await peer.close();
+  }
+  let gatewayRows: Row[] = [];
+  if (measured('SCIMMY>TI')) {
+    const through = await gateway();
+    gatewayRows = await run(through.target);
+    await through.close();
+  }
+  let rosterRows: Row[] = [];
+  if (measured('Roster')) {
+    const facade = await roster();
+    rosterRows = await run(facade.target);
+    await facade.close();
+  }
   print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',

@@ -6,9 +6,15 @@
 import { traitsOf } from '../connectors/registry.js';
 import { RosterError } from '../core/errors.js';
 import type { Account } from '../core/types.js';
-import { newOwner, planOpOf, runOp as runOneOp } from '../reconcile/apply/run-op.js';
+import {
+  claimAndBeginIn,
+  newOwner,
+  planOpOf,
+  runOp as runOneOp,
+  type Started,
+} from '../reconcile/apply/run-op.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { OpRecord } from '../store/store.js';
+import type { OpRecord, Store } from '../store/store.js';
 import type { Roster } from './context.js';
 
 /** How long a claim on one op lasts: long enough for a slow app's call and read-back, short after a crash. */
@@ -30,6 +36,10 @@ export async function runOp(
     onReadBack?: (record: OpRecord, account: Account | null) => void;
     /** Where the op's records are written, sharing commits with other callers' (see OpContext.writes). */
     writes?: GroupCommit;
+    /** The op as beginOpIn claimed and began it under `owner`, its intent committed: it is not begun again. */
+    started?: Started;
+    /** Writes made in the transaction that records the op's outcome (see OpContext.withOutcome). */
+    withOutcome?: (tx: Store, record: OpRecord) => Promise<void>;
   },
 ): Promise<OpRecord | null> {
   const ops = input.ops ?? (await roster.store.listOps({ planId: input.planId }));
@@ -51,14 +61,36 @@ export async function runOp(
       records: new Map(ops.map((o) => [o.seq, o])),
       ...(input.onReadBack ? { onReadBack: input.onReadBack } : {}),
       ...(input.writes ? { writes: input.writes } : {}),
+      ...(input.withOutcome ? { withOutcome: input.withOutcome } : {}),
     },
     {
       record,
       connector: roster.connector(record.appId),
       accountId,
       needsPassword: traitsOf(app.type).createNeedsPassword?.(app) ?? false,
+      ...(input.started ? { started: input.started } : {}),
     },
   );
+}
+
+/**
+ * Claims op `seq` of a plan for `owner` and writes its intent (with its audit event) inside the caller's
+ * transaction: a plan saved and its first op begun are one commit, the intent still durable before any app call
+ * (the caller calls runOp with what this returns only once the transaction committed). Null when the op is not
+ * free to start (it then begins in runOp, step by step, which says why).
+ */
+export async function beginOpIn(
+  tx: Store,
+  roster: Roster,
+  input: { planId: string; seq: number; owner: string },
+): Promise<Started | null> {
+  const record = await claimAndBeginIn(
+    tx,
+    { planId: input.planId, actor: roster.actor, owner: input.owner, leaseMs: OP_LEASE_MS },
+    input.seq,
+  );
+  // An earlier attempt began: the app may hold its effect.
+  return record === null ? null : { record, uncertain: record.attempts > 1 };
 }
 
 /**

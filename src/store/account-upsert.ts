@@ -1,7 +1,7 @@
 /** @module One account written into (or dropped from) an app's snapshot, for targeted re-syncs (webhooks). */
 
 import { KyselyStore } from './kysely-store.js';
-import type { SnapshotAccount, Store } from './store.js';
+import type { SnapshotAccount, Store, StoredAccount } from './store.js';
 
 function sqlStore(store: Store): KyselyStore {
   if (!(store instanceof KyselyStore)) throw new Error('a targeted re-sync needs a SQL store');
@@ -11,10 +11,11 @@ function sqlStore(store: Store): KyselyStore {
 /**
  * Replaces one account's row in its app's snapshot (grants are left as the last full sync saw them: an account
  * read by id carries no memberships). The row keeps the sync run it came from, so the snapshot stays traceable;
- * an account read back unchanged writes nothing and leaves the change set alone.
+ * an account read back unchanged writes nothing and leaves the change set alone. Returns the account as the
+ * snapshot now holds it (what a read of it would give).
  */
-export async function upsertSnapshotAccount(store: Store, account: SnapshotAccount): Promise<void> {
-  await sqlStore(store).upsertSnapshotAccount(account);
+export function upsertSnapshotAccount(store: Store, account: SnapshotAccount): Promise<StoredAccount> {
+  return sqlStore(store).upsertSnapshotAccount(account);
 }
 
 /** Drops an account the app no longer holds, with its grants, from the snapshot. */

@@ -19,7 +19,7 @@ import * as snapshots from './kysely/snapshots.js';
 import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
 import { appliedMigrations } from './migrations/index.js';
-import type { AppliedMigration, SnapshotAccount, Store } from './store.js';
+import type { AppliedMigration, SnapshotAccount, Store, StoredAccount } from './store.js';
 
 export type { StoreDialect } from './kysely/context.js';
 
@@ -121,7 +121,7 @@ export class KyselyStore implements Store {
     return changes.changedSince(this.sql, input);
   }
   /** A webhook's targeted re-sync of one account (not on Store: only the SQL stores serve webhooks). */
-  upsertSnapshotAccount(account: SnapshotAccount): Promise<void> {
+  upsertSnapshotAccount(account: SnapshotAccount): Promise<StoredAccount> {
     return snapshots.upsertAccount(this.sql, account);
   }
   removeSnapshotAccount(input: { appId: string; id: string }): Promise<boolean> {

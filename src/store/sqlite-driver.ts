@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import { ARRAY_ROWS } from './kysely/context.js';
+import { type BackgroundCheckpoints, checkpointInBackground } from './sqlite-checkpoint.js';
 
 /** SQLITE_BUSY and its extended codes (SNAPSHOT, RECOVERY, TIMEOUT), and SQLITE_LOCKED. */
 export function isBusy(error: unknown): boolean {
@@ -111,14 +112,38 @@ class WaitingConnection implements DatabaseConnection {
   }
 }
 
+/** When a file store's WAL checkpoints move to a worker thread: once it has committed this many times. */
+export interface CheckpointPolicy {
+  /** The database file. */
+  path: string;
+  /** Write transactions committed before the checkpoints move (a short-lived CLI run never starts a thread). */
+  afterCommits: number;
+}
+
 class WaitingDriver extends SqliteDriver {
   private readonly wrapped = new WeakMap<DatabaseConnection, WaitingConnection>();
+  private commits = 0;
+  private background: BackgroundCheckpoints | null = null;
 
   constructor(
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
+    private readonly checkpoints?: CheckpointPolicy,
   ) {
     super({ database: sqlite });
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection);
+    // A store that keeps writing (a server answering IdP writes) checkpoints in a thread of its own: the commit
+    // that crosses the WAL's limit would otherwise copy pages and fsync while the event loop waits.
+    if (this.checkpoints && this.background === null && ++this.commits >= this.checkpoints.afterCommits)
+      this.background = checkpointInBackground(this.sqlite, this.checkpoints.path);
+  }
+
+  override async destroy(): Promise<void> {
+    await this.background?.stop();
+    await super.destroy();
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -143,11 +168,12 @@ export class WaitingSqliteDialect extends SqliteDialect {
   constructor(
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
+    private readonly checkpoints?: CheckpointPolicy,
   ) {
     super({ database: sqlite });
   }
 
   override createDriver(): SqliteDriver {
-    return new WaitingDriver(this.sqlite, this.policy);
+    return new WaitingDriver(this.sqlite, this.policy, this.checkpoints);
   }
 }

@@ -33,7 +33,8 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function sqliteDialect(where: string): StoreDialect {
+/** What the SQL store needs to know of SQLite (tests open a store on a handle of their own with it). */
+export function sqliteDialect(where: string): StoreDialect {
   return {
     where,
     // SQLite allows 32766 bound parameters; smaller statements compile faster and hold the lock for less.
@@ -53,6 +54,11 @@ export interface SqliteStoreOptions extends KyselyStoreOptions {
   warn?: (message: string) => void;
   /** Called each time a statement waits for another writer's lock. */
   onBusyWait?: () => void;
+  /**
+   * Write transactions after which a file store's WAL checkpoints run in a worker thread instead of on the
+   * commit that crosses the WAL's limit (200; a short CLI run never gets there).
+   */
+  backgroundCheckpointAfter?: number;
 }
 
 const HOLDS = "everyone's accounts and access, and the audit log";
@@ -100,7 +106,10 @@ export async function openSqliteStore(
       fix: 'check that the path is a writable file (or a directory Roster may create it in)',
     });
   }
-  const db = new Kysely<Database>({ dialect: new WaitingSqliteDialect(sqlite, policy) });
+  const checkpoints = memory
+    ? undefined
+    : { path: where, afterCommits: options.backgroundCheckpointAfter ?? 200 };
+  const db = new Kysely<Database>({ dialect: new WaitingSqliteDialect(sqlite, policy, checkpoints) });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>, where);
   } catch (error) {

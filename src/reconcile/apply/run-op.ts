@@ -96,6 +96,12 @@ export interface OpContext {
    * caller goes on). Without it, each record is a transaction of its own.
    */
   writes?: GroupCommit;
+  /**
+   * Writes the caller makes in the very transaction that records an op's outcome (the SCIM facade's snapshot row
+   * and plan status): durable together with the outcome, not one commit later. Given the op as finished. It may
+   * run twice (a group commit's batch rolled back runs each write again alone): it must only use `tx`.
+   */
+  withOutcome?: (tx: Store, record: OpRecord) => Promise<void>;
 }
 
 /** Writes an op's records in one transaction (shared with other ops' when the run groups its commits). */
@@ -152,16 +158,7 @@ export async function claimAndBegin(
   r: OpRecord,
 ): Promise<{ record: OpRecord; uncertain: boolean } | null> {
   if (r.status === 'pending' || r.status === 'approved' || r.status === 'failed') {
-    const begun = await write(ctx, async (tx) => {
-      const op = await tx.claimAndBeginOp({
-        planId: ctx.planId,
-        seq: r.seq,
-        owner: ctx.owner,
-        leaseMs: ctx.leaseMs,
-      });
-      if (op !== null) await tx.appendAudit(auditOf(ctx, op, 'op.intent', { attempt: op.attempts }));
-      return op;
-    });
+    const begun = await write(ctx, (tx) => claimAndBeginIn(tx, ctx, r.seq));
     if (begun !== null) {
       ctx.records.set(r.seq, begun);
       // An earlier attempt began: the app may hold its effect.
@@ -170,6 +167,35 @@ export async function claimAndBegin(
   }
   const claimed = await claim(ctx, r);
   return claimed === null ? null : begin(ctx, claimed);
+}
+
+/**
+ * Claims an op free to start afresh and writes its intent with its audit event, inside the caller's transaction
+ * (a plan saved and its first op begun in one commit). Null when the op is not free (see claimAndBeginOp).
+ */
+export async function claimAndBeginIn(
+  tx: Store,
+  ctx: Pick<OpContext, 'planId' | 'actor' | 'owner' | 'leaseMs'>,
+  seq: number,
+): Promise<OpRecord | null> {
+  const op = await tx.claimAndBeginOp({ planId: ctx.planId, seq, owner: ctx.owner, leaseMs: ctx.leaseMs });
+  if (op !== null) await tx.appendAudit(auditOf(ctx, op, 'op.intent', { attempt: op.attempts }));
+  return op;
+}
+
+/** Where an op starts: begun already by the caller (its intent durable, under ctx.owner), else claimed now. */
+function start(ctx: OpContext, input: { record: OpRecord; started?: Started | undefined }) {
+  if (input.started) {
+    ctx.records.set(input.started.record.seq, input.started.record);
+    return Promise.resolve(input.started);
+  }
+  return claimAndBegin(ctx, input.record);
+}
+
+/** An op the caller claimed and began (its intent committed) under the run's owner, and whether it was resumed. */
+export interface Started {
+  record: OpRecord;
+  uncertain: boolean;
 }
 
 /**
@@ -211,6 +237,7 @@ export async function finish(
     await tx.appendAudit(
       auditOf(ctx, finished, `op.${status}`, { ...(outcome ?? {}), ...(error ? { error } : {}), ...extra }),
     );
+    await ctx.withOutcome?.(tx, finished);
     return finished;
   });
   ctx.records.set(r.seq, done);
@@ -255,6 +282,8 @@ export interface OneOpInput {
   accountId: string | null;
   /** Whether a create must carry a password (the connector's `createNeedsPassword` trait). */
   needsPassword: boolean;
+  /** The op already claimed and begun by the caller under ctx.owner (see claimAndBeginIn): not begun again. */
+  started?: Started;
 }
 
 /**
@@ -263,7 +292,7 @@ export interface OneOpInput {
  * of creating again. Returns the op as recorded, or null when another owner holds it.
  */
 export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promise<OpRecord | null> {
-  const started = await claimAndBegin(ctx, input.record);
+  const started = await start(ctx, input);
   if (started === null) return null;
   const { record, uncertain } = started;
   const { connector } = input;
@@ -324,7 +353,7 @@ export async function runGrantOpOnce(
   ctx: OpContext,
   input: Omit<OneOpInput, 'needsPassword'>,
 ): Promise<OpRecord | null> {
-  const started = await claimAndBegin(ctx, input.record);
+  const started = await start(ctx, input);
   if (started === null) return null;
   const { record, uncertain } = started;
   const { connector } = input;
@@ -359,7 +388,7 @@ export async function runGrantOpOnce(
 export function runOp(ctx: OpContext, input: OneOpInput): Promise<OpRecord | null> {
   switch (input.record.kind) {
     case 'task':
-      return runTaskOp(ctx, input.record);
+      return runTaskOp(ctx, input.record, input.started);
     case 'grant':
     case 'revoke':
       return runGrantOpOnce(ctx, input);
@@ -395,8 +424,8 @@ export function taskKey(op: PlanOp): string {
  * A task op opens its manual task (or joins the open one for the same account and change) and stays
  * `task_open` until a sync shows the change made: it is never counted as done by apply.
  */
-export async function runTaskOp(ctx: OpContext, r: OpRecord): Promise<OpRecord | null> {
-  const started = await claimAndBegin(ctx, r);
+export async function runTaskOp(ctx: OpContext, r: OpRecord, begun?: Started): Promise<OpRecord | null> {
+  const started = await start(ctx, { record: r, started: begun });
   if (started === null) return null;
   const { record } = started;
   const op = planOpOf(record);

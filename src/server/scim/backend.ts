@@ -1,9 +1,17 @@
 /** @module The facade's backend on Roster: reads from the store's snapshot, writes as a plan of ops run by runOp. */
 
 import { randomUUID } from 'node:crypto';
-import { decideScimWrite, type HoldSettings, type Roster, removalsIn, runOp } from '../../app/index.js';
+import {
+  beginOpIn,
+  decideScimWrite,
+  type HoldSettings,
+  type Roster,
+  removalsIn,
+  runOp,
+} from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { Account, EntitlementKind } from '../../core/types.js';
+import { newOwner, type Started } from '../../reconcile/apply/run-op.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import { toOpInputs } from '../../reconcile/plan.js';
 import {
@@ -51,26 +59,53 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   const writes = groupCommitOf(roster.store);
 
   /**
-   * What to write into the snapshot for an account an op touched: what its verified read-back saw, read again
-   * only when there was none. The read happens now; the write is returned, to join the plan's last commit.
+   * What to write into the snapshot for an account an op touched, as the app holds it now (null: gone). What the
+   * snapshot then holds is told to `stored`, so the answer needs no second read.
    */
-  async function refresh(
-    accountId: string,
-    kind: PlanOp['kind'],
-    readBack: Account | null | undefined,
-  ): Promise<(tx: Store) => Promise<void>> {
-    const { get } = connector().accounts;
-    const account =
-      readBack !== undefined
-        ? readBack
-        : get
-          ? await get.call(connector().accounts, { id: accountId })
-          : null;
+  function snapshotOf(accountId: string, kind: PlanOp['kind'], account: Account | null): SnapshotWrite {
     if (account && !(kind === 'delete' && account.status === 'deleted'))
-      return (tx) => upsertSnapshotAccount(tx, account);
-    return async (tx) => {
+      return async (tx, stored) => {
+        stored.set(accountId, await upsertSnapshotAccount(tx, account));
+      };
+    return async (tx, stored) => {
       await removeSnapshotAccount(tx, { appId, id: accountId });
+      stored.set(accountId, null);
     };
+  }
+
+  /**
+   * What to write into the snapshot for what a finished op changed: the membership it verified, or the account
+   * as its verified read-back saw it. Null when it changed nothing the snapshot shows; undefined when the account
+   * must first be read from the app (an op without read-back), which cannot happen inside a commit.
+   */
+  function changeOf(
+    record: OpRecord,
+    op: PlanOp | undefined,
+    readBack: Account | null | undefined,
+  ): SnapshotWrite | null | undefined {
+    if (record.status !== 'succeeded') return null;
+    const accountId = accountIdOf(record);
+    if (record.kind === 'grant' || record.kind === 'revoke') {
+      // The membership was verified by read-back; an account read by id carries none, so it is written here.
+      const ref = op?.account;
+      const accountOf = accountId ?? (ref && 'id' in ref ? ref.id : null);
+      const entitlement = op?.entitlement;
+      if (!entitlement || !accountOf) return null;
+      const held = record.kind === 'grant';
+      return (tx) =>
+        setSnapshotGrant(tx, { appId, entitlementId: entitlement.id, accountId: accountOf }, held);
+    }
+    if (!accountId) return null;
+    return readBack === undefined ? undefined : snapshotOf(accountId, record.kind, readBack);
+  }
+
+  /** The account a finished op was about, read again from the app (its op had no read-back). */
+  async function reread(record: OpRecord): Promise<SnapshotWrite | null> {
+    const accountId = accountIdOf(record);
+    if (!accountId) return null;
+    const { get } = connector().accounts;
+    const account = get ? await get.call(connector().accounts, { id: accountId }) : null;
+    return snapshotOf(accountId, record.kind, account);
   }
 
   return {
@@ -114,9 +149,16 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       }
       const removals = removalsIn(ops);
       const body = { source: 'scim', requestedBy: roster.actor, ops };
-      // Through the group commit: concurrent requests' plans share a commit with each other's op records.
-      const { plan, ops: saved } = await writes.write((tx) =>
-        tx.createPlan({
+      const owner = newOwner('op');
+      // Through the group commit: concurrent requests' plans share a commit with each other's op records. The
+      // plan and its first op's claim and intent are one write: the intent is durable before the app's call all
+      // the same (runOp calls the app only once this commit is done).
+      const {
+        plan,
+        ops: saved,
+        started,
+      } = await writes.write(async (tx) => {
+        const created = await tx.createPlan({
           // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
           stateHash: `scim:${randomUUID()}`,
           summary: {
@@ -127,70 +169,107 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           },
           body,
           ops: toOpInputs(ops),
-        }),
-      );
-      return runPlan(plan.id, ops, saved);
+        });
+        const first = created.ops[0];
+        const begun = first
+          ? await beginOpIn(tx, roster, { planId: created.plan.id, seq: first.seq, owner })
+          : null;
+        return { ...created, started: begun };
+      });
+      return runPlan(plan.id, ops, { saved, owner, ...(started ? { started } : {}) });
     },
   };
 
-  async function runPlan(planId: string, ops: readonly PlanOp[], saved?: OpRecord[]): Promise<OpOutcome[]> {
+  async function runPlan(
+    planId: string,
+    ops: readonly PlanOp[],
+    begun: { saved?: OpRecord[]; owner?: string; started?: Started } = {},
+  ): Promise<OpOutcome[]> {
     const plan = { id: planId };
     const outcomes: OpOutcome[] = [];
     // Snapshot writes for what the ops changed, made with the plan's status in one last write: the IdP's next
     // read sees its own write, and the answer waits for that write to be durable.
-    const snapshot: ((tx: Store) => Promise<void>)[] = [];
-    const close = (status: 'failed' | 'applied' | 'tasks_open') =>
+    const snapshot: SnapshotWrite[] = [];
+    // Each account as the snapshot holds it after those writes (null: removed), to answer with.
+    const stored = new Map<string, Account | null>();
+    const close = (status: PlanEnd) =>
       writes.write(async (tx) => {
-        for (const write of snapshot) await write(tx);
+        for (const write of snapshot) await write(tx, stored);
         await tx.setPlanStatus({ id: plan.id, status });
       });
+    // Set once an op's outcome committed with the snapshot and the plan's status (see withOutcome below).
+    let closed = false;
+    const owner = begun.owner ?? newOwner('op');
     // The plan's ops as they stand, kept current from what each run returns: read once, not once per op.
-    const records = new Map((saved ?? (await roster.store.listOps({ planId }))).map((o) => [o.seq, o]));
+    const records = new Map((begun.saved ?? (await roster.store.listOps({ planId }))).map((o) => [o.seq, o]));
     for (let seq = 1; seq <= ops.length; seq++) {
       let readBack: Account | null | undefined;
+      const op = ops[seq - 1];
+      const last = seq === ops.length;
+      const started = seq === 1 ? begun.started : undefined;
       const record = await runOp(roster, {
         planId: plan.id,
         seq,
+        owner,
         ops: [...records.values()],
         onReadBack: (_op, account) => {
           readBack = account;
         },
         writes,
+        ...(started ? { started } : {}),
+        // The plan's last op (or one that failed) closes it in the commit of its outcome: one write fewer per
+        // request, the snapshot and the status durable with the outcome, before the answer, as before.
+        withOutcome: async (tx, finished) => {
+          closed = false;
+          if (!last && finished.status !== 'failed') return;
+          const own = changeOf(finished, op, readBack);
+          if (own === undefined) return;
+          for (const write of snapshot) await write(tx, stored);
+          if (own) await own(tx, stored);
+          const open = finished.status === 'task_open' || outcomes.some((o) => o.status === 'task_open');
+          await tx.setPlanStatus({ id: plan.id, status: endOf(finished.status, open) });
+          closed = true;
+        },
       });
       if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
       records.set(seq, record);
       if (record.status === 'failed') {
-        await close('failed');
+        if (!closed) await close('failed');
         // The op's error already names the app where the connector said so; name it once.
         const why = record.error ?? 'the change failed';
         throw new RosterError('internal', why.startsWith(`${appId}:`) ? why : `${appId}: ${why}`, {
           details: { planId: plan.id, seq },
         });
       }
-      const accountId =
-        typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;
-      const op = ops[seq - 1];
-      if (record.status === 'succeeded' && (record.kind === 'grant' || record.kind === 'revoke')) {
-        // The membership was verified by read-back; an account read by id carries none, so it is written here.
-        const ref = op?.account;
-        const accountOf = accountId ?? (ref && 'id' in ref ? ref.id : null);
-        const { entitlement } = op ?? {};
-        if (entitlement && accountOf) {
-          const held = record.kind === 'grant';
-          snapshot.push((tx) =>
-            setSnapshotGrant(tx, { appId, entitlementId: entitlement.id, accountId: accountOf }, held),
-          );
-        }
-      } else if (record.status === 'succeeded' && accountId)
-        snapshot.push(await refresh(accountId, record.kind, readBack));
+      if (!closed) {
+        const change = changeOf(record, op, readBack);
+        const write = change === undefined ? await reread(record) : change;
+        if (write) snapshot.push(write);
+      }
       outcomes.push({
         status:
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',
-        accountId,
+        accountId: accountIdOf(record),
       });
+      if (closed) break;
     }
     const open = outcomes.some((o) => o.status === 'task_open');
-    await close(open ? 'tasks_open' : 'applied');
-    return outcomes;
+    if (!closed) await close(endOf('succeeded', open));
+    return outcomes.map((o) =>
+      o.accountId !== null && stored.has(o.accountId)
+        ? { ...o, account: stored.get(o.accountId) ?? null }
+        : o,
+    );
   }
 }
+
+type SnapshotWrite = (tx: Store, stored: Map<string, Account | null>) => Promise<void>;
+
+type PlanEnd = 'failed' | 'applied' | 'tasks_open';
+
+/** How a facade plan ends, from its last op's status and whether any op left a manual task open. */
+const endOf = (status: OpRecord['status'], open: boolean): PlanEnd =>
+  status === 'failed' ? 'failed' : open ? 'tasks_open' : 'applied';
+
+const accountIdOf = (record: OpRecord): string | null =>
+  typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;

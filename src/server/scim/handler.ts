@@ -41,6 +41,11 @@ export interface OpOutcome {
   status: 'succeeded' | 'task_open' | 'skipped';
   /** The account the op acted on or created. */
   accountId: string | null;
+  /**
+   * That account as the snapshot holds it once the whole write is done (null: no longer in it), as a read of it
+   * would give it: the answer is rendered from it, not read again. Absent when the write did not record it.
+   */
+  account?: Account | null;
 }
 
 /** A group an account is in, as its User shows it. */
@@ -251,9 +256,18 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   }
 
   async function user(id: string): Promise<{ account: Account; resource: JsonObject }> {
-    const account = await findAccount(id);
+    return shown(await findAccount(id));
+  }
+
+  async function shown(account: Account): Promise<{ account: Account; resource: JsonObject }> {
     const held = await heldBy([account]);
     return { account, resource: renderUser(account, held.get(account.id)) };
+  }
+
+  /** A user as a write left it: what the write recorded in the snapshot, else read again. */
+  function written(id: string, outcomes: readonly OpOutcome[]) {
+    const account = outcomes.findLast((o) => o.accountId === id && o.account !== undefined)?.account;
+    return account && account.status !== 'deleted' ? shown(account) : user(id);
   }
 
   async function groupsRendered(): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
@@ -316,7 +330,7 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
     const createdId = outcomes[0]?.accountId;
     if (!createdId) throw new ScimError(500, 'the create reported no account id');
-    const created = await user(createdId);
+    const created = await written(createdId, outcomes);
     return single(201, created.resource, schema);
   }
 
@@ -384,11 +398,11 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     checkUniqueness(next, await clashCandidates(next), schema);
     const changes = userChanges(current.resource, next, profile.mapping);
     const ops = userOps(profile, current.account, changes, facade);
-    await run(ops);
+    const outcomes = await run(ops);
     // An app without deactivation removes the account for active:false (Process Street): nothing is left to
     // show, and a 200 with active:false would describe an account that no longer exists (RFC 7644 §3.5.2: 204).
     if (ops.some((op) => op.kind === 'delete')) return ok(204, null);
-    return single(200, (await user(id)).resource, schema);
+    return single(200, (await written(current.account.id, outcomes)).resource, schema);
   }
 
   async function handleGroups(

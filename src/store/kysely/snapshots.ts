@@ -187,8 +187,8 @@ export async function listAccountIds(s: Sql, input: { appId: string }): Promise<
  * Replaces one account's row (a webhook's targeted re-sync) when it differs from the stored one; its grants are
  * left as the last full sync saw them, and it keeps the sync run it came from.
  */
-export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<void> {
-  await s.write(async (tx) => {
+export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<StoredAccount> {
+  return s.write(async (tx) => {
     const existing = await tx.db
       .selectFrom('accounts')
       .selectAll()
@@ -197,14 +197,17 @@ export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<v
       .executeTakeFirst();
     const row = accountToRow(account, existing?.sync_run_id ?? null);
     const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id']);
-    if (changes.size === 0) return;
+    if (existing && changes.size === 0) return rowToAccount(existing);
     const { app_id: _app, id: _id, ...rest } = row;
-    await tx.db
+    // RETURNING: the row as the database holds it (as a read would give it), for a caller that answers with it.
+    const stored = await tx.db
       .insertInto('accounts')
       .values(row)
       .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
-      .execute();
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await recordChanges(tx, 'account', account.appId, changes);
+    return rowToAccount(stored);
   });
 }
 
