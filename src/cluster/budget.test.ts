@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AppConfig } from '../config/schema.js';
+import type { RequestLimiter } from '../connectors/http/index.js';
 import { connectorFor } from '../connectors/registry.js';
 import type { Connector } from '../connectors/sdk/types.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
@@ -151,6 +152,24 @@ describe.skipIf(!services.available)(
       await settle();
       expect((await budget.state()).limit).toBe(4);
       for (const slot of [...more, await turned]) slot.release();
+    }, 30_000);
+
+    it('a Retry-After delays only the request it answered: the other workers go on, paced, without a shared pause', async () => {
+      const prefix = redisPrefix();
+      prefixes.push(prefix);
+      const a = new SharedBudget(redis, 'app', { prefix: prefix.prefix });
+      const b = new SharedBudget(redis, 'app', { prefix: prefix.prefix });
+      const slot = await a.acquire();
+      // A 429 with Retry-After: 10 s on a's request. In one process the limiter halves the window and nothing more;
+      // a pause for everyone ended in every worker bursting together when it lifted (three workers ran at 0.8x one).
+      (a as RequestLimiter).overload(slot, 10_000);
+      slot.release();
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      const next = await b.acquire();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect((await b.state()).limit).toBe(2);
+      next.release();
     }, 30_000);
 
     it('the window lives in Redis: a 429 seen by one worker halves it for all, and slots of a dead worker expire', async () => {

@@ -9,17 +9,15 @@ import type { ConcurrencyOptions, RequestLimiter, Slot } from '../connectors/htt
 
 /**
  * KEYS: state hash, slots zset. ARGV: slot id, lease ms, initial, min, max. Drops slots whose lease ran out (a
- * killed worker's), then grants a slot when fewer than `limit` are held and no Retry-After pause is on; a request
- * turned away for a full window marks the time (`wantedAt`: the window, not the app, held it back).
- * Returns {1, epoch} granted, {0, wait ms} paused, {0, -1} window full.
+ * killed worker's), then grants a slot when fewer than `limit` are held; a request turned away for a full window
+ * marks the time (`wantedAt`: the window, not the app, held it back).
+ * Returns {1, epoch} granted, {0, -1} window full.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
-local paused = tonumber(redis.call('HGET', KEYS[1], 'pausedUntil') or '0')
-if paused > now then return {0, paused - now} end
 if redis.call('ZCARD', KEYS[2]) >= limit then
   redis.call('HSET', KEYS[1], 'wantedAt', now)
   return {0, -1}
@@ -60,24 +58,18 @@ return limit
 `;
 
 /**
- * KEYS: state hash. ARGV: the slot's epoch, retry-after ms (0: none), initial, min. A Retry-After pauses every
- * worker; the window halves once per epoch, so a burst of 429s from slots granted together halves it once, and the
- * halved window becomes the ceiling of slow start.
+ * KEYS: state hash. ARGV: the slot's epoch, initial, min. The window halves once per epoch, so a burst of 429s
+ * from slots granted together halves it once, and the halved window becomes the ceiling of slow start. A
+ * Retry-After pauses no one else, as in one process: it delays the request it answered, and the shared pace
+ * (`pacer.ts`) keeps the others under the app's rate instead of stopping them all and then bursting together.
  * Returns {changed, limit}.
  */
 const OVERLOAD = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'successes', 0)
-local wait = tonumber(ARGV[2])
-if wait > 0 then
-  local paused = tonumber(redis.call('HGET', KEYS[1], 'pausedUntil') or '0')
-  if now + wait > paused then redis.call('HSET', KEYS[1], 'pausedUntil', now + wait) end
-end
-local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
+local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[2])
 local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if tonumber(ARGV[1]) ~= epoch then return {0, limit} end
-local next = math.max(tonumber(ARGV[4]), math.floor(limit / 2))
+local next = math.max(tonumber(ARGV[3]), math.floor(limit / 2))
 redis.call('HSET', KEYS[1], 'epoch', epoch + 1, 'limit', next, 'ceiling', next)
 if next ~= limit then return {1, next} end
 return {0, next}
@@ -153,8 +145,7 @@ export class SharedBudget implements RequestLimiter {
           },
         };
       }
-      const wait = value > 0 ? value : this.pollMs;
-      await new Promise((r) => setTimeout(r, wait + Math.floor(Math.random() * this.pollMs)));
+      await new Promise((r) => setTimeout(r, this.pollMs + Math.floor(Math.random() * this.pollMs)));
     }
   }
 
@@ -167,18 +158,10 @@ export class SharedBudget implements RequestLimiter {
       .catch((error: unknown) => this.options.onError?.(error));
   }
 
-  overload(slot: Pick<Slot, 'epoch'>, retryAfterMs?: number | null): boolean {
+  overload(slot: Pick<Slot, 'epoch'>): boolean {
     // The caller backs off by itself; the shared window catches up as soon as Redis answers.
     this.redis
-      .eval(
-        OVERLOAD,
-        1,
-        this.keys.state,
-        slot.epoch,
-        Math.max(0, Math.floor(retryAfterMs ?? 0)),
-        this.concurrency.initial,
-        this.concurrency.min,
-      )
+      .eval(OVERLOAD, 1, this.keys.state, slot.epoch, this.concurrency.initial, this.concurrency.min)
       .then((answer) => {
         this.known = Number((answer as [number, number])[1]);
       })
