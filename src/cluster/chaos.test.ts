@@ -16,6 +16,7 @@ import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { createRng } from '../sandbox/kit/rng.js';
 import { freshDatabase } from '../store/postgres.testkit.js';
 import {
+  everyoneEverywhere,
   exited,
   freePort,
   REDIS_URL,
@@ -32,20 +33,7 @@ const APPS: SeedAppType[] = ['targetprocess', 'thought-industries', 'customer-di
 const WORKERS = 3;
 
 /** An account in every app for everyone active: the sample company has most people in few apps, so it creates. */
-const policy = {
-  rules: [
-    {
-      name: 'everyone everywhere',
-      when: { status: 'active' },
-      apps: Object.fromEntries(APPS.map((app) => [app, {}])),
-    },
-  ],
-  managed: Object.fromEntries(APPS.map((app) => [app, ['account']])),
-  safety: {
-    maxDeactivations: { count: 1000, share: 1 },
-    approval: { delete: false, privileged: false, opsPerApp: 10_000 },
-  },
-};
+const policy = everyoneEverywhere(APPS);
 
 let fleet: Fleet;
 let dir: string;

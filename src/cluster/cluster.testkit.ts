@@ -25,6 +25,27 @@ import { type RunningWorker, startWorker } from './worker.js';
 export const REDIS_URL = process.env['ROSTER_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * A policy that wants an account in every one of `apps` for everyone active, with limits wide enough for a test's
+ * plan to run unapproved: on the sample company, where most people are in few apps, it is mostly creates.
+ */
+export function everyoneEverywhere(apps: readonly SeedAppType[]) {
+  return {
+    rules: [
+      {
+        name: 'everyone everywhere',
+        when: { status: 'active' },
+        apps: Object.fromEntries(apps.map((a) => [a, {}])),
+      },
+    ],
+    managed: Object.fromEntries(apps.map((app) => [app, ['account']])),
+    safety: {
+      maxDeactivations: { count: 1000, share: 1 },
+      approval: { delete: false, privileged: false, opsPerApp: 10_000 },
+    },
+  };
+}
+
 /** Both services, checked once: skipped with the reason (or failed under ROSTER_REQUIRE_SERVICES=1). */
 export async function requireClusterServices(): Promise<ServiceCheck> {
   const postgres = await requirePostgres();

@@ -15,6 +15,7 @@ import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { freshDatabase } from '../store/postgres.testkit.js';
 import {
+  everyoneEverywhere,
   exited,
   freePort,
   REDIS_URL,
@@ -40,20 +41,7 @@ const CONCURRENCY = 1;
  */
 const MIN_SPEEDUP = 1.4;
 
-const policy = {
-  rules: [
-    {
-      name: 'everyone everywhere',
-      when: { status: 'active' },
-      apps: Object.fromEntries(APPS.map((app) => [app, {}])),
-    },
-  ],
-  managed: Object.fromEntries(APPS.map((app) => [app, ['account']])),
-  safety: {
-    maxDeactivations: { count: 1000, share: 1 },
-    approval: { delete: false, privileged: false, opsPerApp: 10_000 },
-  },
-};
+const policy = everyoneEverywhere(APPS);
 
 /** One installation: its own sandboxes, Postgres database, Redis prefix and roster.yaml, planned and ready. */
 interface Installation {
