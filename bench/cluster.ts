@@ -19,7 +19,7 @@ import { parse, stringify } from 'yaml';
 import { openRoster } from '../src/app/context.js';
 import { planChanges } from '../src/app/plan.js';
 import { syncApps } from '../src/app/sync.js';
-import { REDIS_URL, redisPrefix } from '../src/cluster/cluster.testkit.js';
+import { everyoneEverywhere, REDIS_URL, redisPrefix } from '../src/cluster/cluster.testkit.js';
 import { ClusterQueues, clusterSettings } from '../src/cluster/queue.js';
 import { loadConfig } from '../src/config/load.js';
 import type { SeedAppType } from '../src/core/types.js';
@@ -42,16 +42,7 @@ const latency: Partial<FaultSettings> =
   LATENCY[0] > 0 ? { slow: 1, slowMs: [LATENCY[0], LATENCY[1] ?? LATENCY[0]] } : {};
 const MAIN = pathToFileURL(resolve(import.meta.dirname, '../src/cli/main.js')).href;
 
-const policy = {
-  rules: [
-    { name: 'everyone', when: { status: 'active' }, apps: Object.fromEntries(APPS.map((a) => [a, {}])) },
-  ],
-  managed: Object.fromEntries(APPS.map((a) => [a, ['account']])),
-  safety: {
-    maxDeactivations: { count: 1000, share: 1 },
-    approval: { delete: false, privileged: false, opsPerApp: 10_000 },
-  },
-};
+const policy = everyoneEverywhere(APPS);
 
 interface Row {
   limit: string;

@@ -4,30 +4,23 @@ import { planChanges } from '../app/plan.js';
 import { syncApps } from '../app/sync.js';
 import type { AccountInput } from '../connectors/sdk/types.js';
 import type { SeedAppType } from '../core/types.js';
+import { changeHead } from '../identity/graph-links.js';
 import {
   type ClusterWorkspace,
   clusterWorkspace,
+  everyoneEverywhere,
   REDIS_URL,
   redisPrefix,
   requireClusterServices,
   until,
 } from './cluster.testkit.js';
 import { ClusterQueues, type ClusterSettings, CONTROL_QUEUE, clusterSettings, connect } from './queue.js';
-import { changeHead, graphCaughtUp, waitForGraph } from './refresh.js';
+import { graphCaughtUp, waitForGraph } from './refresh.js';
 
 const services = await requireClusterServices();
 
 const APPS: SeedAppType[] = ['targetprocess', 'thought-industries', 'stackspot-scim', 'customer-directory'];
-const policy = {
-  rules: [
-    { name: 'everyone', when: { status: 'active' }, apps: Object.fromEntries(APPS.map((a) => [a, {}])) },
-  ],
-  managed: Object.fromEntries(APPS.map((a) => [a, ['account']])),
-  safety: {
-    maxDeactivations: { count: 1000, share: 1 },
-    approval: { delete: false, privileged: false, opsPerApp: 10_000 },
-  },
-};
+const policy = everyoneEverywhere(APPS);
 
 let ws: ClusterWorkspace;
 

@@ -6,14 +6,6 @@
 import type { Store } from '../store/store.js';
 import type { ClusterQueues } from './queue.js';
 
-/** Past any generation a store holds (and within Postgres's int): `changedSince` answers the head and no rows. */
-const HEAD_ONLY = 2 ** 31 - 1;
-
-/** The change set's newest generation: what a refresh must reach to include everything written so far. */
-export async function changeHead(store: Store): Promise<number> {
-  return (await store.changedSince({ since: HEAD_ONLY })).generation;
-}
-
 /** Whether the stored links and findings were brought up to `generation` or later (findings are recorded last). */
 export async function graphCaughtUp(store: Store, generation: number): Promise<boolean> {
   const state = await store.graphState();

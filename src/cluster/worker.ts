@@ -14,6 +14,7 @@ import { syncSnapshots } from '../app/sync.js';
 import type { RosterConfig } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../connectors/http/limiter.js';
 import { RosterError } from '../core/errors.js';
+import { changeHead } from '../identity/graph-links.js';
 import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
 import { finalizeApply, PlanShapes, runOpJob, startApply } from './apply.js';
@@ -32,7 +33,6 @@ import {
   type SyncDone,
   type SyncJob,
 } from './queue.js';
-import { changeHead } from './refresh.js';
 
 export interface WorkerLog {
   info(obj: object, msg: string): void;

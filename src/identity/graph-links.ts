@@ -29,6 +29,11 @@ const CORRELATION_VERSION = 1;
 /** A change set read with `since` past any generation: only its head (the column is a 32-bit integer on Postgres). */
 const HEAD_ONLY = 2 ** 31 - 1;
 
+/** The change set's newest generation: what a graph run must reach to include everything written so far. */
+export async function changeHead(store: Store): Promise<number> {
+  return (await store.changedSince({ since: HEAD_ONLY })).generation;
+}
+
 export function correlateOptions(config: GraphConfig): CorrelateOptions {
   return {
     externalIdAttribute: config.identity?.externalIdAttribute ?? 'idp_id',
