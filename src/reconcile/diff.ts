@@ -1,20 +1,22 @@
 /** @module Diff: desired state against what the apps hold → ops with reasons, dependencies, risk, approvals and safety. */
 
-import type { Link, Person } from '../core/types.js';
+import type { Person } from '../core/types.js';
 import type { DesiredAccount, DesiredState } from './desired.js';
 import { diffAccount } from './diff/accounts.js';
 import { appDiff, type PersonRef } from './diff/context.js';
 import { diffGrants, missingErrors, resolveWanted } from './diff/grants.js';
 import { diffRemovals } from './diff/removals.js';
 import { applySafety } from './diff/safety.js';
-import type { DiffApp, DiffResult } from './diff/types.js';
+import type { DiffApp, DiffLink, DiffResult } from './diff/types.js';
 import type { Policy } from './policy.js';
 
 export { accountField } from './diff/accounts.js';
 export type {
   AccountRef,
   AppBlock,
+  DiffAccount,
   DiffApp,
+  DiffLink,
   DiffResult,
   EntitlementRef,
   PlanError,
@@ -23,37 +25,74 @@ export type {
   Risk,
 } from './diff/types.js';
 
+/** What every app's diff shares: the desired state, the policy, the people by id and one ref per person. */
+export interface DiffShared {
+  desired: DesiredState;
+  policy: Policy;
+  people: ReadonlyMap<string, Person>;
+  refs: Map<string, PersonRef>;
+}
+
 /** Compares what each app holds against the desired state. Pure. */
 export function diff(input: {
   desired: DesiredState;
   people: readonly Person[];
-  links: readonly Link[];
+  links: readonly DiffLink[];
   apps: readonly DiffApp[];
   policy: Policy;
 }): DiffResult {
   const result: DiffResult = { ops: [], errors: [], blocks: [], untouched: {} };
-  const people = new Map(input.people.map((p) => [p.employeeId, p]));
+  const shared = diffShared(input);
   // Each app reads only its own links: grouped once, not filtered out of every link for every app.
-  const linksOf = new Map<string, Link[]>();
+  const linksOf = new Map<string, DiffLink[]>();
   for (const link of input.links) {
     const list = linksOf.get(link.appId);
     if (list === undefined) linksOf.set(link.appId, [link]);
     else list.push(link);
   }
-  const refs = new Map<string, PersonRef>();
-  for (const app of input.apps) {
-    const ctx = appDiff(app, { ...input, links: linksOf.get(app.id) ?? [] }, people, result, refs);
-    const desiredHere = input.desired.accounts.get(app.id) ?? new Map<string, DesiredAccount>();
-    for (const want of desiredHere.values()) {
-      const wanted = resolveWanted(ctx, want);
-      const plan = diffAccount(ctx, want, wanted);
-      if (plan) diffGrants(ctx, want, wanted, plan);
-    }
-    diffRemovals(ctx);
-    applySafety(ctx);
-    result.errors.push(...missingErrors(ctx));
-    // A loop, not push(...): spreading tens of thousands of ops as arguments can overflow the stack.
-    for (const op of ctx.ops) result.ops.push(op);
-  }
+  for (const app of input.apps) diffApp(app, linksOf.get(app.id) ?? [], shared, result);
   return result;
+}
+
+export function diffShared(input: {
+  desired: DesiredState;
+  people: readonly Person[];
+  policy: Policy;
+}): DiffShared {
+  return {
+    desired: input.desired,
+    policy: input.policy,
+    people: new Map(input.people.map((p) => [p.employeeId, p])),
+    refs: new Map(),
+  };
+}
+
+/**
+ * One app's diff, its ops, errors, block and untouched accounts added to `result`. Pure; a plan runs it app by app,
+ * so only one app's snapshot is held at a time.
+ */
+export function diffApp(
+  app: DiffApp,
+  links: readonly DiffLink[],
+  shared: DiffShared,
+  result: DiffResult,
+): void {
+  const ctx = appDiff(
+    app,
+    { desired: shared.desired, policy: shared.policy, links },
+    shared.people,
+    result,
+    shared.refs,
+  );
+  const desiredHere = shared.desired.accounts.get(app.id) ?? new Map<string, DesiredAccount>();
+  for (const want of desiredHere.values()) {
+    const wanted = resolveWanted(ctx, want);
+    const plan = diffAccount(ctx, want, wanted);
+    if (plan) diffGrants(ctx, want, wanted, plan);
+  }
+  diffRemovals(ctx);
+  applySafety(ctx);
+  for (const error of missingErrors(ctx)) result.errors.push(error);
+  // A loop, not push(...): spreading tens of thousands of ops as arguments can overflow the stack.
+  for (const op of ctx.ops) result.ops.push(op);
 }

@@ -213,6 +213,22 @@ describe('computePlan on the sample company', () => {
     expect(ops.every((o) => o.status === 'pending')).toBe(true);
   });
 
+  it('a managed kind no rule names is revoked from whoever holds it: the plan reads the grants it needs', async () => {
+    const now = new Date(fleet.company.asOf);
+    const accountsOnly = await computePlan({
+      store,
+      config: { ...config, policy: samplePolicy },
+      manifests,
+      now,
+    });
+    expect(accountsOnly.body.ops.some((op) => op.kind === 'revoke')).toBe(false);
+    const policy = policySchema.parse({ ...samplePolicy, managed: { targetprocess: ['account', 'team'] } });
+    const { body } = await computePlan({ store, config: { ...config, policy }, manifests, now });
+    const revokes = body.ops.filter((op) => op.kind === 'revoke');
+    expect(revokes.length).toBeGreaterThan(0);
+    expect(revokes.every((op) => op.appId === 'targetprocess' && op.entitlement?.kind === 'team')).toBe(true);
+  });
+
   it('the same state hashes the same; an empty HR file blocks the plan and says why', async () => {
     const policy = { ...samplePolicy, safety: policySchema.parse({}).safety };
     const now = new Date(fleet.company.asOf);

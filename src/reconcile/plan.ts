@@ -7,8 +7,8 @@ import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import { idpManagedAccounts } from '../store/idp-managed.js';
 import type { OpRecord, PlanRecord, Store } from '../store/store.js';
-import { type DesiredApp, desiredState } from './desired.js';
-import { type AppBlock, type DiffApp, diff, type PlanError, type PlanOp } from './diff.js';
+import { type DesiredApp, type DesiredState, desiredState } from './desired.js';
+import { type AppBlock, type DiffResult, diffApp, diffShared, type PlanError, type PlanOp } from './diff.js';
 import { defaultPolicy, type Policy } from './policy.js';
 import { storedBodyOf, toOpInputs } from './stored-plan.js';
 
@@ -126,49 +126,50 @@ export async function computePlan(input: {
   const { store, config, manifests, now } = input;
   const policy: Policy = (config.policy as Policy | undefined) ?? defaultPolicy();
   const apps = config.apps.filter((a) => !input.apps || input.apps.includes(a.id));
-  const people = await store.listPeople();
-  const links = await store.listLinks();
-
-  const diffApps: DiffApp[] = [];
-  const syncRuns: Record<string, string | null> = {};
-  for (const app of apps) {
-    const manifest = manifests[app.id];
-    if (!manifest) throw new Error(`no capability manifest for ${app.id}`);
-    const [run] = await store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
-    syncRuns[app.id] = run?.id ?? null;
-    diffApps.push({
-      id: app.id,
-      type: app.type,
-      manifest,
-      ...(app.privilegedRoles ? { privilegedRoles: app.privilegedRoles } : {}),
-      // Without the raw payloads: the diff never reads them, and parsing them is most of the read.
-      accounts: await store.listGraphAccounts({ appId: app.id }),
-      entitlements: await store.listEntitlements({ appId: app.id }),
-      grants: await store.listGrants({ appId: app.id }),
-      // roster.yaml scim.protectIdpManaged (default on): what an IdP provisions through the facade is its own.
-      ...(config.scim?.protectIdpManaged === false
-        ? {}
-        : { idpManaged: await idpManagedAccounts(store, app.id) }),
-    });
-  }
-  const imports = await store.listImports({ limit: 20 });
-  const inputs: StateInputs = {
-    syncRuns,
-    importId: imports.find((i) => i.status === 'applied')?.id ?? null,
-    linksUpdatedAt: links.reduce<string | null>(
-      (max, l) => (max === null || l.updatedAt > max ? l.updatedAt : max),
-      null,
-    ),
-    policy,
-  };
-
+  // Every person (as the graph reads them: rows as arrays), and what the policy gives each, before any app.
+  const people = await store.listGraphPeople({});
   const desired = desiredState({
     people,
     policy,
     apps: apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest)),
     now,
   });
-  const result = diff({ desired, people, links, apps: diffApps, policy });
+  const result: DiffResult = { ops: [], errors: [], blocks: [], untouched: {} };
+  const shared = diffShared({ desired, people, policy });
+  const syncRuns: Record<string, string | null> = {};
+  // One app at a time: its snapshot is read, diffed and let go before the next, so the heap holds one app's.
+  for (const app of apps) {
+    const manifest = manifests[app.id];
+    if (!manifest) throw new Error(`no capability manifest for ${app.id}`);
+    const [run] = await store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
+    syncRuns[app.id] = run?.id ?? null;
+    const snapshot = await store.readPlanApp({ appId: app.id, grants: needsGrants(app.id, desired, policy) });
+    diffApp(
+      {
+        id: app.id,
+        type: app.type,
+        manifest,
+        ...(app.privilegedRoles ? { privilegedRoles: app.privilegedRoles } : {}),
+        accounts: snapshot.accounts,
+        entitlements: snapshot.entitlements,
+        grants: snapshot.grants,
+        // roster.yaml scim.protectIdpManaged (default on): what an IdP provisions through the facade is its own.
+        ...(config.scim?.protectIdpManaged === false
+          ? {}
+          : { idpManaged: await idpManagedAccounts(store, app.id) }),
+      },
+      snapshot.links,
+      shared,
+      result,
+    );
+  }
+  const imports = await store.listImports({ limit: 20 });
+  const inputs: StateInputs = {
+    syncRuns,
+    importId: imports.find((i) => i.status === 'applied')?.id ?? null,
+    linksUpdatedAt: await store.linksUpdatedAt(),
+    policy,
+  };
   const person = input.person;
   const byPerson = person
     ? result.ops.filter((op) => op.person?.employeeId === person.employeeId)
@@ -203,6 +204,17 @@ export async function computePlan(input: {
     ops: toOpInputs(body.ops),
   });
   return { ...saved, body, summary };
+}
+
+/**
+ * Whether the app's grants matter to this plan: a desired account names an entitlement, or the policy manages one
+ * of its entitlement kinds (revokes). Otherwise no grant can make or change an op, and they are not read.
+ */
+function needsGrants(appId: string, desired: DesiredState, policy: Policy): boolean {
+  if ((policy.managed[appId] ?? []).some((kind) => kind !== 'account')) return true;
+  for (const want of desired.accounts.get(appId)?.values() ?? [])
+    if (want.entitlements.length > 0) return true;
+  return false;
 }
 
 /** The ops that act on the findings' accounts (or name a finding), with every op they depend on, in plan order. */

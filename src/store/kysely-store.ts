@@ -13,6 +13,7 @@ import * as links from './kysely/links.js';
 import * as locks from './kysely/locks.js';
 import * as pages from './kysely/pages.js';
 import * as people from './kysely/people.js';
+import * as planInputs from './kysely/plan-inputs.js';
 import * as plans from './kysely/plans.js';
 import * as reviews from './kysely/reviews.js';
 import * as snapshots from './kysely/snapshots.js';
@@ -179,6 +180,12 @@ export class KyselyStore implements Store {
   }
   saveGraphState(input: Parameters<Store['saveGraphState']>[0]): ReturnType<Store['saveGraphState']> {
     return graph.saveGraphState(this.sql, input);
+  }
+  readPlanApp(input: Parameters<Store['readPlanApp']>[0]): ReturnType<Store['readPlanApp']> {
+    return planInputs.readPlanApp(this.sql, input);
+  }
+  linksUpdatedAt(): ReturnType<Store['linksUpdatedAt']> {
+    return planInputs.linksUpdatedAt(this.sql);
   }
   listGraphAccounts(
     input: Parameters<Store['listGraphAccounts']>[0],

@@ -111,6 +111,26 @@ export interface StoredEntitlement extends Entitlement {
   syncRunId: string | null;
 }
 
+/** An account as planning reads it: what the diff compares and names, not the raw payload. */
+export type PlanAccount = Pick<
+  Account,
+  'appId' | 'id' | 'email' | 'firstName' | 'lastName' | 'status' | 'attributes'
+>;
+/** A link as planning reads it. */
+export type PlanLink = Pick<
+  Link,
+  'appId' | 'accountId' | 'employeeId' | 'situation' | 'method' | 'candidates'
+>;
+
+/** One app's snapshot and links, as a plan reads them. */
+export interface PlanAppSnapshot {
+  accounts: PlanAccount[];
+  links: PlanLink[];
+  entitlements: StoredEntitlement[];
+  /** Empty unless asked for. */
+  grants: Grant[];
+}
+
 export interface StoredGrant extends Grant {
   grantedBy: GrantedBy;
   syncRunId: string | null;
@@ -484,6 +504,10 @@ export interface Store {
     generation?: number;
     findings?: GraphFindingsState | null;
   }): Promise<void>;
+  /** One app's snapshot and links as a plan reads them: the columns the diff uses; grants only when asked. */
+  readPlanApp(input: { appId: string; grants: boolean }): Promise<PlanAppSnapshot>;
+  /** The latest `updated_at` of any link (null without links): what a plan records its links as of. */
+  linksUpdatedAt(): Promise<string | null>;
   /** An app's accounts as correlation and findings read them: without the raw payload (only `ids`, if given). */
   listGraphAccounts(input: { appId: string; ids?: readonly string[] }): Promise<Account[]>;
   /** One app's links of these accounts, or of accounts linked to these people. */

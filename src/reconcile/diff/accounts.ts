@@ -4,12 +4,12 @@ import type { Account, Entitlement, Person } from '../../core/types.js';
 import type { DesiredAccount } from '../desired.js';
 import { IDENTITY_FIELDS, INPUT_FIELDS } from '../policy.js';
 import type { AppDiff } from './context.js';
-import type { AccountRef, PlanOp } from './types.js';
+import type { AccountRef, DiffAccount, PlanOp } from './types.js';
 
 /** Where a person's account stands once the account ops are planned: what later ops act on and wait for. */
 export interface AccountPlan {
   /** The account the app holds now (null: created by this plan, or by hand). */
-  current: Account | null;
+  current: DiffAccount | null;
   account: AccountRef;
   /** Refs the person's grants must wait for. */
   ready: string[];
@@ -179,7 +179,7 @@ function accountInput(want: DesiredAccount, person: Person): NonNullable<PlanOp[
 /** Managed fields whose value in the app differs from the policy's; identity fields are never changed. */
 function attributeChanges(
   want: DesiredAccount,
-  account: Account,
+  account: DiffAccount,
 ): Record<string, { from: string | null; to: string }> {
   const changes: Record<string, { from: string | null; to: string }> = {};
   for (const [field, { value }] of Object.entries(want.fields)) {
@@ -191,7 +191,10 @@ function attributeChanges(
 }
 
 /** What an account holds for a policy field: the name fields, or a connector attribute; null when unset. */
-export function accountField(account: Account, field: string): string | null {
+export function accountField(
+  account: Pick<Account, 'firstName' | 'lastName' | 'attributes'>,
+  field: string,
+): string | null {
   const raw =
     field === 'firstName'
       ? account.firstName

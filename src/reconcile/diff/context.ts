@@ -2,10 +2,10 @@
 
 import { traitsOf } from '../../connectors/registry.js';
 import type { CapabilityManifest, ConnectorTraits } from '../../connectors/sdk/types.js';
-import type { Account, Entitlement, Grant, Link, Person } from '../../core/types.js';
+import type { Account, Entitlement, Grant, Person } from '../../core/types.js';
 import type { DesiredState } from '../desired.js';
 import type { Policy } from '../policy.js';
-import type { DiffApp, DiffResult, PlanOp, PlanOpKind } from './types.js';
+import type { DiffAccount, DiffApp, DiffLink, DiffResult, PlanOp, PlanOpKind } from './types.js';
 
 export const LIVE: ReadonlySet<Account['status']> = new Set(['active', 'invited']);
 const STATUS_RANK: Record<Account['status'], number> = { active: 0, invited: 1, inactive: 2, deleted: 3 };
@@ -44,8 +44,8 @@ export interface AppDiff {
   managed: ReadonlySet<string>;
   unmanaged: ReadonlySet<string>;
   /** Linked accounts per person, best first (active, invited, inactive, deleted). */
-  linked: Map<string, Account[]>;
-  orphans: Account[];
+  linked: Map<string, DiffAccount[]>;
+  orphans: DiffAccount[];
   /** People an unresolved account may belong to: creating one for them could make a duplicate. */
   contested: Map<string, string>;
   /** Entitlements rules name that the app does not have, by rule, kind and name, with how many people want each. */
@@ -73,7 +73,7 @@ export function byKindAndName(ctx: AppDiff, kind: string, name: string): Entitle
 
 export function appDiff(
   app: DiffApp,
-  input: { desired: DesiredState; links: readonly Link[]; policy: Policy },
+  input: { desired: DesiredState; links: readonly DiffLink[]; policy: Policy },
   people: ReadonlyMap<string, Person>,
   result: DiffResult,
   refs: Map<string, PersonRef> = new Map(),

@@ -1,8 +1,8 @@
 /** @module Who must lose an app: leavers past their grace, people no rule gives a managed app any more, orphans. */
 
-import type { Account, Person } from '../../core/types.js';
+import type { Person } from '../../core/types.js';
 import { type AppDiff, LIVE, nameOf } from './context.js';
-import type { PlanOp } from './types.js';
+import type { DiffAccount, PlanOp } from './types.js';
 
 /** Plans the removals of one app: deactivations, deletions, or tasks where the API cannot. */
 export function diffRemovals(ctx: AppDiff): void {
@@ -51,7 +51,7 @@ export function diffRemovals(ctx: AppDiff): void {
 
 export function removal(
   ctx: AppDiff,
-  account: Account,
+  account: DiffAccount,
   who: PlanOp['person'],
   action: 'deactivate' | 'delete',
   reason: PlanOp['reason'],

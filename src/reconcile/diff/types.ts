@@ -1,7 +1,7 @@
 /** @module The plan's vocabulary: ops, the accounts they act on, plan errors and safety blocks, diff's input and result. */
 
 import type { CapabilityManifest } from '../../connectors/sdk/types.js';
-import type { Account, AppType, Entitlement, EntitlementKind, Grant } from '../../core/types.js';
+import type { Account, AppType, Entitlement, EntitlementKind, Grant, Link } from '../../core/types.js';
 import type { OpKind } from '../../store/store.js';
 
 /** What an op does: the store's op kinds, one for one. */
@@ -71,12 +71,20 @@ export interface AppBlock {
   message: string;
 }
 
+/** What the diff reads of an account: a stored account has more, none of which a plan looks at. */
+export type DiffAccount = Pick<Account, 'id' | 'email' | 'firstName' | 'lastName' | 'status' | 'attributes'>;
+/** What the diff reads of a link. */
+export type DiffLink = Pick<
+  Link,
+  'appId' | 'accountId' | 'employeeId' | 'situation' | 'method' | 'candidates'
+>;
+
 export interface DiffApp {
   id: string;
   type: AppType;
   manifest: CapabilityManifest;
   privilegedRoles?: readonly string[];
-  accounts: readonly Account[];
+  accounts: readonly DiffAccount[];
   entitlements: readonly Entitlement[];
   grants: readonly Grant[];
   /** Accounts an IdP manages through the SCIM facade: Roster's own policy never removes them. */
