@@ -76,6 +76,26 @@ export function leaverVerdict(person: Person, policy: Policy, now: Date): Leaver
   };
 }
 
+type Rule = Policy['rules'][number];
+type Grant = Rule['apps'][string];
+type PlanErrors = Map<string, { appId: string; rule: string; message: string }>;
+
+/** What is the same for every person, worked out once: each app's connector traits and each rule's apps here. */
+interface Evaluation {
+  byId: Map<string, DesiredApp>;
+  traits: Map<string, AppTraits>;
+  ruleApps: [string, Grant][][];
+}
+
+function evaluation(policy: Policy, apps: readonly DesiredApp[]): Evaluation {
+  const byId = new Map(apps.map((a) => [a.id, a]));
+  return {
+    byId,
+    traits: new Map(apps.map((a) => [a.id, traitOf(a)])),
+    ruleApps: policy.rules.map((rule) => Object.entries(rule.apps).filter(([appId]) => byId.has(appId))),
+  };
+}
+
 /** Evaluates the policy for every person. Pure: same people, policy and clock, same result. */
 export function desiredState(input: {
   people: readonly Person[];
@@ -83,17 +103,73 @@ export function desiredState(input: {
   apps: readonly DesiredApp[];
   now: Date;
 }): DesiredState {
+  return evaluate(input, true);
+}
+
+/**
+ * The policy's verdicts without the accounts it gives: leavers, denials, warnings and errors as desiredState has
+ * them (its `accounts` maps are empty). A plan takes each app's accounts from desiredAccountsOf, one at a time.
+ */
+export function desiredVerdicts(input: {
+  people: readonly Person[];
+  policy: Policy;
+  apps: readonly DesiredApp[];
+  now: Date;
+}): DesiredState {
+  return evaluate(input, false);
+}
+
+/**
+ * The accounts the policy gives people in one app, in people order, each made as it is asked for: the same values
+ * desiredState puts in `accounts.get(app.id)`, without holding every person's for every app at once.
+ */
+export function* desiredAccountsOf(input: {
+  people: readonly Person[];
+  policy: Policy;
+  apps: readonly DesiredApp[];
+  app: string;
+}): Generator<DesiredAccount> {
+  const { people, policy } = input;
+  const { byId, traits, ruleApps } = evaluation(policy, input.apps);
+  const app = byId.get(input.app);
+  if (app === undefined) return;
+  const trait = traits.get(app.id) as AppTraits;
+  // The rules that give this app, in policy order, with what each gives.
+  const rules: [Rule, Grant][] = [];
+  for (let r = 0; r < policy.rules.length; r++) {
+    for (const [appId, grant] of ruleApps[r] as [string, Grant][]) {
+      if (appId === app.id) rules.push([policy.rules[r] as Rule, grant]);
+    }
+  }
+  // Errors were counted by desiredVerdicts; the same ones found again here are dropped.
+  const errors: PlanErrors = new Map();
+  for (const person of people) {
+    if (person.status === 'leaver') continue;
+    let desired: DesiredAccount | undefined;
+    let denied = false;
+    for (const [rule, grant] of rules) {
+      if (!matchesWhen(person, rule.when)) continue;
+      if (grant.account === false) {
+        denied = true;
+        continue;
+      }
+      desired = give(desired, app, trait, rule, grant, person, errors);
+    }
+    if (desired !== undefined && !denied) yield desired;
+  }
+}
+
+function evaluate(
+  input: { people: readonly Person[]; policy: Policy; apps: readonly DesiredApp[]; now: Date },
+  withAccounts: boolean,
+): DesiredState {
   const { people, policy, apps, now } = input;
-  const byId = new Map(apps.map((a) => [a.id, a]));
-  // What is the same for every person, worked out once: each app's connector defaults and custom-field trait, and
-  // each rule's apps in this plan.
-  const traits = new Map(apps.map((a) => [a.id, traitOf(a)]));
-  const ruleApps = policy.rules.map((rule) => Object.entries(rule.apps).filter(([appId]) => byId.has(appId)));
+  const { byId, traits, ruleApps } = evaluation(policy, apps);
   const accounts = new Map<string, Map<string, DesiredAccount>>(apps.map((a) => [a.id, new Map()]));
   const denied = new Map<string, Set<string>>(apps.map((a) => [a.id, new Set()]));
   const leavers = new Map<string, LeaverVerdict>();
   const warnings = new Set<string>();
-  const errors = new Map<string, { appId: string; rule: string; message: string }>();
+  const errors: PlanErrors = new Map();
 
   for (const rule of policy.rules) {
     for (const appId of Object.keys(rule.apps)) {
@@ -111,49 +187,26 @@ export function desiredState(input: {
       continue;
     }
     for (let r = 0; r < policy.rules.length; r++) {
-      const rule = policy.rules[r] as Policy['rules'][number];
+      const rule = policy.rules[r] as Rule;
       if (!matchesWhen(person, rule.when)) continue;
-      for (const [appId, grant] of ruleApps[r] as [string, Policy['rules'][number]['apps'][string]][]) {
+      for (const [appId, grant] of ruleApps[r] as [string, Grant][]) {
         const app = byId.get(appId) as DesiredApp;
         const trait = traits.get(appId) as AppTraits;
         if (grant.account === false) {
           denied.get(appId)?.add(person.employeeId);
           continue;
         }
+        if (!withAccounts) {
+          // Only what a rule's own fields can get wrong, in the order a full evaluation meets it.
+          for (const field of Object.keys(grant.account?.attributes ?? {})) {
+            customFieldError(app, trait, field, rule.name, errors);
+          }
+          continue;
+        }
         const perApp = accounts.get(appId) as Map<string, DesiredAccount>;
-        let desired = perApp.get(person.employeeId);
-        if (!desired) {
-          desired = {
-            appId,
-            employeeId: person.employeeId,
-            // Made with its first rule, not pushed onto an empty array: a push leaves room for 16 more, per
-            // person and app (tens of megabytes at 20k people).
-            rules: [rule.name],
-            fields: {},
-            entitlements: [],
-            keepPrivileged: false,
-          };
-          for (const [field, template] of trait.defaults) {
-            setField(desired, app, trait, field, template, person, null, errors);
-          }
-          perApp.set(person.employeeId, desired);
-        } else desired.rules.push(rule.name);
-        if (grant.keepPrivileged) desired.keepPrivileged = true;
-        for (const [field, template] of Object.entries(grant.account?.attributes ?? {})) {
-          setField(desired, app, trait, field, template, person, rule.name, errors);
-        }
-        if (grant.role !== undefined) {
-          if (app.kinds.includes('role')) {
-            // One role per account: a later rule's role replaces an earlier one.
-            desired.entitlements = desired.entitlements.filter((e) => !(e.kind === 'role' && e.single));
-            addEntitlement(desired, { kind: 'role', name: grant.role, rule: rule.name, single: true });
-          } else {
-            desired.fields['role'] = { value: grant.role, rule: rule.name };
-          }
-        }
-        for (const { key, kind } of GRANT_LISTS) {
-          for (const name of grant[key] ?? []) addEntitlement(desired, { kind, name, rule: rule.name });
-        }
+        const before = perApp.get(person.employeeId);
+        const desired = give(before, app, trait, rule, grant, person, errors);
+        if (before === undefined) perApp.set(person.employeeId, desired);
       }
     }
   }
@@ -161,6 +214,52 @@ export function desiredState(input: {
     for (const id of ids) accounts.get(appId)?.delete(id);
   }
   return { accounts, denied, leavers, warnings: [...warnings], errors: [...errors.values()] };
+}
+
+/** What one matching rule gives a person in one app, added to what earlier rules gave (made with the first). */
+function give(
+  existing: DesiredAccount | undefined,
+  app: DesiredApp,
+  trait: AppTraits,
+  rule: Rule,
+  grant: Grant,
+  person: Person,
+  errors: PlanErrors,
+): DesiredAccount {
+  let desired = existing;
+  if (desired === undefined) {
+    desired = {
+      appId: app.id,
+      employeeId: person.employeeId,
+      // Made with its first rule, not pushed onto an empty array: a push leaves room for 16 more, per
+      // person and app (tens of megabytes at 20k people).
+      rules: [rule.name],
+      fields: {},
+      entitlements: [],
+      keepPrivileged: false,
+    };
+    for (const [field, template] of trait.defaults) {
+      setField(desired, app, trait, field, template, person, null, errors);
+    }
+  } else desired.rules.push(rule.name);
+  if (grant.keepPrivileged) desired.keepPrivileged = true;
+  const account = grant.account === false ? undefined : grant.account;
+  for (const [field, template] of Object.entries(account?.attributes ?? {})) {
+    setField(desired, app, trait, field, template, person, rule.name, errors);
+  }
+  if (grant.role !== undefined) {
+    if (app.kinds.includes('role')) {
+      // One role per account: a later rule's role replaces an earlier one.
+      desired.entitlements = desired.entitlements.filter((e) => !(e.kind === 'role' && e.single));
+      addEntitlement(desired, { kind: 'role', name: grant.role, rule: rule.name, single: true });
+    } else {
+      desired.fields['role'] = { value: grant.role, rule: rule.name };
+    }
+  }
+  for (const { key, kind } of GRANT_LISTS) {
+    for (const name of grant[key] ?? []) addEntitlement(desired, { kind, name, rule: rule.name });
+  }
+  return desired;
 }
 
 function addEntitlement(desired: DesiredAccount, entitlement: DesiredEntitlement): void {
@@ -180,33 +279,44 @@ function traitOf(app: DesiredApp): AppTraits {
   return { defaults: Object.entries(traits.attributeMap), custom: traits.customFields };
 }
 
+/**
+ * Whether a field is a custom field this app's portal lacks. A rule that names one is a plan error (the app would
+ * drop it silently); a connector default naming one is simply not managed.
+ */
+function customFieldError(
+  app: DesiredApp,
+  { custom }: AppTraits,
+  field: string,
+  rule: string | null,
+  errors: PlanErrors,
+): boolean {
+  if (!custom || !field.startsWith(custom.prefix)) return false;
+  const key = field.slice(custom.prefix.length);
+  if ((app.customFieldKeys ?? []).includes(key)) return false;
+  if (rule !== null) {
+    // A rule asked for it by name: silently not sending it would hide the mistake, so the plan refuses.
+    errors.set(`${app.id}:${rule}:${key}`, {
+      appId: app.id,
+      rule,
+      message: `rule "${rule}" sets ${field} in ${app.id}, but "${key}" is not one of the portal's custom fields (customFieldKeys: ${(app.customFieldKeys ?? []).join(', ') || 'none'}); the app would drop it silently — create the field in the portal and add it to customFieldKeys, or remove it from the rule`,
+    });
+  }
+  // A default of the connector's map, not something the user wrote: the portal lacks the field, so it is
+  // simply not managed (the app would drop it silently). Saying so on every plan would be noise.
+  return true;
+}
+
 function setField(
   desired: DesiredAccount,
   app: DesiredApp,
-  { custom }: AppTraits,
+  trait: AppTraits,
   field: string,
   template: string,
   person: Person,
   rule: string | null,
-  errors: Map<string, { appId: string; rule: string; message: string }>,
+  errors: PlanErrors,
 ): void {
-  if (custom && field.startsWith(custom.prefix)) {
-    const key = field.slice(custom.prefix.length);
-    if (!(app.customFieldKeys ?? []).includes(key)) {
-      if (rule !== null) {
-        // A rule asked for it by name: silently not sending it would hide the mistake, so the plan refuses.
-        errors.set(`${app.id}:${rule}:${key}`, {
-          appId: app.id,
-          rule,
-          message: `rule "${rule}" sets ${field} in ${app.id}, but "${key}" is not one of the portal's custom fields (customFieldKeys: ${(app.customFieldKeys ?? []).join(', ') || 'none'}); the app would drop it silently — create the field in the portal and add it to customFieldKeys, or remove it from the rule`,
-        });
-        return;
-      }
-      // A default of the connector's map, not something the user wrote: the portal lacks the field, so it is
-      // simply not managed (the app would drop it silently). Saying so on every plan would be noise.
-      return;
-    }
-  }
+  if (customFieldError(app, trait, field, rule, errors)) return;
   const value = renderTemplate(template, person);
   if (value === null) {
     delete desired.fields[field];

@@ -76,6 +76,8 @@ export function diffApp(
   links: readonly DiffLink[],
   shared: DiffShared,
   result: DiffResult,
+  /** The app's desired accounts, in people order, when made one at a time (desiredAccountsOf); else the shared ones. */
+  desired?: Iterable<DesiredAccount>,
 ): void {
   const ctx = appDiff(
     app,
@@ -84,13 +86,15 @@ export function diffApp(
     result,
     shared.refs,
   );
-  const desiredHere = shared.desired.accounts.get(app.id) ?? new Map<string, DesiredAccount>();
-  for (const want of desiredHere.values()) {
+  // Who has an account here by the policy: the removals read it once every account is planned.
+  const wants = new Set<string>();
+  for (const want of desired ?? shared.desired.accounts.get(app.id)?.values() ?? []) {
+    wants.add(want.employeeId);
     const wanted = resolveWanted(ctx, want);
     const plan = diffAccount(ctx, want, wanted);
     if (plan) diffGrants(ctx, want, wanted, plan);
   }
-  diffRemovals(ctx);
+  diffRemovals(ctx, wants);
   applySafety(ctx);
   for (const error of missingErrors(ctx)) result.errors.push(error);
   // A loop, not push(...): spreading tens of thousands of ops as arguments can overflow the stack.

@@ -7,9 +7,9 @@ import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import { idpManagedAccounts } from '../store/idp-managed.js';
 import type { OpRecord, PlanRecord, Store } from '../store/store.js';
-import { type DesiredApp, type DesiredState, desiredState } from './desired.js';
+import { type DesiredApp, desiredAccountsOf, desiredVerdicts } from './desired.js';
 import { type AppBlock, type DiffResult, diffApp, diffShared, type PlanError, type PlanOp } from './diff.js';
-import { defaultPolicy, type Policy } from './policy.js';
+import { defaultPolicy, GRANT_LISTS, type Policy } from './policy.js';
 import { storedBodyOf, toOpInputs } from './stored-plan.js';
 
 export { bodyWithOps, toOpInputs } from './stored-plan.js';
@@ -128,22 +128,22 @@ export async function computePlan(input: {
   const apps = config.apps.filter((a) => !input.apps || input.apps.includes(a.id));
   // Every person (as the graph reads them: rows as arrays), and what the policy gives each, before any app.
   const people = await store.listGraphPeople({});
-  const desired = desiredState({
-    people,
-    policy,
-    apps: apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest)),
-    now,
-  });
+  const desiredApps = apps.map((app) => desiredAppOf(app, manifests[app.id] as CapabilityManifest));
+  // The verdicts now; each app's desired accounts only while that app is diffed (see desiredAccountsOf).
+  const desired = desiredVerdicts({ people, policy, apps: desiredApps, now });
   const result: DiffResult = { ops: [], errors: [], blocks: [], untouched: {} };
   const shared = diffShared({ desired, people, policy });
   const syncRuns: Record<string, string | null> = {};
-  // One app at a time: its snapshot is read, diffed and let go before the next, so the heap holds one app's.
+  // One app at a time: its snapshot and desired accounts are read, diffed and let go before the next app's.
   for (const app of apps) {
     const manifest = manifests[app.id];
     if (!manifest) throw new Error(`no capability manifest for ${app.id}`);
     const [run] = await store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
     syncRuns[app.id] = run?.id ?? null;
-    const snapshot = await store.readPlanApp({ appId: app.id, grants: needsGrants(app.id, desired, policy) });
+    const snapshot = await store.readPlanApp({
+      appId: app.id,
+      grants: needsGrants(app, desiredApps, policy),
+    });
     diffApp(
       {
         id: app.id,
@@ -161,6 +161,7 @@ export async function computePlan(input: {
       snapshot.links,
       shared,
       result,
+      desiredAccountsOf({ people, policy, apps: desiredApps, app: app.id }),
     );
   }
   const imports = await store.listImports({ limit: 20 });
@@ -207,14 +208,19 @@ export async function computePlan(input: {
 }
 
 /**
- * Whether the app's grants matter to this plan: a desired account names an entitlement, or the policy manages one
- * of its entitlement kinds (revokes). Otherwise no grant can make or change an op, and they are not read.
+ * Whether the app's grants matter to this plan: a rule giving the app names an entitlement, or the policy manages
+ * one of its entitlement kinds (revokes). Otherwise no grant can make or change an op, and they are not read.
  */
-function needsGrants(appId: string, desired: DesiredState, policy: Policy): boolean {
-  if ((policy.managed[appId] ?? []).some((kind) => kind !== 'account')) return true;
-  for (const want of desired.accounts.get(appId)?.values() ?? [])
-    if (want.entitlements.length > 0) return true;
-  return false;
+function needsGrants(app: { id: string }, apps: readonly DesiredApp[], policy: Policy): boolean {
+  if ((policy.managed[app.id] ?? []).some((kind) => kind !== 'account')) return true;
+  const kinds = apps.find((a) => a.id === app.id)?.kinds ?? [];
+  return policy.rules.some((rule) => {
+    const grant = rule.apps[app.id];
+    if (grant === undefined) return false;
+    // A role is an entitlement only where the app has roles; elsewhere it is an attribute.
+    if (grant.role !== undefined && kinds.includes('role')) return true;
+    return GRANT_LISTS.some(({ key }) => (grant[key] ?? []).length > 0);
+  });
 }
 
 /** The ops that act on the findings' accounts (or name a finding), with every op they depend on, in plan order. */

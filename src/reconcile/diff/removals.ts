@@ -5,8 +5,7 @@ import { type AppDiff, LIVE, nameOf } from './context.js';
 import type { DiffAccount, PlanOp } from './types.js';
 
 /** Plans the removals of one app: deactivations, deletions, or tasks where the API cannot. */
-export function diffRemovals(ctx: AppDiff): void {
-  const desiredHere = ctx.desired.accounts.get(ctx.app.id);
+export function diffRemovals(ctx: AppDiff, wants: ReadonlySet<string>): void {
   for (const [employeeId, list] of ctx.linked) {
     const person = ctx.people.get(employeeId) as Person;
     const verdict = ctx.desired.leavers.get(employeeId);
@@ -26,7 +25,7 @@ export function diffRemovals(ctx: AppDiff): void {
           finding: 'leaver_with_access',
           text: `${nameOf(person)} left (end date ${person.endDate ?? 'not given'})`,
         });
-      } else if (!desiredHere?.has(employeeId) && ctx.managed.has('account') && LIVE.has(account.status)) {
+      } else if (!wants.has(employeeId) && ctx.managed.has('account') && LIVE.has(account.status)) {
         removal(ctx, account, ctx.who(person), 'deactivate', {
           finding: 'no_longer_entitled',
           text: `no rule gives ${nameOf(person)} ${ctx.app.id} any more (accounts are managed)`,
