@@ -74,34 +74,33 @@ export async function createPlan(
         body: toJsonColumn(plan.body),
       })
       .execute();
-    // Values straight from the records, no row object each: a big plan has tens of thousands of ops.
-    await tx.insertValues('ops', OP_COLUMNS, ops.length, (i, out) => {
-      const op = ops[i] as OpRecord;
-      out.push(
-        op.planId,
-        op.seq,
-        op.appId,
-        op.kind,
-        // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
-        // object of tens of thousands of ops was most of saving a big plan.
-        JSON.stringify(op.target),
-        op.status,
-        0,
-        null,
-        null,
-        null,
-        null,
-        op.dependsOn.length === 0 ? '[]' : toJsonColumn(op.dependsOn),
-        op.requiresApproval ? 1 : 0,
-        null,
-        null,
-      );
-    });
+    // Values straight from the records, no row object each: a big plan has tens of thousands of ops. In chunks of
+    // one size: the statement text is built once per size, and building one of the most rows a statement may carry
+    // cost more than running it.
+    for (let from = 0; from < ops.length; from += OP_ROWS_PER_INSERT) {
+      const count = Math.min(OP_ROWS_PER_INSERT, ops.length - from);
+      await tx.insertValues('ops', OP_COLUMNS, count, (i, out) => {
+        const op = ops[from + i] as OpRecord;
+        out.push(
+          op.planId,
+          op.seq,
+          op.appId,
+          op.kind,
+          // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
+          // object of tens of thousands of ops was most of saving a big plan.
+          JSON.stringify(op.target),
+          op.status,
+          0,
+          op.dependsOn.length === 0 ? '[]' : toJsonColumn(op.dependsOn),
+          op.requiresApproval ? 1 : 0,
+        );
+      });
+    }
   });
   return { plan, ops };
 }
 
-/** The columns a new op row is written with (the rest start null). */
+/** The columns a new op row is written with; the rest (intent, outcome, approval, claim, task) start null. */
 const OP_COLUMNS = [
   'plan_id',
   'seq',
@@ -110,15 +109,12 @@ const OP_COLUMNS = [
   'target',
   'status',
   'attempts',
-  'intent_at',
-  'finished_at',
-  'outcome',
-  'error',
   'depends_on',
   'requires_approval',
-  'approved_by',
-  'approved_at',
 ] as const;
+
+/** Op rows per insert statement. */
+const OP_ROWS_PER_INSERT = 500;
 
 export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord | null> {
   const row = await s.db.selectFrom('plans').selectAll().where('id', '=', input.id).executeTakeFirst();
