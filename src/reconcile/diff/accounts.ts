@@ -43,11 +43,22 @@ export function diffAccount(
     const inputFields = accountInput(want, person);
     const reason = { rule, text: `rule "${rule}" gives ${who.name} an account in ${app.id}` };
     if (!ctx.can('create')) {
-      const op = ctx.task(
-        { ref: `${base}:create`, account: null, person: who, reason, dependsOn: [], input: inputFields },
-        'create',
-        `${ctx.note('create')} Person: ${who.name} <${who.email}>.`,
-      );
+      // The task ctx.task makes, as one literal in its key order: an app without create gets one per person.
+      const op = ctx.push({
+        ref: `${base}:create`,
+        account: null,
+        person: who,
+        reason,
+        dependsOn: [],
+        input: inputFields,
+        appId: app.id,
+        kind: 'task',
+        risk: 'low',
+        task: {
+          instead: 'create',
+          instructions: `${ctx.note('create')} Person: ${who.name} <${who.email}>.`,
+        },
+      });
       // Grants wait for the manual creation; a later sync links the account and a new plan grants.
       return { current, account: { createdBy: op.ref }, ready: [op.ref] };
     }
@@ -108,7 +119,7 @@ export function diffAccount(
     ready = [op.ref];
   }
   const changes = attributeChanges(want, current);
-  if (Object.keys(changes).length > 0) {
+  if (changes !== null) {
     const fieldRules = [
       ...new Set(Object.keys(changes).map((f) => want.fields[f]?.rule ?? `defaults for ${app.type}`)),
     ];
@@ -156,6 +167,8 @@ function waitOp(
   });
 }
 
+const INPUT_FIELD_SET: ReadonlySet<string> = new Set(INPUT_FIELDS);
+
 /** The create input for a desired account: identity fields and names at the top, the rest as attributes. */
 function accountInput(want: DesiredAccount, person: Person): NonNullable<PlanOp['input']> {
   const value = (f: string) => want.fields[f]?.value;
@@ -168,24 +181,34 @@ function accountInput(want: DesiredAccount, person: Person): NonNullable<PlanOp[
   if (login !== undefined) input.login = login;
   const externalId = value('externalId');
   if (externalId !== undefined) input.externalId = externalId;
-  const attributes: Record<string, string> = {};
-  for (const [field, { value: v }] of Object.entries(want.fields)) {
-    if (!(INPUT_FIELDS as readonly string[]).includes(field)) attributes[field] = v;
+  // Made only when a field is left for it: most creates have none, and a plan makes one per person.
+  let attributes: Record<string, string> | undefined;
+  for (const field in want.fields) {
+    if (INPUT_FIELD_SET.has(field)) continue;
+    attributes ??= {};
+    attributes[field] = (want.fields[field] as { value: string }).value;
   }
-  if (Object.keys(attributes).length > 0) input.attributes = attributes;
+  if (attributes !== undefined) input.attributes = attributes;
   return input;
 }
 
-/** Managed fields whose value in the app differs from the policy's; identity fields are never changed. */
+/**
+ * Managed fields whose value in the app differs from the policy's; identity fields are never changed. Null when
+ * none does, as for most accounts: nothing is made for them.
+ */
 function attributeChanges(
   want: DesiredAccount,
   account: DiffAccount,
-): Record<string, { from: string | null; to: string }> {
-  const changes: Record<string, { from: string | null; to: string }> = {};
-  for (const [field, { value }] of Object.entries(want.fields)) {
+): Record<string, { from: string | null; to: string }> | null {
+  let changes: Record<string, { from: string | null; to: string }> | null = null;
+  for (const field in want.fields) {
     if (IDENTITY_FIELDS.has(field)) continue;
+    const value = (want.fields[field] as { value: string }).value;
     const from = accountField(account, field);
-    if (from !== value) changes[field] = { from, to: value };
+    if (from !== value) {
+      changes ??= {};
+      changes[field] = { from, to: value };
+    }
   }
   return changes;
 }

@@ -79,7 +79,8 @@ export function appDiff(
   refs: Map<string, PersonRef> = new Map(),
 ): AppDiff {
   const { policy } = input;
-  const accounts = new Map(app.accounts.map((a) => [a.id, a]));
+  const accounts = new Map<string, DiffAccount>();
+  for (const a of app.accounts) accounts.set(a.id, a);
   const byName = new Map<string, Entitlement>();
   for (const e of app.entitlements) byName.set(entitlementKey(e.kind, e.name), e);
   const grantsOf = new Map<string, Grant[]>();
