@@ -89,6 +89,8 @@ export interface AccountsTable {
   attributes: string;
   raw: string | null;
   sync_run_id: string | null;
+  /** A sync's hash of the record this row was written from; null when another writer wrote the row. */
+  row_hash: string | null;
 }
 
 export interface EntitlementsTable {

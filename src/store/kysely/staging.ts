@@ -1,5 +1,6 @@
 /** @module The staging area of a resumable sync: pages staged as they come, progress per resource, one swap at the end. */
 
+import { hash } from 'node:crypto';
 import { sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { accountToRow, entitlementToRow } from '../rows.js';
@@ -125,7 +126,7 @@ async function deleteStaged(
   return deleted;
 }
 
-/** The account columns a commit compares: everything but the keys and the run that last wrote the row. */
+/** The account columns a commit compares: everything but the keys, the run that last wrote the row and its hash. */
 const COMPARED_ACCOUNT_COLUMNS = [
   'email',
   'email_normalized',
@@ -143,16 +144,28 @@ const COMPARED_ACCOUNT_COLUMNS = [
   'raw',
 ] as const;
 /** Every account column, in the order staging and the snapshot share. */
-const ACCOUNT_COLUMNS = ['app_id', 'id', ...COMPARED_ACCOUNT_COLUMNS, 'sync_run_id'] as const;
+const ACCOUNT_COLUMNS = ['app_id', 'id', ...COMPARED_ACCOUNT_COLUMNS, 'sync_run_id', 'row_hash'] as const;
 
-/** A column added to accounts must be compared too, or a change to it alone would be kept rather than written. */
+/**
+ * A column added to accounts must be compared too, or a change to it alone would be kept rather than written.
+ * The row hash is not compared: it says which record the row came from, not what the row holds.
+ */
 type UncomparedColumn = Exclude<
   keyof AccountsTable,
-  'app_id' | 'id' | 'sync_run_id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]
+  'app_id' | 'id' | 'sync_run_id' | 'row_hash' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]
 >;
 export const EVERY_ACCOUNT_COLUMN_COMPARED: [UncomparedColumn] extends [never] ? true : never = true;
 
 type ComparedAccount = Pick<AccountsTable, 'id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]>;
+
+/**
+ * The hash a full sync keeps with each account row: of the record as the connector handed it over, key order
+ * included. Equal hashes mean the same record, hence the same row; a record that only reorders its keys hashes
+ * differently and is compared column by column, which is merely slower.
+ */
+export function accountHash(account: SnapshotAccount): string {
+  return hash('sha1', JSON.stringify(account), 'base64');
+}
 
 /**
  * Whether the stored row holds exactly what the staged one would write. Spelt out field by field: one load per
@@ -179,44 +192,99 @@ function sameAccount(old: ComparedAccount, row: ComparedAccount): boolean {
   );
 }
 
+type StagedAccountRow = AccountsTable & { run_id: string };
+
 /**
- * Splits a batch's account rows into those that differ from the snapshot (new or changed: staged whole) and the
- * ids of those it already holds exactly (kept). Comparing here spares writing every unchanged row into the
- * staging table and copying it back at the commit.
+ * Splits a batch's accounts into those that differ from the snapshot (new or changed: staged whole) and the ids
+ * of those it already holds exactly (kept). An account whose record hashes as the stored row's does is kept on
+ * the hash alone, without building its row or reading the stored one; only the rest are compared column by
+ * column. Comparing here spares writing every unchanged row into the staging table and copying it back.
  */
 async function splitUnchanged(
   tx: Sql,
   appId: string,
   accounts: readonly SnapshotAccount[],
   runId: string,
-): Promise<{ changed: (AccountsTable & { run_id: string })[]; kept: string[] }> {
-  const changed: (AccountsTable & { run_id: string })[] = [];
+): Promise<{ changed: StagedAccountRow[]; kept: string[] }> {
+  const changed: StagedAccountRow[] = [];
   const kept: string[] = [];
-  // A list at a time, rows and stored rows alike: a page of every user at once (an app that answers in one page)
-  // would otherwise hold each of them twice more, as a row and as its stored twin, at the sync's peak memory.
+  // A list at a time: a page of every user at once (an app that answers in one page) would otherwise hold each
+  // of them twice more, as a row and as its stored twin, at the sync's peak memory.
   for (let i = 0; i < accounts.length; i += STAGE_IN_LIST) {
-    const rows = accounts
-      .slice(i, i + STAGE_IN_LIST)
-      .map((a) => ({ ...accountToRow(a, runId), run_id: runId }));
-    const found = await tx.db
-      .selectFrom('accounts')
-      .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
-      .where('app_id', '=', appId)
-      .where(
-        'id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
-    const stored = new Map<string, ComparedAccount>();
-    for (const row of found) stored.set(row.id, row);
-    for (const row of rows) {
-      const old = stored.get(row.id);
-      if (old !== undefined && sameAccount(old, row)) kept.push(row.id);
-      else changed.push(row);
+    const slice = accounts.slice(i, i + STAGE_IN_LIST);
+    const stored = new Map<string, string | null>();
+    const hashes = await tx.arrayRows(
+      tx.db
+        .selectFrom('accounts')
+        .select(['id', 'row_hash'])
+        .where('app_id', '=', appId)
+        .where(
+          'id',
+          'in',
+          slice.map((a) => a.id),
+        )
+        .compile(),
+    );
+    for (const [id, rowHash] of hashes) stored.set(id as string, rowHash as string | null);
+    const doubtful: StagedAccountRow[] = [];
+    for (const account of slice) {
+      const rowHash = accountHash(account);
+      const storedHash = stored.get(account.id);
+      if (storedHash === rowHash) {
+        kept.push(account.id);
+        continue;
+      }
+      const row: StagedAccountRow = { ...accountToRow(account, runId), row_hash: rowHash, run_id: runId };
+      // Not in the snapshot: new, nothing to compare.
+      if (storedHash === undefined) changed.push(row);
+      else doubtful.push(row);
     }
+    if (doubtful.length > 0) await compareWhole(tx, appId, doubtful, changed, kept);
   }
   return { changed, kept };
+}
+
+/**
+ * Compares rows whose hash the snapshot does not share (written by someone else, or before hashes were kept)
+ * column by column. An unchanged one is kept and takes the hash, so the next sync keeps it on the hash alone;
+ * the hash is written only where the row still holds what was compared (another writer may have changed it
+ * since it was read, on an engine where reading does not lock).
+ */
+async function compareWhole(
+  tx: Sql,
+  appId: string,
+  rows: readonly StagedAccountRow[],
+  changed: StagedAccountRow[],
+  kept: string[],
+): Promise<void> {
+  const found = await tx.db
+    .selectFrom('accounts')
+    .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
+    .where('app_id', '=', appId)
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .execute();
+  const stored = new Map<string, ComparedAccount>();
+  for (const row of found) stored.set(row.id, row);
+  for (const row of rows) {
+    const old = stored.get(row.id);
+    if (old === undefined || !sameAccount(old, row)) {
+      changed.push(row);
+      continue;
+    }
+    kept.push(row.id);
+    await tx.runBuilt('staging.accountHash', { ...old, app_id: appId, row_hash: row.row_hash }, (v) =>
+      tx.db
+        .updateTable('accounts')
+        .set({ row_hash: v.row_hash })
+        .where('app_id', '=', v.app_id)
+        .where('id', '=', v.id)
+        .where((eb) => eb.and(COMPARED_ACCOUNT_COLUMNS.map((c) => eb(c, 'is not distinct from', v[c])))),
+    );
+  }
 }
 
 /** One statement whether or not the row exists: a batch more, the cursor reached, the rows it added. */
@@ -360,7 +428,7 @@ async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map
   const differs = (columns: readonly string[]) =>
     sql.join(
       columns
-        .filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id')
+        .filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id' && c !== 'row_hash')
         .map((c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`),
       sql` or `,
     );
