@@ -124,6 +124,16 @@ export interface StagedGrantsTable extends GrantsTable {
   run_id: string;
 }
 
+/**
+ * The grants one staged batch added to its run (0025): `grants` is a JSON array of
+ * [entitlement_id, account_id, granted_by] triples, flattened, none already staged in the run.
+ */
+export interface StagedGrantListsTable {
+  run_id: string;
+  batch: number;
+  grants: string;
+}
+
 /** An account a staged run saw exactly as the snapshot holds it: kept by id, its row not copied (0018). */
 export interface StagedKeptAccountsTable {
   run_id: string;
@@ -280,6 +290,7 @@ export interface Database {
   staged_accounts: StagedAccountsTable;
   staged_entitlements: StagedEntitlementsTable;
   staged_grants: StagedGrantsTable;
+  staged_grant_lists: StagedGrantListsTable;
   staged_kept_accounts: StagedKeptAccountsTable;
   staged_progress: StagedProgressTable;
   change_counter: ChangeCounterTable;

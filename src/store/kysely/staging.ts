@@ -17,9 +17,16 @@ import { getSyncRun, requireRun } from './apps.js';
 import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
 import { checkBatch } from './snapshots.js';
+import {
+  checkStagedGrants,
+  diffGrants,
+  forgetStagedGrants,
+  readStagedGrants,
+  stageGrants,
+  WHOLE_RUN,
+  writeGrantDiff,
+} from './staged-grants.js';
 
-/** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
-const WHOLE_RUN = '';
 export async function stageBatch(
   s: Sql,
   input: {
@@ -41,7 +48,11 @@ export async function stageBatch(
   const grants = input.grants ?? [];
   checkBatch(run.appId, accounts, entitlements, grants);
   const runId = run.id;
-  return s.write(async (tx) => {
+  // Inside a caller's transaction the batch is not known to commit: what this process remembers of the run is
+  // dropped, and the next batch reads the run's grant lists again.
+  const nested = s.db.isTransaction;
+  let committed: () => void = () => undefined;
+  const progress = await s.write(async (tx) => {
     // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what the
     // delete finds was counted before, which keeps the counts exact without counting the staging tables.
     const replaced = { accounts: 0, entitlements: 0 };
@@ -66,24 +77,8 @@ export async function stageBatch(
       'staged_entitlements',
       entitlements.map((e) => ({ ...entitlementToRow(e, runId), run_id: runId })),
     );
-    const grantRows = grants.map((g) => ({
-      run_id: runId,
-      app_id: run.appId,
-      entitlement_id: g.entitlementId,
-      account_id: g.accountId,
-      sync_run_id: runId,
-      granted_by: g.grantedBy ?? 'external',
-    }));
-    let newGrants = 0;
-    const chunk = Math.floor(tx.dialect.maxParams / 6);
-    for (let i = 0; i < grantRows.length; i += chunk) {
-      const inserted = await tx.db
-        .insertInto('staged_grants')
-        .values(grantRows.slice(i, i + chunk))
-        .onConflict((oc) => oc.columns(['run_id', 'entitlement_id', 'account_id']).doNothing())
-        .executeTakeFirst();
-      newGrants += Number(inserted.numInsertedOrUpdatedRows ?? 0);
-    }
+    const stagedGrants = await stageGrants(tx, runId, grants);
+    const newGrants = stagedGrants.added;
     await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
       accounts: accounts.length - replaced.accounts,
       entitlements: entitlements.length - replaced.entitlements,
@@ -97,8 +92,12 @@ export async function stageBatch(
       }
       await bumpProgress(tx, runId, resource, cursor, true);
     }
+    committed = stagedGrants.committed;
     return (await readProgress(tx, run))!;
   });
+  if (nested) forgetStagedGrants(s.dialect, runId);
+  else committed();
+  return progress;
 }
 
 /**
@@ -369,21 +368,19 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         details: { runId },
       });
     }
-    await checkStagedGrants(tx, runId, appId);
+    const staged = await readStagedGrants(tx, runId);
+    await checkStagedGrants(tx, runId, appId, staged);
     const changes = await stagedChanges(tx, runId, appId);
+    // Holders of an entitlement that is new, different or gone hold something else now.
+    const changedEntitlements = await changedEntitlementIds(tx, runId, appId);
+    const grants = await diffGrants(tx, appId, staged, (entitlementId, accountId) => {
+      if (changedEntitlements.has(entitlementId) && !changes.has(accountId))
+        changes.set(accountId, 'changed');
+    });
+    for (const id of grants.holders) if (!changes.has(id)) changes.set(id, 'changed');
     await mergeStaged(tx, 'entitlements', 'staged_entitlements', ENTITLEMENT_COLUMNS, runId);
     await mergeStaged(tx, 'accounts', 'staged_accounts', ACCOUNT_COLUMNS, runId);
-    await sql`delete from grants where app_id = ${appId} and not exists (
-        select 1 from staged_grants g where g.run_id = ${runId}
-        and g.entitlement_id = grants.entitlement_id and g.account_id = grants.account_id)`.execute(tx.db);
-    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's. An
-    // account kept by id that another writer deleted meanwhile stays deleted, and a grant staged for it with it.
-    await sql`insert into grants (${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))})
-        select ${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))} from staged_grants where run_id = ${runId}
-        and exists (select 1 from accounts a where a.app_id = ${appId} and a.id = staged_grants.account_id)
-        on conflict (app_id, entitlement_id, account_id) do update
-        set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
-        where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
+    await writeGrantDiff(tx, appId, runId, staged, grants);
     await sql`delete from accounts where app_id = ${appId} and ${notStaged(runId, sql.ref('accounts.id'))}`.execute(
       tx.db,
     );
@@ -420,10 +417,7 @@ async function mergeStaged(
       )}`.execute(tx.db);
 }
 
-/**
- * What the commit will change, worked out in SQL before it writes: accounts new, different or gone, and
- * accounts whose grants differ or that hold an entitlement that is new, different or gone.
- */
+/** The accounts the commit will add, change or remove, worked out in SQL before it writes. */
 async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map<string, Change>> {
   const differs = (columns: readonly string[]) =>
     sql.join(
@@ -447,21 +441,21 @@ async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map
   )) {
     changes.set(id, 'removed');
   }
-  const grantHolders = await ids(sql<{ id: string }>`
-      select g.account_id as id from staged_grants g where g.run_id = ${runId} and not exists (
-        select 1 from grants x where x.app_id = ${appId}
-        and x.entitlement_id = g.entitlement_id and x.account_id = g.account_id)
-      union
-      select x.account_id as id from grants x where x.app_id = ${appId} and not exists (
-        select 1 from staged_grants g where g.run_id = ${runId}
-        and g.entitlement_id = x.entitlement_id and g.account_id = x.account_id)
-      union
-      select x.account_id as id from grants x
-      left join staged_entitlements s on s.run_id = ${runId} and s.id = x.entitlement_id
-      join entitlements a on a.app_id = x.app_id and a.id = x.entitlement_id
-      where x.app_id = ${appId} and (s.id is null or ${differs(ENTITLEMENT_COLUMNS)})`);
-  for (const id of grantHolders) if (!changes.has(id)) changes.set(id, 'changed');
   return changes;
+}
+
+/** The app's entitlements the run did not stage, or staged different: their holders hold something else now. */
+async function changedEntitlementIds(tx: Sql, runId: string, appId: string): Promise<Set<string>> {
+  const differs = sql.join(
+    ENTITLEMENT_COLUMNS.filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id').map(
+      (c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`,
+    ),
+    sql` or `,
+  );
+  const rows = await sql<{ id: string }>`select a.id as id from entitlements a
+      left join staged_entitlements s on s.run_id = ${runId} and s.id = a.id
+      where a.app_id = ${appId} and (s.id is null or ${differs})`.execute(tx.db);
+  return new Set(rows.rows.map((r) => r.id));
 }
 
 /** The account was neither staged whole nor kept by this run: the sync did not see it. */
@@ -470,43 +464,11 @@ function notStaged(runId: string, id: ReturnType<typeof sql.ref>) {
       and not exists (select 1 from staged_kept_accounts k where k.run_id = ${runId} and k.id = ${id})`;
 }
 
-/** Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect. */
-export async function checkStagedGrants(s: Sql, runId: string, appId: string): Promise<void> {
-  const dangling = await s.db
-    .selectFrom('staged_grants as g')
-    .leftJoin('staged_accounts as a', (j) =>
-      j.onRef('a.run_id', '=', 'g.run_id').onRef('a.id', '=', 'g.account_id'),
-    )
-    .leftJoin('staged_kept_accounts as k', (j) =>
-      j.onRef('k.run_id', '=', 'g.run_id').onRef('k.id', '=', 'g.account_id'),
-    )
-    .leftJoin('staged_entitlements as e', (j) =>
-      j.onRef('e.run_id', '=', 'g.run_id').onRef('e.id', '=', 'g.entitlement_id'),
-    )
-    .select(['g.entitlement_id', 'g.account_id', 'a.id as account', 'k.id as kept', 'e.id as entitlement'])
-    .where('g.run_id', '=', runId)
-    .where((eb) => eb.or([eb.and([eb('a.id', 'is', null), eb('k.id', 'is', null)]), eb('e.id', 'is', null)]))
-    .limit(1)
-    .executeTakeFirst();
-  if (dangling === undefined) return;
-  const missing =
-    dangling.account === null && dangling.kept === null
-      ? `account ${dangling.account_id}`
-      : `entitlement ${dangling.entitlement_id}`;
-  throw new RosterError(
-    'invalid_input',
-    `staged grant ${dangling.entitlement_id} → ${dangling.account_id} names ${missing}, which was not staged`,
-    {
-      where: `app ${appId}, sync run ${runId}`,
-      fix: 'stage every account and entitlement a grant refers to, or leave the grant out',
-      details: { appId, runId, entitlementId: dangling.entitlement_id, accountId: dangling.account_id },
-    },
-  );
-}
-
 export async function discardStaged(s: Sql, input: { runId: string }): Promise<void> {
+  forgetStagedGrants(s.dialect, input.runId);
   await s.write(async (tx) => {
     for (const table of [
+      'staged_grant_lists',
       'staged_grants',
       'staged_accounts',
       'staged_kept_accounts',
@@ -519,4 +481,3 @@ export async function discardStaged(s: Sql, input: { runId: string }): Promise<v
 }
 
 const ENTITLEMENT_COLUMNS = ['app_id', 'id', 'kind', 'name', 'privileged', 'raw', 'sync_run_id'] as const;
-const GRANT_COLUMNS = ['app_id', 'entitlement_id', 'account_id', 'sync_run_id', 'granted_by'] as const;

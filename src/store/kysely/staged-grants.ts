@@ -1,0 +1,291 @@
+/** @module A staged sync's grants: one list per batch of those new to the run, and the commit's diff against the snapshot. */
+
+import { RosterError } from '../../core/errors.js';
+import type { SnapshotGrant } from '../store.js';
+import type { Sql, StoreDialect } from './context.js';
+
+const keyOf = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
+
+/** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
+export const WHOLE_RUN = '';
+
+/** Every grant a run staged, first staging first, as parallel arrays (a staged sync holds tens of thousands). */
+export interface StagedGrants {
+  entitlementIds: string[];
+  accountIds: string[];
+  grantedBy: string[];
+  keys: Set<string>;
+}
+
+/**
+ * The keys each run has staged, as of its `batches`-th batch, per opened store: a batch is checked against them
+ * instead of reading its run's lists again. Trusted only while the run's batch count in the store matches, so a
+ * batch staged by another process (or one rolled back) makes the next batch read the lists afresh.
+ */
+const stagedKeys = new WeakMap<StoreDialect, Map<string, { batches: number; keys: Set<string> }>>();
+
+function runKeys(dialect: StoreDialect): Map<string, { batches: number; keys: Set<string> }> {
+  let runs = stagedKeys.get(dialect);
+  if (runs === undefined) {
+    runs = new Map();
+    stagedKeys.set(dialect, runs);
+  }
+  return runs;
+}
+
+/** Drops what this process remembers of a run (committed or discarded). */
+export function forgetStagedGrants(dialect: StoreDialect, runId: string): void {
+  stagedKeys.get(dialect)?.delete(runId);
+}
+
+/**
+ * Stages a batch's grants: those its run has not staged yet go into one list row, the first staging of a grant
+ * winning as the staging table's `on conflict do nothing` did. Answers how many it added and what to call once
+ * the transaction has committed (only then are the new keys the run's; a rolled-back batch leaves the run's
+ * count as it was, so what is remembered stays right).
+ */
+export async function stageGrants(
+  tx: Sql,
+  runId: string,
+  grants: readonly SnapshotGrant[],
+): Promise<{ added: number; committed: () => void }> {
+  const progress = await tx.db
+    .selectFrom('staged_progress')
+    .select('batches')
+    .where('run_id', '=', runId)
+    .where('resource', '=', WHOLE_RUN)
+    .executeTakeFirst();
+  const batches = Number(progress?.batches ?? 0);
+  const runs = runKeys(tx.dialect);
+  const known = runs.get(runId);
+  const keys =
+    known !== undefined && known.batches === batches ? known.keys : (await readStagedGrants(tx, runId)).keys;
+  const fresh: string[] = [];
+  const list: string[] = [];
+  for (const g of grants) {
+    const key = keyOf(g.entitlementId, g.accountId);
+    if (keys.has(key)) continue;
+    fresh.push(key);
+    list.push(g.entitlementId, g.accountId, g.grantedBy ?? 'external');
+  }
+  if (list.length > 0) {
+    await tx.db
+      .insertInto('staged_grant_lists')
+      .values({ run_id: runId, batch: batches + 1, grants: JSON.stringify(list) })
+      .execute();
+  }
+  return {
+    added: fresh.length,
+    committed: () => {
+      for (const key of fresh) keys.add(key);
+      runs.set(runId, { batches: batches + 1, keys });
+    },
+  };
+}
+
+/** Every grant the run staged: its lists in batch order, and rows staged before the lists existed (0025). */
+export async function readStagedGrants(tx: Sql, runId: string): Promise<StagedGrants> {
+  const staged: StagedGrants = { entitlementIds: [], accountIds: [], grantedBy: [], keys: new Set() };
+  const add = (entitlementId: string, accountId: string, grantedBy: string) => {
+    const key = keyOf(entitlementId, accountId);
+    if (staged.keys.has(key)) return;
+    staged.keys.add(key);
+    staged.entitlementIds.push(entitlementId);
+    staged.accountIds.push(accountId);
+    staged.grantedBy.push(grantedBy);
+  };
+  const lists = await tx.arrayRows(
+    tx.db
+      .selectFrom('staged_grant_lists')
+      .select('grants')
+      .where('run_id', '=', runId)
+      .orderBy('batch')
+      .compile(),
+  );
+  for (const [text] of lists) {
+    const list = JSON.parse(text as string) as string[];
+    for (let i = 0; i + 2 < list.length; i += 3) add(list[i]!, list[i + 1]!, list[i + 2]!);
+  }
+  const rows = await tx.arrayRows(
+    tx.db
+      .selectFrom('staged_grants')
+      .select(['entitlement_id', 'account_id', 'granted_by'])
+      .where('run_id', '=', runId)
+      .compile(),
+  );
+  for (const [e, a, by] of rows) add(e as string, a as string, by as string);
+  return staged;
+}
+
+/** What a commit changes in the app's grants, from the staged grants and the snapshot's. */
+export interface GrantDiff {
+  /** Staged grants the snapshot lacks (indexes into the staged arrays). */
+  added: number[];
+  /** Staged as Roster's where the snapshot holds them as external: the mark is set, nothing else changes. */
+  marked: number[];
+  /** Held grants the run did not stage, as [entitlementId, accountId]. */
+  removed: [string, string][];
+  /** Accounts that gain or lose a grant. */
+  holders: Set<string>;
+}
+
+/**
+ * Compares the staged grants with the snapshot's, read once: an unchanged grant is neither read twice nor
+ * written. `heldOf` receives each held grant's entitlement and account (the commit looks for holders of changed
+ * entitlements among them).
+ */
+export async function diffGrants(
+  tx: Sql,
+  appId: string,
+  staged: StagedGrants,
+  heldOf: (entitlementId: string, accountId: string) => void,
+): Promise<GrantDiff> {
+  const held = await tx.arrayRows(
+    tx.db
+      .selectFrom('grants')
+      .select(['entitlement_id', 'account_id', 'granted_by'])
+      .where('app_id', '=', appId)
+      .compile(),
+  );
+  const diff: GrantDiff = { added: [], marked: [], removed: [], holders: new Set() };
+  const heldBy = new Map<string, string>();
+  for (const [e, a, by] of held) {
+    const entitlementId = e as string;
+    const accountId = a as string;
+    heldOf(entitlementId, accountId);
+    const key = keyOf(entitlementId, accountId);
+    heldBy.set(key, by as string);
+    if (!staged.keys.has(key)) {
+      diff.removed.push([entitlementId, accountId]);
+      diff.holders.add(accountId);
+    }
+  }
+  for (let i = 0; i < staged.accountIds.length; i++) {
+    const by = heldBy.get(keyOf(staged.entitlementIds[i]!, staged.accountIds[i]!));
+    if (by === undefined) {
+      diff.added.push(i);
+      diff.holders.add(staged.accountIds[i]!);
+    } else if (staged.grantedBy[i] === 'roster' && by !== 'roster') {
+      diff.marked.push(i);
+    }
+  }
+  return diff;
+}
+
+/** Ids per `in (...)` list and rows per insert: a fixed size, so the same few statement texts are prepared once. */
+const CHUNK = 500;
+
+/**
+ * Writes the difference: removed grants deleted, added ones inserted where their account still exists (an account
+ * kept by id that another writer deleted meanwhile stays deleted, and a grant staged for it with it), marks set.
+ * A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's.
+ */
+export async function writeGrantDiff(
+  tx: Sql,
+  appId: string,
+  runId: string,
+  staged: StagedGrants,
+  diff: GrantDiff,
+): Promise<void> {
+  for (const [entitlementId, accountId] of diff.removed) {
+    await tx.runBuilt('stagedGrants.remove', { appId, entitlementId, accountId }, (v) =>
+      tx.db
+        .deleteFrom('grants')
+        .where('app_id', '=', v.appId)
+        .where('entitlement_id', '=', v.entitlementId)
+        .where('account_id', '=', v.accountId),
+    );
+  }
+  for (let i = 0; i < diff.added.length; i += CHUNK) {
+    const chunk = diff.added.slice(i, i + CHUNK);
+    const ids = [...new Set(chunk.map((g) => staged.accountIds[g]!))];
+    const existing = new Set(
+      (
+        await tx.db
+          .selectFrom('accounts')
+          .select('id')
+          .where('app_id', '=', appId)
+          .where('id', 'in', ids)
+          .execute()
+      ).map((r) => r.id),
+    );
+    const rows = chunk
+      .filter((g) => existing.has(staged.accountIds[g]!))
+      .map((g) => ({
+        app_id: appId,
+        entitlement_id: staged.entitlementIds[g]!,
+        account_id: staged.accountIds[g]!,
+        sync_run_id: runId,
+        granted_by: staged.grantedBy[g]!,
+      }));
+    if (rows.length === 0) continue;
+    // On Postgres another writer may add the same grant meanwhile: it is kept, marked as Roster's if staged so.
+    await tx.db
+      .insertInto('grants')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .columns(['app_id', 'entitlement_id', 'account_id'])
+          .doUpdateSet((eb) => ({
+            granted_by: eb.ref('excluded.granted_by'),
+            sync_run_id: eb.ref('excluded.sync_run_id'),
+          }))
+          .where('excluded.granted_by', '=', 'roster')
+          .where('grants.granted_by', '<>', 'roster'),
+      )
+      .execute();
+  }
+  for (const g of diff.marked) {
+    const values = {
+      appId,
+      runId,
+      entitlementId: staged.entitlementIds[g]!,
+      accountId: staged.accountIds[g]!,
+      roster: 'roster',
+    };
+    await tx.runBuilt('stagedGrants.mark', values, (v) =>
+      tx.db
+        .updateTable('grants')
+        .set({ granted_by: v.roster, sync_run_id: v.runId })
+        .where('app_id', '=', v.appId)
+        .where('entitlement_id', '=', v.entitlementId)
+        .where('account_id', '=', v.accountId)
+        .where('granted_by', '<>', v.roster),
+    );
+  }
+}
+
+/**
+ * Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect: each
+ * staged grant's account was staged (whole or kept) and its entitlement too.
+ */
+export async function checkStagedGrants(
+  tx: Sql,
+  runId: string,
+  appId: string,
+  staged: StagedGrants,
+): Promise<void> {
+  if (staged.accountIds.length === 0) return;
+  const ids = async (table: 'staged_accounts' | 'staged_kept_accounts' | 'staged_entitlements') =>
+    (await tx.arrayRows(tx.db.selectFrom(table).select('id').where('run_id', '=', runId).compile())).map(
+      (r) => r[0] as string,
+    );
+  const accounts = new Set([...(await ids('staged_accounts')), ...(await ids('staged_kept_accounts'))]);
+  const entitlements = new Set(await ids('staged_entitlements'));
+  for (let i = 0; i < staged.accountIds.length; i++) {
+    const accountId = staged.accountIds[i]!;
+    const entitlementId = staged.entitlementIds[i]!;
+    const accountMissing = !accounts.has(accountId);
+    if (!accountMissing && entitlements.has(entitlementId)) continue;
+    const missing = accountMissing ? `account ${accountId}` : `entitlement ${entitlementId}`;
+    throw new RosterError(
+      'invalid_input',
+      `staged grant ${entitlementId} → ${accountId} names ${missing}, which was not staged`,
+      {
+        where: `app ${appId}, sync run ${runId}`,
+        fix: 'stage every account and entitlement a grant refers to, or leave the grant out',
+        details: { appId, runId, entitlementId, accountId },
+      },
+    );
+  }
+}
