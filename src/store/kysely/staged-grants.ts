@@ -4,7 +4,29 @@ import { RosterError } from '../../core/errors.js';
 import type { SnapshotGrant } from '../store.js';
 import type { Sql, StoreDialect } from './context.js';
 
-const keyOf = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
+/**
+ * Grants as account ids per entitlement: an app has few entitlements and many holders, and looking a pair up
+ * this way builds no key string per grant (which, at tens of thousands of grants a sync, was most of the cost).
+ */
+export class GrantKeys {
+  private readonly byEntitlement = new Map<string, Set<string>>();
+
+  has(entitlementId: string, accountId: string): boolean {
+    return this.byEntitlement.get(entitlementId)?.has(accountId) === true;
+  }
+
+  /** Adds the pair; false when it was there already. */
+  add(entitlementId: string, accountId: string): boolean {
+    let holders = this.byEntitlement.get(entitlementId);
+    if (holders === undefined) {
+      holders = new Set();
+      this.byEntitlement.set(entitlementId, holders);
+    }
+    if (holders.has(accountId)) return false;
+    holders.add(accountId);
+    return true;
+  }
+}
 
 /** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
 export const WHOLE_RUN = '';
@@ -14,7 +36,7 @@ export interface StagedGrants {
   entitlementIds: string[];
   accountIds: string[];
   grantedBy: string[];
-  keys: Set<string>;
+  keys: GrantKeys;
 }
 
 /**
@@ -22,9 +44,9 @@ export interface StagedGrants {
  * instead of reading its run's lists again. Trusted only while the run's batch count in the store matches, so a
  * batch staged by another process (or one rolled back) makes the next batch read the lists afresh.
  */
-const stagedKeys = new WeakMap<StoreDialect, Map<string, { batches: number; keys: Set<string> }>>();
+const stagedKeys = new WeakMap<StoreDialect, Map<string, { batches: number; keys: GrantKeys }>>();
 
-function runKeys(dialect: StoreDialect): Map<string, { batches: number; keys: Set<string> }> {
+function runKeys(dialect: StoreDialect): Map<string, { batches: number; keys: GrantKeys }> {
   let runs = stagedKeys.get(dialect);
   if (runs === undefined) {
     runs = new Map();
@@ -60,12 +82,9 @@ export async function stageGrants(
   const known = runs.get(runId);
   const keys =
     known !== undefined && known.batches === batches ? known.keys : (await readStagedGrants(tx, runId)).keys;
-  const fresh: string[] = [];
   const list: string[] = [];
   for (const g of grants) {
-    const key = keyOf(g.entitlementId, g.accountId);
-    if (keys.has(key)) continue;
-    fresh.push(key);
+    if (keys.has(g.entitlementId, g.accountId)) continue;
     list.push(g.entitlementId, g.accountId, g.grantedBy ?? 'external');
   }
   if (list.length > 0) {
@@ -75,9 +94,9 @@ export async function stageGrants(
       .execute();
   }
   return {
-    added: fresh.length,
+    added: list.length / 3,
     committed: () => {
-      for (const key of fresh) keys.add(key);
+      for (let i = 0; i < list.length; i += 3) keys.add(list[i]!, list[i + 1]!);
       runs.set(runId, { batches: batches + 1, keys });
     },
   };
@@ -85,11 +104,9 @@ export async function stageGrants(
 
 /** Every grant the run staged: its lists in batch order, and rows staged before the lists existed (0025). */
 export async function readStagedGrants(tx: Sql, runId: string): Promise<StagedGrants> {
-  const staged: StagedGrants = { entitlementIds: [], accountIds: [], grantedBy: [], keys: new Set() };
+  const staged: StagedGrants = { entitlementIds: [], accountIds: [], grantedBy: [], keys: new GrantKeys() };
   const add = (entitlementId: string, accountId: string, grantedBy: string) => {
-    const key = keyOf(entitlementId, accountId);
-    if (staged.keys.has(key)) return;
-    staged.keys.add(key);
+    if (!staged.keys.add(entitlementId, accountId)) return;
     staged.entitlementIds.push(entitlementId);
     staged.accountIds.push(accountId);
     staged.grantedBy.push(grantedBy);
@@ -148,20 +165,25 @@ export async function diffGrants(
       .compile(),
   );
   const diff: GrantDiff = { added: [], marked: [], removed: [], holders: new Set() };
-  const heldBy = new Map<string, string>();
+  // Who holds each entitlement and by whose hand ('roster' or 'external').
+  const heldBy = new Map<string, Map<string, string>>();
   for (const [e, a, by] of held) {
     const entitlementId = e as string;
     const accountId = a as string;
     heldOf(entitlementId, accountId);
-    const key = keyOf(entitlementId, accountId);
-    heldBy.set(key, by as string);
-    if (!staged.keys.has(key)) {
+    let holders = heldBy.get(entitlementId);
+    if (holders === undefined) {
+      holders = new Map();
+      heldBy.set(entitlementId, holders);
+    }
+    holders.set(accountId, by as string);
+    if (!staged.keys.has(entitlementId, accountId)) {
       diff.removed.push([entitlementId, accountId]);
       diff.holders.add(accountId);
     }
   }
   for (let i = 0; i < staged.accountIds.length; i++) {
-    const by = heldBy.get(keyOf(staged.entitlementIds[i]!, staged.accountIds[i]!));
+    const by = heldBy.get(staged.entitlementIds[i]!)?.get(staged.accountIds[i]!);
     if (by === undefined) {
       diff.added.push(i);
       diff.holders.add(staged.accountIds[i]!);
