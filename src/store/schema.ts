@@ -134,6 +134,13 @@ export interface StagedGrantListsTable {
   grants: string;
 }
 
+/** The accounts one staged batch kept by id (0025): `ids` is a JSON array of account ids. */
+export interface StagedKeptListsTable {
+  run_id: string;
+  batch: number;
+  ids: string;
+}
+
 /** An account a staged run saw exactly as the snapshot holds it: kept by id, its row not copied (0018). */
 export interface StagedKeptAccountsTable {
   run_id: string;
@@ -291,6 +298,7 @@ export interface Database {
   staged_entitlements: StagedEntitlementsTable;
   staged_grants: StagedGrantsTable;
   staged_grant_lists: StagedGrantListsTable;
+  staged_kept_lists: StagedKeptListsTable;
   staged_kept_accounts: StagedKeptAccountsTable;
   staged_progress: StagedProgressTable;
   change_counter: ChangeCounterTable;

@@ -20,12 +20,13 @@ import { checkBatch } from './snapshots.js';
 import {
   checkStagedGrants,
   diffGrants,
-  forgetStagedGrants,
-  readStagedGrants,
-  stageGrants,
+  forgetStagedRun,
+  openStagedRun,
+  readStaged,
+  stageLists,
   WHOLE_RUN,
   writeGrantDiff,
-} from './staged-grants.js';
+} from './staged-lists.js';
 
 export async function stageBatch(
   s: Sql,
@@ -49,18 +50,19 @@ export async function stageBatch(
   checkBatch(run.appId, accounts, entitlements, grants);
   const runId = run.id;
   // Inside a caller's transaction the batch is not known to commit: what this process remembers of the run is
-  // dropped, and the next batch reads the run's grant lists again.
+  // dropped, and the next batch reads the run's staging again.
   const nested = s.db.isTransaction;
   let committed: () => void = () => undefined;
   const progress = await s.write(async (tx) => {
-    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what the
-    // delete finds was counted before, which keeps the counts exact without counting the staging tables.
-    const replaced = { accounts: 0, entitlements: 0 };
+    const opened = await openStagedRun(tx, runId);
+    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what was staged
+    // before was counted before, which keeps the counts exact without counting the staging tables.
     const accountIds = accounts.map((a) => a.id);
+    const again = accountIds.filter((id) => opened.run.accounts.has(id));
     for (const table of ['staged_accounts', 'staged_kept_accounts'] as const) {
-      replaced.accounts += await deleteStaged(tx, table, runId, accountIds);
+      await deleteStaged(tx, table, runId, again);
     }
-    replaced.entitlements += await deleteStaged(
+    const replacedEntitlements = await deleteStaged(
       tx,
       'staged_entitlements',
       runId,
@@ -70,19 +72,14 @@ export async function stageBatch(
     const { changed, kept } = await splitUnchanged(tx, run.appId, accounts, runId);
     await tx.insertRows('staged_accounts', changed);
     await tx.insertRows(
-      'staged_kept_accounts',
-      kept.map((id) => ({ run_id: runId, id })),
-    );
-    await tx.insertRows(
       'staged_entitlements',
       entitlements.map((e) => ({ ...entitlementToRow(e, runId), run_id: runId })),
     );
-    const stagedGrants = await stageGrants(tx, runId, grants);
-    const newGrants = stagedGrants.added;
+    const lists = await stageLists(tx, runId, opened, { accountIds, kept, grants });
     await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
-      accounts: accounts.length - replaced.accounts,
-      entitlements: entitlements.length - replaced.entitlements,
-      grants: newGrants,
+      accounts: accounts.length - again.length,
+      entitlements: entitlements.length - replacedEntitlements,
+      grants: lists.grantsAdded,
     });
     for (const [resource, cursor] of Object.entries(input.cursors ?? {})) {
       if (resource === WHOLE_RUN) {
@@ -92,10 +89,10 @@ export async function stageBatch(
       }
       await bumpProgress(tx, runId, resource, cursor, true);
     }
-    committed = stagedGrants.committed;
+    committed = lists.committed;
     return (await readProgress(tx, run))!;
   });
-  if (nested) forgetStagedGrants(s.dialect, runId);
+  if (nested) forgetStagedRun(s.dialect, runId);
   else committed();
   return progress;
 }
@@ -368,22 +365,34 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         details: { runId },
       });
     }
-    const staged = await readStagedGrants(tx, runId);
+    const staged = await readStaged(tx, runId);
     await checkStagedGrants(tx, runId, appId, staged);
     const changes = await stagedChanges(tx, runId, appId);
+    // The accounts the run neither staged whole nor kept: the sync did not see them.
+    const removed: string[] = [];
+    for (const [id] of await tx.arrayRows(
+      tx.db.selectFrom('accounts').select('id').where('app_id', '=', appId).compile(),
+    )) {
+      if (!staged.whole.has(id as string) && !staged.kept.has(id as string)) removed.push(id as string);
+    }
+    for (const id of removed) changes.set(id, 'removed');
     // Holders of an entitlement that is new, different or gone hold something else now.
     const changedEntitlements = await changedEntitlementIds(tx, runId, appId);
-    const grants = await diffGrants(tx, appId, staged, (entitlementId, accountId) => {
+    const grants = await diffGrants(tx, appId, staged.grants, (entitlementId, accountId) => {
       if (changedEntitlements.has(entitlementId) && !changes.has(accountId))
         changes.set(accountId, 'changed');
     });
     for (const id of grants.holders) if (!changes.has(id)) changes.set(id, 'changed');
     await mergeStaged(tx, 'entitlements', 'staged_entitlements', ENTITLEMENT_COLUMNS, runId);
     await mergeStaged(tx, 'accounts', 'staged_accounts', ACCOUNT_COLUMNS, runId);
-    await writeGrantDiff(tx, appId, runId, staged, grants);
-    await sql`delete from accounts where app_id = ${appId} and ${notStaged(runId, sql.ref('accounts.id'))}`.execute(
-      tx.db,
-    );
+    await writeGrantDiff(tx, appId, runId, staged.grants, grants);
+    for (let i = 0; i < removed.length; i += STAGE_IN_LIST) {
+      await tx.db
+        .deleteFrom('accounts')
+        .where('app_id', '=', appId)
+        .where('id', 'in', removed.slice(i, i + STAGE_IN_LIST))
+        .execute();
+    }
     await sql`delete from entitlements where app_id = ${appId} and not exists (
         select 1 from staged_entitlements s where s.run_id = ${runId} and s.id = entitlements.id)`.execute(
       tx.db,
@@ -426,21 +435,12 @@ async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map
         .map((c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`),
       sql` or `,
     );
-  const ids = async (query: ReturnType<typeof sql<{ id: string }>>) =>
-    (await query.execute(tx.db)).rows.map((r) => r.id);
   const changes = new Map<string, Change>();
   const accountsDiff = await sql<{ id: string; old: string | null }>`
       select s.id as id, a.id as old from staged_accounts s
       left join accounts a on a.app_id = ${appId} and a.id = s.id
       where s.run_id = ${runId} and (a.id is null or ${differs(ACCOUNT_COLUMNS)})`.execute(tx.db);
   for (const r of accountsDiff.rows) changes.set(r.id, r.old === null ? 'added' : 'changed');
-  for (const id of await ids(
-    sql<{
-      id: string;
-    }>`select a.id as id from accounts a where a.app_id = ${appId} and ${notStaged(runId, sql.ref('a.id'))}`,
-  )) {
-    changes.set(id, 'removed');
-  }
   return changes;
 }
 
@@ -458,17 +458,12 @@ async function changedEntitlementIds(tx: Sql, runId: string, appId: string): Pro
   return new Set(rows.rows.map((r) => r.id));
 }
 
-/** The account was neither staged whole nor kept by this run: the sync did not see it. */
-function notStaged(runId: string, id: ReturnType<typeof sql.ref>) {
-  return sql`not exists (select 1 from staged_accounts s where s.run_id = ${runId} and s.id = ${id})
-      and not exists (select 1 from staged_kept_accounts k where k.run_id = ${runId} and k.id = ${id})`;
-}
-
 export async function discardStaged(s: Sql, input: { runId: string }): Promise<void> {
-  forgetStagedGrants(s.dialect, input.runId);
+  forgetStagedRun(s.dialect, input.runId);
   await s.write(async (tx) => {
     for (const table of [
       'staged_grant_lists',
+      'staged_kept_lists',
       'staged_grants',
       'staged_accounts',
       'staged_kept_accounts',

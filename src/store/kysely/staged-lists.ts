@@ -1,4 +1,4 @@
-/** @module A staged sync's grants: one list per batch of those new to the run, and the commit's diff against the snapshot. */
+/** @module A staged sync's kept account ids and grants: a list per batch, what this process remembers of each run, the commit's grant diff. */
 
 import { RosterError } from '../../core/errors.js';
 import type { SnapshotGrant } from '../store.js';
@@ -39,38 +39,44 @@ export interface StagedGrants {
   keys: GrantKeys;
 }
 
-/**
- * The keys each run has staged, as of its `batches`-th batch, per opened store: a batch is checked against them
- * instead of reading its run's lists again. Trusted only while the run's batch count in the store matches, so a
- * batch staged by another process (or one rolled back) makes the next batch read the lists afresh.
- */
-const stagedKeys = new WeakMap<StoreDialect, Map<string, { batches: number; keys: GrantKeys }>>();
+/** What a staged run holds: the ids of the accounts it staged (whole or kept) and its grants. */
+export interface StagedRun {
+  accounts: Set<string>;
+  grants: GrantKeys;
+}
 
-function runKeys(dialect: StoreDialect): Map<string, { batches: number; keys: GrantKeys }> {
-  let runs = stagedKeys.get(dialect);
+/** Everything a run staged, as the commit needs it. */
+export interface Staged {
+  /** Accounts staged whole (their rows are in staged_accounts). */
+  whole: Set<string>;
+  /** Accounts kept by id, none of them also staged whole. */
+  kept: Set<string>;
+  grants: StagedGrants;
+}
+
+/**
+ * What each run has staged, as of its `batches`-th batch, per opened store: a batch is checked against it instead
+ * of reading its run's staging again. Trusted only while the run's batch count in the store matches, so a batch
+ * staged by another process (or one rolled back) makes the next batch read the staging afresh.
+ */
+const stagedRuns = new WeakMap<StoreDialect, Map<string, { batches: number; run: StagedRun }>>();
+
+function remembered(dialect: StoreDialect): Map<string, { batches: number; run: StagedRun }> {
+  let runs = stagedRuns.get(dialect);
   if (runs === undefined) {
     runs = new Map();
-    stagedKeys.set(dialect, runs);
+    stagedRuns.set(dialect, runs);
   }
   return runs;
 }
 
 /** Drops what this process remembers of a run (committed or discarded). */
-export function forgetStagedGrants(dialect: StoreDialect, runId: string): void {
-  stagedKeys.get(dialect)?.delete(runId);
+export function forgetStagedRun(dialect: StoreDialect, runId: string): void {
+  stagedRuns.get(dialect)?.delete(runId);
 }
 
-/**
- * Stages a batch's grants: those its run has not staged yet go into one list row, the first staging of a grant
- * winning as the staging table's `on conflict do nothing` did. Answers how many it added and what to call once
- * the transaction has committed (only then are the new keys the run's; a rolled-back batch leaves the run's
- * count as it was, so what is remembered stays right).
- */
-export async function stageGrants(
-  tx: Sql,
-  runId: string,
-  grants: readonly SnapshotGrant[],
-): Promise<{ added: number; committed: () => void }> {
+/** The run as staged so far, and its batch count: remembered when still current, else read from the store. */
+export async function openStagedRun(tx: Sql, runId: string): Promise<{ run: StagedRun; batches: number }> {
   const progress = await tx.db
     .selectFrom('staged_progress')
     .select('batches')
@@ -78,14 +84,38 @@ export async function stageGrants(
     .where('resource', '=', WHOLE_RUN)
     .executeTakeFirst();
   const batches = Number(progress?.batches ?? 0);
-  const runs = runKeys(tx.dialect);
-  const known = runs.get(runId);
-  const keys =
-    known !== undefined && known.batches === batches ? known.keys : (await readStagedGrants(tx, runId)).keys;
+  const known = remembered(tx.dialect).get(runId);
+  if (known !== undefined && known.batches === batches) return { run: known.run, batches };
+  const staged = await readStaged(tx, runId);
+  return {
+    run: { accounts: new Set([...staged.whole, ...staged.kept]), grants: staged.grants.keys },
+    batches,
+  };
+}
+
+/**
+ * Writes a batch's kept ids and its grants new to the run, one list row each, the first staging of a grant
+ * winning as the staging table's `on conflict do nothing` did. Answers how many grants it added and what to call
+ * once the transaction has committed (only then is the batch the run's; a rolled-back batch leaves the run's
+ * count as it was, so what is remembered stays right).
+ */
+export async function stageLists(
+  tx: Sql,
+  runId: string,
+  opened: { run: StagedRun; batches: number },
+  batch: { accountIds: readonly string[]; kept: readonly string[]; grants: readonly SnapshotGrant[] },
+): Promise<{ grantsAdded: number; committed: () => void }> {
+  const { run, batches } = opened;
   const list: string[] = [];
-  for (const g of grants) {
-    if (keys.has(g.entitlementId, g.accountId)) continue;
+  for (const g of batch.grants) {
+    if (run.grants.has(g.entitlementId, g.accountId)) continue;
     list.push(g.entitlementId, g.accountId, g.grantedBy ?? 'external');
+  }
+  if (batch.kept.length > 0) {
+    await tx.db
+      .insertInto('staged_kept_lists')
+      .values({ run_id: runId, batch: batches + 1, ids: JSON.stringify(batch.kept) })
+      .execute();
   }
   if (list.length > 0) {
     await tx.db
@@ -94,22 +124,40 @@ export async function stageGrants(
       .execute();
   }
   return {
-    added: list.length / 3,
+    grantsAdded: list.length / 3,
     committed: () => {
-      for (let i = 0; i < list.length; i += 3) keys.add(list[i]!, list[i + 1]!);
-      runs.set(runId, { batches: batches + 1, keys });
+      for (const id of batch.accountIds) run.accounts.add(id);
+      for (let i = 0; i < list.length; i += 3) run.grants.add(list[i]!, list[i + 1]!);
+      remembered(tx.dialect).set(runId, { batches: batches + 1, run });
     },
   };
 }
 
-/** Every grant the run staged: its lists in batch order, and rows staged before the lists existed (0025). */
-export async function readStagedGrants(tx: Sql, runId: string): Promise<StagedGrants> {
-  const staged: StagedGrants = { entitlementIds: [], accountIds: [], grantedBy: [], keys: new GrantKeys() };
+/**
+ * Everything the run staged: accounts whole and kept (lists in batch order, and rows kept before the lists
+ * existed), and its grants (lists, and rows staged before them, 0025). An id staged whole and kept in turn is
+ * whole: a batch that keeps an id deletes its staged row.
+ */
+export async function readStaged(tx: Sql, runId: string): Promise<Staged> {
+  const ids = async (table: 'staged_accounts' | 'staged_kept_accounts') =>
+    (await tx.arrayRows(tx.db.selectFrom(table).select('id').where('run_id', '=', runId).compile())).map(
+      (r) => r[0] as string,
+    );
+  const whole = new Set(await ids('staged_accounts'));
+  const kept = new Set<string>();
+  for (const id of await ids('staged_kept_accounts')) if (!whole.has(id)) kept.add(id);
+  const keptLists = await tx.arrayRows(
+    tx.db.selectFrom('staged_kept_lists').select('ids').where('run_id', '=', runId).compile(),
+  );
+  for (const [text] of keptLists) {
+    for (const id of JSON.parse(text as string) as string[]) if (!whole.has(id)) kept.add(id);
+  }
+  const grants: StagedGrants = { entitlementIds: [], accountIds: [], grantedBy: [], keys: new GrantKeys() };
   const add = (entitlementId: string, accountId: string, grantedBy: string) => {
-    if (!staged.keys.add(entitlementId, accountId)) return;
-    staged.entitlementIds.push(entitlementId);
-    staged.accountIds.push(accountId);
-    staged.grantedBy.push(grantedBy);
+    if (!grants.keys.add(entitlementId, accountId)) return;
+    grants.entitlementIds.push(entitlementId);
+    grants.accountIds.push(accountId);
+    grants.grantedBy.push(grantedBy);
   };
   const lists = await tx.arrayRows(
     tx.db
@@ -131,7 +179,7 @@ export async function readStagedGrants(tx: Sql, runId: string): Promise<StagedGr
       .compile(),
   );
   for (const [e, a, by] of rows) add(e as string, a as string, by as string);
-  return staged;
+  return { whole, kept, grants };
 }
 
 /** What a commit changes in the app's grants, from the staged grants and the snapshot's. */
@@ -281,23 +329,20 @@ export async function writeGrantDiff(
  * Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect: each
  * staged grant's account was staged (whole or kept) and its entitlement too.
  */
-export async function checkStagedGrants(
-  tx: Sql,
-  runId: string,
-  appId: string,
-  staged: StagedGrants,
-): Promise<void> {
+export async function checkStagedGrants(tx: Sql, runId: string, appId: string, all: Staged): Promise<void> {
+  const staged = all.grants;
   if (staged.accountIds.length === 0) return;
-  const ids = async (table: 'staged_accounts' | 'staged_kept_accounts' | 'staged_entitlements') =>
-    (await tx.arrayRows(tx.db.selectFrom(table).select('id').where('run_id', '=', runId).compile())).map(
-      (r) => r[0] as string,
-    );
-  const accounts = new Set([...(await ids('staged_accounts')), ...(await ids('staged_kept_accounts'))]);
-  const entitlements = new Set(await ids('staged_entitlements'));
+  const entitlements = new Set(
+    (
+      await tx.arrayRows(
+        tx.db.selectFrom('staged_entitlements').select('id').where('run_id', '=', runId).compile(),
+      )
+    ).map((r) => r[0] as string),
+  );
   for (let i = 0; i < staged.accountIds.length; i++) {
     const accountId = staged.accountIds[i]!;
     const entitlementId = staged.entitlementIds[i]!;
-    const accountMissing = !accounts.has(accountId);
+    const accountMissing = !all.whole.has(accountId) && !all.kept.has(accountId);
     if (!accountMissing && entitlements.has(entitlementId)) continue;
     const missing = accountMissing ? `account ${accountId}` : `entitlement ${entitlementId}`;
     throw new RosterError(
