@@ -159,7 +159,7 @@ type ComparedAccount = Pick<AccountsTable, 'id' | (typeof COMPARED_ACCOUNT_COLUM
  * included. Equal hashes mean the same record, hence the same row; a record that only reorders its keys hashes
  * differently and is compared column by column, which is merely slower.
  */
-export function accountHash(account: SnapshotAccount): string {
+function accountHash(account: SnapshotAccount): string {
   return hash('sha1', JSON.stringify(account), 'base64');
 }
 
