@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js';
+import { upsertSnapshotAccount } from './account-upsert.js';
 import { auditHash } from './audit.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -640,6 +641,62 @@ export function storeContract(
           (await store.listGrants({ appId: APP })).map((g) => `${g.entitlementId}/${g.accountId}`),
         ).toEqual(['t1/a1']);
       });
+
+      it('a row another writer changed is not kept on the hash of the record it had: a later page showing that record writes it again', async () => {
+        const stageAndCommit = async (accounts: Account[]) => {
+          const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+          await store.stageBatch({ runId: run.id, accounts });
+          await store.commitStaged({ runId: run.id });
+        };
+        await stageAndCommit([account(APP, 'a1'), account(APP, 'a2')]);
+        // An apply's read-back, then the app answers the old record again (the change did not hold).
+        await upsertSnapshotAccount(store, account(APP, 'a1', { displayName: 'Renamed by an apply' }));
+        await stageAndCommit([account(APP, 'a1'), account(APP, 'a2')]);
+        expect((await store.listAccounts({ appId: APP })).map((a) => a.displayName)).toEqual([
+          'User a1',
+          'User a2',
+        ]);
+      });
+
+      it('a batch rolled back leaves its grants unstaged: staging them again counts them', async () => {
+        const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+        await store.stageBatch({
+          runId: run.id,
+          accounts: [account(APP, 'a1')],
+          entitlements: [entitlement(APP, 't1')],
+        });
+        // A cursor without a resource name fails the batch after its grants were written in its transaction.
+        expect(
+          await codeOf(
+            store.stageBatch({ runId: run.id, grants: [grant(APP, 't1', 'a1')], cursors: { '': 'x' } }),
+          ),
+        ).toBe('invalid_input');
+        const progress = await store.stageBatch({ runId: run.id, grants: [grant(APP, 't1', 'a1')] });
+        expect(progress).toMatchObject({ grants: 1, batches: 2 });
+        expect(await store.commitStaged({ runId: run.id })).toMatchObject({ grants: 1 });
+        expect(await store.listGrants({ appId: APP })).toHaveLength(1);
+      });
+
+      if (options.persistent) {
+        it('a grant staged by two handles on one database in turn is counted and committed once', async () => {
+          const other = (await open()).store;
+          const run = await store.startSyncRun({ appId: APP, mode: 'full' });
+          const both = {
+            accounts: [account(APP, 'a1'), account(APP, 'a2')],
+            entitlements: [entitlement(APP, 't1')],
+          };
+          await store.stageBatch({ runId: run.id, ...both, grants: [grant(APP, 't1', 'a1')] });
+          await other.stageBatch({ runId: run.id, grants: [grant(APP, 't1', 'a2')] });
+          // This handle last saw the run before the other's batch: it must not take t1/a2 for new.
+          const progress = await store.stageBatch({
+            runId: run.id,
+            grants: [grant(APP, 't1', 'a1'), grant(APP, 't1', 'a2')],
+          });
+          expect(progress).toMatchObject({ grants: 2, batches: 3 });
+          expect(await store.commitStaged({ runId: run.id })).toMatchObject({ grants: 2 });
+          expect(await store.listGrants({ appId: APP })).toHaveLength(2);
+        });
+      }
 
       it('a staged commit that names an unstaged account fails and keeps both the snapshot and the staging', async () => {
         await seed();

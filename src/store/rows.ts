@@ -210,6 +210,7 @@ export function accountToRow(a: SnapshotAccount, runId: string | null): Accounts
     attributes: toJsonColumn(a.attributes),
     raw: a.raw === undefined ? null : toJsonColumn(a.raw),
     sync_run_id: runId,
+    row_hash: null,
   };
 }
 

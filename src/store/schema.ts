@@ -89,6 +89,8 @@ export interface AccountsTable {
   attributes: string;
   raw: string | null;
   sync_run_id: string | null;
+  /** A sync's hash of the record this row was written from; null when another writer wrote the row. */
+  row_hash: string | null;
 }
 
 export interface EntitlementsTable {
@@ -120,6 +122,23 @@ export interface StagedEntitlementsTable extends EntitlementsTable {
 
 export interface StagedGrantsTable extends GrantsTable {
   run_id: string;
+}
+
+/**
+ * The grants one staged batch added to its run (0025): `grants` is a JSON array of
+ * [entitlement_id, account_id, granted_by] triples, flattened, none already staged in the run.
+ */
+export interface StagedGrantListsTable {
+  run_id: string;
+  batch: number;
+  grants: string;
+}
+
+/** The accounts one staged batch kept by id (0025): `ids` is a JSON array of account ids. */
+export interface StagedKeptListsTable {
+  run_id: string;
+  batch: number;
+  ids: string;
 }
 
 /** An account a staged run saw exactly as the snapshot holds it: kept by id, its row not copied (0018). */
@@ -278,6 +297,8 @@ export interface Database {
   staged_accounts: StagedAccountsTable;
   staged_entitlements: StagedEntitlementsTable;
   staged_grants: StagedGrantsTable;
+  staged_grant_lists: StagedGrantListsTable;
+  staged_kept_lists: StagedKeptListsTable;
   staged_kept_accounts: StagedKeptAccountsTable;
   staged_progress: StagedProgressTable;
   change_counter: ChangeCounterTable;

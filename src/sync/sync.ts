@@ -300,7 +300,9 @@ const MAX_BATCH_ROWS = 2000;
 class PageBuffer {
   private accounts = new Map<string, SnapshotAccount>();
   private entitlements = new Map<string, SnapshotEntitlement>();
-  private grants = new Map<string, SnapshotGrant>();
+  /** Grants by entitlement, then account: no key string built per grant. */
+  private grants = new Map<string, Map<string, SnapshotGrant>>();
+  private grantCount = 0;
   private cursors: Record<string, string> = {};
   private pages = 0;
   private batchPages = 1;
@@ -318,12 +320,18 @@ class PageBuffer {
     for (const a of page.accounts ?? []) this.accounts.set(a.id, a);
     for (const e of page.entitlements ?? []) this.entitlements.set(e.id, e);
     for (const g of page.grants ?? []) {
-      const key = grantKey(g);
-      if (!this.grants.has(key)) this.grants.set(key, g);
+      let holders = this.grants.get(g.entitlementId);
+      if (holders === undefined) {
+        holders = new Map();
+        this.grants.set(g.entitlementId, holders);
+      }
+      if (holders.has(g.accountId)) continue;
+      holders.set(g.accountId, g);
+      this.grantCount += 1;
     }
     this.cursors[resource] = cursor;
     this.pages += 1;
-    const rows = this.accounts.size + this.entitlements.size + this.grants.size;
+    const rows = this.accounts.size + this.entitlements.size + this.grantCount;
     if (this.pages >= this.batchPages || rows >= MAX_BATCH_ROWS) await this.flush();
   }
 
@@ -333,12 +341,13 @@ class PageBuffer {
       runId: this.runId,
       accounts: [...this.accounts.values()],
       entitlements: [...this.entitlements.values()],
-      grants: [...this.grants.values()],
+      grants: [...this.grants.values()].flatMap((holders) => [...holders.values()]),
       cursors: this.cursors,
     });
     this.accounts = new Map();
     this.entitlements = new Map();
     this.grants = new Map();
+    this.grantCount = 0;
     this.cursors = {};
     this.pages = 0;
     this.batchPages *= 2;

@@ -65,7 +65,8 @@ export async function replaceSnapshot(
         ]),
       ),
     };
-    const accountChanges = diffRows(stored.accounts, accounts, ['sync_run_id']);
+    // Not the row hash: it says which record a row came from; a row this writes holds none (no claim to keep).
+    const accountChanges = diffRows(stored.accounts, accounts, ['sync_run_id', 'row_hash']);
     const entitlementChanges = diffRows(stored.entitlements, entitlements, ['sync_run_id']);
     await upsertRows(tx, 'entitlements', entitlementChanges, entitlements);
     await upsertRows(tx, 'accounts', accountChanges, accounts);
@@ -196,7 +197,7 @@ export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<S
       .where('id', '=', account.id)
       .executeTakeFirst();
     const row = accountToRow(account, existing?.sync_run_id ?? null);
-    const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id']);
+    const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id', 'row_hash']);
     if (existing && changes.size === 0) return rowToAccount(existing);
     const { app_id: _app, id: _id, ...rest } = row;
     // RETURNING: the row as the database holds it (as a read would give it), for a caller that answers with it.

@@ -1,5 +1,6 @@
 /** @module The staging area of a resumable sync: pages staged as they come, progress per resource, one swap at the end. */
 
+import { hash } from 'node:crypto';
 import { sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { accountToRow, entitlementToRow } from '../rows.js';
@@ -16,9 +17,17 @@ import { getSyncRun, requireRun } from './apps.js';
 import { recordChanges } from './changes.js';
 import type { Sql } from './context.js';
 import { checkBatch } from './snapshots.js';
+import {
+  checkStagedGrants,
+  diffGrants,
+  forgetStagedRun,
+  openStagedRun,
+  readStaged,
+  stageLists,
+  WHOLE_RUN,
+  writeGrantDiff,
+} from './staged-lists.js';
 
-/** The row key of a staged run's `''` progress entry, which counts every batch whatever its resources. */
-const WHOLE_RUN = '';
 export async function stageBatch(
   s: Sql,
   input: {
@@ -40,15 +49,20 @@ export async function stageBatch(
   const grants = input.grants ?? [];
   checkBatch(run.appId, accounts, entitlements, grants);
   const runId = run.id;
-  return s.write(async (tx) => {
-    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what the
-    // delete finds was counted before, which keeps the counts exact without counting the staging tables.
-    const replaced = { accounts: 0, entitlements: 0 };
+  // Inside a caller's transaction the batch is not known to commit: what this process remembers of the run is
+  // dropped, and the next batch reads the run's staging again.
+  const nested = s.db.isTransaction;
+  let committed: () => void = () => undefined;
+  const progress = await s.write(async (tx) => {
+    const opened = await openStagedRun(tx, runId);
+    // Re-staging a row replaces it, so a page replayed after a crash does not duplicate anything; what was staged
+    // before was counted before, which keeps the counts exact without counting the staging tables.
     const accountIds = accounts.map((a) => a.id);
+    const again = accountIds.filter((id) => opened.run.accounts.has(id));
     for (const table of ['staged_accounts', 'staged_kept_accounts'] as const) {
-      replaced.accounts += await deleteStaged(tx, table, runId, accountIds);
+      await deleteStaged(tx, table, runId, again);
     }
-    replaced.entitlements += await deleteStaged(
+    const replacedEntitlements = await deleteStaged(
       tx,
       'staged_entitlements',
       runId,
@@ -58,35 +72,14 @@ export async function stageBatch(
     const { changed, kept } = await splitUnchanged(tx, run.appId, accounts, runId);
     await tx.insertRows('staged_accounts', changed);
     await tx.insertRows(
-      'staged_kept_accounts',
-      kept.map((id) => ({ run_id: runId, id })),
-    );
-    await tx.insertRows(
       'staged_entitlements',
       entitlements.map((e) => ({ ...entitlementToRow(e, runId), run_id: runId })),
     );
-    const grantRows = grants.map((g) => ({
-      run_id: runId,
-      app_id: run.appId,
-      entitlement_id: g.entitlementId,
-      account_id: g.accountId,
-      sync_run_id: runId,
-      granted_by: g.grantedBy ?? 'external',
-    }));
-    let newGrants = 0;
-    const chunk = Math.floor(tx.dialect.maxParams / 6);
-    for (let i = 0; i < grantRows.length; i += chunk) {
-      const inserted = await tx.db
-        .insertInto('staged_grants')
-        .values(grantRows.slice(i, i + chunk))
-        .onConflict((oc) => oc.columns(['run_id', 'entitlement_id', 'account_id']).doNothing())
-        .executeTakeFirst();
-      newGrants += Number(inserted.numInsertedOrUpdatedRows ?? 0);
-    }
+    const lists = await stageLists(tx, runId, opened, { accountIds, kept, grants });
     await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
-      accounts: accounts.length - replaced.accounts,
-      entitlements: entitlements.length - replaced.entitlements,
-      grants: newGrants,
+      accounts: accounts.length - again.length,
+      entitlements: entitlements.length - replacedEntitlements,
+      grants: lists.grantsAdded,
     });
     for (const [resource, cursor] of Object.entries(input.cursors ?? {})) {
       if (resource === WHOLE_RUN) {
@@ -96,8 +89,12 @@ export async function stageBatch(
       }
       await bumpProgress(tx, runId, resource, cursor, true);
     }
+    committed = lists.committed;
     return (await readProgress(tx, run))!;
   });
+  if (nested) forgetStagedRun(s.dialect, runId);
+  else committed();
+  return progress;
 }
 
 /**
@@ -125,7 +122,7 @@ async function deleteStaged(
   return deleted;
 }
 
-/** The account columns a commit compares: everything but the keys and the run that last wrote the row. */
+/** The account columns a commit compares: everything but the keys, the run that last wrote the row and its hash. */
 const COMPARED_ACCOUNT_COLUMNS = [
   'email',
   'email_normalized',
@@ -143,16 +140,28 @@ const COMPARED_ACCOUNT_COLUMNS = [
   'raw',
 ] as const;
 /** Every account column, in the order staging and the snapshot share. */
-const ACCOUNT_COLUMNS = ['app_id', 'id', ...COMPARED_ACCOUNT_COLUMNS, 'sync_run_id'] as const;
+const ACCOUNT_COLUMNS = ['app_id', 'id', ...COMPARED_ACCOUNT_COLUMNS, 'sync_run_id', 'row_hash'] as const;
 
-/** A column added to accounts must be compared too, or a change to it alone would be kept rather than written. */
+/**
+ * A column added to accounts must be compared too, or a change to it alone would be kept rather than written.
+ * The row hash is not compared: it says which record the row came from, not what the row holds.
+ */
 type UncomparedColumn = Exclude<
   keyof AccountsTable,
-  'app_id' | 'id' | 'sync_run_id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]
+  'app_id' | 'id' | 'sync_run_id' | 'row_hash' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]
 >;
 export const EVERY_ACCOUNT_COLUMN_COMPARED: [UncomparedColumn] extends [never] ? true : never = true;
 
 type ComparedAccount = Pick<AccountsTable, 'id' | (typeof COMPARED_ACCOUNT_COLUMNS)[number]>;
+
+/**
+ * The hash a full sync keeps with each account row: of the record as the connector handed it over, key order
+ * included. Equal hashes mean the same record, hence the same row; a record that only reorders its keys hashes
+ * differently and is compared column by column, which is merely slower.
+ */
+function accountHash(account: SnapshotAccount): string {
+  return hash('sha1', JSON.stringify(account), 'base64');
+}
 
 /**
  * Whether the stored row holds exactly what the staged one would write. Spelt out field by field: one load per
@@ -179,44 +188,99 @@ function sameAccount(old: ComparedAccount, row: ComparedAccount): boolean {
   );
 }
 
+type StagedAccountRow = AccountsTable & { run_id: string };
+
 /**
- * Splits a batch's account rows into those that differ from the snapshot (new or changed: staged whole) and the
- * ids of those it already holds exactly (kept). Comparing here spares writing every unchanged row into the
- * staging table and copying it back at the commit.
+ * Splits a batch's accounts into those that differ from the snapshot (new or changed: staged whole) and the ids
+ * of those it already holds exactly (kept). An account whose record hashes as the stored row's does is kept on
+ * the hash alone, without building its row or reading the stored one; only the rest are compared column by
+ * column. Comparing here spares writing every unchanged row into the staging table and copying it back.
  */
 async function splitUnchanged(
   tx: Sql,
   appId: string,
   accounts: readonly SnapshotAccount[],
   runId: string,
-): Promise<{ changed: (AccountsTable & { run_id: string })[]; kept: string[] }> {
-  const changed: (AccountsTable & { run_id: string })[] = [];
+): Promise<{ changed: StagedAccountRow[]; kept: string[] }> {
+  const changed: StagedAccountRow[] = [];
   const kept: string[] = [];
-  // A list at a time, rows and stored rows alike: a page of every user at once (an app that answers in one page)
-  // would otherwise hold each of them twice more, as a row and as its stored twin, at the sync's peak memory.
+  // A list at a time: a page of every user at once (an app that answers in one page) would otherwise hold each
+  // of them twice more, as a row and as its stored twin, at the sync's peak memory.
   for (let i = 0; i < accounts.length; i += STAGE_IN_LIST) {
-    const rows = accounts
-      .slice(i, i + STAGE_IN_LIST)
-      .map((a) => ({ ...accountToRow(a, runId), run_id: runId }));
-    const found = await tx.db
-      .selectFrom('accounts')
-      .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
-      .where('app_id', '=', appId)
-      .where(
-        'id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
-    const stored = new Map<string, ComparedAccount>();
-    for (const row of found) stored.set(row.id, row);
-    for (const row of rows) {
-      const old = stored.get(row.id);
-      if (old !== undefined && sameAccount(old, row)) kept.push(row.id);
-      else changed.push(row);
+    const slice = accounts.slice(i, i + STAGE_IN_LIST);
+    const stored = new Map<string, string | null>();
+    const hashes = await tx.arrayRows(
+      tx.db
+        .selectFrom('accounts')
+        .select(['id', 'row_hash'])
+        .where('app_id', '=', appId)
+        .where(
+          'id',
+          'in',
+          slice.map((a) => a.id),
+        )
+        .compile(),
+    );
+    for (const [id, rowHash] of hashes) stored.set(id as string, rowHash as string | null);
+    const doubtful: StagedAccountRow[] = [];
+    for (const account of slice) {
+      const rowHash = accountHash(account);
+      const storedHash = stored.get(account.id);
+      if (storedHash === rowHash) {
+        kept.push(account.id);
+        continue;
+      }
+      const row: StagedAccountRow = { ...accountToRow(account, runId), row_hash: rowHash, run_id: runId };
+      // Not in the snapshot: new, nothing to compare.
+      if (storedHash === undefined) changed.push(row);
+      else doubtful.push(row);
     }
+    if (doubtful.length > 0) await compareWhole(tx, appId, doubtful, changed, kept);
   }
   return { changed, kept };
+}
+
+/**
+ * Compares rows whose hash the snapshot does not share (written by someone else, or before hashes were kept)
+ * column by column. An unchanged one is kept and takes the hash, so the next sync keeps it on the hash alone;
+ * the hash is written only where the row still holds what was compared (another writer may have changed it
+ * since it was read, on an engine where reading does not lock).
+ */
+async function compareWhole(
+  tx: Sql,
+  appId: string,
+  rows: readonly StagedAccountRow[],
+  changed: StagedAccountRow[],
+  kept: string[],
+): Promise<void> {
+  const found = await tx.db
+    .selectFrom('accounts')
+    .select(['id', ...COMPARED_ACCOUNT_COLUMNS])
+    .where('app_id', '=', appId)
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .execute();
+  const stored = new Map<string, ComparedAccount>();
+  for (const row of found) stored.set(row.id, row);
+  for (const row of rows) {
+    const old = stored.get(row.id);
+    if (old === undefined || !sameAccount(old, row)) {
+      changed.push(row);
+      continue;
+    }
+    kept.push(row.id);
+    await tx.runBuilt('staging.accountHash', { ...old, app_id: appId, row_hash: row.row_hash }, (v) =>
+      tx.db
+        .updateTable('accounts')
+        .set({ row_hash: v.row_hash })
+        .where('app_id', '=', v.app_id)
+        .where('id', '=', v.id)
+        .where((eb) => eb.and(COMPARED_ACCOUNT_COLUMNS.map((c) => eb(c, 'is not distinct from', v[c])))),
+    );
+  }
 }
 
 /** One statement whether or not the row exists: a batch more, the cursor reached, the rows it added. */
@@ -301,24 +365,34 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         details: { runId },
       });
     }
-    await checkStagedGrants(tx, runId, appId);
+    const staged = await readStaged(tx, runId);
+    await checkStagedGrants(tx, runId, appId, staged);
     const changes = await stagedChanges(tx, runId, appId);
+    // The accounts the run neither staged whole nor kept: the sync did not see them.
+    const removed: string[] = [];
+    for (const [id] of await tx.arrayRows(
+      tx.db.selectFrom('accounts').select('id').where('app_id', '=', appId).compile(),
+    )) {
+      if (!staged.whole.has(id as string) && !staged.kept.has(id as string)) removed.push(id as string);
+    }
+    for (const id of removed) changes.set(id, 'removed');
+    // Holders of an entitlement that is new, different or gone hold something else now.
+    const changedEntitlements = await changedEntitlementIds(tx, runId, appId);
+    const grants = await diffGrants(tx, appId, staged.grants, (entitlementId, accountId) => {
+      if (changedEntitlements.has(entitlementId) && !changes.has(accountId))
+        changes.set(accountId, 'changed');
+    });
+    for (const id of grants.holders) if (!changes.has(id)) changes.set(id, 'changed');
     await mergeStaged(tx, 'entitlements', 'staged_entitlements', ENTITLEMENT_COLUMNS, runId);
     await mergeStaged(tx, 'accounts', 'staged_accounts', ACCOUNT_COLUMNS, runId);
-    await sql`delete from grants where app_id = ${appId} and not exists (
-        select 1 from staged_grants g where g.run_id = ${runId}
-        and g.entitlement_id = grants.entitlement_id and g.account_id = grants.account_id)`.execute(tx.db);
-    // A grant Roster made keeps its mark: an existing row is only touched to mark one staged as Roster's. An
-    // account kept by id that another writer deleted meanwhile stays deleted, and a grant staged for it with it.
-    await sql`insert into grants (${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))})
-        select ${sql.join(GRANT_COLUMNS.map((c) => sql.ref(c)))} from staged_grants where run_id = ${runId}
-        and exists (select 1 from accounts a where a.app_id = ${appId} and a.id = staged_grants.account_id)
-        on conflict (app_id, entitlement_id, account_id) do update
-        set granted_by = excluded.granted_by, sync_run_id = excluded.sync_run_id
-        where excluded.granted_by = 'roster' and grants.granted_by <> 'roster'`.execute(tx.db);
-    await sql`delete from accounts where app_id = ${appId} and ${notStaged(runId, sql.ref('accounts.id'))}`.execute(
-      tx.db,
-    );
+    await writeGrantDiff(tx, appId, runId, staged.grants, grants);
+    for (let i = 0; i < removed.length; i += STAGE_IN_LIST) {
+      await tx.db
+        .deleteFrom('accounts')
+        .where('app_id', '=', appId)
+        .where('id', 'in', removed.slice(i, i + STAGE_IN_LIST))
+        .execute();
+    }
     await sql`delete from entitlements where app_id = ${appId} and not exists (
         select 1 from staged_entitlements s where s.run_id = ${runId} and s.id = entitlements.id)`.execute(
       tx.db,
@@ -352,93 +426,44 @@ async function mergeStaged(
       )}`.execute(tx.db);
 }
 
-/**
- * What the commit will change, worked out in SQL before it writes: accounts new, different or gone, and
- * accounts whose grants differ or that hold an entitlement that is new, different or gone.
- */
+/** The accounts the commit will add, change or remove, worked out in SQL before it writes. */
 async function stagedChanges(tx: Sql, runId: string, appId: string): Promise<Map<string, Change>> {
   const differs = (columns: readonly string[]) =>
     sql.join(
       columns
-        .filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id')
+        .filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id' && c !== 'row_hash')
         .map((c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`),
       sql` or `,
     );
-  const ids = async (query: ReturnType<typeof sql<{ id: string }>>) =>
-    (await query.execute(tx.db)).rows.map((r) => r.id);
   const changes = new Map<string, Change>();
   const accountsDiff = await sql<{ id: string; old: string | null }>`
       select s.id as id, a.id as old from staged_accounts s
       left join accounts a on a.app_id = ${appId} and a.id = s.id
       where s.run_id = ${runId} and (a.id is null or ${differs(ACCOUNT_COLUMNS)})`.execute(tx.db);
   for (const r of accountsDiff.rows) changes.set(r.id, r.old === null ? 'added' : 'changed');
-  for (const id of await ids(
-    sql<{
-      id: string;
-    }>`select a.id as id from accounts a where a.app_id = ${appId} and ${notStaged(runId, sql.ref('a.id'))}`,
-  )) {
-    changes.set(id, 'removed');
-  }
-  const grantHolders = await ids(sql<{ id: string }>`
-      select g.account_id as id from staged_grants g where g.run_id = ${runId} and not exists (
-        select 1 from grants x where x.app_id = ${appId}
-        and x.entitlement_id = g.entitlement_id and x.account_id = g.account_id)
-      union
-      select x.account_id as id from grants x where x.app_id = ${appId} and not exists (
-        select 1 from staged_grants g where g.run_id = ${runId}
-        and g.entitlement_id = x.entitlement_id and g.account_id = x.account_id)
-      union
-      select x.account_id as id from grants x
-      left join staged_entitlements s on s.run_id = ${runId} and s.id = x.entitlement_id
-      join entitlements a on a.app_id = x.app_id and a.id = x.entitlement_id
-      where x.app_id = ${appId} and (s.id is null or ${differs(ENTITLEMENT_COLUMNS)})`);
-  for (const id of grantHolders) if (!changes.has(id)) changes.set(id, 'changed');
   return changes;
 }
 
-/** The account was neither staged whole nor kept by this run: the sync did not see it. */
-function notStaged(runId: string, id: ReturnType<typeof sql.ref>) {
-  return sql`not exists (select 1 from staged_accounts s where s.run_id = ${runId} and s.id = ${id})
-      and not exists (select 1 from staged_kept_accounts k where k.run_id = ${runId} and k.id = ${id})`;
-}
-
-/** Checked before the swap, not left to the foreign key, so the error can name the grant on every dialect. */
-export async function checkStagedGrants(s: Sql, runId: string, appId: string): Promise<void> {
-  const dangling = await s.db
-    .selectFrom('staged_grants as g')
-    .leftJoin('staged_accounts as a', (j) =>
-      j.onRef('a.run_id', '=', 'g.run_id').onRef('a.id', '=', 'g.account_id'),
-    )
-    .leftJoin('staged_kept_accounts as k', (j) =>
-      j.onRef('k.run_id', '=', 'g.run_id').onRef('k.id', '=', 'g.account_id'),
-    )
-    .leftJoin('staged_entitlements as e', (j) =>
-      j.onRef('e.run_id', '=', 'g.run_id').onRef('e.id', '=', 'g.entitlement_id'),
-    )
-    .select(['g.entitlement_id', 'g.account_id', 'a.id as account', 'k.id as kept', 'e.id as entitlement'])
-    .where('g.run_id', '=', runId)
-    .where((eb) => eb.or([eb.and([eb('a.id', 'is', null), eb('k.id', 'is', null)]), eb('e.id', 'is', null)]))
-    .limit(1)
-    .executeTakeFirst();
-  if (dangling === undefined) return;
-  const missing =
-    dangling.account === null && dangling.kept === null
-      ? `account ${dangling.account_id}`
-      : `entitlement ${dangling.entitlement_id}`;
-  throw new RosterError(
-    'invalid_input',
-    `staged grant ${dangling.entitlement_id} → ${dangling.account_id} names ${missing}, which was not staged`,
-    {
-      where: `app ${appId}, sync run ${runId}`,
-      fix: 'stage every account and entitlement a grant refers to, or leave the grant out',
-      details: { appId, runId, entitlementId: dangling.entitlement_id, accountId: dangling.account_id },
-    },
+/** The app's entitlements the run did not stage, or staged different: their holders hold something else now. */
+async function changedEntitlementIds(tx: Sql, runId: string, appId: string): Promise<Set<string>> {
+  const differs = sql.join(
+    ENTITLEMENT_COLUMNS.filter((c) => c !== 'app_id' && c !== 'id' && c !== 'sync_run_id').map(
+      (c) => sql`${sql.ref(`s.${c}`)} is distinct from ${sql.ref(`a.${c}`)}`,
+    ),
+    sql` or `,
   );
+  const rows = await sql<{ id: string }>`select a.id as id from entitlements a
+      left join staged_entitlements s on s.run_id = ${runId} and s.id = a.id
+      where a.app_id = ${appId} and (s.id is null or ${differs})`.execute(tx.db);
+  return new Set(rows.rows.map((r) => r.id));
 }
 
 export async function discardStaged(s: Sql, input: { runId: string }): Promise<void> {
+  forgetStagedRun(s.dialect, input.runId);
   await s.write(async (tx) => {
     for (const table of [
+      'staged_grant_lists',
+      'staged_kept_lists',
       'staged_grants',
       'staged_accounts',
       'staged_kept_accounts',
@@ -451,4 +476,3 @@ export async function discardStaged(s: Sql, input: { runId: string }): Promise<v
 }
 
 const ENTITLEMENT_COLUMNS = ['app_id', 'id', 'kind', 'name', 'privileged', 'raw', 'sync_run_id'] as const;
-const GRANT_COLUMNS = ['app_id', 'entitlement_id', 'account_id', 'sync_run_id', 'granted_by'] as const;
