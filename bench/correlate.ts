@@ -8,14 +8,17 @@
  */
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Account, Person } from '../src/core/types.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
+import type { Finding } from '../src/identity/findings.js';
 import { refreshGraph, updateLinks } from '../src/identity/graph.js';
 import { openStore } from '../src/store/open.js';
+import type { Store } from '../src/store/store.js';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '50000,250000,1000000').split(',').map(Number);
 const APPS = SEED_APP_TYPES.length;
@@ -72,6 +75,41 @@ interface Figures {
   oneAppFindings: { wall: number; cpu: number; recomputed: number };
   peakMiB: number;
   seedPeakMiB: number;
+  /** Digests of the findings and links after the first pass and after the one-app pass: equal across builds. */
+  digests: { first: string; oneApp: string; links: string; oneAppLinks: string };
+}
+
+/** A short digest of findings in id order (the order they are returned in is not part of the comparison). */
+function findingsDigest(found: readonly Finding[]): string {
+  const hash = createHash('sha256');
+  const sorted = [...found].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const f of sorted) {
+    hash.update(JSON.stringify([f.id, f.severity, f.employeeId, f.title, f.evidence]));
+    hash.update('\n');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** A short digest of every stored link, app by app in account order (the time written is left out). */
+async function linksDigest(store: Store): Promise<string> {
+  const hash = createHash('sha256');
+  for (const app of apps) {
+    for (const l of await store.listLinks({ appId: app.id })) {
+      hash.update(
+        JSON.stringify([
+          l.appId,
+          l.accountId,
+          l.employeeId,
+          l.situation,
+          l.method,
+          l.confidence,
+          l.candidates,
+        ]),
+      );
+      hash.update('\n');
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
@@ -117,10 +155,12 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
   const rssBefore = process.resourceUsage().maxRSS;
   const first = await timed(() => refreshGraph({ store, config, now }));
   const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
+  const firstDigest = findingsDigest(first.value.findings);
+  const firstLinks = await linksDigest(store);
   const noChange = await timed(() => updateLinks({ store, config }));
   if (!noChange.value.upToDate) throw new Error('the second pass recomputed with nothing changed');
   const refreshAgain = await timed(() => refreshGraph({ store, config, now }));
-  if (refreshAgain.value.findings.length !== first.value.findings.length) {
+  if (findingsDigest(refreshAgain.value.findings) !== firstDigest) {
     throw new Error('the unchanged pass returned other findings than the first');
   }
   // One app re-synced with one account's address changed: only that app is correlated again.
@@ -135,6 +175,7 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
   });
   const oneApp = await timed(() => updateLinks({ store, config }));
   const oneAppFindings = await timed(() => refreshGraph({ store, config, now }));
+  const oneAppLinks = await linksDigest(store);
   await store.close();
   const t = first.value.timings;
   return {
@@ -163,6 +204,12 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
     },
     peakMiB: Math.round(peakMiB),
     seedPeakMiB,
+    digests: {
+      first: firstDigest,
+      oneApp: findingsDigest(oneAppFindings.value.findings),
+      links: firstLinks,
+      oneAppLinks,
+    },
   };
 }
 
@@ -214,6 +261,7 @@ async function main(): Promise<void> {
           `${figures.oneApp.recomputed} app recomputed, ${figures.oneApp.written} link written`,
         `  then its findings (refreshGraph): ${s(figures.oneAppFindings.wall)} wall, ${s(figures.oneAppFindings.cpu)} CPU, ` +
           `${figures.oneAppFindings.recomputed} accounts looked at again`,
+        `  digests: findings ${figures.digests.first} → ${figures.digests.oneApp}, links ${figures.digests.links} → ${figures.digests.oneAppLinks}`,
         '',
       ].join('\n'),
     );
