@@ -202,6 +202,9 @@ export class KyselyStore implements Store {
   listGraphFindings(): ReturnType<Store['listGraphFindings']> {
     return graphFindings.listGraphFindings(this.sql);
   }
+  graphFindingCounts(): ReturnType<Store['graphFindingCounts']> {
+    return graphFindings.graphFindingCounts(this.sql);
+  }
   replaceGraphFindings(
     input: Parameters<Store['replaceGraphFindings']>[0],
   ): ReturnType<Store['replaceGraphFindings']> {

@@ -507,6 +507,8 @@ export interface Store {
   }): Promise<AccountKey[]>;
   /** Every stored finding. */
   listGraphFindings(): Promise<GraphFindingRow[]>;
+  /** How many findings are stored under each rule (rules with none left out). */
+  graphFindingCounts(): Promise<Record<string, number>>;
   /**
    * Replaces the findings of these accounts (or all findings) with the given ones, drops the dirty rows the run
    * consumed and records the findings' state (null: none is current; left out: kept), in one transaction.

@@ -187,6 +187,17 @@ export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
   return out;
 }
 
+export async function graphFindingCounts(s: Sql): Promise<Record<string, number>> {
+  const rows = await s.db
+    .selectFrom('graph_findings')
+    .select((eb) => ['rule', eb.fn.countAll().as('n')])
+    .groupBy('rule')
+    .execute();
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.rule] = Number(r.n);
+  return counts;
+}
+
 export async function replaceGraphFindings(
   s: Sql,
   input: {
