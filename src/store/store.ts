@@ -470,8 +470,11 @@ export interface Store {
   }): Promise<StoredLink>;
   /** Withdraws a manual decision; the next correlation pass decides the link again. */
   undecideLink(input: { appId: string; accountId: string }): Promise<void>;
-  /** Removes automatic links of accounts no longer in the app's snapshot; manual ones stay. */
-  pruneLinks(input: { appId: string }): Promise<{ removed: number }>;
+  /**
+   * Removes automatic links of accounts no longer in the app's snapshot (only among `accountIds`, if given);
+   * manual ones stay.
+   */
+  pruneLinks(input: { appId: string; accountIds?: readonly string[] }): Promise<{ removed: number }>;
   listLinks(input?: {
     appId?: string;
     employeeId?: string;
