@@ -269,8 +269,15 @@ async function run(input: GraphInput): Promise<Ran> {
     options: findingsOptions(config),
   });
   laps.lap('findings');
-  const linksMoved = done.written > 0 || done.removed > 0 || moved.length > 0 || since.people.length > 0;
-  const summary = linksMoved ? await countLinks(store, config) : (previous.summary as GraphSummary);
+  // A situation count moves only where a link moved, an account came or went, or a person decided a link (in
+  // the change set, though no link is written): those apps are counted again.
+  const touched = new Set<string>();
+  for (const row of moved) touched.add(row.appId);
+  for (const c of since.accounts) touched.add(c.appId);
+  const linksMoved = done.written > 0 || done.removed > 0 || touched.size > 0 || since.people.length > 0;
+  const summary = linksMoved
+    ? await countLinks(store, config, previous.summary as GraphSummary, touched)
+    : (previous.summary as GraphSummary);
   await store.replaceGraphFindings({
     accounts: looked,
     findings: fresh.map(toRow),
@@ -306,12 +313,24 @@ async function timeCandidates(store: Store, config: GraphConfig, before: string,
   });
 }
 
-/** Link counts per app and situation, and people with and without a linked account, from the store. */
-async function countLinks(store: Store, config: GraphConfig): Promise<GraphSummary> {
-  const counts = await store.graphLinkCounts();
+/**
+ * Link counts per app and situation, and people with and without a linked account, from the store: the apps
+ * in `touched` counted again, the others' counts kept from `previous`.
+ */
+async function countLinks(
+  store: Store,
+  config: GraphConfig,
+  previous: GraphSummary,
+  touched: ReadonlySet<string>,
+): Promise<GraphSummary> {
+  const again = config.apps.filter((a) => touched.has(a.id) || previous.apps?.[a.id] === undefined);
+  const counts = await store.graphLinkCounts({ appIds: again.map((a) => a.id) });
   const apps: GraphSummary['apps'] = {};
-  for (const app of config.apps)
-    apps[app.id] = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
+  for (const app of config.apps) {
+    const kept = again.includes(app) ? undefined : previous.apps[app.id];
+    apps[app.id] =
+      kept === undefined ? { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 } : { ...kept };
+  }
   for (const row of counts.apps) {
     const app = apps[row.appId];
     if (app === undefined) continue;

@@ -216,8 +216,8 @@ export class KyselyStore implements Store {
   listGraphDirty(): ReturnType<Store['listGraphDirty']> {
     return graphFindings.listGraphDirty(this.sql);
   }
-  graphLinkCounts(): ReturnType<Store['graphLinkCounts']> {
-    return graphFindings.graphLinkCounts(this.sql);
+  graphLinkCounts(input?: Parameters<Store['graphLinkCounts']>[0]): ReturnType<Store['graphLinkCounts']> {
+    return graphFindings.graphLinkCounts(this.sql, input);
   }
 
   // ---- plans

@@ -525,8 +525,11 @@ export interface Store {
   /** Records accounts whose link moved, for the next findings run (kept until it consumes them). */
   markGraphDirty(input: { rows: readonly GraphDirtyRow[] }): Promise<void>;
   listGraphDirty(): Promise<GraphDirtyRow[]>;
-  /** Links per app and situation over accounts in the snapshots, and how many people own a linked account. */
-  graphLinkCounts(): Promise<{
+  /**
+   * Links per app and situation over accounts in the snapshots (of these apps only, given `appIds`), and how
+   * many people own a linked account.
+   */
+  graphLinkCounts(input?: { appIds?: readonly string[] }): Promise<{
     apps: { appId: string; situation: LinkSituation; count: number }[];
     owners: number;
     people: number;
