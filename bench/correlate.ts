@@ -2,20 +2,24 @@
  * @module Benchmark: the identity graph at 50k, 250k and 1M accounts (people × 5 apps, 5 accounts a person). Each
  * size is seeded by one process and measured by another, so the peak RSS printed is the graph's own. Prints per
  * size: the first pass (refreshGraph: links and findings), the second with nothing changed (updateLinks, what
- * `plan` runs after a sync; and refreshGraph, which reads the stored findings back), one account changed (the
- * findings of the accounts it touches recomputed), and µs/account against the smallest size: linear growth is a
+ * `plan` runs after a sync; updateGraph, links and findings; and refreshGraph, which reads the stored findings
+ * back), one account changed (the findings of the accounts it touches recomputed), digests of the findings and
+ * links (compare them between builds), and µs/account against the smallest size: linear growth is a
  * flat ratio.
  */
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Account, Person } from '../src/core/types.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
-import { refreshGraph, updateLinks } from '../src/identity/graph.js';
+import type { Finding } from '../src/identity/findings.js';
+import { refreshGraph, updateGraph, updateLinks } from '../src/identity/graph.js';
 import { openStore } from '../src/store/open.js';
+import type { Store } from '../src/store/store.js';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '50000,250000,1000000').split(',').map(Number);
 const APPS = SEED_APP_TYPES.length;
@@ -67,11 +71,48 @@ interface Figures {
   findings: number;
   first: { wall: number; cpu: number; load: number; correlate: number; writeLinks: number; findings: number };
   noChange: { wall: number; cpu: number };
+  graphAgain: { wall: number; cpu: number };
   refreshAgain: { wall: number; cpu: number; upToDate: boolean };
   oneApp: { wall: number; cpu: number; recomputed: number; written: number };
   oneAppFindings: { wall: number; cpu: number; recomputed: number };
+  oneAppRead: { wall: number; cpu: number };
   peakMiB: number;
   seedPeakMiB: number;
+  /** Digests of the findings and links after the first pass and after the one-app pass: equal across builds. */
+  digests: { first: string; oneApp: string; links: string; oneAppLinks: string };
+}
+
+/** A short digest of findings in id order (the order they are returned in is not part of the comparison). */
+function findingsDigest(found: readonly Finding[]): string {
+  const hash = createHash('sha256');
+  const sorted = [...found].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const f of sorted) {
+    hash.update(JSON.stringify([f.id, f.severity, f.employeeId, f.title, f.evidence]));
+    hash.update('\n');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** A short digest of every stored link, app by app in account order (the time written is left out). */
+async function linksDigest(store: Store): Promise<string> {
+  const hash = createHash('sha256');
+  for (const app of apps) {
+    for (const l of await store.listLinks({ appId: app.id })) {
+      hash.update(
+        JSON.stringify([
+          l.appId,
+          l.accountId,
+          l.employeeId,
+          l.situation,
+          l.method,
+          l.confidence,
+          l.candidates,
+        ]),
+      );
+      hash.update('\n');
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
@@ -117,10 +158,14 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
   const rssBefore = process.resourceUsage().maxRSS;
   const first = await timed(() => refreshGraph({ store, config, now }));
   const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
+  const firstDigest = findingsDigest(first.value.findings);
+  const firstLinks = await linksDigest(store);
   const noChange = await timed(() => updateLinks({ store, config }));
   if (!noChange.value.upToDate) throw new Error('the second pass recomputed with nothing changed');
+  const graphAgain = await timed(() => updateGraph({ store, config, now }));
+  if (!graphAgain.value.upToDate) throw new Error('the second pass recomputed findings with nothing changed');
   const refreshAgain = await timed(() => refreshGraph({ store, config, now }));
-  if (refreshAgain.value.findings.length !== first.value.findings.length) {
+  if (findingsDigest(refreshAgain.value.findings) !== firstDigest) {
     throw new Error('the unchanged pass returned other findings than the first');
   }
   // One app re-synced with one account's address changed: only that app is correlated again.
@@ -134,7 +179,9 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
     grants: [],
   });
   const oneApp = await timed(() => updateLinks({ store, config }));
-  const oneAppFindings = await timed(() => refreshGraph({ store, config, now }));
+  const oneAppFindings = await timed(() => updateGraph({ store, config, now }));
+  const oneAppRead = await timed(() => refreshGraph({ store, config, now }));
+  const oneAppLinks = await linksDigest(store);
   await store.close();
   const t = first.value.timings;
   return {
@@ -149,6 +196,7 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
       findings: t.findings,
     },
     noChange: { wall: noChange.wall, cpu: noChange.cpu },
+    graphAgain: { wall: graphAgain.wall, cpu: graphAgain.cpu },
     refreshAgain: { wall: refreshAgain.wall, cpu: refreshAgain.cpu, upToDate: refreshAgain.value.upToDate },
     oneApp: {
       wall: oneApp.wall,
@@ -161,8 +209,15 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
       cpu: oneAppFindings.cpu,
       recomputed: oneAppFindings.value.recomputed,
     },
+    oneAppRead: { wall: oneAppRead.wall, cpu: oneAppRead.cpu },
     peakMiB: Math.round(peakMiB),
     seedPeakMiB,
+    digests: {
+      first: firstDigest,
+      oneApp: findingsDigest(oneAppRead.value.findings),
+      links: firstLinks,
+      oneAppLinks,
+    },
   };
 }
 
@@ -209,11 +264,14 @@ async function main(): Promise<void> {
         `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB (seeding: ${figures.seedPeakMiB} MiB)`,
         `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}`,
         `  nothing changed (updateLinks): ${s(figures.noChange.wall)} wall, ${s(figures.noChange.cpu)} CPU`,
+        `  nothing changed (updateGraph: links and findings):  ${s(figures.graphAgain.wall)} wall, ${s(figures.graphAgain.cpu)} CPU`,
         `  nothing changed (refreshGraph, stored findings read back): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,
         `  one app re-synced (updateLinks): ${s(figures.oneApp.wall)} wall, ${s(figures.oneApp.cpu)} CPU, ` +
           `${figures.oneApp.recomputed} app recomputed, ${figures.oneApp.written} link written`,
-        `  then its findings (refreshGraph): ${s(figures.oneAppFindings.wall)} wall, ${s(figures.oneAppFindings.cpu)} CPU, ` +
-          `${figures.oneAppFindings.recomputed} accounts looked at again`,
+        `  then its findings (updateGraph): ${s(figures.oneAppFindings.wall)} wall, ${s(figures.oneAppFindings.cpu)} CPU, ` +
+          `${figures.oneAppFindings.recomputed} accounts looked at again; all read back (refreshGraph): ` +
+          `${s(figures.oneAppRead.wall)} wall, ${s(figures.oneAppRead.cpu)} CPU`,
+        `  digests: findings ${figures.digests.first} → ${figures.digests.oneApp}, links ${figures.digests.links} → ${figures.digests.oneAppLinks}`,
         '',
       ].join('\n'),
     );

@@ -14,11 +14,13 @@ import {
   type Finding,
   filterBySeverity,
   type GraphResult,
+  type GraphUpdate,
   type LinkUpdate,
   type PersonView,
   personView,
   refreshGraph as refreshIdentityGraph,
   type Severity,
+  updateGraph as updateIdentityGraph,
   updateLinks as updateIdentityLinks,
 } from '../identity/index.js';
 import type { StoredLink, StoredPerson } from '../store/store.js';
@@ -27,6 +29,15 @@ import type { Roster } from './context.js';
 /** Correlates every account with the latest people import and snapshots, writes the links, computes findings. */
 export async function refreshGraph(roster: Roster): Promise<GraphResult> {
   return refreshIdentityGraph({
+    store: roster.store,
+    config: roster.config,
+    now: roster.now().toISOString(),
+  });
+}
+
+/** The links and stored findings brought up to date, without reading the findings back: their counts per rule. */
+export async function updateGraph(roster: Roster): Promise<GraphUpdate> {
+  return updateIdentityGraph({
     store: roster.store,
     config: roster.config,
     now: roster.now().toISOString(),
@@ -264,7 +275,7 @@ export async function unlinkAccount(
       data: { employeeId: decided.employeeId, ...(input.reason ? { reason: input.reason } : {}) },
     });
   });
-  await refreshGraph(roster);
+  await updateGraph(roster);
   const link = (await roster.store.listLinks({ appId })).find((l) => l.accountId === input.accountId) ?? null;
   return { withdrawn: decided, link };
 }

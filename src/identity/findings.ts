@@ -107,6 +107,10 @@ export function filterBySeverity<T extends { severity: Severity }>(
 
 const key = (appId: string, accountId: string) => `${appId}\u0000${accountId}`;
 const NO_NAMES: ReadonlySet<string> = new Set();
+/** Shared by every account holding no privileged role: never written to (a role found makes a new list). */
+const NOTHING_HELD: string[] = [];
+
+const personLabel = (person: Person) => `${person.firstName} ${person.lastName} (${person.employeeId})`;
 
 /** A map per app, so a lookup by (app, id) builds no key string: findings run it several times per account. */
 class ByApp<V> {
@@ -122,8 +126,24 @@ class ByApp<V> {
     }
     map.set(id, value);
   }
-  *values(): IterableIterator<V> {
-    for (const map of this.apps.values()) yield* map.values();
+}
+
+/**
+ * The links by account. Callers mostly pass one link per account in the accounts' own order (correlation makes
+ * them so): the link at the account's position is taken when it is that account's, and a map is built only the
+ * first time one is not (building and probing a map of every link was the largest cost of a full run).
+ */
+class LinkLookup {
+  private map: ByApp<Link> | undefined;
+  constructor(private readonly list: readonly Link[]) {}
+  get(appId: string, id: string, at = -1): Link | undefined {
+    const here = at >= 0 ? this.list[at] : undefined;
+    if (here !== undefined && here.accountId === id && here.appId === appId) return here;
+    if (this.map === undefined) {
+      this.map = new ByApp<Link>();
+      for (const l of this.list) this.map.set(l.appId, l.accountId, l);
+    }
+    return this.map.get(appId, id);
   }
 }
 
@@ -146,8 +166,7 @@ export function findings(input: FindingsInput): Finding[] {
   const inviteDays = options.inviteDays ?? 14;
   const people = peopleById(input.people);
   const apps = new Map(options.apps.map((a) => [a.id, a]));
-  const links = new ByApp<Link>();
-  for (const l of input.links) links.set(l.appId, l.accountId, l);
+  const links = new LinkLookup(input.links);
   const entitlements = new Map(input.entitlements.map((e) => [key(e.appId, e.id), e]));
   const held = new Map<string, Entitlement[]>();
   for (const grant of input.grants) {
@@ -162,6 +181,8 @@ export function findings(input: FindingsInput): Finding[] {
   const privilegedByApp = new Map(
     options.apps.map((a) => [a.id, new Set((a.privilegedRoles ?? []).map((n) => n.trim().toLowerCase()))]),
   );
+  // Looked up once per app, not once per account.
+  const reportingByApp = new Map(options.apps.map((a) => [a.id, activityOf(a)]));
 
   const out: Finding[] = [];
   const add = (
@@ -186,17 +207,22 @@ export function findings(input: FindingsInput): Finding[] {
   const label = (account: Account) =>
     `${account.appId} account ${account.email ?? account.login ?? account.id}`;
 
-  // Accounts per (app, person), for duplicate_accounts.
-  const owned = new ByApp<Account[]>();
+  // Accounts per (app, person), for duplicate_accounts: the first one alone, a list only once there is a second
+  // (most people hold one account per app).
+  // Keyed by the person object (one per employee id): an identity hash, no string to hash per account.
+  const owned = new Map<string, Map<Person, Account | Account[]>>();
+  let ownedApp = '';
+  let ownedHere = new Map<Person, Account | Account[]>();
 
-  for (const account of input.accounts) {
-    const link = links.get(account.appId, account.id);
+  for (let at = 0; at < input.accounts.length; at++) {
+    const account = input.accounts[at] as Account;
+    const link = links.get(account.appId, account.id, at);
     const person = link?.employeeId ? people.get(link.employeeId) : undefined;
     const linked = link?.situation === 'linked' && person !== undefined;
     const app = apps.get(account.appId);
     const deleted = account.status === 'deleted';
     const hasAccess = account.status === 'active' || account.status === 'invited';
-    const who = () => (person ? `${person.firstName} ${person.lastName} (${person.employeeId})` : '');
+    const who = () => (person ? personLabel(person) : '');
 
     if (linked && person.status === 'leaver' && hasAccess) {
       add(
@@ -246,26 +272,34 @@ export function findings(input: FindingsInput): Finding[] {
     }
 
     if (linked && !deleted) {
-      const list = owned.get(account.appId, person.employeeId);
-      if (list === undefined) owned.set(account.appId, person.employeeId, [account]);
-      else list.push(account);
+      if (account.appId !== ownedApp || owned.size === 0) {
+        ownedApp = account.appId;
+        const known = owned.get(ownedApp);
+        ownedHere = known ?? new Map();
+        if (known === undefined) owned.set(ownedApp, ownedHere);
+      }
+      const first = ownedHere.get(person);
+      if (first === undefined) ownedHere.set(person, account);
+      else if (Array.isArray(first)) first.push(account);
+      else ownedHere.set(person, [first, account]);
     }
 
     const privilegedNames = privilegedByApp.get(account.appId) ?? NO_NAMES;
     const holds = held.size === 0 ? undefined : held.get(key(account.appId, account.id));
-    const privilegedHeld =
-      holds === undefined
-        ? []
-        : holds
-            .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
-            .map((e) => e.name);
+    // No list is built for the many accounts that hold nothing privileged.
+    let privilegedHeld: string[] = NOTHING_HELD;
+    if (holds !== undefined) {
+      privilegedHeld = holds
+        .filter((e) => e.privileged || privilegedNames.has(e.name.trim().toLowerCase()))
+        .map((e) => e.name);
+    }
     const role = account.attributes['role'];
     if (
       typeof role === 'string' &&
       privilegedNames.has(role.trim().toLowerCase()) &&
       !privilegedHeld.includes(role)
     )
-      privilegedHeld.push(role);
+      privilegedHeld = [...privilegedHeld, role];
     if ((account.isAdmin || privilegedHeld.length > 0) && !deleted) {
       const risky = (linked && person.status === 'leaver') || link?.situation !== 'linked';
       add(
@@ -274,12 +308,16 @@ export function findings(input: FindingsInput): Finding[] {
         account,
         linked ? person.employeeId : null,
         `${label(account)} is privileged${risky ? (linked ? ` and ${who()} has left` : ' and has no owner') : ''}`,
-        { isAdmin: account.isAdmin, roles: privilegedHeld.sort(), situation: link?.situation ?? null },
+        {
+          isAdmin: account.isAdmin,
+          roles: privilegedHeld === NOTHING_HELD ? [] : privilegedHeld.sort(),
+          situation: link?.situation ?? null,
+        },
       );
     }
 
     // Where the app reports no use, a null date is "unknown", never "never used" (see dormancyCoverage).
-    const reporting = app ? activityOf(app) : 'none';
+    const reporting = app ? (reportingByApp.get(account.appId) ?? 'none') : 'none';
     const created = account.createdAt === null ? Number.NaN : Date.parse(account.createdAt);
     const inGrace = now - created < graceDays * DAY;
     if (account.status === 'active' && reporting !== 'none' && !inGrace) {
@@ -342,24 +380,26 @@ export function findings(input: FindingsInput): Finding[] {
     }
   }
 
-  for (const accounts of owned.values()) {
-    if (accounts.length < 2) continue;
-    const ranked = [...accounts].sort((a, b) => primaryOrder(a, b, links));
-    const [primary, ...extras] = ranked as [Account, ...Account[]];
-    const employeeId = links.get(primary.appId, primary.id)?.employeeId ?? null;
-    for (const extra of extras) {
-      add(
-        'duplicate_accounts',
-        'medium',
-        extra,
-        employeeId,
-        `${employeeId} has more than one ${extra.appId} account: ${label(extra)} is extra`,
-        {
-          primaryAccountId: primary.id,
-          accountIds: ranked.map((a) => a.id),
-          emails: ranked.map((a) => a.email ?? a.login ?? a.id),
-        },
-      );
+  for (const byPerson of owned.values()) {
+    for (const accounts of byPerson.values()) {
+      if (!Array.isArray(accounts)) continue;
+      const ranked = [...accounts].sort((a, b) => primaryOrder(a, b, links));
+      const [primary, ...extras] = ranked as [Account, ...Account[]];
+      const employeeId = links.get(primary.appId, primary.id)?.employeeId ?? null;
+      for (const extra of extras) {
+        add(
+          'duplicate_accounts',
+          'medium',
+          extra,
+          employeeId,
+          `${employeeId} has more than one ${extra.appId} account: ${label(extra)} is extra`,
+          {
+            primaryAccountId: primary.id,
+            accountIds: ranked.map((a) => a.id),
+            emails: ranked.map((a) => a.email ?? a.login ?? a.id),
+          },
+        );
+      }
     }
   }
 
@@ -384,7 +424,7 @@ export function sortFindings(found: Finding[]): Finding[] {
  * Which of a person's accounts in one app is the real one: the best-tied, then active, then most recently
  * used, then one without a +tag address, then the oldest id. The others are the extras.
  */
-function primaryOrder(a: Account, b: Account, links: ByApp<Link>): number {
+function primaryOrder(a: Account, b: Account, links: LinkLookup): number {
   const conf = (x: Account) => links.get(x.appId, x.id)?.confidence ?? 0;
   const login = (x: Account) => (x.lastLoginAt === null ? 0 : Date.parse(x.lastLoginAt) || 0);
   const tagged = (x: Account) => ((x.email ?? '').split('@')[0]?.includes('+') ? 1 : 0);

@@ -3,7 +3,7 @@ import type { Account, Entitlement, Grant, Link } from '../core/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { findings } from './findings.js';
-import { refreshGraph } from './graph.js';
+import { refreshGraph, updateGraph } from './graph.js';
 import { account, person } from './testkit.js';
 
 let store: Store | undefined;
@@ -112,10 +112,51 @@ async function everything(s: Store, now: string) {
 async function agrees(s: Store, now = NOW): Promise<number> {
   const graph = await refreshGraph({ store: s, config, now });
   expect(graph.findings).toEqual(await everything(s, now));
+  expect(graph.summary.findings).toEqual(perRule(graph.findings));
+  expect(graph.summary.apps).toEqual(await linkCounts(s));
   return graph.recomputed;
 }
 
+/** What the summary's link counts must be: every app's links counted afresh. */
+async function linkCounts(s: Store) {
+  const apps: Record<string, Record<string, number>> = {};
+  for (const app of config.apps)
+    apps[app.id] = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
+  for (const row of (await s.graphLinkCounts()).apps) {
+    const app = apps[row.appId] as Record<string, number>;
+    app['accounts'] = (app['accounts'] ?? 0) + row.count;
+    app[row.situation] = (app[row.situation] ?? 0) + row.count;
+  }
+  return apps;
+}
+
+function perRule(found: readonly { rule: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of found) counts[f.rule] = (counts[f.rule] ?? 0) + 1;
+  return counts;
+}
+
+/** The store with its read of every finding refused: what an unchanged update must never need. */
+function withoutFindingsRead(s: Store): Store {
+  return new Proxy(s, {
+    get(target, key, receiver) {
+      if (key === 'listGraphFindings') return () => Promise.reject(new Error('read every finding'));
+      const value: unknown = Reflect.get(target, key, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 describe('incremental findings', () => {
+  it('an unchanged update reads no finding back, and counts them per rule as the run before did', async () => {
+    store = await seeded();
+    const first = await refreshGraph({ store, config, now: NOW });
+    const again = await updateGraph({ store: withoutFindingsRead(store), config, now: NOW });
+    expect(again).toMatchObject({ upToDate: true, recomputed: 0 });
+    expect(again.summary).toEqual(first.summary);
+    expect(again.summary.findings).toEqual(perRule(first.findings));
+  });
+
   it('a first run looks at every account, an unchanged one at none and returns the same findings', async () => {
     store = await seeded();
     expect(await agrees(store)).toBe(8);

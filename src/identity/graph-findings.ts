@@ -40,8 +40,8 @@ export interface GraphSummary {
   findings: Record<string, number>;
 }
 
-export interface GraphResult {
-  findings: Finding[];
+/** The graph brought up to date: its summary (findings counted per rule) without the findings themselves. */
+export interface GraphUpdate {
   /** Which apps can show dormancy, and where it is unknown (no login data in the app's API). */
   dormancy: DormancyCoverage;
   summary: GraphSummary;
@@ -52,6 +52,16 @@ export interface GraphResult {
   /** Links written this run (new or changed; a manual decision is never overwritten). */
   written: number;
   timings: GraphTimings;
+}
+
+export interface GraphResult extends GraphUpdate {
+  /** Every finding, most severe first. */
+  findings: Finding[];
+}
+
+/** A run's outcome, with every finding when the run computed them all in memory (else they are in the store). */
+interface Ran extends GraphUpdate {
+  findings?: Finding[];
 }
 
 /** Past this many accounts to look at again, one pass over everything costs less than targeted reads. */
@@ -135,16 +145,34 @@ class Laps {
   }
 }
 
-/**
- * Brings the links up to date (see `updateLinks`), then the findings: every account's on a first run or after a
- * change of settings, else only those of accounts whose inputs changed since they last ran. Returns every finding.
- */
-export async function refreshGraph(input: {
+interface GraphInput {
   store: Store;
   config: GraphConfig;
   /** "Today" as an ISO date-time (default: the clock). */
   now?: string;
-}): Promise<GraphResult> {
+}
+
+/**
+ * Brings the links up to date (see `updateLinks`), then the stored findings: every account's on a first run or
+ * after a change of settings, else only those of accounts whose inputs changed since they last ran. With nothing
+ * changed it reads the graph's state, the change set's head and the findings' counts, and returns.
+ */
+export async function updateGraph(input: GraphInput): Promise<GraphUpdate> {
+  const { findings: _, ...update } = await run(input);
+  return update;
+}
+
+/** {@link updateGraph}, then every finding, most severe first (read back from the store unless just computed). */
+export async function refreshGraph(input: GraphInput): Promise<GraphResult> {
+  const ran = await run(input);
+  if (ran.findings !== undefined) return { ...ran, findings: ran.findings };
+  const at = performance.now();
+  const findings = sortFindings((await input.store.listGraphFindings()).map(fromRow));
+  ran.timings.findings += performance.now() - at;
+  return { ...ran, findings };
+}
+
+async function run(input: GraphInput): Promise<Ran> {
   const { store, config } = input;
   const now = input.now ?? new Date().toISOString();
   const laps = new Laps();
@@ -167,15 +195,12 @@ export async function refreshGraph(input: {
     dirtyRows.length === 0 &&
     previous.now === now;
   if (unchanged) {
-    const stored = await store.listGraphFindings();
+    // Nothing the findings read has changed: the stored ones stand, and only their counts are read.
+    const counts = await store.graphFindingCounts();
     laps.lap('load');
-    const found = sortFindings(stored.map(fromRow));
-    laps.lap('findings');
     return {
-      findings: found,
       dormancy,
-      // The counts per rule are not stored: they follow from the findings read back.
-      summary: { ...(previous.summary as GraphSummary), findings: countRules(found) },
+      summary: { ...(previous.summary as GraphSummary), findings: counts },
       upToDate: true,
       recomputed: 0,
       written: 0,
@@ -244,8 +269,15 @@ export async function refreshGraph(input: {
     options: findingsOptions(config),
   });
   laps.lap('findings');
-  const linksMoved = done.written > 0 || done.removed > 0 || moved.length > 0 || since.people.length > 0;
-  const summary = linksMoved ? await countLinks(store, config) : (previous.summary as GraphSummary);
+  // A situation count moves only where a link moved, an account came or went, or a person decided a link (in
+  // the change set, though no link is written): those apps are counted again.
+  const touched = new Set<string>();
+  for (const row of moved) touched.add(row.appId);
+  for (const c of since.accounts) touched.add(c.appId);
+  const linksMoved = done.written > 0 || done.removed > 0 || touched.size > 0 || since.people.length > 0;
+  const summary = linksMoved
+    ? await countLinks(store, config, previous.summary as GraphSummary, touched)
+    : (previous.summary as GraphSummary);
   await store.replaceGraphFindings({
     accounts: looked,
     findings: fresh.map(toRow),
@@ -253,12 +285,11 @@ export async function refreshGraph(input: {
     state: { generation: stale.changes.generation, config: fingerprint, now, summary },
   });
   laps.lap('writeLinks');
-  const found = sortFindings((await store.listGraphFindings()).map(fromRow));
+  const counts = await store.graphFindingCounts();
   laps.lap('findings');
   return {
-    findings: found,
     dormancy,
-    summary: { ...summary, findings: countRules(found) },
+    summary: { ...summary, findings: counts },
     upToDate: false,
     recomputed: looked.length,
     written: done.written,
@@ -282,12 +313,24 @@ async function timeCandidates(store: Store, config: GraphConfig, before: string,
   });
 }
 
-/** Link counts per app and situation, and people with and without a linked account, from the store. */
-async function countLinks(store: Store, config: GraphConfig): Promise<GraphSummary> {
-  const counts = await store.graphLinkCounts();
+/**
+ * Link counts per app and situation, and people with and without a linked account, from the store: the apps
+ * in `touched` counted again, the others' counts kept from `previous`.
+ */
+async function countLinks(
+  store: Store,
+  config: GraphConfig,
+  previous: GraphSummary,
+  touched: ReadonlySet<string>,
+): Promise<GraphSummary> {
+  const again = config.apps.filter((a) => touched.has(a.id) || previous.apps?.[a.id] === undefined);
+  const counts = await store.graphLinkCounts({ appIds: again.map((a) => a.id) });
   const apps: GraphSummary['apps'] = {};
-  for (const app of config.apps)
-    apps[app.id] = { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 };
+  for (const app of config.apps) {
+    const kept = again.includes(app) ? undefined : previous.apps[app.id];
+    apps[app.id] =
+      kept === undefined ? { accounts: 0, linked: 0, suggested: 0, disputed: 0, unmatched: 0 } : { ...kept };
+  }
   for (const row of counts.apps) {
     const app = apps[row.appId];
     if (app === undefined) continue;
@@ -318,7 +361,7 @@ async function full(
   fingerprint: string,
   consumed: readonly GraphDirtyRow[],
   laps: Laps,
-): Promise<GraphResult> {
+): Promise<Ran> {
   const lap = laps.lap.bind(laps);
   const options = findingsOptions(config);
   // The stored findings are cleared first and their state with them: a run that stops half-way leaves none

@@ -26,6 +26,12 @@ export interface GraphTimings {
 /** Bumped when correlation's rules change, so links a previous version stored are computed again. */
 const CORRELATION_VERSION = 1;
 
+/**
+ * Past this many changed accounts in one app, correlating the whole app costs less than reading the changed ones
+ * by id (a sync that touched most of an app).
+ */
+const TARGETED_LIMIT = 20_000;
+
 /** A change set read with `since` past any generation: only its head (the column is a 32-bit integer on Postgres). */
 const HEAD_ONLY = 2 ** 31 - 1;
 
@@ -72,6 +78,11 @@ export interface Staleness {
   everything: boolean;
   /** Apps to correlate again: their accounts (or a decision on one) changed, or the people or the settings did. */
   dirty: Set<string>;
+  /**
+   * Dirty apps where only these accounts need correlating again: the people and settings are as they were, and
+   * an account's link reads only its own row, the people and a decision on it. Apps not here are done whole.
+   */
+  only: Map<string, string[]>;
 }
 
 export async function staleness(store: Store, config: GraphConfig): Promise<Staleness> {
@@ -83,19 +94,32 @@ export async function staleness(store: Store, config: GraphConfig): Promise<Stal
   const changes = await store.changedSince({ since: everything ? HEAD_ONLY : (state?.generation ?? 0) });
   const ids = config.apps.map((a) => a.id);
   let dirty: Set<string>;
+  const only = new Map<string, string[]>();
   if (everything || changes.people.length > 0) dirty = new Set(ids);
   else {
-    const changed = new Set(changes.accounts.map((c) => c.appId));
+    const changed = new Map<string, Set<string>>();
+    for (const c of changes.accounts) {
+      const set = changed.get(c.appId);
+      if (set === undefined) changed.set(c.appId, new Set([c.id]));
+      else set.add(c.id);
+    }
     dirty = new Set(ids.filter((id) => changed.has(id)));
+    for (const id of dirty) {
+      const accounts = changed.get(id) as Set<string>;
+      if (accounts.size <= TARGETED_LIMIT) only.set(id, [...accounts]);
+    }
   }
-  return { state, changes, config: current, everything, dirty };
+  return { state, changes, config: current, everything, dirty, only };
 }
 
-/** Where the people and each dirty app's accounts and stored links come from: the store, or rows already loaded. */
+/**
+ * Where the people and each dirty app's accounts and stored links come from: the store, or rows already loaded.
+ * With `ids`, only those accounts (the ones still in the snapshot) and their links.
+ */
 export interface LinkInputs {
   people(): Promise<readonly Person[]>;
-  accounts(appId: string): Promise<readonly Account[]>;
-  links(appId: string): Promise<readonly StoredLink[]>;
+  accounts(appId: string, ids?: readonly string[]): Promise<readonly Account[]>;
+  links(appId: string, ids?: readonly string[]): Promise<readonly StoredLink[]>;
 }
 
 export interface Recomputed {
@@ -117,8 +141,9 @@ export interface Relinked {
 type Lap = (phase: 'load' | 'correlate' | 'writeLinks') => void;
 
 /**
- * Correlates one app's accounts again and, in one transaction, writes only the links that changed, drops links
- * of accounts gone from the snapshot and notes those accounts for the findings (`remember`).
+ * Correlates one app's accounts again (only the accounts `ids` names, when given) and, in one transaction,
+ * writes only the links that changed, drops links of accounts gone from the snapshot and notes those accounts
+ * for the findings (`remember`).
  */
 export async function relinkApp(
   store: Store,
@@ -127,8 +152,9 @@ export async function relinkApp(
   inputs: LinkInputs,
   remember: boolean,
   lap: Lap,
+  ids?: readonly string[],
 ): Promise<Relinked> {
-  const [accounts, stored] = await Promise.all([inputs.accounts(appId), inputs.links(appId)]);
+  const [accounts, stored] = await Promise.all([inputs.accounts(appId, ids), inputs.links(appId, ids)]);
   lap('load');
   const manual: StoredLink[] = [];
   const before = new Map<string, StoredLink>();
@@ -161,7 +187,8 @@ export async function relinkApp(
   if (changed.length > 0 || gone) {
     await store.transaction(async (tx) => {
       if (changed.length > 0) written = (await tx.upsertLinks({ links: changed })).written;
-      if (gone) removed = (await tx.pruneLinks({ appId })).removed;
+      if (gone)
+        removed = (await tx.pruneLinks(ids === undefined ? { appId } : { appId, accountIds: ids })).removed;
       if (dirty.length > 0) await tx.markGraphDirty({ rows: dirty });
     });
   }
@@ -192,7 +219,7 @@ export async function recompute(
   let removed = 0;
   for (const app of config.apps) {
     if (!stale.dirty.has(app.id)) continue;
-    const done = await relinkApp(store, app.id, run, inputs, remember, lap);
+    const done = await relinkApp(store, app.id, run, inputs, remember, lap, stale.only.get(app.id));
     apps.push(app.id);
     written += done.written;
     removed += done.removed;
@@ -227,8 +254,9 @@ export interface LinkUpdate {
 export function storeInputs(store: Store): LinkInputs {
   return {
     people: () => store.listGraphPeople({}),
-    accounts: (appId) => store.listGraphAccounts({ appId }),
-    links: (appId) => store.listLinks({ appId }),
+    accounts: (appId, ids) => store.listGraphAccounts(ids === undefined ? { appId } : { appId, ids }),
+    links: (appId, ids) =>
+      ids === undefined ? store.listLinks({ appId }) : store.listGraphLinks({ appId, accountIds: ids }),
   };
 }
 

@@ -114,6 +114,50 @@ describe('updateLinks', () => {
     expect(await situations(store)).toEqual(['ps/9 linked E2', 'tp/2 linked E2']);
   });
 
+  it('an app re-synced with a few accounts changed correlates only those, reading none of its others', async () => {
+    store = await withSecondApp();
+    await updateLinks({ store, config: twoApps });
+    // Account 1 stays as it was, 2 changes owner, 3 is new; nothing is removed.
+    await store.replaceSnapshot({
+      appId: 'tp',
+      runId: null,
+      accounts: [
+        account('1', { appId: 'tp', email: 'ada@acme.com' }),
+        account('2', { appId: 'tp', email: 'bob@acme.com' }),
+        account('3', { appId: 'tp', email: 'ada@acme.com' }),
+      ],
+      entitlements: [],
+      grants: [],
+    });
+    const accounts = vi.spyOn(store, 'listGraphAccounts');
+    const links = vi.spyOn(store, 'listLinks');
+    const update = await updateLinks({ store, config: twoApps });
+    expect(update).toMatchObject({ recomputed: ['tp'], written: 2, removed: 0 });
+    expect(links).not.toHaveBeenCalled();
+    expect(
+      accounts.mock.calls.map(([input]) => [input.appId, [...(input.ids ?? ['every account'])].sort()]),
+    ).toEqual([['tp', ['2', '3']]]);
+    expect(await situations(store)).toEqual([
+      'ps/9 linked E2',
+      'tp/1 linked E1',
+      'tp/2 linked E2',
+      'tp/3 linked E1',
+    ]);
+    // An account gone from the next snapshot takes its link with it; the others' links stay.
+    await store.replaceSnapshot({
+      appId: 'tp',
+      runId: null,
+      accounts: [
+        account('1', { appId: 'tp', email: 'ada@acme.com' }),
+        account('3', { appId: 'tp', email: 'ada@acme.com' }),
+      ],
+      entitlements: [],
+      grants: [],
+    });
+    expect(await updateLinks({ store, config: twoApps })).toMatchObject({ written: 0, removed: 1 });
+    expect(await situations(store)).toEqual(['ps/9 linked E2', 'tp/1 linked E1', 'tp/3 linked E1']);
+  });
+
   it('a new people import recomputes every app', async () => {
     store = await withSecondApp();
     await updateLinks({ store, config: twoApps });

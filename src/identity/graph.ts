@@ -3,7 +3,13 @@
 import type { Account, LinkMethod, LinkSituation, Person } from '../core/types.js';
 import type { Store, StoredPerson } from '../store/store.js';
 
-export { type GraphResult, type GraphSummary, refreshGraph } from './graph-findings.js';
+export {
+  type GraphResult,
+  type GraphSummary,
+  type GraphUpdate,
+  refreshGraph,
+  updateGraph,
+} from './graph-findings.js';
 export { type GraphConfig, type GraphTimings, type LinkUpdate, updateLinks } from './graph-links.js';
 
 export const SITUATIONS: readonly LinkSituation[] = ['linked', 'suggested', 'disputed', 'unmatched'];

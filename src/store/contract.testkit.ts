@@ -985,6 +985,7 @@ export function storeContract(
           `${a.accountId}${a.rule}`.localeCompare(`${b.accountId}${b.rule}`),
         );
         expect(stored).toEqual([finding('1', 'privileged'), finding('2', 'orphan')]);
+        expect(await store.graphFindingCounts()).toEqual({ orphan: 1, privileged: 1 });
         expect((await store.graphState())?.findings?.generation).toBe(5);
         // Saving the links' state alone keeps the findings' state.
         await store.saveGraphState({ config: '{"v":1}', generation: 6 });
@@ -1067,6 +1068,14 @@ export function storeContract(
           owners: 1,
           people: 2,
         });
+        // Counted app by app when named: an app not named is left out, the owners still count every app.
+        expect(await store.graphLinkCounts({ appIds: [APP] })).toEqual(await store.graphLinkCounts());
+        expect(await store.graphLinkCounts({ appIds: [] })).toEqual({ apps: [], owners: 1, people: 2 });
+        // Pruning named links drops only those whose account is gone: 9 stays unless named.
+        expect(await store.pruneLinks({ appId: APP, accountIds: ['1', '2'] })).toEqual({ removed: 0 });
+        expect((await store.listLinks({ appId: APP })).map((l) => l.accountId)).toEqual(['1', '2', '9']);
+        expect(await store.pruneLinks({ appId: APP, accountIds: ['2', '9'] })).toEqual({ removed: 1 });
+        expect((await store.listLinks({ appId: APP })).map((l) => l.accountId)).toEqual(['1', '2']);
         const near = await store.listGraphTimeCandidates({
           lastLogin: ['2026-07-30T00:00:00.000Z', '2026-08-02T00:00:00.000Z'],
           created: ['2026-10-19T00:00:00.000Z', '2026-10-21T00:00:00.000Z'],

@@ -209,6 +209,9 @@ export class KyselyStore implements Store {
   listGraphFindings(): ReturnType<Store['listGraphFindings']> {
     return graphFindings.listGraphFindings(this.sql);
   }
+  graphFindingCounts(): ReturnType<Store['graphFindingCounts']> {
+    return graphFindings.graphFindingCounts(this.sql);
+  }
   replaceGraphFindings(
     input: Parameters<Store['replaceGraphFindings']>[0],
   ): ReturnType<Store['replaceGraphFindings']> {
@@ -220,8 +223,8 @@ export class KyselyStore implements Store {
   listGraphDirty(): ReturnType<Store['listGraphDirty']> {
     return graphFindings.listGraphDirty(this.sql);
   }
-  graphLinkCounts(): ReturnType<Store['graphLinkCounts']> {
-    return graphFindings.graphLinkCounts(this.sql);
+  graphLinkCounts(input?: Parameters<Store['graphLinkCounts']>[0]): ReturnType<Store['graphLinkCounts']> {
+    return graphFindings.graphLinkCounts(this.sql, input);
   }
 
   // ---- plans

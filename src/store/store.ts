@@ -490,8 +490,11 @@ export interface Store {
   }): Promise<StoredLink>;
   /** Withdraws a manual decision; the next correlation pass decides the link again. */
   undecideLink(input: { appId: string; accountId: string }): Promise<void>;
-  /** Removes automatic links of accounts no longer in the app's snapshot; manual ones stay. */
-  pruneLinks(input: { appId: string }): Promise<{ removed: number }>;
+  /**
+   * Removes automatic links of accounts no longer in the app's snapshot (only among `accountIds`, if given);
+   * manual ones stay.
+   */
+  pruneLinks(input: { appId: string; accountIds?: readonly string[] }): Promise<{ removed: number }>;
   listLinks(input?: {
     appId?: string;
     employeeId?: string;
@@ -531,6 +534,8 @@ export interface Store {
   }): Promise<AccountKey[]>;
   /** Every stored finding. */
   listGraphFindings(): Promise<GraphFindingRow[]>;
+  /** How many findings are stored under each rule (rules with none left out). */
+  graphFindingCounts(): Promise<Record<string, number>>;
   /**
    * Replaces the findings of these accounts (or all findings) with the given ones, drops the dirty rows the run
    * consumed and records the findings' state (null: none is current; left out: kept), in one transaction.
@@ -544,8 +549,11 @@ export interface Store {
   /** Records accounts whose link moved, for the next findings run (kept until it consumes them). */
   markGraphDirty(input: { rows: readonly GraphDirtyRow[] }): Promise<void>;
   listGraphDirty(): Promise<GraphDirtyRow[]>;
-  /** Links per app and situation over accounts in the snapshots, and how many people own a linked account. */
-  graphLinkCounts(): Promise<{
+  /**
+   * Links per app and situation over accounts in the snapshots (of these apps only, given `appIds`), and how
+   * many people own a linked account.
+   */
+  graphLinkCounts(input?: { appIds?: readonly string[] }): Promise<{
     apps: { appId: string; situation: LinkSituation; count: number }[];
     owners: number;
     people: number;

@@ -187,6 +187,17 @@ export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
   return out;
 }
 
+export async function graphFindingCounts(s: Sql): Promise<Record<string, number>> {
+  const rows = await s.db
+    .selectFrom('graph_findings')
+    .select((eb) => ['rule', eb.fn.countAll().as('n')])
+    .groupBy('rule')
+    .execute();
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.rule] = Number(r.n);
+  return counts;
+}
+
 export async function replaceGraphFindings(
   s: Sql,
   input: {
@@ -268,16 +279,25 @@ export async function listGraphDirty(s: Sql): Promise<GraphDirtyRow[]> {
   return rows.map((r) => ({ appId: r.app_id, accountId: r.account_id, employeeId: r.employee_id }));
 }
 
-export async function graphLinkCounts(s: Sql): Promise<{
+export async function graphLinkCounts(
+  s: Sql,
+  input: { appIds?: readonly string[] } = {},
+): Promise<{
   apps: { appId: string; situation: LinkSituation; count: number }[];
   owners: number;
   people: number;
 }> {
   // Only links of accounts still in a snapshot count: a manual link outlives its account.
-  const counts = await sql<{ app_id: string; situation: string; n: number | string }>`
+  const counted = (appId?: string) => sql<{ app_id: string; situation: string; n: number | string }>`
     select l.app_id, l.situation, count(*) as n from links l
-    where exists (select 1 from accounts a where a.app_id = l.app_id and a.id = l.account_id)
-    group by l.app_id, l.situation`.execute(s.db);
+    where ${appId === undefined ? sql`1 = 1` : sql`l.app_id = ${appId}`}
+    and exists (select 1 from accounts a where a.app_id = l.app_id and a.id = l.account_id)
+    group by l.app_id, l.situation`;
+  const counts: { rows: { app_id: string; situation: string; n: number | string }[] } = { rows: [] };
+  // App by app when named: each one range of the links' key, not every link.
+  for (const appId of input.appIds ?? [undefined]) {
+    for (const row of (await counted(appId).execute(s.db)).rows) counts.rows.push(row);
+  }
   const owners = await sql<{ n: number | string }>`
     select count(*) as n from people p where exists (
       select 1 from links l join accounts a on a.app_id = l.app_id and a.id = l.account_id

@@ -152,16 +152,42 @@ export async function undecideLink(s: Sql, input: { appId: string; accountId: st
   });
 }
 
-export async function pruneLinks(s: Sql, input: { appId: string }): Promise<{ removed: number }> {
-  const result = await s.db
-    .deleteFrom('links')
-    .where('app_id', '=', input.appId)
-    .where('manual', '=', 0)
-    .where('account_id', 'not in', (eb) =>
-      eb.selectFrom('accounts').select('id').where('app_id', '=', input.appId),
-    )
-    .executeTakeFirst();
-  return { removed: Number(result.numDeletedRows) };
+export async function pruneLinks(
+  s: Sql,
+  input: { appId: string; accountIds?: readonly string[] },
+): Promise<{ removed: number }> {
+  const prune = (ids?: readonly string[]) => {
+    const query = s.db.deleteFrom('links').where('app_id', '=', input.appId).where('manual', '=', 0);
+    if (ids === undefined) {
+      return query
+        .where('account_id', 'not in', (eb) =>
+          eb.selectFrom('accounts').select('id').where('app_id', '=', input.appId),
+        )
+        .executeTakeFirst();
+    }
+    // A probe of the accounts' key per link named, not a list of every account of the app.
+    return query
+      .where('account_id', 'in', ids)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('accounts')
+              .select('id')
+              .where('accounts.app_id', '=', input.appId)
+              .whereRef('accounts.id', '=', 'links.account_id'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+  };
+  if (input.accountIds === undefined) return { removed: Number((await prune()).numDeletedRows) };
+  // Only the links named: the snapshot's other accounts are not walked.
+  let removed = 0;
+  for (let i = 0; i < input.accountIds.length; i += s.inListSize) {
+    const slice = input.accountIds.slice(i, i + s.inListSize);
+    if (slice.length > 0) removed += Number((await prune(slice)).numDeletedRows);
+  }
+  return { removed };
 }
 
 export async function listLinks(
