@@ -8,7 +8,7 @@ import { removeSnapshotAccount, upsertSnapshotAccount } from '../store/account-u
 import type { PlanRecord, TaskRecord } from '../store/store.js';
 import { applyPlan } from './apply.js';
 import type { Roster } from './context.js';
-import { refreshGraph } from './graph.js';
+import { updateGraph } from './graph.js';
 import { findPlan, planChanges } from './plan.js';
 
 export async function cancelPlan(roster: Roster, ref: string): Promise<PlanRecord> {
@@ -140,7 +140,7 @@ export async function resyncAccount(
     subject: accountId,
     data: { outcome },
   });
-  await refreshGraph(roster);
+  await updateGraph(roster);
   const [link] =
     accountId === null
       ? []

@@ -9,7 +9,7 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { openRoster, type Roster } from '../app/context.js';
-import { refreshGraph } from '../app/graph.js';
+import { updateGraph } from '../app/graph.js';
 import { syncSnapshots } from '../app/sync.js';
 import type { RosterConfig } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../connectors/http/limiter.js';
@@ -184,8 +184,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         return { ...done, apps: synced.apps.map((r) => ({ appId: r.appId, status: r.status })) };
       }
       case 'refresh': {
-        const graph = await refreshGraph(as);
-        return { upToDate: graph.upToDate, recomputed: graph.recomputed, findings: graph.findings.length };
+        const graph = await updateGraph(as);
+        const findings = Object.values(graph.summary.findings).reduce((sum, n) => sum + n, 0);
+        return { upToDate: graph.upToDate, recomputed: graph.recomputed, findings };
       }
       case 'apply':
         return startApply(as, queues, job.data as ApplyJob, locks);

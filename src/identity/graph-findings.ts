@@ -45,7 +45,7 @@ export interface GraphUpdate {
   /** Which apps can show dormancy, and where it is unknown (no login data in the app's API). */
   dormancy: DormancyCoverage;
   summary: GraphSummary;
-  /** Nothing changed since the last run: the stored findings were read back. */
+  /** Nothing changed since the last run: nothing was recomputed. */
   upToDate: boolean;
   /** Accounts whose findings were computed this run (every account on a first run). */
   recomputed: number;

@@ -44,10 +44,10 @@ export function registerGraphCommands(program: Command): void {
     .action(
       async (options: { app?: string; situation?: LinkSituation; json?: boolean }, command: Command) => {
         const out = createOutput({ json: options.json ?? false });
-        const { listAccounts, refreshGraph, requireSynced } = await app();
+        const { listAccounts, requireSynced, updateGraph } = await app();
         const rows = await withRoster(command, async (roster) => {
           await requireSynced(roster);
-          await refreshGraph(roster);
+          await updateGraph(roster);
           return listAccounts(roster, {
             ...(options.app ? { appId: options.app } : {}),
             ...(options.situation ? { situation: options.situation } : {}),
