@@ -182,6 +182,32 @@ describe("Okta's sequence through the handler", () => {
     expect(again.body).toMatchObject({ scimType: 'uniqueness' });
     expect(ran).toHaveLength(1);
   });
+  it('a PATCH that keeps userName succeeds where the app already held another account under it', async () => {
+    const { call, accounts, ran } = setup();
+    await call('POST', '/Users', { body: jane });
+    // A duplicate the app already had (made outside the facade, brought in by a sync): not this write's doing.
+    accounts.set('2', { ...(accounts.get('1') as Account), id: '2' });
+    const off = await call('PATCH', '/Users/2', {
+      body: { Operations: [{ op: 'replace', value: { active: false } }] },
+    });
+    expect(off.status).toBe(200);
+    expect(ran.at(-1)?.kind).toBe('deactivate');
+    expect(accounts.get('2')?.status).toBe('inactive');
+  });
+  it('a PATCH that changes userName to one another account holds is a 409 and runs nothing', async () => {
+    const { call, ran } = setup();
+    await call('POST', '/Users', { body: jane });
+    const john = 'john@example.com';
+    await call('POST', '/Users', {
+      body: { ...jane, userName: john, emails: [{ primary: true, value: john, type: 'work' }] },
+    });
+    const taken = await call('PATCH', '/Users/2', {
+      body: { Operations: [{ op: 'replace', path: 'userName', value: 'JANE@example.com' }] },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({ scimType: 'uniqueness' });
+    expect(ran).toHaveLength(2);
+  });
   it('DELETE removes; the user is then 404', async () => {
     const { call } = setup();
     await call('POST', '/Users', { body: jane });

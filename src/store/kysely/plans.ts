@@ -143,12 +143,16 @@ export async function setPlanStatus(
   s: Sql,
   input: { id: string; status: PlanRecord['status'] },
 ): Promise<PlanRecord> {
-  await s.db
-    .updateTable('plans')
-    .set({ status: input.status, updated_at: s.now() })
-    .where('id', '=', input.id)
-    .execute();
-  const plan = await getPlan(s, { id: input.id });
+  // One statement answering the plan as it now stands (every SCIM facade write ends with one).
+  const values = { id: input.id, status: input.status, updatedAt: s.now() };
+  const [row] = await s.runBuilt('plans.setStatus', values, (v) =>
+    s.db
+      .updateTable('plans')
+      .set({ status: v.status, updated_at: v.updatedAt })
+      .where('id', '=', v.id)
+      .returningAll(),
+  );
+  const plan = row === undefined ? null : rowToPlan(row);
   if (plan === null) {
     throw new RosterError('not_found', `plan ${input.id} is not in the store`, {
       details: { planId: input.id },

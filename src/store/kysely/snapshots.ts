@@ -189,12 +189,7 @@ export async function listAccountIds(s: Sql, input: { appId: string }): Promise<
  */
 export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<StoredAccount> {
   return s.write(async (tx) => {
-    const existing = await tx.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('app_id', '=', account.appId)
-      .where('id', '=', account.id)
-      .executeTakeFirst();
+    const existing = await accountRow(tx, account.appId, account.id);
     const row = accountToRow(account, existing?.sync_run_id ?? null);
     const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id']);
     if (existing && changes.size === 0) return rowToAccount(existing);
@@ -287,13 +282,16 @@ export async function getAccount(
   s: Sql,
   input: { appId: string; id: string },
 ): Promise<StoredAccount | null> {
-  const row = await s.db
-    .selectFrom('accounts')
-    .selectAll()
-    .where('app_id', '=', input.appId)
-    .where('id', '=', input.id)
-    .executeTakeFirst();
+  const row = await accountRow(s, input.appId, input.id);
   return row === undefined ? null : rowToAccount(row);
+}
+
+/** One account's row by id, built once (the SCIM facade reads one per request). */
+async function accountRow(s: Sql, appId: string, id: string) {
+  const [row] = await s.runBuilt('accounts.byId', { appId, id }, (v) =>
+    s.db.selectFrom('accounts').selectAll().where('app_id', '=', v.appId).where('id', '=', v.id),
+  );
+  return row;
 }
 
 export async function findAccountsByEmail(s: Sql, input: { email: string }): Promise<StoredAccount[]> {
