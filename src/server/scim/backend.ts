@@ -45,7 +45,7 @@ export interface BackendOptions {
  */
 const commits = new WeakMap<Store, GroupCommit>();
 
-function groupCommitOf(store: Store): GroupCommit {
+export function groupCommitOf(store: Store): GroupCommit {
   let writes = commits.get(store);
   if (!writes) {
     writes = new GroupCommit(store);
