@@ -261,6 +261,28 @@ describe('groups and bulk through the handler', () => {
     });
     expect(stranger.status).toBe(400);
   });
+  it('a user PATCH answers with the groups the user is in, read once: a User write changes no membership', async () => {
+    const { call, grants, backend, accounts } = setup();
+    // As the store-backed backend does: each outcome carries the account as the write left it.
+    const run = backend.run;
+    backend.run = async (ops) =>
+      (await run(ops)).map((o) => ({ ...o, account: accounts.get(o.accountId ?? '') ?? null }));
+    await call('POST', '/Users', { body: jane });
+    grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
+    let reads = 0;
+    const read = backend.grants;
+    backend.grants = () => {
+      reads++;
+      return read();
+    };
+    const renamed = await call('PATCH', '/Users/1', {
+      body: { Operations: [{ op: 'replace', path: 'name.givenName', value: 'Janet' }] },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: { givenName: 'Janet' }, groups: [{ value: 'g1' }] });
+    expect(reads).toBe(1);
+    expect((await call('GET', '/Users/1')).headers['etag']).toBe(renamed.headers['etag']);
+  });
   it('a group write answers the group as the backend holds it after the write, and a GET agrees', async () => {
     const { call, grants } = setup();
     await call('POST', '/Users', { body: jane });
