@@ -156,6 +156,13 @@ function refuseReadOnlyActive(body: unknown, current: JsonObject, schema: Resour
   throw badRequest('mutability', 'active is readOnly and cannot be changed', 'active');
 }
 
+/** A user as answered: the account, its rendering, and the groups it was rendered with. */
+interface ShownUser {
+  account: Account;
+  resource: JsonObject;
+  groups: readonly HeldGroup[] | undefined;
+}
+
 export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   const limits = { maxResults: profile.limits.maxResults, maxFilterTerms: 50 };
 
@@ -262,15 +269,11 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return account;
   }
 
-  async function user(
-    id: string,
-  ): Promise<{ account: Account; resource: JsonObject; groups: readonly HeldGroup[] | undefined }> {
+  async function user(id: string): Promise<ShownUser> {
     return shown(await findAccount(id));
   }
 
-  async function shown(
-    account: Account,
-  ): Promise<{ account: Account; resource: JsonObject; groups: readonly HeldGroup[] | undefined }> {
+  async function shown(account: Account): Promise<ShownUser> {
     const groups = (await heldBy([account])).get(account.id);
     return { account, resource: renderUser(account, groups), groups };
   }
@@ -283,7 +286,7 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     id: string,
     outcomes: readonly OpOutcome[],
     known?: { groups: readonly HeldGroup[] | undefined },
-  ): Promise<{ account: Account; resource: JsonObject; groups: readonly HeldGroup[] | undefined }> {
+  ): Promise<ShownUser> {
     const account = outcomes.findLast((o) => o.accountId === id && o.account !== undefined)?.account;
     if (!account || account.status === 'deleted') return user(id);
     if (!known) return shown(account);
