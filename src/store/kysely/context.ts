@@ -18,6 +18,12 @@ export interface StoreDialect {
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
   /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */
   lockGraphFindings?(db: Kysely<Database>): Promise<void>;
+  /**
+   * Runs a compiled statement at once on the connection the caller's handle uses (`bound`: a transaction's),
+   * past the query builder's executor, answering its rows; undefined when it cannot now (the caller then takes
+   * the ordinary path). An engine with one in-process connection (SQLite) can; a pool of them cannot.
+   */
+  runNow?<R>(sql: string, parameters: readonly unknown[], bound: boolean): R[] | undefined;
 }
 
 export type Db = Kysely<Database>;
@@ -192,6 +198,8 @@ export class Sql {
       cache.set(key, built);
     }
     const parameters = built.names.map((name) => values[name]);
+    const now = this.dialect.runNow?.<R>(built.sql, parameters, this.db.isTransaction);
+    if (now !== undefined) return now;
     const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
     return result.rows;
   }
