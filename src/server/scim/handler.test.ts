@@ -283,6 +283,36 @@ describe('groups and bulk through the handler', () => {
     expect(reads).toBe(1);
     expect((await call('GET', '/Users/1')).headers['etag']).toBe(renamed.headers['etag']);
   });
+  it('a create the app made anew answers with no groups and reads none; an adopted account shows the groups it holds', async () => {
+    for (const made of [true, false]) {
+      const { call, grants, backend, accounts } = setup();
+      // As the store-backed backend does: each outcome carries the account, and says whether the app made it now.
+      const run = backend.run;
+      backend.run = async (ops) =>
+        (await run(ops)).map((o) => ({
+          ...o,
+          account: accounts.get(o.accountId ?? '') ?? null,
+          ...(made && { made }),
+        }));
+      // The account the app will answer with ('1') already holds a group: so it can only if it was adopted.
+      grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
+      let reads = 0;
+      const read = backend.grants;
+      backend.grants = () => {
+        reads++;
+        return read();
+      };
+      const created = await call('POST', '/Users', { body: jane });
+      expect(created.status).toBe(201);
+      if (made) {
+        expect(reads).toBe(0);
+        expect(created.body).not.toHaveProperty('groups');
+      } else {
+        expect(reads).toBe(1);
+        expect(created.body).toMatchObject({ groups: [{ value: 'g1' }] });
+      }
+    }
+  });
   it('a group write answers the group as the backend holds it after the write, and a GET agrees', async () => {
     const { call, grants } = setup();
     await call('POST', '/Users', { body: jane });

@@ -53,6 +53,11 @@ export interface OpOutcome {
    * would give it: the answer is rendered from it, not read again. Absent when the write did not record it.
    */
   account?: Account | null;
+  /**
+   * The op made this account in the app just now (a create the app answered anew: neither adopted nor found
+   * made by an earlier attempt), so it is in no group yet. Absent when not known.
+   */
+  made?: boolean;
 }
 
 /** A group an account is in, as its User shows it. */
@@ -353,7 +358,8 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
     const createdId = outcomes[0]?.accountId;
     if (!createdId) throw new ScimError(500, 'the create reported no account id');
-    const created = await written(createdId, outcomes);
+    // A create carries no groups: an account the app made just now is in none, so they are not read.
+    const created = await written(createdId, outcomes, outcomes[0]?.made ? { groups: undefined } : undefined);
     return single(201, created.resource, schema);
   }
 
