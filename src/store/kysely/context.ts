@@ -119,7 +119,7 @@ export class Sql {
       const slice = rows.slice(i, i + chunk) as Record<string, unknown>[];
       const parameters: unknown[] = [];
       for (const row of slice) for (const column of columns) parameters.push(row[column] ?? null);
-      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(table, columns, slice.length), parameters));
+      await this.execute(this.insertSql(table, columns, slice.length), parameters);
     }
   }
 
@@ -144,7 +144,7 @@ export class Sql {
           `insert into ${table}: ${parameters.length} values for ${rows} rows of ${columns.length}`,
         );
       }
-      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(table, columns, rows), parameters));
+      await this.execute(this.insertSql(table, columns, rows), parameters);
     }
   }
 
@@ -197,19 +197,22 @@ export class Sql {
       built = { sql: compiled.sql, names };
       cache.set(key, built);
     }
-    const parameters = built.names.map((name) => values[name]);
-    const now = this.dialect.runNow?.<R>(built.sql, parameters, this.db.isTransaction);
+    return this.execute<R>(
+      built.sql,
+      built.names.map((name) => values[name]),
+    );
+  }
+
+  /** Runs SQL text compiled earlier: directly where the dialect can (see {@link StoreDialect.runNow}), else via Kysely. */
+  private async execute<R>(sql: string, parameters: unknown[]): Promise<R[]> {
+    const now = this.dialect.runNow?.<R>(sql, parameters, this.db.isTransaction);
     if (now !== undefined) return now;
-    const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
-    return result.rows;
+    return (await this.db.executeQuery<R>(CompiledQuery.raw(sql, parameters))).rows;
   }
 
   /** Runs a compiled select and returns its rows as arrays of column values, in the select's column order. */
   async arrayRows(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown[][]> {
-    const result = await this.db.executeQuery<unknown>(
-      CompiledQuery.raw(ARRAY_ROWS + query.sql, [...query.parameters]),
-    );
-    const rows = result.rows;
+    const rows = await this.execute<unknown>(ARRAY_ROWS + query.sql, [...query.parameters]);
     if (rows.length === 0 || Array.isArray(rows[0])) return rows as unknown[][];
     return rows.map((row) => Object.values(row as Record<string, unknown>));
   }

@@ -62,9 +62,9 @@ export async function createPlan(
     taskId: null,
   }));
   await s.write(async (tx) => {
-    await tx.db
-      .insertInto('plans')
-      .values({
+    // Its statement text built once (insertRows): every facade request makes a plan.
+    await tx.insertRows('plans', [
+      {
         id: plan.id,
         created_at: now,
         updated_at: now,
@@ -72,8 +72,8 @@ export async function createPlan(
         status: plan.status,
         summary: toJsonColumn(plan.summary),
         body: toJsonColumn(plan.body),
-      })
-      .execute();
+      },
+    ]);
     // Values straight from the records, no row object each: a big plan has tens of thousands of ops.
     await tx.insertValues('ops', OP_COLUMNS, ops.length, (i, out) => {
       const op = ops[i] as OpRecord;
