@@ -13,7 +13,6 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Sqlite from 'better-sqlite3';
 import { request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { applyPlan, openRoster, planChanges, syncApps } from '../src/app/index.js';
@@ -21,6 +20,13 @@ import { loadConfig } from '../src/config/load.js';
 import { generateCompany, hrToCsv } from '../src/sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
+import {
+  describeCounts,
+  installSqlCounter,
+  type SqlCounts,
+  startCounting,
+  stopCounting,
+} from './sql-count.js';
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 1750);
 const CONCURRENCY = 4;
@@ -64,51 +70,15 @@ async function fleet() {
   return startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people: PEOPLE }) });
 }
 
-/** What better-sqlite3 ran while counting is on: statements by kind, prepares, and transactions begun. */
-const sqlCounts = {
-  statements: 0,
-  prepares: 0,
-  transactions: 0,
-  byVerb: new Map<string, number>(),
-  /** Calls and milliseconds per statement text. */
-  bySql: new Map<string, { calls: number; ms: number }>(),
-};
-let counting = false;
-
-/** Wraps better-sqlite3's prepare so every statement the store runs is counted (BENCH_SQL=1 only). */
-function countSqlite(): void {
-  const proto = Sqlite.prototype as unknown as { prepare: (sql: string) => Sqlite.Statement };
-  const prepare = proto.prepare;
-  proto.prepare = function (this: Sqlite.Database, sql: string) {
-    const stmt = prepare.call(this, sql);
-    if (counting) sqlCounts.prepares++;
-    const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
-    for (const method of ['run', 'all', 'get', 'iterate'] as const) {
-      const original = stmt[method] as (...args: unknown[]) => unknown;
-      (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        if (!counting) return original.apply(stmt, args);
-        sqlCounts.statements++;
-        if (verb === 'begin') sqlCounts.transactions++;
-        sqlCounts.byVerb.set(verb, (sqlCounts.byVerb.get(verb) ?? 0) + 1);
-        const started = performance.now();
-        try {
-          return original.apply(stmt, args);
-        } finally {
-          const entry = sqlCounts.bySql.get(sql) ?? { calls: 0, ms: 0 };
-          entry.calls++;
-          entry.ms += performance.now() - started;
-          sqlCounts.bySql.set(sql, entry);
-        }
-      };
-    }
-    return stmt;
-  };
-}
-
 /** Roster: sync, plan, then apply (timed) the creates. */
-async function roster(
-  f: Fleet,
-): Promise<{ ops: number; seconds: number; cpu: number; requests: number; writes: Write[] }> {
+async function roster(f: Fleet): Promise<{
+  ops: number;
+  seconds: number;
+  cpu: number;
+  requests: number;
+  writes: Write[];
+  counted: SqlCounts | null;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-apply-'));
   const database = POSTGRES ? await freshDatabase('roster_bench_apply') : null;
   try {
@@ -126,7 +96,7 @@ async function roster(
       if (creates < ops * 0.9) throw new Error(`the plan is not mostly creates: ${creates} of ${ops}`);
       const sandbox = f.sandboxes[0]!;
       sandbox.clearRequests();
-      counting = COUNT_SQL;
+      if (COUNT_SQL) startCounting();
       const cpu = process.cpuUsage();
       const started = performance.now();
       const result = await profiled(() =>
@@ -134,7 +104,7 @@ async function roster(
       );
       const seconds = (performance.now() - started) / 1000;
       const used = cpuSeconds(process.cpuUsage(cpu));
-      counting = false;
+      const counted = COUNT_SQL ? stopCounting() : null;
       const done = result.ops.filter((o) => o.state === 'succeeded').length;
       if (done !== ops) throw new Error(`apply left ${ops - done} of ${ops} ops undone: ${result.status}`);
       const log = sandbox.requests();
@@ -148,7 +118,7 @@ async function roster(
           },
           body: JSON.stringify(e.body),
         }));
-      return { ops, seconds, cpu: used, requests: log.length, writes };
+      return { ops, seconds, cpu: used, requests: log.length, writes, counted };
     } finally {
       await r.close();
     }
@@ -204,7 +174,7 @@ async function raw(
 }
 
 async function main(): Promise<void> {
-  if (COUNT_SQL) countSqlite();
+  if (COUNT_SQL) installSqlCounter();
   const a = await fleet();
   let ours: Awaited<ReturnType<typeof roster>>;
   try {
@@ -233,17 +203,7 @@ async function main(): Promise<void> {
   print(
     `roster's throughput: ${((100 * rate(ours)) / rate(theirs)).toFixed(0)} % of the raw loop's (goal ≥ 80 %); CPU per op ${(ours.cpu / ours.ops / (theirs.cpu / theirs.ops)).toFixed(2)}× the raw loop's`,
   );
-  if (COUNT_SQL) {
-    const per = (n: number) => (n / ours.ops).toFixed(2);
-    const verbs = [...sqlCounts.byVerb].map(([verb, n]) => `${verb} ${per(n)}`).join(', ');
-    print(
-      `SQL per op: ${per(sqlCounts.statements)} statements (${verbs}), ${per(sqlCounts.prepares)} prepares, ${per(sqlCounts.transactions)} transactions`,
-    );
-    const top = [...sqlCounts.bySql].sort(([, a], [, b]) => b.ms - a.ms).slice(0, 10);
-    for (const [text, { calls, ms }] of top) {
-      print(`  ${per(calls)}/op ${((1000 * ms) / calls).toFixed(0)} µs each: ${text.slice(0, 110)}`);
-    }
-  }
+  if (ours.counted) for (const line of describeCounts(ours.counted, ours.ops, 'op')) print(line);
 }
 
 await main();

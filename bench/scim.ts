@@ -3,13 +3,17 @@
  * the same load (GET by id, filter eq, list count=50, PATCH, POST): SCIMMY in memory (scimmy-routers on express,
  * its handlers writing to a Map), and SCIMMY as a gateway to the same Thought Industries sandbox through Roster's
  * connector (scimmy-gateway.ts: every request an app call, writes read back). Prints req/s, p99 and CPU per
- * request side by side, and the facade/peer ratio of req/s against each.
+ * request side by side, and the facade/peer ratio of req/s against each (req/s counts 2xx answers only; each
+ * server is measured in a child process of its own). `BENCH_SQL=1` also prints the SQL
+ * statements and transactions each Roster load ran per request, costliest texts first.
  */
 
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { syncApps, withRoster } from '../src/app/index.js';
 import { issueToken } from '../src/app/tokens.js';
@@ -23,6 +27,7 @@ import { startServer } from '../src/server/serve.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { tokenStore } from '../src/store/tokens.js';
 import { startScimmyGateway } from './scimmy-gateway.js';
+import { describeCounts, installSqlCounter, startCounting, stopCounting } from './sql-count.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -33,6 +38,9 @@ const TARGETS = process.env['BENCH_TARGETS']?.split(',');
 const measured = (name: string) => !TARGETS || TARGETS.includes(name);
 /** A directory: each Roster load's CPU profile (that load alone, not the set-up) is written there. */
 const PROFILE = process.env['BENCH_PROFILE'];
+const COUNT_SQL = process.env['BENCH_SQL'] === '1';
+/** Set in the child process that measures one server (its name). */
+const CHILD = 'BENCH_SCIM_CHILD';
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 /** How many users the PATCH load takes in turn. */
 const PATCHED = 50;
@@ -136,6 +144,8 @@ async function run(target: Target): Promise<Row[]> {
       await profiling.post('Profiler.enable');
       await profiling.post('Profiler.start');
     }
+    const counted = COUNT_SQL && target.name === 'Roster';
+    if (counted) startCounting();
     const cpu = process.cpuUsage();
     const result = await autocannon({
       connections: CONNECTIONS,
@@ -146,6 +156,7 @@ async function run(target: Target): Promise<Row[]> {
       ...opts,
     } as autocannon.Options);
     const used = process.cpuUsage(cpu);
+    const sql = counted ? stopCounting() : null;
     if (profiling && PROFILE) {
       const { profile } = await profiling.post('Profiler.stop');
       writeFileSync(join(PROFILE, `${load.split(' ')[0]}.cpuprofile`), JSON.stringify(profile));
@@ -153,18 +164,18 @@ async function run(target: Target): Promise<Row[]> {
     }
     const answered = Math.max(1, result.requests.total);
     const cpuMsPerRequest = (used.user + used.system) / 1000 / answered;
-    rows.push({
-      load,
-      rps: result.requests.average,
-      p99: result.latency.p99,
-      non2xx: result.non2xx,
-      cpuMsPerRequest,
-    });
+    // Only what was served counts: a server answering errors fast is not fast.
+    const rps = (result.requests.average * result['2xx']) / answered;
+    rows.push({ load, rps, p99: result.latency.p99, non2xx: result.non2xx, cpuMsPerRequest });
     print(
-      `${target.name.padEnd(8)} ${load.padEnd(24)} ${result.requests.average.toFixed(1).padStart(9)} req/s  ` +
+      `${target.name.padEnd(8)} ${load.padEnd(24)} ${rps.toFixed(1).padStart(9)} req/s  ` +
         `p99 ${String(result.latency.p99).padStart(5)} ms  cpu ${cpuMsPerRequest.toFixed(2).padStart(7)} ms/req  ` +
         `non-2xx ${result.non2xx}  errors ${result.errors}`,
     );
+    if (sql) {
+      const top = Number(process.env['BENCH_SQL_TOP'] ?? 12);
+      for (const line of describeCounts(sql, answered, 'request', top)) print(`         ${line}`);
+    }
   }
   return rows;
 }
@@ -257,39 +268,70 @@ async function gateway(): Promise<{ target: Target; close: () => Promise<void> }
 const ratio = (ours: Row, theirs: Row | undefined) =>
   theirs && theirs.rps > 0 ? `${(ours.rps / theirs.rps).toFixed(2)}x` : 'n/a';
 
+/** Starts one server, runs every load against it, and closes it. */
+async function measure(name: string): Promise<Row[]> {
+  if (name === 'SCIMMY') {
+    const peer = await startScimmyServer({ users: USERS, groups: 5 });
+    const users = [...peer.store.users.values()] as { id: string; userName: string }[];
+    const some = users[0] as { id: string; userName: string };
+    try {
+      return await run({
+        name,
+        base: peer.baseUrl,
+        token: peer.token,
+        id: some.id,
+        userName: some.userName,
+        patchIds: users.slice(0, PATCHED).map((u) => u.id),
+      });
+    } finally {
+      await peer.close();
+    }
+  }
+  const server = name === 'Roster' ? await roster() : await gateway();
+  try {
+    return await run(server.target);
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * Measures one server in a process of its own, one after another: in one process each server ran after the
+ * others' loads, and what they left behind (a grown heap, code the JIT had tuned to their shapes) slowed the
+ * next one — Roster, measured after the gateway, served half the requests it served alone.
+ */
+function apart(name: string): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      env: { ...process.env, [CHILD]: name },
+      execArgv: process.execArgv,
+    });
+    let rows: Row[] = [];
+    child.on('message', (message) => {
+      rows = message as Row[];
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(rows) : reject(new Error(`the ${name} measurement exited with ${code}`)),
+    );
+  });
+}
+
 async function main(): Promise<void> {
+  const only = process.env[CHILD];
+  if (only !== undefined) {
+    if (COUNT_SQL) installSqlCounter();
+    process.send?.(await measure(only));
+    return;
+  }
   print(
     `load average at start: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  let scimmyRows: Row[] = [];
-  if (measured('SCIMMY')) {
-    const peer = await startScimmyServer({ users: USERS, groups: 5 });
-    const users = [...peer.store.users.values()] as { id: string; userName: string }[];
-    const some = users[0] as { id: string; userName: string };
-    scimmyRows = await run({
-      name: 'SCIMMY',
-      base: peer.baseUrl,
-      token: peer.token,
-      id: some.id,
-      userName: some.userName,
-      patchIds: users.slice(0, PATCHED).map((u) => u.id),
-    });
-    await peer.close();
-  }
-  let gatewayRows: Row[] = [];
-  if (measured('SCIMMY>TI')) {
-    const through = await gateway();
-    gatewayRows = await run(through.target);
-    await through.close();
-  }
-  let rosterRows: Row[] = [];
-  if (measured('Roster')) {
-    const facade = await roster();
-    rosterRows = await run(facade.target);
-    await facade.close();
-  }
+  const scimmyRows = measured('SCIMMY') ? await apart('SCIMMY') : [];
+  const gatewayRows = measured('SCIMMY>TI') ? await apart('SCIMMY>TI') : [];
+  const rosterRows = measured('Roster') ? await apart('Roster') : [];
   print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',

@@ -67,7 +67,9 @@ export async function startScimmyGateway(input: {
       return render(await read(account.id)) as never;
     }
     const current = await read(resource.id);
-    const { changes } = userChanges(plain(render(current)), data, mapping);
+    // Diffed against the current user as SCIMMY's schema passes it in (its User schema has no enterprise
+    // extension, so `department` is absent from both): only what the request changed goes to the app.
+    const { changes } = userChanges(plain(new SCIMMY.Schemas.User(render(current), 'in')), data, mapping);
     if (Object.keys(changes).length > 0) await accounts.update!.call(accounts, { id: current.id, changes });
     return render(await read(current.id)) as never;
   })

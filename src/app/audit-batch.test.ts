@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../store/group-commit.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
 import { auditQueue } from './audit-batch.js';
@@ -25,6 +26,16 @@ describe('the audit queue writes events in batches and loses none', () => {
   afterEach(() => store.close());
 
   const event = (i: number) => ({ actor: 'okta', kind: 'scim.request', subject: `GET /Users/${i}` });
+
+  it('a batch given a group commit rides on its commit with other writes, not one of its own', async () => {
+    const writes = new GroupCommit(store);
+    const queue = auditQueue(store, { maxDelayMs: 60_000, transaction: (fn) => writes.write(fn) });
+    queue.append(event(1));
+    const other = writes.write((tx) => tx.appendAudit({ actor: 'roster', kind: 'op.intent', subject: 'x' }));
+    await Promise.all([queue.flush(), other]);
+    expect(transactions).toBe(1);
+    expect(await store.verifyAudit()).toEqual({ ok: true, count: 2 });
+  });
 
   it('events queued together are written in one transaction, in order, each chained', async () => {
     const queue = auditQueue(store, { maxDelayMs: 60_000 });

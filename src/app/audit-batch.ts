@@ -23,11 +23,17 @@ export interface AuditQueueOptions {
   maxBatch?: number;
   /** Told of a batch that could not be written (after one retry), with how many events it held. */
   onError?: (error: unknown, lost: number) => void;
+  /**
+   * How a batch is written: the store's own transaction by default, or a group commit shared with other writes
+   * (the SCIM facade's op records), so a batch rides on a commit that happens anyway.
+   */
+  transaction?: (fn: (tx: Store) => Promise<void>) => Promise<void>;
 }
 
 export function auditQueue(store: Store, options: AuditQueueOptions = {}): AuditQueue {
   const maxDelayMs = options.maxDelayMs ?? 5;
   const maxBatch = Math.max(1, options.maxBatch ?? 100);
+  const transaction = options.transaction ?? ((fn) => store.transaction(fn));
   let queued: AuditInput[] = [];
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -36,7 +42,7 @@ export function auditQueue(store: Store, options: AuditQueueOptions = {}): Audit
 
   const write = async (batch: AuditInput[]): Promise<void> => {
     const once = () =>
-      store.transaction(async (tx) => {
+      transaction(async (tx) => {
         for (const event of batch) await tx.appendAudit(event);
       });
     try {

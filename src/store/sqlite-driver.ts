@@ -70,26 +70,46 @@ export async function whileBusy<T>(fn: () => Promise<T> | T, sqlite: Sqlite.Data
 /** Prepared statements kept per SQL text; enough for every statement the store builds, bounded for safety. */
 const STATEMENT_CACHE_SIZE = 500;
 
-class WaitingConnection implements DatabaseConnection {
+/**
+ * The one better-sqlite3 connection behind a store: its prepared statements, and whether Kysely has lent it out
+ * (a transaction, or a query waiting its turn), which decides when a statement may skip Kysely's executor.
+ */
+export class SqliteStatements {
   private readonly statements = new Map<string, Sqlite.Statement>();
+  /** Kysely's connection is lent out (between its acquire and its release). */
+  lent = false;
 
   constructor(
-    private readonly inner: DatabaseConnection,
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
   ) {}
 
-  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return whileBusy(() => this.run<R>(query), this.sqlite, this.policy);
-  }
-
   /** Kysely's own SQLite connection prepares every statement anew; a sync runs the same few thousands of times. */
-  private run<R>(query: CompiledQuery): QueryResult<R> {
-    const stmt = this.prepared(query.sql);
-    const parameters = query.parameters as unknown[];
+  run<R>(sql: string, parameters: readonly unknown[]): QueryResult<R> {
+    const stmt = this.prepared(sql);
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
     const { changes, lastInsertRowid } = stmt.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /**
+   * Runs a statement at once on the connection, without Kysely's executor, when that is the connection the
+   * caller's statement would run on: `bound` (the caller's handle is a transaction, which holds the connection
+   * until it ends) with a transaction open, or nobody holding it and none open (a statement of its own, done
+   * before anyone else can take the connection: better-sqlite3 runs it synchronously). Otherwise undefined: the
+   * caller takes Kysely's path and its turn. Unbound and busy (another process writes), nothing was done, so it
+   * is also undefined and Kysely's path waits for the lock.
+   */
+  runNow<R>(sql: string, parameters: readonly unknown[], bound: boolean): R[] | undefined {
+    if (bound ? !this.sqlite.inTransaction : this.lent || this.sqlite.inTransaction) return undefined;
+    try {
+      return this.run<R>(sql, parameters).rows;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      // Inside a transaction the statement cannot simply be repeated: the caller's transaction fails whole.
+      if (bound) throw busyError(this.policy, error);
+      return undefined;
+    }
   }
 
   private prepared(sql: string): Sqlite.Statement {
@@ -105,6 +125,19 @@ class WaitingConnection implements DatabaseConnection {
     }
     this.statements.set(sql, stmt);
     return stmt;
+  }
+}
+
+class WaitingConnection implements DatabaseConnection {
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly sqlite: Sqlite.Database,
+    private readonly policy: BusyPolicy,
+    private readonly statements: SqliteStatements,
+  ) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return whileBusy(() => this.statements.run<R>(query.sql, query.parameters), this.sqlite, this.policy);
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
@@ -128,6 +161,7 @@ class WaitingDriver extends SqliteDriver {
   constructor(
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
+    private readonly statements: SqliteStatements,
     private readonly checkpoints?: CheckpointPolicy,
   ) {
     super({ database: sqlite });
@@ -148,12 +182,18 @@ class WaitingDriver extends SqliteDriver {
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await super.acquireConnection();
+    this.statements.lent = true;
     let connection = this.wrapped.get(inner);
     if (connection === undefined) {
-      connection = new WaitingConnection(inner, this.sqlite, this.policy);
+      connection = new WaitingConnection(inner, this.sqlite, this.policy, this.statements);
       this.wrapped.set(inner, connection);
     }
     return connection;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.statements.lent = false;
+    await super.releaseConnection();
   }
 
   // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and then writes can find
@@ -165,15 +205,19 @@ class WaitingDriver extends SqliteDriver {
 
 /** Kysely's SQLite dialect with the waiting driver. */
 export class WaitingSqliteDialect extends SqliteDialect {
+  /** The connection's statements, also run directly by the store (see {@link SqliteStatements.runNow}). */
+  readonly statements: SqliteStatements;
+
   constructor(
     private readonly sqlite: Sqlite.Database,
     private readonly policy: BusyPolicy,
     private readonly checkpoints?: CheckpointPolicy,
   ) {
     super({ database: sqlite });
+    this.statements = new SqliteStatements(sqlite, policy);
   }
 
   override createDriver(): SqliteDriver {
-    return new WaitingDriver(this.sqlite, this.policy, this.checkpoints);
+    return new WaitingDriver(this.sqlite, this.policy, this.statements, this.checkpoints);
   }
 }

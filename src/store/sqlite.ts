@@ -9,7 +9,7 @@ import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysel
 import { migrateToLatest } from './migrations/index.js';
 import { ensurePrivateFile, stderrWarning, widerThanPrivate } from './private-file.js';
 import type { Database } from './schema.js';
-import { WaitingSqliteDialect, whileBusy } from './sqlite-driver.js';
+import { type SqliteStatements, WaitingSqliteDialect, whileBusy } from './sqlite-driver.js';
 
 export const MEMORY = ':memory:';
 
@@ -34,9 +34,13 @@ function sqliteCode(error: unknown): string | undefined {
 }
 
 /** What the SQL store needs to know of SQLite (tests open a store on a handle of their own with it). */
-export function sqliteDialect(where: string): StoreDialect {
+export function sqliteDialect(where: string, statements?: SqliteStatements): StoreDialect {
   return {
     where,
+    ...(statements && {
+      runNow: <R>(sql: string, parameters: readonly unknown[], bound: boolean) =>
+        statements.runNow<R>(sql, parameters, bound),
+    }),
     // SQLite allows 32766 bound parameters; smaller statements compile faster and hold the lock for less.
     maxParams: 16_000,
     isForeignKeyViolation: (error) => sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
@@ -109,12 +113,13 @@ export async function openSqliteStore(
   const checkpoints = memory
     ? undefined
     : { path: where, afterCommits: options.backgroundCheckpointAfter ?? 200 };
-  const db = new Kysely<Database>({ dialect: new WaitingSqliteDialect(sqlite, policy, checkpoints) });
+  const dialect = new WaitingSqliteDialect(sqlite, policy, checkpoints);
+  const db = new Kysely<Database>({ dialect });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>, where);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, sqliteDialect(where), options);
+  return new KyselyStore(db, sqliteDialect(where, dialect.statements), options);
 }

@@ -1,7 +1,7 @@
 /** @module API tokens of `roster serve`: stored as sha256 hashes with a name, a scope and a display prefix. */
 
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import { type ApiTokensTable, isUniqueViolation, serverDb } from './server-tables.js';
 import type { Store } from './store.js';
@@ -73,6 +73,12 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
 
 export function tokenStore(store: Store, clock: () => Date = () => new Date()): TokenStore {
   const db = serverDb(store);
+  const byHashSql = db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('hash', '=', '')
+    .where('revoked_at', 'is', null)
+    .compile().sql;
   const byIdOrName = async (idOrName: string) =>
     db
       .selectFrom('api_tokens')
@@ -105,12 +111,12 @@ export function tokenStore(store: Store, clock: () => Date = () => new Date()): 
       return toToken(row);
     },
     async findByHash(hash) {
-      const row = await db
-        .selectFrom('api_tokens')
-        .selectAll()
-        .where('hash', '=', hash)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      // Every authenticated request asks: read afresh each time (a token revoked elsewhere is refused at once),
+      // from a statement compiled once.
+      const { rows } = await db.executeQuery<Selectable<ApiTokensTable>>(
+        CompiledQuery.raw(byHashSql, [hash]),
+      );
+      const row = rows[0];
       return row ? toToken(row) : null;
     },
     async list(input = {}) {

@@ -45,7 +45,7 @@ export interface BackendOptions {
  */
 const commits = new WeakMap<Store, GroupCommit>();
 
-function groupCommitOf(store: Store): GroupCommit {
+export function groupCommitOf(store: Store): GroupCommit {
   let writes = commits.get(store);
   if (!writes) {
     writes = new GroupCommit(store);
@@ -250,6 +250,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         status:
           record.status === 'task_open' ? 'task_open' : record.status === 'skipped' ? 'skipped' : 'succeeded',
         accountId: accountIdOf(record),
+        ...(madeAnew(record) && { made: true }),
       });
       if (closed) break;
     }
@@ -270,6 +271,10 @@ type PlanEnd = 'failed' | 'applied' | 'tasks_open';
 /** How a facade plan ends, from its last op's status and whether any op left a manual task open. */
 const endOf = (status: OpRecord['status'], open: boolean): PlanEnd =>
   status === 'failed' ? 'failed' : open ? 'tasks_open' : 'applied';
+
+/** A create the app answered with an account it made just now (not adopted, not one an earlier attempt made). */
+const madeAnew = (record: OpRecord): boolean =>
+  record.kind === 'create' && record.status === 'succeeded' && record.outcome?.['already'] === false;
 
 const accountIdOf = (record: OpRecord): string | null =>
   typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;

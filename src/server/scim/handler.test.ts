@@ -182,6 +182,32 @@ describe("Okta's sequence through the handler", () => {
     expect(again.body).toMatchObject({ scimType: 'uniqueness' });
     expect(ran).toHaveLength(1);
   });
+  it('a PATCH that keeps userName succeeds where the app already held another account under it', async () => {
+    const { call, accounts, ran } = setup();
+    await call('POST', '/Users', { body: jane });
+    // A duplicate the app already had (made outside the facade, brought in by a sync): not this write's doing.
+    accounts.set('2', { ...(accounts.get('1') as Account), id: '2' });
+    const off = await call('PATCH', '/Users/2', {
+      body: { Operations: [{ op: 'replace', value: { active: false } }] },
+    });
+    expect(off.status).toBe(200);
+    expect(ran.at(-1)?.kind).toBe('deactivate');
+    expect(accounts.get('2')?.status).toBe('inactive');
+  });
+  it('a PATCH that changes userName to one another account holds is a 409 and runs nothing', async () => {
+    const { call, ran } = setup();
+    await call('POST', '/Users', { body: jane });
+    const john = 'john@example.com';
+    await call('POST', '/Users', {
+      body: { ...jane, userName: john, emails: [{ primary: true, value: john, type: 'work' }] },
+    });
+    const taken = await call('PATCH', '/Users/2', {
+      body: { Operations: [{ op: 'replace', path: 'userName', value: 'JANE@example.com' }] },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({ scimType: 'uniqueness' });
+    expect(ran).toHaveLength(2);
+  });
   it('DELETE removes; the user is then 404', async () => {
     const { call } = setup();
     await call('POST', '/Users', { body: jane });
@@ -234,6 +260,58 @@ describe('groups and bulk through the handler', () => {
       body: { Operations: [{ op: 'add', path: 'members', value: [{ value: '99' }] }] },
     });
     expect(stranger.status).toBe(400);
+  });
+  it('a user PATCH answers with the groups the user is in, read once: a User write changes no membership', async () => {
+    const { call, grants, backend, accounts } = setup();
+    // As the store-backed backend does: each outcome carries the account as the write left it.
+    const run = backend.run;
+    backend.run = async (ops) =>
+      (await run(ops)).map((o) => ({ ...o, account: accounts.get(o.accountId ?? '') ?? null }));
+    await call('POST', '/Users', { body: jane });
+    grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
+    let reads = 0;
+    const read = backend.grants;
+    backend.grants = () => {
+      reads++;
+      return read();
+    };
+    const renamed = await call('PATCH', '/Users/1', {
+      body: { Operations: [{ op: 'replace', path: 'name.givenName', value: 'Janet' }] },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: { givenName: 'Janet' }, groups: [{ value: 'g1' }] });
+    expect(reads).toBe(1);
+    expect((await call('GET', '/Users/1')).headers['etag']).toBe(renamed.headers['etag']);
+  });
+  it('a create the app made anew answers with no groups and reads none; an adopted account shows the groups it holds', async () => {
+    for (const made of [true, false]) {
+      const { call, grants, backend, accounts } = setup();
+      // As the store-backed backend does: each outcome carries the account, and says whether the app made it now.
+      const run = backend.run;
+      backend.run = async (ops) =>
+        (await run(ops)).map((o) => ({
+          ...o,
+          account: accounts.get(o.accountId ?? '') ?? null,
+          ...(made && { made }),
+        }));
+      // The account the app will answer with ('1') already holds a group: so it can only if it was adopted.
+      grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
+      let reads = 0;
+      const read = backend.grants;
+      backend.grants = () => {
+        reads++;
+        return read();
+      };
+      const created = await call('POST', '/Users', { body: jane });
+      expect(created.status).toBe(201);
+      if (made) {
+        expect(reads).toBe(0);
+        expect(created.body).not.toHaveProperty('groups');
+      } else {
+        expect(reads).toBe(1);
+        expect(created.body).toMatchObject({ groups: [{ value: 'g1' }] });
+      }
+    }
   });
   it('a group write answers the group as the backend holds it after the write, and a GET agrees', async () => {
     const { call, grants } = setup();

@@ -28,7 +28,14 @@ import {
 } from './listing.js';
 import { accountInputFrom, groupChanges, toScimGroup, toScimUser, userChanges } from './mapping.js';
 import { cannot, createOps, deleteOps, type FacadeRequest, memberOps, unableOp, userOps } from './ops.js';
-import { applyPatch, checkUniqueness, createResource, parsePatchRequest, replaceResource } from './patch.js';
+import {
+  applyPatch,
+  checkUniqueness,
+  createResource,
+  keepsUniqueValues,
+  parsePatchRequest,
+  replaceResource,
+} from './patch.js';
 import { type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
 import { cachedRender, renderKey } from './render-cache.js';
 import { isObject, type Json, type JsonObject, keyOf, type ResourceSchema } from './schema.js';
@@ -46,6 +53,11 @@ export interface OpOutcome {
    * would give it: the answer is rendered from it, not read again. Absent when the write did not record it.
    */
   account?: Account | null;
+  /**
+   * The op made this account in the app just now (a create the app answered anew: neither adopted nor found
+   * made by an earlier attempt), so it is in no group yet. Absent when not known.
+   */
+  made?: boolean;
 }
 
 /** A group an account is in, as its User shows it. */
@@ -147,6 +159,13 @@ function refuseReadOnlyActive(body: unknown, current: JsonObject, schema: Resour
   const wanted = key === undefined ? undefined : booleanOf(body[key]);
   if (wanted === undefined || wanted === booleanOf(current['active'])) return;
   throw badRequest('mutability', 'active is readOnly and cannot be changed', 'active');
+}
+
+/** A user as answered: the account, its rendering, and the groups it was rendered with. */
+interface ShownUser {
+  account: Account;
+  resource: JsonObject;
+  groups: readonly HeldGroup[] | undefined;
 }
 
 export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
@@ -255,19 +274,28 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return account;
   }
 
-  async function user(id: string): Promise<{ account: Account; resource: JsonObject }> {
+  async function user(id: string): Promise<ShownUser> {
     return shown(await findAccount(id));
   }
 
-  async function shown(account: Account): Promise<{ account: Account; resource: JsonObject }> {
-    const held = await heldBy([account]);
-    return { account, resource: renderUser(account, held.get(account.id)) };
+  async function shown(account: Account): Promise<ShownUser> {
+    const groups = (await heldBy([account])).get(account.id);
+    return { account, resource: renderUser(account, groups), groups };
   }
 
-  /** A user as a write left it: what the write recorded in the snapshot, else read again. */
-  function written(id: string, outcomes: readonly OpOutcome[]) {
+  /**
+   * A user as a write left it: what the write recorded in the snapshot, else read again. `known`: the groups it
+   * was in before a write that cannot have changed them (no membership op among its ops): not read again.
+   */
+  async function written(
+    id: string,
+    outcomes: readonly OpOutcome[],
+    known?: { groups: readonly HeldGroup[] | undefined },
+  ): Promise<ShownUser> {
     const account = outcomes.findLast((o) => o.accountId === id && o.account !== undefined)?.account;
-    return account && account.status !== 'deleted' ? shown(account) : user(id);
+    if (!account || account.status === 'deleted') return user(id);
+    if (!known) return shown(account);
+    return { account, resource: renderUser(account, known.groups), groups: known.groups };
   }
 
   async function groupsRendered(): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
@@ -330,7 +358,8 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     const outcomes = await run(createOps(profile, input, active, facade, profile.abilities.invites));
     const createdId = outcomes[0]?.accountId;
     if (!createdId) throw new ScimError(500, 'the create reported no account id');
-    const created = await written(createdId, outcomes);
+    // A create carries no groups: an account the app made just now is in none, so they are not read.
+    const created = await written(createdId, outcomes, outcomes[0]?.made ? { groups: undefined } : undefined);
     return single(201, created.resource, schema);
   }
 
@@ -395,14 +424,20 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
           : null;
       },
     );
-    checkUniqueness(next, await clashCandidates(next), schema);
+    // A write that keeps userName (and any other unique value) cannot make a clash: no lookup for it.
+    if (!keepsUniqueValues(current.resource, next, schema))
+      checkUniqueness(next, await clashCandidates(next), schema);
     const changes = userChanges(current.resource, next, profile.mapping);
     const ops = userOps(profile, current.account, changes, facade);
     const outcomes = await run(ops);
     // An app without deactivation removes the account for active:false (Process Street): nothing is left to
     // show, and a 200 with active:false would describe an account that no longer exists (RFC 7644 §3.5.2: 204).
     if (ops.some((op) => op.kind === 'delete')) return ok(204, null);
-    return single(200, (await written(current.account.id, outcomes)).resource, schema);
+    const memberships = ops.some((op) => op.kind === 'grant' || op.kind === 'revoke');
+    const after = memberships
+      ? await written(current.account.id, outcomes)
+      : await written(current.account.id, outcomes, { groups: current.groups });
+    return single(200, after.resource, schema);
   }
 
   async function handleGroups(

@@ -563,16 +563,10 @@ export function checkUniqueness(
   schema: ResourceSchema,
 ): void {
   const id = get(candidate, 'id');
-  for (const def of schema.core.attributes) {
-    if (def.uniqueness === 'none' || def.type === 'complex' || def.multiValued) continue;
+  for (const def of uniqueAttributes(schema)) {
     const value = get(candidate, def.name);
     if (value === undefined || value === null) continue;
-    const norm = (v: Json | undefined) =>
-      typeof v === 'string' && !def.caseExact
-        ? v.toLowerCase()
-        : v === undefined
-          ? undefined
-          : canonicalJson(v);
+    const norm = (v: Json | undefined) => uniqueForm(def, v);
     const mine = norm(value);
     const holder = others.find((o) => get(o, 'id') !== id && norm(get(o, def.name)) === mine);
     if (holder)
@@ -581,4 +575,28 @@ export function checkUniqueness(
         `${def.name} ${JSON.stringify(value)} is already held by ${String(get(holder, 'id'))}`,
       );
   }
+}
+
+/** The attributes uniqueness is checked on: single-valued simple ones declared `server` or `global` unique. */
+const uniqueAttributes = (schema: ResourceSchema) =>
+  schema.core.attributes.filter(
+    (def) => def.uniqueness !== 'none' && def.type !== 'complex' && !def.multiValued,
+  );
+
+/** A unique attribute's value as uniqueness compares it (case folded unless caseExact). */
+function uniqueForm(def: AttributeDef, v: Json | undefined): string | undefined {
+  if (typeof v === 'string' && !def.caseExact) return v.toLowerCase();
+  return v === undefined ? undefined : canonicalJson(v);
+}
+
+/**
+ * Whether a replacement keeps every unique attribute's value (as uniqueness compares it): such a write cannot
+ * cause a clash, so it is not checked — an IdP deactivating one of two accounts the app already held under one
+ * userName is not refused for a duplicate it did not make (RFC 7644 §3.5.2: the modification is what must not
+ * conflict).
+ */
+export function keepsUniqueValues(before: JsonObject, after: JsonObject, schema: ResourceSchema): boolean {
+  return uniqueAttributes(schema).every(
+    (def) => uniqueForm(def, get(before, def.name)) === uniqueForm(def, get(after, def.name)),
+  );
 }

@@ -12,7 +12,7 @@ import { actorOf, type ServerContext } from '../context.js';
 import { asActor } from '../core.js';
 import { announcePlan } from '../notify.js';
 import type { RosterFastify } from '../server.js';
-import { rosterBackend } from './backend.js';
+import { groupCommitOf, rosterBackend } from './backend.js';
 import { connectorCache } from './connectors.js';
 import { type AppProfile, buildProfile } from './discovery.js';
 import { badRequest, notFound, ScimError, toScimError } from './errors.js';
@@ -95,7 +95,10 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
     // Every request, read or write, answered or refused, is in the audit log under the token's name: queued and
     // written in batches (a transaction per few ms, not per request), every one written before the server
     // closes. A write's own intent and outcome are not these: runOp writes them before the answer.
+    const writes = groupCommitOf(ctx.store);
     const audit = auditQueue(ctx.store, {
+      // In the facade's group commit: a batch joins the commit of the op records written meanwhile.
+      transaction: (fn) => writes.write(fn),
       onError: (error, lost) =>
         ctx.log.error({ err: error, lost }, 'SCIM request audit events could not be written'),
     });

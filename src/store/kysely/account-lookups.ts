@@ -21,6 +21,8 @@ const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) =>
 export async function findAccounts(s: Sql, input: AccountLookup): Promise<StoredAccount[]> {
   if (input.op !== 'eq' && input.op !== 'sw')
     throw new RosterError('invalid_input', `findAccounts compares with eq or sw, not ${String(input.op)}`);
+  if (input.op === 'eq' && (input.field === 'email' || input.field === 'login'))
+    return sortedById(await findEqual(s, input.appId, input.field, input.value));
   let query = s.db.selectFrom('accounts').selectAll().where('app_id', '=', input.appId);
   if (input.field === 'email') {
     const value = normalizeEmail(input.value);
@@ -42,8 +44,23 @@ export async function findAccounts(s: Sql, input: AccountLookup): Promise<Stored
   }
   // In id order, sorted here: an ORDER BY id makes SQLite walk the app's whole primary key (the order for free)
   // instead of the lookup's index; what the index finds is a handful of rows.
-  const rows = await query.execute();
-  return rows.map(rowToAccount).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sortedById(await query.execute());
+}
+
+type AccountRow = Parameters<typeof rowToAccount>[0];
+
+const sortedById = (rows: readonly AccountRow[]): StoredAccount[] =>
+  rows.map(rowToAccount).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/** Accounts whose address or login equals the value (a uniqueness check, a `userName eq` filter): built once. */
+function findEqual(s: Sql, appId: string, field: 'email' | 'login', value: string): Promise<AccountRow[]> {
+  const values = { appId, value: field === 'email' ? normalizeEmail(value) : value.toLowerCase() };
+  return s.runBuilt(`accounts.findEqual:${field}`, values, (v) => {
+    const query = s.db.selectFrom('accounts').selectAll().where('app_id', '=', v.appId);
+    return field === 'email'
+      ? query.where('email_normalized', '=', v.value)
+      : query.where(sql<boolean>`lower(login) = ${v.value}`);
+  });
 }
 
 /** One page of an app's accounts in id order (the order listAccounts gives), and how many there are in all. */
@@ -77,26 +94,8 @@ export async function listMemberships(
   const out: Membership[] = [];
   const ids = [...new Set(input.accountIds)];
   for (let i = 0; i < ids.length; i += s.inListSize) {
-    let query = s.db
-      .selectFrom('grants')
-      .innerJoin('entitlements', (join) =>
-        join
-          .onRef('entitlements.app_id', '=', 'grants.app_id')
-          .onRef('entitlements.id', '=', 'grants.entitlement_id'),
-      )
-      // granted_by is not used, but asked for: with every column it reads in the primary key (app, entitlement,
-      // account), SQLite prefers that covering index on app_id alone (every grant of the app) over grants_account.
-      .select([
-        'grants.account_id',
-        'grants.entitlement_id',
-        'grants.granted_by',
-        'entitlements.name',
-        'entitlements.kind',
-      ])
-      .where('grants.app_id', '=', input.appId)
-      .where('grants.account_id', 'in', ids.slice(i, i + s.inListSize));
-    if (input.kind !== undefined) query = query.where('entitlements.kind', '=', input.kind);
-    for (const row of await query.execute())
+    const chunk = ids.slice(i, i + s.inListSize);
+    for (const row of await membershipRows(s, input.appId, chunk, input.kind))
       out.push({
         accountId: row.account_id,
         entitlementId: row.entitlement_id,
@@ -115,4 +114,53 @@ export async function listMemberships(
         ? -1
         : 1,
   );
+}
+
+/** Up to this many accounts, a memberships read is built once per count (a page of a listing, one account). */
+const BUILT_MEMBERSHIP_IDS = 64;
+
+function membershipRows(
+  s: Sql,
+  appId: string,
+  accountIds: readonly string[],
+  kind: EntitlementKind | undefined,
+) {
+  const build = (v: { appId: string; ids: readonly string[]; kind: string | undefined }) => {
+    let query = s.db
+      .selectFrom('grants')
+      .innerJoin('entitlements', (join) =>
+        join
+          .onRef('entitlements.app_id', '=', 'grants.app_id')
+          .onRef('entitlements.id', '=', 'grants.entitlement_id'),
+      )
+      // granted_by is not used, but asked for: with every column it reads in the primary key (app, entitlement,
+      // account), SQLite prefers that covering index on app_id alone (every grant of the app) over grants_account.
+      .select([
+        'grants.account_id',
+        'grants.entitlement_id',
+        'grants.granted_by',
+        'entitlements.name',
+        'entitlements.kind',
+      ])
+      .where('grants.app_id', '=', v.appId)
+      .where('grants.account_id', 'in', v.ids);
+    if (v.kind !== undefined) query = query.where('entitlements.kind', '=', v.kind);
+    return query;
+  };
+  if (accountIds.length > BUILT_MEMBERSHIP_IDS) return build({ appId, ids: accountIds, kind }).execute();
+  const values: Record<string, string> = { appId };
+  if (kind !== undefined) values['kind'] = kind;
+  accountIds.forEach((id, i) => {
+    values[`id${i}`] = id;
+  });
+  const key = `grants.memberships:${accountIds.length}:${kind !== undefined}`;
+  return s.runBuilt(key, values, (v) => {
+    // Each stand-in is bound where its value goes (runBuilt checks that every parameter is one of them).
+    const at = (name: string) => v[name] as unknown as string;
+    return build({
+      appId: at('appId'),
+      ids: accountIds.map((_, i) => at(`id${i}`)),
+      kind: kind === undefined ? undefined : at('kind'),
+    });
+  });
 }

@@ -19,16 +19,16 @@ export async function recordChanges(
   changes: ReadonlyMap<string, Change>,
 ): Promise<void> {
   if (changes.size === 0) return;
-  await s.db
-    .updateTable('change_counter')
-    .set((eb) => ({ generation: eb('generation', '+', 1) }))
-    .where('id', '=', 1)
-    .execute();
-  const { generation } = await s.db
-    .selectFrom('change_counter')
-    .select('generation')
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
+  // One statement taking the next generation (built once: the SCIM facade records a change per write).
+  const [taken] = await s.runBuilt('changes.nextGeneration', { one: 1 }, (v) =>
+    s.db
+      .updateTable('change_counter')
+      .set((eb) => ({ generation: eb('generation', '+', v.one) }))
+      .where('id', '=', v.one)
+      .returning('generation'),
+  );
+  if (taken === undefined) throw new Error('the change_counter row is missing');
+  const { generation } = taken;
   const at = s.now();
   const rows = [...changes].map(([key, change]) => ({
     kind,
@@ -39,6 +39,23 @@ export async function recordChanges(
     at,
   }));
   const chunk = Math.floor(s.dialect.maxParams / 6);
+  const [only] = rows;
+  if (rows.length === 1 && only !== undefined) {
+    // One account written (a facade write, a webhook): the statement is built once.
+    await s.runBuilt('changes.recordOne', only, (v) =>
+      s.db
+        .insertInto('changes')
+        .values(v)
+        .onConflict((oc) =>
+          oc.columns(['kind', 'app_id', 'key']).doUpdateSet((eb) => ({
+            change: eb.ref('excluded.change'),
+            generation: eb.ref('excluded.generation'),
+            at: eb.ref('excluded.at'),
+          })),
+        ),
+    );
+    return;
+  }
   for (let i = 0; i < rows.length; i += chunk) {
     await s.db
       .insertInto('changes')

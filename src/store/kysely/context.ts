@@ -18,6 +18,12 @@ export interface StoreDialect {
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
   /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */
   lockGraphFindings?(db: Kysely<Database>): Promise<void>;
+  /**
+   * Runs a compiled statement at once on the connection the caller's handle uses (`bound`: a transaction's),
+   * past the query builder's executor, answering its rows; undefined when it cannot now (the caller then takes
+   * the ordinary path). An engine with one in-process connection (SQLite) can; a pool of them cannot.
+   */
+  runNow?<R>(sql: string, parameters: readonly unknown[], bound: boolean): R[] | undefined;
 }
 
 export type Db = Kysely<Database>;
@@ -113,7 +119,7 @@ export class Sql {
       const slice = rows.slice(i, i + chunk) as Record<string, unknown>[];
       const parameters: unknown[] = [];
       for (const row of slice) for (const column of columns) parameters.push(row[column] ?? null);
-      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(table, columns, slice.length), parameters));
+      await this.execute(this.insertSql(table, columns, slice.length), parameters);
     }
   }
 
@@ -138,7 +144,7 @@ export class Sql {
           `insert into ${table}: ${parameters.length} values for ${rows} rows of ${columns.length}`,
         );
       }
-      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(table, columns, rows), parameters));
+      await this.execute(this.insertSql(table, columns, rows), parameters);
     }
   }
 
@@ -191,17 +197,22 @@ export class Sql {
       built = { sql: compiled.sql, names };
       cache.set(key, built);
     }
-    const parameters = built.names.map((name) => values[name]);
-    const result = await this.db.executeQuery<R>(CompiledQuery.raw(built.sql, parameters));
-    return result.rows;
+    return this.execute<R>(
+      built.sql,
+      built.names.map((name) => values[name]),
+    );
+  }
+
+  /** Runs SQL text compiled earlier: directly where the dialect can (see {@link StoreDialect.runNow}), else via Kysely. */
+  private async execute<R>(sql: string, parameters: unknown[]): Promise<R[]> {
+    const now = this.dialect.runNow?.<R>(sql, parameters, this.db.isTransaction);
+    if (now !== undefined) return now;
+    return (await this.db.executeQuery<R>(CompiledQuery.raw(sql, parameters))).rows;
   }
 
   /** Runs a compiled select and returns its rows as arrays of column values, in the select's column order. */
   async arrayRows(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown[][]> {
-    const result = await this.db.executeQuery<unknown>(
-      CompiledQuery.raw(ARRAY_ROWS + query.sql, [...query.parameters]),
-    );
-    const rows = result.rows;
+    const rows = await this.execute<unknown>(ARRAY_ROWS + query.sql, [...query.parameters]);
     if (rows.length === 0 || Array.isArray(rows[0])) return rows as unknown[][];
     return rows.map((row) => Object.values(row as Record<string, unknown>));
   }

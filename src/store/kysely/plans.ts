@@ -62,9 +62,9 @@ export async function createPlan(
     taskId: null,
   }));
   await s.write(async (tx) => {
-    await tx.db
-      .insertInto('plans')
-      .values({
+    // Its statement text built once (insertRows): every facade request makes a plan.
+    await tx.insertRows('plans', [
+      {
         id: plan.id,
         created_at: now,
         updated_at: now,
@@ -72,8 +72,8 @@ export async function createPlan(
         status: plan.status,
         summary: toJsonColumn(plan.summary),
         body: toJsonColumn(plan.body),
-      })
-      .execute();
+      },
+    ]);
     // Values straight from the records, no row object each: a big plan has tens of thousands of ops. In chunks of
     // one size: the statement text is built once per size, and building one of the most rows a statement may carry
     // cost more than running it.
@@ -139,12 +139,16 @@ export async function setPlanStatus(
   s: Sql,
   input: { id: string; status: PlanRecord['status'] },
 ): Promise<PlanRecord> {
-  await s.db
-    .updateTable('plans')
-    .set({ status: input.status, updated_at: s.now() })
-    .where('id', '=', input.id)
-    .execute();
-  const plan = await getPlan(s, { id: input.id });
+  // One statement answering the plan as it now stands (every SCIM facade write ends with one).
+  const values = { id: input.id, status: input.status, updatedAt: s.now() };
+  const [row] = await s.runBuilt('plans.setStatus', values, (v) =>
+    s.db
+      .updateTable('plans')
+      .set({ status: v.status, updated_at: v.updatedAt })
+      .where('id', '=', v.id)
+      .returningAll(),
+  );
+  const plan = row === undefined ? null : rowToPlan(row);
   if (plan === null) {
     throw new RosterError('not_found', `plan ${input.id} is not in the store`, {
       details: { planId: input.id },

@@ -1,6 +1,6 @@
 /** @module Each app's snapshot (accounts, entitlements, grants): whole swaps, batch checks, reads. */
 
-import { type Insertable, type RawBuilder, sql } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { parseEnumOf } from '../json.js';
 import {
@@ -11,7 +11,7 @@ import {
   rowToAccount,
   rowToEntitlement,
 } from '../rows.js';
-import type { Database } from '../schema.js';
+import type { AccountsTable, Database } from '../schema.js';
 import type {
   Change,
   SnapshotAccount,
@@ -190,26 +190,36 @@ export async function listAccountIds(s: Sql, input: { appId: string }): Promise<
  */
 export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<StoredAccount> {
   return s.write(async (tx) => {
-    const existing = await tx.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('app_id', '=', account.appId)
-      .where('id', '=', account.id)
-      .executeTakeFirst();
+    const existing = await accountRow(tx, account.appId, account.id);
     const row = accountToRow(account, existing?.sync_run_id ?? null);
     const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id', 'row_hash']);
     if (existing && changes.size === 0) return rowToAccount(existing);
-    const { app_id: _app, id: _id, ...rest } = row;
     // RETURNING: the row as the database holds it (as a read would give it), for a caller that answers with it.
-    const stored = await tx.db
-      .insertInto('accounts')
-      .values(row)
-      .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const stored = await upsertAccountRow(tx, row);
     await recordChanges(tx, 'account', account.appId, changes);
     return rowToAccount(stored);
   });
+}
+
+/**
+ * Writes one account row over the stored one (or as a new one), answering it as stored. Its statement is built
+ * once (runBuilt: every facade write makes one) unless a value is undefined, which Kysely leaves out (the
+ * column keeps its default, or its stored value on update): that shape is built as it comes.
+ */
+async function upsertAccountRow(tx: Sql, row: AccountsTable): Promise<Selectable<AccountsTable>> {
+  const build = (values: AccountsTable) => {
+    const { app_id: _app, id: _id, ...rest } = values;
+    return tx.db
+      .insertInto('accounts')
+      .values(values)
+      .onConflict((oc) => oc.columns(['app_id', 'id']).doUpdateSet(rest))
+      .returningAll();
+  };
+  if (Object.values(row).includes(undefined)) return build(row).executeTakeFirstOrThrow();
+  const values: { [K in keyof AccountsTable]: AccountsTable[K] } = row;
+  const [stored] = await tx.runBuilt('accounts.upsertOne', values, (v) => build(v));
+  if (stored === undefined) throw new Error(`accounts[${row.app_id}/${row.id}]: the upsert answered no row`);
+  return stored;
 }
 
 /** Drops an account the app no longer holds, with its grants, from the snapshot. */
@@ -288,13 +298,16 @@ export async function getAccount(
   s: Sql,
   input: { appId: string; id: string },
 ): Promise<StoredAccount | null> {
-  const row = await s.db
-    .selectFrom('accounts')
-    .selectAll()
-    .where('app_id', '=', input.appId)
-    .where('id', '=', input.id)
-    .executeTakeFirst();
+  const row = await accountRow(s, input.appId, input.id);
   return row === undefined ? null : rowToAccount(row);
+}
+
+/** One account's row by id, built once (the SCIM facade reads one per request). */
+async function accountRow(s: Sql, appId: string, id: string) {
+  const [row] = await s.runBuilt('accounts.byId', { appId, id }, (v) =>
+    s.db.selectFrom('accounts').selectAll().where('app_id', '=', v.appId).where('id', '=', v.id),
+  );
+  return row;
 }
 
 export async function findAccountsByEmail(s: Sql, input: { email: string }): Promise<StoredAccount[]> {
