@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Person } from '../core/types.js';
 import { type DesiredApp, desiredAccountsOf, desiredState, desiredVerdicts } from './desired.js';
 import { policySchema } from './policy.js';
+import { person } from './testkit.js';
 
 const NOW = new Date('2026-11-01T00:00:00.000Z');
-
-function person(id: string, over: Partial<Person> = {}): Person {
-  return {
-    employeeId: id,
-    email: `${id.toLowerCase()}@acme.com`,
-    aliases: [],
-    firstName: 'First',
-    lastName: id,
-    status: 'active',
-    department: 'Engineering',
-    title: 'Engineer',
-    managerEmail: null,
-    startDate: null,
-    endDate: null,
-    attributes: {},
-    ...over,
-  };
-}
 
 const APPS: DesiredApp[] = [
   { id: 'tp', type: 'targetprocess', kinds: ['role', 'team'] },

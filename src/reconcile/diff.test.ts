@@ -6,6 +6,7 @@ import type { Account, AppType, Entitlement, Grant, Link, Person } from '../core
 import { desiredState } from './desired.js';
 import { type DiffApp, diff } from './diff.js';
 import { type Policy, policySchema } from './policy.js';
+import { person } from './testkit.js';
 
 const NOW = new Date('2026-11-01T00:00:00.000Z');
 
@@ -29,24 +30,6 @@ function manifestOf(type: AppType): CapabilityManifest {
   } as unknown as AppConfig);
   void connector.close();
   return connector.manifest;
-}
-
-function person(id: string, over: Partial<Person> = {}): Person {
-  return {
-    employeeId: id,
-    email: `${id.toLowerCase()}@acme.com`,
-    aliases: [],
-    firstName: 'First',
-    lastName: id,
-    status: 'active',
-    department: 'Engineering',
-    title: 'Engineer',
-    managerEmail: null,
-    startDate: null,
-    endDate: null,
-    attributes: {},
-    ...over,
-  };
 }
 
 function account(appId: string, id: string, over: Partial<Account> = {}): Account {
