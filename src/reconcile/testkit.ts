@@ -1,22 +1,14 @@
 /** @module Test helpers for planning: a person as the HR import gives one, with what a test changes. */
 
 import type { Person } from '../core/types.js';
+import { person as graphPerson } from '../identity/testkit.js';
 
-/** An active engineer `<id>@acme.com`; `over` sets whatever the test is about. */
+/** An active engineer `<id>@acme.com` named "First <id>", no attributes; `over` sets what the test is about. */
 export function person(id: string, over: Partial<Person> = {}): Person {
-  return {
-    employeeId: id,
-    email: `${id.toLowerCase()}@acme.com`,
-    aliases: [],
+  return graphPerson(id, `${id.toLowerCase()}@acme.com`, {
     firstName: 'First',
     lastName: id,
-    status: 'active',
-    department: 'Engineering',
-    title: 'Engineer',
-    managerEmail: null,
-    startDate: null,
-    endDate: null,
     attributes: {},
     ...over,
-  };
+  });
 }

@@ -115,6 +115,28 @@ function setup(
   return { ...memory, call };
 }
 
+/**
+ * Makes the memory backend answer as the store-backed one does: each outcome carries the account as the write left
+ * it, and `made` for a create the app made anew. Answers a counter of the handler's membership reads.
+ */
+function likeTheStore(app: ReturnType<typeof memoryBackend>, made = false): () => number {
+  const { backend, accounts } = app;
+  const run = backend.run;
+  backend.run = async (ops) =>
+    (await run(ops)).map((o) => ({
+      ...o,
+      account: accounts.get(o.accountId ?? '') ?? null,
+      ...(made && { made }),
+    }));
+  let reads = 0;
+  const read = backend.grants;
+  backend.grants = () => {
+    reads++;
+    return read();
+  };
+  return () => reads;
+}
+
 const jane = {
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
   userName: 'jane@example.com',
@@ -262,53 +284,34 @@ describe('groups and bulk through the handler', () => {
     expect(stranger.status).toBe(400);
   });
   it('a user PATCH answers with the groups the user is in, read once: a User write changes no membership', async () => {
-    const { call, grants, backend, accounts } = setup();
-    // As the store-backed backend does: each outcome carries the account as the write left it.
-    const run = backend.run;
-    backend.run = async (ops) =>
-      (await run(ops)).map((o) => ({ ...o, account: accounts.get(o.accountId ?? '') ?? null }));
+    const app = setup();
+    const { call, grants } = app;
+    const membershipReads = likeTheStore(app);
     await call('POST', '/Users', { body: jane });
     grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
-    let reads = 0;
-    const read = backend.grants;
-    backend.grants = () => {
-      reads++;
-      return read();
-    };
+    const before = membershipReads();
     const renamed = await call('PATCH', '/Users/1', {
       body: { Operations: [{ op: 'replace', path: 'name.givenName', value: 'Janet' }] },
     });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: { givenName: 'Janet' }, groups: [{ value: 'g1' }] });
-    expect(reads).toBe(1);
+    expect(membershipReads() - before).toBe(1);
     expect((await call('GET', '/Users/1')).headers['etag']).toBe(renamed.headers['etag']);
   });
   it('a create the app made anew answers with no groups and reads none; an adopted account shows the groups it holds', async () => {
     for (const made of [true, false]) {
-      const { call, grants, backend, accounts } = setup();
-      // As the store-backed backend does: each outcome carries the account, and says whether the app made it now.
-      const run = backend.run;
-      backend.run = async (ops) =>
-        (await run(ops)).map((o) => ({
-          ...o,
-          account: accounts.get(o.accountId ?? '') ?? null,
-          ...(made && { made }),
-        }));
+      const app = setup();
+      const { call, grants } = app;
+      const membershipReads = likeTheStore(app, made);
       // The account the app will answer with ('1') already holds a group: so it can only if it was adopted.
       grants.push({ appId: 'app', entitlementId: 'g1', accountId: '1' });
-      let reads = 0;
-      const read = backend.grants;
-      backend.grants = () => {
-        reads++;
-        return read();
-      };
       const created = await call('POST', '/Users', { body: jane });
       expect(created.status).toBe(201);
       if (made) {
-        expect(reads).toBe(0);
+        expect(membershipReads()).toBe(0);
         expect(created.body).not.toHaveProperty('groups');
       } else {
-        expect(reads).toBe(1);
+        expect(membershipReads()).toBe(1);
         expect(created.body).toMatchObject({ groups: [{ value: 'g1' }] });
       }
     }

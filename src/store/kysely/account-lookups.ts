@@ -23,19 +23,14 @@ export async function findAccounts(s: Sql, input: AccountLookup): Promise<Stored
     throw new RosterError('invalid_input', `findAccounts compares with eq or sw, not ${String(input.op)}`);
   if (input.op === 'eq' && (input.field === 'email' || input.field === 'login'))
     return sortedById(await findEqual(s, input.appId, input.field, input.value));
+  // A prefix (sw): built per call, as a LIKE on the lookup's index.
   let query = s.db.selectFrom('accounts').selectAll().where('app_id', '=', input.appId);
   if (input.field === 'email') {
-    const value = normalizeEmail(input.value);
-    query =
-      input.op === 'eq'
-        ? query.where('email_normalized', '=', value)
-        : query.where(sql<boolean>`email_normalized like ${likePrefix(value)} escape '\\'`);
+    query = query.where(
+      sql<boolean>`email_normalized like ${likePrefix(normalizeEmail(input.value))} escape '\\'`,
+    );
   } else if (input.field === 'login') {
-    const value = input.value.toLowerCase();
-    query =
-      input.op === 'eq'
-        ? query.where(sql<boolean>`lower(login) = ${value}`)
-        : query.where(sql<boolean>`lower(login) like ${likePrefix(value)} escape '\\'`);
+    query = query.where(sql<boolean>`lower(login) like ${likePrefix(input.value.toLowerCase())} escape '\\'`);
   } else {
     throw new RosterError(
       'invalid_input',

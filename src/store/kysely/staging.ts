@@ -1,6 +1,6 @@
 /** @module The staging area of a resumable sync: pages staged as they come, progress per resource, one swap at the end. */
 
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { accountToRow, entitlementToRow } from '../rows.js';
@@ -160,7 +160,9 @@ type ComparedAccount = Pick<AccountsTable, 'id' | (typeof COMPARED_ACCOUNT_COLUM
  * differently and is compared column by column, which is merely slower.
  */
 function accountHash(account: SnapshotAccount): string {
-  return hash('sha1', JSON.stringify(account), 'base64');
+  // SHA-256, not a fast non-cryptographic hash: a record an app's user can shape must not be able to pass for
+  // another (a kept row is never compared). createHash, not crypto.hash: Node 20 before 20.12 lacks the latter.
+  return createHash('sha256').update(JSON.stringify(account)).digest('base64');
 }
 
 /**
