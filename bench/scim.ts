@@ -2,10 +2,11 @@
  * @module Benchmark: Roster's SCIM facade (over the Thought Industries sandbox) against two SCIMMY peers under
  * the same load (GET by id, filter eq, list count=50, PATCH, POST): SCIMMY in memory (scimmy-routers on express,
  * its handlers writing to a Map), and SCIMMY as a gateway to the same Thought Industries sandbox through Roster's
- * connector (scimmy-gateway.ts: every request an app call, writes read back). Prints req/s, p99 and CPU per
- * request side by side, and the facade/peer ratio of req/s against each (req/s counts 2xx answers only; each
- * server is measured in a child process of its own). `BENCH_SQL=1` also prints the SQL
- * statements and transactions each Roster load ran per request, costliest texts first.
+ * connector (scimmy-gateway.ts: every request an app call, writes read back). Prints req/s, p99 and the server's
+ * CPU per request side by side, and the facade/peer ratio of req/s against each (req/s counts 2xx answers only).
+ * Each server runs in a child process of its own; the load generator and the sandbox run in this one, as an IdP
+ * and a SaaS app are elsewhere than the server between them. `BENCH_SQL=1` also prints the SQL statements and
+ * transactions each Roster load ran per request, costliest texts first.
  */
 
 import { fork } from 'node:child_process';
@@ -69,11 +70,12 @@ interface Row {
   rps: number;
   p99: number;
   non2xx: number;
-  /** CPU (user + system) of this whole process per request answered: server, peer, sandbox and load generator. */
+  /** CPU (user + system) of the server's own process per request answered (not the load generator's or the app's). */
   cpuMsPerRequest: number;
 }
 
-async function run(target: Target): Promise<Row[]> {
+/** Runs every load against a server, asking its process for the CPU it spent on each. */
+async function run(target: Target, server: (a: Ask) => Promise<Answer>): Promise<Row[]> {
   const headers = {
     authorization: `Bearer ${target.token}`,
     'content-type': 'application/scim+json',
@@ -138,15 +140,7 @@ async function run(target: Target): Promise<Row[]> {
   ];
   const rows: Row[] = [];
   for (const { load, opts } of loads.filter((l) => !ONLY || ONLY.some((o) => l.load.startsWith(o)))) {
-    const profiling = PROFILE && target.name === 'Roster' ? new Session() : null;
-    if (profiling) {
-      profiling.connect();
-      await profiling.post('Profiler.enable');
-      await profiling.post('Profiler.start');
-    }
-    const counted = COUNT_SQL && target.name === 'Roster';
-    if (counted) startCounting();
-    const cpu = process.cpuUsage();
+    await server({ kind: 'begin', load });
     const result = await autocannon({
       connections: CONNECTIONS,
       duration: SECONDS,
@@ -155,15 +149,10 @@ async function run(target: Target): Promise<Row[]> {
       headers,
       ...opts,
     } as autocannon.Options);
-    const used = process.cpuUsage(cpu);
-    const sql = counted ? stopCounting() : null;
-    if (profiling && PROFILE) {
-      const { profile } = await profiling.post('Profiler.stop');
-      writeFileSync(join(PROFILE, `${load.split(' ')[0]}.cpuprofile`), JSON.stringify(profile));
-      profiling.disconnect();
-    }
     const answered = Math.max(1, result.requests.total);
-    const cpuMsPerRequest = (used.user + used.system) / 1000 / answered;
+    const ended = await server({ kind: 'end', load, answered });
+    if (ended.kind !== 'ended') throw new Error(`${target.name}: no CPU figure for ${load}`);
+    const cpuMsPerRequest = ended.cpuMs / answered;
     // Only what was served counts: a server answering errors fast is not fast.
     const rps = (result.requests.average * result['2xx']) / answered;
     rows.push({ load, rps, p99: result.latency.p99, non2xx: result.non2xx, cpuMsPerRequest });
@@ -172,20 +161,28 @@ async function run(target: Target): Promise<Row[]> {
         `p99 ${String(result.latency.p99).padStart(5)} ms  cpu ${cpuMsPerRequest.toFixed(2).padStart(7)} ms/req  ` +
         `non-2xx ${result.non2xx}  errors ${result.errors}`,
     );
-    if (sql) {
-      const top = Number(process.env['BENCH_SQL_TOP'] ?? 12);
-      for (const line of describeCounts(sql, answered, 'request', top)) print(`         ${line}`);
-    }
+    for (const line of ended.sql) print(`         ${line}`);
   }
   return rows;
 }
 
-async function roster(): Promise<{ target: Target; close: () => Promise<void> }> {
-  const fleet = await startFleet({ people: USERS, seed: 7, apps: [APP] });
+/** What the load process hands a server process: the sandbox it serves (its roster.yaml and HR export). */
+interface SandboxRef {
+  yaml: string;
+  hr: string;
+}
+
+/** A server under test, started in this (its own) process. */
+interface Served {
+  target: Target;
+  close: () => Promise<void>;
+}
+
+/** Roster's facade over the sandbox the load process runs. */
+async function roster(sandbox: SandboxRef): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-scim-'));
-  writeFileSync(join(dir, 'hr.csv'), hrToCsv(fleet.company.hr));
-  const yaml = `${fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' })}scim:\n  hold: { max: 1000000 }\n`;
-  writeFileSync(join(dir, 'roster.yaml'), yaml);
+  writeFileSync(join(dir, 'hr.csv'), sandbox.hr);
+  writeFileSync(join(dir, 'roster.yaml'), `${sandbox.yaml}scim:\n  hold: { max: 1000000 }\n`);
   const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
   const store = await openSqliteStore(config.store);
   const { token } = await issueToken(
@@ -209,7 +206,6 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
   ).json()) as { totalResults: number; Resources: { id: string; userName: string }[] };
   const first = list.Resources[0];
   if (!first) throw new Error('the facade serves no user: did the sync run?');
-  print(`roster facade: ${list.totalResults} active users in the snapshot`);
   return {
     target: {
       name: 'Roster',
@@ -222,20 +218,15 @@ async function roster(): Promise<{ target: Target; close: () => Promise<void> }>
     close: async () => {
       await server.close();
       await store.close();
-      await fleet.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** SCIMMY as a gateway over a Thought Industries sandbox like Roster's (same people, same seed). */
-async function gateway(): Promise<{ target: Target; close: () => Promise<void> }> {
-  const fleet = await startFleet({ people: USERS, seed: 7, apps: [APP] });
+/** SCIMMY as a gateway over the sandbox the load process runs (the same people, the same seed as Roster's). */
+async function gateway(sandbox: SandboxRef): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-gateway-'));
-  writeFileSync(
-    join(dir, 'roster.yaml'),
-    fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
-  );
+  writeFileSync(join(dir, 'roster.yaml'), sandbox.yaml);
   const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
   const app = config.apps[0];
   if (!app) throw new Error('the fleet config names no app');
@@ -259,69 +250,161 @@ async function gateway(): Promise<{ target: Target; close: () => Promise<void> }
     close: async () => {
       await peer.close();
       await connector.close?.();
-      await fleet.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** SCIMMY serving users from memory: no app behind it. */
+async function memory(): Promise<Served> {
+  const peer = await startScimmyServer({ users: USERS, groups: 5 });
+  const users = [...peer.store.users.values()] as { id: string; userName: string }[];
+  const some = users[0] as { id: string; userName: string };
+  return {
+    target: {
+      name: 'SCIMMY',
+      base: peer.baseUrl,
+      token: peer.token,
+      id: some.id,
+      userName: some.userName,
+      patchIds: users.slice(0, PATCHED).map((u) => u.id),
+    },
+    close: () => peer.close(),
   };
 }
 
 const ratio = (ours: Row, theirs: Row | undefined) =>
   theirs && theirs.rps > 0 ? `${(ours.rps / theirs.rps).toFixed(2)}x` : 'n/a';
 
-/** Starts one server, runs every load against it, and closes it. */
-async function measure(name: string): Promise<Row[]> {
-  if (name === 'SCIMMY') {
-    const peer = await startScimmyServer({ users: USERS, groups: 5 });
-    const users = [...peer.store.users.values()] as { id: string; userName: string }[];
-    const some = users[0] as { id: string; userName: string };
-    try {
-      return await run({
-        name,
-        base: peer.baseUrl,
-        token: peer.token,
-        id: some.id,
-        userName: some.userName,
-        patchIds: users.slice(0, PATCHED).map((u) => u.id),
-      });
-    } finally {
-      await peer.close();
-    }
-  }
-  const server = name === 'Roster' ? await roster() : await gateway();
-  try {
-    return await run(server.target);
-  } finally {
-    await server.close();
-  }
+/** What the load process asks of a server process, and what it answers. */
+type Ask =
+  | { kind: 'start'; sandbox: SandboxRef | null }
+  | { kind: 'begin'; load: string }
+  | { kind: 'end'; load: string; answered: number }
+  | { kind: 'stop' };
+type Answer =
+  | { kind: 'started'; target: Target }
+  | { kind: 'begun' }
+  | { kind: 'ended'; cpuMs: number; sql: string[] }
+  | { kind: 'stopped' }
+  | { kind: 'failed'; error: string };
+
+/**
+ * The server process: starts one server, and between each load's `begin` and `end` measures its own CPU (and,
+ * when asked, its SQL and a CPU profile). The load generator and the sandbox are not in it.
+ */
+function serve(name: string): void {
+  let served: Served | null = null;
+  let cpu = process.cpuUsage();
+  let profiling: Session | null = null;
+  const answer = (a: Answer) => process.send?.(a);
+  process.on('message', (ask: Ask) => {
+    void (async () => {
+      switch (ask.kind) {
+        case 'start':
+          served =
+            name === 'Roster'
+              ? await roster(ask.sandbox!)
+              : name === 'SCIMMY>TI'
+                ? await gateway(ask.sandbox!)
+                : await memory();
+          return answer({ kind: 'started', target: served.target });
+        case 'begin':
+          if (PROFILE && name === 'Roster') {
+            profiling = new Session();
+            profiling.connect();
+            await profiling.post('Profiler.enable');
+            await profiling.post('Profiler.start');
+          }
+          if (COUNT_SQL && name === 'Roster') startCounting();
+          cpu = process.cpuUsage();
+          return answer({ kind: 'begun' });
+        case 'end': {
+          const used = process.cpuUsage(cpu);
+          const top = Number(process.env['BENCH_SQL_TOP'] ?? 12);
+          const sql =
+            COUNT_SQL && name === 'Roster'
+              ? describeCounts(stopCounting(), ask.answered, 'request', top)
+              : [];
+          if (profiling && PROFILE) {
+            const { profile } = await profiling.post('Profiler.stop');
+            writeFileSync(join(PROFILE, `${ask.load.split(' ')[0]}.cpuprofile`), JSON.stringify(profile));
+            profiling.disconnect();
+            profiling = null;
+          }
+          return answer({ kind: 'ended', cpuMs: (used.user + used.system) / 1000, sql });
+        }
+        case 'stop':
+          await served?.close();
+          answer({ kind: 'stopped' });
+          return process.disconnect();
+      }
+    })().catch((error: unknown) =>
+      answer({ kind: 'failed', error: String(error instanceof Error ? error.stack : error) }),
+    );
+  });
+}
+
+/** A server process, asked one thing at a time. */
+function serverProcess(name: string): { ask: (a: Ask) => Promise<Answer>; exited: Promise<void> } {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, [CHILD]: name },
+    execArgv: process.execArgv,
+  });
+  let waiting: { resolve: (a: Answer) => void; reject: (e: Error) => void } | null = null;
+  child.on('message', (a: Answer) => {
+    const w = waiting;
+    waiting = null;
+    if (a.kind === 'failed') w?.reject(new Error(`the ${name} server failed: ${a.error}`));
+    else w?.resolve(a);
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      waiting?.reject(new Error(`the ${name} server exited with ${code}`));
+      code === 0 ? resolve() : reject(new Error(`the ${name} server exited with ${code}`));
+    });
+  });
+  const ask = (a: Ask) =>
+    new Promise<Answer>((resolve, reject) => {
+      waiting = { resolve, reject };
+      child.send(a);
+    });
+  return { ask, exited };
 }
 
 /**
- * Measures one server in a process of its own, one after another: in one process each server ran after the
- * others' loads, and what they left behind (a grown heap, code the JIT had tuned to their shapes) slowed the
- * next one — Roster, measured after the gateway, served half the requests it served alone.
+ * Measures one server: the server in a process of its own, the load generator (and the app's sandbox, for the
+ * two that call one) here. A server sharing its process with the load generator and the sandbox was charged
+ * their CPU, which an app reached over the network never costs it, and Roster and the gateway were charged the
+ * sandbox's work where SCIMMY in memory was not.
  */
-function apart(name: string): Promise<Row[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      env: { ...process.env, [CHILD]: name },
-      execArgv: process.execArgv,
-    });
-    let rows: Row[] = [];
-    child.on('message', (message) => {
-      rows = message as Row[];
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(rows) : reject(new Error(`the ${name} measurement exited with ${code}`)),
-    );
-  });
+async function measure(name: string): Promise<Row[]> {
+  const fleet = name === 'SCIMMY' ? null : await startFleet({ people: USERS, seed: 7, apps: [APP] });
+  const server = serverProcess(name);
+  try {
+    const sandbox = fleet
+      ? {
+          yaml: fleetConfigYaml(fleet, { sourcePath: 'hr.csv', store: 'sqlite:./roster.db' }),
+          hr: hrToCsv(fleet.company.hr),
+        }
+      : null;
+    const started = await server.ask({ kind: 'start', sandbox });
+    if (started.kind !== 'started') throw new Error(`the ${name} server did not start`);
+    const rows = await run(started.target, server.ask);
+    await server.ask({ kind: 'stop' });
+    await server.exited;
+    return rows;
+  } finally {
+    await fleet?.close();
+  }
 }
 
 async function main(): Promise<void> {
   const only = process.env[CHILD];
   if (only !== undefined) {
     if (COUNT_SQL) installSqlCounter();
-    process.send?.(await measure(only));
+    serve(only);
     return;
   }
   print(
@@ -329,9 +412,9 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  const scimmyRows = measured('SCIMMY') ? await apart('SCIMMY') : [];
-  const gatewayRows = measured('SCIMMY>TI') ? await apart('SCIMMY>TI') : [];
-  const rosterRows = measured('Roster') ? await apart('Roster') : [];
+  const scimmyRows = measured('SCIMMY') ? await measure('SCIMMY') : [];
+  const gatewayRows = measured('SCIMMY>TI') ? await measure('SCIMMY>TI') : [];
+  const rosterRows = measured('Roster') ? await measure('Roster') : [];
   print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',
@@ -339,7 +422,10 @@ async function main(): Promise<void> {
   print(
     "through Roster's connector (no store: each request calls the app; writes read back), as Roster does.",
   );
-  print("cpu: this process's CPU per answered request (server + peer + sandbox + load generator)\n");
+  print(
+    'Each server runs in a process of its own; the load generator and the sandbox run in another.\n' +
+      "cpu: the server process's CPU per answered request (for Roster, its store too)\n",
+  );
   print(
     'load                     |  Roster req/s  p99 ms cpu ms | SCIMMY req/s  p99 ms cpu ms  ratio | SCIMMY>TI req/s  p99 ms cpu ms  ratio',
   );

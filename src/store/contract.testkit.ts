@@ -1124,6 +1124,27 @@ export function storeContract(
         ]);
       });
 
+      it('an account an IdP manages is marked once per app, first mark kept, and only with its transaction', async () => {
+        const { plan } = await makePlan();
+        await store.markIdpManaged({ appId: APP, accountIds: ['9', '9', '10'], planId: plan.id });
+        await store.markIdpManaged({ appId: OTHER_APP, accountIds: ['9'], planId: plan.id });
+        await store.markIdpManaged({ appId: APP, accountIds: ['9'], planId: 'a-later-plan' });
+        const rolledBack = store.transaction(async (tx) => {
+          await tx.markIdpManaged({ appId: APP, accountIds: ['11'], planId: plan.id });
+          throw new Error('abort');
+        });
+        await expect(rolledBack).rejects.toThrow('abort');
+        expect((await store.idpManagedAccountIds({ appId: APP })).sort()).toEqual(['10', '9']);
+        expect(await store.idpManagedAccountIds({ appId: OTHER_APP })).toEqual(['9']);
+        const first = await db
+          .selectFrom('idp_managed_accounts')
+          .select('plan_id')
+          .where('app_id', '=', APP)
+          .where('account_id', '=', '9')
+          .executeTakeFirst();
+        expect(first?.plan_id).toBe(plan.id);
+      });
+
       it('a plan is stored with its ops in order and its status can move', async () => {
         const { plan, ops } = await makePlan();
         expect(ops.map((o) => [o.seq, o.status, o.requiresApproval])).toEqual([

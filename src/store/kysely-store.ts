@@ -9,6 +9,7 @@ import * as changes from './kysely/changes.js';
 import { type Db, Sql, type StoreDialect } from './kysely/context.js';
 import * as graph from './kysely/graph.js';
 import * as graphFindings from './kysely/graph-findings.js';
+import * as idpManaged from './kysely/idp-managed.js';
 import * as links from './kysely/links.js';
 import * as locks from './kysely/locks.js';
 import * as pages from './kysely/pages.js';
@@ -240,6 +241,14 @@ export class KyselyStore implements Store {
   }
   setPlanStatus(input: Parameters<Store['setPlanStatus']>[0]): ReturnType<Store['setPlanStatus']> {
     return plans.setPlanStatus(this.sql, input);
+  }
+  markIdpManaged(input: Parameters<Store['markIdpManaged']>[0]): ReturnType<Store['markIdpManaged']> {
+    return idpManaged.markIdpManaged(this.sql, input);
+  }
+  idpManagedAccountIds(
+    input: Parameters<Store['idpManagedAccountIds']>[0],
+  ): ReturnType<Store['idpManagedAccountIds']> {
+    return idpManaged.idpManagedAccountIds(this.sql, input);
   }
   listOps(input: Parameters<Store['listOps']>[0]): ReturnType<Store['listOps']> {
     return plans.listOps(this.sql, input);

@@ -284,6 +284,15 @@ export interface GraphDirtyTable {
   employee_id: string;
 }
 
+/** An account an IdP manages through the SCIM facade (migration 0027): Roster's own policy leaves it alone. */
+export interface IdpManagedAccountsTable {
+  app_id: string;
+  account_id: string;
+  /** The facade plan that first wrote it. */
+  plan_id: string;
+  marked_at: string;
+}
+
 export interface Database {
   people: PeopleTable;
   person_emails: PersonEmailsTable;
@@ -312,6 +321,7 @@ export interface Database {
   graph_state: GraphStateTable;
   graph_findings: GraphFindingsTable;
   graph_dirty: GraphDirtyTable;
+  idp_managed_accounts: IdpManagedAccountsTable;
   reviews: ReviewsTable;
   review_items: ReviewItemsTable;
 }

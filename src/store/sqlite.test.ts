@@ -88,6 +88,42 @@ describe('SQLite store specifics', () => {
     await store.close();
   });
 
+  it('the upgrade to 0027 marks what facade plans already wrote as the IdP’s, from their succeeded ops', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const store = await openSqliteStore(path);
+    await store.upsertApp({ id: 'ti', type: 'thought-industries', baseUrl: 'http://ti.local' });
+    const planOf = (
+      source: string | null,
+      ops: { kind: 'create' | 'update'; target: Record<string, unknown> }[],
+    ) =>
+      store.createPlan({
+        stateHash: `s-${source}`,
+        summary: source ? { total: ops.length, source } : { total: ops.length },
+        body: {},
+        ops: ops.map((o) => ({ appId: 'ti', ...o })),
+      });
+    const facade = await planOf('scim', [
+      { kind: 'create', target: { account: null } },
+      { kind: 'update', target: { account: { id: 'u-2' } } },
+      { kind: 'update', target: { account: { id: 'u-3' } } },
+    ]);
+    const planned = await planOf(null, [{ kind: 'update', target: { account: { id: 'u-4' } } }]);
+    const finish = async (planId: string, seq: number, status: 'succeeded' | 'failed', outcome = {}) => {
+      await store.beginOp({ planId, seq });
+      await store.finishOp({ planId, seq, status, outcome });
+    };
+    await finish(facade.plan.id, 1, 'succeeded', { accountId: 'u-1' });
+    await finish(facade.plan.id, 2, 'succeeded');
+    await finish(facade.plan.id, 3, 'failed');
+    await finish(planned.plan.id, 1, 'succeeded');
+    // Back to the schema before 0027 (its down step drops the marks), then opened as an upgrade would be.
+    await migrateTo(store.db as unknown as Kysely<unknown>, '0025_sync_unchanged');
+    await store.close();
+    const upgraded = await openSqliteStore(path);
+    expect((await upgraded.idpManagedAccountIds({ appId: 'ti' })).sort()).toEqual(['u-1', 'u-2']);
+    await upgraded.close();
+  });
+
   it('a database written by a newer Roster is refused rather than guessed at', async () => {
     const path = join(tempDir(), 'roster.db');
     const store = await openSqliteStore(path);

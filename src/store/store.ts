@@ -577,6 +577,13 @@ export interface Store {
     updatedSince?: string;
   }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
+  /**
+   * Marks accounts an IdP manages through the SCIM facade, in the caller's transaction (the one recording the op
+   * that wrote them). An account already marked keeps its first mark.
+   */
+  markIdpManaged(input: { appId: string; accountIds: readonly string[]; planId: string }): Promise<void>;
+  /** The ids of the app's accounts an IdP manages through the SCIM facade. */
+  idpManagedAccountIds(input: { appId: string }): Promise<string[]>;
   /** The plan's ops by seq; only those with `status`, or only the seqs given (a queue worker's op and its neighbours). */
   listOps(input: { planId: string; status?: OpStatus; seqs?: readonly number[] }): Promise<OpRecord[]>;
   approveOps(input: { planId: string; seqs: number[]; approvedBy: string }): Promise<OpRecord[]>;

@@ -221,6 +221,10 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         // request, the snapshot and the status durable with the outcome, before the answer, as before.
         withOutcome: async (tx, finished) => {
           closed = false;
+          // What the IdP wrote is its own from now on (roster.yaml scim.protectIdpManaged): marked with the
+          // outcome, so the mark and the write commit together. Facade plans are run by the facade alone.
+          const owned = finished.status === 'succeeded' ? ownedAccountOf(finished, op) : null;
+          if (owned) await tx.markIdpManaged({ appId, accountIds: [owned], planId: plan.id });
           if (!last && finished.status !== 'failed') return;
           const own = changeOf(finished, op, readBack);
           if (own === undefined) return;
@@ -275,6 +279,12 @@ const endOf = (status: OpRecord['status'], open: boolean): PlanEnd =>
 /** A create the app answered with an account it made just now (not adopted, not one an earlier attempt made). */
 const madeAnew = (record: OpRecord): boolean =>
   record.kind === 'create' && record.status === 'succeeded' && record.outcome?.['already'] === false;
+
+/** The account a succeeded facade op wrote: the id the app answered with, else the one the op targeted. */
+function ownedAccountOf(record: OpRecord, op: PlanOp | undefined): string | null {
+  const ref = op?.account;
+  return accountIdOf(record) ?? (ref && 'id' in ref ? ref.id : null);
+}
 
 const accountIdOf = (record: OpRecord): string | null =>
   typeof record.outcome?.['accountId'] === 'string' ? record.outcome['accountId'] : null;

@@ -18,6 +18,7 @@ import { migration0017 } from './0017_graph_findings.js';
 import { migration0018 } from './0018_staged_kept.js';
 import { migration0020 } from './0020_drop_graph_marks.js';
 import { migration0025 } from './0025_sync_unchanged.js';
+import { migration0027 } from './0027_idp_managed.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -36,6 +37,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0018_staged_kept': migration0018,
   '0020_drop_graph_marks': migration0020,
   '0025_sync_unchanged': migration0025,
+  '0027_idp_managed': migration0027,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
