@@ -6,7 +6,8 @@
  * CPU per request side by side, and the facade/peer ratio of req/s against each (req/s counts 2xx answers only).
  * Each server runs in a child process of its own; the load generator and the sandbox run in this one, as an IdP
  * and a SaaS app are elsewhere than the server between them. `BENCH_SQL=1` also prints the SQL statements and
- * transactions each Roster load ran per request, costliest texts first.
+ * transactions each Roster load ran per request, costliest texts first. `BENCH_STORE=postgres://…` gives Roster a
+ * fresh Postgres database (the cluster's store) instead of SQLite.
  */
 
 import { fork } from 'node:child_process';
@@ -25,13 +26,16 @@ import { hrToCsv } from '../src/sandbox/company.js';
 import { fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
 import { userMapping } from '../src/server/scim/mapping.js';
 import { startServer } from '../src/server/serve.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openStore } from '../src/store/open.js';
+import { freshDatabase } from '../src/store/postgres.testkit.js';
 import { tokenStore } from '../src/store/tokens.js';
 import { startScimmyGateway } from './scimmy-gateway.js';
 import { describeCounts, installSqlCounter, startCounting, stopCounting } from './sql-count.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+/** Seconds of each load run first, unmeasured, so no server is measured while its code is still being compiled. */
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 1);
 /** Only these loads (a comma list of their first word, e.g. PATCH,POST), for a quick look. */
 const ONLY = process.env['BENCH_ONLY']?.split(',');
 /** Only these servers (a comma list of SCIMMY, SCIMMY>TI, Roster), e.g. Roster alone under --cpu-prof. */
@@ -43,6 +47,8 @@ const COUNT_SQL = process.env['BENCH_SQL'] === '1';
 /** Set in the child process that measures one server (its name). */
 const CHILD = 'BENCH_SCIM_CHILD';
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
+/** `BENCH_STORE=postgres://…`: Roster's store is a fresh database there (the cluster's store), not SQLite. */
+const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
 /** How many users the PATCH load takes in turn. */
 const PATCHED = 50;
 const APP = 'thought-industries';
@@ -140,15 +146,18 @@ async function run(target: Target, server: (a: Ask) => Promise<Answer>): Promise
   ];
   const rows: Row[] = [];
   for (const { load, opts } of loads.filter((l) => !ONLY || ONLY.some((o) => l.load.startsWith(o)))) {
+    const loadFor = (duration: number) =>
+      autocannon({
+        connections: CONNECTIONS,
+        duration,
+        // A request is given a minute (autocannon's default is 10 s): a slow answer counts, slowly, not as an error.
+        timeout: 60,
+        headers,
+        ...opts,
+      } as autocannon.Options);
+    if (WARMUP > 0) await loadFor(WARMUP);
     await server({ kind: 'begin', load });
-    const result = await autocannon({
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      // A request is given a minute (autocannon's default is 10 s): a slow answer counts, slowly, not as an error.
-      timeout: 60,
-      headers,
-      ...opts,
-    } as autocannon.Options);
+    const result = await loadFor(SECONDS);
     const answered = Math.max(1, result.requests.total);
     const ended = await server({ kind: 'end', load, answered });
     if (ended.kind !== 'ended') throw new Error(`${target.name}: no CPU figure for ${load}`);
@@ -182,9 +191,13 @@ interface Served {
 async function roster(sandbox: SandboxRef): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-scim-'));
   writeFileSync(join(dir, 'hr.csv'), sandbox.hr);
-  writeFileSync(join(dir, 'roster.yaml'), `${sandbox.yaml}scim:\n  hold: { max: 1000000 }\n`);
+  const database = POSTGRES ? await freshDatabase('roster_bench_scim') : null;
+  const yaml = database
+    ? sandbox.yaml.replace(/^store: .*$/m, `store: ${JSON.stringify(database.url)}`)
+    : sandbox.yaml;
+  writeFileSync(join(dir, 'roster.yaml'), `${yaml}scim:\n  hold: { max: 1000000 }\n`);
   const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
-  const store = await openSqliteStore(config.store);
+  const store = await openStore(config.store);
   const { token } = await issueToken(
     { store, tokens: tokenStore(store) },
     { name: 'bench-idp', scope: `scim:${APP}`, createdBy: 'bench' },
@@ -218,6 +231,7 @@ async function roster(sandbox: SandboxRef): Promise<Served> {
     close: async () => {
       await server.close();
       await store.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -415,7 +429,9 @@ async function main(): Promise<void> {
   const scimmyRows = measured('SCIMMY') ? await measure('SCIMMY') : [];
   const gatewayRows = measured('SCIMMY>TI') ? await measure('SCIMMY>TI') : [];
   const rosterRows = measured('Roster') ? await measure('Roster') : [];
-  print(`\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load`);
+  print(
+    `\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load (after ${WARMUP} s unmeasured); Roster's store: ${POSTGRES ? 'Postgres' : 'SQLite'}`,
+  );
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',
   );
