@@ -131,7 +131,8 @@ export function auditOf(
   kind: string,
   data: Record<string, unknown>,
 ): AuditInput {
-  const op = opOf(r);
+  // The fields an event names, read off the stored target as they are (the plan op in full is not needed).
+  const op = r.target as Pick<PlanOp, 'ref' | 'person' | 'account' | 'entitlement' | 'reason'>;
   return {
     actor: ctx.actor,
     kind,
