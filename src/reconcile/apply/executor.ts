@@ -119,7 +119,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     maxPollMs: options.waits?.maxPollMs ?? 10 * 60_000,
     holdMs: options.waits?.holdMs ?? 0,
     onFinished: (record) => options.onOp?.(report(ctx, record)),
-    writes: new GroupCommit(store),
+    // Each op in flight has one write pending at a time, between its calls: waiting a second turn gathers the
+    // answers that landed meanwhile, so a commit carries about one write per op in flight (bench:apply at
+    // concurrency 4: 0.75 transactions per op instead of 1.23).
+    writes: new GroupCommit(store, { gatherTurns: 2 }),
   };
   // The lease is renewed while the run lasts; a run that loses it (it stalled past the lease and another
   // apply took over) stops starting ops.
