@@ -5,7 +5,8 @@
  * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
  * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
  * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
- * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the apply alone (open it in Chrome's DevTools).
+ * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the apply alone (open it in Chrome's DevTools);
+ * `BENCH_PROFILE_RAW=file.cpuprofile` one of the raw loop, to set beside it.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,19 +36,22 @@ const SEED = 7;
 const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
 const COUNT_SQL = process.env['BENCH_SQL'] === '1';
 const PROFILE = process.env['BENCH_PROFILE'];
+const PROFILE_RAW = process.env['BENCH_PROFILE_RAW'];
 
-/** Profiles fn alone when BENCH_PROFILE names a file. */
-async function profiled<T>(fn: () => Promise<T>): Promise<T> {
-  if (!PROFILE) return fn();
+/** Profiles fn alone into `file` when one is named. */
+async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!file) return fn();
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
+  // Finer than the default 1 ms: an apply is a few seconds, and most of its functions take microseconds per op.
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
   try {
     return await fn();
   } finally {
     const { profile } = await session.post('Profiler.stop');
-    await writeFile(PROFILE, JSON.stringify(profile));
+    await writeFile(file, JSON.stringify(profile));
     session.disconnect();
   }
 }
@@ -99,7 +103,7 @@ async function roster(f: Fleet): Promise<{
       if (COUNT_SQL) startCounting();
       const cpu = process.cpuUsage();
       const started = performance.now();
-      const result = await profiled(() =>
+      const result = await profiled(PROFILE, () =>
         applyPlan(r, { plan: planned.plan.id, yes: true, concurrency: CONCURRENCY }),
       );
       const seconds = (performance.now() - started) / 1000;
@@ -148,22 +152,24 @@ async function raw(
   sandbox.clearRequests();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < writes.length; i = next++) {
-        const w = writes[i]!;
-        const created = await request(`${origin}${w.url}`, {
-          method: 'POST',
-          headers: w.headers,
-          body: w.body,
-        });
-        const made = (await created.body.json()) as { id?: string };
-        if (created.statusCode !== 201 || !made.id) throw new Error(`raw create: ${created.statusCode}`);
-        const read = await request(`${origin}${w.url}/${made.id}`, { headers: w.headers });
-        await read.body.json();
-        if (read.statusCode !== 200) throw new Error(`raw read-back: ${read.statusCode}`);
-      }
-    }),
+  await profiled(PROFILE_RAW, () =>
+    Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = next++; i < writes.length; i = next++) {
+          const w = writes[i]!;
+          const created = await request(`${origin}${w.url}`, {
+            method: 'POST',
+            headers: w.headers,
+            body: w.body,
+          });
+          const made = (await created.body.json()) as { id?: string };
+          if (created.statusCode !== 201 || !made.id) throw new Error(`raw create: ${created.statusCode}`);
+          const read = await request(`${origin}${w.url}/${made.id}`, { headers: w.headers });
+          await read.body.json();
+          if (read.statusCode !== 200) throw new Error(`raw read-back: ${read.statusCode}`);
+        }
+      }),
+    ),
   );
   return {
     ops: writes.length,

@@ -68,6 +68,24 @@ describe('group commit', () => {
     expect(await store.verifyAudit()).toEqual({ ok: true, count: 2 });
   });
 
+  it('gathering over two turns, a write queued on the next turn joins the same commit', async () => {
+    const group = new GroupCommit(store, { gatherTurns: 2 });
+    const first = group.write(append('a'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const second = group.write(append('b'));
+    expect((await Promise.all([first, second])).map((e) => e.kind)).toEqual(['a', 'b']);
+    expect(transactions).toBe(1);
+  });
+
+  it('gathering over one turn (the default), a write queued on the next turn commits on its own', async () => {
+    const group = new GroupCommit(store);
+    const first = group.write(append('a'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const second = group.write(append('b'));
+    await Promise.all([first, second]);
+    expect(transactions).toBe(2);
+  });
+
   it('writes that arrive while a batch commits go in the next one', async () => {
     const group = new GroupCommit(store);
     const first = group.write(append('a'));

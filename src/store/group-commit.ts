@@ -24,18 +24,34 @@ interface Unit {
 export class GroupCommit {
   private queue: Unit[] = [];
   private busy = false;
+  private readonly turns: number;
 
-  constructor(private readonly store: Store) {}
+  /**
+   * `gatherTurns`: how many turns of the event loop a batch waits for writes before it commits (default 1: the
+   * writes queued by the callbacks of the turn the first one came in). Callers whose writers each wait on the
+   * network in between (an apply's ops, one write pending each) gather more per commit by waiting one more turn:
+   * the answers that landed meanwhile join it, for a turn's latency.
+   */
+  constructor(
+    private readonly store: Store,
+    options: { gatherTurns?: number } = {},
+  ) {
+    this.turns = Math.max(1, Math.floor(options.gatherTurns ?? 1));
+  }
 
   write<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       if (!this.busy) {
         this.busy = true;
-        // The next turn: writes queued by the other callbacks of this one join the same commit.
-        setImmediate(() => void this.flush());
+        // A later turn: writes queued by the other callbacks of this one (and of the turns between) join the commit.
+        this.afterTurns(this.turns, () => void this.flush());
       }
     });
+  }
+
+  private afterTurns(turns: number, fn: () => void): void {
+    setImmediate(() => (turns > 1 ? this.afterTurns(turns - 1, fn) : fn()));
   }
 
   private async flush(): Promise<void> {

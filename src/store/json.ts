@@ -92,6 +92,10 @@ const FAST_CHECKS = new Map<z.ZodType, (value: unknown) => boolean>([
   [stringRecord, (v) => everyValue(v, isString)],
   [attributeRecord, (v) => everyValue(v, isAttribute)],
   [anyJson, () => true],
+  // An op's row is read back after each of its writes (RETURNING): its target, outcome and dependencies.
+  [objectRecord, isPlainObject],
+  [nullableObjectRecord, (v) => v === null || isPlainObject(v)],
+  [intArray, (v) => Array.isArray(v) && v.every((n) => Number.isSafeInteger(n))],
 ]);
 
 /** Parses a stored JSON column and checks its shape; a mismatch means the database was edited outside Roster. */

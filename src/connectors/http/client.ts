@@ -31,7 +31,7 @@ import {
   retryDecision,
   retryDelay,
 } from './retry.js';
-import { appendQuery, joinUrl, pathOf, pathProblem, type Query, withoutQuery } from './url.js';
+import { appendQuery, joinUrl, pathOf, pathProblem, plainTarget, type Query, withoutQuery } from './url.js';
 
 /** The part of a pino logger the client uses; any pino logger (custom levels or not) fits. */
 export interface HttpLogger {
@@ -267,6 +267,8 @@ interface Prepared {
   identicalFailures: number;
   headers: Record<string, string>;
   body: string | Uint8Array | undefined;
+  /** The path and query to send to the app's origin as they are (see plainTarget); null: undici parses `url`. */
+  target: string | null;
 }
 
 /** The body of an answer, read up to `max` bytes: null when it is bigger (the rest is never read). */
@@ -382,6 +384,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       identicalFailures: positiveInt(req.identicalFailures ?? identicalFailures, identicalFailures, 1),
       headers,
       body,
+      target: plainTarget(url, base.origin),
     };
   };
 
@@ -404,13 +407,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const started = performance.now();
     let status: number | null = null;
     try {
-      const res = await undiciRequest(p.url, {
-        dispatcher: agent,
-        method: p.method,
-        headers: p.headers,
-        body: p.body,
-        signal: controller.signal,
-      });
+      const sent = { method: p.method, headers: p.headers, body: p.body, signal: controller.signal };
+      const res = await (p.target === null
+        ? undiciRequest(p.url, { dispatcher: agent, ...sent })
+        : agent.request({ origin: base.origin, path: p.target, ...sent }));
       status = res.statusCode;
       const headers = normalizeHeaders(res.headers);
       const read = await readBody(res.body, headers['content-length'], maxResponseBytes);

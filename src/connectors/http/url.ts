@@ -68,3 +68,19 @@ export function pathOf(url: string): string {
     return withoutQuery(url);
   }
 }
+
+/** Characters a request target may hold that URL parsing leaves exactly as they are. */
+const PLAIN_TARGET = /^\/[\w\-.~%!$&()*+,;=:@/?]*$/;
+/** What URL parsing would rewrite: dot segments, spelt out or percent-encoded. */
+const DOT_SEGMENT = /\/\.|%2e/i;
+
+/**
+ * The path and query of `url` to send to `origin` as they are, or null when `url` is not on `origin` or holds
+ * anything URL parsing would change (then the URL is parsed as usual). Paths built by urlPath and queries by
+ * encodeQuery always qualify: parsing every request's URL again showed in apply's profile.
+ */
+export function plainTarget(url: string, origin: string): string | null {
+  if (!url.startsWith(origin) || url.charCodeAt(origin.length) !== 47 /* '/' */) return null;
+  const target = url.slice(origin.length);
+  return PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target) ? target : null;
+}

@@ -28,8 +28,10 @@ export interface CreateConnectorOptions {
   now?: () => Date;
 }
 
+/** No logger given: nothing is logged, and saying so (isLevelEnabled) spares the client building each line. */
 const silent: HttpLogger = {
   child: () => silent,
+  isLevelEnabled: () => false,
   debug: () => {},
   info: () => {},
   warn: () => {},

@@ -2,7 +2,7 @@
 
 import type { Account } from '../../core/types.js';
 import { EXTENSION_PREFIX, type ScimUser } from '../scim/index.js';
-import { STACKSPOT_EXTENSION, stackspotUserSchema } from './schemas.js';
+import { STACKSPOT_EXTENSION, type StackspotUser, stackspotUserSchema } from './schemas.js';
 
 type Flat = Account['attributes'];
 
@@ -22,9 +22,8 @@ function flatten(prefix: string, value: Record<string, unknown>, out: Flat): voi
  * `never_logged` has no date behind it, so lastLoginAt stays null and the flag is kept as `neverLogged`.
  */
 export function refineStackspotAccount(user: ScimUser, account: Account): Account {
-  const parsed = stackspotUserSchema.safeParse(user);
-  if (!parsed.success) return account;
-  const extra = parsed.data;
+  const extra = stackspotFields(user);
+  if (extra === null) return account;
   const attributes: Flat = { ...account.attributes };
   const extension = extra[STACKSPOT_EXTENSION];
   if (extension) flatten(EXTENSION_PREFIX, extension, attributes);
@@ -38,4 +37,27 @@ export function refineStackspotAccount(user: ScimUser, account: Account): Accoun
     lastLoginAt: null,
     attributes,
   };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown) =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * StackSpot's own fields of a user, null when they do not read as stackspotUserSchema says. Fields already of
+ * their type are read off the user as they are (zod would only copy them; every create and read-back reads one
+ * user); anything else goes through zod.
+ */
+function stackspotFields(user: ScimUser): StackspotUser | null {
+  const { never_logged: neverLogged, properties } = user;
+  const extension = user[STACKSPOT_EXTENSION];
+  const plain =
+    (neverLogged == null || typeof neverLogged === 'boolean') &&
+    (properties == null || isRecord(properties)) &&
+    (extension == null ||
+      (isRecord(extension) && Object.values(extension).every((v) => isScalar(v) || isRecord(v))));
+  if (plain) return user as StackspotUser;
+  const parsed = stackspotUserSchema.safeParse(user);
+  return parsed.success ? parsed.data : null;
 }

@@ -20,9 +20,9 @@ import {
   lostPlan,
   newOwner,
   type OpContext,
+  opOf,
   outcomeOf,
   ownerIsDead,
-  planOpOf,
   pollWaitOnce,
   runAccountOpOnce,
   runTaskOp,
@@ -119,7 +119,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     maxPollMs: options.waits?.maxPollMs ?? 10 * 60_000,
     holdMs: options.waits?.holdMs ?? 0,
     onFinished: (record) => options.onOp?.(report(ctx, record)),
-    writes: new GroupCommit(store),
+    // Each op in flight has one write pending at a time, between its calls: waiting a second turn gathers the
+    // answers that landed meanwhile, so a commit carries about one write per op in flight (bench:apply at
+    // concurrency 4: 0.75 transactions per op instead of 1.23).
+    writes: new GroupCommit(store, { gatherTurns: 2 }),
   };
   // The lease is renewed while the run lasts; a run that loses it (it stalled past the lease and another
   // apply took over) stops starting ops.
@@ -288,7 +291,7 @@ interface RunContext extends OpContext {
 }
 
 function report(ctx: RunContext, r: OpRecord): OpReport {
-  const op = planOpOf(r);
+  const op = opOf(r);
   let state: OpState = r.status;
   if (r.status === 'pending' && r.requiresApproval) state = 'awaiting_approval';
   else if (!FINAL.has(r.status)) state = ctx.waitStates.get(r.seq) ?? state;
@@ -380,7 +383,7 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
     // Marked tried whatever comes of it, so a failure is not retried within this run.
     ctx.tried.add(r.seq);
     if (ctx.lost !== null) return;
-    const op = planOpOf(r);
+    const op = opOf(r);
     if (op.kind === 'task') {
       await runTaskOp(ctx, r);
       return;
@@ -424,7 +427,7 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
   // replaced whole by PATCH), so a grant and a revoke racing on it would each write back what the other undid.
   const byAccount = new Map<string, OpRecord[]>();
   for (const r of wave) {
-    const key = accountIdOf(ctx, planOpOf(r)).id ?? `op:${r.seq}`;
+    const key = accountIdOf(ctx, opOf(r)).id ?? `op:${r.seq}`;
     byAccount.set(key, [...(byAccount.get(key) ?? []), r]);
   }
   await inBatches([...byAccount.values()], ctx.options.concurrency ?? 4, async (chain) => {
@@ -489,7 +492,7 @@ async function pollWait(ctx: RunContext, r: OpRecord): Promise<'done' | number> 
   ctx.tried.add(r.seq);
   const result = await pollWaitOnce(ctx, r, {
     connector: ctx.options.connectors[r.appId],
-    accountId: accountIdOf(ctx, planOpOf(r)).id,
+    accountId: accountIdOf(ctx, opOf(r)).id,
     now: ctx.now,
     timeoutMs: ctx.timeoutMs,
     pollMs: ctx.pollMs,

@@ -18,6 +18,22 @@ import { planOpOf } from '../stored-plan.js';
 
 export { planOpOf } from '../stored-plan.js';
 
+/** Each record's plan op, built once per record (a record is replaced as its op moves, never changed in place). */
+const planOps = new WeakMap<OpRecord, PlanOp>();
+
+/**
+ * The plan op of a record, as planOpOf builds it, built once: an op on its way through apply is read as its plan
+ * op some seven times (its audit events, its report, the executor's scheduling). Callers must not change it.
+ */
+export function opOf(record: OpRecord): PlanOp {
+  let op = planOps.get(record);
+  if (op === undefined) {
+    op = planOpOf(record);
+    planOps.set(record, op);
+  }
+  return op;
+}
+
 import {
   type CallResult,
   generatePassword,
@@ -115,7 +131,8 @@ export function auditOf(
   kind: string,
   data: Record<string, unknown>,
 ): AuditInput {
-  const op = planOpOf(r);
+  // The fields an event names, read off the stored target as they are (the plan op in full is not needed).
+  const op = r.target as Pick<PlanOp, 'ref' | 'person' | 'account' | 'entitlement' | 'reason'>;
   return {
     actor: ctx.actor,
     kind,
@@ -297,7 +314,7 @@ export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promi
   const { record, uncertain } = started;
   const { connector } = input;
   if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
-  const op = planOpOf(record);
+  const op = opOf(record);
   const recorded = typeof record.outcome?.accountId === 'string' ? record.outcome.accountId : null;
   let call: CallResult;
   try {
@@ -358,7 +375,7 @@ export async function runGrantOpOnce(
   const { record, uncertain } = started;
   const { connector } = input;
   if (!connector) return finish(ctx, record, 'failed', null, `no connector for ${record.appId}`);
-  const op = planOpOf(record);
+  const op = opOf(record);
   let call: CallResult;
   try {
     call = await runGrantOp({ connector, op, accountId: input.accountId });
@@ -428,7 +445,7 @@ export async function runTaskOp(ctx: OpContext, r: OpRecord, begun?: Started): P
   const started = await start(ctx, { record: r, started: begun });
   if (started === null) return null;
   const { record } = started;
-  const op = planOpOf(record);
+  const op = opOf(record);
   const { task, created } = await ctx.store.ensureTask({
     key: taskKey(op),
     planId: ctx.planId,
@@ -494,7 +511,7 @@ export async function pollWaitOnce(
   r: OpRecord,
   input: WaitPolling,
 ): Promise<'done' | 'held' | number> {
-  const op = planOpOf(r);
+  const op = opOf(r);
   const state = waitStateOf(r);
   const claimed = await claim(ctx, r);
   if (claimed === null) return 'held';
