@@ -116,7 +116,14 @@ export async function listGraphAccounts(
   const query = () =>
     s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId).orderBy('id');
   const ids = input.ids;
-  if (ids === undefined) return allGraphAccounts(s, input.appId);
+  if (ids === undefined) {
+    // Rows as arrays (see ARRAY_ROWS): a first pass reads every account, and an object per row cost more than
+    // SQLite's own reading. Each row is replaced by its account as it is read: the two lists are never held whole.
+    const rows = await s.arrayRows(query().compile());
+    const accounts = rows as unknown[] as Account[];
+    for (let i = 0; i < rows.length; i++) accounts[i] = toGraphAccount(rows[i] as unknown[]);
+    return accounts;
+  }
   const accounts: Account[] = [];
   for (let i = 0; i < ids.length; i += s.inListSize) {
     const slice = ids.slice(i, i + s.inListSize);
@@ -124,42 +131,4 @@ export async function listGraphAccounts(
       accounts.push(toGraphAccount(r));
   }
   return accounts;
-}
-
-/**
- * Rows read per statement on a full read. Each page's rows are turned into accounts and dropped while they are
- * still young: read whole, every row array lived until the last was read, and the collector copied them all
- * into the old generation first.
- */
-const ACCOUNT_PAGE = 4096;
-
-/**
- * Every account of one app in id order, read page by page on the accounts' key (rows as arrays, see ARRAY_ROWS:
- * an object per row cost more than SQLite's own reading).
- */
-async function allGraphAccounts(s: Sql, appId: string): Promise<Account[]> {
-  const first = s.db
-    .selectFrom('accounts')
-    .select(GRAPH_ACCOUNT_COLUMNS)
-    .where('app_id', '=', appId)
-    .orderBy('id')
-    .limit(ACCOUNT_PAGE)
-    .compile();
-  const accounts: Account[] = [];
-  let page = await s.arrayRows(first);
-  for (;;) {
-    for (const row of page) accounts.push(toGraphAccount(row));
-    if (page.length < ACCOUNT_PAGE) return accounts;
-    const after = (accounts[accounts.length - 1] as Account).id;
-    page = await s.arrayRows(
-      s.db
-        .selectFrom('accounts')
-        .select(GRAPH_ACCOUNT_COLUMNS)
-        .where('app_id', '=', appId)
-        .where('id', '>', after)
-        .orderBy('id')
-        .limit(ACCOUNT_PAGE)
-        .compile(),
-    );
-  }
 }
