@@ -20,7 +20,15 @@ export async function upsertLinks(
 ): Promise<{ written: number; keptManual: number }> {
   const now = s.now();
   return s.write(async (tx) => {
-    const appIds = [...new Set(input.links.map((l) => l.appId))];
+    // A graph run writes one app's links at a time: the app is looked up once per run of the same id, and no list
+    // of every link's app is built.
+    const appIds = new Set<string>();
+    let last: string | undefined;
+    for (const l of input.links) {
+      if (l.appId === last) continue;
+      last = l.appId;
+      appIds.add(last);
+    }
     const manual = new Set<string>();
     for (const appId of appIds) {
       const rows = await tx.db
@@ -31,9 +39,10 @@ export async function upsertLinks(
         .execute();
       for (const r of rows) manual.add(`${appId}\u0000${r.account_id}`);
     }
-    const rows = input.links.filter(
-      (l) => manual.size === 0 || !manual.has(`${l.appId}\u0000${l.accountId}`),
-    );
+    const rows =
+      manual.size === 0
+        ? input.links
+        : input.links.filter((l) => !manual.has(`${l.appId}\u0000${l.accountId}`));
     if (!upsertOneByOne(tx, rows, now)) await upsertInChunks(tx, rows, now);
     return { written: rows.length, keptManual: input.links.length - rows.length };
   });
