@@ -61,6 +61,19 @@ describe('correlate', () => {
     }
   });
 
+  it('an address exact but for spaces around it is exact; a person whose alias is it, not the primary, is not', () => {
+    const ps = [
+      person('E1', ' dee.fox@acme.com '),
+      person('E2', 'dee.fox+hr@acme.com', { aliases: [] }),
+      person('E3', 'eve.gray@acme.com', { aliases: ['dee.fox@acme.com'] }),
+    ];
+    const [link] = correlate({ people: ps, accounts: [account('1', { email: 'dee.fox@acme.com ' })] });
+    // Three people answer to the mailbox: a dispute, E1 ranked first by its exact match.
+    expect(link).toMatchObject({ situation: 'disputed', confidence: 0.95, candidates: ['E1', 'E2', 'E3'] });
+    const [other] = correlate({ people: ps, accounts: [account('2', { email: 'dee.fox+hr@acme.com' })] });
+    expect(other).toMatchObject({ situation: 'disputed', candidates: ['E2', 'E1', 'E3'] });
+  });
+
   it('a login that is one person email local part or whole email links at 0.8', () => {
     expect(one(account('1', { login: 'cy.ray' }))).toMatchObject({
       employeeId: 'E3',

@@ -42,13 +42,34 @@ interface Match {
 /** Every key a person can be found by, built once so correlation is linear in people + accounts. */
 interface PeopleIndex {
   byExternalId: Map<string, string>;
-  /** Normalized address (primary or alias) → employee ids; more than one is a conflict in HR itself. */
-  byEmail: Map<string, string[]>;
-  /** Trimmed primary addresses as HR wrote them, for telling an exact match from a normalized one. */
-  exactEmail: Map<string, string>;
+  /** Normalized address (primary or alias) → who answers to it; more than one person is a conflict in HR itself. */
+  byEmail: Map<string, EmailOwners>;
   /** Local part of any normalized address → employee ids. */
   byLocal: Map<string, string[]>;
   byName: Map<string, Person[]>;
+}
+
+/**
+ * The people one normalized address reaches, and the primary addresses among them as HR wrote them (trimmed), for
+ * telling an exact match from a normalized one. An address normalizes as its trimmed form does, so a person whose
+ * primary address is an account's exactly is always in the bucket of the account's normalized address: the
+ * bucket answers both questions with the one lookup in a map of every address (a second map of exact addresses
+ * was a second lookup per account, as costly as the first).
+ */
+interface EmailOwners {
+  /** Employee ids, each once, in people order. */
+  ids: string[];
+  /** Trimmed primary addresses, and (at the same position) whose each is. */
+  primaries: string[];
+  primaryIds: string[];
+}
+
+/** Who has `trimmed` as their primary address exactly: the last such person, as a map of them would keep. */
+function exactOwner(owners: EmailOwners, trimmed: string): string | undefined {
+  for (let i = owners.primaries.length - 1; i >= 0; i--) {
+    if (owners.primaries[i] === trimmed) return owners.primaryIds[i];
+  }
+  return undefined;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -71,7 +92,6 @@ function indexPeople(
   const index: PeopleIndex = {
     byExternalId: new Map(),
     byEmail: new Map(),
-    exactEmail: new Map(),
     byLocal: new Map(),
     byName: new Map(),
   };
@@ -79,11 +99,19 @@ function indexPeople(
     const id = person.employeeId;
     const idpId = person.attributes[externalIdAttribute]?.trim();
     if (idpId) index.byExternalId.set(idpId, id);
-    index.exactEmail.set(person.email.trim(), id);
-    for (const address of [person.email, ...person.aliases]) {
+    for (let a = -1; a < person.aliases.length; a++) {
+      const address = a === -1 ? person.email : (person.aliases[a] as string);
       const key = normalize(address);
       if (key === null) continue;
-      push(index.byEmail, key, id);
+      let owners = index.byEmail.get(key);
+      if (owners === undefined) {
+        owners = { ids: [id], primaries: [], primaryIds: [] };
+        index.byEmail.set(key, owners);
+      } else if (!owners.ids.includes(id)) owners.ids.push(id);
+      if (a === -1) {
+        owners.primaries.push(address.trim());
+        owners.primaryIds.push(id);
+      }
       push(index.byLocal, localPart(key), id);
     }
     const name = nameKey(person.firstName, person.lastName);
@@ -158,6 +186,13 @@ function offer(owners: string[], matches: Match[], employeeId: string, match: Ma
   } else if (match.confidence > (matches[at] as Match).confidence) matches[at] = match;
 }
 
+/**
+ * The lists correlateAccount gathers one account's owners in, emptied for each account: it runs synchronously,
+ * one account at a time, and two new arrays per account were a good part of what the collector had to clear.
+ */
+const OWNERS: string[] = [];
+const MATCHES: Match[] = [];
+
 function correlateAccount(
   account: Account,
   index: PeopleIndex,
@@ -165,8 +200,10 @@ function correlateAccount(
   nameSuggestions: boolean,
 ): Link {
   // Two parallel arrays beat a Map per account; every link below is one literal of one shape.
-  const owners: string[] = [];
-  const matches: Match[] = [];
+  const owners = OWNERS;
+  const matches = MATCHES;
+  owners.length = 0;
+  matches.length = 0;
 
   // Rule 2: the IdP id the app holds (SSO id, SCIM externalId) names the person outright.
   const externalId = account.externalId?.trim();
@@ -180,9 +217,9 @@ function correlateAccount(
   if (email !== null) {
     const found = index.byEmail.get(email);
     if (found !== undefined) {
-      const exactOwner = index.exactEmail.get((account.email as string).trim());
-      for (const owner of found) {
-        offer(owners, matches, owner, owner === exactOwner ? BY_EXACT_EMAIL : BY_NORMALIZED_EMAIL);
+      const exact = exactOwner(found, (account.email as string).trim());
+      for (const owner of found.ids) {
+        offer(owners, matches, owner, owner === exact ? BY_EXACT_EMAIL : BY_NORMALIZED_EMAIL);
       }
     }
   }
@@ -191,7 +228,7 @@ function correlateAccount(
   const login = account.login?.trim();
   if (login) {
     const named = login.includes('@')
-      ? (index.byEmail.get(normalize(login) ?? '') ?? NOBODY)
+      ? (index.byEmail.get(normalize(login) ?? '')?.ids ?? NOBODY)
       : (index.byLocal.get(login.normalize('NFC').toLowerCase()) ?? NOBODY);
     if (named.length === 1) offer(owners, matches, named[0] as string, BY_LOGIN);
   }

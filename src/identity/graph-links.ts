@@ -173,9 +173,10 @@ export async function relinkApp(
     }
   }
   before.clear();
-  const present = new Set<string>();
-  for (const account of accounts) present.add(account.id);
   let gone = false;
+  // No stored link (a first pass): no set of the accounts present is needed to find the gone ones.
+  const present = new Set<string>();
+  if (stored.length > 0) for (const account of accounts) present.add(account.id);
   for (const link of stored) {
     if (link.manual || present.has(link.accountId)) continue;
     gone = true;

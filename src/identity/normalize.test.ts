@@ -32,6 +32,16 @@ describe('normalizeEmail', () => {
     expect(canonicalDomains([['acme.com', 'acme.io']]).get('acme.io')).toBe('acme.com');
   });
 
+  it('cuts the +tag at the first + of the local part, and leaves a + in the domain alone', () => {
+    const normalize = emailNormalizer({ domainAliases: [['acme.com', 'acme.io']] });
+    expect(normalize('Ann+a+b@Acme.IO')).toBe('ann@acme.com');
+    expect(normalize('+x+y@acme.io')).toBe('+x+y@acme.com');
+    expect(normalize('ann@a+b.io')).toBe('ann@a+b.io');
+    expect(normalize('ann@x@acme.io')).toBe('ann@x@acme.com');
+    expect(normalize('ann@acme.io.evil')).toBe('ann@acme.io.evil');
+    expect(normalize('ann@sub.acme.io')).toBe('ann@sub.acme.io');
+  });
+
   it('is null for what is not an address', () => {
     expect(normalizeEmail(null)).toBeNull();
     expect(normalizeEmail('no-at-sign')).toBeNull();

@@ -49,17 +49,27 @@ export function canonicalDomains(aliases: DomainAliases = []): Map<string, strin
 /** Builds the normalizer once per correlation run, so the alias table is not rebuilt per address. */
 export function emailNormalizer(options: { domainAliases?: DomainAliases } = {}): EmailNormalizer {
   const canonical = canonicalDomains(options.domainAliases);
+  // Each alias domain as the end of an address ('@acme.io'), and what replaces it ('@acme.com'). A domain with an
+  // '@' in it is left out: the domain of an address is what follows its last '@', so it never names one.
+  const aliasEnds: [string, string][] = [];
+  for (const [domain, root] of canonical)
+    if (!domain.includes('@')) aliasEnds.push([`@${domain}`, `@${root}`]);
   return (address) => {
     if (address === null || address === undefined) return null;
     const key = lowerKey(address);
     const at = key.lastIndexOf('@');
     if (at <= 0 || at === key.length - 1) return null;
-    let local = key.slice(0, at);
-    const plus = local.indexOf('+');
-    // A +tag reaches the same mailbox; a local part that is only a tag is kept as it is.
-    if (plus > 0) local = local.slice(0, plus);
+    // The first '+' of the local part, if it has one: the first of the address, before its last '@'.
+    const plus = key.indexOf('+');
+    // Most addresses have no +tag: they are their key as it is, or with an alias domain's end replaced, and no
+    // part of them is cut out and joined again (two-thirds of the strings this built, once per account).
+    if (plus <= 0 || plus > at) {
+      for (const [end, root] of aliasEnds) if (key.endsWith(end)) return key.slice(0, at) + root;
+      return key;
+    }
+    // A +tag reaches the same mailbox (a local part that is only a tag was kept as it is, above).
     const domain = key.slice(at + 1);
-    return `${local}@${canonical.get(domain) ?? domain}`;
+    return `${key.slice(0, plus)}@${canonical.get(domain) ?? domain}`;
   };
 }
 

@@ -20,7 +20,15 @@ export async function upsertLinks(
 ): Promise<{ written: number; keptManual: number }> {
   const now = s.now();
   return s.write(async (tx) => {
-    const appIds = [...new Set(input.links.map((l) => l.appId))];
+    // A graph run writes one app's links at a time: the app is looked up once per run of the same id, and no list
+    // of every link's app is built.
+    const appIds = new Set<string>();
+    let last: string | undefined;
+    for (const l of input.links) {
+      if (l.appId === last) continue;
+      last = l.appId;
+      appIds.add(last);
+    }
     const manual = new Set<string>();
     for (const appId of appIds) {
       const rows = await tx.db
@@ -31,44 +39,91 @@ export async function upsertLinks(
         .execute();
       for (const r of rows) manual.add(`${appId}\u0000${r.account_id}`);
     }
-    const rows = input.links.filter(
-      (l) => manual.size === 0 || !manual.has(`${l.appId}\u0000${l.accountId}`),
-    );
-    // The statement is compiled once per chunk size and re-run with each chunk's values: building a query
-    // object per chunk costs more than SQLite's own work on it.
-    const compiled = new Map<number, string>();
-    for (let i = 0; i < rows.length; i += LINK_CHUNK) {
-      const chunk = rows.slice(i, i + LINK_CHUNK);
-      const params: unknown[] = [];
-      for (const l of chunk) {
-        params.push(
-          l.appId,
-          l.accountId,
-          l.employeeId,
-          l.situation,
-          l.method,
-          l.confidence,
-          // A string array's JSON is already canonical: no key to sort.
-          // One candidate (every link but a dispute or a suggestion) needs no JSON writer.
-          l.candidates.length === 1 && isPlainId(l.candidates[0] as string)
-            ? `["${l.candidates[0]}"]`
-            : JSON.stringify(l.candidates),
-          now,
-        );
-      }
-      let text = compiled.get(chunk.length);
-      if (text === undefined) {
-        const query = upsertLinkRows(tx, chunk, now).compile();
-        if (query.parameters.length !== params.length) {
-          throw new Error(`link upsert expects ${query.parameters.length} values, not ${params.length}`);
-        }
-        text = query.sql;
-        compiled.set(chunk.length, text);
-      }
-      await tx.db.executeQuery(CompiledQuery.raw(text, params));
-    }
+    const rows =
+      manual.size === 0
+        ? input.links
+        : input.links.filter((l) => !manual.has(`${l.appId}\u0000${l.accountId}`));
+    if (!upsertOneByOne(tx, rows, now)) await upsertInChunks(tx, rows, now);
     return { written: rows.length, keptManual: input.links.length - rows.length };
   });
+}
+
+/** Values bound per link row (the other columns are constants in the statement's text). */
+const LINK_VALUES = 8;
+
+/** A link's values in the order of {@link upsertLinkRows}' parameters, written into `out` from `at`. */
+function linkValues(l: Link, now: string, out: unknown[], at: number): void {
+  out[at] = l.appId;
+  out[at + 1] = l.accountId;
+  out[at + 2] = l.employeeId;
+  out[at + 3] = l.situation;
+  out[at + 4] = l.method;
+  out[at + 5] = l.confidence;
+  // A string array's JSON is already canonical: no key to sort.
+  // One candidate (every link but a dispute or a suggestion) needs no JSON writer.
+  out[at + 6] =
+    l.candidates.length === 1 && isPlainId(l.candidates[0] as string)
+      ? `["${l.candidates[0]}"]`
+      : JSON.stringify(l.candidates);
+  out[at + 7] = now;
+}
+
+/** The one-row upsert's text per store dialect (it does not vary with the values). */
+const oneRowUpserts = new WeakMap<object, string>();
+
+/**
+ * Upserts the links one prepared one-row statement at a time, where the dialect runs statements directly on the
+ * transaction's connection (SQLite). Measured on 250k links (better-sqlite3 alone, one transaction per app),
+ * 250k runs of a one-row statement cost about a quarter less CPU than 500 runs of a 500-row one (1.4 s against
+ * 1.9 s). False, having written nothing, where the dialect cannot (a pool: Postgres).
+ */
+function upsertOneByOne(tx: Sql, rows: readonly Link[], now: string): boolean {
+  const runNow = tx.dialect.runNow;
+  const first = rows[0];
+  if (runNow === undefined || first === undefined) return false;
+  let text = oneRowUpserts.get(tx.dialect);
+  if (text === undefined) {
+    const query = upsertLinkRows(tx, [first], now).compile();
+    if (query.parameters.length !== LINK_VALUES) {
+      throw new Error(`link upsert expects ${query.parameters.length} values, not ${LINK_VALUES}`);
+    }
+    text = query.sql;
+    oneRowUpserts.set(tx.dialect, text);
+  }
+  // One array, refilled for each row: the statement binds its values before the next row is written into it.
+  const values: unknown[] = new Array(LINK_VALUES);
+  for (let i = 0; i < rows.length; i++) {
+    linkValues(rows[i] as Link, now, values, 0);
+    if (runNow.call(tx.dialect, text, values, tx.db.isTransaction) === undefined) {
+      // Only the first row can find the connection taken: inside the transaction it stays this caller's.
+      if (i === 0) return false;
+      throw new Error('the link upsert lost its connection half-way');
+    }
+  }
+  return true;
+}
+
+/**
+ * Upserts the links in statements of LINK_CHUNK rows, compiled once per chunk size and re-run with each chunk's
+ * values: building a query object per chunk costs more than the engine's own work on it.
+ */
+async function upsertInChunks(tx: Sql, rows: readonly Link[], now: string): Promise<void> {
+  const compiled = new Map<number, string>();
+  for (let i = 0; i < rows.length; i += LINK_CHUNK) {
+    const chunk = rows.slice(i, i + LINK_CHUNK);
+    const params: unknown[] = new Array(chunk.length * LINK_VALUES);
+    for (let j = 0; j < chunk.length; j++) linkValues(chunk[j] as Link, now, params, j * LINK_VALUES);
+    let text = compiled.get(chunk.length);
+    if (text === undefined) {
+      const query = upsertLinkRows(tx, chunk, now).compile();
+      if (query.parameters.length !== params.length) {
+        throw new Error(`link upsert expects ${query.parameters.length} values, not ${params.length}`);
+      }
+      text = query.sql;
+      compiled.set(chunk.length, text);
+    }
+    await tx.db.executeQuery(CompiledQuery.raw(text, params));
+  }
 }
 
 function upsertLinkRows(s: Sql, links: readonly Link[], now: string) {
