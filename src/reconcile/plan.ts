@@ -10,7 +10,7 @@ import type { OpRecord, PlanRecord, Store } from '../store/store.js';
 import { type DesiredApp, desiredAccountsOf, desiredVerdicts } from './desired.js';
 import { type AppBlock, type DiffResult, diffApp, diffShared, type PlanError, type PlanOp } from './diff.js';
 import { defaultPolicy, GRANT_LISTS, type Policy } from './policy.js';
-import { storedBodyOf, toOpInputs } from './stored-plan.js';
+import { storedBodyOf, toOpSource } from './stored-plan.js';
 
 export { bodyWithOps, toOpInputs } from './stored-plan.js';
 
@@ -69,6 +69,7 @@ export interface StateInputs {
 
 export interface ComputedPlan {
   plan: PlanRecord;
+  /** The ops as saved (made when first read: a big plan's are tens of thousands of records). */
   ops: OpRecord[];
   body: PlanBody;
   summary: PlanSummary;
@@ -202,9 +203,17 @@ export async function computePlan(input: {
     summary,
     // Each op is kept once, in its row: the body goes without them (bodyWithOps puts them back).
     body: storedBodyOf(body),
-    ops: toOpInputs(body.ops),
+    ops: toOpSource(body.ops),
   });
-  return { ...saved, body, summary };
+  // The op records as the store makes them: only if read (`roster plan` shows the body and never does).
+  return {
+    plan: saved.plan,
+    body,
+    summary,
+    get ops() {
+      return saved.ops;
+    },
+  };
 }
 
 /**

@@ -116,7 +116,7 @@ export type PlanAccount = Pick<
   Account,
   'appId' | 'id' | 'email' | 'firstName' | 'lastName' | 'status' | 'attributes'
 >;
-/** A link as planning reads it. */
+/** A link as planning reads it: `candidates` only of disputed and suggested links (the rest read as []). */
 export type PlanLink = Pick<
   Link,
   'appId' | 'accountId' | 'employeeId' | 'situation' | 'method' | 'candidates'
@@ -267,6 +267,16 @@ export interface OpInput {
   /** Seqs (1-based, in the order ops were given) that must succeed first. */
   dependsOn?: number[];
   requiresApproval?: boolean;
+}
+
+/**
+ * A plan's ops handed over one at a time as they are written, for a plan of tens of thousands: no input nor record
+ * is kept per op while the plan is saved (createPlan's `ops` are made only when read).
+ */
+export interface OpSource {
+  count: number;
+  /** Op i (0-based), made anew on each call. */
+  op(i: number): OpInput;
 }
 
 export interface OpRecord {
@@ -563,7 +573,7 @@ export interface Store {
     stateHash: string;
     summary: Record<string, unknown>;
     body: unknown;
-    ops: OpInput[];
+    ops: readonly OpInput[] | OpSource;
   }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
   /**

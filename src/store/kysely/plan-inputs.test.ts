@@ -46,6 +46,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
       }),
       account(APP, 'a2', { status: 'inactive', email: null }),
       account(APP, 'a3', { status: 'invited' }),
+      account(APP, 'a4'),
     ],
     entitlements: [entitlement(APP, 'g1', { kind: 'group' })],
     grants: [grant(APP, 'g1', 'a1'), grant(APP, 'g1', 'a3')],
@@ -59,7 +60,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
         situation: 'linked',
         method: 'email',
         confidence: 0.9,
-        candidates: [],
+        candidates: ['e1'],
       },
       {
         appId: APP,
@@ -78,6 +79,15 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
         method: null,
         confidence: 0.5,
         candidates: ['e1', 'e2'],
+      },
+      {
+        appId: APP,
+        accountId: 'a4',
+        employeeId: null,
+        situation: 'suggested',
+        method: null,
+        confidence: 0.6,
+        candidates: ['e2'],
       },
     ],
   });
@@ -108,7 +118,8 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
         employeeId,
         situation,
         method,
-        candidates,
+        // The candidates only of the links the diff reads them of.
+        candidates: situation === 'disputed' || situation === 'suggested' ? candidates : [],
       })),
     );
     expect(read.grants).toEqual(
@@ -119,6 +130,18 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
       })),
     );
     expect(read.entitlements).toEqual(await store.listEntitlements({ appId: APP }));
+    await store.close();
+  });
+
+  it('reads the candidates of disputed and suggested links only', async () => {
+    const store = await seeded(open);
+    const { links } = await store.readPlanApp({ appId: APP, grants: false });
+    expect(links.map((l) => [l.accountId, l.candidates])).toEqual([
+      ['a1', []],
+      ['a2', []],
+      ['a3', ['e1', 'e2']],
+      ['a4', ['e2']],
+    ]);
     await store.close();
   });
 
