@@ -159,6 +159,22 @@ export function* desiredAccountsOf(input: {
   }
 }
 
+/**
+ * Every app field a desired account of this app may carry: its connector's defaults, the attributes the rules
+ * giving it set, a role where the app has no roles (as give() makes them). What a plan may compare with the
+ * accounts the app holds.
+ */
+export function desiredFieldsOf(app: DesiredApp, policy: Policy): Set<string> {
+  const fields = new Set(Object.keys(traitsOf(app.type).attributeMap));
+  for (const rule of policy.rules) {
+    const grant = rule.apps[app.id];
+    if (grant === undefined || grant.account === false) continue;
+    for (const field of Object.keys(grant.account?.attributes ?? {})) fields.add(field);
+    if (grant.role !== undefined && !app.kinds.includes('role')) fields.add('role');
+  }
+  return fields;
+}
+
 function evaluate(
   input: { people: readonly Person[]; policy: Policy; apps: readonly DesiredApp[]; now: Date },
   withAccounts: boolean,

@@ -23,7 +23,8 @@ export function toOpSource(ops: readonly PlanOp[]): OpSource {
 }
 
 function opInputOf(op: PlanOp, seqOf: ReadonlyMap<string, number>): OpInput {
-  const { appId, kind, dependsOn, requiresApproval, ...target } = op;
+  const { appId, kind, dependsOn, requiresApproval } = op;
+  const target = targetOf(op);
   // Most ops depend on nothing: their input has no list (the store reads that as none), and `target` no
   // dependsOnRefs (planOpOf reads it back as []).
   if (dependsOn.length === 0) return { appId, kind: kind as OpKind, target, requiresApproval };
@@ -39,6 +40,19 @@ function opInputOf(op: PlanOp, seqOf: ReadonlyMap<string, number>): OpInput {
     dependsOn: seqs,
     requiresApproval,
   };
+}
+
+/**
+ * The op without its columns, its keys in the op's order. Copied key by key, not by a rest pattern: the rest
+ * takes V8's generic path, twice as slow on a plan's tens of thousands of ops (measured).
+ */
+function targetOf(op: PlanOp): Record<string, unknown> {
+  const target: Record<string, unknown> = {};
+  for (const key in op) {
+    if (key === 'appId' || key === 'kind' || key === 'dependsOn' || key === 'requiresApproval') continue;
+    target[key] = op[key as keyof PlanOp];
+  }
+  return target;
 }
 
 /** The plan op as diff made it, from what the store keeps. */

@@ -111,7 +111,7 @@ export interface StoredEntitlement extends Entitlement {
   syncRunId: string | null;
 }
 
-/** An account as planning reads it: what the diff compares and names, not the raw payload. */
+/** An account as planning reads it: what the diff compares and names, not the raw payload (attributes only if asked). */
 export type PlanAccount = Pick<
   Account,
   'appId' | 'id' | 'email' | 'firstName' | 'lastName' | 'status' | 'attributes'
@@ -517,8 +517,11 @@ export interface Store {
     generation?: number;
     findings?: GraphFindingsState | null;
   }): Promise<void>;
-  /** One app's snapshot and links as a plan reads them: the columns the diff uses; grants only when asked. */
-  readPlanApp(input: { appId: string; grants: boolean }): Promise<PlanAppSnapshot>;
+  /**
+   * One app's snapshot and links as a plan reads them: the columns the diff uses. Grants only with `grants`; the accounts' attributes only
+   * with `attributes` (else each account's are {}): a plan that compares none leaves them in the database.
+   */
+  readPlanApp(input: { appId: string; grants: boolean; attributes: boolean }): Promise<PlanAppSnapshot>;
   /** The latest `updated_at` of any link (null without links): what a plan records its links as of. */
   linksUpdatedAt(): Promise<string | null>;
   /** An app's accounts as correlation and findings read them: without the raw payload (only `ids`, if given). */

@@ -97,7 +97,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
 describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
   it('reads the same accounts, links and grants as the full readers, in the same order, without the rest', async () => {
     const store = await seeded(open);
-    const read = await store.readPlanApp({ appId: APP, grants: true });
+    const read = await store.readPlanApp({ appId: APP, grants: true, attributes: true });
     const full = await store.listGraphAccounts({ appId: APP });
     expect(read.accounts).toEqual(
       full.map(({ appId, id, email, firstName, lastName, status, attributes }) => ({
@@ -135,7 +135,7 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
 
   it('reads the candidates of disputed and suggested links only', async () => {
     const store = await seeded(open);
-    const { links } = await store.readPlanApp({ appId: APP, grants: false });
+    const { links } = await store.readPlanApp({ appId: APP, grants: false, attributes: true });
     expect(links.map((l) => [l.accountId, l.candidates])).toEqual([
       ['a1', []],
       ['a2', []],
@@ -145,9 +145,21 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
     await store.close();
   });
 
+  it('leaves the attributes unread when the plan does not ask for them', async () => {
+    const store = await seeded(open);
+    const { accounts } = await store.readPlanApp({ appId: APP, grants: false, attributes: false });
+    expect(accounts.map((a) => [a.id, a.firstName, a.attributes])).toEqual([
+      ['a1', 'Ann', {}],
+      ['a2', null, {}],
+      ['a3', null, {}],
+      ['a4', null, {}],
+    ]);
+    await store.close();
+  });
+
   it('leaves the grants unread when the plan does not ask for them', async () => {
     const store = await seeded(open);
-    expect((await store.readPlanApp({ appId: APP, grants: false })).grants).toEqual([]);
+    expect((await store.readPlanApp({ appId: APP, grants: false, attributes: true })).grants).toEqual([]);
     await store.close();
   });
 

@@ -24,20 +24,25 @@ function attributesOf(text: string, appId: string, id: string): PlanAccount['att
   return parseJsonColumn(attributeRecord, text, `accounts[${appId}/${id}].attributes`);
 }
 
+/** The attributes of every account whose were not asked for: one empty record, frozen, as nobody may fill it. */
+const UNREAD: PlanAccount['attributes'] = Object.freeze({});
+
 /**
  * One app's snapshot and links for a plan, rows read as arrays (see `Sql.arrayRows`): the raw payloads and the
  * columns no diff reads stay in the database, and so do the candidates of links that are neither disputed nor
- * suggested (read as []). Grants only when asked: an app whose plan neither grants nor revokes never looks at them.
+ * suggested (read as []). Grants and attributes only when asked: an app whose plan neither grants nor revokes never
+ * looks at its grants, and one whose policy compares no attribute (only names) never looks at the attributes.
  */
 export async function readPlanApp(
   s: Sql,
-  input: { appId: string; grants: boolean },
+  input: { appId: string; grants: boolean; attributes: boolean },
 ): Promise<PlanAppSnapshot> {
   const { appId } = input;
   const accountRows = await s.arrayRows(
     s.db
       .selectFrom('accounts')
-      .select(['id', 'email', 'first_name', 'last_name', 'status', 'attributes'])
+      .select(['id', 'email', 'first_name', 'last_name', 'status'])
+      .$if(input.attributes, (q) => q.select('attributes'))
       .where('app_id', '=', appId)
       .orderBy('id')
       .compile(),
@@ -56,7 +61,7 @@ export async function readPlanApp(
       status: STATUSES.has(status)
         ? (status as PlanAccount['status'])
         : parseEnum(ACCOUNT_STATUSES, status, `accounts[${appId}/${id}].status`),
-      attributes: attributesOf(r[5] as string, appId, id),
+      attributes: input.attributes ? attributesOf(r[5] as string, appId, id) : UNREAD,
     };
   }
   const linkRows = await s.arrayRows(
