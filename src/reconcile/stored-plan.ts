@@ -17,29 +17,32 @@ export function toOpInputs(ops: readonly PlanOp[]): OpInput[] {
  * while it is saved (the copies are made, and dropped, one by one).
  */
 export function toOpSource(ops: readonly PlanOp[]): OpSource {
-  const seqOf = new Map<string, number>();
-  for (let i = 0; i < ops.length; i++) seqOf.set((ops[i] as PlanOp).ref, i + 1);
+  // Each op's seq by ref, made when the first op with dependencies asks: most plans have none.
+  let seqs: Map<string, number> | undefined;
+  const seqOf = () => {
+    if (seqs === undefined) {
+      seqs = new Map();
+      for (let i = 0; i < ops.length; i++) seqs.set((ops[i] as PlanOp).ref, i + 1);
+    }
+    return seqs;
+  };
   return { count: ops.length, op: (i) => opInputOf(ops[i] as PlanOp, seqOf) };
 }
 
-function opInputOf(op: PlanOp, seqOf: ReadonlyMap<string, number>): OpInput {
+function opInputOf(op: PlanOp, seqsByRef: () => ReadonlyMap<string, number>): OpInput {
   const { appId, kind, dependsOn, requiresApproval } = op;
   const target = targetOf(op);
   // Most ops depend on nothing: their input has no list (the store reads that as none), and `target` no
   // dependsOnRefs (planOpOf reads it back as []).
   if (dependsOn.length === 0) return { appId, kind: kind as OpKind, target, requiresApproval };
+  const seqOf = seqsByRef();
   const seqs: number[] = [];
   for (const ref of dependsOn) {
     const seq = seqOf.get(ref);
     if (seq !== undefined) seqs.push(seq);
   }
-  return {
-    appId,
-    kind: kind as OpKind,
-    target: { ...target, dependsOnRefs: dependsOn },
-    dependsOn: seqs,
-    requiresApproval,
-  };
+  target['dependsOnRefs'] = dependsOn;
+  return { appId, kind: kind as OpKind, target, dependsOn: seqs, requiresApproval };
 }
 
 /**
