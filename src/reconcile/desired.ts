@@ -341,6 +341,8 @@ function setField(
   desired.fields[field] = { value, rule };
 }
 
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
 /**
  * Conditions on a field no person has (`departmnet`): such a rule never matches anyone, silently. Each is an error
  * naming the nearest field that does exist. With no people there is nothing to tell a typo from.
@@ -350,13 +352,21 @@ function unknownConditions(
   people: readonly Person[],
 ): { appId: string; rule: string; message: string }[] {
   if (people.length === 0) return [];
-  const columns = new Set<string>();
-  for (const person of people) for (const name of Object.keys(person.attributes)) columns.add(name);
-  const known = [...PERSON_FIELDS, ...columns];
+  // Every HR column any person has, gathered only if a condition names a field that is not a Person field: most
+  // policies name only those, and gathering walks every person's attributes.
+  let columns: Set<string> | undefined;
+  const columnsOf = () => {
+    if (columns === undefined) {
+      columns = new Set();
+      for (const person of people) for (const name in person.attributes) columns.add(name);
+    }
+    return columns;
+  };
   const out: { appId: string; rule: string; message: string }[] = [];
   for (const rule of policy.rules) {
     for (const field of Object.keys(rule.when)) {
-      if (isKnownField(field, columns)) continue;
+      if (isKnownField(field, NO_COLUMNS) || isKnownField(field, columnsOf())) continue;
+      const known = [...PERSON_FIELDS, ...columnsOf()];
       const guess = closest(field, known);
       out.push({
         appId: Object.keys(rule.apps).join(', '),
