@@ -271,7 +271,8 @@ export interface OpInput {
 
 /**
  * A plan's ops handed over one at a time as they are written, for a plan of tens of thousands: no input nor record
- * is kept per op while the plan is saved (createPlan's `ops` are made only when read).
+ * is kept per op while the plan is saved (createPlan's `ops` are made only when read). Each is checked as it is
+ * written, and a wrong one takes back the plan with its transaction: give one only outside a caller's transaction.
  */
 export interface OpSource {
   count: number;

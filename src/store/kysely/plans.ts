@@ -19,6 +19,11 @@ export async function createPlan(
   },
 ): Promise<{ plan: PlanRecord; ops: OpRecord[] }> {
   const source = opSourceOf(input.ops);
+  // A list is checked before anything is written, so a caller's transaction (the facade's group commit) never holds
+  // half a plan. Ops made one at a time are checked as they are written (see OpSource).
+  if (Array.isArray(input.ops)) {
+    for (let seq = 1; seq <= source.count; seq++) checkedDependencies(source.op(seq - 1), seq, source.count);
+  }
   const now = s.now();
   const plan: PlanRecord = {
     id: randomUUID(),
