@@ -159,6 +159,22 @@ export function* desiredAccountsOf(input: {
   }
 }
 
+/**
+ * Every app field a desired account of this app may carry: its connector's defaults, the attributes the rules
+ * giving it set, a role where the app has no roles (as give() makes them). What a plan may compare with the
+ * accounts the app holds.
+ */
+export function desiredFieldsOf(app: DesiredApp, policy: Policy): Set<string> {
+  const fields = new Set(Object.keys(traitsOf(app.type).attributeMap));
+  for (const rule of policy.rules) {
+    const grant = rule.apps[app.id];
+    if (grant === undefined || grant.account === false) continue;
+    for (const field of Object.keys(grant.account?.attributes ?? {})) fields.add(field);
+    if (grant.role !== undefined && !app.kinds.includes('role')) fields.add('role');
+  }
+  return fields;
+}
+
 function evaluate(
   input: { people: readonly Person[]; policy: Policy; apps: readonly DesiredApp[]; now: Date },
   withAccounts: boolean,
@@ -325,6 +341,8 @@ function setField(
   desired.fields[field] = { value, rule };
 }
 
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
 /**
  * Conditions on a field no person has (`departmnet`): such a rule never matches anyone, silently. Each is an error
  * naming the nearest field that does exist. With no people there is nothing to tell a typo from.
@@ -334,13 +352,21 @@ function unknownConditions(
   people: readonly Person[],
 ): { appId: string; rule: string; message: string }[] {
   if (people.length === 0) return [];
-  const columns = new Set<string>();
-  for (const person of people) for (const name of Object.keys(person.attributes)) columns.add(name);
-  const known = [...PERSON_FIELDS, ...columns];
+  // Every HR column any person has, gathered only if a condition names a field that is not a Person field: most
+  // policies name only those, and gathering walks every person's attributes.
+  let columns: Set<string> | undefined;
+  const columnsOf = () => {
+    if (columns === undefined) {
+      columns = new Set();
+      for (const person of people) for (const name in person.attributes) columns.add(name);
+    }
+    return columns;
+  };
   const out: { appId: string; rule: string; message: string }[] = [];
   for (const rule of policy.rules) {
     for (const field of Object.keys(rule.when)) {
-      if (isKnownField(field, columns)) continue;
+      if (isKnownField(field, NO_COLUMNS) || isKnownField(field, columnsOf())) continue;
+      const known = [...PERSON_FIELDS, ...columnsOf()];
       const guess = closest(field, known);
       out.push({
         appId: Object.keys(rule.apps).join(', '),

@@ -10,7 +10,7 @@ import { applySafety } from './diff/safety.js';
 import type { DiffApp, DiffLink, DiffResult } from './diff/types.js';
 import type { Policy } from './policy.js';
 
-export { accountField } from './diff/accounts.js';
+export { accountField, comparesAttributes } from './diff/accounts.js';
 export type {
   AccountRef,
   AppBlock,

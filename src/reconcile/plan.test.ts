@@ -229,6 +229,38 @@ describe('computePlan on the sample company', () => {
     expect(revokes.every((op) => op.appId === 'targetprocess' && op.entitlement?.kind === 'team')).toBe(true);
   });
 
+  it('an attribute a rule sets is compared with what the app holds: the plan reads the attributes it needs', async () => {
+    const now = new Date(fleet.company.asOf);
+    const policy = policySchema.parse({
+      ...samplePolicy,
+      rules: [
+        {
+          name: 'developers',
+          when: { status: 'active' },
+          apps: { targetprocess: { account: { attributes: { role: 'Developer' } } } },
+        },
+      ],
+    });
+    const { body } = await computePlan({
+      store,
+      config: { ...config, policy },
+      manifests,
+      now,
+      apps: ['targetprocess'],
+    });
+    const roles = new Map(
+      (await store.listAccounts({ appId: 'targetprocess' })).map((a) => [a.id, a.attributes['role']]),
+    );
+    expect([...roles.values()]).toContain('Developer');
+    const changes = body.ops.filter((op) => op.changes?.['role'] !== undefined);
+    expect(changes.length).toBeGreaterThan(0);
+    for (const op of changes) {
+      const id = op.account !== null && 'id' in op.account ? op.account.id : '';
+      expect(op.changes?.['role']).toEqual({ from: roles.get(id) ?? null, to: 'Developer' });
+      expect(roles.get(id)).not.toBe('Developer');
+    }
+  });
+
   it('the same state hashes the same; an empty HR file blocks the plan and says why', async () => {
     const policy = { ...samplePolicy, safety: policySchema.parse({}).safety };
     const now = new Date(fleet.company.asOf);

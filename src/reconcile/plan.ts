@@ -7,10 +7,18 @@ import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { EntitlementKind } from '../core/types.js';
 import { idpManagedAccounts } from '../store/idp-managed.js';
 import type { OpRecord, PlanRecord, Store } from '../store/store.js';
-import { type DesiredApp, desiredAccountsOf, desiredVerdicts } from './desired.js';
-import { type AppBlock, type DiffResult, diffApp, diffShared, type PlanError, type PlanOp } from './diff.js';
+import { type DesiredApp, desiredAccountsOf, desiredFieldsOf, desiredVerdicts } from './desired.js';
+import {
+  type AppBlock,
+  comparesAttributes,
+  type DiffResult,
+  diffApp,
+  diffShared,
+  type PlanError,
+  type PlanOp,
+} from './diff.js';
 import { defaultPolicy, GRANT_LISTS, type Policy } from './policy.js';
-import { storedBodyOf, toOpInputs } from './stored-plan.js';
+import { storedBodyOf, toOpSource } from './stored-plan.js';
 
 export { bodyWithOps, toOpInputs } from './stored-plan.js';
 
@@ -69,6 +77,7 @@ export interface StateInputs {
 
 export interface ComputedPlan {
   plan: PlanRecord;
+  /** The ops as saved (made when first read: a big plan's are tens of thousands of records). */
   ops: OpRecord[];
   body: PlanBody;
   summary: PlanSummary;
@@ -93,15 +102,17 @@ export function stateHashOf(inputs: StateInputs): string {
 
 export function summarize(body: Pick<PlanBody, 'ops' | 'errors' | 'blocked'>): PlanSummary {
   const byApp: PlanSummary['byApp'] = {};
+  let approvals = 0;
   for (const op of body.ops) {
     const counts = byApp[op.appId] ?? {};
     counts[op.kind] = (counts[op.kind] ?? 0) + 1;
     byApp[op.appId] = counts;
+    if (op.requiresApproval) approvals += 1;
   }
   return {
     total: body.ops.length,
     byApp,
-    approvals: body.ops.filter((o) => o.requiresApproval).length,
+    approvals,
     errors: body.errors.length,
     applicable: body.errors.length === 0,
     blocked: body.blocked !== null,
@@ -140,9 +151,12 @@ export async function computePlan(input: {
     if (!manifest) throw new Error(`no capability manifest for ${app.id}`);
     const [run] = await store.listSyncRuns({ appId: app.id, status: 'succeeded', limit: 1 });
     syncRuns[app.id] = run?.id ?? null;
+    const desiredApp = desiredApps.find((a) => a.id === app.id) as DesiredApp;
     const snapshot = await store.readPlanApp({
       appId: app.id,
       grants: needsGrants(app, desiredApps, policy),
+      // Attributes only where a field the policy sets is one (not a name or an identity field).
+      attributes: comparesAttributes(desiredFieldsOf(desiredApp, policy)),
     });
     diffApp(
       {
@@ -202,9 +216,17 @@ export async function computePlan(input: {
     summary,
     // Each op is kept once, in its row: the body goes without them (bodyWithOps puts them back).
     body: storedBodyOf(body),
-    ops: toOpInputs(body.ops),
+    ops: toOpSource(body.ops),
   });
-  return { ...saved, body, summary };
+  // The op records as the store makes them: only if read (`roster plan` shows the body and never does).
+  return {
+    plan: saved.plan,
+    body,
+    summary,
+    get ops() {
+      return saved.ops;
+    },
+  };
 }
 
 /**

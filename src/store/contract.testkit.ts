@@ -1195,6 +1195,37 @@ export function storeContract(
         );
       });
 
+      it('ops given one at a time are saved as a list of them is; a wrong one takes the whole plan back', async () => {
+        const inputs = Array.from({ length: 1_200 }, (_, i) => ({
+          appId: APP,
+          kind: 'create' as const,
+          target: { ref: `op-${i}` },
+          ...(i > 0 ? { dependsOn: [i] } : {}),
+        }));
+        const { plan, ops } = await store.createPlan({
+          stateHash: 'one at a time',
+          summary: {},
+          body: {},
+          ops: { count: inputs.length, op: (i) => inputs[i]! },
+        });
+        expect(await store.listOps({ planId: plan.id })).toEqual(ops);
+        expect(ops.map((o) => [o.seq, o.target, o.dependsOn])).toEqual(
+          inputs.map((op, i) => [i + 1, op.target, op.dependsOn ?? []]),
+        );
+        const before = await store.listPlans({ limit: 1_000 });
+        const wrong = store.createPlan({
+          stateHash: 'wrong',
+          summary: {},
+          body: {},
+          ops: {
+            count: inputs.length,
+            op: (i) => (i === 1_100 ? { ...inputs[i]!, dependsOn: [5_000] } : inputs[i]!),
+          },
+        });
+        expect(await codeOf(wrong)).toBe('invalid_input');
+        expect(await store.listPlans({ limit: 1_000 })).toEqual(before);
+      });
+
       it('an op records its intent before the call and its outcome after', async () => {
         const { plan } = await makePlan();
         const begun = await store.beginOp({ planId: plan.id, seq: 1 });

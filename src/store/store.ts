@@ -111,12 +111,12 @@ export interface StoredEntitlement extends Entitlement {
   syncRunId: string | null;
 }
 
-/** An account as planning reads it: what the diff compares and names, not the raw payload. */
+/** An account as planning reads it: what the diff compares and names, not the raw payload (attributes only if asked). */
 export type PlanAccount = Pick<
   Account,
   'appId' | 'id' | 'email' | 'firstName' | 'lastName' | 'status' | 'attributes'
 >;
-/** A link as planning reads it. */
+/** A link as planning reads it: `candidates` only of disputed and suggested links (the rest read as []). */
 export type PlanLink = Pick<
   Link,
   'appId' | 'accountId' | 'employeeId' | 'situation' | 'method' | 'candidates'
@@ -267,6 +267,17 @@ export interface OpInput {
   /** Seqs (1-based, in the order ops were given) that must succeed first. */
   dependsOn?: number[];
   requiresApproval?: boolean;
+}
+
+/**
+ * A plan's ops handed over one at a time as they are written, for a plan of tens of thousands: no input nor record
+ * is kept per op while the plan is saved (createPlan's `ops` are made only when read). Each is checked as it is
+ * written, and a wrong one takes back the plan with its transaction: give one only outside a caller's transaction.
+ */
+export interface OpSource {
+  count: number;
+  /** Op i (0-based), made anew on each call. */
+  op(i: number): OpInput;
 }
 
 export interface OpRecord {
@@ -507,8 +518,11 @@ export interface Store {
     generation?: number;
     findings?: GraphFindingsState | null;
   }): Promise<void>;
-  /** One app's snapshot and links as a plan reads them: the columns the diff uses; grants only when asked. */
-  readPlanApp(input: { appId: string; grants: boolean }): Promise<PlanAppSnapshot>;
+  /**
+   * One app's snapshot and links as a plan reads them: the columns the diff uses. Grants only with `grants`; the accounts' attributes only
+   * with `attributes` (else each account's are {}): a plan that compares none leaves them in the database.
+   */
+  readPlanApp(input: { appId: string; grants: boolean; attributes: boolean }): Promise<PlanAppSnapshot>;
   /** The latest `updated_at` of any link (null without links): what a plan records its links as of. */
   linksUpdatedAt(): Promise<string | null>;
   /** An app's accounts as correlation and findings read them: without the raw payload (only `ids`, if given). */
@@ -563,7 +577,7 @@ export interface Store {
     stateHash: string;
     summary: Record<string, unknown>;
     body: unknown;
-    ops: OpInput[];
+    ops: readonly OpInput[] | OpSource;
   }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
   /**

@@ -213,6 +213,17 @@ function attributeChanges(
   return changes;
 }
 
+/**
+ * Whether comparing these policy fields with an account reads its attributes: the names are columns of their own
+ * and identity fields are never compared (see attributeChanges and accountField).
+ */
+export function comparesAttributes(fields: Iterable<string>): boolean {
+  for (const field of fields) {
+    if (!IDENTITY_FIELDS.has(field) && field !== 'firstName' && field !== 'lastName') return true;
+  }
+  return false;
+}
+
 /** What an account holds for a policy field: the name fields, or a connector attribute; null when unset. */
 export function accountField(
   account: Pick<Account, 'firstName' | 'lastName' | 'attributes'>,

@@ -46,6 +46,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
       }),
       account(APP, 'a2', { status: 'inactive', email: null }),
       account(APP, 'a3', { status: 'invited' }),
+      account(APP, 'a4'),
     ],
     entitlements: [entitlement(APP, 'g1', { kind: 'group' })],
     grants: [grant(APP, 'g1', 'a1'), grant(APP, 'g1', 'a3')],
@@ -59,7 +60,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
         situation: 'linked',
         method: 'email',
         confidence: 0.9,
-        candidates: [],
+        candidates: ['e1'],
       },
       {
         appId: APP,
@@ -79,6 +80,15 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
         confidence: 0.5,
         candidates: ['e1', 'e2'],
       },
+      {
+        appId: APP,
+        accountId: 'a4',
+        employeeId: null,
+        situation: 'suggested',
+        method: null,
+        confidence: 0.6,
+        candidates: ['e2'],
+      },
     ],
   });
   return store;
@@ -87,7 +97,7 @@ async function seeded(open: () => Promise<Store>): Promise<Store> {
 describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
   it('reads the same accounts, links and grants as the full readers, in the same order, without the rest', async () => {
     const store = await seeded(open);
-    const read = await store.readPlanApp({ appId: APP, grants: true });
+    const read = await store.readPlanApp({ appId: APP, grants: true, attributes: true });
     const full = await store.listGraphAccounts({ appId: APP });
     expect(read.accounts).toEqual(
       full.map(({ appId, id, email, firstName, lastName, status, attributes }) => ({
@@ -108,7 +118,8 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
         employeeId,
         situation,
         method,
-        candidates,
+        // The candidates only of the links the diff reads them of.
+        candidates: situation === 'disputed' || situation === 'suggested' ? candidates : [],
       })),
     );
     expect(read.grants).toEqual(
@@ -122,9 +133,33 @@ describe.each(engines)('%s: what a plan reads of an app', (_engine, open) => {
     await store.close();
   });
 
+  it('reads the candidates of disputed and suggested links only', async () => {
+    const store = await seeded(open);
+    const { links } = await store.readPlanApp({ appId: APP, grants: false, attributes: true });
+    expect(links.map((l) => [l.accountId, l.candidates])).toEqual([
+      ['a1', []],
+      ['a2', []],
+      ['a3', ['e1', 'e2']],
+      ['a4', ['e2']],
+    ]);
+    await store.close();
+  });
+
+  it('leaves the attributes unread when the plan does not ask for them', async () => {
+    const store = await seeded(open);
+    const { accounts } = await store.readPlanApp({ appId: APP, grants: false, attributes: false });
+    expect(accounts.map((a) => [a.id, a.firstName, a.attributes])).toEqual([
+      ['a1', 'Ann', {}],
+      ['a2', null, {}],
+      ['a3', null, {}],
+      ['a4', null, {}],
+    ]);
+    await store.close();
+  });
+
   it('leaves the grants unread when the plan does not ask for them', async () => {
     const store = await seeded(open);
-    expect((await store.readPlanApp({ appId: APP, grants: false })).grants).toEqual([]);
+    expect((await store.readPlanApp({ appId: APP, grants: false, attributes: true })).grants).toEqual([]);
     await store.close();
   });
 

@@ -6,7 +6,7 @@ import { RosterError } from '../../core/errors.js';
 import { toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
-import type { ClaimResult, OpInput, OpRecord, OpStatus, PlanRecord } from '../store.js';
+import type { ClaimResult, OpInput, OpRecord, OpSource, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
 
 export async function createPlan(
@@ -15,22 +15,15 @@ export async function createPlan(
     stateHash: string;
     summary: Record<string, unknown>;
     body: unknown;
-    ops: OpInput[];
+    ops: readonly OpInput[] | OpSource;
   },
 ): Promise<{ plan: PlanRecord; ops: OpRecord[] }> {
-  input.ops.forEach((op, i) => {
-    for (const dep of op.dependsOn ?? []) {
-      if (!Number.isInteger(dep) || dep < 1 || dep > input.ops.length || dep === i + 1) {
-        throw new RosterError(
-          'invalid_input',
-          `op ${i + 1} depends on op ${dep}, which is not another op of the plan`,
-          {
-            fix: 'dependsOn lists the 1-based positions of other ops in the same plan',
-          },
-        );
-      }
-    }
-  });
+  const source = opSourceOf(input.ops);
+  // A list is checked before anything is written, so a caller's transaction (the facade's group commit) never holds
+  // half a plan. Ops made one at a time are checked as they are written (see OpSource).
+  if (Array.isArray(input.ops)) {
+    for (let seq = 1; seq <= source.count; seq++) checkedDependencies(source.op(seq - 1), seq, source.count);
+  }
   const now = s.now();
   const plan: PlanRecord = {
     id: randomUUID(),
@@ -41,9 +34,85 @@ export async function createPlan(
     summary: input.summary,
     body: input.body,
   };
-  const ops: OpRecord[] = input.ops.map((op, i) => ({
-    planId: plan.id,
-    seq: i + 1,
+  await s.write(async (tx) => {
+    // Its statement text built once (insertRows): every facade request makes a plan.
+    await tx.insertRows('plans', [
+      {
+        id: plan.id,
+        created_at: now,
+        updated_at: now,
+        state_hash: plan.stateHash,
+        status: plan.status,
+        summary: toJsonColumn(plan.summary),
+        body: toJsonColumn(plan.body),
+      },
+    ]);
+    // Values straight from each op as it is made, no row object each: a big plan has tens of thousands of ops. In
+    // chunks of one size: the statement text is built once per size, and building one of the most rows a statement
+    // may carry cost more than running it. An op found wrong throws here, and the transaction takes the plan back.
+    for (let from = 0; from < source.count; from += OP_ROWS_PER_INSERT) {
+      const count = Math.min(OP_ROWS_PER_INSERT, source.count - from);
+      await tx.insertValues('ops', OP_COLUMNS, count, (i, out) => {
+        const seq = from + i + 1;
+        const op = source.op(seq - 1);
+        const dependsOn = checkedDependencies(op, seq, source.count);
+        out.push(
+          plan.id,
+          seq,
+          op.appId,
+          op.kind,
+          // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
+          // object of tens of thousands of ops was most of saving a big plan.
+          JSON.stringify(op.target),
+          'pending',
+          0,
+          dependsOn.length === 0 ? '[]' : toJsonColumn(dependsOn),
+          op.requiresApproval ? 1 : 0,
+        );
+      });
+    }
+  });
+  // The records only when asked for: a big plan's caller (roster plan) shows its body and never reads them.
+  let records: OpRecord[] | undefined;
+  return {
+    plan,
+    get ops() {
+      records ??= Array.from({ length: source.count }, (_, i) => newOpRecord(plan.id, i + 1, source.op(i)));
+      return records;
+    },
+  };
+}
+
+function opSourceOf(ops: readonly OpInput[] | OpSource): OpSource {
+  if (!Array.isArray(ops)) return ops as OpSource;
+  const list = ops as readonly OpInput[];
+  return { count: list.length, op: (i) => list[i] as OpInput };
+}
+
+/** The op's dependencies, each the seq of another op of the plan. */
+function checkedDependencies(op: OpInput, seq: number, count: number): readonly number[] {
+  const dependsOn = op.dependsOn ?? NO_DEPENDENCIES;
+  for (const dep of dependsOn) {
+    if (!Number.isInteger(dep) || dep < 1 || dep > count || dep === seq) {
+      throw new RosterError(
+        'invalid_input',
+        `op ${seq} depends on op ${dep}, which is not another op of the plan`,
+        {
+          fix: 'dependsOn lists the 1-based positions of other ops in the same plan',
+        },
+      );
+    }
+  }
+  return dependsOn;
+}
+
+const NO_DEPENDENCIES: readonly number[] = [];
+
+/** A new op as its row now stands: pending, never tried, unclaimed. */
+function newOpRecord(planId: string, seq: number, op: OpInput): OpRecord {
+  return {
+    planId,
+    seq,
     appId: op.appId,
     kind: op.kind,
     target: op.target,
@@ -60,44 +129,7 @@ export async function createPlan(
     claimedBy: null,
     claimExpiresAt: null,
     taskId: null,
-  }));
-  await s.write(async (tx) => {
-    // Its statement text built once (insertRows): every facade request makes a plan.
-    await tx.insertRows('plans', [
-      {
-        id: plan.id,
-        created_at: now,
-        updated_at: now,
-        state_hash: plan.stateHash,
-        status: plan.status,
-        summary: toJsonColumn(plan.summary),
-        body: toJsonColumn(plan.body),
-      },
-    ]);
-    // Values straight from the records, no row object each: a big plan has tens of thousands of ops. In chunks of
-    // one size: the statement text is built once per size, and building one of the most rows a statement may carry
-    // cost more than running it.
-    for (let from = 0; from < ops.length; from += OP_ROWS_PER_INSERT) {
-      const count = Math.min(OP_ROWS_PER_INSERT, ops.length - from);
-      await tx.insertValues('ops', OP_COLUMNS, count, (i, out) => {
-        const op = ops[from + i] as OpRecord;
-        out.push(
-          op.planId,
-          op.seq,
-          op.appId,
-          op.kind,
-          // Plain JSON, not canonical: nothing hashes or compares an op's text, and sorting the keys of every
-          // object of tens of thousands of ops was most of saving a big plan.
-          JSON.stringify(op.target),
-          op.status,
-          0,
-          op.dependsOn.length === 0 ? '[]' : toJsonColumn(op.dependsOn),
-          op.requiresApproval ? 1 : 0,
-        );
-      });
-    }
-  });
-  return { plan, ops };
+  };
 }
 
 /** The columns a new op row is written with; the rest (intent, outcome, approval, claim, task) start null. */
