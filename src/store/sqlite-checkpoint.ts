@@ -61,6 +61,9 @@ export function checkpointInBackground(
   });
   return {
     async stop() {
+      // Held again while it finishes: an unref'd worker awaited by a closing store whose process has nothing else
+      // to do would let the process end mid-close (Node's exit 13: a promise never settled).
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

@@ -3,6 +3,7 @@
  * database is waited for without blocking the event loop, so a sync and an apply can share one file.
  */
 
+import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Sqlite from 'better-sqlite3';
 import {
@@ -145,7 +146,19 @@ class WaitingConnection implements DatabaseConnection {
   }
 }
 
-/** When a file store's WAL checkpoints move to a worker thread: once it has committed this many times. */
+/** SQLite's default limit: a commit taking the WAL past this many pages checkpoints it (wal_autocheckpoint). */
+const AUTO_CHECKPOINT_PAGES = 1000;
+
+/** Whether the WAL file has grown past SQLite's checkpoint limit (a stat; a missing file is not). */
+function walPastLimit(sqlite: Sqlite.Database, path: string): boolean {
+  const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  return size > AUTO_CHECKPOINT_PAGES * (sqlite.pragma('page_size', { simple: true }) as number);
+}
+
+/**
+ * When a file store's WAL checkpoints move to a worker thread: once it has committed this many times, or once a
+ * transaction has left the WAL past SQLite's own checkpoint limit.
+ */
 export interface CheckpointPolicy {
   /** The database file. */
   path: string;
@@ -169,10 +182,19 @@ class WaitingDriver extends SqliteDriver {
 
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await super.commitTransaction(connection);
-    // A store that keeps writing (a server answering IdP writes) checkpoints in a thread of its own: the commit
-    // that crosses the WAL's limit would otherwise copy pages and fsync while the event loop waits.
-    if (this.checkpoints && this.background === null && ++this.commits >= this.checkpoints.afterCommits)
+    if (!this.checkpoints || this.background !== null) return;
+    // A store that keeps writing (a server answering IdP writes), or one whose transaction just left the WAL past
+    // SQLite's limit (a saved plan: tens of MB), checkpoints in a thread of its own: the commit that crosses the
+    // limit would otherwise copy the pages and fsync while the event loop waits (~150 ms of a 20k plan's save).
+    if (++this.commits >= this.checkpoints.afterCommits || walPastLimit(this.sqlite, this.checkpoints.path))
       this.background = checkpointInBackground(this.sqlite, this.checkpoints.path);
+    else this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.rollbackTransaction(connection);
+    if (this.checkpoints && this.background === null)
+      this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   }
 
   override async destroy(): Promise<void> {
@@ -199,6 +221,9 @@ class WaitingDriver extends SqliteDriver {
   // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and then writes can find
   // another writer committed in between (SQLITE_BUSY_SNAPSHOT), which no wait can cure.
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // Until the checkpoints have moved, a transaction's own commit does not checkpoint (see commitTransaction,
+    // which hands them on, or back to the connection's statements outside transactions).
+    if (this.checkpoints && this.background === null) this.sqlite.pragma('wal_autocheckpoint = 0');
     await connection.executeQuery(Compiled.raw('begin immediate'));
   }
 }
