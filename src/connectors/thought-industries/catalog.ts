@@ -86,9 +86,11 @@ export function createCatalog(ctx: TiContext): TiCatalog {
   };
 
   // Group ids and user ids the account listing saw, page by page from the first; any gap makes them unusable.
+  // The user ids serve one enrollment walk only (null once taken): the one of the sync that listed them. A later
+  // walk (an apply checking the enrollments it made) must see the users created since, so it lists them again.
   let seen: {
     ids: Set<string>;
-    userIds: Set<string>;
+    userIds: Set<string> | null;
     nextPage: number;
     completeAt: number | null;
   } | null = null;
@@ -107,7 +109,9 @@ export function createCatalog(ctx: TiContext): TiCatalog {
 
   const readEnrollments = createEnrollmentReader(ctx, () => {
     const fresh = seenFresh();
-    return fresh ? [...fresh.userIds] : null;
+    const listed = fresh?.userIds ?? null;
+    if (fresh) fresh.userIds = null;
+    return listed ? [...listed] : null;
   });
   let walked: { grants: WithRaw<Grant>[]; at: number } | null = null;
 
@@ -119,7 +123,7 @@ export function createCatalog(ctx: TiContext): TiCatalog {
         return;
       }
       for (const user of users) {
-        seen.userIds.add(user.id);
+        seen.userIds?.add(user.id);
         for (const id of user.groups ?? []) seen.ids.add(id);
       }
       seen.nextPage = page + 1;

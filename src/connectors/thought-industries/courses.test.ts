@@ -75,7 +75,7 @@ describe('courses', () => {
     expect(paged?.url).toMatch(/\?page=1&per_page=100$/);
   });
 
-  it('after the account listing, the enrollment walk reads the listed users without listing them again', async () => {
+  it('after the account listing, the next enrollment walk reads the listed users without listing them again', async () => {
     const s = await start(250);
     await readAll(s.connector.accounts.list!, (a) => a.id);
     s.sandbox.clearRequests();
@@ -83,6 +83,14 @@ describe('courses', () => {
     expect(grants.map(grantKey).sort()).toEqual(expectedGrants(s));
     expect(countBy(endpointsOf(s.sandbox))).toEqual({
       'POST /incoming/api/graphql': 1,
+      'GET /incoming/api/v1/users/{id}/enrollments': 254,
+    });
+    // The listed users serve that one walk: a later one (an apply checking what it enrolled) lists them again,
+    // so a user created meanwhile is read.
+    s.sandbox.clearRequests();
+    await readAll(s.connector.entitlements.course!.listGrants!, grantKey);
+    expect(countBy(endpointsOf(s.sandbox))).toEqual({
+      'GET /incoming/api/v1/users': 3,
       'GET /incoming/api/v1/users/{id}/enrollments': 254,
     });
   });
