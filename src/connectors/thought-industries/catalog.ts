@@ -16,13 +16,16 @@ import {
 } from './schemas.js';
 
 /**
- * How long what one sync's account listing saw (group ids) or its course walk read (enrollments) serves the
- * entitlement phases of the same sync. Past it they are read again.
+ * How long what one sync's account listing saw (group ids, user ids) or its course walk read (enrollments) serves
+ * the entitlement phases of the same sync. Past it they are read again.
  */
 export const SEEN_FRESH_MS = 15 * 60_000;
 
 export interface TiCatalog {
-  /** The account listing hands each page here, so the group list names exactly the ids it staged grants for. */
+  /**
+   * The account listing hands each page here, so the group list names exactly the ids it staged grants for, and
+   * the enrollment walk of the same sync reads the users it listed instead of listing them again.
+   */
   sawUsers(page: number, users: readonly TiUser[], last: boolean): void;
   groups(): Promise<WithRaw<Entitlement>[]>;
   courses(): Promise<WithRaw<Entitlement>[]>;
@@ -82,10 +85,19 @@ export function createCatalog(ctx: TiContext): TiCatalog {
     }
   };
 
-  // Group ids the account listing saw, page by page from the first; any gap makes them unusable.
-  let seen: { ids: Set<string>; nextPage: number; completeAt: number | null } | null = null;
+  // Group ids and user ids the account listing saw, page by page from the first; any gap makes them unusable.
+  // The user ids serve one enrollment walk only (null once taken): the one of the sync that listed them. A later
+  // walk (an apply checking the enrollments it made) must see the users created since, so it lists them again.
+  let seen: {
+    ids: Set<string>;
+    userIds: Set<string> | null;
+    nextPage: number;
+    completeAt: number | null;
+  } | null = null;
+  const seenFresh = () => (seen?.completeAt != null && now() - seen.completeAt < SEEN_FRESH_MS ? seen : null);
   const heldGroupIds = async (): Promise<Set<string>> => {
-    if (seen?.completeAt != null && now() - seen.completeAt < SEEN_FRESH_MS) return seen.ids;
+    const fresh = seenFresh();
+    if (fresh) return fresh.ids;
     // No whole listing to go by (a resumed sync, a direct call): List Users once more for the ids.
     const ids = new Set<string>();
     for (let page = 1; ; page++) {
@@ -95,17 +107,25 @@ export function createCatalog(ctx: TiContext): TiCatalog {
     }
   };
 
-  const readEnrollments = createEnrollmentReader(ctx);
+  const readEnrollments = createEnrollmentReader(ctx, () => {
+    const fresh = seenFresh();
+    const listed = fresh?.userIds ?? null;
+    if (fresh) fresh.userIds = null;
+    return listed ? [...listed] : null;
+  });
   let walked: { grants: WithRaw<Grant>[]; at: number } | null = null;
 
   return {
     sawUsers(page, users, last) {
-      if (page === 1) seen = { ids: new Set(), nextPage: 1, completeAt: null };
+      if (page === 1) seen = { ids: new Set(), userIds: new Set(), nextPage: 1, completeAt: null };
       if (!seen || seen.nextPage !== page) {
         seen = null;
         return;
       }
-      for (const user of users) for (const id of user.groups ?? []) seen.ids.add(id);
+      for (const user of users) {
+        seen.userIds?.add(user.id);
+        for (const id of user.groups ?? []) seen.ids.add(id);
+      }
       seen.nextPage = page + 1;
       if (last) seen.completeAt = now();
     },

@@ -4,7 +4,7 @@ import { isRosterError } from '../../core/errors.js';
 import { sampleCompany } from '../../sandbox/thought-industries/testkit.js';
 import { startScriptedServer } from '../http/testkit.js';
 import { createConnector } from '../sdk/create.js';
-import { grantKey, readAll } from '../sdk/paging.js';
+import { encodePageToken, grantKey, readAll } from '../sdk/paging.js';
 import { thoughtIndustriesConnector } from './connector.js';
 import {
   connectorFor,
@@ -73,6 +73,35 @@ describe('courses', () => {
     });
     const paged = s.sandbox.requests().find((r) => r.url.includes('/enrollments'));
     expect(paged?.url).toMatch(/\?page=1&per_page=100$/);
+  });
+
+  it('after the account listing, the next enrollment walk reads the listed users without listing them again', async () => {
+    const s = await start(250);
+    await readAll(s.connector.accounts.list!, (a) => a.id);
+    s.sandbox.clearRequests();
+    const grants = await readAll(s.connector.entitlements.course!.listGrants!, grantKey);
+    expect(grants.map(grantKey).sort()).toEqual(expectedGrants(s));
+    expect(countBy(endpointsOf(s.sandbox))).toEqual({
+      'POST /incoming/api/graphql': 1,
+      'GET /incoming/api/v1/users/{id}/enrollments': 254,
+    });
+    // The listed users serve that one walk: a later one (an apply checking what it enrolled) lists them again,
+    // so a user created meanwhile is read.
+    s.sandbox.clearRequests();
+    await readAll(s.connector.entitlements.course!.listGrants!, grantKey);
+    expect(countBy(endpointsOf(s.sandbox))).toEqual({
+      'GET /incoming/api/v1/users': 3,
+      'GET /incoming/api/v1/users/{id}/enrollments': 254,
+    });
+  });
+
+  it('an account listing that did not start at the first page is not taken for every user: the walk lists them', async () => {
+    const s = await start(250);
+    await s.connector.accounts.list!({ pageToken: encodePageToken({ page: 2 }) });
+    s.sandbox.clearRequests();
+    const grants = await readAll(s.connector.entitlements.course!.listGrants!, grantKey);
+    expect(grants.map(grantKey).sort()).toEqual(expectedGrants(s));
+    expect(countBy(endpointsOf(s.sandbox))['GET /incoming/api/v1/users']).toBe(3);
   });
 
   it('enrollments are read over GraphQL, 100 users a request, once introspection shows the fields (graphql-enrollments)', async () => {

@@ -139,25 +139,49 @@ export async function enrollmentsOf(
   }
 }
 
-/** Every user's enrollments over REST: the user list, then each user's enrollments (one request or more each). */
-async function restEnrollments(ctx: TiContext): Promise<WithRaw<Grant>[]> {
+/** The enrollments of a page of users, read in parallel: the HTTP client's limiter keeps the app within its bounds. */
+async function enrollmentsOfEach(ctx: TiContext, userIds: readonly string[]): Promise<WithRaw<Grant>[]> {
+  const read = await Promise.all(
+    userIds.map(async (id) => ({ id, enrollments: await enrollmentsOf(ctx, id) })),
+  );
   const grants: WithRaw<Grant>[] = [];
+  for (const { id, enrollments } of read) {
+    // A user deleted since the list was read has no enrollments left to report.
+    if (enrollments) grants.push(...courseGrantsOf(ctx.appId, [{ id, enrollments }]));
+  }
+  return grants;
+}
+
+/**
+ * Every user's enrollments over REST: each user's enrollments (one request or more each), a page of users at a
+ * time. The users are those the sync's account listing just read where it read them all (`listed`); otherwise
+ * List Users is walked for them. A user created after that listing has no account staged, so its grants would
+ * wait for the next sync either way.
+ */
+async function restEnrollments(ctx: TiContext, listed: readonly string[] | null): Promise<WithRaw<Grant>[]> {
+  const grants: WithRaw<Grant>[] = [];
+  if (listed) {
+    for (let i = 0; i < listed.length; i += MAX_PAGE_SIZE) {
+      grants.push(...(await enrollmentsOfEach(ctx, listed.slice(i, i + MAX_PAGE_SIZE))));
+    }
+    return grants;
+  }
   for (let page = 1; ; page++) {
     const { users, last } = await usersPage(ctx, page, 'enrollments');
-    // One page of users at a time, in parallel: the HTTP client's limiter keeps the app within its bounds.
-    const read = await Promise.all(
-      users.map(async (user) => ({ id: user.id, enrollments: await enrollmentsOf(ctx, user.id) })),
-    );
-    for (const { id, enrollments } of read) {
-      // A user deleted since the list was read has no enrollments left to report.
-      if (enrollments) grants.push(...courseGrantsOf(ctx.appId, [{ id, enrollments }]));
-    }
+    const ids = users.map((user) => user.id);
+    grants.push(...(await enrollmentsOfEach(ctx, ids)));
     if (last) return grants;
   }
 }
 
-/** Reads every enrollment through the source introspection chose (asked once per connector). */
-export function createEnrollmentReader(ctx: TiContext): () => Promise<WithRaw<Grant>[]> {
+/**
+ * Reads every enrollment through the source introspection chose (asked once per connector). `listedUsers` gives
+ * the ids of the users the account listing just read in full, or null when there is no such listing to go by.
+ */
+export function createEnrollmentReader(
+  ctx: TiContext,
+  listedUsers: () => readonly string[] | null = () => null,
+): () => Promise<WithRaw<Grant>[]> {
   let source: Promise<EnrollmentSource> | null = null;
   return async () => {
     source ??= enrollmentSource(ctx).catch((error: unknown) => {
@@ -165,6 +189,8 @@ export function createEnrollmentReader(ctx: TiContext): () => Promise<WithRaw<Gr
       throw error;
     });
     const chosen = await source;
-    return chosen.via === 'graphql' ? graphqlEnrollments(ctx, chosen.perPage) : restEnrollments(ctx);
+    return chosen.via === 'graphql'
+      ? graphqlEnrollments(ctx, chosen.perPage)
+      : restEnrollments(ctx, listedUsers());
   };
 }

@@ -107,10 +107,11 @@ describe('sync', () => {
       ].sort(),
     );
     expect(endpointsOf(s.sandbox).filter((e) => !DOCUMENTED_PATHS.includes(e))).toEqual([]);
-    // The account listing names the groups (no request); the enrollment walk lists users again and reads
-    // each one's enrollments (the guide's only per-user way); introspection finds no User.enrollments.
+    // The account listing names the groups and the users (no request): the enrollment walk reads each listed
+    // user's enrollments (the guide's only per-user way) without listing them again; introspection finds no
+    // User.enrollments.
     expect(countBy(endpointsOf(s.sandbox))).toEqual({
-      'GET /incoming/api/v1/users': 6,
+      'GET /incoming/api/v1/users': 3,
       'POST /incoming/api/graphql': 1,
       'GET /incoming/api/v1/users/{id}/enrollments': 245,
     });

@@ -36,8 +36,8 @@ describe('auth', () => {
     await s.connector.accounts.findByEmail!({ email: 'ada.lovelace@acme.com' });
     await readAll(s.connector.entitlements.course!.listGrants!, (g) => `${g.entitlementId}/${g.accountId}`);
     const requests = s.sandbox.requests();
-    // The list, the lookup, then introspection, the user list and 4 users' enrollments (REST, per user).
-    expect(requests.length).toBe(8);
+    // The list, the lookup, then introspection and the 4 listed users' enrollments (REST, per user).
+    expect(requests.length).toBe(7);
     for (const request of requests) {
       expect(request.url).not.toMatch(/apikey/i);
       expect(request.url).not.toContain(s.sandbox.credentials.token);

@@ -25,6 +25,7 @@ import type {
 import { requireApp } from './apps.js';
 import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
+import { GrantKeys } from './staged-lists.js';
 
 const grantKey = (entitlementId: string, accountId: string): string => `${entitlementId}\u0000${accountId}`;
 
@@ -368,33 +369,35 @@ export function checkBatch(
   entitlements: readonly SnapshotEntitlement[],
   grants: readonly SnapshotGrant[],
 ): void {
-  const check = (kind: string, items: readonly { appId: string }[], key: (item: never) => string) => {
+  const foreign = (kind: string, id: string, otherAppId: string) =>
+    new RosterError('invalid_input', `${kind} ${id} belongs to app ${otherAppId}, not ${appId}`, {
+      where: `app ${appId}`,
+      details: { appId, otherAppId, id },
+    });
+  const twice = (kind: string, id: string) =>
+    new RosterError('invalid_input', `${kind} ${id} appears twice in one snapshot of app ${appId}`, {
+      where: `app ${appId}`,
+      fix: 'de-duplicate the page (an app that re-orders between pages can repeat a row)',
+      details: { appId, id },
+    });
+  const check = (kind: string, items: readonly { appId: string; id: string }[]) => {
     const seen = new Set<string>();
     for (const item of items) {
-      const id = key(item as never);
-      if (item.appId !== appId) {
-        throw new RosterError('invalid_input', `${kind} ${id} belongs to app ${item.appId}, not ${appId}`, {
-          where: `app ${appId}`,
-          details: { appId, otherAppId: item.appId, id },
-        });
-      }
-      if (seen.has(id)) {
-        throw new RosterError(
-          'invalid_input',
-          `${kind} ${id} appears twice in one snapshot of app ${appId}`,
-          {
-            where: `app ${appId}`,
-            fix: 'de-duplicate the page (an app that re-orders between pages can repeat a row)',
-            details: { appId, id },
-          },
-        );
-      }
-      seen.add(id);
+      if (item.appId !== appId) throw foreign(kind, item.id, item.appId);
+      if (seen.has(item.id)) throw twice(kind, item.id);
+      seen.add(item.id);
     }
   };
-  check('account', accounts, (a: SnapshotAccount) => a.id);
-  check('entitlement', entitlements, (e: SnapshotEntitlement) => e.id);
-  check('grant', grants, (g: SnapshotGrant) => `${g.entitlementId} → ${g.accountId}`);
+  check('account', accounts);
+  check('entitlement', entitlements);
+  // Grants by entitlement, then account: the pair's name is only spelt out for an error (a sync stages tens of
+  // thousands of grants, and a key string built per grant was most of this check).
+  const seen = new GrantKeys();
+  const grantName = (g: SnapshotGrant) => `${g.entitlementId} → ${g.accountId}`;
+  for (const g of grants) {
+    if (g.appId !== appId) throw foreign('grant', grantName(g), g.appId);
+    if (!seen.add(g.entitlementId, g.accountId)) throw twice('grant', grantName(g));
+  }
 }
 
 function danglingGrant(
