@@ -52,6 +52,9 @@ const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; nam
  */
 export const ARRAY_ROWS = '/* array rows */ ';
 
+/** One-row statement texts run row by row ({@link Sql.runEachNow}) per store dialect, by key. */
+const eachStatements = new WeakMap<StoreDialect, Map<string, string>>();
+
 /** Insert statement texts per store dialect, keyed by table, columns and row count. */
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
 type TableName = keyof Database & string;
@@ -201,6 +204,51 @@ export class Sql {
       built.sql,
       built.names.map((name) => values[name]),
     );
+  }
+
+  /**
+   * Runs a one-row statement once per row, directly on this handle's connection, where the dialect runs
+   * statements so (SQLite): for writes of hundreds of thousands of rows (a graph pass's links and findings), where
+   * a prepared one-row statement costs SQLite less than multi-row VALUES lists and no row object is built.
+   * `build` makes the statement (once per dialect and key) with `width` parameters; `fill(i, out)` writes row i's
+   * values into `out` in that order. False, having written nothing, where the dialect cannot (a pool: Postgres);
+   * the caller then writes the rows its ordinary way.
+   */
+  runEachNow(
+    key: string,
+    width: number,
+    count: number,
+    build: () => Compilable<unknown>,
+    fill: (i: number, out: unknown[]) => void,
+  ): boolean {
+    const runNow = this.dialect.runNow;
+    if (runNow === undefined) return false;
+    if (count === 0) return true;
+    let cache = eachStatements.get(this.dialect);
+    if (cache === undefined) {
+      cache = new Map();
+      eachStatements.set(this.dialect, cache);
+    }
+    let text = cache.get(key);
+    if (text === undefined) {
+      const query = build().compile();
+      if (query.parameters.length !== width) {
+        throw new Error(`statement ${key} takes ${query.parameters.length} values, not ${width}`);
+      }
+      text = query.sql;
+      cache.set(key, text);
+    }
+    // One array, refilled for each row: the statement binds its values before the next row is written into it.
+    const values: unknown[] = new Array(width);
+    for (let i = 0; i < count; i++) {
+      fill(i, values);
+      if (runNow.call(this.dialect, text, values, this.db.isTransaction) === undefined) {
+        // Only the first row can find the connection taken: inside a transaction it stays this caller's.
+        if (i === 0) return false;
+        throw new Error(`statement ${key} lost its connection half-way`);
+      }
+    }
+    return true;
   }
 
   /** Runs SQL text compiled earlier: directly where the dialect can (see {@link StoreDialect.runNow}), else via Kysely. */

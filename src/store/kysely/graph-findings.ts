@@ -210,46 +210,29 @@ function findingRow(f: GraphFindingRow) {
   };
 }
 
-/** The one-row insert of a finding per store dialect; its values in {@link findingRow}'s column order. */
-const oneRowInserts = new WeakMap<object, string>();
-
 /**
  * Inserts the findings one prepared one-row statement at a time where the dialect runs statements directly on
  * the transaction's connection (SQLite), which costs SQLite less than multi-row VALUES lists (measured on the
  * links, see links.ts), and builds no row object per finding. False, having written nothing, where it cannot.
  */
 function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean {
-  const runNow = tx.dialect.runNow;
   const first = findings[0];
-  if (runNow === undefined) return false;
-  if (first === undefined) return true;
-  let text = oneRowInserts.get(tx.dialect);
-  if (text === undefined) {
-    const query = tx.db.insertInto('graph_findings').values(findingRow(first)).compile();
-    if (query.parameters.length !== FINDING_VALUES) {
-      throw new Error(`finding insert expects ${query.parameters.length} values, not ${FINDING_VALUES}`);
-    }
-    text = query.sql;
-    oneRowInserts.set(tx.dialect, text);
-  }
-  // One array, refilled for each row: the statement binds its values before the next row is written into it.
-  const values: unknown[] = new Array(FINDING_VALUES);
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i] as GraphFindingRow;
-    values[0] = f.appId;
-    values[1] = f.accountId;
-    values[2] = f.rule;
-    values[3] = f.severity;
-    values[4] = f.employeeId;
-    values[5] = f.title;
-    values[6] = JSON.stringify(f.evidence);
-    if (runNow.call(tx.dialect, text, values, tx.db.isTransaction) === undefined) {
-      // Only the first row can find the connection taken: inside the transaction it stays this caller's.
-      if (i === 0) return false;
-      throw new Error('the findings insert lost its connection half-way');
-    }
-  }
-  return true;
+  return tx.runEachNow(
+    'graphFindings.insertOne',
+    FINDING_VALUES,
+    findings.length,
+    () => tx.db.insertInto('graph_findings').values(findingRow(first as GraphFindingRow)),
+    (i, values) => {
+      const f = findings[i] as GraphFindingRow;
+      values[0] = f.appId;
+      values[1] = f.accountId;
+      values[2] = f.rule;
+      values[3] = f.severity;
+      values[4] = f.employeeId;
+      values[5] = f.title;
+      values[6] = JSON.stringify(f.evidence);
+    },
+  );
 }
 
 /** Values bound per finding row: every column of {@link findingRow}. */

@@ -68,9 +68,6 @@ function linkValues(l: Link, now: string, out: unknown[], at: number): void {
   out[at + 7] = now;
 }
 
-/** The one-row upsert's text per store dialect (it does not vary with the values). */
-const oneRowUpserts = new WeakMap<object, string>();
-
 /**
  * Upserts the links one prepared one-row statement at a time, where the dialect runs statements directly on the
  * transaction's connection (SQLite). Measured on 250k links (better-sqlite3 alone, one transaction per app),
@@ -78,29 +75,15 @@ const oneRowUpserts = new WeakMap<object, string>();
  * 1.9 s). False, having written nothing, where the dialect cannot (a pool: Postgres).
  */
 function upsertOneByOne(tx: Sql, rows: readonly Link[], now: string): boolean {
-  const runNow = tx.dialect.runNow;
   const first = rows[0];
-  if (runNow === undefined || first === undefined) return false;
-  let text = oneRowUpserts.get(tx.dialect);
-  if (text === undefined) {
-    const query = upsertLinkRows(tx, [first], now).compile();
-    if (query.parameters.length !== LINK_VALUES) {
-      throw new Error(`link upsert expects ${query.parameters.length} values, not ${LINK_VALUES}`);
-    }
-    text = query.sql;
-    oneRowUpserts.set(tx.dialect, text);
-  }
-  // One array, refilled for each row: the statement binds its values before the next row is written into it.
-  const values: unknown[] = new Array(LINK_VALUES);
-  for (let i = 0; i < rows.length; i++) {
-    linkValues(rows[i] as Link, now, values, 0);
-    if (runNow.call(tx.dialect, text, values, tx.db.isTransaction) === undefined) {
-      // Only the first row can find the connection taken: inside the transaction it stays this caller's.
-      if (i === 0) return false;
-      throw new Error('the link upsert lost its connection half-way');
-    }
-  }
-  return true;
+  if (first === undefined) return false;
+  return tx.runEachNow(
+    'links.upsertOne',
+    LINK_VALUES,
+    rows.length,
+    () => upsertLinkRows(tx, [first], now),
+    (i, values) => linkValues(rows[i] as Link, now, values, 0),
+  );
 }
 
 /**
