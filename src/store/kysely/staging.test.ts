@@ -5,6 +5,7 @@ import type { KyselyStore } from '../kysely-store.js';
 import { openPostgresStore } from '../postgres.js';
 import { freshDatabase, requirePostgres } from '../postgres.testkit.js';
 import { MEMORY, openSqliteStore } from '../sqlite.js';
+import { memoryStoreEachTest } from './testkit.js';
 
 const postgres = await requirePostgres();
 
@@ -13,24 +14,15 @@ const postgres = await requirePostgres();
  * an earlier Roster must hash the same today, or every account would be compared column by column once more.
  */
 describe('the row hash of a staged account', () => {
-  let store: KyselyStore;
-
-  beforeEach(async () => {
-    store = await openSqliteStore(MEMORY);
-    await store.upsertApp({ id: 'app', type: 'targetprocess', baseUrl: 'http://tp.local/api/v1' });
-  });
-
-  afterEach(async () => {
-    await store.close();
-  });
+  const store = memoryStoreEachTest();
 
   it("is the SHA-256 of the record's JSON in base64, as createHash wrote it", async () => {
     const record = { ...account('app', 'a1', { displayName: 'Ada Lovelace' }), raw: { id: 'a1', ü: 'ß' } };
-    const run = await store.startSyncRun({ appId: 'app', mode: 'full' });
-    await store.stageBatch({ runId: run.id, accounts: [record], cursors: { accounts: 'done' } });
-    await store.commitStaged({ runId: run.id });
-    const row = await store.db
-      .selectFrom('accounts')
+    const run = await store().startSyncRun({ appId: 'app', mode: 'full' });
+    await store().stageBatch({ runId: run.id, accounts: [record], cursors: { accounts: 'done' } });
+    await store().commitStaged({ runId: run.id });
+    const row = await store()
+      .db.selectFrom('accounts')
       .select('row_hash')
       .where('app_id', '=', 'app')
       .where('id', '=', 'a1')
@@ -40,16 +32,7 @@ describe('the row hash of a staged account', () => {
 });
 
 describe('a staged batch is checked whole before anything is written', () => {
-  let store: KyselyStore;
-
-  beforeEach(async () => {
-    store = await openSqliteStore(MEMORY);
-    await store.upsertApp({ id: 'app', type: 'targetprocess', baseUrl: 'http://tp.local/api/v1' });
-  });
-
-  afterEach(async () => {
-    await store.close();
-  });
+  const store = memoryStoreEachTest();
 
   const grant = (accountId: string, appId = 'app') => ({ appId, entitlementId: 'e1', accountId });
   const refusal = (promise: Promise<unknown>) =>
@@ -59,9 +42,9 @@ describe('a staged batch is checked whole before anything is written', () => {
     );
 
   it('a grant twice in one batch is refused, naming the grant', async () => {
-    const run = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    const run = await store().startSyncRun({ appId: 'app', mode: 'full' });
     const error = await refusal(
-      store.stageBatch({
+      store().stageBatch({
         runId: run.id,
         accounts: [account('app', 'a1'), account('app', 'a2')],
         entitlements: [{ appId: 'app', id: 'e1', kind: 'group', name: 'E1', privileged: false }],
@@ -69,21 +52,21 @@ describe('a staged batch is checked whole before anything is written', () => {
       }),
     );
     expect(error.message).toBe('grant e1 → a1 appears twice in one snapshot of app app');
-    expect(await store.stagedProgress({ runId: run.id })).toBeNull();
+    expect(await store().stagedProgress({ runId: run.id })).toBeNull();
   });
 
   it('a grant of another app is refused, naming the grant and the app', async () => {
-    const run = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    const run = await store().startSyncRun({ appId: 'app', mode: 'full' });
     const error = await refusal(
-      store.stageBatch({ runId: run.id, accounts: [account('app', 'a1')], grants: [grant('a1', 'other')] }),
+      store().stageBatch({ runId: run.id, accounts: [account('app', 'a1')], grants: [grant('a1', 'other')] }),
     );
     expect(error.message).toBe('grant e1 → a1 belongs to app other, not app');
   });
 
   it('an account twice in one batch is refused, naming it', async () => {
-    const run = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    const run = await store().startSyncRun({ appId: 'app', mode: 'full' });
     const error = await refusal(
-      store.stageBatch({ runId: run.id, accounts: [account('app', 'a1'), account('app', 'a1')] }),
+      store().stageBatch({ runId: run.id, accounts: [account('app', 'a1'), account('app', 'a1')] }),
     );
     expect(error.message).toBe('account a1 appears twice in one snapshot of app app');
   });
