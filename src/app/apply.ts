@@ -1,6 +1,7 @@
 /** @module applyPlan: carries out a saved plan through the executor, after the checks every caller must get. */
 
 import type { Connector } from '../connectors/sdk/types.js';
+import { RosterError } from '../core/errors.js';
 import {
   type ApplyResult,
   applyPlan as executePlan,
@@ -26,6 +27,12 @@ export interface ApplyPlanOptions {
 /** Applies a saved plan (by id, prefix or latest) with the connectors of the apps it touches. */
 export async function applyPlan(roster: Roster, options: ApplyPlanOptions): Promise<ApplyResult> {
   const plan = await findPlan(roster, options.plan, { resume: options.resume ?? false });
+  if ((plan.summary as { source?: unknown }).source === 'scim') {
+    throw new RosterError('invalid_input', `plan ${plan.id} is an IdP's write through the SCIM facade`, {
+      where: 'plan id',
+      fix: 'the facade runs its own writes as they come (see roster audit); apply a plan made by roster plan',
+    });
+  }
   const body = plan.body as PlanBody;
   // The executor refuses a stale, blocked or erroneous plan: those checks hold for every caller, workers too.
   const connectors: Record<string, Connector> = {};

@@ -108,7 +108,8 @@ export async function listFindings(roster: Roster, filter: FindingFilter = {}): 
 
 /** Apps whose snapshot is older than the last apply that touched them: a re-sync would show the changes. */
 async function staleAfterApply(roster: Roster, asOf: Record<string, string | null>): Promise<string[]> {
-  const applied = (await roster.store.listPlans({ limit: 20 })).filter(
+  // Policy plans only: the facade keeps the snapshot current with each IdP write it runs.
+  const applied = (await roster.store.listPlans({ limit: 20, facade: false })).filter(
     (p) => p.status === 'applied' || p.status === 'applying' || p.status === 'failed',
   );
   const stale = new Set<string>();

@@ -124,8 +124,12 @@ export async function findPlan(
 ): Promise<PlanRecord> {
   const { store } = roster;
   if (ref === undefined || ref === 'latest') {
-    const applying = options.resume ? await store.listPlans({ status: 'applying', limit: 1 }) : [];
-    const plan = applying[0] ?? (await store.listPlans({ limit: 1 }))[0];
+    // The latest plan made from the policy: every IdP write through the SCIM facade is a plan too, run by the
+    // facade as it comes, and one made a moment after `roster plan` must not become the plan `apply` runs.
+    const applying = options.resume
+      ? await store.listPlans({ status: 'applying', limit: 1, facade: false })
+      : [];
+    const plan = applying[0] ?? (await store.listPlans({ limit: 1, facade: false }))[0];
     if (!plan) throw new RosterError('not_found', 'there is no saved plan', { fix: 'run roster plan first' });
     return plan;
   }

@@ -1145,6 +1145,22 @@ export function storeContract(
         expect(first?.plan_id).toBe(plan.id);
       });
 
+      it('the SCIM facade’s plans are told apart from the others by their summary’s source', async () => {
+        const policy = (await makePlan()).plan;
+        const facade = (
+          await store.createPlan({
+            stateHash: 'scim:1',
+            summary: { total: 0, source: 'scim' },
+            body: {},
+            ops: [],
+          })
+        ).plan;
+        const ids = (plans: { id: string }[]) => plans.map((p) => p.id);
+        expect(ids(await store.listPlans({ facade: true }))).toEqual([facade.id]);
+        expect(ids(await store.listPlans({ facade: false }))).toEqual([policy.id]);
+        expect(ids(await store.listPlans({}))).toEqual([facade.id, policy.id]);
+      });
+
       it('a plan is stored with its ops in order and its status can move', async () => {
         const { plan, ops } = await makePlan();
         expect(ops.map((o) => [o.seq, o.status, o.requiresApproval])).toEqual([

@@ -589,6 +589,8 @@ export interface Store {
     limit?: number;
     createdSince?: string;
     updatedSince?: string;
+    /** Only the SCIM facade's plans (each an IdP write), or (false) only the others. */
+    facade?: boolean;
   }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   /**

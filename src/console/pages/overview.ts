@@ -24,9 +24,13 @@ export const overviewPage: ConsolePage = {
       const apps = await Promise.all(ctx.config.apps.map((a) => describeApp(ctx, a, manifests[a.id])));
       const synced = apps.some((a) => a.lastSuccess !== null);
       const findings = synced ? await ctx.findings.list(actor) : [];
-      const plans = await ctx.store.listPlans({ limit: 50 });
+      // By status: the newest plans of all could be nothing but an IdP's writes through the facade.
+      const plans = [
+        ...(await ctx.store.listPlans({ status: 'draft', limit: 50 })),
+        ...(await ctx.store.listPlans({ status: 'approved', limit: 50 })),
+      ].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
       const waiting: { id: string; createdAt: string; count: number; requestedBy: string }[] = [];
-      for (const plan of plans.filter((p) => p.status === 'draft' || p.status === 'approved')) {
+      for (const plan of plans) {
         const ops = await ctx.store.listOps({ planId: plan.id, status: 'pending' });
         const count = ops.filter((o) => o.requiresApproval).length;
         if (count > 0)

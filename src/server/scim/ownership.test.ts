@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planChanges, withRoster } from '../../app/index.js';
+import { applyPlan, findPlan, planChanges, withRoster } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import type { RosterConfig } from '../../config/schema.js';
+import { isRosterError } from '../../core/errors.js';
 import { type Fleet, startFleet } from '../../sandbox/fleet.js';
 import { fleetWorkspace } from '../../sandbox/testkit.js';
 import { startTestServer, type TestServer } from '../testkit.js';
@@ -62,5 +63,28 @@ describe('accounts an IdP provisions through the facade are its own: Roster’s 
     } as RosterConfig);
     const ops = computed.body.ops.filter((op) => op.account && 'id' in op.account && op.account.id === id);
     expect(ops.map((op) => op.kind)).toEqual(['deactivate']);
+  });
+
+  it('an IdP write after `roster plan` does not become the latest plan, and apply refuses a facade plan by id', async () => {
+    const policyPlan = (await plan(config)).plan;
+    const created = await fetch(`${t.server.url}/scim/v2/${APP}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.operate}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'second.contractor@partner.example',
+        name: { givenName: 'Sec', familyName: 'Ond' },
+        active: true,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const [facadePlan] = await t.store.listPlans({ limit: 1, facade: true });
+    expect(facadePlan && facadePlan.createdAt > policyPlan.createdAt).toBe(true);
+    await withRoster(config, { actor: 'test', store: t.store }, async (roster) => {
+      expect((await findPlan(roster, 'latest')).id).toBe(policyPlan.id);
+      const refused = await applyPlan(roster, { plan: facadePlan!.id, yes: true }).catch((e: unknown) => e);
+      expect(isRosterError(refused) && refused.code).toBe('invalid_input');
+      expect((refused as Error).message).toContain('SCIM facade');
+    });
   });
 });

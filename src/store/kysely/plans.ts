@@ -153,9 +153,18 @@ export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord
   return row === undefined ? null : rowToPlan(row);
 }
 
+/** What a SCIM facade write's plan summary holds (`source: scim`), as a LIKE pattern over its canonical JSON. */
+const FACADE_SUMMARY = '%"source":"scim"%';
+
 export async function listPlans(
   s: Sql,
-  input: { status?: PlanRecord['status']; limit?: number; createdSince?: string; updatedSince?: string } = {},
+  input: {
+    status?: PlanRecord['status'];
+    limit?: number;
+    createdSince?: string;
+    updatedSince?: string;
+    facade?: boolean;
+  } = {},
 ): Promise<PlanRecord[]> {
   const since = input.createdSince !== undefined || input.updatedSince !== undefined;
   let query = s.db.selectFrom('plans').selectAll().orderBy('created_at', 'desc').orderBy('id');
@@ -164,6 +173,9 @@ export async function listPlans(
   if (input.status !== undefined) query = query.where('status', '=', input.status);
   if (input.createdSince !== undefined) query = query.where('created_at', '>=', input.createdSince);
   if (input.updatedSince !== undefined) query = query.where('updated_at', '>=', input.updatedSince);
+  // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
+  if (input.facade !== undefined)
+    query = query.where('summary', input.facade ? 'like' : 'not like', FACADE_SUMMARY);
   return (await query.execute()).map(rowToPlan);
 }
 
