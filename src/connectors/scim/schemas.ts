@@ -71,13 +71,26 @@ export type ScimGroup = z.infer<typeof scimGroupSchema>;
  * trusted (StackSpot echoes the size asked for).
  */
 export function listResponseSchema<T extends z.ZodType>(item: T) {
-  return z.looseObject({
+  // Built once per item schema: a schema built anew for every page is compiled anew by zod on its first parse.
+  let schema = listSchemas.get(item) as ListResponseSchema<T> | undefined;
+  if (schema === undefined) {
+    schema = buildListResponseSchema(item);
+    listSchemas.set(item, schema);
+  }
+  return schema;
+}
+
+const buildListResponseSchema = <T extends z.ZodType>(item: T) =>
+  z.looseObject({
     Resources: z.array(item).nullish(),
     totalResults: z.number().int().min(0),
     startIndex: z.number().int().nullish(),
     itemsPerPage: z.number().int().nullish(),
   });
-}
+
+type ListResponseSchema<T extends z.ZodType> = ReturnType<typeof buildListResponseSchema<T>>;
+
+const listSchemas = new WeakMap<z.ZodType, unknown>();
 
 const supported = z.looseObject({ supported: scimBoolean.nullish() }).nullish();
 
