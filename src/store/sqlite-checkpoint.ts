@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type Sqlite from 'better-sqlite3';
 
 /** SQLite's own default: the WAL is checkpointed by the commit that takes it past this many pages. */
-const AUTO_PAGES = 1000;
+export const AUTO_PAGES = 1000;
 
 /**
  * The worker: its own connection to the file, a PASSIVE checkpoint every `intervalMs` (it never waits for, nor

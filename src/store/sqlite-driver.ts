@@ -16,7 +16,7 @@ import {
 } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import { ARRAY_ROWS } from './kysely/context.js';
-import { type BackgroundCheckpoints, checkpointInBackground } from './sqlite-checkpoint.js';
+import { AUTO_PAGES, type BackgroundCheckpoints, checkpointInBackground } from './sqlite-checkpoint.js';
 
 /** SQLITE_BUSY and its extended codes (SNAPSHOT, RECOVERY, TIMEOUT), and SQLITE_LOCKED. */
 export function isBusy(error: unknown): boolean {
@@ -146,13 +146,10 @@ class WaitingConnection implements DatabaseConnection {
   }
 }
 
-/** SQLite's default limit: a commit taking the WAL past this many pages checkpoints it (wal_autocheckpoint). */
-const AUTO_CHECKPOINT_PAGES = 1000;
-
 /** Whether the WAL file has grown past SQLite's checkpoint limit (a stat; a missing file is not). */
 function walPastLimit(sqlite: Sqlite.Database, path: string): boolean {
   const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-  return size > AUTO_CHECKPOINT_PAGES * (sqlite.pragma('page_size', { simple: true }) as number);
+  return size > AUTO_PAGES * (sqlite.pragma('page_size', { simple: true }) as number);
 }
 
 /**
@@ -188,13 +185,13 @@ class WaitingDriver extends SqliteDriver {
     // limit would otherwise copy the pages and fsync while the event loop waits (~150 ms of a 20k plan's save).
     if (++this.commits >= this.checkpoints.afterCommits || walPastLimit(this.sqlite, this.checkpoints.path))
       this.background = checkpointInBackground(this.sqlite, this.checkpoints.path);
-    else this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    else this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await super.rollbackTransaction(connection);
     if (this.checkpoints && this.background === null)
-      this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+      this.sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
   }
 
   override async destroy(): Promise<void> {

@@ -27,23 +27,28 @@ describe('accounts an IdP provisions through the facade are its own: Roster’s 
     await t.call('POST', '/syncs', { token: t.tokens.operate, body: {} });
     for (let i = 0; i < 1000 && t.server.context.jobs.list().length > 0; i++)
       await new Promise((r) => setTimeout(r, 20));
-    const created = await fetch(`${t.server.url}/scim/v2/${APP}/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.tokens.operate}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-        userName: 'contractor.from.okta@partner.example',
-        name: { givenName: 'Con', familyName: 'Tractor' },
-        active: true,
-      }),
-    });
-    expect(created.status).toBe(201);
-    id = ((await created.json()) as { id: string }).id;
+    id = await provision('contractor.from.okta@partner.example', { givenName: 'Con', familyName: 'Tractor' });
   }, 60_000);
   afterAll(async () => {
     await t?.close();
     await fleet?.close();
   });
+
+  /** An IdP's create through the facade, as Okta sends it; answers the new user's id. */
+  async function provision(userName: string, name: { givenName: string; familyName: string }) {
+    const created = await fetch(`${t.server.url}/scim/v2/${APP}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.operate}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName,
+        name,
+        active: true,
+      }),
+    });
+    expect(created.status).toBe(201);
+    return ((await created.json()) as { id: string }).id;
+  }
 
   const plan = (cfg: RosterConfig) =>
     withRoster(cfg, { actor: 'test', store: t.store }, (roster) => planChanges(roster, { apps: [APP] }));
@@ -67,17 +72,7 @@ describe('accounts an IdP provisions through the facade are its own: Roster’s 
 
   it('an IdP write after `roster plan` does not become the latest plan, and apply refuses a facade plan by id', async () => {
     const policyPlan = (await plan(config)).plan;
-    const created = await fetch(`${t.server.url}/scim/v2/${APP}/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.tokens.operate}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-        userName: 'second.contractor@partner.example',
-        name: { givenName: 'Sec', familyName: 'Ond' },
-        active: true,
-      }),
-    });
-    expect(created.status).toBe(201);
+    await provision('second.contractor@partner.example', { givenName: 'Sec', familyName: 'Ond' });
     const [facadePlan] = await t.store.listPlans({ limit: 1, facade: true });
     expect(facadePlan && facadePlan.createdAt > policyPlan.createdAt).toBe(true);
     await withRoster(config, { actor: 'test', store: t.store }, async (roster) => {

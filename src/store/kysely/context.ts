@@ -59,6 +59,16 @@ const eachStatements = new WeakMap<StoreDialect, Map<string, string>>();
 const insertStatements = new WeakMap<StoreDialect, Map<string, string>>();
 type TableName = keyof Database & string;
 
+/** The dialect's own map in a cache kept per store dialect (created empty on first use). */
+function perDialect<V>(caches: WeakMap<StoreDialect, Map<string, V>>, dialect: StoreDialect): Map<string, V> {
+  let cache = caches.get(dialect);
+  if (cache === undefined) {
+    cache = new Map();
+    caches.set(dialect, cache);
+  }
+  return cache;
+}
+
 /** One database handle (or one transaction on it) with the dialect and clock every area function needs. */
 export class Sql {
   constructor(
@@ -152,11 +162,7 @@ export class Sql {
   }
 
   private insertSql(table: TableName, columns: readonly string[], count: number): string {
-    let cache = insertStatements.get(this.dialect);
-    if (cache === undefined) {
-      cache = new Map();
-      insertStatements.set(this.dialect, cache);
-    }
+    const cache = perDialect(insertStatements, this.dialect);
     const key = `${table}\u0000${columns.join(',')}\u0000${count}`;
     let text = cache.get(key);
     if (text === undefined) {
@@ -181,11 +187,7 @@ export class Sql {
     values: V,
     build: (v: { readonly [K in keyof V]: never }) => Compilable<R>,
   ): Promise<R[]> {
-    let cache = builtStatements.get(this.dialect);
-    if (cache === undefined) {
-      cache = new Map();
-      builtStatements.set(this.dialect, cache);
-    }
+    const cache = perDialect(builtStatements, this.dialect);
     let built = cache.get(key);
     if (built === undefined) {
       const standIns = Object.fromEntries(Object.keys(values).map((name) => [name, `\u0000${name}`]));
@@ -224,11 +226,7 @@ export class Sql {
     const runNow = this.dialect.runNow;
     if (runNow === undefined) return false;
     if (count === 0) return true;
-    let cache = eachStatements.get(this.dialect);
-    if (cache === undefined) {
-      cache = new Map();
-      eachStatements.set(this.dialect, cache);
-    }
+    const cache = perDialect(eachStatements, this.dialect);
     let text = cache.get(key);
     if (text === undefined) {
       const query = build().compile();
