@@ -22,7 +22,7 @@ import {
   diffGrants,
   forgetStagedRun,
   openStagedRun,
-  readStaged,
+  stagedForCommit,
   stageLists,
   WHOLE_RUN,
   writeGrantDiff,
@@ -75,7 +75,13 @@ export async function stageBatch(
       'staged_entitlements',
       entitlements.map((e) => ({ ...entitlementToRow(e, runId), run_id: runId })),
     );
-    const lists = await stageLists(tx, runId, opened, { accountIds, kept, grants });
+    const lists = await stageLists(tx, runId, opened, {
+      accountIds,
+      unstaged: again,
+      whole: changed.map((row) => row.id),
+      kept,
+      grants,
+    });
     await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
       accounts: accounts.length - again.length,
       entitlements: entitlements.length - replacedEntitlements,
@@ -376,7 +382,7 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         details: { runId },
       });
     }
-    const staged = await readStaged(tx, runId);
+    const staged = await stagedForCommit(tx, runId);
     await checkStagedGrants(tx, runId, appId, staged);
     const changes = await stagedChanges(tx, runId, appId);
     // The accounts the run neither staged whole nor kept: the sync did not see them.
