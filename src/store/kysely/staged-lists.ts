@@ -88,15 +88,21 @@ export function forgetStagedRun(dialect: StoreDialect, runId: string): void {
   stagedRuns.get(dialect)?.delete(runId);
 }
 
+/** How many batches the store says the run staged (0 before its first). */
+async function stagedBatches(tx: Sql, runId: string): Promise<number> {
+  const [row] = await tx.runBuilt('stagedLists.batches', { runId, resource: WHOLE_RUN }, (v) =>
+    tx.db
+      .selectFrom('staged_progress')
+      .select('batches')
+      .where('run_id', '=', v.runId)
+      .where('resource', '=', v.resource),
+  );
+  return Number(row?.batches ?? 0);
+}
+
 /** The run as staged so far, and its batch count: remembered when still current, else read from the store. */
 export async function openStagedRun(tx: Sql, runId: string): Promise<{ run: StagedRun; batches: number }> {
-  const progress = await tx.db
-    .selectFrom('staged_progress')
-    .select('batches')
-    .where('run_id', '=', runId)
-    .where('resource', '=', WHOLE_RUN)
-    .executeTakeFirst();
-  const batches = Number(progress?.batches ?? 0);
+  const batches = await stagedBatches(tx, runId);
   const known = remembered(tx.dialect).get(runId);
   if (known !== undefined && known.batches === batches) return { run: known.run, batches };
   const staged = await readStaged(tx, runId);
@@ -120,13 +126,7 @@ export async function openStagedRun(tx: Sql, runId: string): Promise<{ run: Stag
 export async function stagedForCommit(tx: Sql, runId: string): Promise<Staged> {
   const known = remembered(tx.dialect).get(runId);
   if (known !== undefined) {
-    const progress = await tx.db
-      .selectFrom('staged_progress')
-      .select('batches')
-      .where('run_id', '=', runId)
-      .where('resource', '=', WHOLE_RUN)
-      .executeTakeFirst();
-    if (!known.run.legacy && Number(progress?.batches ?? 0) === known.batches) {
+    if (!known.run.legacy && (await stagedBatches(tx, runId)) === known.batches) {
       const { whole, keptIds, grants } = known.run;
       const kept = new Set<string>();
       for (const id of keptIds) if (!whole.has(id)) kept.add(id);
@@ -162,16 +162,16 @@ export async function stageLists(
     list.push(g.entitlementId, g.accountId, g.grantedBy ?? 'external');
   }
   if (batch.kept.length > 0) {
-    await tx.db
-      .insertInto('staged_kept_lists')
-      .values({ run_id: runId, batch: batches + 1, ids: JSON.stringify(batch.kept) })
-      .execute();
+    const values = { runId, batch: batches + 1, ids: JSON.stringify(batch.kept) };
+    await tx.runBuilt('stagedLists.kept', values, (v) =>
+      tx.db.insertInto('staged_kept_lists').values({ run_id: v.runId, batch: v.batch, ids: v.ids }),
+    );
   }
   if (list.length > 0) {
-    await tx.db
-      .insertInto('staged_grant_lists')
-      .values({ run_id: runId, batch: batches + 1, grants: JSON.stringify(list) })
-      .execute();
+    const values = { runId, batch: batches + 1, grants: JSON.stringify(list) };
+    await tx.runBuilt('stagedLists.grants', values, (v) =>
+      tx.db.insertInto('staged_grant_lists').values({ run_id: v.runId, batch: v.batch, grants: v.grants }),
+    );
   }
   return {
     grantsAdded: list.length / 3,
