@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
+import { fastParse } from '../sdk/fast-parse.js';
 
 /** Guide: every id is a `string · objectid`: 24 hexadecimal characters. */
 export const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -67,7 +68,7 @@ export function parseBody<S extends z.ZodType>(
   body: unknown,
   root = '',
 ): z.output<S> {
-  const parsed = schema.safeParse(body);
+  const parsed = fastParse(schema, body);
   if (parsed.success) return parsed.data;
   const { field, problem } = firstIssue(parsed.error, root);
   throw unreadable(appId, endpoint, field, problem);
@@ -84,9 +85,21 @@ export function parseList<S extends z.ZodType>(
   schema: S,
   body: unknown,
 ): z.output<S>[] {
-  if (Array.isArray(body)) return parseBody(appId, endpoint, z.array(schema), body);
+  if (Array.isArray(body)) return parseBody(appId, endpoint, arrayOf(schema), body);
   if (body !== null && typeof body === 'object' && Array.isArray((body as Record<string, unknown>)[key])) {
-    return parseBody(appId, endpoint, z.array(schema), (body as Record<string, unknown>)[key], key);
+    return parseBody(appId, endpoint, arrayOf(schema), (body as Record<string, unknown>)[key], key);
   }
   throw unreadable(appId, endpoint, key, `expected a JSON array or { "${key}": [...] }`);
+}
+
+const arrays = new WeakMap<z.ZodType, z.ZodArray>();
+
+/** The array of a schema, built once: zod (and the fast path) compile each new schema on its first parse. */
+function arrayOf<S extends z.ZodType>(schema: S): z.ZodArray<S> {
+  let array = arrays.get(schema);
+  if (array === undefined) {
+    array = z.array(schema);
+    arrays.set(schema, array);
+  }
+  return array as z.ZodArray<S>;
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -200,6 +202,35 @@ describe('writes that may have happened', () => {
     );
     expect(error.details).toMatchObject({ ambiguous: true, failure: 'timeout' });
     expect(server.received).toHaveLength(1);
+  });
+
+  it('an answer whose body stops coming times out like one that never comes, and is retried', async () => {
+    // Headers and half the declared body, then nothing: the attempt's timer must end the read of the body too.
+    const stalled = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"members": [');
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const { port } = stalled.address() as AddressInfo;
+    const client = createHttpClient({
+      appId: 'process-street',
+      baseUrl: `http://127.0.0.1:${port}`,
+      auth: { type: 'bearer', token: TOKEN },
+      timeoutMs: 100,
+      maxRetries: 1,
+      sleep: async () => undefined,
+    });
+    clients.push(client);
+    try {
+      const error = await failure(
+        client.request({ method: 'GET', path: '/members', endpoint: 'GET /members' }),
+      );
+      expect(error.details).toMatchObject({ failure: 'timeout' });
+      expect(client.stats().timeouts).toBe(2);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
   });
 
   it('a POST is retried after a 429 or a 503, which are answered before processing', async () => {

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
+import { fastParse } from '../sdk/fast-parse.js';
 
 /**
  * A member as GET /members and GET /members/{id} answer it. The guide's examples show subsets of the data
@@ -42,7 +43,7 @@ export function parseAnswer<S extends z.ZodType>(
   schema: S,
   body: unknown,
 ): z.output<S> {
-  const result = schema.safeParse(body);
+  const result = fastParse(schema, body);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
+import { FAIL, fastParse } from '../sdk/fast-parse.js';
 
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -136,6 +137,18 @@ function isPlainScimUser(v: unknown): boolean {
   );
 }
 
+/** scimBoolean for the fast path: a boolean as it is, "True"/"false" read as the preprocess reads them. */
+const LEAVES = new Map<z.ZodType, (value: unknown) => unknown>([
+  [
+    scimBoolean,
+    (value) => {
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+      return FAIL;
+    },
+  ],
+]);
+
 /** Schemas with a hand-written check for payloads zod would pass through unchanged (see isPlainScimUser). */
 const PASS_THROUGH = new Map<z.ZodType, (body: unknown) => boolean>([[scimUserSchema, isPlainScimUser]]);
 
@@ -146,7 +159,7 @@ export function parsePayload<T extends z.ZodType>(
   context: { appId: string; endpoint: string },
 ): z.output<T> {
   if (PASS_THROUGH.get(schema)?.(body) === true) return body as z.output<T>;
-  const parsed = schema.safeParse(body);
+  const parsed = fastParse(schema, body, LEAVES);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';

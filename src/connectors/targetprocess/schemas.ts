@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
+import { FAIL, fastParse } from '../sdk/fast-parse.js';
 
 const MS_DATE = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/;
 
@@ -68,10 +69,25 @@ export type TpTeamMember = z.output<typeof tpTeamMember>;
 /** Any object with an Id: what a create answers, before the read-back. */
 export const tpEntity = z.object({ Id: z.number().int() });
 
-/** A list page: Items, and Next (an absolute URL) while more items exist. */
+/** A list page: Items, and Next (an absolute URL) while more items exist. Built once per item schema. */
 export function tpPage<T extends z.ZodType>(item: T) {
-  return z.object({ Items: z.array(item), Next: z.string().nullish() });
+  let page = pages.get(item) as TpPage<T> | undefined;
+  if (page === undefined) {
+    page = buildPage(item);
+    pages.set(item, page);
+  }
+  return page;
 }
+
+const buildPage = <T extends z.ZodType>(item: T) =>
+  z.object({ Items: z.array(item), Next: z.string().nullish() });
+type TpPage<T extends z.ZodType> = ReturnType<typeof buildPage<T>>;
+const pages = new WeakMap<z.ZodType, unknown>();
+
+/** tpDate for the fast path: what its transform makes of a string, or FAIL for zod to say what is wrong. */
+const LEAVES = new Map<z.ZodType, (value: unknown) => unknown>([
+  [tpDate, (value) => (typeof value === 'string' ? (parseTpDate(value) ?? FAIL) : FAIL)],
+]);
 
 /** Parses an answer; one that does not fit is 'unavailable', naming the endpoint and the field. */
 export function parseAnswer<T extends z.ZodType>(
@@ -79,7 +95,7 @@ export function parseAnswer<T extends z.ZodType>(
   body: unknown,
   where: { appId: string; endpoint: string },
 ): z.output<T> {
-  const result = schema.safeParse(body);
+  const result = fastParse(schema, body, LEAVES);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(the whole answer)';

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
+import { fastParse } from '../sdk/fast-parse.js';
 
 /** The most records one page may hold (guide: "Max page size: 100"), for REST `per_page` and GraphQL `perPage`. */
 export const MAX_PAGE_SIZE = 100;
@@ -74,7 +75,7 @@ export type TiUserEnrollments = NonNullable<EnrollmentPage['data']>['users'][num
  * 'unavailable' RosterError naming the endpoint and the first field that did not parse.
  */
 export function parseAnswer<T>(schema: z.ZodType<T>, body: unknown, appId: string, endpoint: string): T {
-  const parsed = schema.safeParse(body);
+  const parsed = fastParse(schema, body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(the body)';

@@ -45,10 +45,17 @@ export interface StagedGrants {
   keys: GrantKeys;
 }
 
-/** What a staged run holds: the ids of the accounts it staged (whole or kept) and its grants. */
+/**
+ * What a staged run holds: the ids of the accounts it staged (whole or kept), the ids its staged rows hold now
+ * (whole), every id a kept list names, and its grants as the commit reads them.
+ */
 export interface StagedRun {
+  /** Read back with rows from before the lists (0025): the commit reads the staging again rather than mirror it. */
+  legacy: boolean;
   accounts: Set<string>;
-  grants: GrantKeys;
+  whole: Set<string>;
+  keptIds: Set<string>;
+  grants: StagedGrants;
 }
 
 /** Everything a run staged, as the commit needs it. */
@@ -81,22 +88,52 @@ export function forgetStagedRun(dialect: StoreDialect, runId: string): void {
   stagedRuns.get(dialect)?.delete(runId);
 }
 
+/** How many batches the store says the run staged (0 before its first). */
+async function stagedBatches(tx: Sql, runId: string): Promise<number> {
+  const [row] = await tx.runBuilt('stagedLists.batches', { runId, resource: WHOLE_RUN }, (v) =>
+    tx.db
+      .selectFrom('staged_progress')
+      .select('batches')
+      .where('run_id', '=', v.runId)
+      .where('resource', '=', v.resource),
+  );
+  return Number(row?.batches ?? 0);
+}
+
 /** The run as staged so far, and its batch count: remembered when still current, else read from the store. */
 export async function openStagedRun(tx: Sql, runId: string): Promise<{ run: StagedRun; batches: number }> {
-  const progress = await tx.db
-    .selectFrom('staged_progress')
-    .select('batches')
-    .where('run_id', '=', runId)
-    .where('resource', '=', WHOLE_RUN)
-    .executeTakeFirst();
-  const batches = Number(progress?.batches ?? 0);
+  const batches = await stagedBatches(tx, runId);
   const known = remembered(tx.dialect).get(runId);
   if (known !== undefined && known.batches === batches) return { run: known.run, batches };
   const staged = await readStaged(tx, runId);
   return {
-    run: { accounts: new Set([...staged.whole, ...staged.kept]), grants: staged.grants.keys },
+    run: {
+      legacy: staged.legacy,
+      accounts: new Set([...staged.whole, ...staged.kept]),
+      whole: staged.whole,
+      keptIds: staged.kept,
+      grants: staged.grants,
+    },
     batches,
   };
+}
+
+/**
+ * Everything the run staged, for its commit: what this process remembers of it while that is current (its batch
+ * count in the store is the one remembered, read inside the commit's transaction), else read from the store.
+ * Remembered, the commit does not read every staged list back and build its grants a second time.
+ */
+export async function stagedForCommit(tx: Sql, runId: string): Promise<Staged> {
+  const known = remembered(tx.dialect).get(runId);
+  if (known !== undefined) {
+    if (!known.run.legacy && (await stagedBatches(tx, runId)) === known.batches) {
+      const { whole, keptIds, grants } = known.run;
+      const kept = new Set<string>();
+      for (const id of keptIds) if (!whole.has(id)) kept.add(id);
+      return { whole, kept, grants };
+    }
+  }
+  return readStaged(tx, runId);
 }
 
 /**
@@ -109,31 +146,47 @@ export async function stageLists(
   tx: Sql,
   runId: string,
   opened: { run: StagedRun; batches: number },
-  batch: { accountIds: readonly string[]; kept: readonly string[]; grants: readonly SnapshotGrant[] },
+  batch: {
+    accountIds: readonly string[];
+    /** Ids whose staged rows the batch deleted (staged again), and ids it staged whole. */
+    unstaged: readonly string[];
+    whole: readonly string[];
+    kept: readonly string[];
+    grants: readonly SnapshotGrant[];
+  },
 ): Promise<{ grantsAdded: number; committed: () => void }> {
   const { run, batches } = opened;
   const list: string[] = [];
   for (const g of batch.grants) {
-    if (run.grants.has(g.entitlementId, g.accountId)) continue;
+    if (run.grants.keys.has(g.entitlementId, g.accountId)) continue;
     list.push(g.entitlementId, g.accountId, g.grantedBy ?? 'external');
   }
   if (batch.kept.length > 0) {
-    await tx.db
-      .insertInto('staged_kept_lists')
-      .values({ run_id: runId, batch: batches + 1, ids: JSON.stringify(batch.kept) })
-      .execute();
+    const values = { runId, batch: batches + 1, ids: JSON.stringify(batch.kept) };
+    await tx.runBuilt('stagedLists.kept', values, (v) =>
+      tx.db.insertInto('staged_kept_lists').values({ run_id: v.runId, batch: v.batch, ids: v.ids }),
+    );
   }
   if (list.length > 0) {
-    await tx.db
-      .insertInto('staged_grant_lists')
-      .values({ run_id: runId, batch: batches + 1, grants: JSON.stringify(list) })
-      .execute();
+    const values = { runId, batch: batches + 1, grants: JSON.stringify(list) };
+    await tx.runBuilt('stagedLists.grants', values, (v) =>
+      tx.db.insertInto('staged_grant_lists').values({ run_id: v.runId, batch: v.batch, grants: v.grants }),
+    );
   }
   return {
     grantsAdded: list.length / 3,
     committed: () => {
       for (const id of batch.accountIds) run.accounts.add(id);
-      for (let i = 0; i < list.length; i += 3) run.grants.add(list[i]!, list[i + 1]!);
+      for (const id of batch.unstaged) run.whole.delete(id);
+      for (const id of batch.whole) run.whole.add(id);
+      for (const id of batch.kept) run.keptIds.add(id);
+      const { grants } = run;
+      for (let i = 0; i < list.length; i += 3) {
+        grants.keys.add(list[i]!, list[i + 1]!);
+        grants.entitlementIds.push(list[i]!);
+        grants.accountIds.push(list[i + 1]!);
+        grants.grantedBy.push(list[i + 2]!);
+      }
       remembered(tx.dialect).set(runId, { batches: batches + 1, run });
     },
   };
@@ -144,14 +197,15 @@ export async function stageLists(
  * existed), and its grants (lists, and rows staged before them, 0025). An id staged whole and kept in turn is
  * whole: a batch that keeps an id deletes its staged row.
  */
-export async function readStaged(tx: Sql, runId: string): Promise<Staged> {
+export async function readStaged(tx: Sql, runId: string): Promise<Staged & { legacy: boolean }> {
   const ids = async (table: 'staged_accounts' | 'staged_kept_accounts') =>
     (await tx.arrayRows(tx.db.selectFrom(table).select('id').where('run_id', '=', runId).compile())).map(
       (r) => r[0] as string,
     );
   const whole = new Set(await ids('staged_accounts'));
   const kept = new Set<string>();
-  for (const id of await ids('staged_kept_accounts')) if (!whole.has(id)) kept.add(id);
+  const keptRows = await ids('staged_kept_accounts');
+  for (const id of keptRows) if (!whole.has(id)) kept.add(id);
   const keptLists = await tx.arrayRows(
     tx.db.selectFrom('staged_kept_lists').select('ids').where('run_id', '=', runId).compile(),
   );
@@ -185,7 +239,7 @@ export async function readStaged(tx: Sql, runId: string): Promise<Staged> {
       .compile(),
   );
   for (const [e, a, by] of rows) add(e as string, a as string, by as string);
-  return { whole, kept, grants };
+  return { whole, kept, grants, legacy: keptRows.length > 0 || rows.length > 0 };
 }
 
 /** What a commit changes in the app's grants, from the staged grants and the snapshot's. */

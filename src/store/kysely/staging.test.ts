@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { account } from '../contract.testkit.js';
 import type { KyselyStore } from '../kysely-store.js';
 import { openPostgresStore } from '../postgres.js';
@@ -149,5 +152,69 @@ describe.each([
     );
     const changed = await store.changedSince({ since: generation });
     expect(changed.accounts.map((c) => [c.id, c.change])).toEqual([['a1', 'changed']]);
+  });
+});
+
+/**
+ * A commit takes what this process remembers of its run instead of reading the staging back: across batches that
+ * stage an account again (whole after kept, kept after whole) it must write exactly what the same run committed
+ * by another process, which reads the staging, writes.
+ */
+describe('a staged commit from what this process remembers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'roster-staging-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const e = (id: string) => ({ appId: 'app', id, kind: 'group' as const, name: id, privileged: false });
+  const g = (entitlementId: string, accountId: string) => ({ appId: 'app', entitlementId, accountId });
+  const a = (id: string, name = id) => account('app', id, { displayName: name });
+
+  async function run(file: string, commitElsewhere: boolean) {
+    const store = await openSqliteStore(join(dir, file));
+    await store.upsertApp({ id: 'app', type: 'targetprocess', baseUrl: 'http://tp.local/api/v1' });
+    const first = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    await store.stageBatch({
+      runId: first.id,
+      accounts: [a('a1'), a('a2'), a('a3'), a('a4')],
+      entitlements: [e('e1'), e('e2')],
+      grants: [g('e1', 'a1'), g('e1', 'a2'), g('e2', 'a4')],
+    });
+    await store.commitStaged({ runId: first.id });
+    const { generation } = await store.changedSince({ since: 0 });
+    const second = await store.startSyncRun({ appId: 'app', mode: 'full' });
+    // a1 kept, then staged whole; a2 staged whole, then kept; a3 kept twice; a4 not seen (removed).
+    await store.stageBatch({
+      runId: second.id,
+      accounts: [a('a1'), a('a2', 'A2 new'), a('a3')],
+      entitlements: [e('e1'), e('e2')],
+      grants: [g('e1', 'a1'), g('e2', 'a2')],
+    });
+    await store.stageBatch({
+      runId: second.id,
+      accounts: [a('a1', 'A1 new'), a('a2'), a('a3')],
+      grants: [g('e1', 'a1'), g('e1', 'a3')],
+    });
+    let committer = store;
+    if (commitElsewhere) {
+      committer = await openSqliteStore(join(dir, file));
+      await store.close();
+    }
+    await committer.commitStaged({ runId: second.id });
+    const accounts = (await committer.listAccounts({ appId: 'app' })).map((x) => `${x.id}:${x.displayName}`);
+    const grants = (await committer.listGrants({ appId: 'app' })).map(
+      (x) => `${x.entitlementId}/${x.accountId}`,
+    );
+    const changes = (await committer.changedSince({ since: generation })).accounts.map(
+      (c) => `${c.id}:${c.change}`,
+    );
+    await committer.close();
+    return { accounts: accounts.sort(), grants: grants.sort(), changes: changes.sort() };
+  }
+
+  it('writes what a commit that reads the staging writes', async () => {
+    const remembered = await run('remembered.db', false);
+    expect(remembered).toEqual(await run('read.db', true));
+    expect(remembered.accounts).toEqual(['a1:A1 new', 'a2:a2', 'a3:a3']);
+    expect(remembered.grants).toEqual(['e1/a1', 'e1/a3', 'e2/a2']);
+    expect(remembered.changes).toEqual(['a1:changed', 'a2:changed', 'a3:changed', 'a4:removed']);
   });
 });

@@ -15,14 +15,14 @@ import type {
 } from '../store.js';
 import { getSyncRun, requireRun } from './apps.js';
 import { recordChanges } from './changes.js';
-import type { Sql } from './context.js';
+import type { Sql, StoreDialect } from './context.js';
 import { checkBatch } from './snapshots.js';
 import {
   checkStagedGrants,
   diffGrants,
   forgetStagedRun,
   openStagedRun,
-  readStaged,
+  stagedForCommit,
   stageLists,
   WHOLE_RUN,
   writeGrantDiff,
@@ -75,7 +75,13 @@ export async function stageBatch(
       'staged_entitlements',
       entitlements.map((e) => ({ ...entitlementToRow(e, runId), run_id: runId })),
     );
-    const lists = await stageLists(tx, runId, opened, { accountIds, kept, grants });
+    const lists = await stageLists(tx, runId, opened, {
+      accountIds,
+      unstaged: again,
+      whole: changed.map((row) => row.id),
+      kept,
+      grants,
+    });
     await bumpProgress(tx, runId, WHOLE_RUN, null, false, {
       accounts: accounts.length - again.length,
       entitlements: entitlements.length - replacedEntitlements,
@@ -220,18 +226,7 @@ async function splitUnchanged(
   for (let i = 0; i < accounts.length; i += STAGE_IN_LIST) {
     const slice = accounts.slice(i, i + STAGE_IN_LIST);
     const stored = new Map<string, string | null>();
-    const hashes = await tx.arrayRows(
-      tx.db
-        .selectFrom('accounts')
-        .select(['id', 'row_hash'])
-        .where('app_id', '=', appId)
-        .where(
-          'id',
-          'in',
-          slice.map((a) => a.id),
-        )
-        .compile(),
-    );
+    const hashes = await tx.arrayRows(storedHashes(tx, appId, slice));
     for (const [id, rowHash] of hashes) stored.set(id as string, rowHash as string | null);
     const doubtful: StagedAccountRow[] = [];
     for (const account of slice) {
@@ -249,6 +244,38 @@ async function splitUnchanged(
     if (doubtful.length > 0) await compareWhole(tx, appId, doubtful, changed, kept);
   }
   return { changed, kept };
+}
+
+const hashQueries = new WeakMap<StoreDialect, Map<number, string>>();
+
+/** The stored hashes of a list of accounts: its text built once per dialect and list length (a sync runs it often). */
+function storedHashes(tx: Sql, appId: string, accounts: readonly SnapshotAccount[]) {
+  let bySize = hashQueries.get(tx.dialect);
+  if (bySize === undefined) {
+    bySize = new Map();
+    hashQueries.set(tx.dialect, bySize);
+  }
+  let text = bySize.get(accounts.length);
+  if (text === undefined) {
+    const query = tx.db
+      .selectFrom('accounts')
+      .select(['id', 'row_hash'])
+      .where('app_id', '=', '')
+      .where(
+        'id',
+        'in',
+        accounts.map(() => ''),
+      )
+      .compile();
+    // The app's id, then the list: the parameters below must bind in the order the text takes them.
+    if (query.parameters.length !== accounts.length + 1)
+      throw new Error('stored hashes: unexpected parameters');
+    text = query.sql;
+    bySize.set(accounts.length, text);
+  }
+  const parameters: unknown[] = [appId];
+  for (const account of accounts) parameters.push(account.id);
+  return { sql: text, parameters };
 }
 
 /**
@@ -303,27 +330,41 @@ export async function bumpProgress(
   setCursor: boolean,
   added: SnapshotCounts = { accounts: 0, entitlements: 0, grants: 0 },
 ) {
-  await s.db
-    .insertInto('staged_progress')
-    .values({
-      run_id: runId,
-      resource,
-      cursor: setCursor ? cursor : null,
-      batches: 1,
-      updated_at: s.now(),
-      ...added,
-    })
-    .onConflict((oc) =>
-      oc.columns(['run_id', 'resource']).doUpdateSet((eb) => ({
-        batches: eb('staged_progress.batches', '+', 1),
-        cursor: setCursor ? eb.ref('excluded.cursor') : eb.ref('staged_progress.cursor'),
-        updated_at: eb.ref('excluded.updated_at'),
-        accounts: eb('staged_progress.accounts', '+', eb.ref('excluded.accounts')),
-        entitlements: eb('staged_progress.entitlements', '+', eb.ref('excluded.entitlements')),
-        grants: eb('staged_progress.grants', '+', eb.ref('excluded.grants')),
-      })),
-    )
-    .execute();
+  // Built once per dialect (every batch runs it once or more): a batch's statements cost more to build than to run.
+  const values = {
+    runId,
+    resource,
+    cursor: setCursor ? cursor : null,
+    one: 1,
+    at: s.now(),
+    accounts: added.accounts,
+    entitlements: added.entitlements,
+    grants: added.grants,
+  };
+  await s.runBuilt(setCursor ? 'staging.progress.cursor' : 'staging.progress', values, (v) =>
+    s.db
+      .insertInto('staged_progress')
+      .values({
+        run_id: v.runId,
+        resource: v.resource,
+        cursor: v.cursor,
+        batches: v.one,
+        updated_at: v.at,
+        accounts: v.accounts,
+        entitlements: v.entitlements,
+        grants: v.grants,
+      })
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'resource']).doUpdateSet((eb) => ({
+          batches: eb('staged_progress.batches', '+', eb.ref('excluded.batches')),
+          cursor: setCursor ? eb.ref('excluded.cursor') : eb.ref('staged_progress.cursor'),
+          updated_at: eb.ref('excluded.updated_at'),
+          accounts: eb('staged_progress.accounts', '+', eb.ref('excluded.accounts')),
+          entitlements: eb('staged_progress.entitlements', '+', eb.ref('excluded.entitlements')),
+          grants: eb('staged_progress.grants', '+', eb.ref('excluded.grants')),
+        })),
+      ),
+  );
 }
 
 export async function stagedProgress(s: Sql, input: { runId: string }): Promise<StagedProgress | null> {
@@ -332,12 +373,13 @@ export async function stagedProgress(s: Sql, input: { runId: string }): Promise<
 }
 
 async function readProgress(s: Sql, run: { id: string; appId: string }): Promise<StagedProgress | null> {
-  const progress = await s.db
-    .selectFrom('staged_progress')
-    .select(['resource', 'cursor', 'batches', 'accounts', 'entitlements', 'grants'])
-    .where('run_id', '=', run.id)
-    .orderBy('resource')
-    .execute();
+  const progress = await s.runBuilt('staging.readProgress', { runId: run.id }, (v) =>
+    s.db
+      .selectFrom('staged_progress')
+      .select(['resource', 'cursor', 'batches', 'accounts', 'entitlements', 'grants'])
+      .where('run_id', '=', v.runId)
+      .orderBy('resource'),
+  );
   const whole = progress.find((p) => p.resource === WHOLE_RUN);
   if (whole === undefined) return null;
   return {
@@ -376,7 +418,7 @@ export async function commitStaged(s: Sql, input: { runId: string }): Promise<Sn
         details: { runId },
       });
     }
-    const staged = await readStaged(tx, runId);
+    const staged = await stagedForCommit(tx, runId);
     await checkStagedGrants(tx, runId, appId, staged);
     const changes = await stagedChanges(tx, runId, appId);
     // The accounts the run neither staged whole nor kept: the sync did not see them.
