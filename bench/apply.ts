@@ -10,8 +10,6 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -21,6 +19,7 @@ import { loadConfig } from '../src/config/load.js';
 import { generateCompany, hrToCsv } from '../src/sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
+import { profiled } from './profile.js';
 import {
   describeCounts,
   installSqlCounter,
@@ -37,24 +36,6 @@ const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
 const COUNT_SQL = process.env['BENCH_SQL'] === '1';
 const PROFILE = process.env['BENCH_PROFILE'];
 const PROFILE_RAW = process.env['BENCH_PROFILE_RAW'];
-
-/** Profiles fn alone into `file` when one is named. */
-async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
-  if (!file) return fn();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  // Finer than the default 1 ms: an apply is a few seconds, and most of its functions take microseconds per op.
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(file, JSON.stringify(profile));
-    session.disconnect();
-  }
-}
 
 /** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
 const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
