@@ -362,6 +362,19 @@ async function full(
   consumed: readonly GraphDirtyRow[],
   laps: Laps,
 ): Promise<Ran> {
+  // A first pass writes every link: the store takes them in bulk (see Store.bulkLinks).
+  return store.bulkLinks((bulk) => fullOn(bulk, config, stale, now, fingerprint, consumed, laps));
+}
+
+async function fullOn(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  now: string,
+  fingerprint: string,
+  consumed: readonly GraphDirtyRow[],
+  laps: Laps,
+): Promise<Ran> {
   const lap = laps.lap.bind(laps);
   const options = findingsOptions(config);
   // The stored findings are cleared first and their state with them: a run that stops half-way leaves none

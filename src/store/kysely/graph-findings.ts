@@ -217,13 +217,17 @@ function findingRow(f: GraphFindingRow) {
  */
 function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean {
   const first = findings[0];
+  if (first === undefined) return tx.dialect.runNow !== undefined;
+  // In key order: each row lands next to the last in the primary key's index, not on a page of its own
+  // (findings come most severe first, which scatters them over the whole index).
+  const order = keyOrder(findings);
   return tx.runEachNow(
     'graphFindings.insertOne',
     FINDING_VALUES,
     findings.length,
-    () => tx.db.insertInto('graph_findings').values(findingRow(first as GraphFindingRow)),
+    () => tx.db.insertInto('graph_findings').values(findingRow(first)),
     (i, values) => {
-      const f = findings[i] as GraphFindingRow;
+      const f = findings[order[i] as number] as GraphFindingRow;
       values[0] = f.appId;
       values[1] = f.accountId;
       values[2] = f.rule;
@@ -233,6 +237,21 @@ function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean 
       values[6] = JSON.stringify(f.evidence);
     },
   );
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Positions of the findings in the order of graph_findings' key (app, account, rule). */
+function keyOrder(findings: readonly GraphFindingRow[]): Uint32Array {
+  const order = new Uint32Array(findings.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((x, y) => {
+    const a = findings[x] as GraphFindingRow;
+    const b = findings[y] as GraphFindingRow;
+    return (
+      compareText(a.appId, b.appId) || compareText(a.accountId, b.accountId) || compareText(a.rule, b.rule)
+    );
+  });
 }
 
 /** Values bound per finding row: every column of {@link findingRow}. */
