@@ -398,9 +398,11 @@ async function fullOn(
   for (const app of config.apps) {
     let accounts: readonly Account[];
     let links: Link[];
+    let linkedTo: (Person | undefined)[] | undefined;
     if (stale.dirty.has(app.id)) {
       const done = await relinkApp(store, app.id, run, storeInputs(store), false, lap);
       ({ accounts, links } = done);
+      linkedTo = done.owners;
       written += done.written;
     } else {
       // An app nothing touched keeps its stored links; a manual one whose account is gone is not in the graph.
@@ -417,6 +419,7 @@ async function fullOn(
       entitlements,
       grants,
       links,
+      ...(linkedTo === undefined ? {} : { owners: linkedTo }),
       now,
       options,
     });

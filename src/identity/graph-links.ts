@@ -6,7 +6,7 @@
 import type { AppConfig, IdentityConfig, RosterConfig } from '../config/schema.js';
 import type { Account, Link, Person } from '../core/types.js';
 import type { ChangeSet, GraphDirtyRow, GraphState, Store, StoredLink } from '../store/store.js';
-import { type CorrelateOptions, correlator } from './correlate.js';
+import { type CorrelateOptions, type Correlator, correlator } from './correlate.js';
 
 /** The parts of roster.yaml the graph reads (a whole RosterConfig fits). */
 export interface GraphConfig {
@@ -134,6 +134,8 @@ export interface Recomputed {
 export interface Relinked {
   accounts: readonly Account[];
   links: Link[];
+  /** The person each linked account was linked to by correlation, at the account's position. */
+  owners: (Person | undefined)[];
   written: number;
   removed: number;
 }
@@ -148,7 +150,7 @@ type Lap = (phase: 'load' | 'correlate' | 'writeLinks') => void;
 export async function relinkApp(
   store: Store,
   appId: string,
-  run: ReturnType<typeof correlator>,
+  run: Correlator,
   inputs: LinkInputs,
   remember: boolean,
   lap: Lap,
@@ -162,7 +164,8 @@ export async function relinkApp(
     before.set(link.accountId, link);
     if (link.manual) manual.push(link);
   }
-  const links = run(accounts, manual);
+  const owners: (Person | undefined)[] = new Array(accounts.length);
+  const links = run(accounts, manual, owners);
   const changed: Link[] = [];
   const dirty: GraphDirtyRow[] = [];
   for (const link of links) {
@@ -194,7 +197,7 @@ export async function relinkApp(
     });
   }
   lap('writeLinks');
-  return { accounts, links, written, removed };
+  return { accounts, links, owners, written, removed };
 }
 
 /**
