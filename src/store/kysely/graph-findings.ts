@@ -105,18 +105,32 @@ function toPerson(r: unknown[]): StoredPerson {
 
 const PERSON_STATUS_SET = new Set<string>(PERSON_STATUSES);
 
+/** People one read of everyone takes at a time. */
+const PEOPLE_PAGE = 2000;
+
 export async function listGraphPeople(
   s: Sql,
   input: { employeeIds?: readonly string[] },
 ): Promise<StoredPerson[]> {
   const query = () => s.db.selectFrom('people').select(PERSON_COLUMNS);
   const ids = input.employeeIds;
-  // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost.
+  // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost,
+  // page after page by key, so each page's rows are dropped while still young to the collector (see
+  // listGraphAccounts).
   if (ids === undefined) {
-    const rows = await s.arrayRows(query().orderBy('employee_id').compile());
-    const people = rows as unknown[] as StoredPerson[];
-    for (let i = 0; i < rows.length; i++) people[i] = toPerson(rows[i] as unknown[]);
-    return people;
+    const people: StoredPerson[] = [];
+    const first = query().orderBy('employee_id').limit(PEOPLE_PAGE).compile();
+    const next = query().where('employee_id', '>', '').orderBy('employee_id').limit(PEOPLE_PAGE).compile();
+    if (next.parameters.length !== 2) {
+      throw new Error(`the people's page read binds ${next.parameters.length} values, not (last id, limit)`);
+    }
+    let rows = await s.arrayRows(first);
+    for (;;) {
+      for (const r of rows) people.push(toPerson(r));
+      if (rows.length < PEOPLE_PAGE) return people;
+      const last = (rows[rows.length - 1] as unknown[])[0] as string;
+      rows = await s.arrayRows({ sql: next.sql, parameters: [last, PEOPLE_PAGE] });
+    }
   }
   const rows = await inSlices(s, ids, async (slice) =>
     s.arrayRows(query().where('employee_id', 'in', slice).compile()),

@@ -1,7 +1,7 @@
-/** @module The graph's lean read of a whole app's accounts: page after page, every account once, in id order. */
+/** @module The graph's lean reads of a whole app's accounts and of everyone: page after page, each row once, in key order. */
 
 import { describe, expect, it } from 'vitest';
-import { account } from '../contract.testkit.js';
+import { account, person } from '../contract.testkit.js';
 import { memoryStoreEachTest } from './testkit.js';
 
 describe('listGraphAccounts', () => {
@@ -21,5 +21,13 @@ describe('listGraphAccounts', () => {
     expect(read.map((a) => a.id)).toEqual([...ids].sort());
     expect(read[0]).toMatchObject({ appId: 'app', id: '1', email: 'u1@example.com' });
     expect(await store().listGraphAccounts({ appId: 'app', ids: ['4501', '2000', 'gone'] })).toHaveLength(2);
+  });
+
+  it('reads everyone over several pages, each person once, in employee id order', async () => {
+    const ids = Array.from({ length: 4_501 }, (_, i) => `E${i + 1}`);
+    await store().replacePeople({ sourcePath: 'hr.csv', hash: 'h', people: ids.map((id) => person(id)) });
+    const read = await store().listGraphPeople({});
+    expect(read.map((p) => p.employeeId)).toEqual([...ids].sort());
+    expect(await store().listGraphPeople({ employeeIds: ['E4501', 'E1', 'nobody'] })).toHaveLength(2);
   });
 });
