@@ -101,11 +101,18 @@ function indexPeople(
     byLocal: new Map(),
     byName: new Map(),
   };
-  // Where each employee id was last given: two entries with one id are one person, as they were by id.
-  const last = new Map<string, number>();
-  for (let i = 0; i < people.length; i++) last.set((people[i] as Person).employeeId, i);
-  for (const person of people) {
-    const id = last.get(person.employeeId) as number;
+  // Where each employee id was last given: two entries with one id are one person, as they were by id. People in
+  // strictly rising id order (as the store reads them) have no id twice, and need no map of them.
+  let last: Map<string, number> | undefined;
+  for (let i = 1; i < people.length; i++) {
+    if ((people[i - 1] as Person).employeeId < (people[i] as Person).employeeId) continue;
+    last = new Map();
+    for (let j = 0; j < people.length; j++) last.set((people[j] as Person).employeeId, j);
+    break;
+  }
+  for (let at = 0; at < people.length; at++) {
+    const person = people[at] as Person;
+    const id = last === undefined ? at : (last.get(person.employeeId) as number);
     const idpId = person.attributes[externalIdAttribute]?.trim();
     if (idpId) index.byExternalId.set(idpId, id);
     for (let a = -1; a < person.aliases.length; a++) {
