@@ -212,7 +212,7 @@ async function run(input: GraphInput): Promise<Ran> {
     return full(store, config, stale, now, fingerprint, dirtyRows, laps);
   }
 
-  const done = await recompute(store, config, stale, storeInputs(store), true);
+  const done = await recompute(store, config, stale, true);
   laps.add(done.timings);
   const moved = [...dirtyRows, ...(await store.listGraphDirty())];
   const keys = new Map<string, Set<string>>(config.apps.map((a) => [a.id, new Set<string>()]));

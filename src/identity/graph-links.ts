@@ -203,15 +203,26 @@ export async function relinkApp(
 /**
  * Correlates the dirty apps' accounts again, app by app (see {@link relinkApp}), then records the generation it
  * ran from. The record comes last: a run that stops half-way leaves the old generation, and the next run does
- * the work again (finding the links already written, it writes nothing twice).
+ * the work again (finding the links already written, it writes nothing twice). The links are written in bulk
+ * when none is stored yet (see Store.bulkLinks), reading through the store the bulk write hands over.
  */
 export async function recompute(
   store: Store,
   config: GraphConfig,
   stale: Staleness,
-  inputs: LinkInputs,
   remember: boolean,
 ): Promise<Recomputed> {
+  if (stale.dirty.size === 0) return relinkAll(store, config, stale, remember);
+  return store.bulkLinks((bulk) => relinkAll(bulk, config, stale, remember));
+}
+
+async function relinkAll(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  remember: boolean,
+): Promise<Recomputed> {
+  const inputs = storeInputs(store);
   const timings = { load: 0, correlate: 0, writeLinks: 0 };
   const lap = laps(timings);
   const people = stale.dirty.size === 0 ? [] : await inputs.people();
@@ -282,7 +293,7 @@ export async function updateLinks(input: { store: Store; config: GraphConfig }):
     };
   }
   // Findings that never ran need no note of what moved: their first run looks at everything.
-  const done = await recompute(store, config, stale, storeInputs(store), stale.state?.findings != null);
+  const done = await recompute(store, config, stale, stale.state?.findings != null);
   return {
     upToDate: false,
     recomputed: done.apps,
