@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, Link } from '../core/types.js';
-import { correlate } from './correlate.js';
+import { correlate, correlator } from './correlate.js';
 import { account, person } from './testkit.js';
 
 const people = [
@@ -158,5 +158,30 @@ describe('correlate', () => {
       ['b', null],
       ['c', 'E3'],
     ]);
+  });
+
+  it('hands over the person each account was linked to, the last one given under an id, and nobody else', () => {
+    const first = person('E7', 'dee.fox@acme.com');
+    const again = person('E7', 'dee.fox@acme.com', { department: 'Sales' });
+    const run = correlator([first, ...people, again], options);
+    const owners: (typeof first | undefined)[] = new Array(3);
+    const links = run(
+      [
+        account('1', { email: 'dee.fox@acme.com' }),
+        account('2', { email: 'nobody@vendor.example' }),
+        account('3', { email: 'bob.ray@acme.io' }),
+      ],
+      [],
+      owners,
+    );
+    // One id given twice is one person, as it was when people were matched by id: linked, not disputed.
+    expect(links.map((l) => [l.situation, l.employeeId])).toEqual([
+      ['linked', 'E7'],
+      ['unmatched', null],
+      ['linked', 'E2'],
+    ]);
+    expect(owners[0]).toBe(again);
+    expect(owners[1]).toBeUndefined();
+    expect(owners[2]).toBe(people[1]);
   });
 });

@@ -39,13 +39,18 @@ interface Match {
   confidence: number;
 }
 
-/** Every key a person can be found by, built once so correlation is linear in people + accounts. */
+/**
+ * Every key a person can be found by, built once so correlation is linear in people + accounts. A person is named
+ * by their position in `people` (the last one given with their employee id, as a map of them by id keeps), so a
+ * caller can be handed the person matched without looking them up by id.
+ */
 interface PeopleIndex {
-  byExternalId: Map<string, string>;
+  people: readonly Person[];
+  byExternalId: Map<string, number>;
   /** Normalized address (primary or alias) → who answers to it; more than one person is a conflict in HR itself. */
   byEmail: Map<string, EmailOwners>;
-  /** Local part of any normalized address → employee ids. */
-  byLocal: Map<string, string[]>;
+  /** Local part of any normalized address → people. */
+  byLocal: Map<string, number[]>;
   byName: Map<string, Person[]>;
 }
 
@@ -57,15 +62,15 @@ interface PeopleIndex {
  * was a second lookup per account, as costly as the first).
  */
 interface EmailOwners {
-  /** Employee ids, each once, in people order. */
-  ids: string[];
+  /** People, each once, in people order. */
+  ids: number[];
   /** Trimmed primary addresses, and (at the same position) whose each is. */
   primaries: string[];
-  primaryIds: string[];
+  primaryIds: number[];
 }
 
 /** Who has `trimmed` as their primary address exactly: the last such person, as a map of them would keep. */
-function exactOwner(owners: EmailOwners, trimmed: string): string | undefined {
+function exactOwner(owners: EmailOwners, trimmed: string): number | undefined {
   for (let i = owners.primaries.length - 1; i >= 0; i--) {
     if (owners.primaries[i] === trimmed) return owners.primaryIds[i];
   }
@@ -90,13 +95,24 @@ function indexPeople(
   externalIdAttribute: string,
 ): PeopleIndex {
   const index: PeopleIndex = {
+    people,
     byExternalId: new Map(),
     byEmail: new Map(),
     byLocal: new Map(),
     byName: new Map(),
   };
-  for (const person of people) {
-    const id = person.employeeId;
+  // Where each employee id was last given: two entries with one id are one person, as they were by id. People in
+  // strictly rising id order (as the store reads them) have no id twice, and need no map of them.
+  let last: Map<string, number> | undefined;
+  for (let i = 1; i < people.length; i++) {
+    if ((people[i - 1] as Person).employeeId < (people[i] as Person).employeeId) continue;
+    last = new Map();
+    for (let j = 0; j < people.length; j++) last.set((people[j] as Person).employeeId, j);
+    break;
+  }
+  for (let at = 0; at < people.length; at++) {
+    const person = people[at] as Person;
+    const id = last === undefined ? at : (last.get(person.employeeId) as number);
     const idpId = person.attributes[externalIdAttribute]?.trim();
     if (idpId) index.byExternalId.set(idpId, id);
     for (let a = -1; a < person.aliases.length; a++) {
@@ -139,20 +155,27 @@ export function correlate(input: CorrelateInput): Link[] {
 }
 
 /**
+ * Correlates a batch of accounts, a link per account in their order. With `owners`, the person each linked
+ * account was linked to is written at the account's position (left as it is for any other account).
+ */
+export type Correlator = (
+  accounts: readonly Account[],
+  manual?: readonly Link[],
+  owners?: (Person | undefined)[],
+) => Link[];
+
+/**
  * Indexes the people once and returns a function that correlates any batch of accounts against them, so a
  * graph that recomputes only some apps pays for the index once.
  */
-export function correlator(
-  people: readonly Person[],
-  options: CorrelateOptions = {},
-): (accounts: readonly Account[], manual?: readonly Link[]) => Link[] {
+export function correlator(people: readonly Person[], options: CorrelateOptions = {}): Correlator {
   const normalize = emailNormalizer({ domainAliases: options.domainAliases ?? [] });
   const index = indexPeople(people, normalize, options.externalIdAttribute ?? 'idp_id');
   const nameSuggestions = options.nameSuggestions ?? true;
-  return (accounts, manualLinks = []) => {
+  return (accounts, manualLinks = [], owners) => {
     const manual = new Map<string, Link>();
     for (const link of manualLinks) manual.set(`${link.appId}\u0000${link.accountId}`, link);
-    return accounts.map((account) => {
+    return accounts.map((account, i) => {
       const decided = manual.size === 0 ? undefined : manual.get(`${account.appId}\u0000${account.id}`);
       if (decided !== undefined) {
         return {
@@ -165,7 +188,9 @@ export function correlator(
           candidates: [...decided.candidates],
         };
       }
-      return correlateAccount(account, index, normalize, nameSuggestions);
+      const link = correlateAccount(account, index, normalize, nameSuggestions);
+      if (owners !== undefined && OWNERS.length === 1) owners[i] = index.people[OWNERS[0] as number];
+      return link;
     });
   };
 }
@@ -175,13 +200,13 @@ const BY_EXTERNAL_ID: Match = { method: 'external_id', confidence: CONFIDENCE.ex
 const BY_EXACT_EMAIL: Match = { method: 'email', confidence: CONFIDENCE.emailExact };
 const BY_NORMALIZED_EMAIL: Match = { method: 'email', confidence: CONFIDENCE.emailNormalized };
 const BY_LOGIN: Match = { method: 'login', confidence: CONFIDENCE.login };
-const NOBODY: readonly string[] = [];
+const NOBODY: readonly number[] = [];
 
 /** Adds a person's match, keeping the strongest per person; at most a handful answer to one account. */
-function offer(owners: string[], matches: Match[], employeeId: string, match: Match): void {
-  const at = owners.indexOf(employeeId);
+function offer(owners: number[], matches: Match[], person: number, match: Match): void {
+  const at = owners.indexOf(person);
   if (at === -1) {
-    owners.push(employeeId);
+    owners.push(person);
     matches.push(match);
   } else if (match.confidence > (matches[at] as Match).confidence) matches[at] = match;
 }
@@ -190,7 +215,7 @@ function offer(owners: string[], matches: Match[], employeeId: string, match: Ma
  * The lists correlateAccount gathers one account's owners in, emptied for each account: it runs synchronously,
  * one account at a time, and two new arrays per account were a good part of what the collector had to clear.
  */
-const OWNERS: string[] = [];
+const OWNERS: number[] = [];
 const MATCHES: Match[] = [];
 
 function correlateAccount(
@@ -230,11 +255,11 @@ function correlateAccount(
     const named = login.includes('@')
       ? (index.byEmail.get(normalize(login) ?? '')?.ids ?? NOBODY)
       : (index.byLocal.get(login.normalize('NFC').toLowerCase()) ?? NOBODY);
-    if (named.length === 1) offer(owners, matches, named[0] as string, BY_LOGIN);
+    if (named.length === 1) offer(owners, matches, named[0] as number, BY_LOGIN);
   }
 
   if (owners.length === 1) {
-    const employeeId = owners[0] as string;
+    const employeeId = (index.people[owners[0] as number] as Person).employeeId;
     const match = matches[0] as Match;
     return {
       appId: account.appId,
@@ -249,7 +274,7 @@ function correlateAccount(
   if (owners.length > 1) {
     // Several people answer to this account: a person must decide, never the engine.
     const ranked = owners
-      .map((id, i) => [id, matches[i] as Match] as const)
+      .map((at, i) => [(index.people[at] as Person).employeeId, matches[i] as Match] as const)
       .sort((a, b) => b[1].confidence - a[1].confidence || a[0].localeCompare(b[0]));
     return {
       appId: account.appId,

@@ -64,6 +64,11 @@ export interface FindingsInput {
   entitlements: readonly Entitlement[];
   grants: readonly Grant[];
   links: readonly Link[];
+  /**
+   * The person each of `links` is linked to, at the link's position, where the caller has them at hand (a full
+   * pass's correlation): those are not looked up by id. They must be the ones `people` has under those ids.
+   */
+  owners?: readonly (Person | undefined)[];
   options: FindingsOptions;
   /** "Today", as an ISO date-time; findings never read the clock. */
   now: string;
@@ -167,6 +172,7 @@ export function findings(input: FindingsInput): Finding[] {
   const people = peopleById(input.people);
   const apps = new Map(options.apps.map((a) => [a.id, a]));
   const links = new LinkLookup(input.links);
+  const owners = input.owners;
   const entitlements = new Map(input.entitlements.map((e) => [key(e.appId, e.id), e]));
   const held = new Map<string, Entitlement[]>();
   for (const grant of input.grants) {
@@ -217,7 +223,8 @@ export function findings(input: FindingsInput): Finding[] {
   for (let at = 0; at < input.accounts.length; at++) {
     const account = input.accounts[at] as Account;
     const link = links.get(account.appId, account.id, at);
-    const person = link?.employeeId ? people.get(link.employeeId) : undefined;
+    const known = owners !== undefined && input.links[at] === link ? owners[at] : undefined;
+    const person = known ?? (link?.employeeId ? people.get(link.employeeId) : undefined);
     const linked = link?.situation === 'linked' && person !== undefined;
     const app = apps.get(account.appId);
     const deleted = account.status === 'deleted';

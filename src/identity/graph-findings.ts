@@ -212,7 +212,7 @@ async function run(input: GraphInput): Promise<Ran> {
     return full(store, config, stale, now, fingerprint, dirtyRows, laps);
   }
 
-  const done = await recompute(store, config, stale, storeInputs(store), true);
+  const done = await recompute(store, config, stale, true);
   laps.add(done.timings);
   const moved = [...dirtyRows, ...(await store.listGraphDirty())];
   const keys = new Map<string, Set<string>>(config.apps.map((a) => [a.id, new Set<string>()]));
@@ -362,6 +362,19 @@ async function full(
   consumed: readonly GraphDirtyRow[],
   laps: Laps,
 ): Promise<Ran> {
+  // A first pass writes every link: the store takes them in bulk (see Store.bulkLinks).
+  return store.bulkLinks((bulk) => fullOn(bulk, config, stale, now, fingerprint, consumed, laps));
+}
+
+async function fullOn(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  now: string,
+  fingerprint: string,
+  consumed: readonly GraphDirtyRow[],
+  laps: Laps,
+): Promise<Ran> {
   const lap = laps.lap.bind(laps);
   const options = findingsOptions(config);
   // The stored findings are cleared first and their state with them: a run that stops half-way leaves none
@@ -385,9 +398,11 @@ async function full(
   for (const app of config.apps) {
     let accounts: readonly Account[];
     let links: Link[];
+    let linkedTo: (Person | undefined)[] | undefined;
     if (stale.dirty.has(app.id)) {
       const done = await relinkApp(store, app.id, run, storeInputs(store), false, lap);
       ({ accounts, links } = done);
+      linkedTo = done.owners;
       written += done.written;
     } else {
       // An app nothing touched keeps its stored links; a manual one whose account is gone is not in the graph.
@@ -404,6 +419,7 @@ async function full(
       entitlements,
       grants,
       links,
+      ...(linkedTo === undefined ? {} : { owners: linkedTo }),
       now,
       options,
     });

@@ -6,7 +6,7 @@
 import type { AppConfig, IdentityConfig, RosterConfig } from '../config/schema.js';
 import type { Account, Link, Person } from '../core/types.js';
 import type { ChangeSet, GraphDirtyRow, GraphState, Store, StoredLink } from '../store/store.js';
-import { type CorrelateOptions, correlator } from './correlate.js';
+import { type CorrelateOptions, type Correlator, correlator } from './correlate.js';
 
 /** The parts of roster.yaml the graph reads (a whole RosterConfig fits). */
 export interface GraphConfig {
@@ -134,6 +134,8 @@ export interface Recomputed {
 export interface Relinked {
   accounts: readonly Account[];
   links: Link[];
+  /** The person each linked account was linked to by correlation, at the account's position. */
+  owners: (Person | undefined)[];
   written: number;
   removed: number;
 }
@@ -148,7 +150,7 @@ type Lap = (phase: 'load' | 'correlate' | 'writeLinks') => void;
 export async function relinkApp(
   store: Store,
   appId: string,
-  run: ReturnType<typeof correlator>,
+  run: Correlator,
   inputs: LinkInputs,
   remember: boolean,
   lap: Lap,
@@ -162,7 +164,8 @@ export async function relinkApp(
     before.set(link.accountId, link);
     if (link.manual) manual.push(link);
   }
-  const links = run(accounts, manual);
+  const owners: (Person | undefined)[] = new Array(accounts.length);
+  const links = run(accounts, manual, owners);
   const changed: Link[] = [];
   const dirty: GraphDirtyRow[] = [];
   for (const link of links) {
@@ -194,21 +197,32 @@ export async function relinkApp(
     });
   }
   lap('writeLinks');
-  return { accounts, links, written, removed };
+  return { accounts, links, owners, written, removed };
 }
 
 /**
  * Correlates the dirty apps' accounts again, app by app (see {@link relinkApp}), then records the generation it
  * ran from. The record comes last: a run that stops half-way leaves the old generation, and the next run does
- * the work again (finding the links already written, it writes nothing twice).
+ * the work again (finding the links already written, it writes nothing twice). The links are written in bulk
+ * when none is stored yet (see Store.bulkLinks), reading through the store the bulk write hands over.
  */
 export async function recompute(
   store: Store,
   config: GraphConfig,
   stale: Staleness,
-  inputs: LinkInputs,
   remember: boolean,
 ): Promise<Recomputed> {
+  if (stale.dirty.size === 0) return relinkAll(store, config, stale, remember);
+  return store.bulkLinks((bulk) => relinkAll(bulk, config, stale, remember));
+}
+
+async function relinkAll(
+  store: Store,
+  config: GraphConfig,
+  stale: Staleness,
+  remember: boolean,
+): Promise<Recomputed> {
+  const inputs = storeInputs(store);
   const timings = { load: 0, correlate: 0, writeLinks: 0 };
   const lap = laps(timings);
   const people = stale.dirty.size === 0 ? [] : await inputs.people();
@@ -279,7 +293,7 @@ export async function updateLinks(input: { store: Store; config: GraphConfig }):
     };
   }
   // Findings that never ran need no note of what moved: their first run looks at everything.
-  const done = await recompute(store, config, stale, storeInputs(store), stale.state?.findings != null);
+  const done = await recompute(store, config, stale, stale.state?.findings != null);
   return {
     upToDate: false,
     recomputed: done.apps,

@@ -164,6 +164,11 @@ export class KyselyStore implements Store {
   upsertLinks(input: Parameters<Store['upsertLinks']>[0]): ReturnType<Store['upsertLinks']> {
     return links.upsertLinks(this.sql, input);
   }
+  bulkLinks<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    return links.bulkLinks(this.sql, (tx) =>
+      fn(tx === this.sql ? this : new KyselyStore(tx.db, tx.dialect, { clock: tx.clock })),
+    );
+  }
   decideLink(input: Parameters<Store['decideLink']>[0]): ReturnType<Store['decideLink']> {
     return links.decideLink(this.sql, input);
   }

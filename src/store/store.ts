@@ -492,6 +492,13 @@ export interface Store {
 
   /** Writes correlation results; a link a person decided (manual) is kept, not overwritten. */
   upsertLinks(input: { links: Link[] }): Promise<{ written: number; keptManual: number }>;
+  /**
+   * Runs fn, which writes every app's links (a first pass), with a store suited to it: on SQLite with no link
+   * stored yet, one transaction in which the links' index by person is dropped and built again at its end (one
+   * sorted build costs far less than a million scattered inserts, and a failure rolls the drop back with the
+   * rest); otherwise this store as it is.
+   */
+  bulkLinks<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** A person's decision about an account (employeeId null: it belongs to nobody, e.g. a service account). */
   decideLink(input: {
     appId: string;

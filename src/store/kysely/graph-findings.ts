@@ -105,18 +105,32 @@ function toPerson(r: unknown[]): StoredPerson {
 
 const PERSON_STATUS_SET = new Set<string>(PERSON_STATUSES);
 
+/** People one read of everyone takes at a time. */
+const PEOPLE_PAGE = 2000;
+
 export async function listGraphPeople(
   s: Sql,
   input: { employeeIds?: readonly string[] },
 ): Promise<StoredPerson[]> {
   const query = () => s.db.selectFrom('people').select(PERSON_COLUMNS);
   const ids = input.employeeIds;
-  // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost.
+  // Every person on a full pass: read as array rows (see ARRAY_ROWS), an object per row being most of the cost,
+  // page after page by key, so each page's rows are dropped while still young to the collector (see
+  // listGraphAccounts).
   if (ids === undefined) {
-    const rows = await s.arrayRows(query().orderBy('employee_id').compile());
-    const people = rows as unknown[] as StoredPerson[];
-    for (let i = 0; i < rows.length; i++) people[i] = toPerson(rows[i] as unknown[]);
-    return people;
+    const people: StoredPerson[] = [];
+    const first = query().orderBy('employee_id').limit(PEOPLE_PAGE).compile();
+    const next = query().where('employee_id', '>', '').orderBy('employee_id').limit(PEOPLE_PAGE).compile();
+    if (next.parameters.length !== 2) {
+      throw new Error(`the people's page read binds ${next.parameters.length} values, not (last id, limit)`);
+    }
+    let rows = await s.arrayRows(first);
+    for (;;) {
+      for (const r of rows) people.push(toPerson(r));
+      if (rows.length < PEOPLE_PAGE) return people;
+      const last = (rows[rows.length - 1] as unknown[])[0] as string;
+      rows = await s.arrayRows({ sql: next.sql, parameters: [last, PEOPLE_PAGE] });
+    }
   }
   const rows = await inSlices(s, ids, async (slice) =>
     s.arrayRows(query().where('employee_id', 'in', slice).compile()),
@@ -217,13 +231,17 @@ function findingRow(f: GraphFindingRow) {
  */
 function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean {
   const first = findings[0];
+  if (first === undefined) return tx.dialect.runNow !== undefined;
+  // In key order: each row lands next to the last in the primary key's index, not on a page of its own
+  // (findings come most severe first, which scatters them over the whole index).
+  const order = keyOrder(findings);
   return tx.runEachNow(
     'graphFindings.insertOne',
     FINDING_VALUES,
     findings.length,
-    () => tx.db.insertInto('graph_findings').values(findingRow(first as GraphFindingRow)),
+    () => tx.db.insertInto('graph_findings').values(findingRow(first)),
     (i, values) => {
-      const f = findings[i] as GraphFindingRow;
+      const f = findings[order[i] as number] as GraphFindingRow;
       values[0] = f.appId;
       values[1] = f.accountId;
       values[2] = f.rule;
@@ -233,6 +251,21 @@ function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean 
       values[6] = JSON.stringify(f.evidence);
     },
   );
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Positions of the findings in the order of graph_findings' key (app, account, rule). */
+function keyOrder(findings: readonly GraphFindingRow[]): Uint32Array {
+  const order = new Uint32Array(findings.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((x, y) => {
+    const a = findings[x] as GraphFindingRow;
+    const b = findings[y] as GraphFindingRow;
+    return (
+      compareText(a.appId, b.appId) || compareText(a.accountId, b.accountId) || compareText(a.rule, b.rule)
+    );
+  });
 }
 
 /** Values bound per finding row: every column of {@link findingRow}. */

@@ -74,7 +74,11 @@ const GRAPH_ACCOUNT_COLUMNS = [
   'attributes',
 ] as const;
 
-const STATUSES = new Set<string>(ACCOUNT_STATUSES);
+/**
+ * Each status as the one string the code holds: an account keeps that, not the copy its row was read into, which
+ * the collector then drops young instead of moving it with the account (a million times on a first pass).
+ */
+const STATUSES = new Map<string, Account['status']>(ACCOUNT_STATUSES.map((s) => [s, s]));
 
 /** An account's attributes column; where it names the row only when it is refused (it runs once per account). */
 function attributesOf(text: string, appId: string, id: string): Account['attributes'] {
@@ -100,9 +104,7 @@ function toGraphAccount(r: unknown[], appId: string): Account {
     firstName: r[4] as string | null,
     lastName: r[5] as string | null,
     displayName: r[6] as string | null,
-    status: STATUSES.has(status)
-      ? (status as Account['status'])
-      : parseEnum(ACCOUNT_STATUSES, status, `accounts[${appId}/${id}].status`),
+    status: STATUSES.get(status) ?? parseEnum(ACCOUNT_STATUSES, status, `accounts[${appId}/${id}].status`),
     isAdmin: r[8] !== 0,
     lastLoginAt: r[9] as string | null,
     createdAt: r[10] as string | null,
@@ -111,6 +113,13 @@ function toGraphAccount(r: unknown[], appId: string): Account {
   };
 }
 
+/**
+ * Rows one read of a whole app's accounts takes at a time. Each page's rows become accounts while they are still
+ * young to the collector, which then never copies them: one read of every row (200k) cost a quarter more CPU,
+ * most of it in copying rows that were about to be dropped (measured on 1M accounts).
+ */
+const ACCOUNT_PAGE = 2000;
+
 export async function listGraphAccounts(
   s: Sql,
   input: { appId: string; ids?: readonly string[] },
@@ -118,15 +127,25 @@ export async function listGraphAccounts(
   const query = () =>
     s.db.selectFrom('accounts').select(GRAPH_ACCOUNT_COLUMNS).where('app_id', '=', input.appId).orderBy('id');
   const ids = input.ids;
-  if (ids === undefined) {
-    // Rows as arrays (see ARRAY_ROWS): a first pass reads every account, and an object per row cost more than
-    // SQLite's own reading. Each row is replaced by its account as it is read: the two lists are never held whole.
-    const rows = await s.arrayRows(query().compile());
-    const accounts = rows as unknown[] as Account[];
-    for (let i = 0; i < rows.length; i++) accounts[i] = toGraphAccount(rows[i] as unknown[], input.appId);
-    return accounts;
-  }
   const accounts: Account[] = [];
+  if (ids === undefined) {
+    // Rows as arrays (see ARRAY_ROWS), page after page in id order (the key's own order: each page starts where
+    // the last ended). Each statement is compiled once per read, its values bound anew.
+    const first = query().limit(ACCOUNT_PAGE).compile();
+    const next = query().where('id', '>', '').limit(ACCOUNT_PAGE).compile();
+    if (next.parameters.length !== 3 || next.parameters[0] !== input.appId) {
+      throw new Error(
+        `the accounts' page read binds ${next.parameters.length} values, not (app, last id, limit)`,
+      );
+    }
+    let rows = await s.arrayRows(first);
+    for (;;) {
+      for (const r of rows) accounts.push(toGraphAccount(r, input.appId));
+      if (rows.length < ACCOUNT_PAGE) return accounts;
+      const last = (rows[rows.length - 1] as unknown[])[0] as string;
+      rows = await s.arrayRows({ sql: next.sql, parameters: [input.appId, last, ACCOUNT_PAGE] });
+    }
+  }
   for (let i = 0; i < ids.length; i += s.inListSize) {
     const slice = ids.slice(i, i + s.inListSize);
     for (const r of await s.arrayRows(query().where('id', 'in', slice).compile()))

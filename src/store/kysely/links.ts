@@ -1,6 +1,6 @@
 /** @module The identity graph's links: correlation results, a person's decisions, pruning. */
 
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, SqliteAdapter, sql } from 'kysely';
 import type { Link } from '../../core/types.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
@@ -138,6 +138,35 @@ function upsertLinkRows(s: Sql, links: readonly Link[], now: string) {
         updated_at: eb.ref('excluded.updated_at'),
       })),
     );
+}
+
+/** The links' index by person: dropped while a first pass writes every link, then built again as it was. */
+const EMPLOYEE_INDEX = 'links_employee';
+
+/**
+ * See Store.bulkLinks. SQLite only: Postgres would hold the links locked against readers until the commit, and
+ * its writes do not pay for the index as much. The index is rebuilt from its own stored definition, so it comes
+ * back exactly as the migrations made it.
+ */
+export async function bulkLinks<T>(s: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  const empty = async (db: Sql) =>
+    (await db.db.selectFrom('links').select('app_id').limit(1).executeTakeFirst()) === undefined;
+  if (!(s.db.getExecutor().adapter instanceof SqliteAdapter) || !(await empty(s))) return fn(s);
+  return s.write(async (tx) => {
+    // Checked again under the write lock: another writer may have stored links since.
+    const index =
+      (await empty(tx)) &&
+      (
+        await sql<{
+          sql: string | null;
+        }>`select sql from sqlite_master where type = 'index' and name = ${EMPLOYEE_INDEX}`.execute(tx.db)
+      ).rows[0]?.sql;
+    if (!index) return fn(tx);
+    await sql`drop index ${sql.id(EMPLOYEE_INDEX)}`.execute(tx.db);
+    const value = await fn(tx);
+    await sql.raw(index).execute(tx.db);
+    return value;
+  });
 }
 
 export async function decideLink(
