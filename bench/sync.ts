@@ -2,6 +2,9 @@
  * @module Benchmark: Roster's full sync of the five sandboxes against a raw keep-alive client that fetches the same
  * pages (replayed from the sandboxes' request logs) and only parses them. Sandboxes run in their own process and
  * every measured run in a fresh child (ROSTER_BENCH_PROFILE=dir adds --cpu-prof to Roster's), so each figure is one client's wall time, CPU and peak RSS alone.
+ * ROSTER_BENCH_ALLOC=dir writes, for each Roster child, a sampled heap profile of every allocation its sync made
+ * (collected ones included): where the collector's work comes from, which a CPU profile shows only as "(garbage
+ * collector)". It slows the run, so its figures are not comparable.
  *
  *   npm run bench:sync [-- --people 2000,20000 --reps 3 --raw-reps 3 --store sqlite|postgres]
  */
@@ -69,6 +72,28 @@ async function fleetRole(): Promise<void> {
   process.send?.({ origins: fleet.sandboxes.map((s) => s.origin) });
 }
 
+/**
+ * Starts sampling allocations (those the collector reclaimed too) when `dir` is set; the function it answers stops
+ * and writes the profile there, to open in DevTools' Memory tab.
+ */
+async function sampleAllocations(dir: string | undefined): Promise<() => Promise<void>> {
+  if (!dir) return async () => undefined;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(join(dir, `alloc-${process.pid}.heapprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** Child: one `roster sync --full` (HR import and every app), through the same use cases the CLI calls. */
 async function rosterRole(): Promise<void> {
   // Loaded here, not at the top: the raw client's peak RSS must not carry Roster's modules.
@@ -78,6 +103,7 @@ async function rosterRole(): Promise<void> {
   const { syncApps } = await import('../src/sync/sync.js');
   const config = await loadConfig(arg('config', ''));
   const roster = await openRoster(config);
+  const stopSampling = await sampleAllocations(process.env['ROSTER_BENCH_ALLOC']);
   const { figures, value } = await measure(async () => {
     const imported = await importPeople(roster);
     const apps = await syncApps({
@@ -87,6 +113,7 @@ async function rosterRole(): Promise<void> {
     });
     return { imported, apps };
   });
+  await stopSampling();
   await roster.close();
   const failed = value.apps.filter((a) => a.status !== 'succeeded');
   if (failed.length > 0) throw new Error(`sync failed: ${JSON.stringify(failed.map((a) => a.error))}`);
