@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
-import { fastParse } from '../sdk/fast-parse.js';
+import { fastParse, oncePerItem } from '../sdk/fast-parse.js';
 
 /** Guide: every id is a `string · objectid`: 24 hexadecimal characters. */
 export const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -94,12 +94,6 @@ export function parseList<S extends z.ZodType>(
 
 const arrays = new WeakMap<z.ZodType, z.ZodArray>();
 
-/** The array of a schema, built once: zod (and the fast path) compile each new schema on its first parse. */
-function arrayOf<S extends z.ZodType>(schema: S): z.ZodArray<S> {
-  let array = arrays.get(schema);
-  if (array === undefined) {
-    array = z.array(schema);
-    arrays.set(schema, array);
-  }
-  return array as z.ZodArray<S>;
-}
+/** The array of a schema (see oncePerItem). */
+const arrayOf = <S extends z.ZodType>(schema: S) =>
+  oncePerItem(arrays, schema, () => z.array(schema)) as z.ZodArray<S>;

@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
-import { FAIL, fastParse } from '../sdk/fast-parse.js';
+import { FAIL, fastParse, oncePerItem } from '../sdk/fast-parse.js';
 
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -72,13 +72,7 @@ export type ScimGroup = z.infer<typeof scimGroupSchema>;
  * trusted (StackSpot echoes the size asked for).
  */
 export function listResponseSchema<T extends z.ZodType>(item: T) {
-  // Built once per item schema: a schema built anew for every page is compiled anew by zod on its first parse.
-  let schema = listSchemas.get(item) as ListResponseSchema<T> | undefined;
-  if (schema === undefined) {
-    schema = buildListResponseSchema(item);
-    listSchemas.set(item, schema);
-  }
-  return schema;
+  return oncePerItem(listSchemas, item, () => buildListResponseSchema(item)) as ListResponseSchema<T>;
 }
 
 const buildListResponseSchema = <T extends z.ZodType>(item: T) =>

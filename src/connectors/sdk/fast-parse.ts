@@ -253,3 +253,16 @@ export function fastParse<T extends z.ZodType>(
   }
   return schema.safeParse(body);
 }
+
+/**
+ * A schema built around an item schema (a page of it, a list of it), built once per item schema and kept: zod and
+ * the fast path compile each new schema on its first parse, so one built per page would be compiled per page.
+ */
+export function oncePerItem<R>(cache: WeakMap<z.ZodType, R>, item: z.ZodType, build: () => R): R {
+  let built = cache.get(item);
+  if (built === undefined) {
+    built = build();
+    cache.set(item, built);
+  }
+  return built;
+}

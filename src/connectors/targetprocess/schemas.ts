@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { RosterError } from '../../core/errors.js';
-import { FAIL, fastParse } from '../sdk/fast-parse.js';
+import { FAIL, fastParse, oncePerItem } from '../sdk/fast-parse.js';
 
 const MS_DATE = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/;
 
@@ -70,13 +70,8 @@ export type TpTeamMember = z.output<typeof tpTeamMember>;
 export const tpEntity = z.object({ Id: z.number().int() });
 
 /** A list page: Items, and Next (an absolute URL) while more items exist. Built once per item schema. */
-export function tpPage<T extends z.ZodType>(item: T) {
-  let page = pages.get(item) as TpPage<T> | undefined;
-  if (page === undefined) {
-    page = buildPage(item);
-    pages.set(item, page);
-  }
-  return page;
+export function tpPage<T extends z.ZodType>(item: T): TpPage<T> {
+  return oncePerItem(pages, item, () => buildPage(item)) as TpPage<T>;
 }
 
 const buildPage = <T extends z.ZodType>(item: T) =>
