@@ -20,6 +20,7 @@ import type { Finding } from '../src/identity/findings.js';
 import { refreshGraph, updateGraph, updateLinks } from '../src/identity/graph.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
+import { profiled } from './profile.js';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '50000,250000,1000000').split(',').map(Number);
 const APPS = SEED_APP_TYPES.length;
@@ -156,7 +157,9 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
   };
   const now = '2026-11-01T00:00:00.000Z';
   const rssBefore = process.resourceUsage().maxRSS;
-  const first = await timed(() => refreshGraph({ store, config, now }));
+  const first = await timed(() =>
+    profiled(process.env['BENCH_PROFILE'], () => refreshGraph({ store, config, now })),
+  );
   const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
   const firstDigest = findingsDigest(first.value.findings);
   const firstLinks = await linksDigest(store);

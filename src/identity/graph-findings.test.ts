@@ -233,6 +233,37 @@ describe('incremental findings', () => {
     await agrees(store, '2026-11-02T00:00:00.000Z');
   });
 
+  it('a first run over an app of several pages finds what the rules find over all of it at once', async () => {
+    store = await seeded();
+    // Over two pages of the run's read (2,000 accounts each): Ada's accounts on the first and the last page (a
+    // duplicate across pages), a grant of the privileged role on the second, everyone else's accounts between.
+    const many = Array.from({ length: 4_500 }, (_, i) =>
+      account(String(10_000 + i), {
+        appId: 'tp',
+        email: i === 0 || i === 4_499 ? 'ada@acme.com' : `x${i}@vendor.example`,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        lastLoginAt: i % 3 === 0 ? null : '2026-10-20T00:00:00.000Z',
+      }),
+    );
+    await store.replaceSnapshot({
+      appId: 'tp',
+      runId: null,
+      accounts: [...tpAccounts(), ...many],
+      entitlements: roles,
+      grants: [{ appId: 'tp', entitlementId: 'r1', accountId: '12500' }],
+    });
+    expect(await agrees(store)).toBe(4_508);
+    const found = (await refreshGraph({ store, config, now: NOW })).findings.map((f) => f.id);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'duplicate_accounts:tp:10000',
+        'duplicate_accounts:tp:14499',
+        'duplicate_accounts:tp:2',
+        'privileged:tp:12500',
+      ]),
+    );
+  });
+
   it('a change of findings settings recomputes every account', async () => {
     store = await seeded();
     await agrees(store);

@@ -54,6 +54,19 @@ describe('a statement built once runs directly on the connection its caller hold
     expect(ids()).toEqual(['b']);
   });
 
+  it('binds a write’s values each in its place, whether few (as arguments) or many (as one array)', () => {
+    sqlite.exec('create table w (a, b, c, d)');
+    const blob = Buffer.from([1, 2]);
+    expect(
+      dialect.statements.runNow('insert into w values (?, ?, ?, ?)', ['x', 2.5, null, blob], false),
+    ).toEqual([]);
+    const many = Array.from({ length: 40 }, (_, i) => `id${i}`);
+    const text = `insert into t values ${many.map(() => '(?)').join(', ')}`;
+    expect(dialect.statements.runNow(text, many, false)).toEqual([]);
+    expect(sqlite.prepare('select a, b, c, d from w').all()).toEqual([{ a: 'x', b: 2.5, c: null, d: blob }]);
+    expect(ids()).toEqual([...many].sort());
+  });
+
   it('waits while another caller’s transaction holds the connection, so that rollback leaves it standing', async () => {
     let resume = () => {};
     const paused = new Promise<void>((resolve) => {
