@@ -353,17 +353,9 @@ async function countLinks(
  * at one account and its owner, or at one owner's accounts in one app, so an app at a time gives the same
  * findings as everything at once while only one app's accounts are held in memory.
  */
-async function full(
-  store: Store,
-  config: GraphConfig,
-  stale: Staleness,
-  now: string,
-  fingerprint: string,
-  consumed: readonly GraphDirtyRow[],
-  laps: Laps,
-): Promise<Ran> {
+async function full(...[store, ...rest]: Parameters<typeof fullOn>): Promise<Ran> {
   // A first pass writes every link: the store takes them in bulk (see Store.bulkLinks).
-  return store.bulkLinks((bulk) => fullOn(bulk, config, stale, now, fingerprint, consumed, laps));
+  return store.bulkLinks((bulk) => fullOn(bulk, ...rest));
 }
 
 async function fullOn(
