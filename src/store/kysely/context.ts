@@ -263,6 +263,26 @@ export class Sql {
     return rows.map((row) => Object.values(row as Record<string, unknown>));
   }
 
+  /**
+   * Every row of a read as array rows, page after page in key order, each page handed to `each` before the next
+   * is read: a whole table's rows are then never held at once, and each page's die young to the collector. `page`
+   * builds the read of up to `size` rows after the key `after` (none: from the start); the key is each row's first
+   * value.
+   */
+  async eachKeyPage(
+    size: number,
+    page: (after: string | undefined) => { sql: string; parameters: readonly unknown[] },
+    each: (row: unknown[]) => void,
+  ): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.arrayRows(page(after));
+      for (const row of rows) each(row);
+      if (rows.length < size) return;
+      after = (rows[rows.length - 1] as unknown[])[0] as string;
+    }
+  }
+
   /** How many values one `in (...)` list may hold. */
   get inListSize(): number {
     return Math.max(1, this.dialect.maxParams - 10);

@@ -119,18 +119,16 @@ export async function listGraphPeople(
   // listGraphAccounts).
   if (ids === undefined) {
     const people: StoredPerson[] = [];
-    const first = query().orderBy('employee_id').limit(PEOPLE_PAGE).compile();
-    const next = query().where('employee_id', '>', '').orderBy('employee_id').limit(PEOPLE_PAGE).compile();
-    if (next.parameters.length !== 2) {
-      throw new Error(`the people's page read binds ${next.parameters.length} values, not (last id, limit)`);
-    }
-    let rows = await s.arrayRows(first);
-    for (;;) {
-      for (const r of rows) people.push(toPerson(r));
-      if (rows.length < PEOPLE_PAGE) return people;
-      const last = (rows[rows.length - 1] as unknown[])[0] as string;
-      rows = await s.arrayRows({ sql: next.sql, parameters: [last, PEOPLE_PAGE] });
-    }
+    await s.eachKeyPage(
+      PEOPLE_PAGE,
+      (after) =>
+        (after === undefined ? query() : query().where('employee_id', '>', after))
+          .orderBy('employee_id')
+          .limit(PEOPLE_PAGE)
+          .compile(),
+      (row) => people.push(toPerson(row)),
+    );
+    return people;
   }
   const rows = await inSlices(s, ids, async (slice) =>
     s.arrayRows(query().where('employee_id', 'in', slice).compile()),

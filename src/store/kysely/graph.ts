@@ -129,22 +129,14 @@ export async function listGraphAccounts(
   const ids = input.ids;
   const accounts: Account[] = [];
   if (ids === undefined) {
-    // Rows as arrays (see ARRAY_ROWS), page after page in id order (the key's own order: each page starts where
-    // the last ended). Each statement is compiled once per read, its values bound anew.
-    const first = query().limit(ACCOUNT_PAGE).compile();
-    const next = query().where('id', '>', '').limit(ACCOUNT_PAGE).compile();
-    if (next.parameters.length !== 3 || next.parameters[0] !== input.appId) {
-      throw new Error(
-        `the accounts' page read binds ${next.parameters.length} values, not (app, last id, limit)`,
-      );
-    }
-    let rows = await s.arrayRows(first);
-    for (;;) {
-      for (const r of rows) accounts.push(toGraphAccount(r, input.appId));
-      if (rows.length < ACCOUNT_PAGE) return accounts;
-      const last = (rows[rows.length - 1] as unknown[])[0] as string;
-      rows = await s.arrayRows({ sql: next.sql, parameters: [input.appId, last, ACCOUNT_PAGE] });
-    }
+    // Rows as arrays (see ARRAY_ROWS), page after page in id order (the key's own order).
+    await s.eachKeyPage(
+      ACCOUNT_PAGE,
+      (after) =>
+        (after === undefined ? query() : query().where('id', '>', after)).limit(ACCOUNT_PAGE).compile(),
+      (row) => accounts.push(toGraphAccount(row, input.appId)),
+    );
+    return accounts;
   }
   for (let i = 0; i < ids.length; i += s.inListSize) {
     const slice = ids.slice(i, i + s.inListSize);
