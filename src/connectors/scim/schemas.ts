@@ -7,14 +7,17 @@ import { FAIL, fastParse, oncePerItem } from '../sdk/fast-parse.js';
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+/** "True" / "false" (any case) as the boolean it names; anything else as it is. */
+function readBoolean(value: unknown): unknown {
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return value;
+}
+
 /**
  * A boolean as servers send it: Entra-style servers answer "True"/"False" strings, so both forms are read.
  * Anything else is left out (the attribute is then treated as absent, never as true).
  */
-const scimBoolean = z.preprocess((value) => {
-  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-  return value;
-}, z.boolean());
+const scimBoolean = z.preprocess(readBoolean, z.boolean());
 
 const multiValue = z.looseObject({
   value: z.string().nullish(),
@@ -136,9 +139,8 @@ const LEAVES = new Map<z.ZodType, (value: unknown) => unknown>([
   [
     scimBoolean,
     (value) => {
-      if (typeof value === 'boolean') return value;
-      if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-      return FAIL;
+      const read = readBoolean(value);
+      return typeof read === 'boolean' ? read : FAIL;
     },
   ],
 ]);
