@@ -6,7 +6,8 @@
  * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
  * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
  * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
- * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the apply alone (open it in Chrome's DevTools);
+ * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the last round's apply alone (open it in Chrome's DevTools,
+ * or read it with `npm run bench:profile-report`);
  * `BENCH_PROFILE_RAW=file.cpuprofile` one of the raw loop, to set beside it.
  */
 
@@ -40,7 +41,7 @@ const WARMUP_PEOPLE = Number(process.env['BENCH_WARMUP_PEOPLE'] ?? 300);
  * Measured rounds, each Roster then the raw loop on fresh apps; the ratio printed is the median of the rounds'.
  * One round's ratio moved by ±8 points from run to run on a shared machine, and Roster's CPU per op still falls
  * from round to round (its code is compiled further: 3.2–4.4 ms in the first round, 2.1–3.0 ms in the third, on
- * a machine where the raw loop took 0.9–1.4 ms). Only the last round, the warmest, is profiled and counted.
+ * a machine where the raw loop took 0.8–1.6 ms). Only the last round, the warmest, is profiled and counted.
  */
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const CONCURRENCY = 4;

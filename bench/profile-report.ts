@@ -31,8 +31,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Roster's own scripts, as sources, as built (`dist/`) or as built for the benchmarks (`dist-bench/src/`). */
-const ROSTER_SCRIPT = /\/(?:dist-bench\/src|dist|src)\/(.+)$/;
+/**
+ * Roster's own scripts, as sources, as built (`dist/`) or as built for the benchmarks (`dist-bench/src/`): the last
+ * such folder in the path, so a checkout that itself sits under some `src/` is read right.
+ */
+const ROSTER_SCRIPT = /^.*\/(?:dist-bench\/src|dist|src)\/(.+)$/;
 /** Areas split one level further: by app. */
 const BY_APP = new Set(['connectors', 'sandbox']);
 
