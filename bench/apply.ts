@@ -40,8 +40,9 @@ const WARMUP_PEOPLE = Number(process.env['BENCH_WARMUP_PEOPLE'] ?? 300);
 /**
  * Measured rounds, each Roster then the raw loop on fresh apps; the ratio printed is the median of the rounds'.
  * One round's ratio moved by ±8 points from run to run on a shared machine, and Roster's CPU per op still falls
- * from round to round (its code is compiled further: 3.2–4.4 ms in the first round, 2.1–3.0 ms in the third, on
- * a machine where the raw loop took 0.8–1.6 ms). Only the last round, the warmest, is profiled and counted.
+ * from round to round as the process runs (3.2–4.4 ms in the first round, 2.1–3.0 ms in the third, on a machine
+ * where the raw loop took 0.8–1.6 ms; a full GC forced between rounds undoes it, GC pauses do not explain it).
+ * Only the last round, the warmest, is profiled and counted.
  */
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const CONCURRENCY = 4;
