@@ -2,7 +2,7 @@
  * @module Benchmark: `apply` of ~1,000 account creates on one sandbox app (StackSpot SCIM) at concurrency 4, beside
  * a raw loop sending the same creates (POST, then GET of what was created, as Roster reads back) at the same
  * concurrency on a fresh copy of the app. Both in one run; the ratio is Roster's throughput over the raw loop's,
- * the median of BENCH_ROUNDS rounds (default 3) after an unmeasured one (BENCH_WARMUP_PEOPLE).
+ * the median of BENCH_ROUNDS rounds (default 3) after BENCH_WARMUP_ROUNDS unmeasured ones (default 2).
  * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
  * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
  * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
@@ -32,17 +32,18 @@ import {
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 1750);
 /**
- * People in the unmeasured round run first: Roster and the raw loop each apply that smaller plan once, so neither
- * measured run pays for compiling the code it shares with the other (the sandbox's create and read, undici).
- * Before this round the raw loop, run second, met an app its predecessor had warmed up. 0 skips it.
+ * Unmeasured rounds run first, as the measured ones (Roster, then the raw loop, each on apps of their own), so that
+ * neither side is measured while its code is still being compiled. Without them the raw loop, run second, met an
+ * app and undici that Roster's run had warmed up; and Roster's CPU per op keeps falling over its first rounds in a
+ * process (3.0–4.4 ms in the first, 1.2–2.0 ms from the fourth on, where the raw loop took 0.7–0.9 ms; a full GC
+ * forced between rounds undoes the fall, GC pauses do not explain it). 0 rounds skips them.
  */
-const WARMUP_PEOPLE = Number(process.env['BENCH_WARMUP_PEOPLE'] ?? 300);
+const WARMUP_ROUNDS = Number(process.env['BENCH_WARMUP_ROUNDS'] ?? 2);
+/** People in each unmeasured round (default: as many as in a measured one). */
+const WARMUP_PEOPLE = Number(process.env['BENCH_WARMUP_PEOPLE'] ?? PEOPLE);
 /**
- * Measured rounds, each Roster then the raw loop on fresh apps; the ratio printed is the median of the rounds'.
- * One round's ratio moved by ±8 points from run to run on a shared machine, and Roster's CPU per op still falls
- * from round to round as the process runs (3.2–4.4 ms in the first round, 2.1–3.0 ms in the third, on a machine
- * where the raw loop took 0.8–1.6 ms; a full GC forced between rounds undoes it, GC pauses do not explain it).
- * Only the last round, the warmest, is profiled and counted.
+ * Measured rounds; the ratio printed is the median of the rounds'. On a shared machine one round's ratio ranged
+ * from 32 to 67 % within a run of 12 (median 50 %). Only the last round is profiled and counted.
  */
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const CONCURRENCY = 4;
@@ -181,9 +182,8 @@ async function raw(
   };
 }
 
-/** The unmeasured round (see WARMUP_PEOPLE): Roster on one small app, the raw loop on another. */
+/** An unmeasured round (see WARMUP_ROUNDS): Roster on one app, the raw loop on another. */
 async function warmUp(): Promise<void> {
-  if (WARMUP_PEOPLE <= 0) return;
   const a = await fleet(WARMUP_PEOPLE);
   let writes: Write[];
   try {
@@ -218,7 +218,7 @@ async function round(observed: boolean) {
 
 async function main(): Promise<void> {
   if (COUNT_SQL) installSqlCounter();
-  await warmUp();
+  for (let i = 0; i < WARMUP_ROUNDS; i++) await warmUp();
   const rounds = [];
   for (let i = 0; i < ROUNDS; i++) rounds.push(await round(i === ROUNDS - 1));
   const rate = (x: { ops: number; seconds: number }) => x.ops / x.seconds;
@@ -227,8 +227,10 @@ async function main(): Promise<void> {
   const first = rounds[0]!.ours;
   const last = rounds[rounds.length - 1]!.ours;
   print(`apply: ${first.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, ${storeName} store`);
-  if (WARMUP_PEOPLE > 0)
-    print(`(after an unmeasured round of each at ${WARMUP_PEOPLE} people, on apps of their own)`);
+  if (WARMUP_ROUNDS > 0)
+    print(
+      `(after ${WARMUP_ROUNDS} unmeasured round(s) of each at ${WARMUP_PEOPLE} people, on apps of their own)`,
+    );
   print('| round | what | ops | requests | wall | ops/s | CPU | CPU per op |');
   print('|---|---|---|---|---|---|---|---|');
   const row = (n: number, what: string, x: { ops: number; seconds: number; cpu: number; requests: number }) =>
