@@ -68,7 +68,7 @@ const policy = {
   },
 };
 
-async function fleet(people = PEOPLE) {
+async function fleet(people: number) {
   return startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people }) });
 }
 
@@ -182,33 +182,19 @@ async function raw(
   };
 }
 
-/** An unmeasured round (see WARMUP_ROUNDS): Roster on one app, the raw loop on another. */
-async function warmUp(): Promise<void> {
-  const a = await fleet(WARMUP_PEOPLE);
-  let writes: Write[];
-  try {
-    writes = (await roster(a, false)).writes;
-  } finally {
-    await a.close();
-  }
-  const b = await fleet(WARMUP_PEOPLE);
-  try {
-    await raw(b, writes, false);
-  } finally {
-    await b.close();
-  }
-}
-
-/** One measured round: Roster on a fresh app, then the raw loop replaying its creates on another. */
-async function round(observed: boolean) {
-  const a = await fleet();
+/**
+ * One round: Roster on a fresh app of `people`, then the raw loop replaying its creates on another. The unmeasured
+ * ones (see WARMUP_ROUNDS) are the same rounds, their figures thrown away.
+ */
+async function round(people: number, observed: boolean) {
+  const a = await fleet(people);
   let ours: Awaited<ReturnType<typeof roster>>;
   try {
     ours = await roster(a, observed);
   } finally {
     await a.close();
   }
-  const b = await fleet();
+  const b = await fleet(people);
   try {
     return { ours, theirs: await raw(b, ours.writes, observed) };
   } finally {
@@ -218,9 +204,9 @@ async function round(observed: boolean) {
 
 async function main(): Promise<void> {
   if (COUNT_SQL) installSqlCounter();
-  for (let i = 0; i < WARMUP_ROUNDS; i++) await warmUp();
+  for (let i = 0; i < WARMUP_ROUNDS; i++) await round(WARMUP_PEOPLE, false);
   const rounds = [];
-  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(i === ROUNDS - 1));
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(PEOPLE, i === ROUNDS - 1));
   const rate = (x: { ops: number; seconds: number }) => x.ops / x.seconds;
   const perOp = (x: { ops: number; cpu: number }) => x.cpu / x.ops;
   const storeName = POSTGRES ? 'Postgres' : 'SQLite';

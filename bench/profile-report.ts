@@ -14,6 +14,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface CallFrame {
   functionName: string;
@@ -82,17 +83,13 @@ function report(profile: CpuProfile, top: number, only: string | undefined): voi
     total += us;
   }
 
-  const areaOf = new Map<number, string>();
+  // Charged to the innermost frame of Roster's on the sample's stack, else to where the sample itself ran.
   const areaOfNode = (id: number): string => {
-    const known = areaOf.get(id);
-    if (known !== undefined) return known;
-    let area: string | null = null;
-    for (let at: number | undefined = id; at !== undefined && area === null; at = parent.get(at)) {
-      area = rosterArea(byId.get(at)!.callFrame.url);
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const area = rosterArea(byId.get(at)!.callFrame.url);
+      if (area !== null) return area;
     }
-    const found = area ?? outsideArea(byId.get(id)!.callFrame);
-    areaOf.set(id, found);
-    return found;
+    return outsideArea(byId.get(id)!.callFrame);
   };
 
   const areas = new Map<string, number>();
@@ -103,6 +100,12 @@ function report(profile: CpuProfile, top: number, only: string | undefined): voi
     if (only !== undefined && area !== only) continue;
     const name = describe(byId.get(id)!.callFrame);
     functions.set(name, (functions.get(name) ?? 0) + us);
+  }
+  if (only !== undefined && !areas.has(only)) {
+    process.stderr.write(
+      `no area "${only}" in this profile; its areas: ${[...areas.keys()].sort().join(', ')}\n`,
+    );
+    process.exit(2);
   }
   const line = (us: number, what: string) =>
     `${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${what}`;
@@ -121,14 +124,20 @@ function report(profile: CpuProfile, top: number, only: string | undefined): voi
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
+const usage = 'usage: npm run bench:profile-report -- FILE.cpuprofile [--top 25] [--area store]';
+const parse = () =>
+  parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, area: { type: 'string' } } });
+let args: ReturnType<typeof parse>;
+try {
+  args = parse();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n${usage}\n`);
+  process.exit(2);
 }
-
-const file = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
-if (file === undefined) {
-  process.stderr.write('usage: npm run bench:profile-report -- FILE.cpuprofile [--top 30] [--area store]\n');
+const [file] = args.positionals;
+const top = Number(args.values.top ?? 25);
+if (file === undefined || args.positionals.length > 1 || !Number.isInteger(top) || top < 1) {
+  process.stderr.write(`${usage} (--top: a whole number above 0)\n`);
   process.exit(2);
 }
 let profile: CpuProfile;
@@ -144,4 +153,4 @@ if (!Array.isArray(profile.nodes) || !Array.isArray(profile.samples) || !Array.i
   );
   process.exit(2);
 }
-report(profile, Number(option('top') ?? 25), option('area'));
+report(profile, top, args.values.area);
