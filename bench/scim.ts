@@ -28,6 +28,7 @@ import { userMapping } from '../src/server/scim/mapping.js';
 import { startServer } from '../src/server/serve.js';
 import { openStore } from '../src/store/open.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
+import type { Store } from '../src/store/store.js';
 import { tokenStore } from '../src/store/tokens.js';
 import { startScimmyGateway } from './scimmy-gateway.js';
 import { describeCounts, installSqlCounter, startCounting, stopCounting } from './sql-count.js';
@@ -49,6 +50,12 @@ const CHILD = 'BENCH_SCIM_CHILD';
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 /** `BENCH_STORE=postgres://…`: Roster's store is a fresh database there (the cluster's store), not SQLite. */
 const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
+/**
+ * Earlier IdP writes Roster's store already holds before the loads (default 0): each a facade plan of one op, run
+ * and finished, with its three audit events, as the facade leaves them. A service's store only grows, and what an
+ * index costs a write can grow with it.
+ */
+const HISTORY = Number(process.env['BENCH_HISTORY'] ?? 0);
 /** How many users the PATCH load takes in turn. */
 const PATCHED = 50;
 const APP = 'thought-industries';
@@ -211,6 +218,7 @@ async function roster(sandbox: SandboxRef): Promise<Served> {
     logger: false,
   });
   await withRoster(config, { actor: 'bench', store }, (r) => syncApps(r, {}));
+  await seedHistory(store, HISTORY);
   const base = `${server.url}/scim/v2/${APP}`;
   const list = (await (
     await fetch(`${base}/Users?count=${PATCHED}&filter=${encodeURIComponent('active eq true')}`, {
@@ -235,6 +243,57 @@ async function roster(sandbox: SandboxRef): Promise<Served> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `count` earlier facade writes, written through the store as the facade writes them (see HISTORY). */
+async function seedHistory(store: Store, count: number): Promise<void> {
+  const BATCH = 1000;
+  for (let from = 0; from < count; from += BATCH) {
+    await store.transaction(async (tx) => {
+      for (let i = from; i < Math.min(count, from + BATCH); i++) {
+        const op = {
+          appId: APP,
+          kind: 'create' as const,
+          target: {
+            account: null,
+            email: `earlier${i}@acme.example`,
+            firstName: 'Earlier',
+            lastName: `User${i}`,
+          },
+        };
+        const { plan } = await tx.createPlan({
+          stateHash: `scim:history-${i}`,
+          summary: { total: 1, byApp: { [APP]: { create: 1 } }, source: 'scim', removals: 0 },
+          body: { source: 'scim', requestedBy: 'bench', ops: [op] },
+          ops: [op],
+        });
+        await tx.beginOp({ planId: plan.id, seq: 1 });
+        await tx.appendAudit({
+          actor: 'bench-idp',
+          kind: 'op.intent',
+          appId: APP,
+          subject: plan.id,
+          data: { seq: 1 },
+        });
+        await tx.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', outcome: { accountId: `h${i}` } });
+        await tx.appendAudit({
+          actor: 'bench-idp',
+          kind: 'op.succeeded',
+          appId: APP,
+          subject: plan.id,
+          data: { seq: 1 },
+        });
+        await tx.setPlanStatus({ id: plan.id, status: 'applied' });
+        await tx.appendAudit({
+          actor: 'bench-idp',
+          kind: 'scim.request',
+          appId: APP,
+          subject: `h${i}`,
+          data: {},
+        });
+      }
+    });
+  }
 }
 
 /** SCIMMY as a gateway over the sandbox the load process runs (the same people, the same seed as Roster's). */
@@ -430,7 +489,7 @@ async function main(): Promise<void> {
   const gatewayRows = measured('SCIMMY>TI') ? await measure('SCIMMY>TI') : [];
   const rosterRows = measured('Roster') ? await measure('Roster') : [];
   print(
-    `\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load (after ${WARMUP} s unmeasured); Roster's store: ${POSTGRES ? 'Postgres' : 'SQLite'}`,
+    `\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load (after ${WARMUP} s unmeasured); Roster's store: ${POSTGRES ? 'Postgres' : 'SQLite'}${HISTORY > 0 ? `, holding ${HISTORY} earlier IdP writes` : ''}`,
   );
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',

@@ -13,7 +13,7 @@ import type { Roster } from './context.js';
 import { findPlan } from './plan.js';
 
 export interface ApplyPlanOptions {
-  /** Plan id, unique prefix or `latest` (default). */
+  /** Plan id, a unique prefix or suffix of it, or `latest` (default). */
   plan?: string | undefined;
   /** The caller has confirmed; apply refuses without it. */
   yes: boolean;

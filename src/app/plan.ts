@@ -114,8 +114,9 @@ async function personOf(roster: Roster, key: string): Promise<{ employeeId: stri
 }
 
 /**
- * A saved plan by id, unique id prefix, or `latest` (with `resume`, the latest plan still applying first).
- * Ambiguous and unknown prefixes are errors that list what matched.
+ * A saved plan by id, a part of its id that names it alone (its first characters, or its last ones: the label the
+ * console shows), or `latest` (with `resume`, the latest plan still applying first). A part that names several plans
+ * and one that names none are errors that list what matched.
  */
 export async function findPlan(
   roster: Roster,
@@ -135,7 +136,10 @@ export async function findPlan(
   }
   const exact = await store.getPlan({ id: ref });
   if (exact) return exact;
-  const matches = (await store.listPlans({ limit: 10_000 })).filter((p) => p.id.startsWith(ref));
+  // Ids made in the same minute share their first characters (they are in time order), so the last ones count too.
+  const matches = (await store.listPlans({ limit: 10_000 })).filter(
+    (p) => p.id.startsWith(ref) || p.id.endsWith(ref),
+  );
   if (matches.length === 1 && matches[0]) return matches[0];
   if (matches.length > 1) {
     throw new RosterError('invalid_input', `"${ref}" matches ${matches.length} plans`, {

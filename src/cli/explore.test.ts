@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shortId } from '../core/ids.js';
 import { APP_DEPARTMENTS } from '../sandbox/company.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import type { PsState } from '../sandbox/process-street/state.js';
@@ -88,13 +89,16 @@ describe('finding your way, and exit codes a script can trust', () => {
     expect((await roster(...c, 'explain', 'nobody@nowhere.test')).code).toBe(4);
   });
 
-  it('plan --detailed-exitcode exits 2 with changes; approve of nothing is an error; plans and plan show find it by prefix', async () => {
+  it('plan --detailed-exitcode exits 2 with changes; approve of nothing is an error; plans and plan show find it by a part of its id', async () => {
     const planned = await roster(...c, 'plan', '--detailed-exitcode', '--json');
     expect(planned.code).toBe(2);
     const id = (jsonData(planned.stdout) as { id: string }).id;
-    const shown = await roster(...c, 'plan', 'show', id.slice(0, 8), '--json');
-    expect(shown.code, shown.stderr).toBe(0);
-    expect((jsonData(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
+    // Its first characters past the time it was made, and its last eight (the console's label for it).
+    for (const part of [id.slice(0, 23), shortId(id)]) {
+      const shown = await roster(...c, 'plan', 'show', part, '--json');
+      expect(shown.code, shown.stderr).toBe(0);
+      expect((jsonData(shown.stdout) as { plan: { id: string } }).plan.id).toBe(id);
+    }
     expect((await roster(...c, 'plans')).stdout).toContain(id);
     expect((await roster(...c, 'approve', 'latest', '--by', 'ana')).code).toBe(0);
     const approve = await roster(...c, 'approve', 'latest', '--by', 'ana');

@@ -7,6 +7,7 @@ import type { FindingRow } from '../app/index.js';
 import { issueToken } from '../app/tokens.js';
 import { loadConfig } from '../config/load.js';
 import { connectorFor } from '../connectors/registry.js';
+import { shortId } from '../core/ids.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
 import { startTestServer, type TestServer } from '../server/testkit.js';
@@ -253,7 +254,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a real browser, on the sandboxes
       .waitFor(WAIT);
     await expectAccessible(page, 'the people search');
     await nav(page, 'Plans').click();
-    await page.getByRole('link', { name: planId.slice(0, 8) }).waitFor(WAIT);
+    await page.getByRole('link', { name: shortId(planId) }).waitFor(WAIT);
     await expectAccessible(page, 'the plans list');
     await page.goto(`${url}/console/people/${someone.employee_id}`);
     await page.getByLabel('App', { exact: true }).selectOption(orphan.appId);

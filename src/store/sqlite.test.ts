@@ -124,6 +124,28 @@ describe('SQLite store specifics', () => {
     await upgraded.close();
   });
 
+  it('the upgrade to 0028 drops the audit log’s index on prev_hash and the chain goes on, verified', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const indexes = async (db: Kysely<Database>) =>
+      (
+        await sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'index' and tbl_name = 'audit_events'`.execute(db)
+      ).rows
+        .map((row) => row.name)
+        .sort();
+    const store = await openSqliteStore(path);
+    for (let i = 0; i < 3; i++) await store.appendAudit({ actor: 'cli', kind: 'op', data: { i } });
+    await migrateTo(store.db as unknown as Kysely<unknown>, '0027_idp_managed');
+    expect(await indexes(store.db)).toEqual(['audit_events_app', 'audit_events_prev']);
+    await store.close();
+    const upgraded = await openSqliteStore(path);
+    expect(await indexes(upgraded.db)).toEqual(['audit_events_app']);
+    expect((await upgraded.appendAudit({ actor: 'cli', kind: 'op', data: { i: 3 } })).seq).toBe(4);
+    expect(await upgraded.verifyAudit()).toEqual({ ok: true, count: 4 });
+    await upgraded.close();
+  });
+
   it('a database written by a newer Roster is refused rather than guessed at', async () => {
     const path = join(tempDir(), 'roster.db');
     const store = await openSqliteStore(path);
@@ -243,6 +265,34 @@ describe('SQLite files and contention', () => {
       expect(isRosterError(error) && error.code).toBe('unavailable');
       expect((error as Error).message).toContain('stayed locked by another writer');
       expect(isRosterError(error) && error.fix).toMatch(/run again/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+  it('two handles appending in turn, each behind the other’s tail, keep one unbroken chain', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path);
+    try {
+      // Each append after the first finds its handle's remembered tail stale: the other handle wrote since.
+      const seqs: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const writer = i % 2 === 0 ? a : b;
+        seqs.push((await writer.appendAudit({ actor: `w${i % 2}`, kind: 'op', data: { i } })).seq);
+      }
+      expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      // And at once, in transactions of their own.
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? a : b).transaction((tx) => tx.appendAudit({ actor: 'tx', kind: 'op', data: { i } })),
+        ),
+      );
+      expect(await a.verifyAudit()).toEqual({ ok: true, count: 18 });
+      const prev = await sql<{ n: number }>`select count(distinct prev_hash) as n from audit_events`.execute(
+        b.db,
+      );
+      expect(prev.rows[0]?.n).toBe(18);
     } finally {
       await a.close();
       await b.close();

@@ -24,7 +24,7 @@ export function registerApplyCommands(program: Command): void {
   program
     .command('apply [plan]')
     .description(
-      'carry out a saved plan (id, unique prefix or latest; default latest) with approvals, verification and an audit trail',
+      'carry out a saved plan (id, a unique prefix or suffix of it, or latest; default latest) with approvals, verification and an audit trail',
     )
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
     .option('--resume', 'carry on an interrupted apply of the plan (re-running apply does the same)')

@@ -56,7 +56,9 @@ export function registerPlanCommand(program: Command): void {
 
   plan
     .command('show [plan]')
-    .description('show a saved plan (id, unique id prefix, or latest) with the state of each op')
+    .description(
+      'show a saved plan (id, a unique prefix or suffix of it, or latest) with the state of each op',
+    )
     .option('--json', 'print the plan as JSON')
     .action(async (ref: string | undefined, _options: { json?: boolean }, command: Command) => {
       // `plan` has --json too, and takes the flag wherever it stands: read it from either.

@@ -1,6 +1,7 @@
 /** @module Tasks (open manual tasks with instructions, mark done with a note) and Audit (search, chain verification). */
 
 import { completeTask, listTasks, readAudit } from '../../app/index.js';
+import { shortId } from '../../core/ids.js';
 import { asActor } from '../../server/core.js';
 import { type ConsolePage, required } from '../console.js';
 import { html, query } from '../html.js';
@@ -27,7 +28,7 @@ ${
         (t) => html`<section class="card" id="task-${t.id}" aria-labelledby="task-${t.id}-h">
 <h2 id="task-${t.id}-h">${t.appId}: ${t.kind} ${badge(t.status === 'open' ? 'st-pending' : 'st-succeeded', t.status)}</h2>
 <p>${t.instructions}</p>
-<p class="muted">Opened ${when(t.createdAt)}${t.planId ? html` by <a href="/console/plans/${t.planId}">plan ${t.planId.slice(0, 8)}</a>` : ''}${t.closedAt ? html` · closed ${when(t.closedAt)} by ${t.closedBy ?? '—'}` : ''}</p>
+<p class="muted">Opened ${when(t.createdAt)}${t.planId ? html` by <a href="/console/plans/${t.planId}">plan ${shortId(t.planId)}</a>` : ''}${t.closedAt ? html` · closed ${when(t.closedAt)} by ${t.closedBy ?? '—'}` : ''}</p>
 ${
   t.status === 'open' && operate
     ? html`<form method="post" action="/console/tasks/${t.id}/done">${csrfField(viewer)}

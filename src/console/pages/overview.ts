@@ -1,6 +1,7 @@
 /** @module The overview (`/console`): app health, findings by severity and kind, what waits on a person, recent changes. */
 
 import { listTasks, readAudit } from '../../app/index.js';
+import { shortId } from '../../core/ids.js';
 import { SEVERITIES } from '../../identity/index.js';
 import { asActor } from '../../server/core.js';
 import { describeApp } from '../../server/routes/apps.js';
@@ -100,7 +101,7 @@ ${
 }</section>
 <section class="card" aria-labelledby="wait-h"><h2 id="wait-h">Waiting on a person</h2>
 <p><span class="count">${waiting.length}</span> plan${waiting.length === 1 ? '' : 's'} waiting for approval</p>
-${waiting.map((w) => html`<p><a href="/console/plans/${w.id}">Plan ${w.id.slice(0, 8)}</a>: ${w.count} op(s) to approve, asked by ${w.requestedBy}</p>`)}
+${waiting.map((w) => html`<p><a href="/console/plans/${w.id}">Plan ${shortId(w.id)}</a>: ${w.count} op(s) to approve, asked by ${w.requestedBy}</p>`)}
 <p><span class="count">${tasks.length}</span> open manual task${tasks.length === 1 ? '' : 's'}
 ${tasks.length > 0 ? html` — <a href="/console/tasks">work the tasks</a>` : ''}</p>
 </section></div>

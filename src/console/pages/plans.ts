@@ -2,6 +2,7 @@
 
 import { approve, cancelPlan, listPlans, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
+import { shortId } from '../../core/ids.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import type { PlanBody } from '../../reconcile/plan.js';
 import { describeOp, markOf } from '../../reconcile/render.js';
@@ -22,7 +23,7 @@ const FINAL = new Set(['applied', 'tasks_open', 'failed', 'cancelled']);
 
 async function planOf(ctx: ServerContext, actor: string, id: string) {
   const shown = await asActor(ctx, actor, (roster) => showPlan(roster, id));
-  // Full ids only: a prefix is a CLI convenience, not a shareable address.
+  // Full ids only: a part of one is a CLI convenience, not a shareable address.
   if (shown.plan.id !== id)
     throw new RosterError('not_found', `plan ${id} not found`, { fix: 'the Plans page lists them' });
   return shown;
@@ -59,7 +60,7 @@ ${
 ${table({
   head: ['Plan', 'Created', 'Asked by', 'Status', 'Ops', 'Approvals'],
   rows: plans.map((p) => [
-    html`<a href="/console/plans/${p.id}">${p.id.slice(0, 8)}</a>`,
+    html`<a href="/console/plans/${p.id}">${shortId(p.id)}</a>`,
     when(p.createdAt),
     String((p.body as Partial<PlanBody>).requestedBy ?? '—'),
     html`${badge(`st-${p.status}`, p.status)}${p.summary.blocked ? html` ${badge('sev-high', 'blocked')}` : ''}`,
@@ -102,7 +103,7 @@ ${table({
 <td><span class="badge st-${record?.status ?? 'pending'}" data-op-status="${record?.seq ?? ''}">${record?.status ?? 'pending'}</span>${record?.error ? html`<br><span class="muted">${record.error}</span>` : ''}</td></tr>`;
 
       const body = html`<p><a href="/console/plans">Plans</a> ›</p>
-<h1>Plan ${plan.id.slice(0, 8)}</h1>
+<h1>Plan ${shortId(plan.id)}</h1>
 <dl class="facts"><dt>Status</dt><dd><span data-plan-status data-applying="${applying ? 'true' : 'false'}">${plan.status}${applying ? ' (applying…)' : ''}</span></dd>
 <dt>Asked by</dt><dd>${planBody.requestedBy ?? '—'}</dd><dt>Created</dt><dd>${when(plan.createdAt)}</dd>
 <dt>Apps</dt><dd>${planBody.apps.join(', ') || '—'}</dd>
@@ -148,7 +149,7 @@ ${
           )}`,
       )
 }</section>`;
-      return routes.render(viewer, `Plan ${plan.id.slice(0, 8)}`, '/console/plans', body);
+      return routes.render(viewer, `Plan ${shortId(plan.id)}`, '/console/plans', body);
     });
 
     routes.page('/console/plans/:id/events', 'read', async (request, viewer, reply) => {

@@ -148,11 +148,15 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
     {
       title: 'Plan status',
       description:
-        "A saved plan (id, unique id prefix, or latest) and where each of its ops stands: waiting for a person's " +
+        "A saved plan (id, a unique prefix or suffix of it, or latest) and where each of its ops stands: waiting for a person's " +
         'approval, approved, done, failed; with who proposed, approved and applied it. Ops are paged (pass ' +
         `nextOffset back as offset). ${READ_AND_PROPOSE_ONLY}`,
       inputSchema: z.strictObject({
-        plan: z.string().trim().min(1).describe('the plan id (or a unique prefix of it), or latest'),
+        plan: z
+          .string()
+          .trim()
+          .min(1)
+          .describe('the plan id (or a unique prefix or suffix of it), or latest'),
         ...pageInput,
       }),
       outputSchema: statusOutput,

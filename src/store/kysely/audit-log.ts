@@ -16,7 +16,7 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent
     try {
       return await s.write((tx) => appendAuditOnce(tx, input, dataJson));
     } catch (error) {
-      // Another writer appended after the same tail (the unique prev_hash refused ours): chain onto theirs.
+      // Another writer appended after the same tail (the seq it took refused ours): chain onto theirs.
       const raced = s.dialect.isUniqueViolation(error);
       if (!raced) throw error;
       if (s.db.isTransaction || attempt >= AUDIT_APPEND_ATTEMPTS) {
@@ -31,8 +31,9 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent
 
 /**
  * Appends one event after the tail. The tail this store last wrote is tried first, with no read: when another
- * writer has appended since, the event's seq or prev_hash is already taken, the insert does nothing, and the
- * tail is read as usual. So a single writer reads the tail once, and the chain never forks either way.
+ * writer has appended since, the event's seq (the tail's + 1) is already taken, the insert does nothing, and the
+ * tail is read as usual. So a single writer reads the tail once, and the chain never forks either way: two events
+ * after one tail would share their seq, the table's key.
  */
 export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: string): Promise<AuditEvent> {
   await s.dialect.lockAuditTail?.(s.db);
@@ -74,8 +75,8 @@ function auditEvent(s: Sql, input: AuditInput, dataJson: string, tail: AuditTail
 }
 
 /**
- * Inserts the event (built once per store: every op writes two). `ifFree`: does nothing when its seq or prev_hash
- * is taken, and says whether it was inserted; otherwise such a conflict throws.
+ * Inserts the event (built once per store: every op writes two). `ifFree`: does nothing when its seq is taken, and
+ * says whether it was inserted; otherwise such a conflict throws.
  */
 async function insertEvent(
   s: Sql,

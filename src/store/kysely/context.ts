@@ -13,7 +13,7 @@ export interface StoreDialect {
   isUniqueViolation(error: unknown): boolean;
   /**
    * Makes concurrent audit appends take turns, held until the caller's transaction ends; without it racing
-   * writers fall back on the unique prev_hash and retry, which many writers can exhaust.
+   * writers fall back on the chain's key (seq) refusing all but one of them, and retry, which many writers can exhaust.
    */
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
   /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */
@@ -36,7 +36,7 @@ export interface AuditTail {
 
 /**
  * The audit tail each store last committed, by its dialect object (one per opened store). A hint, never trusted:
- * an append after it is refused by the chain's unique keys when another writer has appended since.
+ * an append after it is refused by the chain's key (seq) when another writer has appended since.
  */
 const committedTails = new WeakMap<StoreDialect, AuditTail>();
 /** The tail a transaction appended, made the store's hint only once that transaction has committed. */

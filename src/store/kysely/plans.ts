@@ -1,8 +1,8 @@
 /** @module Plans and their ops: creating a plan, approvals, and the intent and outcome of each op. */
 
-import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import { RosterError } from '../../core/errors.js';
+import { timeOrderedId } from '../../core/ids.js';
 import { toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
@@ -26,7 +26,8 @@ export async function createPlan(
   }
   const now = s.now();
   const plan: PlanRecord = {
-    id: randomUUID(),
+    // In time order: a plan is made for every IdP write the facade answers, and its id keys two indexes.
+    id: timeOrderedId(),
     createdAt: now,
     updatedAt: now,
     stateHash: input.stateHash,
