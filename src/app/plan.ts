@@ -137,9 +137,8 @@ export async function findPlan(
   const exact = await store.getPlan({ id: ref });
   if (exact) return exact;
   // Ids made in the same minute share their first characters (they are in time order), so the last ones count too.
-  const matches = (await store.listPlans({ limit: 10_000 })).filter(
-    (p) => p.id.startsWith(ref) || p.id.endsWith(ref),
-  );
+  // Six at most: one names the plan, and an error lists five.
+  const matches = await store.listPlans({ idPart: ref, limit: 6 });
   if (matches.length === 1 && matches[0]) return matches[0];
   if (matches.length > 1) {
     throw new RosterError('invalid_input', `"${ref}" matches ${matches.length} plans`, {

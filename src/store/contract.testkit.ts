@@ -1124,6 +1124,21 @@ export function storeContract(
         ]);
       });
 
+      it('plans are found by the start or the end of their id, case ignored, a LIKE wildcard taken literally', async () => {
+        const { plan } = await makePlan();
+        const other = (await makePlan()).plan;
+        const ids = (plans: { id: string }[]) => plans.map((p) => p.id);
+        expect(ids(await store.listPlans({ idPart: plan.id.slice(0, 23) }))).toEqual([plan.id]);
+        expect(ids(await store.listPlans({ idPart: plan.id.slice(-8).toUpperCase() }))).toEqual([plan.id]);
+        expect(ids(await store.listPlans({ idPart: plan.id }))).toEqual([plan.id]);
+        expect(await store.listPlans({ idPart: '%' })).toEqual([]);
+        expect(await store.listPlans({ idPart: '_' })).toEqual([]);
+        // Made moments apart, their ids start alike: in time order, their first 4 characters change every 50 days.
+        expect(ids(await store.listPlans({ idPart: plan.id.slice(0, 4) })).sort()).toEqual(
+          [plan.id, other.id].sort(),
+        );
+      });
+
       it('an account an IdP manages is marked once per app, first mark kept, and only with its transaction', async () => {
         const { plan } = await makePlan();
         await store.markIdpManaged({ appId: APP, accountIds: ['9', '9', '10'], planId: plan.id });

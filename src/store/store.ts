@@ -598,6 +598,8 @@ export interface Store {
     updatedSince?: string;
     /** Only the SCIM facade's plans (each an IdP write), or (false) only the others. */
     facade?: boolean;
+    /** Only plans whose id starts or ends with this (case ignored). */
+    idPart?: string;
   }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   /**

@@ -9,9 +9,10 @@ import type { Account, EntitlementKind } from '../../core/types.js';
 import { normalizeEmail, rowToAccount } from '../rows.js';
 import type { AccountLookup, Membership, StoredAccount } from '../store.js';
 import type { Sql } from './context.js';
+import { likeLiteral } from './like.js';
 
-/** `%`, `_` and the escape itself taken literally in a LIKE pattern (ESCAPE '\'). */
-const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** What starts with `value`, as a LIKE pattern (ESCAPE '\'). */
+const likePrefix = (value: string): string => `${likeLiteral(value)}%`;
 
 /**
  * Accounts whose address or login equals, or starts with, the value, without regard to case. The address is

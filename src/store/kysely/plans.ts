@@ -1,6 +1,6 @@
 /** @module Plans and their ops: creating a plan, approvals, and the intent and outcome of each op. */
 
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { timeOrderedId } from '../../core/ids.js';
 import { toJsonColumn } from '../json.js';
@@ -8,6 +8,7 @@ import { rowToOp, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpSource, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
+import { likeLiteral } from './like.js';
 
 export async function createPlan(
   s: Sql,
@@ -165,6 +166,7 @@ export async function listPlans(
     createdSince?: string;
     updatedSince?: string;
     facade?: boolean;
+    idPart?: string;
   } = {},
 ): Promise<PlanRecord[]> {
   const since = input.createdSince !== undefined || input.updatedSince !== undefined;
@@ -177,6 +179,13 @@ export async function listPlans(
   // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
   if (input.facade !== undefined)
     query = query.where('summary', input.facade ? 'like' : 'not like', FACADE_SUMMARY);
+  if (input.idPart !== undefined) {
+    // Ids are lower-case; LIKE folds ASCII case in SQLite, not in Postgres.
+    const part = likeLiteral(input.idPart.toLowerCase());
+    query = query.where(
+      sql<boolean>`(id like ${`${part}%`} escape '\\' or id like ${`%${part}`} escape '\\')`,
+    );
+  }
   return (await query.execute()).map(rowToPlan);
 }
 
