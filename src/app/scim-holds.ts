@@ -46,10 +46,14 @@ const facadeSummary = (plan: PlanRecord) => plan.summary as Partial<HoldSummary>
 /** A window that starts at the epoch: every plan, read whole (drafts are few; a held one waits at any age). */
 const EVER = new Date(0).toISOString();
 
-/** Removals the facade carried out (or is carrying out) inside the window; held and rejected ones do not count. */
+/**
+ * Removals the facade carried out (or is carrying out) inside the window; held and rejected ones do not count. Only
+ * the plans that remove something are read: an IdP that provisions a company writes tens of thousands of plans an
+ * hour (reading 20k of them whole took 120 ms, for every removal, while every other request waited).
+ */
 async function removalsSince(store: Store, since: string): Promise<number> {
   let total = 0;
-  for (const plan of await store.listPlans({ createdSince: since })) {
+  for (const plan of await store.listPlans({ createdSince: since, facade: true, removals: true })) {
     const summary = facadeSummary(plan);
     if (summary.source !== 'scim' || summary.hold || plan.status === 'cancelled') continue;
     total += summary.removals ?? 0;

@@ -1139,6 +1139,24 @@ export function storeContract(
         );
       });
 
+      it('plans whose summary counts removals are read alone, whatever else their summary holds', async () => {
+        const planWith = async (summary: Record<string, unknown>) =>
+          (await store.createPlan({ stateHash: 's', summary, body: {}, ops: [] })).plan.id;
+        const none = await planWith({ source: 'scim', removals: 0, total: 1 });
+        const last = await planWith({ removals: 0 });
+        const one = await planWith({ source: 'scim', removals: 1, total: 1 });
+        const ten = await planWith({ source: 'scim', removals: 10, hold: { key: 'a|delete|"removals":0,' } });
+        const nested = await planWith({ byApp: { removals: { create: 1 } }, removals: 20 });
+        await planWith({ total: 3 });
+        const found = (await store.listPlans({ removals: true })).map((p) => p.id);
+        expect(found.sort()).toEqual([one, ten, nested].sort());
+        expect(found).not.toContain(none);
+        expect(found).not.toContain(last);
+        expect((await store.listPlans({ removals: true, facade: true })).map((p) => p.id).sort()).toEqual(
+          [one, ten].sort(),
+        );
+      });
+
       it('an account an IdP manages is marked once per app, first mark kept, and only with its transaction', async () => {
         const { plan } = await makePlan();
         await store.markIdpManaged({ appId: APP, accountIds: ['9', '9', '10'], planId: plan.id });

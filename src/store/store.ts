@@ -598,6 +598,8 @@ export interface Store {
     updatedSince?: string;
     /** Only the SCIM facade's plans (each an IdP write), or (false) only the others. */
     facade?: boolean;
+    /** Only plans whose summary counts removals above 0 (`removals`: a facade write that deactivates or deletes). */
+    removals?: true;
     /** Only plans whose id starts or ends with this (case ignored). */
     idPart?: string;
   }): Promise<PlanRecord[]>;

@@ -166,6 +166,7 @@ export async function listPlans(
     createdSince?: string;
     updatedSince?: string;
     facade?: boolean;
+    removals?: true;
     idPart?: string;
   } = {},
 ): Promise<PlanRecord[]> {
@@ -179,6 +180,12 @@ export async function listPlans(
   // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
   if (input.facade !== undefined)
     query = query.where('summary', input.facade ? 'like' : 'not like', FACADE_SUMMARY);
+  // A count of 0 is followed by the next key or the object's end; any other count starts with another digit.
+  if (input.removals)
+    query = query
+      .where('summary', 'like', '%"removals":%')
+      .where('summary', 'not like', '%"removals":0,%')
+      .where('summary', 'not like', '%"removals":0}%');
   if (input.idPart !== undefined) {
     // Ids are lower-case; LIKE folds ASCII case in SQLite, not in Postgres.
     const part = likeLiteral(input.idPart.toLowerCase());
