@@ -48,8 +48,9 @@ const EVER = new Date(0).toISOString();
 
 /**
  * Removals the facade carried out (or is carrying out) inside the window; held and rejected ones do not count. Only
- * the plans that remove something are read: an IdP that provisions a company writes tens of thousands of plans an
- * hour (reading 20k of them whole took 120 ms, for every removal, while every other request waited).
+ * the plans that remove something are read whole: an IdP that provisions a company writes tens of thousands of plans
+ * an hour (with 20k in the window, reading them all took 120 ms for every removal while every other request waited;
+ * picking out the few that remove something takes 35 ms).
  */
 async function removalsSince(store: Store, since: string): Promise<number> {
   let total = 0;

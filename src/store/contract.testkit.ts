@@ -1140,13 +1140,17 @@ export function storeContract(
       });
 
       it('plans whose summary counts removals are read alone, whatever else their summary holds', async () => {
+        // Nested, a count of 0 does not hide the summary's own count.
         const planWith = async (summary: Record<string, unknown>) =>
           (await store.createPlan({ stateHash: 's', summary, body: {}, ops: [] })).plan.id;
         const none = await planWith({ source: 'scim', removals: 0, total: 1 });
         const last = await planWith({ removals: 0 });
         const one = await planWith({ source: 'scim', removals: 1, total: 1 });
         const ten = await planWith({ source: 'scim', removals: 10, hold: { key: 'a|delete|"removals":0,' } });
-        const nested = await planWith({ byApp: { removals: { create: 1 } }, removals: 20 });
+        const nested = await planWith({
+          byApp: { x: { removals: 0 }, removals: { create: 1 } },
+          removals: 20,
+        });
         await planWith({ total: 3 });
         const found = (await store.listPlans({ removals: true })).map((p) => p.id);
         expect(found.sort()).toEqual([one, ten, nested].sort());

@@ -598,7 +598,10 @@ export interface Store {
     updatedSince?: string;
     /** Only the SCIM facade's plans (each an IdP write), or (false) only the others. */
     facade?: boolean;
-    /** Only plans whose summary counts removals above 0 (`removals`: a facade write that deactivates or deletes). */
+    /**
+     * Only plans whose summary holds a `removals` count above 0 (a facade write that deactivates or deletes). The
+     * count is looked for at any depth of the summary: a caller reads the one it means.
+     */
     removals?: true;
     /** Only plans whose id starts or ends with this (case ignored). */
     idPart?: string;

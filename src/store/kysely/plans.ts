@@ -158,6 +158,9 @@ export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord
 /** What a SCIM facade write's plan summary holds (`source: scim`), as a LIKE pattern over its canonical JSON. */
 const FACADE_SUMMARY = '%"source":"scim"%';
 
+/** A `removals` count above 0 anywhere in a summary's canonical JSON, as LIKE patterns (any one matches). */
+const NONZERO_REMOVALS = Array.from({ length: 9 }, (_, i) => `%"removals":${i + 1}%`);
+
 export async function listPlans(
   s: Sql,
   input: {
@@ -180,12 +183,9 @@ export async function listPlans(
   // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
   if (input.facade !== undefined)
     query = query.where('summary', input.facade ? 'like' : 'not like', FACADE_SUMMARY);
-  // A count of 0 is followed by the next key or the object's end; any other count starts with another digit.
+  // A count above 0 starts with a digit from 1 to 9 (JSON numbers have no leading zero).
   if (input.removals)
-    query = query
-      .where('summary', 'like', '%"removals":%')
-      .where('summary', 'not like', '%"removals":0,%')
-      .where('summary', 'not like', '%"removals":0}%');
+    query = query.where((eb) => eb.or(NONZERO_REMOVALS.map((pattern) => eb('summary', 'like', pattern))));
   if (input.idPart !== undefined) {
     // Ids are lower-case; LIKE folds ASCII case in SQLite, not in Postgres.
     const part = likeLiteral(input.idPart.toLowerCase());
