@@ -267,30 +267,14 @@ async function seedHistory(store: Store, count: number): Promise<void> {
           body: { source: 'scim', requestedBy: 'bench', ops: [op] },
           ops: [op],
         });
+        const audit = (kind: string, subject: string, data: Record<string, unknown>) =>
+          tx.appendAudit({ actor: 'bench-idp', kind, appId: APP, subject, data });
         await tx.beginOp({ planId: plan.id, seq: 1 });
-        await tx.appendAudit({
-          actor: 'bench-idp',
-          kind: 'op.intent',
-          appId: APP,
-          subject: plan.id,
-          data: { seq: 1 },
-        });
+        await audit('op.intent', plan.id, { seq: 1 });
         await tx.finishOp({ planId: plan.id, seq: 1, status: 'succeeded', outcome: { accountId: `h${i}` } });
-        await tx.appendAudit({
-          actor: 'bench-idp',
-          kind: 'op.succeeded',
-          appId: APP,
-          subject: plan.id,
-          data: { seq: 1 },
-        });
+        await audit('op.succeeded', plan.id, { seq: 1 });
         await tx.setPlanStatus({ id: plan.id, status: 'applied' });
-        await tx.appendAudit({
-          actor: 'bench-idp',
-          kind: 'scim.request',
-          appId: APP,
-          subject: `h${i}`,
-          data: {},
-        });
+        await audit('scim.request', `h${i}`, {});
       }
     });
   }
