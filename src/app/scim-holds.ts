@@ -43,7 +43,7 @@ export function holdKey(appId: string, ops: readonly PlanOp[]): string | null {
 
 const facadeSummary = (plan: PlanRecord) => plan.summary as Partial<HoldSummary>;
 
-/** A window that starts at the epoch: every plan, read whole (drafts are few; a held one waits at any age). */
+/** A window that starts at the epoch: a held plan waits at any age. */
 const EVER = new Date(0).toISOString();
 
 /**
@@ -64,12 +64,14 @@ async function removalsSince(store: Store, since: string): Promise<number> {
 
 /**
  * The held plan for this account and change: one still waiting (a draft, any age), or one a person rejected
- * inside the window (so the IdP's retries are told, not held again).
+ * inside the window (so the IdP's retries are told, not held again). Only held facade plans are read: a draft
+ * `roster plan` left behind can be tens of megabytes, and this runs for every removal.
  */
 async function findHeld(store: Store, key: string, since: string): Promise<PlanRecord | null> {
+  const held = { facade: true, held: true } as const;
   const candidates = [
-    ...(await store.listPlans({ status: 'draft', createdSince: EVER })),
-    ...(await store.listPlans({ status: 'cancelled', updatedSince: since })),
+    ...(await store.listPlans({ status: 'draft', createdSince: EVER, ...held })),
+    ...(await store.listPlans({ status: 'cancelled', updatedSince: since, ...held })),
   ];
   return (
     candidates.find((p) => facadeSummary(p).source === 'scim' && facadeSummary(p).hold?.key === key) ?? null
@@ -198,10 +200,16 @@ async function toHold(roster: Roster, plan: PlanRecord): Promise<ScimHold> {
   };
 }
 
-/** Held removals, newest first (the waiting ones by default; with `all`, every one ever held). */
+/**
+ * Held removals, newest first (the waiting ones by default; with `all`, the newest 5,000 ever held). Picked out by
+ * the store: the newest plans of a busy facade are its writes, and held ones were lost among them.
+ */
 export async function listScimHolds(roster: Roster, input: { all?: boolean } = {}): Promise<ScimHold[]> {
+  const held = { facade: true, held: true } as const;
   const plans = (
-    await roster.store.listPlans(input.all ? { limit: 5000 } : { status: 'draft', createdSince: EVER })
+    await roster.store.listPlans(
+      input.all ? { limit: 5000, ...held } : { status: 'draft', createdSince: EVER, ...held },
+    )
   ).filter((p) => holdOf(p) !== undefined);
   const holds = await Promise.all(plans.map((p) => toHold(roster, p)));
   return input.all ? holds : holds.filter((h) => h.state === 'waiting');

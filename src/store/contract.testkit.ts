@@ -1161,6 +1161,18 @@ export function storeContract(
         );
       });
 
+      it('plans the facade held are read alone, among however many newer ones', async () => {
+        const planWith = async (summary: Record<string, unknown>) =>
+          (await store.createPlan({ stateHash: 's', summary, body: {}, ops: [] })).plan.id;
+        const held = await planWith({ source: 'scim', removals: 1, hold: { key: 'app|delete|7' } });
+        const quoted = await planWith({ source: 'scim', note: '"hold":{', removals: 0 });
+        for (let i = 0; i < 5; i++) await planWith({ source: 'scim', removals: 0, total: 1 });
+        await planWith({ total: 3 });
+        const found = (await store.listPlans({ held: true, facade: true, limit: 2 })).map((p) => p.id);
+        expect(found).toEqual([held]);
+        expect(found).not.toContain(quoted);
+      });
+
       it('an account an IdP manages is marked once per app, first mark kept, and only with its transaction', async () => {
         const { plan } = await makePlan();
         await store.markIdpManaged({ appId: APP, accountIds: ['9', '9', '10'], planId: plan.id });

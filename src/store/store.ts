@@ -603,6 +603,8 @@ export interface Store {
      * count is looked for at any depth of the summary: a caller reads the one it means.
      */
     removals?: true;
+    /** Only plans whose summary holds a `hold` object (a removal the facade held), looked for at any depth. */
+    held?: true;
     /** Only plans whose id starts or ends with this (case ignored). */
     idPart?: string;
   }): Promise<PlanRecord[]>;

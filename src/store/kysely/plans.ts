@@ -161,6 +161,9 @@ const FACADE_SUMMARY = '%"source":"scim"%';
 /** A `removals` count above 0 anywhere in a summary's canonical JSON, as LIKE patterns (any one matches). */
 const NONZERO_REMOVALS = Array.from({ length: 9 }, (_, i) => `%"removals":${i + 1}%`);
 
+/** A `hold` object anywhere in a summary's canonical JSON (a removal the facade held), as a LIKE pattern. */
+const HELD_SUMMARY = '%"hold":{%';
+
 export async function listPlans(
   s: Sql,
   input: {
@@ -170,6 +173,7 @@ export async function listPlans(
     updatedSince?: string;
     facade?: boolean;
     removals?: true;
+    held?: true;
     idPart?: string;
   } = {},
 ): Promise<PlanRecord[]> {
@@ -186,6 +190,7 @@ export async function listPlans(
   // A count above 0 starts with a digit from 1 to 9 (JSON numbers have no leading zero).
   if (input.removals)
     query = query.where((eb) => eb.or(NONZERO_REMOVALS.map((pattern) => eb('summary', 'like', pattern))));
+  if (input.held) query = query.where('summary', 'like', HELD_SUMMARY);
   if (input.idPart !== undefined) {
     // Ids are lower-case; LIKE folds ASCII case in SQLite, not in Postgres.
     const part = likeLiteral(input.idPart.toLowerCase());
