@@ -64,8 +64,9 @@ async function removalsSince(store: Store, since: string): Promise<number> {
 
 /**
  * The held plan for this account and change: one still waiting (a draft, any age), or one a person rejected
- * inside the window (so the IdP's retries are told, not held again). Only held facade plans are read: a draft
- * `roster plan` left behind can be tens of megabytes, and this runs for every removal.
+ * inside the window (so the IdP's retries are told, not held again). Only held facade plans are read: drafts that
+ * `roster plan` left behind are read whole otherwise (megabytes each when saved before the ops were split out), and
+ * this runs for every removal.
  */
 async function findHeld(store: Store, key: string, since: string): Promise<PlanRecord | null> {
   const held = { facade: true, held: true } as const;
