@@ -13,6 +13,29 @@ export async function listTasks(
   });
 }
 
+/**
+ * The newest audit events, newest first: what a page showing recent activity reads, rather than the whole log (a
+ * year of IdP writes through the facade is millions of events).
+ */
+export function recentAudit(roster: Roster, input: { limit: number }): Promise<AuditEvent[]> {
+  return roster.store.listAudit({ newest: true, limit: input.limit });
+}
+
+/**
+ * Every audit event about one of `subjects` (a person's employee id, address, account ids; a plan's id), oldest
+ * first, picked out by the store (case ignored: ASCII letters in every engine) rather than from the whole log.
+ */
+export async function auditAbout(roster: Roster, subjects: readonly string[]): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  let afterSeq = 0;
+  for (;;) {
+    const page = await roster.store.listAudit({ afterSeq, subjects, limit: 1000 });
+    if (page.length === 0) return events;
+    events.push(...page);
+    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+  }
+}
+
 /** Audit events oldest first, optionally about one person (subject) or in one app; with `verify`, the chain check. */
 export async function readAudit(
   roster: Roster,

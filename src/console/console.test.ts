@@ -211,6 +211,51 @@ describe('console sign-in and write protection', () => {
     }
   });
 
+  it('shows the newest events on the overview and a person’s own events on their page, read by the store', async () => {
+    const { store } = t.server.context;
+    await store.replacePeople({
+      sourcePath: 'hr.csv',
+      hash: 'console-history',
+      people: [
+        {
+          employeeId: 'E77',
+          email: 'rita.moreno@acme.com',
+          aliases: [],
+          firstName: 'Rita',
+          lastName: 'Moreno',
+          status: 'active',
+          department: null,
+          title: null,
+          managerEmail: null,
+          startDate: null,
+          endDate: null,
+          attributes: {},
+        },
+      ],
+    });
+    await store.appendAudit({
+      actor: 'okta',
+      kind: 'op.succeeded',
+      subject: 'RITA.MORENO@acme.com',
+      data: {},
+    });
+    for (let i = 0; i < 20; i++)
+      await store.appendAudit({ actor: 'okta', kind: 'scim.request', subject: `other-${i}`, data: {} });
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const overview = await (await c.get('/console')).text();
+    // The newest 15 only: the last event is there, the person's (older than 20 others) is not.
+    const recent = overview.slice(overview.indexOf('id="recent-h"'));
+    const rows = recent.slice(0, recent.indexOf('</table>')).match(/<tr>/g) ?? [];
+    expect(rows.length).toBe(16);
+    expect(recent).toContain('other-19');
+    expect(recent).not.toContain('RITA.MORENO@acme.com');
+    const page = await (await c.get('/console/people/E77')).text();
+    const history = page.slice(page.indexOf('id="hist-h"'));
+    expect(history).toContain('op.succeeded');
+    expect(history).not.toContain('scim.request');
+  });
+
   it('answers a page about something that is not there with a readable 404 naming it', async () => {
     const c = client(t);
     await c.login(t.tokens.read);

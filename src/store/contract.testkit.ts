@@ -1663,6 +1663,26 @@ export function storeContract(
         await store.appendAudit({ actor: 'cli', kind: 'op.succeeded', appId: APP, data: {} });
       };
 
+      it('the log reads from its newest back, and only the events about some subjects, case ignored', async () => {
+        await appendThree();
+        await store.appendAudit({
+          actor: 'okta',
+          kind: 'op.succeeded',
+          subject: 'Ada@Example.com',
+          data: {},
+        });
+        await store.appendAudit({ actor: 'okta', kind: 'op.succeeded', subject: 'tp/3', data: {} });
+        const seqs = (events: { seq: number }[]) => events.map((e) => e.seq);
+        expect(seqs(await store.listAudit({ newest: true, limit: 2 }))).toEqual([5, 4]);
+        expect(seqs(await store.listAudit({ newest: true, beforeSeq: 4, limit: 2 }))).toEqual([3, 2]);
+        expect(seqs(await store.listAudit({ newest: true, appId: APP }))).toEqual([3, 1]);
+        expect(seqs(await store.listAudit({ subjects: ['TP/2', 'ada@example.com', 'nobody'] }))).toEqual([
+          2, 4,
+        ]);
+        expect(seqs(await store.listAudit({ subjects: ['tp/2', 'tp/3'], afterSeq: 2 }))).toEqual([5]);
+        expect(await store.listAudit({ subjects: [] })).toEqual([]);
+      });
+
       it('the audit chain verifies and each event links to the one before', async () => {
         expect(await store.verifyAudit()).toEqual({ ok: true, count: 0 });
         await appendThree();

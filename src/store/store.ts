@@ -734,7 +734,18 @@ export interface Store {
 
   /** Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). */
   appendAudit(input: AuditInput): Promise<AuditEvent>;
-  listAudit(input?: { afterSeq?: number; appId?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * Events in seq order (`newest`: from the newest back), at most `limit` (default 1000), after `afterSeq` and
+   * before `beforeSeq`; only one app's, or only those about one of `subjects` (case ignored).
+   */
+  listAudit(input?: {
+    afterSeq?: number;
+    beforeSeq?: number;
+    newest?: boolean;
+    appId?: string;
+    subjects?: readonly string[];
+    limit?: number;
+  }): Promise<AuditEvent[]>;
   /** Walks the whole chain and reports the first event whose hash or link does not hold. */
   verifyAudit(): Promise<AuditVerification>;
 

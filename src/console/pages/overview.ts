@@ -1,6 +1,6 @@
 /** @module The overview (`/console`): app health, findings by severity and kind, what waits on a person, recent changes. */
 
-import { listTasks, readAudit } from '../../app/index.js';
+import { listTasks, recentAudit } from '../../app/index.js';
 import { shortId } from '../../core/ids.js';
 import { SEVERITIES } from '../../identity/index.js';
 import { asActor } from '../../server/core.js';
@@ -10,6 +10,8 @@ import { html, query } from '../html.js';
 import { badge, table, when } from '../layout.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The newest events the overview shows (those of the last day among them). */
+const RECENT_EVENTS = 15;
 
 export const overviewPage: ConsolePage = {
   nav: { href: '/console', label: 'Overview', order: 10 },
@@ -17,10 +19,10 @@ export const overviewPage: ConsolePage = {
     const { ctx } = routes;
     routes.page('/console', 'read', async (_request, viewer) => {
       const actor = viewer.name;
-      const { manifests, tasks, audit } = await asActor(ctx, actor, async (roster) => ({
+      const { manifests, tasks, latest } = await asActor(ctx, actor, async (roster) => ({
         manifests: roster.manifests(),
         tasks: await listTasks(roster),
-        audit: await readAudit(roster),
+        latest: await recentAudit(roster, { limit: RECENT_EVENTS }),
       }));
       const apps = await Promise.all(ctx.config.apps.map((a) => describeApp(ctx, a, manifests[a.id])));
       const synced = apps.some((a) => a.lastSuccess !== null);
@@ -43,10 +45,7 @@ export const overviewPage: ConsolePage = {
           });
       }
       const since = new Date(ctx.clock().getTime() - DAY_MS).toISOString();
-      const recent = audit.events
-        .filter((e) => e.at >= since)
-        .slice(-15)
-        .reverse();
+      const recent = latest.filter((e) => e.at >= since);
 
       const bySeverity = SEVERITIES.map((s) => ({ s, n: findings.filter((f) => f.severity === s).length }));
       const byKind = new Map<string, { n: number; severity: string }>();

@@ -1,10 +1,10 @@
 /** @module People: search with server-side paging, and a person's page — HR record, accounts and why they are linked, entitlements, findings, history; link and unlink with a reason. */
 
 import {
+  auditAbout,
   findPerson,
   linkAccount,
   planChanges,
-  readAudit,
   searchPeople,
   unlinkAccount,
   whyLinked,
@@ -62,22 +62,22 @@ ${pager({ page, size: PAGE_SIZE, total: people.length, href: (n) => `/console/pe
 
     routes.page('/console/people/:id', 'read', async (request, viewer) => {
       const { id } = request.params as { id: string };
-      const { view, links, audit } = await asActor(ctx, viewer.name, async (roster) => {
+      const { view, links, events } = await asActor(ctx, viewer.name, async (roster) => {
         const found = await findPerson(roster, id);
+        const { person, accounts } = found;
         return {
           view: found,
-          links: await roster.store.listLinks({ employeeId: found.person.employeeId }),
-          audit: await readAudit(roster),
+          links: await roster.store.listLinks({ employeeId: person.employeeId }),
+          events: await auditAbout(roster, [
+            person.employeeId,
+            person.email,
+            ...accounts.map((a) => a.account.id),
+          ]),
         };
       });
       const { person, accounts } = view;
       const findings = await ctx.findings.list(viewer.name, { employeeId: person.employeeId });
-      const subjects = new Set(
-        [person.employeeId, person.email, ...accounts.map((a) => a.account.id)].map((s) => s.toLowerCase()),
-      );
-      const history = audit.events
-        .filter((e) => e.subject && subjects.has(e.subject.toLowerCase()))
-        .reverse();
+      const history = events.reverse();
       const operate = viewer.can('operate');
       // An invitation not yet accepted is access too: accepting it later opens the account.
       const live = [

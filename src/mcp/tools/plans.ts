@@ -4,7 +4,7 @@
  */
 
 import { z } from 'zod';
-import { findPlan, type ProposalRequest, proposeChange, readAudit } from '../../app/index.js';
+import { auditAbout, findPlan, type ProposalRequest, proposeChange } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import type { PlanOp } from '../../reconcile/diff.js';
 import type { PlanBody } from '../../reconcile/plan.js';
@@ -171,9 +171,11 @@ export function registerPlanTools({ server, roster, secrets, proposeRefusal }: T
         for (const r of records) counts[r.status] = (counts[r.status] ?? 0) + 1;
         const waiting = records.filter((r) => r.requiresApproval && r.status === 'pending').map((r) => r.seq);
         const { items, page: info } = page(records, input.offset, input.limit);
-        const audit = (await readAudit(roster)).events
-          .filter((e) => e.subject === plan.id)
-          .map((e) => ({ at: e.at, actor: e.actor, kind: e.kind }));
+        const audit = (await auditAbout(roster, [plan.id])).map((e) => ({
+          at: e.at,
+          actor: e.actor,
+          kind: e.kind,
+        }));
         const toApprove = howToApprove(plan.id);
         return {
           structured: {

@@ -114,15 +114,29 @@ async function insertEvent(
 
 export async function listAudit(
   s: Sql,
-  input: { afterSeq?: number; appId?: string; limit?: number } = {},
+  input: {
+    afterSeq?: number;
+    beforeSeq?: number;
+    newest?: boolean;
+    appId?: string;
+    subjects?: readonly string[];
+    limit?: number;
+  } = {},
 ): Promise<AuditEvent[]> {
   let query = s.db
     .selectFrom('audit_events')
     .selectAll()
     .where('seq', '>', input.afterSeq ?? 0)
-    .orderBy('seq')
+    .orderBy('seq', input.newest ? 'desc' : 'asc')
     .limit(input.limit ?? 1000);
+  if (input.beforeSeq !== undefined) query = query.where('seq', '<', input.beforeSeq);
   if (input.appId !== undefined) query = query.where('app_id', '=', input.appId);
+  if (input.subjects !== undefined) {
+    // Compared without regard to case, as people type addresses; none named is no event.
+    const subjects = [...new Set(input.subjects.map((x) => x.toLowerCase()))];
+    if (subjects.length === 0) return [];
+    query = query.where((eb) => eb(eb.fn('lower', ['subject']), 'in', subjects));
+  }
   return (await query.execute()).map(rowToAudit);
 }
 
