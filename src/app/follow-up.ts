@@ -1,6 +1,6 @@
 /** @module Manual tasks and the audit log: what people must do by hand, and what was done, verifiably. */
 
-import type { AuditEvent, AuditVerification, TaskRecord } from '../store/store.js';
+import type { AuditEvent, AuditSearch, AuditVerification, TaskRecord } from '../store/store.js';
 import type { Roster } from './context.js';
 
 export async function listTasks(
@@ -34,6 +34,32 @@ export async function auditAbout(roster: Roster, subjects: readonly string[]): P
     events.push(...page);
     afterSeq = page[page.length - 1]?.seq ?? afterSeq;
   }
+}
+
+/**
+ * One page of the audit events a search matches, newest first, with how many match in all and the kinds of event
+ * the log holds; with `verify`, the chain check. The store does the searching: the log is never read whole.
+ */
+export async function searchAudit(
+  roster: Roster,
+  input: AuditSearch & { page: number; size: number; verify?: boolean },
+): Promise<{ events: AuditEvent[]; total: number; kinds: string[]; verification: AuditVerification | null }> {
+  const search: AuditSearch = {
+    ...(input.kind ? { kind: input.kind } : {}),
+    ...(input.text ? { text: input.text } : {}),
+  };
+  const { store } = roster;
+  return {
+    events: await store.listAudit({
+      newest: true,
+      search,
+      offset: (input.page - 1) * input.size,
+      limit: input.size,
+    }),
+    total: await store.countAudit(search),
+    kinds: await store.auditKinds(),
+    verification: input.verify ? await store.verifyAudit() : null,
+  };
 }
 
 /** Audit events oldest first, optionally about one person (subject) or in one app; with `verify`, the chain check. */

@@ -256,6 +256,31 @@ describe('console sign-in and write protection', () => {
     expect(history).not.toContain('scim.request');
   });
 
+  it('searches the audit log by text and kind, counted and paged by the store, newest first', async () => {
+    const { store } = t.server.context;
+    for (let i = 0; i < 3; i++)
+      await store.appendAudit({
+        actor: 'entra',
+        kind: 'scim.search-test',
+        subject: `found-${i}`,
+        data: { i },
+      });
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const all = await (await c.get('/console/audit?q=FOUND-')).text();
+    expect(all).toContain('3 events, newest first.');
+    expect(all.indexOf('found-2')).toBeLessThan(all.indexOf('found-0'));
+    // The kinds offered are the log's own.
+    expect(all).toContain('<option>scim.search-test</option>');
+    const kind = await (await c.get('/console/audit?kind=scim.search-test&q=found-1')).text();
+    expect(kind).toContain('1 event, newest first.');
+    expect(kind).toContain('found-1');
+    expect(kind).not.toContain('found-2');
+    const none = await (await c.get('/console/audit?q=%25_nothing')).text();
+    expect(none).toContain('0 events, newest first.');
+    expect(none).toContain('No event matches');
+  });
+
   it('answers a page about something that is not there with a readable 404 naming it', async () => {
     const c = client(t);
     await c.login(t.tokens.read);

@@ -1683,6 +1683,31 @@ export function storeContract(
         expect(await store.listAudit({ subjects: [] })).toEqual([]);
       });
 
+      it('a search of the log is counted and paged by the store: a kind, and text anywhere in an event, case ignored', async () => {
+        await appendThree();
+        await store.appendAudit({
+          actor: 'Okta',
+          kind: 'op.succeeded',
+          subject: 'u-1',
+          data: { note: '50%_off' },
+        });
+        const seqs = (events: { seq: number }[]) => events.map((e) => e.seq);
+        const newest = (search: { kind?: string; text?: string }, offset = 0, limit = 10) =>
+          store.listAudit({ newest: true, search, offset, limit }).then(seqs);
+        expect(await newest({ kind: 'op.succeeded' })).toEqual([4, 3]);
+        expect(await store.countAudit({ kind: 'op.succeeded' })).toBe(2);
+        expect(await newest({ text: 'OKTA' })).toEqual([4]);
+        expect(await newest({ text: 'tp/2' })).toEqual([2]);
+        // In the details, a LIKE wildcard taken literally.
+        expect(await newest({ text: '%_o' })).toEqual([4]);
+        expect(await newest({ text: '"a":[1,"x"]' })).toEqual([2]);
+        expect(await newest({ text: 'cli', kind: 'op.succeeded' })).toEqual([3]);
+        expect(await newest({ text: 'nothing like it' })).toEqual([]);
+        expect(await newest({}, 1, 2)).toEqual([3, 2]);
+        expect(await store.countAudit()).toBe(4);
+        expect(await store.auditKinds()).toEqual(['link.decided', 'op.succeeded', 'sync.finished']);
+      });
+
       it('the audit chain verifies and each event links to the one before', async () => {
         expect(await store.verifyAudit()).toEqual({ ok: true, count: 0 });
         await appendThree();

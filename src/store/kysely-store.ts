@@ -344,6 +344,12 @@ export class KyselyStore implements Store {
   listAudit(input: Parameters<Store['listAudit']>[0]): ReturnType<Store['listAudit']> {
     return audit.listAudit(this.sql, input);
   }
+  countAudit(input: Parameters<Store['countAudit']>[0]): ReturnType<Store['countAudit']> {
+    return audit.countAudit(this.sql, input);
+  }
+  auditKinds(): ReturnType<Store['auditKinds']> {
+    return audit.auditKinds(this.sql);
+  }
   verifyAudit(): ReturnType<Store['verifyAudit']> {
     return audit.verifyAudit(this.sql);
   }

@@ -323,6 +323,15 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/**
+ * A search of the audit log: one kind of event, and text found in who, what, app, subject or details (case ignored:
+ * ASCII letters in every engine).
+ */
+export interface AuditSearch {
+  kind?: string;
+  text?: string;
+}
+
 export interface PageInput {
   /** At most this many items (default 100, at most 1000). */
   limit?: number;
@@ -735,8 +744,9 @@ export interface Store {
   /** Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). */
   appendAudit(input: AuditInput): Promise<AuditEvent>;
   /**
-   * Events in seq order (`newest`: from the newest back), at most `limit` (default 1000), after `afterSeq` and
-   * before `beforeSeq`; only one app's, or only those about one of `subjects` (case ignored).
+   * Events in seq order (`newest`: from the newest back), at most `limit` (default 1000) past the first `offset`,
+   * after `afterSeq` and before `beforeSeq`; only one app's, only those about one of `subjects` (case ignored), or
+   * only those a search matches.
    */
   listAudit(input?: {
     afterSeq?: number;
@@ -744,8 +754,14 @@ export interface Store {
     newest?: boolean;
     appId?: string;
     subjects?: readonly string[];
+    search?: AuditSearch;
+    offset?: number;
     limit?: number;
   }): Promise<AuditEvent[]>;
+  /** How many events a search matches (all of them without one). */
+  countAudit(input?: AuditSearch): Promise<number>;
+  /** The kinds of event the log holds, sorted. */
+  auditKinds(): Promise<string[]>;
   /** Walks the whole chain and reports the first event whose hash or link does not hold. */
   verifyAudit(): Promise<AuditVerification>;
 

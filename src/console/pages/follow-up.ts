@@ -1,6 +1,6 @@
 /** @module Tasks (open manual tasks with instructions, mark done with a note) and Audit (search, chain verification). */
 
-import { completeTask, listTasks, readAudit } from '../../app/index.js';
+import { completeTask, listTasks, searchAudit } from '../../app/index.js';
 import { shortId } from '../../core/ids.js';
 import { asActor } from '../../server/core.js';
 import { type ConsolePage, required } from '../console.js';
@@ -58,22 +58,17 @@ export const auditPage: ConsolePage = {
     routes.page('/console/audit', 'read', async (request, viewer) => {
       const q = request.query as Record<string, string | undefined>;
       const verify = q.verify === '1';
-      const needle = q.q?.trim().toLowerCase() || undefined;
-      const { events, verification } = await asActor(ctx, viewer.name, (roster) =>
-        readAudit(roster, { verify }),
-      );
-      const matching = events
-        .filter(
-          (e) =>
-            (!q.kind || e.kind === q.kind) &&
-            (!needle ||
-              [e.actor, e.kind, e.appId ?? '', e.subject ?? '', JSON.stringify(e.data)].some((s) =>
-                s.toLowerCase().includes(needle),
-              )),
-        )
-        .reverse();
+      const needle = q.q?.trim() || undefined;
       const page = pageNumber(q.page);
-      const kinds = [...new Set(events.map((e) => e.kind))].sort();
+      const { events, total, kinds, verification } = await asActor(ctx, viewer.name, (roster) =>
+        searchAudit(roster, {
+          ...(q.kind ? { kind: q.kind } : {}),
+          ...(needle ? { text: needle } : {}),
+          page,
+          size: AUDIT_PAGE,
+          verify,
+        }),
+      );
       const body = html`<h1>Audit log</h1>
 <form class="filters" method="get" action="/console/audit" role="search">
 <div><label for="q">Search (who, what, subject, details)</label><input id="q" name="q" type="search" value="${q.q ?? ''}"></div>
@@ -87,26 +82,24 @@ ${
       ? html`<div class="banner good" role="status" id="verification"><strong>The audit chain is intact:</strong> all ${verification.count} events hash-link to the first.</div>`
       : html`<div class="banner bad" role="alert" id="verification"><strong>The audit chain is broken at event ${verification.brokenAt}:</strong> ${verification.reason}. Events from there on may have been altered; restore the store from a backup and investigate.</div>`
 }
-<p>${matching.length} event${matching.length === 1 ? '' : 's'}, newest first.</p>
+<p>${total} event${total === 1 ? '' : 's'}, newest first.</p>
 ${table({
   head: ['#', 'When', 'Who', 'What', 'App', 'About', 'Details'],
-  rows: matching
-    .slice((page - 1) * AUDIT_PAGE, page * AUDIT_PAGE)
-    .map((e) => [
-      String(e.seq),
-      when(e.at),
-      e.actor,
-      e.kind,
-      e.appId ?? '',
-      e.subject ?? '',
-      html`<code>${JSON.stringify(e.data).slice(0, 300)}</code>`,
-    ]),
+  rows: events.map((e) => [
+    String(e.seq),
+    when(e.at),
+    e.actor,
+    e.kind,
+    e.appId ?? '',
+    e.subject ?? '',
+    html`<code>${JSON.stringify(e.data).slice(0, 300)}</code>`,
+  ]),
   empty:
     needle || q.kind
       ? 'No event matches: try fewer words.'
       : 'The audit log is empty: syncs, plans and decisions are recorded here.',
 })}
-${pager({ page, size: AUDIT_PAGE, total: matching.length, href: (n) => `/console/audit${query({ q: q.q, kind: q.kind, page: n })}` })}`;
+${pager({ page, size: AUDIT_PAGE, total, href: (n) => `/console/audit${query({ q: q.q, kind: q.kind, page: n })}` })}`;
       return routes.render(viewer, 'Audit', '/console/audit', body);
     });
   },

@@ -1,11 +1,14 @@
 /** @module The audit log in SQL: chained appends that take turns, reads, and walking the chain. */
 
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { auditBreak, auditHashWithData, GENESIS_HASH } from '../audit.js';
 import { canonicalJson } from '../json.js';
 import { rowToAudit } from '../rows.js';
-import type { AuditEvent, AuditInput, AuditVerification } from '../store.js';
+import type { Database } from '../schema.js';
+import type { AuditEvent, AuditInput, AuditSearch, AuditVerification } from '../store.js';
 import type { AuditTail, Sql } from './context.js';
+import { likeLiteral } from './like.js';
 
 const AUDIT_APPEND_ATTEMPTS = 5;
 
@@ -112,6 +115,41 @@ async function insertEvent(
   return rows.length > 0;
 }
 
+/** The events a search matches, as a condition (ASCII letters compared without case in every engine). */
+function matching(search: AuditSearch) {
+  return (eb: ExpressionBuilder<Database, 'audit_events'>) => {
+    const all: Expression<SqlBool>[] = [];
+    if (search.kind !== undefined) all.push(eb('kind', '=', search.kind));
+    if (search.text !== undefined) {
+      const pattern = `%${likeLiteral(search.text.toLowerCase())}%`;
+      all.push(
+        eb.or(
+          (['actor', 'kind', 'app_id', 'subject', 'data'] as const).map(
+            (column) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+          ),
+        ),
+      );
+    }
+    return eb.and(all);
+  };
+}
+
+/** How many events a search matches. */
+export async function countAudit(s: Sql, search: AuditSearch = {}): Promise<number> {
+  const row = await s.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where(matching(search))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The kinds of event the log holds, sorted. */
+export async function auditKinds(s: Sql): Promise<string[]> {
+  const rows = await s.db.selectFrom('audit_events').select('kind').distinct().orderBy('kind').execute();
+  return rows.map((r) => r.kind);
+}
+
 export async function listAudit(
   s: Sql,
   input: {
@@ -120,6 +158,8 @@ export async function listAudit(
     newest?: boolean;
     appId?: string;
     subjects?: readonly string[];
+    search?: AuditSearch;
+    offset?: number;
     limit?: number;
   } = {},
 ): Promise<AuditEvent[]> {
@@ -129,6 +169,8 @@ export async function listAudit(
     .where('seq', '>', input.afterSeq ?? 0)
     .orderBy('seq', input.newest ? 'desc' : 'asc')
     .limit(input.limit ?? 1000);
+  if (input.offset !== undefined && input.offset > 0) query = query.offset(input.offset);
+  if (input.search !== undefined) query = query.where(matching(input.search));
   if (input.beforeSeq !== undefined) query = query.where('seq', '<', input.beforeSeq);
   if (input.appId !== undefined) query = query.where('app_id', '=', input.appId);
   if (input.subjects !== undefined) {
