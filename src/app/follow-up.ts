@@ -25,11 +25,19 @@ export function recentAudit(roster: Roster, input: { limit: number }): Promise<A
  * Every audit event about one of `subjects` (a person's employee id, address, account ids; a plan's id), oldest
  * first, picked out by the store (case ignored: ASCII letters in every engine) rather than from the whole log.
  */
-export async function auditAbout(roster: Roster, subjects: readonly string[]): Promise<AuditEvent[]> {
+export function auditAbout(roster: Roster, subjects: readonly string[]): Promise<AuditEvent[]> {
+  return everyEvent(roster, { subjects });
+}
+
+/** Every event a filter of the store's keeps, oldest first, read a thousand at a time. */
+async function everyEvent(
+  roster: Roster,
+  filter: { appId?: string; subjects?: readonly string[] },
+): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   let afterSeq = 0;
   for (;;) {
-    const page = await roster.store.listAudit({ afterSeq, subjects, limit: 1000 });
+    const page = await roster.store.listAudit({ ...filter, afterSeq, limit: 1000 });
     if (page.length === 0) return events;
     events.push(...page);
     afterSeq = page[page.length - 1]?.seq ?? afterSeq;
@@ -67,21 +75,12 @@ export async function readAudit(
   roster: Roster,
   filter: { person?: string; appId?: string; verify?: boolean } = {},
 ): Promise<{ events: AuditEvent[]; verification: AuditVerification | null }> {
-  const events: AuditEvent[] = [];
-  let afterSeq = 0;
-  for (;;) {
-    const page = await roster.store.listAudit({
-      afterSeq,
-      limit: 1000,
-      ...(filter.appId ? { appId: filter.appId } : {}),
-    });
-    if (page.length === 0) break;
-    events.push(...page);
-    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
-  }
-  const person = filter.person?.toLowerCase();
   return {
-    events: person ? events.filter((e) => e.subject?.toLowerCase() === person) : events,
+    // One person's events picked out by the store (case ignored), not from every event read.
+    events: await everyEvent(roster, {
+      ...(filter.appId ? { appId: filter.appId } : {}),
+      ...(filter.person ? { subjects: [filter.person] } : {}),
+    }),
     verification: filter.verify ? await roster.store.verifyAudit() : null,
   };
 }
