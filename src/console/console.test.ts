@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../app/tokens.js';
+import { person } from '../identity/testkit.js';
 import { startTestServer, type TestServer } from '../server/testkit.js';
 import { serverDb } from '../store/server-tables.js';
 import { type TokenScope, tokenStore } from '../store/tokens.js';
@@ -216,22 +217,7 @@ describe('console sign-in and write protection', () => {
     await store.replacePeople({
       sourcePath: 'hr.csv',
       hash: 'console-history',
-      people: [
-        {
-          employeeId: 'E77',
-          email: 'rita.moreno@acme.com',
-          aliases: [],
-          firstName: 'Rita',
-          lastName: 'Moreno',
-          status: 'active',
-          department: null,
-          title: null,
-          managerEmail: null,
-          startDate: null,
-          endDate: null,
-          attributes: {},
-        },
-      ],
+      people: [person('E77', 'rita.moreno@acme.com')],
     });
     await store.appendAudit({
       actor: 'okta',

@@ -323,6 +323,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Which audit events a listing reads: see Store.listAudit. */
+export interface AuditListing {
+  afterSeq?: number;
+  beforeSeq?: number;
+  newest?: boolean;
+  appId?: string;
+  subjects?: readonly string[];
+  search?: AuditSearch;
+  offset?: number;
+  limit?: number;
+}
+
 /**
  * A search of the audit log: one kind of event, and text found in who, what, app, subject or details (case ignored:
  * ASCII letters in every engine).
@@ -748,16 +760,7 @@ export interface Store {
    * after `afterSeq` and before `beforeSeq`; only one app's, only those about one of `subjects` (case ignored), or
    * only those a search matches.
    */
-  listAudit(input?: {
-    afterSeq?: number;
-    beforeSeq?: number;
-    newest?: boolean;
-    appId?: string;
-    subjects?: readonly string[];
-    search?: AuditSearch;
-    offset?: number;
-    limit?: number;
-  }): Promise<AuditEvent[]>;
+  listAudit(input?: AuditListing): Promise<AuditEvent[]>;
   /** How many events a search matches (all of them without one). */
   countAudit(input?: AuditSearch): Promise<number>;
   /** The kinds of event the log holds, sorted. */

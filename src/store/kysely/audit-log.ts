@@ -6,7 +6,7 @@ import { auditBreak, auditHashWithData, GENESIS_HASH } from '../audit.js';
 import { canonicalJson } from '../json.js';
 import { rowToAudit } from '../rows.js';
 import type { Database } from '../schema.js';
-import type { AuditEvent, AuditInput, AuditSearch, AuditVerification } from '../store.js';
+import type { AuditEvent, AuditInput, AuditListing, AuditSearch, AuditVerification } from '../store.js';
 import type { AuditTail, Sql } from './context.js';
 import { likeLiteral } from './like.js';
 
@@ -150,19 +150,7 @@ export async function auditKinds(s: Sql): Promise<string[]> {
   return rows.map((r) => r.kind);
 }
 
-export async function listAudit(
-  s: Sql,
-  input: {
-    afterSeq?: number;
-    beforeSeq?: number;
-    newest?: boolean;
-    appId?: string;
-    subjects?: readonly string[];
-    search?: AuditSearch;
-    offset?: number;
-    limit?: number;
-  } = {},
-): Promise<AuditEvent[]> {
+export async function listAudit(s: Sql, input: AuditListing = {}): Promise<AuditEvent[]> {
   let query = s.db
     .selectFrom('audit_events')
     .selectAll()
