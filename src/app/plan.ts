@@ -155,12 +155,17 @@ export async function findPlan(
   });
 }
 
+/**
+ * Saved plans, newest first: those made from the policy, or (`facade`) the SCIM facade's, one per IdP write. Apart,
+ * because a busy facade writes hundreds an hour, and the newest plans of all would be nothing but its writes.
+ */
 export async function listPlans(
   roster: Roster,
-  filter: { status?: PlanStatus; limit?: number } = {},
+  filter: { status?: PlanStatus; limit?: number; facade?: boolean } = {},
 ): Promise<PlanRecord[]> {
   return roster.store.listPlans({
     limit: filter.limit ?? 20,
+    facade: filter.facade ?? false,
     ...(filter.status ? { status: filter.status } : {}),
   });
 }

@@ -267,6 +267,23 @@ describe('console sign-in and write protection', () => {
     expect(none).toContain('No event matches');
   });
 
+  it("lists the policy's plans, and the SCIM facade's apart, so a busy IdP cannot push the policy's off the page", async () => {
+    const { store } = t.server.context;
+    const made = async (summary: Record<string, unknown>) =>
+      (await store.createPlan({ stateHash: 's', summary, body: {}, ops: [] })).plan.id;
+    const policy = await made({ total: 0 });
+    const writes = [];
+    for (let i = 0; i < 120; i++) writes.push(await made({ total: 1, source: 'scim', removals: 0 }));
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const page = await (await c.get('/console/plans')).text();
+    expect(page).toContain(`/console/plans/${policy}`);
+    expect(page).not.toContain(`/console/plans/${writes[119]}`);
+    const facade = await (await c.get('/console/plans?facade=1')).text();
+    expect(facade).toContain(`/console/plans/${writes[119]}`);
+    expect(facade).not.toContain(`/console/plans/${policy}`);
+  });
+
   it('answers a page about something that is not there with a readable 404 naming it', async () => {
     const c = client(t);
     await c.login(t.tokens.read);

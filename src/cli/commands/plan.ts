@@ -79,15 +79,20 @@ export function registerPlanCommand(program: Command): void {
 
   program
     .command('plans')
-    .description('the saved plans, newest first')
+    .description('the saved plans made from the policy, newest first')
     .option('--limit <n>', 'how many', Number, 20)
+    .option('--facade', "the SCIM facade's plans instead: one per IdP write")
     .option('--json', 'print the plans as JSON')
-    .action(async (options: { limit: number; json?: boolean }, command: Command) => {
+    .action(async (options: { limit: number; facade?: boolean; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
       const { listPlans } = await app();
-      const plans = await withRoster(command, (roster) => listPlans(roster, { limit: options.limit }));
+      const facade = options.facade ?? false;
+      const plans = await withRoster(command, (roster) =>
+        listPlans(roster, { limit: options.limit, facade }),
+      );
       out.result(plans.map(({ body: _body, ...plan }) => plan));
-      if (plans.length === 0) out.line('No saved plans: run `roster plan`.');
+      if (plans.length === 0)
+        out.line(facade ? 'No IdP write through the SCIM facade yet.' : 'No saved plans: run `roster plan`.');
       out.table(
         plans.map((p) => [
           p.id,

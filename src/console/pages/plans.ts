@@ -48,9 +48,15 @@ export const plansPage: ConsolePage = {
   register(routes) {
     const { ctx } = routes;
 
-    routes.page('/console/plans', 'read', async (_request, viewer) => {
-      const plans = await asActor(ctx, viewer.name, (roster) => listPlans(roster, { limit: 100 }));
+    routes.page('/console/plans', 'read', async (request, viewer) => {
+      const facade = (request.query as Record<string, string | undefined>).facade === '1';
+      const plans = await asActor(ctx, viewer.name, (roster) => listPlans(roster, { limit: 100, facade }));
       const body = html`<h1>Plans</h1>
+<p class="muted">${
+        facade
+          ? html`The SCIM facade's plans, one per IdP write, newest first. <a href="/console/plans">Plans made from the policy</a>`
+          : html`Plans made from the policy, newest first. <a href="/console/plans?facade=1">The SCIM facade's plans</a> (one per IdP write) are listed apart.`
+      }</p>
 ${
   viewer.can('operate')
     ? html`<form method="post" action="/console/plans/new" class="actions">${csrfField(viewer)}<button type="submit">Plan all changes now</button>
@@ -67,7 +73,9 @@ ${table({
     String(p.summary.total ?? 0),
     String(p.summary.approvals ?? 0),
   ]),
-  empty: 'No plans yet: plan the changes (the button above), or select findings to fix.',
+  empty: facade
+    ? 'No IdP write through the SCIM facade yet.'
+    : 'No plans yet: plan the changes (the button above), or select findings to fix.',
 })}`;
       return routes.render(viewer, 'Plans', '/console/plans', body);
     });

@@ -141,4 +141,16 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
     expect(String(told.body['detail'])).toContain('rejected');
     expect(await status(ids[4]!)).toBe('active');
   }, 60_000);
+
+  it("lists the facade's plans apart from the policy's: roster plans shows the policy's, --facade the IdP's writes", async () => {
+    expect((await roster(...args, 'plan')).code).toBe(0);
+    type Listed = { id: string; summary: { source?: string } };
+    const policy = jsonData<Listed[]>((await roster(...args, 'plans', '--json')).stdout);
+    const facade = jsonData<Listed[]>((await roster(...args, 'plans', '--facade', '--json')).stdout);
+    expect(policy).toHaveLength(1);
+    expect(policy[0]?.summary.source).toBeUndefined();
+    // The writes above: five creates, the removals run, held and rejected.
+    expect(facade.length).toBeGreaterThanOrEqual(8);
+    expect(facade.every((p) => p.summary.source === 'scim')).toBe(true);
+  });
 });
