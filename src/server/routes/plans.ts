@@ -84,12 +84,22 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       schema: {
         tags: ['plans'],
         summary: 'Saved plans, newest first',
-        querystring: pageQuery(['createdAt'] as const, 'desc').extend({ status: planStatus.optional() }),
+        querystring: pageQuery(['createdAt'] as const, 'desc').extend({
+          status: planStatus.optional(),
+          source: z
+            .enum(['policy', 'facade'])
+            .optional()
+            .describe("only the plans made from the policy, or only the SCIM facade's (one per IdP write)"),
+        }),
         response: { 200: pageOf(planSchema), ...problemResponses() },
       },
     },
     async (request) => {
-      const plans = await ctx.store.listPlans(request.query.status ? { status: request.query.status } : {});
+      const { status, source } = request.query;
+      const plans = await ctx.store.listPlans({
+        ...(status ? { status } : {}),
+        ...(source ? { facade: source === 'facade' } : {}),
+      });
       return paginate(plans.map(planView), request.query, {
         id: (p) => p.id,
         sortBy: { createdAt: (p) => p.createdAt },

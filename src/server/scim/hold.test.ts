@@ -152,5 +152,14 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
     // The writes above: five creates, the removals run, held and rejected.
     expect(facade.length).toBeGreaterThanOrEqual(8);
     expect(facade.every((p) => p.summary.source === 'scim')).toBe(true);
+    // The API filters the same way when asked (and lists both when not).
+    const listed = async (query: string) =>
+      (
+        (await t.call('GET', `/plans${query}`, { token: t.tokens.read })).body as { items: { id: string }[] }
+      ).items.map((p) => p.id);
+    expect(await listed('?source=policy')).toEqual([policy[0]?.id]);
+    expect((await listed('?source=facade&limit=100')).sort()).toEqual(facade.map((p) => p.id).sort());
+    expect(await listed('?limit=100')).toContain(policy[0]?.id);
+    expect((await t.call('GET', '/plans?source=idp', { token: t.tokens.read })).status).toBe(400);
   });
 });
