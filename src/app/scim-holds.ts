@@ -44,6 +44,9 @@ export function holdKey(appId: string, ops: readonly PlanOp[]): string | null {
 const facadeSummary = (plan: PlanRecord) => plan.summary as Partial<HoldSummary>;
 
 /** A window that starts at the epoch: a held plan waits at any age. */
+
+/** Only the plans the facade held: picked out by the store, never found among every plan read whole. */
+const HELD = { facade: true, held: true } as const;
 const EVER = new Date(0).toISOString();
 
 /**
@@ -69,10 +72,9 @@ async function removalsSince(store: Store, since: string): Promise<number> {
  * this runs for every removal.
  */
 async function findHeld(store: Store, key: string, since: string): Promise<PlanRecord | null> {
-  const held = { facade: true, held: true } as const;
   const candidates = [
-    ...(await store.listPlans({ status: 'draft', createdSince: EVER, ...held })),
-    ...(await store.listPlans({ status: 'cancelled', updatedSince: since, ...held })),
+    ...(await store.listPlans({ status: 'draft', createdSince: EVER, ...HELD })),
+    ...(await store.listPlans({ status: 'cancelled', updatedSince: since, ...HELD })),
   ];
   return (
     candidates.find((p) => facadeSummary(p).source === 'scim' && facadeSummary(p).hold?.key === key) ?? null
@@ -206,10 +208,9 @@ async function toHold(roster: Roster, plan: PlanRecord): Promise<ScimHold> {
  * the store: the newest plans of a busy facade are its writes, and held ones were lost among them.
  */
 export async function listScimHolds(roster: Roster, input: { all?: boolean } = {}): Promise<ScimHold[]> {
-  const held = { facade: true, held: true } as const;
   const plans = (
     await roster.store.listPlans(
-      input.all ? { limit: 5000, ...held } : { status: 'draft', createdSince: EVER, ...held },
+      input.all ? { limit: 5000, ...HELD } : { status: 'draft', createdSince: EVER, ...HELD },
     )
   ).filter((p) => holdOf(p) !== undefined);
   const holds = await Promise.all(plans.map((p) => toHold(roster, p)));

@@ -146,7 +146,9 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
     expect((await roster(...args, 'plan')).code).toBe(0);
     type Listed = { id: string; summary: { source?: string } };
     const policy = jsonData<Listed[]>((await roster(...args, 'plans', '--json')).stdout);
-    const facade = jsonData<Listed[]>((await roster(...args, 'plans', '--facade', '--json')).stdout);
+    const facade = jsonData<Listed[]>(
+      (await roster(...args, 'plans', '--facade', '--limit', '100', '--json')).stdout,
+    );
     expect(policy).toHaveLength(1);
     expect(policy[0]?.summary.source).toBeUndefined();
     // The writes above: five creates, the removals run, held and rejected.
