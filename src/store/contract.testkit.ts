@@ -1607,6 +1607,69 @@ export function storeContract(
         expect((await store.pageAccounts({ email: '2@EXAMPLE.com' })).items.map((a) => a.id)).toEqual(['2']);
       });
 
+      it('plans page newest or oldest first through every plan, by status and source, and a cursor keeps its order', async () => {
+        const made: { id: string; facade: boolean; status: 'draft' | 'approved' }[] = [];
+        for (let n = 0; n < 7; n++) {
+          const facade = n % 3 !== 0;
+          const { plan } = await store.createPlan({
+            stateHash: `s${n}`,
+            summary: facade ? { total: 0, source: 'scim' } : { total: 0 },
+            body: {},
+            ops: [],
+          });
+          const status = n % 2 === 0 ? 'approved' : 'draft';
+          if (status === 'approved') await store.setPlanStatus({ id: plan.id, status });
+          made.push({ id: plan.id, facade, status });
+        }
+        const kept = (filter: { facade?: boolean; status?: 'draft' | 'approved' }) =>
+          made
+            .filter((p) => filter.facade === undefined || p.facade === filter.facade)
+            .filter((p) => filter.status === undefined || p.status === filter.status)
+            .map((p) => p.id);
+        const ids = (pages: { id: string }[][]) => pages.flat().map((p) => p.id);
+
+        const newest = await drain((cursor) => store.pagePlans({ order: 'desc', limit: 2, cursor }));
+        expect(newest.map((p) => p.length)).toEqual([2, 2, 2, 1]);
+        expect(ids(newest)).toEqual(kept({}).reverse());
+        expect(ids(await drain((cursor) => store.pagePlans({ order: 'asc', limit: 3, cursor })))).toEqual(
+          kept({}),
+        );
+        expect(ids(await drain((cursor) => store.pagePlans({ limit: 3, cursor })))).toEqual(kept({}));
+        expect(await store.countPlans()).toBe(7);
+
+        const facade = await drain((cursor) =>
+          store.pagePlans({ order: 'desc', facade: true, limit: 1, cursor }),
+        );
+        expect(ids(facade)).toEqual(kept({ facade: true }).reverse());
+        expect(await store.countPlans({ facade: true })).toBe(4);
+        const approvedPolicy = await drain((cursor) =>
+          store.pagePlans({ order: 'asc', facade: false, status: 'approved', limit: 1, cursor }),
+        );
+        expect(ids(approvedPolicy)).toEqual(kept({ facade: false, status: 'approved' }));
+        expect(await store.countPlans({ facade: false, status: 'approved' })).toBe(2);
+        const draftFacade = await drain((cursor) =>
+          store.pagePlans({ order: 'desc', facade: true, status: 'draft', limit: 2, cursor }),
+        );
+        expect(ids(draftFacade)).toEqual(kept({ facade: true, status: 'draft' }).reverse());
+        expect(await store.countPlans({ status: 'draft' })).toBe(3);
+
+        const ascending = (await store.pagePlans({ order: 'asc', limit: 2 })).nextCursor as string;
+        const descending = (await store.pagePlans({ order: 'desc', limit: 2 })).nextCursor as string;
+        for (const [cursor, order] of [
+          [ascending, 'desc'],
+          [descending, 'asc'],
+        ] as const) {
+          const refused = await store.pagePlans({ order, cursor }).then(
+            () => null,
+            (error: unknown) => error,
+          );
+          expect(isRosterError(refused) && [refused.code, refused.where]).toEqual([
+            'invalid_input',
+            'cursor',
+          ]);
+        }
+      });
+
       it('people, plans, ops, tasks and audit page too, and a cursor from one listing is refused by another', async () => {
         await store.replacePeople({
           sourcePath: 'hr.csv',

@@ -326,6 +326,9 @@ export class KyselyStore implements Store {
   pagePlans(input: Parameters<Store['pagePlans']>[0]): ReturnType<Store['pagePlans']> {
     return pages.pagePlans(this.sql, input);
   }
+  countPlans(input?: Parameters<Store['countPlans']>[0]): ReturnType<Store['countPlans']> {
+    return pages.countPlans(this.sql, input);
+  }
   pageOps(input: Parameters<Store['pageOps']>[0]): ReturnType<Store['pageOps']> {
     return pages.pageOps(this.sql, input);
   }

@@ -742,7 +742,15 @@ export interface Store {
   pageAccounts(
     input: PageInput & { appId?: string; status?: Account['status']; email?: string },
   ): Promise<Page<StoredAccount>>;
-  pagePlans(input: PageInput & { status?: PlanStatus }): Promise<Page<PlanRecord>>;
+  /**
+   * Plans by (createdAt, id), oldest first or (`desc`) newest first, every plan however old; a cursor pages on only
+   * in the order it was handed out in. `facade` as in listPlans.
+   */
+  pagePlans(
+    input: PageInput & { order?: 'asc' | 'desc'; status?: PlanStatus; facade?: boolean },
+  ): Promise<Page<PlanRecord>>;
+  /** How many plans pagePlans pages through with these filters. */
+  countPlans(input?: { status?: PlanStatus; facade?: boolean }): Promise<number>;
   pageOps(
     input: PageInput & { planId?: string; appId?: string; status?: OpStatus; kind?: OpKind },
   ): Promise<Page<OpRecord>>;

@@ -84,6 +84,8 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       schema: {
         tags: ['plans'],
         summary: 'Saved plans, newest first',
+        description:
+          'Every plan, however old, a page at a time; a nextCursor pages on only in the order it came from.',
         querystring: pageQuery(['createdAt'] as const, 'desc').extend({
           status: planStatus.optional(),
           source: z
@@ -95,15 +97,15 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
       },
     },
     async (request) => {
-      const { status, source } = request.query;
-      const plans = await ctx.store.listPlans({
+      const { limit, cursor, order, status, source } = request.query;
+      const filter = {
         ...(status ? { status } : {}),
         ...(source ? { facade: source === 'facade' } : {}),
-      });
-      return paginate(plans.map(planView), request.query, {
-        id: (p) => p.id,
-        sortBy: { createdAt: (p) => p.createdAt },
-      });
+      };
+      // Paged in the store: a busy facade writes hundreds of plans an hour, and every one of them is reachable.
+      const page = await ctx.store.pagePlans({ ...filter, limit, order, ...(cursor ? { cursor } : {}) });
+      const total = await ctx.store.countPlans(filter);
+      return { items: page.items.map(planView), total, nextCursor: page.nextCursor };
     },
   );
 

@@ -1,6 +1,6 @@
-/** @module Paged listings for the API: keyset pages in each table's key order, behind an opaque cursor. */
+/** @module Paged listings for the API: keyset pages in each table's key order, behind an opaque cursor, and their totals. */
 
-import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import type { Account, Person } from '../../core/types.js';
 import {
@@ -28,29 +28,37 @@ import type {
   TaskStatus,
 } from '../store.js';
 import type { Sql } from './context.js';
+import { facadePlans } from './plans.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
 type Key = (string | number)[];
 
-/** base64url of `{ q, k }`: which listing it belongs to and the last key served. Opaque to callers. */
-export function encodeCursor(listing: string, key: Key): string {
-  return Buffer.from(JSON.stringify({ q: listing, k: key }), 'utf8').toString('base64url');
+/** Which way a listing runs along its key: `asc` from the first key, `desc` from the last. */
+export type PageOrder = 'asc' | 'desc';
+
+/**
+ * base64url of `{ q, o, k }`: which listing it belongs to, which way it runs and the last key served. Opaque to
+ * callers.
+ */
+export function encodeCursor(listing: string, order: PageOrder, key: Key): string {
+  return Buffer.from(JSON.stringify({ q: listing, o: order, k: key }), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(listing: string, cursor: string, arity: number): Key {
+export function decodeCursor(listing: string, order: PageOrder, cursor: string, arity: number): Key {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     parsed = null;
   }
-  const value = parsed as { q?: unknown; k?: unknown } | null;
+  const value = parsed as { q?: unknown; o?: unknown; k?: unknown } | null;
   const ok =
     value !== null &&
     typeof value === 'object' &&
     value.q === listing &&
+    (value.o === undefined || value.o === 'asc' || value.o === 'desc') &&
     Array.isArray(value.k) &&
     value.k.length === arity &&
     value.k.every((x) => typeof x === 'string' || typeof x === 'number');
@@ -59,6 +67,18 @@ export function decodeCursor(listing: string, cursor: string, arity: number): Ke
       where: 'cursor',
       fix: `pass the nextCursor of the previous ${listing} page unchanged, or leave it out for the first page`,
     });
+  }
+  // A cursor without an order was handed out before listings had one, when every listing ran ascending.
+  const from = value.o ?? 'asc';
+  if (from !== order) {
+    throw new RosterError(
+      'invalid_input',
+      `the cursor is from the ${listing} listing in ${from} order, not ${order}`,
+      {
+        where: 'cursor',
+        fix: `page on in ${from} order, or leave the cursor out to start the ${order} listing from its first page`,
+      },
+    );
   }
   return value.k as Key;
 }
@@ -74,18 +94,30 @@ function limitOf(input: PageInput): number {
   return limit;
 }
 
-/** Rows strictly after `key` in the order of `columns` (ascending): (a > x) or (a = x and b > y) ... */
-function after<DB, TB extends keyof DB>(eb: ExpressionBuilder<DB, TB>, columns: readonly string[], key: Key) {
+/**
+ * Rows strictly past `key` in the order of `columns`, all ascending or all descending: (a > x) or (a = x and b > y)
+ * ..., with `<` descending.
+ */
+function past<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  columns: readonly string[],
+  key: Key,
+  order: PageOrder,
+) {
   const ref = (c: string) => sql.ref(c);
+  const beyond = order === 'desc' ? '<' : '>';
   const ors = columns.map((column, i) =>
-    eb.and([...columns.slice(0, i).map((c, j) => eb(ref(c), '=', key[j])), eb(ref(column), '>', key[i])]),
+    eb.and([...columns.slice(0, i).map((c, j) => eb(ref(c), '=', key[j])), eb(ref(column), beyond, key[i])]),
   );
   return eb.or(ors);
 }
 
-/** Runs a keyset page: `limit + 1` rows to know whether another page follows. */
+/**
+ * Runs a keyset page: `limit + 1` rows to know whether another page follows. Descending, every key column runs
+ * descending, so one index on the key serves both orders (read backwards).
+ */
 async function page<Row, T>(
-  input: PageInput,
+  input: PageInput & { order?: PageOrder },
   listing: string,
   columns: readonly string[],
   // biome-ignore lint/suspicious/noExplicitAny: the table differs per listing; each caller fixes it.
@@ -94,18 +126,19 @@ async function page<Row, T>(
   map: (row: Row) => T,
 ): Promise<Page<T>> {
   const limit = limitOf(input);
+  const order = input.order ?? 'asc';
   let query = base;
   if (input.cursor != null) {
-    const key = decodeCursor(listing, input.cursor, columns.length);
-    query = query.where((eb) => after(eb, columns, key));
+    const key = decodeCursor(listing, order, input.cursor, columns.length);
+    query = query.where((eb) => past(eb, columns, key, order));
   }
-  for (const column of columns) query = query.orderBy(sql.ref(column));
+  for (const column of columns) query = query.orderBy(sql.ref(column), order);
   const rows = await query.limit(limit + 1).execute();
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return {
     items: items.map(map),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(listing, keyOf(last)) : null,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(listing, order, keyOf(last)) : null,
   };
 }
 
@@ -130,10 +163,39 @@ export function pageAccounts(
   return page(input, 'accounts', ['app_id', 'id'], base, (r) => [r.app_id, r.id], rowToAccount);
 }
 
-export function pagePlans(s: Sql, input: PageInput & { status?: PlanStatus }): Promise<Page<PlanRecord>> {
-  let base = s.db.selectFrom('plans').selectAll();
-  if (input.status !== undefined) base = base.where('status', '=', input.status);
+/** What a listing of plans filters on: one status, and the SCIM facade's plans or (false) the others. */
+interface PlanFilter {
+  status?: PlanStatus;
+  facade?: boolean;
+}
+
+/** The plans a filter keeps, as a condition (every plan without one). */
+function planFilter(filter: PlanFilter) {
+  return (eb: ExpressionBuilder<Database, 'plans'>) => {
+    const all: Expression<SqlBool>[] = [];
+    if (filter.status !== undefined) all.push(eb('status', '=', filter.status));
+    if (filter.facade !== undefined) all.push(facadePlans(filter.facade)(eb));
+    return eb.and(all);
+  };
+}
+
+/** Plans by (created_at, id): oldest first, or newest first (`desc`); one status, the facade's or the others. */
+export function pagePlans(
+  s: Sql,
+  input: PageInput & PlanFilter & { order?: PageOrder },
+): Promise<Page<PlanRecord>> {
+  const base = s.db.selectFrom('plans').selectAll().where(planFilter(input));
   return page(input, 'plans', ['created_at', 'id'], base, (r) => [r.created_at, r.id], rowToPlan);
+}
+
+/** How many plans a filter keeps: the total the plans listing pages through. */
+export async function countPlans(s: Sql, filter: PlanFilter = {}): Promise<number> {
+  const row = await s.db
+    .selectFrom('plans')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where(planFilter(filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export function pageOps(

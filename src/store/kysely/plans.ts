@@ -158,6 +158,13 @@ export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord
 /** What a SCIM facade write's plan summary holds (`source: scim`), as a LIKE pattern over its canonical JSON. */
 const FACADE_SUMMARY = '%"source":"scim"%';
 
+/** Only the SCIM facade's plans, or (false) only the others. */
+export function facadePlans(facade: boolean) {
+  // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
+  return (eb: ExpressionBuilder<Database, 'plans'>) =>
+    eb('summary', facade ? 'like' : 'not like', FACADE_SUMMARY);
+}
+
 /** A `removals` count above 0 anywhere in a summary's canonical JSON, as LIKE patterns (any one matches). */
 const NONZERO_REMOVALS = Array.from({ length: 9 }, (_, i) => `%"removals":${i + 1}%`);
 
@@ -184,9 +191,7 @@ export async function listPlans(
   if (input.status !== undefined) query = query.where('status', '=', input.status);
   if (input.createdSince !== undefined) query = query.where('created_at', '>=', input.createdSince);
   if (input.updatedSince !== undefined) query = query.where('updated_at', '>=', input.updatedSince);
-  // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
-  if (input.facade !== undefined)
-    query = query.where('summary', input.facade ? 'like' : 'not like', FACADE_SUMMARY);
+  if (input.facade !== undefined) query = query.where(facadePlans(input.facade));
   // A count above 0 starts with a digit from 1 to 9 (JSON numbers have no leading zero).
   if (input.removals)
     query = query.where((eb) => eb.or(NONZERO_REMOVALS.map((pattern) => eb('summary', 'like', pattern))));
