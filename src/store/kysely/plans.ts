@@ -158,15 +158,27 @@ export async function getPlan(s: Sql, input: { id: string }): Promise<PlanRecord
 /** What a SCIM facade write's plan summary holds (`source: scim`), as a LIKE pattern over its canonical JSON. */
 const FACADE_SUMMARY = '%"source":"scim"%';
 
-/** Only the SCIM facade's plans, or (false) only the others. */
+/**
+ * Only the SCIM facade's plans, or (false) only the others. The summary is canonical JSON, so a facade plan's always
+ * holds FACADE_SUMMARY's text. The pattern is literal text in the statement, not a bound value: the policy's plans
+ * have a partial index of their own (`plans_policy_created`, migration 0029) under this very condition, and a
+ * planner matches a partial index's condition only against the query's text.
+ */
 export function facadePlans(facade: boolean) {
-  // The summary is canonical JSON, so a facade plan's always holds this text (see FACADE_SUMMARY).
   return (eb: ExpressionBuilder<Database, 'plans'>) =>
-    eb('summary', facade ? 'like' : 'not like', FACADE_SUMMARY);
+    eb('summary', facade ? 'like' : 'not like', sql.lit(FACADE_SUMMARY));
 }
 
 /** A `removals` count above 0 anywhere in a summary's canonical JSON, as LIKE patterns (any one matches). */
 const NONZERO_REMOVALS = Array.from({ length: 9 }, (_, i) => `%"removals":${i + 1}%`);
+
+/**
+ * Only plans that remove someone: literal patterns, in the order of the partial index `plans_removing_created`
+ * (migration 0029) that holds exactly these plans (see facadePlans).
+ */
+function removingPlans(eb: ExpressionBuilder<Database, 'plans'>) {
+  return eb.or(NONZERO_REMOVALS.map((pattern) => eb('summary', 'like', sql.lit(pattern))));
+}
 
 /** A `hold` object anywhere in a summary's canonical JSON (a removal the facade held), as a LIKE pattern. */
 const HELD_SUMMARY = '%"hold":{%';
@@ -193,8 +205,7 @@ export async function listPlans(
   if (input.updatedSince !== undefined) query = query.where('updated_at', '>=', input.updatedSince);
   if (input.facade !== undefined) query = query.where(facadePlans(input.facade));
   // A count above 0 starts with a digit from 1 to 9 (JSON numbers have no leading zero).
-  if (input.removals)
-    query = query.where((eb) => eb.or(NONZERO_REMOVALS.map((pattern) => eb('summary', 'like', pattern))));
+  if (input.removals) query = query.where(removingPlans);
   if (input.held) query = query.where('summary', 'like', HELD_SUMMARY);
   if (input.idPart !== undefined) {
     // Ids are lower-case; LIKE folds ASCII case in SQLite, not in Postgres.
