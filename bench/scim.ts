@@ -11,7 +11,7 @@
  */
 
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -385,6 +385,7 @@ function serve(name: string): void {
               : [];
           if (profiling && PROFILE) {
             const { profile } = await profiling.post('Profiler.stop');
+            mkdirSync(PROFILE, { recursive: true });
             writeFileSync(join(PROFILE, `${ask.load.split(' ')[0]}.cpuprofile`), JSON.stringify(profile));
             profiling.disconnect();
             profiling = null;
