@@ -11,7 +11,7 @@ import {
   type PlanBody,
   type SkippedApp,
 } from '../reconcile/plan.js';
-import type { OpRecord, PlanRecord, PlanStatus } from '../store/store.js';
+import type { OpRecord, Page, PlanRecord, PlanStatus } from '../store/store.js';
 import { type Roster, selectApps } from './context.js';
 import { listFindings, updateLinks } from './graph.js';
 
@@ -168,6 +168,28 @@ export async function listPlans(
     facade: filter.facade ?? false,
     ...(filter.status ? { status: filter.status } : {}),
   });
+}
+
+/**
+ * One page of saved plans, newest first (`order: 'asc'`: oldest first), however far back: the policy's or
+ * (`facade`) the SCIM facade's, both when `facade` is not given; `cursor` is the `nextCursor` of the page before.
+ * With how many plans the filters keep in all.
+ */
+export async function pagePlans(
+  roster: Roster,
+  input: { facade?: boolean; status?: PlanStatus; order?: 'asc' | 'desc'; cursor?: string; limit?: number },
+): Promise<Page<PlanRecord> & { total: number }> {
+  const filter = {
+    ...(input.facade === undefined ? {} : { facade: input.facade }),
+    ...(input.status ? { status: input.status } : {}),
+  };
+  const page = await roster.store.pagePlans({
+    ...filter,
+    order: input.order ?? 'desc',
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+    ...(input.limit === undefined ? {} : { limit: input.limit }),
+  });
+  return { ...page, total: await roster.store.countPlans(filter) };
 }
 
 /** A saved plan with its whole body (its ops rebuilt from the op rows) and its ops as stored. */

@@ -282,6 +282,22 @@ describe('console sign-in and write protection', () => {
     const facade = await (await c.get('/console/plans?facade=1')).text();
     expect(facade).toContain(`/console/plans/${writes[119]}`);
     expect(facade).not.toContain(`/console/plans/${policy}`);
+    // A page holds the newest 100; the older ones are a link away, down to the first write, each listed once.
+    expect(facade).toContain('(120 in all)');
+    const listed = (page: string) =>
+      [...page.matchAll(/href="\/console\/plans\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+    expect(listed(facade)).toHaveLength(100);
+    const older = /href="([^"]+)" rel="next">Older plans</.exec(facade)?.[1]?.replaceAll('&amp;', '&');
+    expect(older).toMatch(/^\/console\/plans\?facade=1&cursor=/);
+    const last = await (await c.get(older as string)).text();
+    expect(listed(last)).toHaveLength(20);
+    expect(listed(last)).toContain(writes[0]);
+    expect([...listed(facade), ...listed(last)].sort()).toEqual([...writes].sort());
+    expect(last).not.toContain('Older plans');
+    expect(last).toContain('href="/console/plans?facade=1">Newest plans</a>');
+    const bad = await c.get('/console/plans?cursor=nonsense');
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('cursor');
   });
 
   it('answers a page about something that is not there with a readable 404 naming it', async () => {

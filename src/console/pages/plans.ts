@@ -1,6 +1,6 @@
 /** @module Plans: the list, a plan as a readable diff (by app and person, reason, risk, approvals, safety banner), approve, apply, cancel, and live apply progress over server-sent events. */
 
-import { approve, cancelPlan, listPlans, planChanges, showPlan } from '../../app/index.js';
+import { approve, cancelPlan, pagePlans, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { shortId } from '../../core/ids.js';
 import type { PlanOp } from '../../reconcile/diff.js';
@@ -12,7 +12,7 @@ import { asActor } from '../../server/core.js';
 import { announcePlan } from '../../server/notify.js';
 import type { OpRecord, PlanRecord } from '../../store/store.js';
 import { type ConsolePage, field } from '../console.js';
-import { html } from '../html.js';
+import { html, query } from '../html.js';
 import { badge, csrfField, table, when } from '../layout.js';
 
 /** How often a live view reads the ops again while an apply runs. */
@@ -20,6 +20,8 @@ const PROGRESS_EVERY_MS = 250;
 /** About a minute of a plan doing nothing before the stream ends (the browser reconnects if it stays). */
 const IDLE_POLLS = 240;
 const FINAL = new Set(['applied', 'tasks_open', 'failed', 'cancelled']);
+/** Plans on one page of the list; older ones are a link away, however many there are. */
+const PLANS_PAGE = 100;
 
 async function planOf(ctx: ServerContext, actor: string, id: string) {
   const shown = await asActor(ctx, actor, (roster) => showPlan(roster, id));
@@ -49,13 +51,19 @@ export const plansPage: ConsolePage = {
     const { ctx } = routes;
 
     routes.page('/console/plans', 'read', async (request, viewer) => {
-      const facade = (request.query as Record<string, string | undefined>).facade === '1';
-      const plans = await asActor(ctx, viewer.name, (roster) => listPlans(roster, { limit: 100, facade }));
+      const q = request.query as Record<string, string | undefined>;
+      const facade = q.facade === '1';
+      const cursor = q.cursor || undefined;
+      const listed = await asActor(ctx, viewer.name, (roster) =>
+        pagePlans(roster, { limit: PLANS_PAGE, facade, ...(cursor ? { cursor } : {}) }),
+      );
+      const { items: plans, nextCursor, total } = listed;
+      const listing = (next?: string) => `/console/plans${query({ facade: facade ? 1 : undefined, cursor: next })}`;
       const body = html`<h1>Plans</h1>
 <p class="muted">${
         facade
-          ? html`The SCIM facade's plans, one per IdP write, newest first. <a href="/console/plans">Plans made from the policy</a>`
-          : html`Plans made from the policy, newest first. <a href="/console/plans?facade=1">The SCIM facade's plans</a> (one per IdP write) are listed apart.`
+          ? html`The SCIM facade's plans, one per IdP write, newest first (${total} in all). <a href="/console/plans">Plans made from the policy</a>`
+          : html`Plans made from the policy, newest first (${total} in all). <a href="/console/plans?facade=1">The SCIM facade's plans</a> (one per IdP write) are listed apart.`
       }</p>
 ${
   viewer.can('operate')
@@ -76,7 +84,15 @@ ${table({
   empty: facade
     ? 'No IdP write through the SCIM facade yet.'
     : 'No plans yet: plan the changes (the button above), or select findings to fix.',
-})}`;
+})}
+${
+  cursor || nextCursor
+    ? html`<nav class="pager" aria-label="Pages">
+${cursor ? html`<a href="${listing()}">Newest plans</a>` : ''}
+${nextCursor ? html`<a href="${listing(nextCursor)}" rel="next">Older plans</a>` : ''}
+</nav>`
+    : ''
+}`;
       return routes.render(viewer, 'Plans', '/console/plans', body);
     });
 

@@ -1,7 +1,7 @@
 /** @module /plans, /tasks and /audit: plan, approve, apply in the background, cancel; manual tasks; the audit log. */
 
 import { z } from 'zod';
-import { approve, planChanges, showPlan } from '../../app/index.js';
+import { approve, pagePlans, planChanges, showPlan } from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { OP_STATUSES } from '../../store/rows.js';
 import type { PlanRecord } from '../../store/store.js';
@@ -98,14 +98,17 @@ export async function registerPlanRoutes(app: RosterFastify, ctx: ServerContext)
     },
     async (request) => {
       const { limit, cursor, order, status, source } = request.query;
-      const filter = {
-        ...(status ? { status } : {}),
-        ...(source ? { facade: source === 'facade' } : {}),
-      };
       // Paged in the store: a busy facade writes hundreds of plans an hour, and every one of them is reachable.
-      const page = await ctx.store.pagePlans({ ...filter, limit, order, ...(cursor ? { cursor } : {}) });
-      const total = await ctx.store.countPlans(filter);
-      return { items: page.items.map(planView), total, nextCursor: page.nextCursor };
+      const page = await asActor(ctx, actorOf(request), (roster) =>
+        pagePlans(roster, {
+          limit,
+          order,
+          ...(cursor ? { cursor } : {}),
+          ...(status ? { status } : {}),
+          ...(source ? { facade: source === 'facade' } : {}),
+        }),
+      );
+      return { ...page, items: page.items.map(planView) };
     },
   );
 
