@@ -300,6 +300,43 @@ describe('console sign-in and write protection', () => {
     expect(await bad.text()).toContain('cursor');
   });
 
+  it("counts every removal the SCIM facade held on the overview, apart from the policy's plans awaiting approval", async () => {
+    const { store } = t.server.context;
+    const app = t.server.context.config.apps[0]?.id ?? '';
+    const op = { appId: app, target: {}, requiresApproval: true };
+    const policy = (
+      await store.createPlan({
+        stateHash: 's',
+        summary: { total: 1, approvals: 1 },
+        body: { requestedBy: 'policy-owner' },
+        ops: [{ ...op, kind: 'delete' }],
+      })
+    ).plan.id;
+    // More held removals than the overview read of drafts, all newer than the policy's plan.
+    for (let i = 0; i < 60; i++) {
+      await store.createPlan({
+        stateHash: 's',
+        summary: {
+          total: 1,
+          source: 'scim',
+          removals: 1,
+          hold: { key: `${app}|deactivate|u${i}` },
+          approvals: 1,
+        },
+        body: { source: 'scim', requestedBy: 'okta' },
+        ops: [{ ...op, kind: 'deactivate' }],
+      });
+    }
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const page = await (await c.get('/console')).text();
+    const waiting = page.slice(page.indexOf('id="wait-h"'));
+    expect(waiting).toContain(`/console/plans/${policy}`);
+    expect(waiting).toMatch(/<span class="count">1<\/span> plan waiting for approval/);
+    expect(waiting).toMatch(/<span class="count">60<\/span> removals held at the SCIM facade/);
+    expect(waiting.match(/deactivate\|u\d+, asked by okta/g)).toHaveLength(10);
+  });
+
   it('answers a page about something that is not there with a readable 404 naming it', async () => {
     const c = client(t);
     await c.login(t.tokens.read);

@@ -1,6 +1,6 @@
 /** @module The overview (`/console`): app health, findings by severity and kind, what waits on a person, recent changes. */
 
-import { listTasks, recentAudit } from '../../app/index.js';
+import { listScimHolds, listTasks, recentAudit } from '../../app/index.js';
 import { shortId } from '../../core/ids.js';
 import { SEVERITIES } from '../../identity/index.js';
 import { asActor } from '../../server/core.js';
@@ -12,6 +12,8 @@ import { badge, table, when } from '../layout.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The newest events the overview shows (those of the last day among them). */
 const RECENT_EVENTS = 15;
+/** Held removals named one by one; all are counted. */
+const HELDS_SHOWN = 10;
 
 export const overviewPage: ConsolePage = {
   nav: { href: '/console', label: 'Overview', order: 10 },
@@ -19,18 +21,20 @@ export const overviewPage: ConsolePage = {
     const { ctx } = routes;
     routes.page('/console', 'read', async (_request, viewer) => {
       const actor = viewer.name;
-      const { manifests, tasks, latest } = await asActor(ctx, actor, async (roster) => ({
+      const { manifests, tasks, latest, holds } = await asActor(ctx, actor, async (roster) => ({
         manifests: roster.manifests(),
         tasks: await listTasks(roster),
         latest: await recentAudit(roster, { limit: RECENT_EVENTS }),
+        holds: await listScimHolds(roster),
       }));
       const apps = await Promise.all(ctx.config.apps.map((a) => describeApp(ctx, a, manifests[a.id])));
       const synced = apps.some((a) => a.lastSuccess !== null);
       const findings = synced ? await ctx.findings.list(actor) : [];
-      // By status: the newest plans of all could be nothing but an IdP's writes through the facade.
+      // The policy's plans by status, and the removals the SCIM facade held apart (holds, every waiting one): the
+      // newest drafts of all could be nothing but held IdP writes, which hid the policy's plans and were counted short.
       const plans = [
-        ...(await ctx.store.listPlans({ status: 'draft', limit: 50 })),
-        ...(await ctx.store.listPlans({ status: 'approved', limit: 50 })),
+        ...(await ctx.store.listPlans({ status: 'draft', facade: false, limit: 50 })),
+        ...(await ctx.store.listPlans({ status: 'approved', facade: false, limit: 50 })),
       ].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
       const waiting: { id: string; createdAt: string; count: number; requestedBy: string }[] = [];
       for (const plan of plans) {
@@ -101,6 +105,12 @@ ${
 <section class="card" aria-labelledby="wait-h"><h2 id="wait-h">Waiting on a person</h2>
 <p><span class="count">${waiting.length}</span> plan${waiting.length === 1 ? '' : 's'} waiting for approval</p>
 ${waiting.map((w) => html`<p><a href="/console/plans/${w.id}">Plan ${shortId(w.id)}</a>: ${w.count} op(s) to approve, asked by ${w.requestedBy}</p>`)}
+<p><span class="count">${holds.length}</span> removal${holds.length === 1 ? '' : 's'} held at the SCIM facade${
+  holds.length > 0
+    ? html` — approve a plan below to release its removal, or cancel it to reject it (<code>roster scim holds</code> lists them all)`
+    : ''
+}</p>
+${holds.slice(0, HELDS_SHOWN).map((h) => html`<p><a href="/console/plans/${h.planId}">Plan ${shortId(h.planId)}</a>: ${h.key}, asked by ${h.requestedBy ?? 'unknown'}</p>`)}
 <p><span class="count">${tasks.length}</span> open manual task${tasks.length === 1 ? '' : 's'}
 ${tasks.length > 0 ? html` — <a href="/console/tasks">work the tasks</a>` : ''}</p>
 </section></div>
