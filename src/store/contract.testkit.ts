@@ -1726,7 +1726,7 @@ export function storeContract(
         await store.appendAudit({ actor: 'cli', kind: 'op.succeeded', appId: APP, data: {} });
       };
 
-      it('the log reads from its newest back, and only the events about some subjects, case ignored', async () => {
+      it('the log reads from its newest back, and only the events about some subjects (case ignored) or of one actor', async () => {
         await appendThree();
         await store.appendAudit({
           actor: 'okta',
@@ -1744,6 +1744,11 @@ export function storeContract(
         ]);
         expect(seqs(await store.listAudit({ subjects: ['tp/2', 'tp/3'], afterSeq: 2 }))).toEqual([5]);
         expect(await store.listAudit({ subjects: [] })).toEqual([]);
+        expect(seqs(await store.listAudit({ actor: 'okta' }))).toEqual([4, 5]);
+        expect(
+          seqs(await store.listAudit({ actor: 'okta', search: { kind: 'op.succeeded' }, afterSeq: 4 })),
+        ).toEqual([5]);
+        expect(await store.listAudit({ actor: 'Okta' })).toEqual([]);
       });
 
       it('a search of the log is counted and paged by the store: a kind, and text anywhere in an event, case ignored', async () => {

@@ -329,6 +329,8 @@ export interface AuditListing {
   beforeSeq?: number;
   newest?: boolean;
   appId?: string;
+  /** Only events of this actor (as written). */
+  actor?: string;
   subjects?: readonly string[];
   search?: AuditSearch;
   offset?: number;

@@ -106,10 +106,10 @@ ${
 <p><span class="count">${waiting.length}</span> plan${waiting.length === 1 ? '' : 's'} waiting for approval</p>
 ${waiting.map((w) => html`<p><a href="/console/plans/${w.id}">Plan ${shortId(w.id)}</a>: ${w.count} op(s) to approve, asked by ${w.requestedBy}</p>`)}
 <p><span class="count">${holds.length}</span> removal${holds.length === 1 ? '' : 's'} held at the SCIM facade${
-  holds.length > 0
-    ? html` — approve a plan below to release its removal, or cancel it to reject it (<code>roster scim holds</code> lists them all)`
-    : ''
-}</p>
+        holds.length > 0
+          ? html` — approve a plan below to release its removal, or cancel it to reject it (<code>roster scim holds</code> lists them all)`
+          : ''
+      }</p>
 ${holds.slice(0, HELDS_SHOWN).map((h) => html`<p><a href="/console/plans/${h.planId}">Plan ${shortId(h.planId)}</a>: ${h.key}, asked by ${h.requestedBy ?? 'unknown'}</p>`)}
 <p><span class="count">${tasks.length}</span> open manual task${tasks.length === 1 ? '' : 's'}
 ${tasks.length > 0 ? html` — <a href="/console/tasks">work the tasks</a>` : ''}</p>

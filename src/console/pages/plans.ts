@@ -58,7 +58,8 @@ export const plansPage: ConsolePage = {
         pagePlans(roster, { limit: PLANS_PAGE, facade, ...(cursor ? { cursor } : {}) }),
       );
       const { items: plans, nextCursor, total } = listed;
-      const listing = (next?: string) => `/console/plans${query({ facade: facade ? 1 : undefined, cursor: next })}`;
+      const listing = (next?: string) =>
+        `/console/plans${query({ facade: facade ? 1 : undefined, cursor: next })}`;
       const body = html`<h1>Plans</h1>
 <p class="muted">${
         facade

@@ -161,6 +161,7 @@ export async function listAudit(s: Sql, input: AuditListing = {}): Promise<Audit
   if (input.search !== undefined) query = query.where(matching(input.search));
   if (input.beforeSeq !== undefined) query = query.where('seq', '<', input.beforeSeq);
   if (input.appId !== undefined) query = query.where('app_id', '=', input.appId);
+  if (input.actor !== undefined) query = query.where('actor', '=', input.actor);
   if (input.subjects !== undefined) {
     // Compared without regard to case, as people type addresses; none named is no event.
     const subjects = [...new Set(input.subjects.map((x) => x.toLowerCase()))];
