@@ -8,7 +8,7 @@ import { upsertSnapshotAccount } from './account-upsert.js';
 import { auditHash } from './audit.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
-import type { SnapshotGrant, Store } from './store.js';
+import type { SnapshotGrant, Store, StoredLink } from './store.js';
 
 export interface OpenedStore {
   store: Store;
@@ -1668,6 +1668,39 @@ export function storeContract(
             'cursor',
           ]);
         }
+      });
+
+      it('links page in (app, account) order either way, by app, person, situation and whether a person decided', async () => {
+        const made = [
+          link(APP, '1', 'e1'),
+          link(APP, '2', null),
+          link(APP, '3', 'e1'),
+          link(OTHER_APP, '1', 'e2'),
+          link(OTHER_APP, '2', null),
+        ];
+        await store.upsertLinks({ links: made });
+        await store.decideLink({ appId: OTHER_APP, accountId: '2', employeeId: 'e1', decidedBy: 'ana' });
+        const keys = (pages: StoredLink[][]) => pages.flat().map((l) => `${l.appId}/${l.accountId}`);
+        const everyLink = ['ps/1', 'ps/2', 'tp/1', 'tp/2', 'tp/3'];
+        const forward = await drain((cursor) => store.pageLinks({ limit: 2, cursor }));
+        expect(forward.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(keys(forward)).toEqual(everyLink);
+        expect(keys(await drain((cursor) => store.pageLinks({ order: 'desc', limit: 3, cursor })))).toEqual(
+          [...everyLink].reverse(),
+        );
+        expect(await store.countLinks()).toBe(5);
+        expect(
+          keys(await drain((cursor) => store.pageLinks({ employeeId: 'e1', limit: 1, cursor }))),
+        ).toEqual(['ps/2', 'tp/1', 'tp/3']);
+        expect(await store.countLinks({ employeeId: 'e1', manual: false })).toBe(2);
+        expect(keys([(await store.pageLinks({ manual: true })).items])).toEqual(['ps/2']);
+        expect(keys([(await store.pageLinks({ appId: APP, situation: 'unmatched' })).items])).toEqual([
+          'tp/2',
+        ]);
+        expect(await store.countLinks({ appId: APP, situation: 'linked' })).toBe(2);
+        const cursor = (await store.pageLinks({ limit: 1 })).nextCursor;
+        expect(await codeOf(store.pageLinks({ order: 'desc', cursor }))).toBe('invalid_input');
+        expect(await codeOf(store.pagePlans({ cursor }))).toBe('invalid_input');
       });
 
       it('people, plans, ops, tasks and audit page too, and a cursor from one listing is refused by another', async () => {

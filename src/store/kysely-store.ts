@@ -326,6 +326,12 @@ export class KyselyStore implements Store {
   pagePlans(input: Parameters<Store['pagePlans']>[0]): ReturnType<Store['pagePlans']> {
     return pages.pagePlans(this.sql, input);
   }
+  pageLinks(input: Parameters<Store['pageLinks']>[0]): ReturnType<Store['pageLinks']> {
+    return pages.pageLinks(this.sql, input);
+  }
+  countLinks(input?: Parameters<Store['countLinks']>[0]): ReturnType<Store['countLinks']> {
+    return pages.countLinks(this.sql, input);
+  }
   countPlans(input?: Parameters<Store['countPlans']>[0]): ReturnType<Store['countPlans']> {
     return pages.countPlans(this.sql, input);
   }

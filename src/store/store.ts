@@ -751,6 +751,23 @@ export interface Store {
   pagePlans(
     input: PageInput & { order?: 'asc' | 'desc'; status?: PlanStatus; facade?: boolean },
   ): Promise<Page<PlanRecord>>;
+  /** Links by (appId, accountId), first to last or (`desc`) last to first; a cursor pages on only in its order. */
+  pageLinks(
+    input: PageInput & {
+      order?: 'asc' | 'desc';
+      appId?: string;
+      employeeId?: string;
+      situation?: StoredLink['situation'];
+      manual?: boolean;
+    },
+  ): Promise<Page<StoredLink>>;
+  /** How many links pageLinks pages through with these filters. */
+  countLinks(input?: {
+    appId?: string;
+    employeeId?: string;
+    situation?: StoredLink['situation'];
+    manual?: boolean;
+  }): Promise<number>;
   /** How many plans pagePlans pages through with these filters. */
   countPlans(input?: { status?: PlanStatus; facade?: boolean }): Promise<number>;
   pageOps(

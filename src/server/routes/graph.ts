@@ -208,13 +208,26 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
-      const links = (
-        await ctx.store.listLinks({
-          ...(q.appId ? { appId: q.appId } : {}),
-          ...(q.employeeId ? { employeeId: q.employeeId } : {}),
-          ...(q.situation ? { situation: q.situation } : {}),
-        })
-      ).filter((l) => q.manual === undefined || l.manual === (q.manual === 'true'));
+      const filter = {
+        ...(q.appId ? { appId: q.appId } : {}),
+        ...(q.employeeId ? { employeeId: q.employeeId } : {}),
+        ...(q.situation ? { situation: q.situation } : {}),
+        ...(q.manual === undefined ? {} : { manual: q.manual === 'true' }),
+      };
+      // In the links' key order (the default), a page is read by the store: a million accounts are a million links.
+      if ((q.sort ?? 'accountId') === 'accountId') {
+        const page = await ctx.store.pageLinks({
+          ...filter,
+          order: q.order,
+          limit: q.limit,
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        });
+        return { ...page, total: await ctx.store.countLinks(filter) };
+      }
+      const { manual, ...listed } = filter;
+      const links = (await ctx.store.listLinks(listed)).filter(
+        (l) => manual === undefined || l.manual === manual,
+      );
       return paginate(links, q, {
         id: (l) => `${l.appId}\u0000${l.accountId}`,
         sortBy: { accountId: (l) => `${l.appId}\u0000${l.accountId}`, updatedAt: (l) => l.updatedAt },

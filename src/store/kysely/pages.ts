@@ -7,6 +7,7 @@ import {
   normalizeEmail,
   rowToAccount,
   rowToAudit,
+  rowToLink,
   rowToOp,
   rowToPerson,
   rowToPlan,
@@ -23,6 +24,7 @@ import type {
   PlanRecord,
   PlanStatus,
   StoredAccount,
+  StoredLink,
   StoredPerson,
   TaskRecord,
   TaskStatus,
@@ -161,6 +163,45 @@ export function pageAccounts(
   if (input.status !== undefined) base = base.where('status', '=', input.status);
   if (input.email !== undefined) base = base.where('email_normalized', '=', normalizeEmail(input.email));
   return page(input, 'accounts', ['app_id', 'id'], base, (r) => [r.app_id, r.id], rowToAccount);
+}
+
+/** What a listing of links filters on: one app, one person, one situation, decided by a person or computed. */
+interface LinkFilter {
+  appId?: string;
+  employeeId?: string;
+  situation?: StoredLink['situation'];
+  manual?: boolean;
+}
+
+/** The links a filter keeps, as a condition (every link without one). */
+function linkFilter(filter: LinkFilter) {
+  return (eb: ExpressionBuilder<Database, 'links'>) => {
+    const all: Expression<SqlBool>[] = [];
+    if (filter.appId !== undefined) all.push(eb('app_id', '=', filter.appId));
+    if (filter.employeeId !== undefined) all.push(eb('employee_id', '=', filter.employeeId));
+    if (filter.situation !== undefined) all.push(eb('situation', '=', filter.situation));
+    if (filter.manual !== undefined) all.push(eb('manual', '=', filter.manual ? 1 : 0));
+    return eb.and(all);
+  };
+}
+
+/** Links by (app, account), in either order. */
+export function pageLinks(
+  s: Sql,
+  input: PageInput & LinkFilter & { order?: PageOrder },
+): Promise<Page<StoredLink>> {
+  const base = s.db.selectFrom('links').selectAll().where(linkFilter(input));
+  return page(input, 'links', ['app_id', 'account_id'], base, (r) => [r.app_id, r.account_id], rowToLink);
+}
+
+/** How many links a filter keeps: the total the links listing pages through. */
+export async function countLinks(s: Sql, filter: LinkFilter = {}): Promise<number> {
+  const row = await s.db
+    .selectFrom('links')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where(linkFilter(filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** What a listing of plans filters on: one status, and the SCIM facade's plans or (false) the others. */
