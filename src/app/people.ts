@@ -2,7 +2,7 @@
 
 import type { Person } from '../core/types.js';
 import { type ImportResult, importPeople as importSource } from '../sources/import.js';
-import type { StoredPerson } from '../store/store.js';
+import type { Page, StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
 
 export interface ImportOptions {
@@ -31,6 +31,33 @@ export async function listPeople(
 }
 
 /** People matching a search term (id, email, aliases or name, case-insensitive), a status and a department. */
+/**
+ * One page of the people from the last HR import by employee id (`desc`: last first), with how many the filters
+ * keep: read by the store, never every person for a page.
+ */
+export async function pagePeople(
+  roster: Roster,
+  input: {
+    status?: Person['status'] | undefined;
+    department?: string | undefined;
+    order?: 'asc' | 'desc';
+    cursor?: string | undefined;
+    limit?: number;
+  },
+): Promise<Page<StoredPerson> & { total: number }> {
+  const filter = {
+    ...(input.status ? { status: input.status } : {}),
+    ...(input.department !== undefined ? { department: input.department } : {}),
+  };
+  const page = await roster.store.pagePeople({
+    ...filter,
+    ...(input.order ? { order: input.order } : {}),
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+    ...(input.limit === undefined ? {} : { limit: input.limit }),
+  });
+  return { ...page, total: await roster.store.countPeople(filter) };
+}
+
 export async function searchPeople(
   roster: Roster,
   filter: { q?: string | undefined; status?: Person['status'] | undefined; department?: string | undefined },

@@ -1711,6 +1711,10 @@ export function storeContract(
         });
         const people = await drain((cursor) => store.pagePeople({ status: 'active', limit: 1, cursor }));
         expect(people.flat().map((p) => p.employeeId)).toEqual(['e1', 'e3']);
+        const lastFirst = await drain((cursor) => store.pagePeople({ order: 'desc', limit: 2, cursor }));
+        expect(lastFirst.flat().map((p) => p.employeeId)).toEqual(['e3', 'e2', 'e1']);
+        expect([await store.countPeople(), await store.countPeople({ status: 'active' })]).toEqual([3, 2]);
+        expect(await store.countPeople({ status: 'leaver', department: 'Sales' })).toBe(0);
 
         const { plan } = await store.createPlan({
           stateHash: 's',

@@ -739,8 +739,10 @@ export interface Store {
 
   /** Paged listings for the API: an opaque cursor, filters, a stable order (the rows' keys). */
   pagePeople(
-    input: PageInput & { status?: Person['status']; department?: string },
+    input: PageInput & { order?: 'asc' | 'desc'; status?: Person['status']; department?: string },
   ): Promise<Page<StoredPerson>>;
+  /** How many people pagePeople pages through with these filters. */
+  countPeople(input?: { status?: Person['status']; department?: string }): Promise<number>;
   pageAccounts(
     input: PageInput & { appId?: string; status?: Account['status']; email?: string },
   ): Promise<Page<StoredAccount>>;

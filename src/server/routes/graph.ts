@@ -1,7 +1,14 @@
 /** @module /people, /accounts, /entitlements, /links and /findings: the identity graph, read and decided. */
 
 import { z } from 'zod';
-import { findPerson, importPeople, linkAccount, searchPeople, unlinkAccount } from '../../app/index.js';
+import {
+  findPerson,
+  importPeople,
+  linkAccount,
+  pagePeople,
+  searchPeople,
+  unlinkAccount,
+} from '../../app/index.js';
 import { RosterError } from '../../core/errors.js';
 import { SEVERITIES } from '../../identity/index.js';
 import type { ImportResult } from '../../sources/import.js';
@@ -44,6 +51,18 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     },
     async (request) => {
       const q = request.query;
+      // By employee id (the default) and without a search term, a page is read by the store, not every person.
+      if ((q.sort ?? 'employeeId') === 'employeeId' && !q.q?.trim()) {
+        return asActor(ctx, actorOf(request), (roster) =>
+          pagePeople(roster, {
+            status: q.status,
+            department: q.department,
+            order: q.order,
+            cursor: q.cursor,
+            limit: q.limit,
+          }),
+        );
+      }
       const people = await asActor(ctx, actorOf(request), (roster) =>
         searchPeople(roster, { q: q.q, status: q.status, department: q.department }),
       );

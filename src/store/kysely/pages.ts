@@ -144,14 +144,38 @@ async function page<Row, T>(
   };
 }
 
+/** What a listing of people filters on: one status, one department. */
+interface PeopleFilter {
+  status?: Person['status'];
+  department?: string;
+}
+
+function peopleFilter(filter: PeopleFilter) {
+  return (eb: ExpressionBuilder<Database, 'people'>) => {
+    const all: Expression<SqlBool>[] = [];
+    if (filter.status !== undefined) all.push(eb('status', '=', filter.status));
+    if (filter.department !== undefined) all.push(eb('department', '=', filter.department));
+    return eb.and(all);
+  };
+}
+
+/** People by employee id, in either order. */
 export function pagePeople(
   s: Sql,
-  input: PageInput & { status?: Person['status']; department?: string },
+  input: PageInput & PeopleFilter & { order?: PageOrder },
 ): Promise<Page<StoredPerson>> {
-  let base = s.db.selectFrom('people').selectAll();
-  if (input.status !== undefined) base = base.where('status', '=', input.status);
-  if (input.department !== undefined) base = base.where('department', '=', input.department);
+  const base = s.db.selectFrom('people').selectAll().where(peopleFilter(input));
   return page(input, 'people', ['employee_id'], base, (r) => [r.employee_id], rowToPerson);
+}
+
+/** How many people a filter keeps: the total the people listing pages through. */
+export async function countPeople(s: Sql, filter: PeopleFilter = {}): Promise<number> {
+  const row = await s.db
+    .selectFrom('people')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where(peopleFilter(filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export function pageAccounts(
