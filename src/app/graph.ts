@@ -5,9 +5,10 @@
 
 import { RosterError } from '../core/errors.js';
 import { suggestion } from '../core/suggest.js';
-import type { Entitlement, LinkSituation } from '../core/types.js';
+import type { Account, Entitlement, LinkSituation } from '../core/types.js';
 import {
   type AppAccountView,
+  accountView,
   appView,
   compareSeverity,
   FINDING_RULES,
@@ -23,7 +24,7 @@ import {
   updateGraph as updateIdentityGraph,
   updateLinks as updateIdentityLinks,
 } from '../identity/index.js';
-import type { StoredLink, StoredPerson } from '../store/store.js';
+import type { Page, StoredLink, StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
 
 /** Correlates every account with the latest people import and snapshots, writes the links, computes findings. */
@@ -189,6 +190,59 @@ export async function listAccounts(
     }
   }
   return rows;
+}
+
+/**
+ * One page of the accounts of one app (or every configured app) by (app, id), `desc` last first, each with its
+ * owner or why it has none, and how many the filters keep: only the page's accounts, their links and their owners
+ * are read, never every account of the fleet.
+ */
+export async function pageAccountViews(
+  roster: Roster,
+  input: {
+    appId?: string | undefined;
+    status?: Account['status'] | undefined;
+    admin?: boolean | undefined;
+    order?: 'asc' | 'desc';
+    cursor?: string | undefined;
+    limit?: number;
+  },
+): Promise<Page<AppAccountView & { appId: string }> & { total: number }> {
+  const filter = {
+    appIds: input.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(input.appId).id],
+    ...(input.status ? { status: input.status } : {}),
+    ...(input.admin === undefined ? {} : { admin: input.admin }),
+  };
+  const page = await roster.store.pageAccounts({
+    ...filter,
+    ...(input.order ? { order: input.order } : {}),
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+    ...(input.limit === undefined ? {} : { limit: input.limit }),
+  });
+  const links = new Map<string, StoredLink>();
+  for (const appId of new Set(page.items.map((a) => a.appId))) {
+    const accountIds = page.items.filter((a) => a.appId === appId).map((a) => a.id);
+    for (const link of await roster.store.listGraphLinks({ appId, accountIds }))
+      links.set(`${appId}\u0000${link.accountId}`, link);
+  }
+  const linkOf = (account: Account) => links.get(`${account.appId}\u0000${account.id}`);
+  const owners = new Set<string>();
+  for (const account of page.items) {
+    const link = linkOf(account);
+    if (link?.situation === 'linked' && link.employeeId) owners.add(link.employeeId);
+  }
+  const people = new Map(
+    (owners.size === 0 ? [] : await roster.store.listGraphPeople({ employeeIds: [...owners] })).map((p) => [
+      p.employeeId,
+      p,
+    ]),
+  );
+  const items = page.items.map((account) => {
+    const link = linkOf(account);
+    const person = link?.situation === 'linked' && link.employeeId ? people.get(link.employeeId) : undefined;
+    return { appId: account.appId, ...accountView(account, link, person) };
+  });
+  return { items, nextCursor: page.nextCursor, total: await roster.store.countAccounts(filter) };
 }
 
 async function existingAccount(roster: Roster, appId: string, accountId: string) {

@@ -1,7 +1,7 @@
 /** @module The identity graph's queries (a person's accounts, an app's accounts), and its refresh re-exported. */
 
 import type { Account, LinkMethod, LinkSituation, Person } from '../core/types.js';
-import type { Store, StoredPerson } from '../store/store.js';
+import type { Store, StoredLink, StoredPerson } from '../store/store.js';
 
 export {
   type GraphResult,
@@ -82,20 +82,29 @@ export async function appView(input: { store: Store; appId: string }): Promise<A
     .map((account) => {
       const link = byAccount.get(account.id);
       const person = link?.situation === 'linked' && link.employeeId ? byId.get(link.employeeId) : undefined;
-      return {
-        account,
-        situation: link?.situation ?? null,
-        owner: person
-          ? {
-              employeeId: person.employeeId,
-              email: person.email,
-              name: `${person.firstName} ${person.lastName}`,
-              status: person.status,
-            }
-          : null,
-        method: link?.method ?? null,
-        candidates: link?.candidates ?? [],
-      };
+      return accountView(account, link, person);
     })
     .sort((a, b) => a.account.id.localeCompare(b.account.id, undefined, { numeric: true }));
+}
+
+/** An account with its link and, when linked, the person it is linked to (undefined: none, or gone from HR). */
+export function accountView(
+  account: Account,
+  link: StoredLink | undefined,
+  person: Person | undefined,
+): AppAccountView {
+  return {
+    account,
+    situation: link?.situation ?? null,
+    owner: person
+      ? {
+          employeeId: person.employeeId,
+          email: person.email,
+          name: `${person.firstName} ${person.lastName}`,
+          status: person.status,
+        }
+      : null,
+    method: link?.method ?? null,
+    candidates: link?.candidates ?? [],
+  };
 }

@@ -244,6 +244,36 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
     expect(sent.items.length).toBeGreaterThan(0);
     expect(sent.items.every((n) => n.status === 'delivered')).toBe(true);
 
+    // The accounts listing by (app, id) is paged by the store; sorted otherwise it pages the cached views: the same
+    // accounts, owners and situations either way, under the same filters.
+    type AccountPage = {
+      items: { account: { appId: string; id: string } }[];
+      total: number;
+      nextCursor: string | null;
+    };
+    const walkAccounts = async (query: string) => {
+      const items: AccountPage['items'] = [];
+      let cursor: string | null = null;
+      let total = -1;
+      do {
+        const path: string = `/accounts?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page = (await t.call('GET', path, { token: read })).body as AccountPage;
+        items.push(...page.items);
+        total = page.total;
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      const key = (v: AccountPage['items'][number]) => `${v.account.appId}\u0000${v.account.id}`;
+      return { keys: items.map(key), byKey: [...items].sort((a, b) => (key(a) < key(b) ? -1 : 1)), total };
+    };
+    for (const filter of ['', 'status=active&admin=false&', 'appId=targetprocess&']) {
+      const paged = await walkAccounts(`${filter}limit=37`);
+      const cached = await walkAccounts(`${filter}sort=email&limit=1000`);
+      expect(paged.total).toBeGreaterThan(0);
+      expect(paged.keys).toEqual([...paged.keys].sort());
+      expect([paged.total, paged.keys.length]).toEqual([cached.total, cached.total]);
+      expect(paged.byKey).toEqual(cached.byKey);
+    }
+
     // 9. HR says someone left: the scheduled people run imports it and re-plans, with that person's removals.
     const accountsNow = (
       await t.call('GET', '/accounts?situation=linked&status=active&limit=1000', { token: read })

@@ -1582,7 +1582,7 @@ export function storeContract(
           appId: APP,
           runId: null,
           accounts: ['1', '2', '3', '4', '5'].map((id) =>
-            account(APP, id, { status: id === '3' ? 'inactive' : 'active' }),
+            account(APP, id, { status: id === '3' ? 'inactive' : 'active', isAdmin: id === '4' }),
           ),
           entitlements: [],
           grants: [],
@@ -1605,6 +1605,26 @@ export function storeContract(
         );
         expect(active.flat().map((a) => a.id)).toEqual(['1', '2', '4', '5']);
         expect((await store.pageAccounts({ email: '2@EXAMPLE.com' })).items.map((a) => a.id)).toEqual(['2']);
+        const backwards = await drain((cursor) => store.pageAccounts({ order: 'desc', limit: 4, cursor }));
+        expect(backwards.flat().map((a) => `${a.appId}/${a.id}`)).toEqual([
+          'tp/5',
+          'tp/4',
+          'tp/3',
+          'tp/2',
+          'tp/1',
+          'ps/1',
+        ]);
+        expect((await store.pageAccounts({ admin: true })).items.map((a) => a.id)).toEqual(['4']);
+        expect((await store.pageAccounts({ appIds: [OTHER_APP] })).items.map((a) => a.appId)).toEqual([
+          OTHER_APP,
+        ]);
+        expect((await store.pageAccounts({ appIds: [] })).items).toEqual([]);
+        expect([
+          await store.countAccounts(),
+          await store.countAccounts({ appIds: [APP], status: 'active' }),
+          await store.countAccounts({ admin: false, appId: APP }),
+          await store.countAccounts({ appIds: [] }),
+        ]).toEqual([6, 4, 4, 0]);
       });
 
       it('plans page newest or oldest first through every plan, by status and source, and a cursor keeps its order', async () => {

@@ -326,6 +326,9 @@ export class KyselyStore implements Store {
   pagePlans(input: Parameters<Store['pagePlans']>[0]): ReturnType<Store['pagePlans']> {
     return pages.pagePlans(this.sql, input);
   }
+  countAccounts(input?: Parameters<Store['countAccounts']>[0]): ReturnType<Store['countAccounts']> {
+    return pages.countAccounts(this.sql, input);
+  }
   countPeople(input?: Parameters<Store['countPeople']>[0]): ReturnType<Store['countPeople']> {
     return pages.countPeople(this.sql, input);
   }

@@ -346,6 +346,15 @@ export interface AuditSearch {
   text?: string;
 }
 
+/** Which accounts an accounts listing keeps: see Store.pageAccounts. */
+export interface AccountListing {
+  appId?: string;
+  appIds?: readonly string[];
+  status?: Account['status'];
+  email?: string;
+  admin?: boolean;
+}
+
 export interface PageInput {
   /** At most this many items (default 100, at most 1000). */
   limit?: number;
@@ -743,9 +752,10 @@ export interface Store {
   ): Promise<Page<StoredPerson>>;
   /** How many people pagePeople pages through with these filters. */
   countPeople(input?: { status?: Person['status']; department?: string }): Promise<number>;
-  pageAccounts(
-    input: PageInput & { appId?: string; status?: Account['status']; email?: string },
-  ): Promise<Page<StoredAccount>>;
+  /** Accounts by (appId, id), first to last or (`desc`) last to first; `appIds`: only these apps' (none: none). */
+  pageAccounts(input: PageInput & { order?: 'asc' | 'desc' } & AccountListing): Promise<Page<StoredAccount>>;
+  /** How many accounts pageAccounts pages through with these filters. */
+  countAccounts(input?: AccountListing): Promise<number>;
   /**
    * Plans by (createdAt, id), oldest first or (`desc`) newest first, every plan however old; a cursor pages on only
    * in the order it was handed out in. `facade` as in listPlans.

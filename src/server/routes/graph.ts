@@ -5,6 +5,7 @@ import {
   findPerson,
   importPeople,
   linkAccount,
+  pageAccountViews,
   pagePeople,
   searchPeople,
   unlinkAccount,
@@ -154,6 +155,20 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       if (q.appId) knownApp(ctx, q.appId, 'query.appId');
+      // By (app, id), the default, and not by situation: a page is read by the store, not every account of the fleet.
+      if ((q.sort ?? 'id') === 'id' && !q.situation) {
+        const page = await asActor(ctx, actorOf(request), (roster) =>
+          pageAccountViews(roster, {
+            appId: q.appId,
+            status: q.status,
+            admin: q.admin === undefined ? undefined : q.admin === 'true',
+            order: q.order,
+            cursor: q.cursor,
+            limit: q.limit,
+          }),
+        );
+        return { ...page, items: page.items.map(({ appId: _appId, ...v }) => v) };
+      }
       const all = (await ctx.findings.accounts(actorOf(request), q.appId)).filter(
         (v) => !q.situation || v.situation === q.situation,
       );

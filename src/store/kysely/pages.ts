@@ -2,7 +2,7 @@
 
 import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
-import type { Account, Person } from '../../core/types.js';
+import type { Person } from '../../core/types.js';
 import {
   normalizeEmail,
   rowToAccount,
@@ -15,6 +15,7 @@ import {
 } from '../rows.js';
 import type { Database } from '../schema.js';
 import type {
+  AccountListing,
   AuditEvent,
   OpKind,
   OpRecord,
@@ -178,15 +179,38 @@ export async function countPeople(s: Sql, filter: PeopleFilter = {}): Promise<nu
   return Number(row.n);
 }
 
+/** The accounts a filter keeps, as a condition (every account without one). */
+function accountFilter(filter: AccountListing) {
+  return (eb: ExpressionBuilder<Database, 'accounts'>) => {
+    const all: Expression<SqlBool>[] = [];
+    if (filter.appId !== undefined) all.push(eb('app_id', '=', filter.appId));
+    // No app named is no account (an empty `in` list is not SQL).
+    if (filter.appIds !== undefined)
+      all.push(filter.appIds.length === 0 ? sql<SqlBool>`1 = 0` : eb('app_id', 'in', filter.appIds));
+    if (filter.status !== undefined) all.push(eb('status', '=', filter.status));
+    if (filter.email !== undefined) all.push(eb('email_normalized', '=', normalizeEmail(filter.email)));
+    if (filter.admin !== undefined) all.push(eb('is_admin', '=', filter.admin ? 1 : 0));
+    return eb.and(all);
+  };
+}
+
+/** Accounts by (app, id), in either order. */
 export function pageAccounts(
   s: Sql,
-  input: PageInput & { appId?: string; status?: Account['status']; email?: string },
+  input: PageInput & AccountListing & { order?: PageOrder },
 ): Promise<Page<StoredAccount>> {
-  let base = s.db.selectFrom('accounts').selectAll();
-  if (input.appId !== undefined) base = base.where('app_id', '=', input.appId);
-  if (input.status !== undefined) base = base.where('status', '=', input.status);
-  if (input.email !== undefined) base = base.where('email_normalized', '=', normalizeEmail(input.email));
+  const base = s.db.selectFrom('accounts').selectAll().where(accountFilter(input));
   return page(input, 'accounts', ['app_id', 'id'], base, (r) => [r.app_id, r.id], rowToAccount);
+}
+
+/** How many accounts a filter keeps: the total the accounts listing pages through. */
+export async function countAccounts(s: Sql, filter: AccountListing = {}): Promise<number> {
+  const row = await s.db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where(accountFilter(filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** What a listing of links filters on: one app, one person, one situation, decided by a person or computed. */
