@@ -160,6 +160,7 @@ interface PeopleFilter {
   department?: string;
 }
 
+/** The people a filter keeps, as a condition (everyone without one). */
 function peopleFilter(filter: PeopleFilter) {
   return (eb: ExpressionBuilder<Database, 'people'>) => {
     const all: Expression<SqlBool>[] = [];
