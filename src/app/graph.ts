@@ -194,7 +194,7 @@ export async function listAccounts(
 
 /**
  * One page of the accounts of one app (or every configured app) by (app, id), `desc` last first, each with its
- * owner or why it has none, and how many the filters keep: only the page's accounts, their links and their owners
+ * owner or why it has none (only those in one `situation`, if given), and how many the filters keep: only the page's accounts, their links and their owners
  * are read, never every account of the fleet.
  */
 export async function pageAccountViews(
@@ -203,6 +203,7 @@ export async function pageAccountViews(
     appId?: string | undefined;
     status?: Account['status'] | undefined;
     admin?: boolean | undefined;
+    situation?: LinkSituation | undefined;
     order?: 'asc' | 'desc';
     cursor?: string | undefined;
     limit?: number;
@@ -212,6 +213,7 @@ export async function pageAccountViews(
     appIds: input.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(input.appId).id],
     ...(input.status ? { status: input.status } : {}),
     ...(input.admin === undefined ? {} : { admin: input.admin }),
+    ...(input.situation ? { situation: input.situation } : {}),
   };
   const page = await roster.store.pageAccounts({
     ...filter,

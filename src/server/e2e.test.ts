@@ -265,7 +265,13 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
       const key = (v: AccountPage['items'][number]) => `${v.account.appId}\u0000${v.account.id}`;
       return { keys: items.map(key), byKey: [...items].sort((a, b) => (key(a) < key(b) ? -1 : 1)), total };
     };
-    for (const filter of ['', 'status=active&admin=false&', 'appId=targetprocess&']) {
+    for (const filter of [
+      '',
+      'status=active&admin=false&',
+      'appId=targetprocess&',
+      'situation=linked&',
+      'appId=process-street&situation=unmatched&',
+    ]) {
       const paged = await walkAccounts(`${filter}limit=37`);
       const cached = await walkAccounts(`${filter}sort=email&limit=1000`);
       expect(paged.total).toBeGreaterThan(0);

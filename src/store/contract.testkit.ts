@@ -1619,6 +1619,13 @@ export function storeContract(
           OTHER_APP,
         ]);
         expect((await store.pageAccounts({ appIds: [] })).items).toEqual([]);
+        await store.upsertLinks({
+          links: [link(APP, '2', 'e2'), link(APP, '3', null), link(OTHER_APP, '1', 'e1')],
+        });
+        const linked = await drain((cursor) => store.pageAccounts({ situation: 'linked', limit: 1, cursor }));
+        expect(linked.flat().map((a) => `${a.appId}/${a.id}`)).toEqual(['ps/1', 'tp/2']);
+        expect(await store.countAccounts({ appId: APP, situation: 'unmatched' })).toBe(1);
+        expect(await store.countAccounts({ situation: 'disputed' })).toBe(0);
         expect([
           await store.countAccounts(),
           await store.countAccounts({ appIds: [APP], status: 'active' }),

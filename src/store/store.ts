@@ -353,6 +353,8 @@ export interface AccountListing {
   status?: Account['status'];
   email?: string;
   admin?: boolean;
+  /** Only accounts whose link is in this situation (an account never correlated has none). */
+  situation?: LinkSituation;
 }
 
 export interface PageInput {

@@ -155,13 +155,14 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
     async (request) => {
       const q = request.query;
       if (q.appId) knownApp(ctx, q.appId, 'query.appId');
-      // By (app, id), the default, and not by situation: a page is read by the store, not every account of the fleet.
-      if ((q.sort ?? 'id') === 'id' && !q.situation) {
+      // By (app, id), the default: a page is read by the store, not every account of the fleet.
+      if ((q.sort ?? 'id') === 'id') {
         const page = await asActor(ctx, actorOf(request), (roster) =>
           pageAccountViews(roster, {
             appId: q.appId,
             status: q.status,
             admin: q.admin === undefined ? undefined : q.admin === 'true',
+            situation: q.situation,
             order: q.order,
             cursor: q.cursor,
             limit: q.limit,

@@ -195,6 +195,20 @@ function accountFilter(filter: AccountListing) {
     if (filter.status !== undefined) all.push(eb('status', '=', filter.status));
     if (filter.email !== undefined) all.push(eb('email_normalized', '=', normalizeEmail(filter.email)));
     if (filter.admin !== undefined) all.push(eb('is_admin', '=', filter.admin ? 1 : 0));
+    // A probe of the links' key per account.
+    if (filter.situation !== undefined) {
+      const situation = filter.situation;
+      all.push(
+        eb.exists(
+          eb
+            .selectFrom('links')
+            .select('links.account_id')
+            .whereRef('links.app_id', '=', 'accounts.app_id')
+            .whereRef('links.account_id', '=', 'accounts.id')
+            .where('links.situation', '=', situation),
+        ),
+      );
+    }
     return eb.and(all);
   };
 }
