@@ -14,7 +14,7 @@ import { hrToCsv } from '../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../sandbox/fleet.js';
 import { tokenStore } from '../store/tokens.js';
 import type { ScheduledJob } from './scheduler.js';
-import { startTestServer, type TestServer, until } from './testkit.js';
+import { everyPage, startTestServer, type TestServer, until } from './testkit.js';
 
 interface PlanDetail {
   body: { requestedBy?: string };
@@ -246,24 +246,16 @@ describe('roster serve end to end on the sandboxes, through HTTP only', () => {
 
     // The accounts listing by (app, id) is paged by the store; sorted otherwise it pages the cached views: the same
     // accounts, owners and situations either way, under the same filters.
-    type AccountPage = {
-      items: { account: { appId: string; id: string } }[];
-      total: number;
-      nextCursor: string | null;
-    };
+    type AccountView = { account: { appId: string; id: string } };
     const walkAccounts = async (query: string) => {
-      const items: AccountPage['items'] = [];
-      let cursor: string | null = null;
-      let total = -1;
-      do {
-        const path: string = `/accounts?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page = (await t.call('GET', path, { token: read })).body as AccountPage;
-        items.push(...page.items);
-        total = page.total;
-        cursor = page.nextCursor;
-      } while (cursor !== null);
-      const key = (v: AccountPage['items'][number]) => `${v.account.appId}\u0000${v.account.id}`;
-      return { keys: items.map(key), byKey: [...items].sort((a, b) => (key(a) < key(b) ? -1 : 1)), total };
+      const pages = await everyPage<AccountView>(t, `/accounts?${query}`, read);
+      const items = pages.flatMap((page) => page.items);
+      const key = (v: AccountView) => `${v.account.appId}\u0000${v.account.id}`;
+      return {
+        keys: items.map(key),
+        byKey: [...items].sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+        total: pages[pages.length - 1]?.total ?? -1,
+      };
     };
     for (const filter of [
       '',

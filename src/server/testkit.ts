@@ -31,6 +31,35 @@ export interface TestResponse {
   text: string;
 }
 
+/** One page of a cursor-paged API list. */
+export interface ListPage<T> {
+  items: T[];
+  total: number;
+  nextCursor: string | null;
+}
+
+/**
+ * Every page of a cursor-paged list, first to last: `path` (with its query) as given, then each page's nextCursor
+ * added to it, until a page has none. Each page must be a 200.
+ */
+export async function everyPage<T>(
+  t: Pick<TestServer, 'call'>,
+  path: string,
+  token: string,
+): Promise<ListPage<T>[]> {
+  const pages: ListPage<T>[] = [];
+  let cursor: string | null = null;
+  do {
+    const next: string = cursor === null ? path : `${path}&cursor=${encodeURIComponent(cursor)}`;
+    const response = await t.call('GET', next, { token });
+    if (response.status !== 200) throw new Error(`GET ${next}: ${response.status} ${response.text}`);
+    const page = response.body as ListPage<T>;
+    pages.push(page);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return pages;
+}
+
 /** A config with no apps (or the given document merged in), parsed the way roster.yaml is. */
 export function testConfig(dir: string, doc: Record<string, unknown> = {}): RosterConfig {
   const base = {

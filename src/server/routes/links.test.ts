@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../testkit.js';
+import { everyPage, startTestServer, type TestServer } from '../testkit.js';
 
 interface Listed {
   items: { appId: string; accountId: string; employeeId: string | null; manual: boolean }[];
@@ -47,16 +47,7 @@ describe('GET /links', () => {
     expect(response.status, response.text).toBe(200);
     return response.body as Listed;
   };
-  const walk = async (query: string) => {
-    const pages: Listed[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: Listed = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      pages.push(page);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    return pages;
-  };
+  const walk = (query: string) => everyPage<Listed['items'][number]>(t, `/links?${query}`, t.tokens.read);
 
   it('pages through every link in key order, either way, with the total', async () => {
     const pages = await walk('limit=100');

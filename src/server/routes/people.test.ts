@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { person } from '../../store/contract.testkit.js';
-import { startTestServer, type TestServer } from '../testkit.js';
+import { everyPage, startTestServer, type TestServer } from '../testkit.js';
 
 interface Listed {
   items: { employeeId: string; status: string; department: string; lastName: string }[];
@@ -39,16 +39,9 @@ describe('GET /people', () => {
     return response.body as Listed;
   };
   const walk = async (query: string) => {
-    const items: Listed['items'] = [];
-    let cursor: string | null = null;
-    let total = -1;
-    do {
-      const page: Listed = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      items.push(...page.items);
-      total = page.total;
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    return { ids: items.map((p) => p.employeeId), items, total };
+    const pages = await everyPage<Listed['items'][number]>(t, `/people?${query}`, t.tokens.read);
+    const items = pages.flatMap((page) => page.items);
+    return { ids: items.map((p) => p.employeeId), items, total: pages[pages.length - 1]?.total ?? -1 };
   };
 
   it('pages through everyone by employee id, either way, with the total', async () => {

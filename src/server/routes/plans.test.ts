@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../testkit.js';
+import { everyPage, startTestServer, type TestServer } from '../testkit.js';
 
 interface Listed {
   items: { id: string; createdAt: string; summary: { source?: string } }[];
@@ -24,17 +24,11 @@ describe('GET /plans', () => {
     expect(response.status, response.text).toBe(200);
     return response.body as Listed;
   };
-  /** Follows nextCursor from the first page to the last, checking each page's total. */
+  /** Every page from the first to the last, checking each page's total. */
   const walk = async (query: string, total: number) => {
-    const pages: Listed['items'][] = [];
-    let cursor: string | null = null;
-    do {
-      const page: Listed = await list(`?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.total).toBe(total);
-      pages.push(page.items);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    return pages;
+    const pages = await everyPage<Listed['items'][number]>(t, `/plans?${query}`, t.tokens.read);
+    for (const page of pages) expect(page.total).toBe(total);
+    return pages.map((page) => page.items);
   };
   /** (createdAt, id) as the listing sorts them. */
   const byKey = (a: Listed['items'][number], b: Listed['items'][number]) =>
