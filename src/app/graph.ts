@@ -247,6 +247,29 @@ export async function pageAccountViews(
   return { items, nextCursor: page.nextCursor, total: await roster.store.countAccounts(filter) };
 }
 
+/** One page of the links by (app, account), `desc` last first, with how many the filters keep. */
+export async function pageLinks(
+  roster: Roster,
+  input: {
+    appId?: string;
+    employeeId?: string;
+    situation?: LinkSituation;
+    manual?: boolean;
+    order?: 'asc' | 'desc';
+    cursor?: string;
+    limit?: number;
+  },
+): Promise<Page<StoredLink> & { total: number }> {
+  const { order, cursor, limit, ...filter } = input;
+  const page = await roster.store.pageLinks({
+    ...filter,
+    ...(order ? { order } : {}),
+    ...(cursor ? { cursor } : {}),
+    ...(limit === undefined ? {} : { limit }),
+  });
+  return { ...page, total: await roster.store.countLinks(filter) };
+}
+
 async function existingAccount(roster: Roster, appId: string, accountId: string) {
   const account = await roster.store.getAccount({ appId, id: accountId });
   if (account !== null) return account;

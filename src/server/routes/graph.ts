@@ -6,6 +6,7 @@ import {
   importPeople,
   linkAccount,
   pageAccountViews,
+  pageLinks,
   pagePeople,
   searchPeople,
   unlinkAccount,
@@ -251,13 +252,14 @@ export async function registerGraphRoutes(app: RosterFastify, ctx: ServerContext
       };
       // In the links' key order (the default), a page is read by the store: a million accounts are a million links.
       if ((q.sort ?? 'accountId') === 'accountId') {
-        const page = await ctx.store.pageLinks({
-          ...filter,
-          order: q.order,
-          limit: q.limit,
-          ...(q.cursor ? { cursor: q.cursor } : {}),
-        });
-        return { ...page, total: await ctx.store.countLinks(filter) };
+        return asActor(ctx, actorOf(request), (roster) =>
+          pageLinks(roster, {
+            ...filter,
+            order: q.order,
+            limit: q.limit,
+            ...(q.cursor ? { cursor: q.cursor } : {}),
+          }),
+        );
       }
       const { manual, ...listed } = filter;
       const links = (await ctx.store.listLinks(listed)).filter(
