@@ -130,18 +130,45 @@ export function countByRule(rows: readonly Pick<Finding, 'rule'>[]): Record<stri
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
 }
 
+/**
+ * The findings with the addresses a person reads them by. Only the accounts and people the findings name are read,
+ * lean (no raw record): reading every account of every app whole cost 14 s and 1.3 GiB for the 222k findings of
+ * 1M accounts, where these reads take about 2 s.
+ */
 async function withAddresses(roster: Roster, findings: readonly Finding[]): Promise<FindingRow[]> {
-  const accountEmails = new Map<string, string | null>();
-  for (const app of roster.config.apps) {
-    if (!findings.some((f) => f.appId === app.id)) continue;
-    for (const a of await roster.store.listAccounts({ appId: app.id })) {
-      accountEmails.set(`${a.appId}\u0000${a.id}`, a.email ?? a.login);
+  const named = new Map<string, Set<string>>();
+  const employees = new Set<string>();
+  for (const f of findings) {
+    const ids = named.get(f.appId);
+    if (ids === undefined) named.set(f.appId, new Set([f.accountId]));
+    else ids.add(f.accountId);
+    if (f.employeeId !== null) employees.add(f.employeeId);
+  }
+  const accountEmails = new Map<string, Map<string, string | null>>();
+  for (const [appId, ids] of named) {
+    const emails = new Map<string, string | null>();
+    for (const a of await roster.store.listGraphAccounts({ appId, ids: [...ids] })) {
+      emails.set(a.id, a.email ?? a.login);
+    }
+    accountEmails.set(appId, emails);
+  }
+  const personEmails = new Map<string, string>();
+  if (employees.size > 0) {
+    for (const p of await roster.store.listGraphPeople({ employeeIds: [...employees] })) {
+      personEmails.set(p.employeeId, p.email);
     }
   }
-  const personEmails = new Map((await roster.store.listPeople()).map((p) => [p.employeeId, p.email]));
+  // One literal of one shape per finding: a spread of each (222k of them) cost a second.
   return findings.map((f) => ({
-    ...f,
-    accountEmail: accountEmails.get(`${f.appId}\u0000${f.accountId}`) ?? null,
+    id: f.id,
+    rule: f.rule,
+    severity: f.severity,
+    appId: f.appId,
+    accountId: f.accountId,
+    employeeId: f.employeeId,
+    title: f.title,
+    evidence: f.evidence,
+    accountEmail: accountEmails.get(f.appId)?.get(f.accountId) ?? null,
     personEmail: f.employeeId === null ? null : (personEmails.get(f.employeeId) ?? null),
   }));
 }

@@ -34,6 +34,22 @@ describe('a plan made from selected findings', () => {
     });
   });
 
+  it('lists each finding with its account’s address (or login) and its person’s address', async () => {
+    await withRoster(config, { actor: 'ana' }, async (roster) => {
+      const { findings } = await listFindings(roster);
+      expect(findings.some((f) => f.employeeId === null)).toBe(true);
+      expect(findings.some((f) => f.employeeId !== null)).toBe(true);
+      const people = new Map((await roster.store.listPeople()).map((p) => [p.employeeId, p.email]));
+      for (const f of findings) {
+        const account = await roster.store.getAccount({ appId: f.appId, id: f.accountId });
+        expect(f.accountEmail, f.id).toBe(account?.email ?? account?.login ?? null);
+        expect(f.personEmail, f.id).toBe(f.employeeId === null ? null : (people.get(f.employeeId) ?? null));
+      }
+      expect(findings.filter((f) => f.accountEmail !== null).length).toBeGreaterThan(0);
+      expect(findings.filter((f) => f.personEmail !== null).length).toBeGreaterThan(0);
+    });
+  });
+
   it('refuses an empty selection and a finding that is no longer there, naming it', async () => {
     await withRoster(config, { actor: 'ana' }, async (roster) => {
       await expect(planForFindings(roster, [])).rejects.toMatchObject({ code: 'invalid_input' });
