@@ -18,6 +18,7 @@ import {
   type GraphUpdate,
   type LinkUpdate,
   type PersonView,
+  peopleById,
   personView,
   refreshGraph as refreshIdentityGraph,
   type Severity,
@@ -210,8 +211,9 @@ export async function listAccounts(
   const apps =
     filter.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(filter.appId).id];
   const rows: (AppAccountView & { appId: string })[] = [];
+  const people = peopleById(await roster.store.listGraphPeople({}));
   for (const appId of apps) {
-    for (const view of await appView({ store: roster.store, appId })) {
+    for (const view of await appView({ store: roster.store, appId, people })) {
       if (filter.situation === undefined || view.situation === filter.situation)
         rows.push({ appId, ...view });
     }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { refreshGraph, updateLinks } from './graph.js';
+import { refreshGraph, sortByAccountId, updateLinks } from './graph.js';
 import { account, person } from './testkit.js';
 
 let store: Store | undefined;
@@ -200,5 +200,28 @@ describe('updateLinks', () => {
     ]);
     expect(graph.summary.apps).toMatchObject({ tp: { linked: 1, unmatched: 1 }, ps: { linked: 1 } });
     expect(graph.findings.map((f) => f.id)).toContain('orphan:tp:2');
+  });
+});
+
+describe('sortByAccountId', () => {
+  const collator = new Intl.Collator(undefined, { numeric: true });
+  const ids = (list: readonly string[]) => {
+    const accounts = list.map((id) => account(id, { appId: 'tp' }));
+    sortByAccountId(accounts);
+    return accounts.map((a) => a.id);
+  };
+
+  it('orders decimal ids by value, as the collator does, without it', () => {
+    const list = ['10', '9', '100', '0', '2', '11', '1', '99', '101', '20'];
+    expect(ids(list)).toEqual(['0', '1', '2', '9', '10', '11', '20', '99', '100', '101']);
+    expect(ids(list)).toEqual([...list].sort(collator.compare));
+  });
+
+  it('orders any other ids as the collator does: numbers in them by value, letters by the locale', () => {
+    const list = ['u10', 'u9', '007', '7', 'B', 'a', 'u1', 'x-2', 'x-10', '01'];
+    const sorted = ids(list);
+    expect(sorted).toEqual([...list].sort(collator.compare));
+    expect(sorted.indexOf('u9')).toBeLessThan(sorted.indexOf('u10'));
+    expect(sorted.indexOf('x-2')).toBeLessThan(sorted.indexOf('x-10'));
   });
 });

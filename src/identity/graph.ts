@@ -2,6 +2,7 @@
 
 import type { Account, LinkMethod, LinkSituation, Person } from '../core/types.js';
 import type { Store, StoredLink, StoredPerson } from '../store/store.js';
+import { peopleById } from './findings.js';
 
 export {
   type GraphResult,
@@ -68,23 +69,49 @@ export interface AppAccountView {
   candidates: string[];
 }
 
-/** Every account of one app with its owner, or why it has none. */
-export async function appView(input: { store: Store; appId: string }): Promise<AppAccountView[]> {
+/** Account ids in the order people read them: "2" before "10". One collator, made once (see appView). */
+const ACCOUNT_ORDER = new Intl.Collator(undefined, { numeric: true });
+
+/** A decimal number as most apps number their accounts: no sign, no leading zero. */
+const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Sorts accounts by id in ACCOUNT_ORDER. With a collator's compare, not localeCompare with options, which builds a
+ * collator per comparison (17.7 s of a 46 s listing of 1M accounts). Ids that are all decimal numbers sort by length,
+ * then text: the order the collator gives them, for a tenth of its cost.
+ */
+export function sortByAccountId(accounts: Account[]): void {
+  if (accounts.every((a) => DECIMAL.test(a.id))) {
+    accounts.sort((a, b) =>
+      a.id.length !== b.id.length ? a.id.length - b.id.length : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
+  } else accounts.sort((a, b) => ACCOUNT_ORDER.compare(a.id, b.id));
+}
+
+/**
+ * Every account of one app with its owner, or why it has none. The accounts are read lean (their columns, not the
+ * app's raw record, which the view never shows). `people`: everyone by employee id, when the caller has read them
+ * already (one read for every app of a fleet, not one per app).
+ */
+export async function appView(input: {
+  store: Store;
+  appId: string;
+  people?: ReadonlyMap<string, Person>;
+}): Promise<AppAccountView[]> {
   const { store, appId } = input;
   const [accounts, links, people] = await Promise.all([
-    store.listAccounts({ appId }),
+    store.listGraphAccounts({ appId }),
     store.listLinks({ appId }),
-    store.listPeople(),
+    input.people ?? store.listGraphPeople({}),
   ]);
   const byAccount = new Map(links.map((l) => [l.accountId, l]));
-  const byId = new Map(people.map((p) => [p.employeeId, p]));
-  return accounts
-    .map((account) => {
-      const link = byAccount.get(account.id);
-      const person = link?.situation === 'linked' && link.employeeId ? byId.get(link.employeeId) : undefined;
-      return accountView(account, link, person);
-    })
-    .sort((a, b) => a.account.id.localeCompare(b.account.id, undefined, { numeric: true }));
+  const byId = peopleById(people);
+  sortByAccountId(accounts);
+  return accounts.map((account) => {
+    const link = byAccount.get(account.id);
+    const person = link?.situation === 'linked' && link.employeeId ? byId.get(link.employeeId) : undefined;
+    return accountView(account, link, person);
+  });
 }
 
 /** An account with its link and, when linked, the person it is linked to (undefined: none, or gone from HR). */

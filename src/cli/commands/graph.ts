@@ -20,11 +20,12 @@ export function registerGraphCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { person?: string; app?: string; json?: boolean }, command: Command) => {
       const out = createOutput({ json: options.json ?? false });
-      const [{ findPerson, listAccounts, refreshGraph, requireSynced }, { printGraphSummary }] =
+      const [{ findPerson, listAccounts, requireSynced, updateGraph }, { printGraphSummary }] =
         await Promise.all([app(), import('../render.js')]);
       await withRoster(command, async (roster) => {
         await requireSynced(roster);
-        const graph = await refreshGraph(roster);
+        // Brought up to date, its findings counted in the store, not read back: the summary needs only the counts.
+        const graph = await updateGraph(roster);
         if (options.person !== undefined) return printPerson(out, await findPerson(roster, options.person));
         if (options.app !== undefined) {
           const appId = roster.app(options.app).id;
