@@ -334,6 +334,12 @@ export function storeContract(
           'admin',
           't1',
         ]);
+        // One entitlement's holders, in account order.
+        expect((await store.listGrants({ appId: APP, entitlementId: 't1' })).map((g) => g.accountId)).toEqual(
+          ['1', '2'],
+        );
+        expect(await store.listGrants({ appId: APP, entitlementId: 'admin', accountId: '2' })).toEqual([]);
+        expect(await store.listGrants({ appId: APP, entitlementId: 'nobody-holds-this' })).toEqual([]);
       });
 
       it('a new snapshot replaces the old one and leaves other apps alone', async () => {

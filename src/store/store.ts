@@ -522,7 +522,8 @@ export interface Store {
     accountIds: readonly string[];
     kind?: Entitlement['kind'];
   }): Promise<Membership[]>;
-  listGrants(input: { appId: string; accountId?: string }): Promise<StoredGrant[]>;
+  /** One app's grants by account, then entitlement; of one account, or of one entitlement (its holders), when given. */
+  listGrants(input: { appId: string; accountId?: string; entitlementId?: string }): Promise<StoredGrant[]>;
 
   /** Writes correlation results; a link a person decided (manual) is kept, not overwritten. */
   upsertLinks(input: { links: Link[] }): Promise<{ written: number; keptManual: number }>;

@@ -128,6 +128,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       },
       page: ({ offset, limit }) =>
         roster.store.sliceAccounts({ appId, offset, limit, excludeStatus: 'deleted' }),
+      accounts: (ids) => roster.store.listGraphAccounts({ appId, ids }),
       async memberships(accountIds) {
         if (!options.groupKind) return [];
         const rows = await roster.store.listMemberships({ appId, accountIds, kind: options.groupKind });
@@ -135,7 +136,8 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       },
     },
     groups: () => roster.store.listEntitlements({ appId }),
-    grants: () => roster.store.listGrants({ appId }),
+    grants: (entitlementId) =>
+      roster.store.listGrants(entitlementId === undefined ? { appId } : { appId, entitlementId }),
     async run(ops) {
       const decided = await decideScimWrite(roster, { appId, ops, settings: options.hold });
       switch (decided.decision) {

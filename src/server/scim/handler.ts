@@ -78,6 +78,8 @@ export interface FacadeLookups {
   page(input: { offset: number; limit: number }): Promise<{ items: Account[]; total: number }>;
   /** The groups (of the profile's group kind) these accounts are in. */
   memberships(accountIds: readonly string[]): Promise<HeldGroup[]>;
+  /** The snapshot's accounts with these ids (deleted ones included): a group's members, not every account. */
+  accounts(ids: readonly string[]): Promise<Account[]>;
 }
 
 /** What the facade reads and how it writes: the store's last snapshot, and runOp over a plan of these ops. */
@@ -88,7 +90,8 @@ export interface FacadeBackend {
   account(id: string): Promise<Account | null>;
   /** The app's entitlements of the profile's group kind. */
   groups(): Promise<Entitlement[]>;
-  grants(): Promise<Grant[]>;
+  /** The app's grants; where the backend can, of one entitlement only when it is named. */
+  grants(entitlementId?: string): Promise<Grant[]>;
   /** Runs the ops in order (each through runOp); a failed op throws its RosterError. */
   run(ops: PlanOp[]): Promise<OpOutcome[]>;
 }
@@ -171,11 +174,12 @@ interface ShownUser {
 export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   const limits = { maxResults: profile.limits.maxResults, maxFilterTerms: 50 };
 
-  async function memberships(): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
+  /** The groups (only the one named by `only`, if given) and their members' grants. */
+  async function memberships(only?: string): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
     if (!profile.groupKind) return { groups: [], grants: [] };
-    const [all, grants] = await Promise.all([backend.groups(), backend.grants()]);
+    const [all, grants] = await Promise.all([backend.groups(), backend.grants(only)]);
     // Only the kind served as Groups: a Targetprocess role or a Thought Industries course is not a Group.
-    const groups = all.filter((g) => g.kind === profile.groupKind);
+    const groups = all.filter((g) => g.kind === profile.groupKind && (only === undefined || g.id === only));
     const ids = new Set(groups.map((g) => g.id));
     return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
   }
@@ -298,9 +302,24 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return { account, resource: renderUser(account, known.groups), groups: known.groups };
   }
 
-  async function groupsRendered(): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
-    const [{ groups, grants }, accounts] = await Promise.all([memberships(), backend.accounts()]);
-    const names = new Map(accounts.map((a) => [a.id, a.displayName ?? a.email]));
+  /**
+   * The snapshot's accounts with these ids, by id: read for them alone where the store can. A group's members were
+   * read as every account of the app, twice for each membership an IdP pushed (0.75–0.95 s a PATCH at 9.5k accounts).
+   */
+  async function accountsNamed(ids: readonly string[]): Promise<Map<string, Account>> {
+    if (ids.length === 0) return new Map();
+    if (backend.lookups) return new Map((await backend.lookups.accounts(ids)).map((a) => [a.id, a]));
+    const wanted = new Set(ids);
+    return new Map((await backend.accounts()).filter((a) => wanted.has(a.id)).map((a) => [a.id, a]));
+  }
+
+  /** Every Group rendered, or only the one whose entitlement id is `only`. */
+  async function groupsRendered(
+    only?: string,
+  ): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
+    const { groups, grants } = await memberships(only);
+    const members = await accountsNamed([...new Set(grants.map((g) => g.accountId))]);
+    const names = new Map([...members.values()].map((a) => [a.id, a.displayName ?? a.email]));
     const schema = profile.group as ResourceSchema;
     return groups.map((entitlement) => {
       const members = grants
@@ -314,7 +333,8 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   }
 
   async function group(id: string) {
-    const found = (await groupsRendered()).find((g) => g.entitlement.id === decodeURIComponent(id));
+    const wanted = decodeURIComponent(id);
+    const found = (await groupsRendered(wanted)).find((g) => g.entitlement.id === wanted);
     if (!found) throw notFound(`no Group "${id}" in ${profile.appId}`);
     return found;
   }
@@ -481,7 +501,7 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
           : null,
     );
     const set = groupChanges(current.resource, next);
-    const known = new Set((await backend.accounts()).map((a) => a.id));
+    const known = await accountsNamed(set.added);
     const stranger = set.added.find((m) => !known.has(m));
     if (stranger !== undefined)
       throw new ScimError(400, `no User "${stranger}" in ${profile.appId}`, { scimType: 'invalidValue' });

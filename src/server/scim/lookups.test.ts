@@ -64,7 +64,10 @@ function backend(store: Store, withLookups: boolean): FacadeBackend {
   if (!withLookups) return base;
   return {
     ...base,
+    grants: (entitlementId) =>
+      store.listGrants(entitlementId === undefined ? { appId: APP } : { appId: APP, entitlementId }),
     lookups: {
+      accounts: (ids) => store.listGraphAccounts({ appId: APP, ids }),
       async find(lookup) {
         if (lookup.by === 'id') {
           const one = await store.getAccount({ appId: APP, id: lookup.id });
@@ -170,6 +173,30 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
     const scan = await call(false, '/Users', query);
     expect(await call(true, '/Users', query)).toEqual(scan);
   });
+
+  it.each([
+    ['/Groups', {}],
+    ['/Groups', { filter: 'displayName eq "One"' }],
+    ['/Groups/g1', {}],
+    ['/Groups/g2', { attributes: 'members' }],
+    ['/Groups/r1', {}],
+    ['/Groups/nope', {}],
+  ])(
+    '%s %j: each group with its members named, as a scan of every account names them',
+    async (path, query) => {
+      const { call } = handlers(store, 'email');
+      const scan = await call(false, path, query);
+      expect(await call(true, path, query)).toEqual(scan);
+      if (path === '/Groups/g1') {
+        expect(scan.body).toMatchObject({
+          members: [
+            { value: 'u1', display: expect.any(String) },
+            { value: 'u7', display: expect.any(String) },
+          ],
+        });
+      }
+    },
+  );
 
   it('a user read by id shows its groups (of the Group kind only), as a scan shows them', async () => {
     const { call } = handlers(store, 'email');

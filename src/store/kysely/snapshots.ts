@@ -334,7 +334,7 @@ export async function listEntitlements(s: Sql, input: { appId: string }): Promis
 
 export async function listGrants(
   s: Sql,
-  input: { appId: string; accountId?: string },
+  input: { appId: string; accountId?: string; entitlementId?: string },
 ): Promise<StoredGrant[]> {
   // Not app_id: every row is the asked app's, and one string for all of them is lighter than a copy per row.
   let query = s.db
@@ -344,6 +344,8 @@ export async function listGrants(
     .orderBy('account_id')
     .orderBy('entitlement_id');
   if (input.accountId !== undefined) query = query.where('account_id', '=', input.accountId);
+  // The grants' key (app, entitlement, account) reads one entitlement's holders already in account order.
+  if (input.entitlementId !== undefined) query = query.where('entitlement_id', '=', input.entitlementId);
   const appId = input.appId;
   const where = (r: { entitlement_id: string; account_id: string }) =>
     `grants[${appId}/${r.entitlement_id}/${r.account_id}]`;
