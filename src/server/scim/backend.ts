@@ -109,7 +109,8 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   }
 
   return {
-    accounts: () => roster.store.listAccounts({ appId }),
+    // Lean: a user is rendered from the account's own fields, never the app's raw record.
+    accounts: () => roster.store.listGraphAccounts({ appId }),
     async account(id) {
       const stored = await roster.store.getAccount({ appId, id });
       if (stored) return stored;
