@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import type { Account, Entitlement, Grant, Link, Person } from '../core/types.js';
-import { upsertSnapshotAccount } from './account-upsert.js';
+import { removeSnapshotAccount, upsertSnapshotAccount } from './account-upsert.js';
 import { auditHash } from './audit.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -509,6 +509,49 @@ export function storeContract(
         await expect(store.sliceAccounts({ appId: APP, offset: -1, limit: 5 })).rejects.toMatchObject({
           code: 'invalid_input',
         });
+      });
+
+      it('pages a walk by offset as a fresh read would, whatever is written between its pages', async () => {
+        await seed();
+        const slice = (offset: number) =>
+          store.sliceAccounts({ appId: APP, offset, limit: 2, excludeStatus: 'deleted' });
+        const walk = async () => {
+          const seen: string[] = [];
+          for (let offset = 0; ; ) {
+            const page = await slice(offset);
+            seen.push(...ids(page.items));
+            offset += page.items.length;
+            if (page.items.length === 0 || offset >= page.total) return seen;
+          }
+        };
+        expect(await walk()).toEqual(['a1', 'a2', 'a4', 'a5']);
+        // The same walk again, from where its pages ended.
+        expect(await walk()).toEqual(['a1', 'a2', 'a4', 'a5']);
+        expect(ids((await slice(2)).items)).toEqual(['a4', 'a5']);
+        // An account written before the second page shifts it, and the total.
+        await upsertSnapshotAccount(store, { ...account(APP, 'a0'), raw: null });
+        expect(await slice(2)).toMatchObject({ total: 5 });
+        expect(ids((await slice(2)).items)).toEqual(['a2', 'a4']);
+        // One dropped, and one deleted in the app (left out of the walk).
+        await removeSnapshotAccount(store, { appId: APP, id: 'a2' });
+        await upsertSnapshotAccount(store, { ...account(APP, 'a4', { status: 'deleted' }), raw: null });
+        expect(await walk()).toEqual(['a0', 'a1', 'a5']);
+        // What a transaction read before it was rolled back is not kept: here, where its second page would
+        // start, which a write committed next (as many accounts, other ones) must not be read from.
+        const every = (offset: number) => store.sliceAccounts({ appId: APP, offset, limit: 2 });
+        await expect(
+          store.transaction(async (tx) => {
+            await upsertSnapshotAccount(tx, { ...account(APP, 'a00'), raw: null });
+            expect(ids((await tx.sliceAccounts({ appId: APP, offset: 0, limit: 2 })).items)).toEqual([
+              'a0',
+              'a00',
+            ]);
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
+        await upsertSnapshotAccount(store, { ...account(APP, 'a9'), raw: null });
+        expect(ids((await every(2)).items)).toEqual(['a3', 'a4']);
+        expect(await walk()).toEqual(['a0', 'a1', 'a5', 'a9']);
       });
 
       it('lists what a few accounts hold, with names, of one kind when asked', async () => {
