@@ -482,6 +482,35 @@ export function storeContract(
         expect(await sw('email', 'zz')).toEqual([]);
       });
 
+      it('finds an account by the externalId its IdP gave it, exactly, in this app only', async () => {
+        await store.replaceSnapshot({
+          appId: APP,
+          runId: null,
+          accounts: [
+            account(APP, 'e1', { externalId: 'Okta-00u1' }),
+            account(APP, 'e2', { externalId: 'okta-00u1' }),
+            account(APP, 'e3', { externalId: 'Okta-00u1', status: 'deleted' }),
+          ],
+          entitlements: [],
+          grants: [],
+        });
+        await store.replaceSnapshot({
+          appId: OTHER_APP,
+          runId: null,
+          accounts: [account(OTHER_APP, 'x1', { externalId: 'Okta-00u1' })],
+          entitlements: [],
+          grants: [],
+        });
+        const find = (value: string) =>
+          store.findAccounts({ appId: APP, field: 'externalId', op: 'eq', value });
+        expect(ids(await find('Okta-00u1'))).toEqual(['e1', 'e3']);
+        expect(ids(await find('okta-00u1'))).toEqual(['e2']);
+        expect(await find('Okta-00u1 ')).toEqual([]);
+        await expect(
+          store.findAccounts({ appId: APP, field: 'externalId', op: 'sw', value: 'Okta' }),
+        ).rejects.toMatchObject({ code: 'invalid_input' });
+      });
+
       it('refuses a comparison it cannot make with the index', async () => {
         await seed();
         const bad = { appId: APP, field: 'email', op: 'co', value: 'a' } as unknown as Parameters<

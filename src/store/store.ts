@@ -88,7 +88,8 @@ export interface SnapshotGrant extends Grant {
 /** An indexed lookup of one app's accounts: by address or login, equal to or starting with a value, any case. */
 export interface AccountLookup {
   appId: string;
-  field: 'email' | 'login';
+  /** externalId: the id the IdP gave the account, compared exactly (case and all), with eq only. */
+  field: 'email' | 'login' | 'externalId';
   op: 'eq' | 'sw';
   value: string;
 }
@@ -506,7 +507,7 @@ export interface Store {
   /**
    * Accounts of one app (deleted ones included) whose address or login equals, or starts with, the value
    * without regard to case: the address as normalized (trimmed, lower-cased), the login lower-cased by the
-   * database (ASCII letters in every engine). Indexed; in id order.
+   * database (ASCII letters in every engine); or whose externalId equals it exactly. Indexed; in id order.
    */
   findAccounts(input: AccountLookup): Promise<StoredAccount[]>;
   /** One page of an app's accounts in id order (leaving out one status, e.g. deleted) and how many in all. */

@@ -36,7 +36,7 @@ import {
   parsePatchRequest,
   replaceResource,
 } from './patch.js';
-import { type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
+import { indexedFields, type Lookup, lookupsFor, userNameField, userNameLookup } from './pushdown.js';
 import { cachedRender, renderKey } from './render-cache.js';
 import { isObject, type Json, type JsonObject, keyOf, type ResourceSchema } from './schema.js';
 import { serially } from './serial.js';
@@ -251,7 +251,7 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
       return listPage(await render(items), total, query, profile.user);
     }
     const narrowed =
-      lookups && query.filter ? lookupsFor(query.filter, userNameField(profile.mapping)) : null;
+      lookups && query.filter ? lookupsFor(query.filter, indexedFields(profile.mapping)) : null;
     const candidates = lookups && narrowed ? await render(await found(narrowed, lookups)) : await users();
     return listResources(candidates, query, profile.user);
   }

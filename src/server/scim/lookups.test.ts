@@ -13,13 +13,23 @@ const APP = 'app';
  * characters, a non-ASCII login, a deleted account, an account without address or login.
  */
 const ACCOUNTS: Account[] = [
-  account(APP, 'u1', { email: 'Ada.Lovelace@Example.com', login: 'ALovelace', firstName: 'Ada' }),
+  account(APP, 'u1', {
+    email: 'Ada.Lovelace@Example.com',
+    login: 'ALovelace',
+    firstName: 'Ada',
+    externalId: 'Okta-00u1',
+  }),
   account(APP, 'u2', { email: ' ada.l@example.com ', login: 'ada_l', firstName: 'Ada' }),
   account(APP, 'u3', { email: 'grace%h@example.com', login: 'GRACE', status: 'inactive' }),
-  account(APP, 'u4', { email: 'alan@example.org', login: 'Ålan', status: 'deleted' }),
+  account(APP, 'u4', { email: 'alan@example.org', login: 'Ålan', status: 'deleted', externalId: 'ext-4' }),
   account(APP, 'u5', { email: 'edsger@example.org', login: 'ÉDsger', externalId: 'ext-5' }),
-  account(APP, 'u6', { email: null, login: null, displayName: 'No Address' }),
-  account(APP, 'u7', { email: 'barbara@example.com', login: 'barbara', status: 'invited' }),
+  account(APP, 'u6', { email: null, login: null, displayName: 'No Address', externalId: 'ext-5 ' }),
+  account(APP, 'u7', {
+    email: 'barbara@example.com',
+    login: 'barbara',
+    status: 'invited',
+    externalId: 'EXT-5',
+  }),
 ];
 
 const FILTERS = [
@@ -51,6 +61,18 @@ const FILTERS = [
   'emails[value sw "ada"]',
   'userName eq 12',
   'userName pr',
+  // externalId is caseExact: found exactly as the IdP gave it, by the index when it is the account's own.
+  'externalId eq "ext-5"',
+  'externalId eq "EXT-5"',
+  'externalId eq "ext-5 "',
+  'externalId eq "Okta-00u1"',
+  'externalId eq "okta-00u1"',
+  'externalId eq "ext-4"',
+  'externalId eq "nobody"',
+  'externalId eq "ext-5" and active eq true',
+  'externalId eq "ext-5" or userName eq "alan@example.org"',
+  'externalId eq "ext-5" or displayName eq "No Address"',
+  'externalId sw "ext"',
 ];
 
 function backend(store: Store, withLookups: boolean): FacadeBackend {
@@ -124,7 +146,13 @@ function handlers(store: Store, userName: 'email' | 'login') {
       query,
       tokenName: 't',
     });
-  return { call };
+  /** With lookups, and no scan of every account to fall back on. */
+  const indexedOnly = (path: string, query: Record<string, string>) =>
+    createScimHandler(profile, {
+      ...backend(store, true),
+      accounts: () => Promise.reject(new Error('scanned every account')),
+    }).handle({ method: 'GET', path, query, tokenName: 't' });
+  return { call, indexedOnly };
 }
 
 describe('indexed reads answer exactly what a scan of every user answers', () => {
@@ -197,6 +225,15 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
       }
     },
   );
+
+  it.each([
+    'userName eq "ada.lovelace@example.com"',
+    'externalId eq "ext-5"',
+    'externalId eq "EXT-5" or id eq "u1"',
+  ])('answers %s from the index, without a scan', async (filter) => {
+    const { call, indexedOnly } = handlers(store, 'email');
+    expect(await indexedOnly('/Users', { filter })).toEqual(await call(false, '/Users', { filter }));
+  });
 
   it('a user read by id shows its groups (of the Group kind only), as a scan shows them', async () => {
     const { call } = handlers(store, 'email');

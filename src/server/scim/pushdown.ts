@@ -1,6 +1,6 @@
 /**
  * @module Which store lookups can stand in for a full scan under a User filter: `userName eq/sw` on the field
- * userName maps to (address or login, indexed) and `id eq`. A lookup only narrows: the facade still evaluates
+ * userName maps to (address or login, indexed), `externalId eq` where it is the account's own, and `id eq`. A lookup only narrows: the facade still evaluates
  * the whole filter on what it returns, so the answer is the scan's as long as the lookups find every match.
  */
 
@@ -8,7 +8,25 @@ import type { Checked } from './filter.js';
 import type { MapEntry } from './mapping.js';
 
 /** One indexed read of the snapshot. */
-export type Lookup = { by: 'id'; id: string } | { by: 'email' | 'login'; op: 'eq' | 'sw'; value: string };
+export type Lookup =
+  | { by: 'id'; id: string }
+  | { by: 'email' | 'login'; op: 'eq' | 'sw'; value: string }
+  | { by: 'externalId'; op: 'eq'; value: string };
+
+/** The Account fields the filterable attributes stand for, where the store indexes them. */
+export interface IndexedFields {
+  userName: 'email' | 'login' | null;
+  /** externalId is the account's own externalId (the default map): matched exactly, as the attribute is caseExact. */
+  externalId: boolean;
+}
+
+/** What a User mapping lets the store look up by. */
+export function indexedFields(mapping: readonly MapEntry[]): IndexedFields {
+  return {
+    userName: userNameField(mapping),
+    externalId: mapping.some((e) => e.scim === 'externalId' && e.account === 'externalId'),
+  };
+}
 
 const ASCII = /^[\x20-\x7e]*$/;
 
@@ -33,13 +51,13 @@ export function userNameLookup(field: 'email' | 'login', op: 'eq' | 'sw', value:
  * Lookups whose union holds every resource the filter matches, or null when the filter needs a scan: an `and`
  * narrows by either side, an `or` by both, anything else (ne, co, not, value paths, other attributes) scans.
  */
-export function lookupsFor(filter: Checked, field: 'email' | 'login' | null): Lookup[] | null {
+export function lookupsFor(filter: Checked, fields: IndexedFields): Lookup[] | null {
   switch (filter.op) {
     case 'and':
-      return lookupsFor(filter.left, field) ?? lookupsFor(filter.right, field);
+      return lookupsFor(filter.left, fields) ?? lookupsFor(filter.right, fields);
     case 'or': {
-      const left = lookupsFor(filter.left, field);
-      const right = left && lookupsFor(filter.right, field);
+      const left = lookupsFor(filter.left, fields);
+      const right = left && lookupsFor(filter.right, fields);
       return left && right ? [...left, ...right] : null;
     }
     case 'eq':
@@ -47,6 +65,15 @@ export function lookupsFor(filter: Checked, field: 'email' | 'login' | null): Lo
       const { at, value } = filter;
       if (at.container !== null || at.sub !== null || typeof value !== 'string') return null;
       if (at.def.name === 'id' && filter.op === 'eq') return [{ by: 'id', id: value }];
+      // Entra ID can match users by externalId (its objectId) instead of userName.
+      if (
+        at.def.name === 'externalId' &&
+        filter.op === 'eq' &&
+        fields.externalId &&
+        at.def.caseExact === true
+      )
+        return [{ by: 'externalId', op: 'eq', value }];
+      const field = fields.userName;
       if (at.def.name !== 'userName' || field === null) return null;
       const lookup = userNameLookup(field, filter.op, value);
       return lookup ? [lookup] : null;

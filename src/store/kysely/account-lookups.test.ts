@@ -80,6 +80,21 @@ describe('one account looked up reads through its index, not the whole app', () 
     );
   });
 
+  it('finds an externalId through accounts_app_external_id (migration 0030)', async () => {
+    await store.replaceSnapshot({
+      appId: APP,
+      runId: null,
+      accounts: Array.from({ length: 50 }, (_, i) => account(APP, `x${i}`, { externalId: `okta-${i}` })),
+      entitlements: [],
+      grants: [],
+    });
+    const find = () => store.findAccounts({ appId: APP, field: 'externalId', op: 'eq', value: 'okta-7' });
+    expect((await planOf('accounts', find)).find((d) => d.includes(' accounts '))).toMatch(
+      /USING INDEX accounts_app_external_id \(app_id=\? AND external_id=\?\)/,
+    );
+    expect((await find()).map((a) => a.id)).toEqual(['x7']);
+  });
+
   it("reads a user's groups through grants_account", async () => {
     const plan = await planOf('grants', () =>
       store.listMemberships({ appId: APP, accountIds: ['a07'], kind: 'group' }),

@@ -22,6 +22,11 @@ const likePrefix = (value: string): string => `${likeLiteral(value)}%`;
 export async function findAccounts(s: Sql, input: AccountLookup): Promise<StoredAccount[]> {
   if (input.op !== 'eq' && input.op !== 'sw')
     throw new RosterError('invalid_input', `findAccounts compares with eq or sw, not ${String(input.op)}`);
+  if (input.field === 'externalId') {
+    if (input.op !== 'eq')
+      throw new RosterError('invalid_input', 'findAccounts compares an externalId with eq only');
+    return sortedById(await findExternalId(s, input.appId, input.value));
+  }
   if (input.op === 'eq' && (input.field === 'email' || input.field === 'login'))
     return sortedById(await findEqual(s, input.appId, input.field, input.value));
   // A prefix (sw): built per call, as a LIKE on the lookup's index.
@@ -77,6 +82,13 @@ const MAX_MARKS = 10_000;
 
 /** Per store (its Kysely instance), per app and filter. */
 const sliceMarks = new WeakMap<object, Map<string, SliceMarks>>();
+
+/** Accounts holding this externalId exactly (index accounts_app_external_id): built once, as an IdP matches by it. */
+function findExternalId(s: Sql, appId: string, value: string): Promise<AccountRow[]> {
+  return s.runBuilt('accounts.findExternalId', { appId, value }, (v) =>
+    s.db.selectFrom('accounts').selectAll().where('external_id', '=', v.value).where('app_id', '=', v.appId),
+  );
+}
 
 /** One page of an app's accounts in id order (the order listAccounts gives), and how many there are in all. */
 export async function sliceAccounts(
