@@ -505,6 +505,19 @@ function compareValues(def: AttributeDef, op: CompareOp, values: Json[], expecte
   return values.some((v) => compareOne(def, op, v, expected));
 }
 
+/** Whether the filter reads any of these core attributes (names lower-cased), or any extension's attribute. */
+export function reads(filter: Checked, names: ReadonlySet<string>): boolean {
+  switch (filter.op) {
+    case 'and':
+    case 'or':
+      return reads(filter.left, names) || reads(filter.right, names);
+    case 'not':
+      return reads(filter.filter, names);
+    default:
+      return filter.at.container !== null || names.has(filter.at.def.name.toLowerCase());
+  }
+}
+
 export function evaluate(filter: Checked, resource: JsonObject): boolean {
   switch (filter.op) {
     case 'and':

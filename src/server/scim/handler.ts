@@ -17,6 +17,7 @@ import {
 } from './discovery.js';
 import { badRequest, notFound, notImplemented, ScimError, toScimError } from './errors.js';
 import { checkIfMatch, notModified, withVersion } from './etag.js';
+import { type Checked, evaluate, reads } from './filter.js';
 import {
   type ListQuery,
   type ListResponse,
@@ -143,6 +144,9 @@ export function errorResponse(error: unknown): ScimResponse {
 
 const ROUTE = /^\/(Users|Groups)(?:\/([^/]+))?$/;
 
+/** What a Group's members change in it: a filter reading neither is judged on the group without them. */
+const MEMBER_DEPENDENT: ReadonlySet<string> = new Set(['members', 'meta']);
+
 /** A boolean as IdPs send it: true/false, or "True"/"False" as strings (Entra). */
 function booleanOf(value: Json | undefined): boolean | undefined {
   if (typeof value === 'boolean') return value;
@@ -174,12 +178,21 @@ interface ShownUser {
 export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   const limits = { maxResults: profile.limits.maxResults, maxFilterTerms: 50 };
 
-  /** The groups (only the one named by `only`, if given) and their members' grants. */
-  async function memberships(only?: string): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
+  /** The groups of the kind served as Groups: a Targetprocess role or a Thought Industries course is not one. */
+  async function groupsOnly(): Promise<Entitlement[]> {
+    if (!profile.groupKind) return [];
+    return (await backend.groups()).filter((g) => g.kind === profile.groupKind);
+  }
+
+  /** The groups (only those whose ids `only` holds, if given) and their members' grants. */
+  async function memberships(
+    only?: ReadonlySet<string>,
+  ): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
     if (!profile.groupKind) return { groups: [], grants: [] };
-    const [all, grants] = await Promise.all([backend.groups(), backend.grants(only)]);
-    // Only the kind served as Groups: a Targetprocess role or a Thought Industries course is not a Group.
-    const groups = all.filter((g) => g.kind === profile.groupKind && (only === undefined || g.id === only));
+    // One group's holders are read alone; several groups' from every grant.
+    const one = only?.size === 1 ? [...only][0] : undefined;
+    const [all, grants] = await Promise.all([groupsOnly(), backend.grants(one)]);
+    const groups = all.filter((g) => only === undefined || only.has(g.id));
     const ids = new Set(groups.map((g) => g.id));
     return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
   }
@@ -313,9 +326,9 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return new Map((await backend.accounts()).filter((a) => wanted.has(a.id)).map((a) => [a.id, a]));
   }
 
-  /** Every Group rendered, or only the one whose entitlement id is `only`. */
+  /** Every Group rendered, or only those whose entitlement ids `only` holds. */
   async function groupsRendered(
-    only?: string,
+    only?: ReadonlySet<string>,
   ): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
     const { groups, grants } = await memberships(only);
     const members = await accountsNamed([...new Set(grants.map((g) => g.accountId))]);
@@ -332,9 +345,27 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     });
   }
 
+  /**
+   * The Groups a listing's filter may keep, rendered. A filter that reads neither members nor meta (Entra ID looks a
+   * group up by `displayName eq`) is judged on each group without its members first, and only the groups it keeps
+   * are read with theirs: every group's members were read and named for each lookup. The listing evaluates the
+   * whole filter again on what this returns, so the answer is the same.
+   */
+  async function groupsFor(filter: Checked | null): Promise<JsonObject[]> {
+    if (filter === null || reads(filter, MEMBER_DEPENDENT)) {
+      return (await groupsRendered()).map((g) => g.resource);
+    }
+    const schema = profile.group as ResourceSchema;
+    const kept = (await groupsOnly()).filter((g) =>
+      evaluate(filter, project(toScimGroup(g, [], profile.baseUrl), schema)),
+    );
+    if (kept.length === 0) return [];
+    return (await groupsRendered(new Set(kept.map((g) => g.id)))).map((g) => g.resource);
+  }
+
   async function group(id: string) {
     const wanted = decodeURIComponent(id);
-    const found = (await groupsRendered(wanted)).find((g) => g.entitlement.id === wanted);
+    const found = (await groupsRendered(new Set([wanted]))).find((g) => g.entitlement.id === wanted);
     if (!found) throw notFound(`no Group "${id}" in ${profile.appId}`);
     return found;
   }
@@ -468,14 +499,12 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     const schema = profile.group;
     if (!schema) throw notFound(`${profile.title} has no Groups`);
     const method = request.method.toUpperCase();
-    if (id === undefined && method === 'GET') {
-      const all = (await groupsRendered()).map((g) => g.resource);
-      return ok(200, listResources(all, parseListQuery(request.query ?? {}, schema, limits), schema));
-    }
-    if (id === '.search' && method === 'POST') {
-      const all = (await groupsRendered()).map((g) => g.resource);
-      return ok(200, listResources(all, parseSearchRequest(request.body, schema, limits), schema));
-    }
+    const listed = async (query: ListQuery) =>
+      ok(200, listResources(await groupsFor(query.filter), query, schema));
+    if (id === undefined && method === 'GET')
+      return listed(parseListQuery(request.query ?? {}, schema, limits));
+    if (id === '.search' && method === 'POST')
+      return listed(parseSearchRequest(request.body, schema, limits));
     if (method === 'POST' || method === 'DELETE')
       throw notImplemented(
         `${profile.title}'s ${profile.groupKind}s are made and removed in the app, not through Roster`,

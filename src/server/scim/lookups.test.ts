@@ -109,8 +109,8 @@ function backend(store: Store, withLookups: boolean): FacadeBackend {
   };
 }
 
-function handlers(store: Store, userName: 'email' | 'login') {
-  const profile = buildProfile({
+function profileOf(userName: 'email' | 'login') {
+  return buildProfile({
     appId: APP,
     title: 'App',
     manifest: {
@@ -139,6 +139,10 @@ function handlers(store: Store, userName: 'email' | 'login') {
     },
     baseUrl: 'https://roster.test/scim/v2/app',
   });
+}
+
+function handlers(store: Store, userName: 'email' | 'login') {
+  const profile = profileOf(userName);
   const call = (withLookups: boolean, path: string, query: Record<string, string>) =>
     createScimHandler(profile, backend(store, withLookups)).handle({
       method: 'GET',
@@ -223,6 +227,41 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
           ],
         });
       }
+    },
+  );
+
+  it.each([
+    ['displayName eq "One"', ['g1'], ['u1', 'u7']],
+    ['displayName eq "one" or displayName sw "Tw"', [undefined], ['u1', 'u7']],
+    ['displayName eq "Nobody"', [], []],
+    ['members[value eq "u7"]', [undefined], ['u1', 'u7']],
+    ['meta.version pr', [undefined], ['u1', 'u7']],
+  ])(
+    'Groups under %s read the members of the groups it keeps only, and answer as a full read does',
+    async (filter, grantsRead, named) => {
+      const { call } = handlers(store, 'email');
+      const full = await call(false, '/Groups', { filter });
+      const grants: (string | undefined)[] = [];
+      const accounts: string[] = [];
+      const watched = backend(store, true);
+      const lookups = watched.lookups as NonNullable<FacadeBackend['lookups']>;
+      const answer = await createScimHandler(profileOf('email'), {
+        ...watched,
+        grants: (entitlementId) => {
+          grants.push(entitlementId);
+          return watched.grants(entitlementId);
+        },
+        lookups: {
+          ...lookups,
+          accounts: (ids) => {
+            accounts.push(...ids);
+            return lookups.accounts(ids);
+          },
+        },
+      }).handle({ method: 'GET', path: '/Groups', query: { filter }, tokenName: 't' });
+      expect(answer).toEqual(full);
+      expect(grants).toEqual(grantsRead);
+      expect(accounts.sort()).toEqual(named);
     },
   );
 
