@@ -331,8 +331,8 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     only?: ReadonlySet<string>,
   ): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
     const { groups, grants } = await memberships(only);
-    const members = await accountsNamed([...new Set(grants.map((g) => g.accountId))]);
-    const names = new Map([...members.values()].map((a) => [a.id, a.displayName ?? a.email]));
+    const holders = await accountsNamed([...new Set(grants.map((g) => g.accountId))]);
+    const names = new Map([...holders.values()].map((a) => [a.id, a.displayName ?? a.email]));
     const schema = profile.group as ResourceSchema;
     return groups.map((entitlement) => {
       const members = grants
