@@ -203,17 +203,25 @@ export async function findPerson(roster: Roster, key: string): Promise<PersonVie
   });
 }
 
-/** Every account of one app (or all apps) with its owner, or why it has none. */
+/**
+ * Every account of one app (or all apps) with its owner, or why it has none; `withRaw`: each account as stored, with
+ * the app's raw record (see appView).
+ */
 export async function listAccounts(
   roster: Roster,
-  filter: { appId?: string; situation?: LinkSituation } = {},
+  filter: { appId?: string; situation?: LinkSituation; withRaw?: boolean } = {},
 ): Promise<(AppAccountView & { appId: string })[]> {
   const apps =
     filter.appId === undefined ? roster.config.apps.map((a) => a.id) : [roster.app(filter.appId).id];
   const rows: (AppAccountView & { appId: string })[] = [];
   const people = peopleById(await roster.store.listGraphPeople({}));
   for (const appId of apps) {
-    for (const view of await appView({ store: roster.store, appId, people })) {
+    for (const view of await appView({
+      store: roster.store,
+      appId,
+      people,
+      withRaw: filter.withRaw ?? false,
+    })) {
       if (filter.situation === undefined || view.situation === filter.situation)
         rows.push({ appId, ...view });
     }

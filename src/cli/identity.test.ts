@@ -123,6 +123,10 @@ describe('identity commands on the synced sandboxes', () => {
     };
     expect(view.person.email).toBe(email);
     expect(new Set(view.accounts.map((a) => a.appId))).toEqual(where);
+    // --json prints each account as stored, the app's raw record and the sync that read it included.
+    const first = accounts[0] as unknown as { account: { raw?: unknown; syncRunId?: unknown } };
+    expect(first.account.raw).toEqual(expect.any(Object));
+    expect(first.account.syncRunId).toEqual(expect.any(String));
     const human = await roster(...config, 'graph', '--person', email);
     expect(human.stdout).toContain(`in ${where.size} apps`);
     const missing = await roster(...config, 'graph', '--person', 'nobody@nowhere.example');

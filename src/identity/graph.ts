@@ -90,17 +90,19 @@ export function sortByAccountId(accounts: Account[]): void {
 
 /**
  * Every account of one app with its owner, or why it has none. The accounts are read lean (their columns, not the
- * app's raw record, which the view never shows). `people`: everyone by employee id, when the caller has read them
- * already (one read for every app of a fleet, not one per app).
+ * app's raw record) unless `withRaw` asks for them as stored, raw record and sync run included (what
+ * `roster accounts --json` prints). `people`: everyone by employee id, when the caller has read them already (one
+ * read for every app of a fleet, not one per app).
  */
 export async function appView(input: {
   store: Store;
   appId: string;
   people?: ReadonlyMap<string, Person>;
+  withRaw?: boolean;
 }): Promise<AppAccountView[]> {
   const { store, appId } = input;
   const [accounts, links, people] = await Promise.all([
-    store.listGraphAccounts({ appId }),
+    input.withRaw ? store.listAccounts({ appId }) : store.listGraphAccounts({ appId }),
     store.listLinks({ appId }),
     input.people ?? store.listGraphPeople({}),
   ]);

@@ -29,7 +29,8 @@ export function registerGraphCommands(program: Command): void {
         if (options.person !== undefined) return printPerson(out, await findPerson(roster, options.person));
         if (options.app !== undefined) {
           const appId = roster.app(options.app).id;
-          return printApp(out, appId, await listAccounts(roster, { appId }));
+          // --json prints each account as stored, raw record included, as it always has.
+          return printApp(out, appId, await listAccounts(roster, { appId, withRaw: options.json ?? false }));
         }
         out.result(graph.summary);
         printGraphSummary(out, graph.summary);
@@ -50,6 +51,8 @@ export function registerGraphCommands(program: Command): void {
           await requireSynced(roster);
           await updateGraph(roster);
           return listAccounts(roster, {
+            // --json prints each account as stored, raw record included, as it always has.
+            withRaw: options.json ?? false,
             ...(options.app ? { appId: options.app } : {}),
             ...(options.situation ? { situation: options.situation } : {}),
           });
