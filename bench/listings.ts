@@ -178,7 +178,7 @@ async function main(): Promise<void> {
             return accountView(a, link, person);
           })
           .sort((a, b) => a.account.id.localeCompare(b.account.id, undefined, { numeric: true }));
-        out.push(...views);
+        for (const view of views) out.push(view);
       }
       return out;
     });

@@ -974,6 +974,32 @@ export function storeContract(
         expect((await store.listLinks({ situation: 'unmatched' })).map((l) => l.accountId)).toEqual(['2']);
       });
 
+      it("lists a whole app's links in account order, page after page, whole and under a situation", async () => {
+        const ids = Array.from({ length: 4500 }, (_, i) => `u${String(i).padStart(5, '0')}`);
+        await store.upsertLinks({
+          links: [
+            ...ids.map((id, i) => ({
+              ...link(APP, id, i % 3 === 0 ? null : `e${i}`),
+              ...(i % 3 === 0 ? { candidates: [`e${i}`, `e${i + 1}`], situation: 'disputed' as const } : {}),
+            })),
+            link(OTHER_APP, 'u00001', 'e1'),
+          ],
+        });
+        await store.decideLink({ appId: APP, accountId: 'u02000', employeeId: 'e7', decidedBy: 'ana' });
+        const all = await store.listLinks({ appId: APP });
+        expect(all.map((l) => l.accountId)).toEqual(ids);
+        expect(all.every((l) => l.appId === APP)).toBe(true);
+        expect(all[3]).toMatchObject({ situation: 'disputed', employeeId: null, candidates: ['e3', 'e4'] });
+        expect(all[2000]).toMatchObject({
+          manual: true,
+          decidedBy: 'ana',
+          employeeId: 'e7',
+          situation: 'linked',
+        });
+        const disputed = await store.listLinks({ appId: APP, situation: 'disputed' });
+        expect(disputed.map((l) => l.accountId)).toEqual(ids.filter((_, i) => i % 3 === 0));
+      });
+
       it('pruning drops automatic links of vanished accounts and keeps manual ones', async () => {
         await store.replaceSnapshot({
           appId: APP,
