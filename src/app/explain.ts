@@ -5,13 +5,13 @@
 
 import type { CapabilityManifest } from '../connectors/sdk/types.js';
 import type { Account, EntitlementKind, LinkMethod, LinkSituation } from '../core/types.js';
-import type { Finding } from '../identity/index.js';
+import { type Finding, personFindings } from '../identity/index.js';
 import { desiredState } from '../reconcile/desired.js';
 import { desiredAppOf } from '../reconcile/plan.js';
 import { defaultPolicy, type Policy } from '../reconcile/policy.js';
 import type { StoredLink, StoredPerson } from '../store/store.js';
 import type { Roster } from './context.js';
-import { findPerson, refreshGraph } from './graph.js';
+import { findPerson, updateGraph } from './graph.js';
 
 export interface HeldEntitlement {
   kind: EntitlementKind;
@@ -64,7 +64,8 @@ export function whyLinked(link: StoredLink | undefined): string {
 
 /** One person's access across every app, with the reason for each piece of it. */
 export async function explainAccess(roster: Roster, key: string): Promise<AccessExplanation> {
-  const graph = await refreshGraph(roster);
+  // Brought up to date, then only this person's findings read back (not every finding of the fleet).
+  await updateGraph(roster);
   const { person, accounts } = await findPerson(roster, key);
   const policy = (roster.config.policy as Policy | undefined) ?? defaultPolicy();
   const manifests = roster.manifests();
@@ -108,6 +109,6 @@ export async function explainAccess(roster: Roster, key: string): Promise<Access
   return {
     person,
     accounts: explained,
-    findings: graph.findings.filter((f) => f.employeeId === person.employeeId),
+    findings: await personFindings(roster.store, person.employeeId),
   };
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import type { RosterConfig } from '../config/schema.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
-import { listFindings, planChanges, planForFindings, syncApps, withRoster } from './index.js';
+import { explainAccess, listFindings, planChanges, planForFindings, syncApps, withRoster } from './index.js';
 
 describe('a plan made from selected findings', () => {
   let fleet: Fleet;
@@ -47,6 +47,18 @@ describe('a plan made from selected findings', () => {
       }
       expect(findings.filter((f) => f.accountEmail !== null).length).toBeGreaterThan(0);
       expect(findings.filter((f) => f.personEmail !== null).length).toBeGreaterThan(0);
+    });
+  });
+
+  it("explains a person's access with exactly their findings", async () => {
+    await withRoster(config, { actor: 'ana' }, async (roster) => {
+      const { findings } = await listFindings(roster);
+      const employeeId = findings.find((f) => f.rule === 'leaver_with_access')?.employeeId;
+      if (!employeeId) throw new Error('the sample company has a leaver with access');
+      const explained = await explainAccess(roster, employeeId);
+      const theirs = findings.filter((f) => f.employeeId === employeeId).map((f) => f.id);
+      expect(theirs.length).toBeGreaterThan(0);
+      expect(explained.findings.map((f) => f.id).sort()).toEqual(theirs.sort());
     });
   });
 

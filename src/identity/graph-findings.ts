@@ -172,6 +172,11 @@ export async function refreshGraph(input: GraphInput): Promise<GraphResult> {
   return { ...ran, findings };
 }
 
+/** The stored findings naming one person, most severe first: call after {@link updateGraph} for current ones. */
+export async function personFindings(store: Store, employeeId: string): Promise<Finding[]> {
+  return sortFindings((await store.listGraphFindings({ employeeId })).map(fromRow));
+}
+
 async function run(input: GraphInput): Promise<Ran> {
   const { store, config } = input;
   const now = input.now ?? new Date().toISOString();

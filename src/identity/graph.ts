@@ -8,6 +8,7 @@ export {
   type GraphResult,
   type GraphSummary,
   type GraphUpdate,
+  personFindings,
   refreshGraph,
   updateGraph,
 } from './graph-findings.js';

@@ -1089,6 +1089,9 @@ export function storeContract(
           `${a.accountId}${a.rule}`.localeCompare(`${b.accountId}${b.rule}`),
         );
         expect(stored).toEqual([finding('1', 'privileged'), finding('2', 'orphan')]);
+        // One person's findings only.
+        expect(await store.listGraphFindings({ employeeId: 'e1' })).toEqual([finding('1', 'privileged')]);
+        expect(await store.listGraphFindings({ employeeId: 'e2' })).toEqual([]);
         expect(await store.graphFindingCounts()).toEqual({ orphan: 1, privileged: 1 });
         expect((await store.graphState())?.findings?.generation).toBe(5);
         // Saving the links' state alone keeps the findings' state.

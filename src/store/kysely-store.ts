@@ -212,8 +212,10 @@ export class KyselyStore implements Store {
   ): ReturnType<Store['listGraphTimeCandidates']> {
     return graphFindings.listGraphTimeCandidates(this.sql, input);
   }
-  listGraphFindings(): ReturnType<Store['listGraphFindings']> {
-    return graphFindings.listGraphFindings(this.sql);
+  listGraphFindings(
+    input?: Parameters<Store['listGraphFindings']>[0],
+  ): ReturnType<Store['listGraphFindings']> {
+    return graphFindings.listGraphFindings(this.sql, input);
   }
   graphFindingCounts(): ReturnType<Store['graphFindingCounts']> {
     return graphFindings.graphFindingCounts(this.sql);

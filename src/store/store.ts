@@ -590,7 +590,8 @@ export interface Store {
     invitedBefore: string;
   }): Promise<AccountKey[]>;
   /** Every stored finding. */
-  listGraphFindings(): Promise<GraphFindingRow[]>;
+  /** The stored findings; only those naming this person, when `employeeId` is given. */
+  listGraphFindings(input?: { employeeId?: string }): Promise<GraphFindingRow[]>;
   /** How many findings are stored under each rule (rules with none left out). */
   graphFindingCounts(): Promise<Record<string, number>>;
   /**

@@ -175,11 +175,16 @@ export async function listGraphTimeCandidates(
   return rows.map((r) => ({ appId: r.app_id, accountId: r.id }));
 }
 
-export async function listGraphFindings(s: Sql): Promise<GraphFindingRow[]> {
+export async function listGraphFindings(
+  s: Sql,
+  input: { employeeId?: string } = {},
+): Promise<GraphFindingRow[]> {
   // Array rows (see ARRAY_ROWS): an unchanged graph returns what it stored, and this read is all it does.
-  const query = s.db
+  let query = s.db
     .selectFrom('graph_findings')
     .select(['app_id', 'account_id', 'rule', 'severity', 'employee_id', 'title', 'evidence']);
+  // One person's (`roster explain`): a scan that parses only their rows, not every finding's evidence.
+  if (input.employeeId !== undefined) query = query.where('employee_id', '=', input.employeeId);
   const rows = await s.arrayRows(query.compile());
   // Each row is replaced by its finding as it is read, so the two lists are never held whole at once.
   const out = rows as unknown[] as GraphFindingRow[];
