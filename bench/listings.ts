@@ -18,8 +18,8 @@ import Sqlite from 'better-sqlite3';
 import { openRoster } from '../src/app/context.js';
 import { listAccounts, listFindings, refreshGraph, updateGraph } from '../src/app/graph.js';
 import { parseConfig } from '../src/config/load.js';
-import type { Account, Person } from '../src/core/types.js';
 import { accountView } from '../src/identity/graph.js';
+import { benchAccounts, benchPeople } from './seed.js';
 
 const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 40_000);
 /** The baseline walk reads one page in this many (its pages cost more the further they are). */
@@ -31,46 +31,6 @@ const APP = 'targetprocess';
 const BASE = 'http://127.0.0.1:1';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-function people(count: number): Person[] {
-  return Array.from({ length: count }, (_, i) => ({
-    employeeId: `E${i}`,
-    email: `person${i}@acme.com`,
-    aliases: [],
-    firstName: `First${i % 997}`,
-    lastName: `Last${i % 1009}`,
-    status: i % 9 === 0 ? 'leaver' : 'active',
-    department: `Dept${i % 12}`,
-    title: 'Engineer',
-    managerEmail: null,
-    startDate: null,
-    endDate: null,
-    attributes: { idp_id: `idp-${i}` },
-  }));
-}
-
-/** One app's accounts: most tied by address or IdP id, some orphans, admins and invites, as a company's are. */
-function accounts(appId: string, count: number, offset: number): Account[] {
-  return Array.from({ length: count }, (_, n) => {
-    const i = (n + offset) % count;
-    return {
-      appId,
-      id: String(n + 1),
-      email: n % 10 === 9 ? `svc${n}@vendor.example` : `person${i}@acme.com`,
-      login: null,
-      externalId: n % 10 === 0 ? `idp-${i}` : null,
-      firstName: `First${i % 997}`,
-      lastName: `Last${i % 1009}`,
-      displayName: null,
-      status: n % 50 === 0 ? 'invited' : 'active',
-      isAdmin: n % 500 === 0,
-      lastLoginAt: n % 7 === 0 ? null : '2026-10-01T00:00:00.000Z',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: null,
-      attributes: { department: `Dept${i % 12}` },
-    };
-  });
-}
 
 interface Timed<T> {
   value: T;
@@ -120,13 +80,17 @@ async function main(): Promise<void> {
   const roster = await openRoster(config, { now: () => new Date('2026-11-01T00:00:00.000Z') });
   try {
     const seeded = await timed(async () => {
-      await roster.store.replacePeople({ sourcePath: 'hr.csv', hash: 'bench', people: people(PEOPLE) });
+      await roster.store.replacePeople({
+        sourcePath: 'hr.csv',
+        hash: 'bench',
+        people: benchPeople(PEOPLE, true),
+      });
       for (const [index, app] of config.apps.entries()) {
         await roster.store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
         await roster.store.replaceSnapshot({
           appId: app.id,
           runId: null,
-          accounts: accounts(app.id, PEOPLE, index * 7919),
+          accounts: benchAccounts(app.id, PEOPLE, PEOPLE, index * 7919, true),
           entitlements: [],
           grants: [],
         });

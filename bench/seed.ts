@@ -16,8 +16,9 @@ import { tokenStore } from '../src/store/tokens.js';
 export const PEOPLE = Number(process.env['BENCH_PEOPLE'] ?? 100_000);
 export const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 100_000);
 
-function people(): Person[] {
-  return Array.from({ length: PEOPLE }, (_, i) => ({
+/** `count` people E0, E1…, a ninth of them leavers; `idp_id` attributes with `idpIds` (for externalId matching). */
+export function benchPeople(count: number, idpIds = false): Person[] {
+  return Array.from({ length: count }, (_, i) => ({
     employeeId: `E${i}`,
     email: `person${i}@acme.com`,
     aliases: [],
@@ -29,23 +30,34 @@ function people(): Person[] {
     managerEmail: null,
     startDate: null,
     endDate: null,
-    attributes: {},
+    attributes: (idpIds ? { idp_id: `idp-${i}` } : {}) as Record<string, string>,
   }));
 }
 
-function accounts(appId: string, count: number, offset: number): Account[] {
+/**
+ * One app's accounts, each tied by address to one of `people` people from `offset` on, a tenth of them service
+ * accounts nobody in HR holds, some admins. `varied`: a tenth also carry their person's IdP id (externalId) and
+ * a fiftieth are invitations, as a company's are.
+ */
+export function benchAccounts(
+  appId: string,
+  count: number,
+  people: number,
+  offset: number,
+  varied = false,
+): Account[] {
   return Array.from({ length: count }, (_, n) => {
-    const i = (n + offset) % PEOPLE;
+    const i = (n + offset) % people;
     return {
       appId,
       id: String(n + 1),
       email: n % 10 === 9 ? `svc${n}@vendor.example` : `person${i}@acme.com`,
       login: null,
-      externalId: null,
+      externalId: varied && n % 10 === 0 ? `idp-${i}` : null,
       firstName: `First${i % 997}`,
       lastName: `Last${i % 1009}`,
       displayName: null,
-      status: 'active',
+      status: varied && n % 50 === 0 ? 'invited' : 'active',
       isAdmin: n % 500 === 0,
       lastLoginAt: n % 7 === 0 ? null : '2026-10-01T00:00:00.000Z',
       createdAt: '2026-01-01T00:00:00.000Z',
@@ -84,7 +96,7 @@ export async function seededServer(prefix: string, scope: TokenScope = 'read'): 
   const config = parseConfig(text, { file: join(dir, 'roster.yaml'), env: {} });
   const store = await openSqliteStore(config.store);
   const at = performance.now();
-  await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: people() });
+  await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: benchPeople(PEOPLE) });
   const perApp = Math.ceil(ACCOUNTS / apps.length);
   for (const [index, app] of apps.entries()) {
     await store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
@@ -92,7 +104,7 @@ export async function seededServer(prefix: string, scope: TokenScope = 'read'): 
     await store.replaceSnapshot({
       appId: app.id,
       runId: run.id,
-      accounts: accounts(app.id, perApp, index * 7919),
+      accounts: benchAccounts(app.id, perApp, PEOPLE, index * 7919),
       entitlements: [],
       grants: [],
     });
