@@ -1,7 +1,8 @@
 /**
  * @module Which store lookups can stand in for a full scan under a User filter: `userName eq/sw` on the field
- * userName maps to (address or login, indexed), `externalId eq` where it is the account's own, and `id eq`. A lookup only narrows: the facade still evaluates
- * the whole filter on what it returns, so the answer is the scan's as long as the lookups find every match.
+ * userName maps to (address or login, indexed), `externalId eq` where it is the account's own, and `id eq`. A
+ * lookup only narrows: the facade still evaluates the whole filter on what it returns, so the answer is the
+ * scan's as long as the lookups find every match.
  */
 
 import type { Checked } from './filter.js';
