@@ -184,17 +184,26 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return (await backend.groups()).filter((g) => g.kind === profile.groupKind);
   }
 
-  /** The groups (only those whose ids `only` holds, if given) and their members' grants. */
+  /**
+   * The groups (only those whose ids `only` holds, if given) and their members' grants: every grant for every
+   * group, else each named group's holders read on their own (a page of groups, one group).
+   */
   async function memberships(
     only?: ReadonlySet<string>,
   ): Promise<{ groups: Entitlement[]; grants: Grant[] }> {
     if (!profile.groupKind) return { groups: [], grants: [] };
-    // One group's holders are read alone; several groups' from every grant.
-    const one = only?.size === 1 ? [...only][0] : undefined;
-    const [all, grants] = await Promise.all([groupsOnly(), backend.grants(one)]);
-    const groups = all.filter((g) => only === undefined || only.has(g.id));
-    const ids = new Set(groups.map((g) => g.id));
-    return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
+    if (only === undefined) {
+      const [groups, grants] = await Promise.all([groupsOnly(), backend.grants()]);
+      const ids = new Set(groups.map((g) => g.id));
+      return { groups, grants: grants.filter((g) => ids.has(g.entitlementId)) };
+    }
+    const groups = (await groupsOnly()).filter((g) => only.has(g.id));
+    const grants: Grant[] = [];
+    for (const group of groups) {
+      // A backend that cannot read one entitlement's grants answers every grant: only this group's are kept.
+      for (const g of await backend.grants(group.id)) if (g.entitlementId === group.id) grants.push(g);
+    }
+    return { groups, grants };
   }
 
   /** The groups each of these accounts is in: read for them alone where the store can, else from every grant. */
@@ -499,8 +508,23 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     const schema = profile.group;
     if (!schema) throw notFound(`${profile.title} has no Groups`);
     const method = request.method.toUpperCase();
-    const listed = async (query: ListQuery) =>
-      ok(200, listResources(await groupsFor(query.filter), query, schema));
+    const listed = async (query: ListQuery) => {
+      if (query.filter || query.sortBy)
+        return ok(200, listResources(await groupsFor(query.filter), query, schema));
+      // A page in the groups' own order (an IdP importing them): only the page's groups are read with their members.
+      const all = await groupsOnly();
+      const page = all.slice(query.startIndex - 1, query.startIndex - 1 + query.count);
+      const rendered = page.length === 0 ? [] : await groupsRendered(new Set(page.map((g) => g.id)));
+      return ok(
+        200,
+        listPage(
+          rendered.map((g) => g.resource),
+          all.length,
+          query,
+          schema,
+        ),
+      );
+    };
     if (id === undefined && method === 'GET')
       return listed(parseListQuery(request.query ?? {}, schema, limits));
     if (id === '.search' && method === 'POST')

@@ -232,7 +232,7 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
 
   it.each([
     ['displayName eq "One"', ['g1'], ['u1', 'u7']],
-    ['displayName eq "one" or displayName sw "Tw"', [undefined], ['u1', 'u7']],
+    ['displayName eq "one" or displayName sw "Tw"', ['g1', 'g2'], ['u1', 'u7']],
     ['displayName eq "Nobody"', [], []],
     ['members[value eq "u7"]', [undefined], ['u1', 'u7']],
     ['meta.version pr', [undefined], ['u1', 'u7']],
@@ -262,6 +262,33 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
       expect(answer).toEqual(full);
       expect(grants).toEqual(grantsRead);
       expect(accounts.sort()).toEqual(named);
+    },
+  );
+
+  it.each([
+    [{}],
+    [{ startIndex: '2', count: '1' }],
+    [{ startIndex: '1', count: '1', attributes: 'displayName' }],
+    [{ startIndex: '3', count: '5' }],
+    [{ count: '0' }],
+  ])(
+    'Groups paged in their order, %j, read only the page’s groups, as a full read pages them',
+    async (query) => {
+      const { call } = handlers(store, 'email');
+      // `displayName pr` keeps every group: the listing of every group rendered, paged after.
+      const full = await call(true, '/Groups', { ...query, filter: 'displayName pr' });
+      const grants: (string | undefined)[] = [];
+      const watched = backend(store, true);
+      const answer = await createScimHandler(profileOf('email'), {
+        ...watched,
+        grants: (entitlementId) => {
+          grants.push(entitlementId);
+          return watched.grants(entitlementId);
+        },
+      }).handle({ method: 'GET', path: '/Groups', query, tokenName: 't' });
+      expect(answer).toEqual(full);
+      const shown = ((answer.body as { Resources: { id: string }[] }).Resources ?? []).map((g) => g.id);
+      expect(grants).toEqual(shown);
     },
   );
 
