@@ -337,6 +337,43 @@ describe('console sign-in and write protection', () => {
     expect(waiting.match(/deactivate\|u\d+, asked by okta/g)).toHaveLength(10);
   });
 
+  it('pages the people by employee id, reading only the page, and searches them by name or address', async () => {
+    const { store } = t.server.context;
+    const ids = Array.from({ length: 120 }, (_, i) => `P${String(i).padStart(3, '0')}`);
+    await store.replacePeople({
+      sourcePath: 'hr.csv',
+      hash: 'console-people',
+      people: ids.map((id, i) =>
+        person(id, `first${i}.last${i}@acme.com`, i % 4 === 0 ? { status: 'leaver' } : {}),
+      ),
+    });
+    const c = client(t);
+    await c.login(t.tokens.read);
+    const shown = (page: string) => [...page.matchAll(/<td>(P\d{3})<\/td>/g)].map((m) => m[1]);
+    const second = await (await c.get('/console/people?page=2')).text();
+    expect(shown(second)).toEqual(ids.slice(50, 100));
+    expect(second).toContain('Page 2 of 3 (120 in all)');
+    const leavers = await (await c.get('/console/people?status=leaver')).text();
+    expect(shown(leavers)).toEqual(ids.filter((_, i) => i % 4 === 0));
+    expect(leavers).not.toContain('Page 1 of');
+    const found = await (await c.get('/console/people?q=FIRST11')).text();
+    expect(shown(found)).toEqual([
+      'P011',
+      'P110',
+      'P111',
+      'P112',
+      'P113',
+      'P114',
+      'P115',
+      'P116',
+      'P117',
+      'P118',
+      'P119',
+    ]);
+    const past = await (await c.get('/console/people?page=9')).text();
+    expect(shown(past)).toEqual([]);
+  });
+
   it('answers a page about something that is not there with a readable 404 naming it', async () => {
     const c = client(t);
     await c.login(t.tokens.read);

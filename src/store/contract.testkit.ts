@@ -180,6 +180,13 @@ export function storeContract(
         expect(people.every((p) => p.importId === second.id)).toBe(true);
         expect(people[1]?.attributes).toEqual({ cost: 'X1' });
         expect((await store.listPeople({ status: 'leaver' })).map((p) => p.employeeId)).toEqual(['2']);
+        // A numbered page of them.
+        expect((await store.listPeople({ offset: 1, limit: 5 })).map((p) => p.employeeId)).toEqual(['4']);
+        expect((await store.listPeople({ limit: 1 })).map((p) => p.employeeId)).toEqual(['2']);
+        expect(await store.listPeople({ status: 'leaver', offset: 1, limit: 5 })).toEqual([]);
+        await expect(store.listPeople({ offset: -1, limit: 5 })).rejects.toMatchObject({
+          code: 'invalid_input',
+        });
         const imports = await store.listImports();
         expect(imports.map((i) => i.hash)).toEqual(['h2', 'h1']);
         expect(imports[0]?.counts).toEqual({ people: 2 });

@@ -436,7 +436,8 @@ export interface Store {
   listImports(input?: { limit?: number }): Promise<ImportRecord[]>;
   /** The applied import whose people the store holds now; null while it holds no people. */
   currentImport(): Promise<ImportRecord | null>;
-  listPeople(input?: { status?: Person['status'] }): Promise<StoredPerson[]>;
+  /** By employee id; with `limit`, only that many from `offset` on (a numbered page of them). */
+  listPeople(input?: { status?: Person['status']; offset?: number; limit?: number }): Promise<StoredPerson[]>;
   /** By employee id, or by any address the person answers to (primary or alias, case-insensitive). */
   getPerson(input: { employeeId: string } | { email: string }): Promise<StoredPerson | null>;
 

@@ -4,6 +4,7 @@ import {
   auditAbout,
   findPerson,
   linkAccount,
+  peopleSlice,
   planChanges,
   searchPeople,
   unlinkAccount,
@@ -34,8 +35,14 @@ export const peoplePage: ConsolePage = {
       const q = request.query as Record<string, string | undefined>;
       const status = STATUSES.find((s) => s === q.status);
       const page = pageNumber(q.page);
-      const people = await asActor(ctx, viewer.name, (roster) => searchPeople(roster, { q: q.q, status }));
-      const shown = people.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+      // Without a search term only the page is read; a search reads everyone and matches them here.
+      const { items: shown, total } = await asActor(ctx, viewer.name, async (roster) => {
+        if (!q.q?.trim()) {
+          return peopleSlice(roster, { status, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+        }
+        const found = await searchPeople(roster, { q: q.q, status });
+        return { items: found.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: found.length };
+      });
       const body = html`<h1>People</h1>
 <form class="filters" method="get" action="/console/people" role="search">
 <div><label for="q">Name, email or employee id</label><input id="q" name="q" type="search" value="${q.q ?? ''}"></div>
@@ -56,7 +63,7 @@ ${table({
       ? 'Nobody matches: try part of a name or an email.'
       : 'No people yet: import the HR export (roster sync, or the people job of roster serve).',
 })}
-${pager({ page, size: PAGE_SIZE, total: people.length, href: (n) => `/console/people${query({ q: q.q, status, page: n })}` })}`;
+${pager({ page, size: PAGE_SIZE, total, href: (n) => `/console/people${query({ q: q.q, status, page: n })}` })}`;
       return routes.render(viewer, 'People', '/console/people', body);
     });
 

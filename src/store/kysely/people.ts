@@ -121,9 +121,23 @@ export async function currentImport(s: Sql): Promise<ImportRecord | null> {
   return row === undefined ? null : rowToImport(row);
 }
 
-export async function listPeople(s: Sql, input: { status?: Person['status'] } = {}): Promise<StoredPerson[]> {
+export async function listPeople(
+  s: Sql,
+  input: { status?: Person['status']; offset?: number; limit?: number } = {},
+): Promise<StoredPerson[]> {
   let query = s.db.selectFrom('people').selectAll().orderBy('employee_id');
   if (input.status !== undefined) query = query.where('status', '=', input.status);
+  if (input.limit !== undefined) {
+    const offset = input.offset ?? 0;
+    for (const [name, n] of [
+      ['offset', offset],
+      ['limit', input.limit],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 0)
+        throw new RosterError('invalid_input', `listPeople: ${name} must be a whole number ≥ 0, not ${n}`);
+    }
+    query = query.limit(input.limit).offset(offset);
+  }
   return (await query.execute()).map(rowToPerson);
 }
 
