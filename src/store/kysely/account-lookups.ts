@@ -10,6 +10,7 @@ import { normalizeEmail, rowToAccount } from '../rows.js';
 import type { AccountLookup, Membership, StoredAccount } from '../store.js';
 import type { Sql } from './context.js';
 import { likeLiteral } from './like.js';
+import { checkSlice } from './pages.js';
 
 /** What starts with `value`, as a LIKE pattern (ESCAPE '\'). */
 const likePrefix = (value: string): string => `${likeLiteral(value)}%`;
@@ -95,13 +96,7 @@ export async function sliceAccounts(
   s: Sql,
   input: { appId: string; offset: number; limit: number; excludeStatus?: Account['status'] },
 ): Promise<{ items: StoredAccount[]; total: number }> {
-  for (const [name, n] of [
-    ['offset', input.offset],
-    ['limit', input.limit],
-  ] as const) {
-    if (!Number.isInteger(n) || n < 0)
-      throw new RosterError('invalid_input', `sliceAccounts: ${name} must be a whole number ≥ 0, not ${n}`);
-  }
+  checkSlice('sliceAccounts', input.offset, input.limit);
   let base = s.db.selectFrom('accounts').where('app_id', '=', input.appId);
   if (input.excludeStatus !== undefined) base = base.where('status', '!=', input.excludeStatus);
   const count = async () => {

@@ -325,3 +325,14 @@ export function pageAudit(
   if (input.actor !== undefined) base = base.where('actor', '=', input.actor);
   return page(input, 'audit', ['seq'], base, (r) => [Number(r.seq)], rowToAudit);
 }
+
+/** Refuses an offset or a limit that is not a whole number ≥ 0, naming the read (`what`) that was given it. */
+export function checkSlice(what: string, offset: number, limit: number): void {
+  for (const [name, n] of [
+    ['offset', offset],
+    ['limit', limit],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RosterError('invalid_input', `${what}: ${name} must be a whole number ≥ 0, not ${n}`);
+  }
+}

@@ -8,6 +8,7 @@ import { normalizeEmail, personToRow, rowToImport, rowToPerson } from '../rows.j
 import type { ImportRecord, StoredPerson } from '../store.js';
 import { diffRows, recordChanges } from './changes.js';
 import type { Sql } from './context.js';
+import { checkSlice } from './pages.js';
 
 export async function replacePeople(
   s: Sql,
@@ -129,13 +130,7 @@ export async function listPeople(
   if (input.status !== undefined) query = query.where('status', '=', input.status);
   if (input.limit !== undefined) {
     const offset = input.offset ?? 0;
-    for (const [name, n] of [
-      ['offset', offset],
-      ['limit', input.limit],
-    ] as const) {
-      if (!Number.isInteger(n) || n < 0)
-        throw new RosterError('invalid_input', `listPeople: ${name} must be a whole number ≥ 0, not ${n}`);
-    }
+    checkSlice('listPeople', offset, input.limit);
     query = query.limit(input.limit).offset(offset);
   }
   return (await query.execute()).map(rowToPerson);
