@@ -363,6 +363,79 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
     }
   }
 
+  for (const c of CASES) {
+    it(`an import of ${c.app} page by page by startIndex reaches every user once, and a user created since`, async () => {
+      const app = c.app;
+      const walk = async () => {
+        const seen: string[] = [];
+        let total = 0;
+        for (let start = 1; ; ) {
+          const page = await scim(app, 'GET', `/Users?startIndex=${start}&count=2`);
+          expect(page.status, JSON.stringify(page.body)).toBe(200);
+          total = page.body['totalResults'] as number;
+          const ids = (page.body['Resources'] as { id: string }[]).map((u) => u.id);
+          seen.push(...ids);
+          start += ids.length;
+          if (ids.length === 0 || start > total) return { seen, total };
+        }
+      };
+      const every = (await scim(app, 'GET', '/Users?count=1000')).body['Resources'] as { id: string }[];
+      const first = await walk();
+      expect(first.seen).toEqual(every.map((u) => u.id));
+      expect(first.total).toBe(every.length);
+      expect(first.total).toBeGreaterThan(4);
+      // The same walk again reads on from where each page ended; a user created since moves every page after it.
+      expect((await walk()).seen).toEqual(first.seen);
+      if (c.create !== 'yes') return;
+      const userName = `walk.${app.replace(/[^a-z]/g, '')}@${fleet.company.domain}`;
+      const created = await scim(app, 'POST', '/Users', createBody('okta', userName, 'Walk', 'Er'));
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const again = await walk();
+      expect(again.total).toBe(first.total + 1);
+      expect(again.seen).toEqual(
+        ((await scim(app, 'GET', '/Users?count=1000')).body['Resources'] as { id: string }[]).map(
+          (u) => u.id,
+        ),
+      );
+      expect(again.seen).toContain(created.body['id']);
+    }, 60_000);
+  }
+
+  it('Entra ID matching by externalId finds the user the app holds with it, exactly', async () => {
+    let matched = 0;
+    for (const c of CASES) {
+      const every = (await scim(c.app, 'GET', '/Users?count=1000')).body['Resources'] as {
+        id: string;
+        externalId?: string;
+      }[];
+      for (const user of every.filter((u) => u.externalId).slice(0, 2)) {
+        const externalId = user.externalId as string;
+        const found = await scim(
+          c.app,
+          'GET',
+          `/Users?filter=${encodeURIComponent(`externalId eq "${externalId}"`)}&startIndex=1&count=100`,
+        );
+        expect(found.status, JSON.stringify(found.body)).toBe(200);
+        const holders = every.filter((u) => u.externalId === externalId).map((u) => u.id);
+        expect((found.body['Resources'] as { id: string }[]).map((u) => u.id)).toEqual(holders);
+        expect(holders).toContain(user.id);
+        // caseExact: another case is another id.
+        const other =
+          externalId.toUpperCase() === externalId ? externalId.toLowerCase() : externalId.toUpperCase();
+        if (other !== externalId && !every.some((u) => u.externalId === other)) {
+          const none = await scim(
+            c.app,
+            'GET',
+            `/Users?filter=${encodeURIComponent(`externalId eq "${other}"`)}`,
+          );
+          expect(none.body).toMatchObject({ totalResults: 0 });
+        }
+        matched++;
+      }
+    }
+    expect(matched).toBeGreaterThan(0);
+  }, 60_000);
+
   it('an Okta PUT with active:false on customer-directory (no deactivation in its API) is a task and a 501', async () => {
     const app = 'customer-directory';
     const { id } = await existing(app, 2);

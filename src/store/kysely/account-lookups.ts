@@ -8,6 +8,7 @@ import { RosterError } from '../../core/errors.js';
 import type { Account, EntitlementKind } from '../../core/types.js';
 import { normalizeEmail, rowToAccount } from '../rows.js';
 import type { AccountLookup, Membership, StoredAccount } from '../store.js';
+import { headGeneration } from './changes.js';
 import type { Sql } from './context.js';
 import { likeLiteral } from './like.js';
 import { checkSlice } from './pages.js';
@@ -133,12 +134,7 @@ async function marksOf(
   input: { appId: string; excludeStatus?: Account['status'] },
   count: () => Promise<number>,
 ): Promise<SliceMarks> {
-  const head = await s.db
-    .selectFrom('change_counter')
-    .select('generation')
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
-  const generation = Number(head.generation);
+  const generation = await headGeneration(s);
   const walks = sliceMarks.get(s.db) ?? new Map<string, SliceMarks>();
   sliceMarks.set(s.db, walks);
   const key = `${input.appId}\u0000${input.excludeStatus ?? ''}`;

@@ -71,14 +71,20 @@ export async function recordChanges(
   }
 }
 
+/** The change set's newest generation: every recorded change moves it on. */
+export async function headGeneration(s: Sql): Promise<number> {
+  const head = await s.db
+    .selectFrom('change_counter')
+    .select('generation')
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return Number(head.generation);
+}
+
 export async function changedSince(s: Sql, input: { since: number }): Promise<ChangeSet> {
   // Read in one transaction so the head generation and the rows agree.
   return s.write(async (tx) => {
-    const head = await tx.db
-      .selectFrom('change_counter')
-      .select('generation')
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
+    const generation = await headGeneration(tx);
     const rows = await tx.db
       .selectFrom('changes')
       .select(['kind', 'app_id', 'key', 'change', 'generation'])
@@ -88,7 +94,7 @@ export async function changedSince(s: Sql, input: { since: number }): Promise<Ch
       .orderBy('app_id')
       .orderBy('key')
       .execute();
-    const set: ChangeSet = { generation: Number(head.generation), accounts: [], people: [] };
+    const set: ChangeSet = { generation, accounts: [], people: [] };
     for (const r of rows) {
       const change = r.change as Change;
       const generation = Number(r.generation);
