@@ -5,12 +5,14 @@
  * `plan` runs after a sync; updateGraph, links and findings; and refreshGraph, which reads the stored findings
  * back), one account changed (the findings of the accounts it touches recomputed), digests of the findings and
  * links (compare them between builds), and µs/account against the smallest size: linear growth is a
- * flat ratio.
+ * flat ratio. At each size the first pass is also run once with every write on the graph's own thread (the store
+ * as it was before the write thread, `writeThreadFrom: Infinity`) on a copy of the same seeded file, in a process
+ * of its own: its figures, the ratio, and a check that both passes stored the same links and findings.
  */
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,16 +148,35 @@ async function seed(total: number, file: string): Promise<number> {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+const config = {
+  apps,
+  domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] },
+  identity: { externalIdAttribute: 'idp_id', dormantDays: 90, inviteDays: 14, nameSuggestions: true },
+};
+const now = '2026-11-01T00:00:00.000Z';
+
+/** The first pass alone with every write on this thread (no write thread): the baseline. */
+interface Baseline {
+  wall: number;
+  cpu: number;
+  peakMiB: number;
+  digests: { first: string; links: string };
+}
+
+async function baseline(file: string): Promise<Baseline> {
+  const store = await openStore(`sqlite:${file}`, { writeThreadFrom: Number.POSITIVE_INFINITY });
+  const rssBefore = process.resourceUsage().maxRSS;
+  const first = await timed(() => refreshGraph({ store, config, now }));
+  const peakMiB = Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024;
+  const digests = { first: findingsDigest(first.value.findings), links: await linksDigest(store) };
+  await store.close();
+  return { wall: first.wall, cpu: first.cpu, peakMiB: Math.round(peakMiB), digests };
+}
+
 async function one(total: number, file: string, seedPeakMiB: number): Promise<Figures> {
   const perApp = Math.round(total / APPS);
   const peopleCount = perApp;
   const store = await openStore(`sqlite:${file}`);
-  const config = {
-    apps,
-    domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] },
-    identity: { externalIdAttribute: 'idp_id', dormantDays: 90, inviteDays: 14, nameSuggestions: true },
-  };
-  const now = '2026-11-01T00:00:00.000Z';
   const rssBefore = process.resourceUsage().maxRSS;
   const first = await timed(() =>
     profiled(process.env['BENCH_PROFILE'], () => refreshGraph({ store, config, now })),
@@ -230,6 +251,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${await seed(Number(process.env['BENCH_SEED']), file)}\n`);
     return;
   }
+  if (process.env['BENCH_BASELINE'] !== undefined && file !== undefined) {
+    process.stdout.write(`${JSON.stringify(await baseline(file))}\n`);
+    return;
+  }
   const only = process.env['BENCH_ONE'];
   if (only !== undefined && file !== undefined) {
     const seedPeak = Number(process.env['BENCH_SEED_PEAK'] ?? 0);
@@ -252,7 +277,12 @@ async function main(): Promise<void> {
     const file = join(dir, 'bench.db');
     const seedPeak = child({ BENCH_SEED: String(size), BENCH_FILE: file });
     let figures: Figures;
+    let base: Baseline;
     try {
+      const copy = join(dir, 'baseline.db');
+      copyFileSync(file, copy);
+      base = JSON.parse(child({ BENCH_BASELINE: '1', BENCH_FILE: copy })) as Baseline;
+      rmSync(copy);
       figures = JSON.parse(
         child({ BENCH_ONE: String(size), BENCH_FILE: file, BENCH_SEED_PEAK: seedPeak }),
       ) as Figures;
@@ -261,11 +291,17 @@ async function main(): Promise<void> {
     }
     rows.push(figures);
     const f = figures.first;
+    if (base.digests.first !== figures.digests.first || base.digests.links !== figures.digests.links) {
+      throw new Error(`the write thread stored other findings or links than the baseline at ${size}`);
+    }
     process.stdout.write(
       [
         `accounts ${figures.accounts} (${figures.accounts / APPS} people × ${APPS} apps), findings ${figures.findings}`,
         `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB (seeding: ${figures.seedPeakMiB} MiB)`,
-        `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}`,
+        `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}` +
+          " (on the graph's thread; the writes themselves run on the write thread)",
+        `  baseline, every write on the graph's thread: ${s(base.wall)} wall, ${s(base.cpu)} CPU, peak RSS ${base.peakMiB} MiB` +
+          ` — wall with the write thread ÷ baseline: ${(f.wall / base.wall).toFixed(2)}, same findings and links`,
         `  nothing changed (updateLinks): ${s(figures.noChange.wall)} wall, ${s(figures.noChange.cpu)} CPU`,
         `  nothing changed (updateGraph: links and findings):  ${s(figures.graphAgain.wall)} wall, ${s(figures.graphAgain.cpu)} CPU`,
         `  nothing changed (refreshGraph, stored findings read back): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,

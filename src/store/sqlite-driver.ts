@@ -33,7 +33,7 @@ export interface BusyPolicy {
   onWait?: () => void;
 }
 
-function busyError(policy: BusyPolicy, cause: unknown): RosterError {
+export function busyError(policy: BusyPolicy, cause: unknown): RosterError {
   return new RosterError(
     'unavailable',
     `the SQLite store stayed locked by another writer for more than ${Math.round(policy.waitMs / 1000)} s`,

@@ -10,6 +10,7 @@ import { migrateToLatest } from './migrations/index.js';
 import { ensurePrivateFile, stderrWarning, widerThanPrivate } from './private-file.js';
 import type { Database } from './schema.js';
 import { type SqliteStatements, WaitingSqliteDialect, whileBusy } from './sqlite-driver.js';
+import { inWriteThread } from './sqlite-write-thread.js';
 
 export const MEMORY = ':memory:';
 
@@ -63,7 +64,15 @@ export interface SqliteStoreOptions extends KyselyStoreOptions {
    * commit that crosses the WAL's limit (200; a short CLI run never gets there).
    */
   backgroundCheckpointAfter?: number;
+  /**
+   * Accounts from which a graph's first pass writes its links and findings on a thread of its own (a file store;
+   * 100,000: below, starting the thread costs more than it saves). Infinity never does.
+   */
+  writeThreadFrom?: number;
 }
+
+/** See SqliteStoreOptions.writeThreadFrom. */
+const WRITE_THREAD_FROM = 100_000;
 
 const HOLDS = "everyone's accounts and access, and the audit log";
 
@@ -121,5 +130,25 @@ export async function openSqliteStore(
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, sqliteDialect(where, dialect.statements), options);
+  const base = sqliteDialect(where, dialect.statements);
+  const from = options.writeThreadFrom ?? WRITE_THREAD_FROM;
+  if (memory || from === Number.POSITIVE_INFINITY) return new KyselyStore(db, base, options);
+  const statements = dialect.statements;
+  const threaded: StoreDialect = {
+    ...base,
+    writeThread: {
+      from,
+      run: (fn) =>
+        inWriteThread(
+          sqlite,
+          statements,
+          where,
+          policy,
+          // The store's own connection is held (its other users wait their turn) while this thread reads on it.
+          (use) => db.connection().execute(use),
+          (handle) => fn(handle.db, { ...base, runNow: (sql, parameters) => handle.runNow(sql, parameters) }),
+        ),
+    },
+  };
+  return new KyselyStore(db, threaded, options);
 }

@@ -533,7 +533,9 @@ export interface Store {
    * Runs fn, which writes every app's links (a first pass), with a store suited to it: on SQLite with no link
    * stored yet, one transaction in which the links' index by person is dropped and built again at its end (one
    * sorted build costs far less than a million scattered inserts, and a failure rolls the drop back with the
-   * rest); otherwise this store as it is.
+   * rest); otherwise this store as it is. On a SQLite file holding many accounts the transaction's writes run on a
+   * thread of their own: fn's reads then see the store as it was when fn began, never its own writes, and its
+   * writes answer no counts (a first pass reads each app before writing it, and counts what it writes itself).
    */
   bulkLinks<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** A person's decision about an account (employeeId null: it belongs to nobody, e.g. a service account). */

@@ -24,6 +24,15 @@ export interface StoreDialect {
    * the ordinary path). An engine with one in-process connection (SQLite) can; a pool of them cannot.
    */
   runNow?<R>(sql: string, parameters: readonly unknown[], bound: boolean): R[] | undefined;
+  /**
+   * One write transaction whose writes run on a thread of their own while this one reads and computes (a SQLite
+   * file store; see sqlite-write-thread.ts for what its reads and writes may rely on). `from`: the accounts from
+   * which a graph's first pass takes it (below, the thread's start costs more than it saves).
+   */
+  writeThread?: {
+    from: number;
+    run<T>(fn: (db: Db, dialect: StoreDialect) => Promise<T>): Promise<T>;
+  };
 }
 
 export type Db = Kysely<Database>;

@@ -5,7 +5,7 @@ import type { Link } from '../../core/types.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
 import { recordChanges } from './changes.js';
-import type { Sql } from './context.js';
+import { Sql } from './context.js';
 
 /** Ids JSON writes as they are: printable ASCII but for the quote and the backslash it would escape. */
 const PLAIN_ID = /^[ !#-[\]-~]*$/;
@@ -146,13 +146,14 @@ const EMPLOYEE_INDEX = 'links_employee';
 /**
  * See Store.bulkLinks. SQLite only: Postgres would hold the links locked against readers until the commit, and
  * its writes do not pay for the index as much. The index is rebuilt from its own stored definition, so it comes
- * back exactly as the migrations made it.
+ * back exactly as the migrations made it. From the dialect's `writeThread.from` accounts on, the writes run on a
+ * thread of their own (see StoreDialect.writeThread) while this one reads and correlates.
  */
 export async function bulkLinks<T>(s: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
   const empty = async (db: Sql) =>
     (await db.db.selectFrom('links').select('app_id').limit(1).executeTakeFirst()) === undefined;
   if (!(s.db.getExecutor().adapter instanceof SqliteAdapter) || !(await empty(s))) return fn(s);
-  return s.write(async (tx) => {
+  const bulk = async (tx: Sql) => {
     // Checked again under the write lock: another writer may have stored links since.
     const index =
       (await empty(tx)) &&
@@ -166,7 +167,20 @@ export async function bulkLinks<T>(s: Sql, fn: (tx: Sql) => Promise<T>): Promise
     const value = await fn(tx);
     await sql.raw(index).execute(tx.db);
     return value;
-  });
+  };
+  const thread = s.dialect.writeThread;
+  if (thread === undefined || s.db.isTransaction || !(await atLeast(s, thread.from))) return s.write(bulk);
+  return thread.run((db, dialect) => bulk(new Sql(db, dialect, s.clock)));
+}
+
+/** Whether the store holds at least `count` accounts (counting no further). */
+async function atLeast(s: Sql, count: number): Promise<boolean> {
+  if (count <= 0) return true;
+  const row = await s.db
+    .selectFrom((eb) => eb.selectFrom('accounts').select('id').limit(count).as('some'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n) >= count;
 }
 
 export async function decideLink(
