@@ -271,11 +271,10 @@ class ThreadedConnection implements DatabaseConnection {
   }
 
   async rollback(): Promise<void> {
-    try {
-      await this.thread.request('rollback');
-    } finally {
-      if (this.sqlite.inTransaction) this.sqlite.exec('rollback');
-    }
+    // A thread that cannot answer (it failed, or exited) has no transaction left: closing its connection, or its
+    // end, rolled it back. The error that led here is the one the caller hears.
+    await this.thread.request('rollback').catch(() => undefined);
+    if (this.sqlite.inTransaction) this.sqlite.exec('rollback');
   }
 }
 
