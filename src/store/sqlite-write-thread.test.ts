@@ -8,19 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Link } from '../core/types.js';
+import { emailLink } from './kysely/testkit.js';
 import { openStore } from './open.js';
 import type { Store } from './store.js';
 
-const link = (appId: string, accountId: string, employeeId: string): Link => ({
-  appId,
-  accountId,
-  employeeId,
-  situation: 'linked',
-  method: 'email',
-  confidence: 0.95,
-  candidates: [employeeId],
-});
+const link = (appId: string, accountId: string, employeeId: string) =>
+  emailLink(accountId, employeeId, appId);
 
 describe('bulkLinks on a write thread', () => {
   let dir: string;

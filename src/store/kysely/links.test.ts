@@ -3,22 +3,14 @@
 import Sqlite from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Link } from '../../core/types.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import { MEMORY, sqliteDialect } from '../sqlite.js';
 import { WaitingSqliteDialect } from '../sqlite-driver.js';
+import { emailLink } from './testkit.js';
 
-const link = (accountId: string, employeeId: string): Link => ({
-  appId: 'app',
-  accountId,
-  employeeId,
-  situation: 'linked',
-  method: 'email',
-  confidence: 0.95,
-  candidates: [employeeId],
-});
+const link = (accountId: string, employeeId: string) => emailLink(accountId, employeeId);
 
 describe('bulkLinks', () => {
   let sqlite: Sqlite.Database;

@@ -1,6 +1,7 @@
 /** @module Test helpers for the SQL store's area tests. */
 
 import { afterEach, beforeEach } from 'vitest';
+import type { Link } from '../../core/types.js';
 import type { KyselyStore } from '../kysely-store.js';
 import { MEMORY, openSqliteStore } from '../sqlite.js';
 
@@ -21,5 +22,18 @@ export function memoryStoreEachTest(): () => KyselyStore {
   return () => {
     if (store === undefined) throw new Error('the store is opened for each test: call store() inside one');
     return store;
+  };
+}
+
+/** A link correlation made by email: `accountId` of `appId` belongs to `employeeId`. */
+export function emailLink(accountId: string, employeeId: string, appId = 'app'): Link {
+  return {
+    appId,
+    accountId,
+    employeeId,
+    situation: 'linked',
+    method: 'email',
+    confidence: 0.95,
+    candidates: [employeeId],
   };
 }
