@@ -46,6 +46,12 @@ describe('the whole RFC 7644 filter grammar selects the right resources', () => 
     ['emails[type eq "home" or value sw "barbara"]', ['2', '5']],
     ['emails[not (type eq "work")]', ['2']],
     ['emails[type eq "work"] and userName sw "e"', ['4']],
+    // Entra ID's form when it matches by work email: one value meeting both, as emails[type eq "work" and value eq …]
+    ['emails[type eq "work"].value eq "GRACE.HOPPER@example.com"', ['2']],
+    ['emails[type eq "work"].value eq "grace@home.example"', []],
+    ['emails[type eq "home"].value eq "grace@home.example"', ['2']],
+    ['emails[type eq "home"].value pr', ['2']],
+    ['emails[primary eq true].value sw "a" or userName eq "x"', ['1', '3']],
     // URN-prefixed attributes: extension and core
     ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Research"', ['1', '3']],
     ['URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:DEPARTMENT pr', ['1', '3', '4']],
@@ -76,6 +82,10 @@ describe('an invalid filter is an invalidFilter naming where it is', () => {
     ['emails[type eq "work"', /expected "\]" at the end/],
     ['emails[type eq "work" and emails[primary eq true]]', /cannot hold another/],
     ['emails[nope eq "x"]', /emails has no sub-attribute "nope" at character 8/],
+    ['emails[type eq "work"].value', /expected an operator after .value at the end/],
+    ['emails[type eq "work"].nope eq "x"', /emails has no sub-attribute "nope" at character 24/],
+    ['emails[type eq "work"].value.more eq "x"', /expected ".subAttribute" at character 23/],
+    ['emails[type eq "work"] .value eq "x"', /expected "and", "or" or the end at character 24/],
     ['shoeSize eq "x"', /no attribute "shoeSize" in this resource type's schema at character 1/],
     ['urn:example:ext:thing eq "x"', /no attribute/],
     ['http://x eq "y"', /unexpected "\/"/],

@@ -182,10 +182,28 @@ class Parser {
         throw this.fail('a value filter follows an attribute, not a sub-attribute', next);
       this.pos++;
       const filter = this.parseFilter(true);
-      if (this.peek()?.kind !== ']') throw this.fail('expected "]"');
+      const close = this.peek();
+      if (close?.kind !== ']') throw this.fail('expected "]"');
       this.pos++;
+      const sub = this.peek();
+      // `emails[type eq "work"].value eq "x"`: a PATCH path's form, outside RFC 7644's filter grammar, which Entra
+      // ID sends when it matches users by their work email. It reads as one value meeting both conditions:
+      // `emails[type eq "work" and value eq "x"]`. `].value` tokenizes as one word starting right after the bracket.
+      if (sub?.kind === 'word' && sub.at === close.at + 1 && sub.text.startsWith('.')) {
+        if (!/^\.\$?[A-Za-z][A-Za-z0-9_-]*$/.test(sub.text)) throw this.fail('expected ".subAttribute"', sub);
+        this.pos++;
+        const name = sub.text.slice(1);
+        const condition = this.comparison({ uri: null, name, sub: null, text: name, at: sub.at + 1 }, sub);
+        return { op: 'valuePath', path, filter: { op: 'and', left: filter, right: condition } };
+      }
       return { op: 'valuePath', path, filter };
     }
+    return this.comparison(path, token);
+  }
+
+  /** `path op value` or `path pr`, the path read already (from `token`). */
+  private comparison(path: AttrPath, token: Token & { kind: 'word' }): Filter {
+    const next = this.peek();
     if (next?.kind !== 'word') throw this.fail(`expected an operator after ${token.text}`);
     const op = next.text.toLowerCase();
     this.pos++;

@@ -436,6 +436,41 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
     expect(matched).toBeGreaterThan(0);
   }, 60_000);
 
+  it('Entra ID matching by work email finds the user the app holds with it, in any case, and updates it', async () => {
+    let matched = 0;
+    for (const c of CASES) {
+      type Listed = { id: string; emails?: { value: string; type?: string }[] };
+      const every = (await scim(c.app, 'GET', '/Users?count=1000')).body['Resources'] as Listed[];
+      const work = (u: Listed) => u.emails?.find((e) => e.type === 'work')?.value;
+      const user = every.find((u) => u.id !== undefined && work(u) !== undefined);
+      if (user === undefined) continue;
+      const address = work(user) as string;
+      // Entra sends the address as its user holds it; emails.value is compared without regard to case.
+      const filter = `emails[type eq "work"].value eq "${address.toUpperCase()}"`;
+      const found = await scim(c.app, 'GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect(found.status, JSON.stringify(found.body)).toBe(200);
+      const holders = every.filter((u) => work(u)?.toLowerCase() === address.toLowerCase()).map((u) => u.id);
+      expect((found.body['Resources'] as { id: string }[]).map((u) => u.id)).toEqual(holders);
+      expect(holders).toContain(user.id);
+      const none = await scim(
+        c.app,
+        'GET',
+        `/Users?filter=${encodeURIComponent(`emails[type eq "work"].value eq "nobody.${address}"`)}`,
+      );
+      expect(none.body).toMatchObject({ totalResults: 0 });
+      matched++;
+      if (!c.update) continue;
+      // Matched, Entra updates the user it found; the app holds the change.
+      const renamed = `Matched${matched}`;
+      const updated = await patchUser(c.app, user.id, [
+        { op: 'Replace', value: { 'name.givenName': renamed } },
+      ]);
+      expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+      expect((await held(c.app, user.id))?.firstName).toBe(renamed);
+    }
+    expect(matched).toBe(CASES.length);
+  }, 60_000);
+
   it('an Okta PUT with active:false on customer-directory (no deactivation in its API) is a task and a 501', async () => {
     const app = 'customer-directory';
     const { id } = await existing(app, 2);

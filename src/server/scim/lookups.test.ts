@@ -73,6 +73,19 @@ const FILTERS = [
   'externalId eq "ext-5" or userName eq "alan@example.org"',
   'externalId eq "ext-5" or displayName eq "No Address"',
   'externalId sw "ext"',
+  // Entra ID matching by work email: the address looked up, as userName's is.
+  'emails[type eq "work"].value eq "ada.lovelace@example.com"',
+  'emails[type eq "work"].value eq "ADA.L@example.com"',
+  'emails[type eq "work"].value eq " ada.l@example.com "',
+  'emails[type eq "work"].value eq "alan@example.org"',
+  'emails[type eq "work"].value eq "grace%h@example.com"',
+  'emails[type eq "work"].value eq "nobody@example.com"',
+  'emails[type eq "home"].value eq "barbara@example.com"',
+  'emails[type eq "work" and value eq "BARBARA@example.com"]',
+  'emails[value eq "edsger@example.org"] or userName sw "ada"',
+  'emails[value eq "edsger@example.org" or type eq "home"]',
+  'emails[type eq "work"].value ne "ada.lovelace@example.com"',
+  'emails[not (value eq "ada.lovelace@example.com")]',
 ];
 
 function backend(store: Store, withLookups: boolean): FacadeBackend {
@@ -296,6 +309,7 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
     'userName eq "ada.lovelace@example.com"',
     'externalId eq "ext-5"',
     'externalId eq "EXT-5" or id eq "u1"',
+    'emails[type eq "work"].value eq "Barbara@example.com"',
   ])('answers %s from the index, without a scan', async (filter) => {
     const { call, indexedOnly } = handlers(store, 'email');
     expect(await indexedOnly('/Users', { filter })).toEqual(await call(false, '/Users', { filter }));

@@ -1,6 +1,7 @@
 /**
  * @module Which store lookups can stand in for a full scan under a User filter: `userName eq/sw` on the field
- * userName maps to (address or login, indexed), `externalId eq` where it is the account's own, and `id eq`. A
+ * userName maps to (address or login, indexed), `externalId eq` where it is the account's own, an email value
+ * (`emails[… value eq "x"]`) where every email is the account's own, and `id eq`. A
  * lookup only narrows: the facade still evaluates the whole filter on what it returns, so the answer is the
  * scan's as long as the lookups find every match.
  */
@@ -19,13 +20,19 @@ export interface IndexedFields {
   userName: 'email' | 'login' | null;
   /** externalId is the account's own externalId (the default map): matched exactly, as the attribute is caseExact. */
   externalId: boolean;
+  /** Every value of emails is the account's email (the default map): an email a filter names is looked up. */
+  emails: boolean;
 }
+
+const EMAILS = /^emails(?:$|[[.])/i;
 
 /** What a User mapping lets the store look up by. */
 export function indexedFields(mapping: readonly MapEntry[]): IndexedFields {
+  const emails = mapping.filter((e) => EMAILS.test(e.scim));
   return {
     userName: userNameField(mapping),
     externalId: mapping.some((e) => e.scim === 'externalId' && e.account === 'externalId'),
+    emails: emails.length > 0 && emails.every((e) => e.account === 'email'),
   };
 }
 
@@ -79,7 +86,24 @@ export function lookupsFor(filter: Checked, fields: IndexedFields): Lookup[] | n
       const lookup = userNameLookup(field, filter.op, value);
       return lookup ? [lookup] : null;
     }
+    case 'valuePath': {
+      // Entra ID can also match users by their work email: `emails[type eq "work"].value eq "x"`, read as
+      // `emails[type eq "work" and value eq "x"]`. Every value of emails is the account's email, compared as
+      // userName's address is (caseExact false), so the address lookup finds every user holding it.
+      if (filter.at.container !== null || filter.at.def.name !== 'emails' || !fields.emails) return null;
+      const value = emailValue(filter.filter);
+      return value === null ? null : [userNameLookup('email', 'eq', value) as Lookup];
+    }
     default:
       return null;
   }
+}
+
+type ValueFilter = Extract<Checked, { op: 'valuePath' }>['filter'];
+
+/** The address a value filter requires (`value eq "x"`, alone or under `and`), or null. */
+function emailValue(filter: ValueFilter): string | null {
+  if (filter.op === 'and') return emailValue(filter.left) ?? emailValue(filter.right);
+  if (filter.op !== 'eq' || filter.sub.name !== 'value' || typeof filter.value !== 'string') return null;
+  return filter.value;
 }
