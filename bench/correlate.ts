@@ -8,6 +8,9 @@
  * flat ratio. At each size the first pass is also run once with every write on the graph's own thread (the store
  * as it was before the write thread, `writeThreadFrom: Infinity`) on a copy of the same seeded file, in a process
  * of its own: its figures, the ratio, and a check that both passes stored the same links and findings.
+ *
+ * Store: SQLite files in a temporary folder, or Postgres with `BENCH_STORE=postgres` (a fresh database per size,
+ * dropped after; no write thread there, so no baseline run). The digests are the same on either store.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -21,10 +24,15 @@ import { SEED_APP_TYPES } from '../src/core/types.js';
 import type { Finding } from '../src/identity/findings.js';
 import { refreshGraph, updateGraph, updateLinks } from '../src/identity/graph.js';
 import { openStore } from '../src/store/open.js';
+import { freshDatabase } from '../src/store/postgres.testkit.js';
 import type { Store } from '../src/store/store.js';
 import { profiled } from './profile.js';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '50000,250000,1000000').split(',').map(Number);
+const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
+
+/** BENCH_FILE names a SQLite file or, on Postgres, the database's URL. */
+const storeUrl = (file: string) => (/^postgres(ql)?:\/\//.test(file) ? file : `sqlite:${file}`);
 const APPS = SEED_APP_TYPES.length;
 
 function people(count: number): Person[] {
@@ -132,7 +140,7 @@ const apps = SEED_APP_TYPES.map((type) => ({ id: type, type, baseUrl: 'http://lo
 async function seed(total: number, file: string): Promise<number> {
   const perApp = Math.round(total / APPS);
   const peopleCount = perApp;
-  const store = await openStore(`sqlite:${file}`);
+  const store = await openStore(storeUrl(file));
   await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: people(peopleCount) });
   for (const [index, app] of apps.entries()) {
     await store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
@@ -176,7 +184,7 @@ async function baseline(file: string): Promise<Baseline> {
 async function one(total: number, file: string, seedPeakMiB: number): Promise<Figures> {
   const perApp = Math.round(total / APPS);
   const peopleCount = perApp;
-  const store = await openStore(`sqlite:${file}`);
+  const store = await openStore(storeUrl(file));
   const rssBefore = process.resourceUsage().maxRSS;
   const first = await timed(() =>
     profiled(process.env['BENCH_PROFILE'], () => refreshGraph({ store, config, now })),
@@ -272,26 +280,38 @@ async function main(): Promise<void> {
     if (run.status !== 0) throw new Error(`${JSON.stringify(env)} failed: ${run.stderr}`);
     return run.stdout.trim().split('\n').pop() ?? '';
   };
+  process.stdout.write(
+    POSTGRES
+      ? "store: Postgres (CPU and peak RSS are Roster's process alone, not the database server's)\n"
+      : 'store: SQLite\n',
+  );
   for (const size of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
-    const file = join(dir, 'bench.db');
-    const seedPeak = child({ BENCH_SEED: String(size), BENCH_FILE: file });
+    const database = POSTGRES ? await freshDatabase('roster_bench_correlate') : null;
+    const file = database?.url ?? join(dir, 'bench.db');
     let figures: Figures;
-    let base: Baseline;
+    let base: Baseline | null = null;
     try {
-      const copy = join(dir, 'baseline.db');
-      copyFileSync(file, copy);
-      base = JSON.parse(child({ BENCH_BASELINE: '1', BENCH_FILE: copy })) as Baseline;
-      rmSync(copy);
+      const seedPeak = child({ BENCH_SEED: String(size), BENCH_FILE: file });
+      if (database === null) {
+        const copy = join(dir, 'baseline.db');
+        copyFileSync(file, copy);
+        base = JSON.parse(child({ BENCH_BASELINE: '1', BENCH_FILE: copy })) as Baseline;
+        rmSync(copy);
+      }
       figures = JSON.parse(
         child({ BENCH_ONE: String(size), BENCH_FILE: file, BENCH_SEED_PEAK: seedPeak }),
       ) as Figures;
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      await database?.drop();
     }
     rows.push(figures);
     const f = figures.first;
-    if (base.digests.first !== figures.digests.first || base.digests.links !== figures.digests.links) {
+    if (
+      base &&
+      (base.digests.first !== figures.digests.first || base.digests.links !== figures.digests.links)
+    ) {
       throw new Error(`the write thread stored other findings or links than the baseline at ${size}`);
     }
     process.stdout.write(
@@ -299,9 +319,13 @@ async function main(): Promise<void> {
         `accounts ${figures.accounts} (${figures.accounts / APPS} people × ${APPS} apps), findings ${figures.findings}`,
         `  first pass (refreshGraph):     ${s(f.wall)} wall, ${s(f.cpu)} CPU, peak RSS ${figures.peakMiB} MiB (seeding: ${figures.seedPeakMiB} MiB)`,
         `    load ${s(f.load)}, correlate ${s(f.correlate)}, write links ${s(f.writeLinks)}, findings ${s(f.findings)}` +
-          " (on the graph's thread; the writes themselves run on the write thread)",
-        `  baseline, every write on the graph's thread: ${s(base.wall)} wall, ${s(base.cpu)} CPU, peak RSS ${base.peakMiB} MiB` +
-          ` — wall with the write thread ÷ baseline: ${(f.wall / base.wall).toFixed(2)}, same findings and links`,
+          (base ? " (on the graph's thread; the writes themselves run on the write thread)" : ''),
+        ...(base
+          ? [
+              `  baseline, every write on the graph's thread: ${s(base.wall)} wall, ${s(base.cpu)} CPU, peak RSS ${base.peakMiB} MiB` +
+                ` — wall with the write thread ÷ baseline: ${(f.wall / base.wall).toFixed(2)}, same findings and links`,
+            ]
+          : []),
         `  nothing changed (updateLinks): ${s(figures.noChange.wall)} wall, ${s(figures.noChange.cpu)} CPU`,
         `  nothing changed (updateGraph: links and findings):  ${s(figures.graphAgain.wall)} wall, ${s(figures.graphAgain.cpu)} CPU`,
         `  nothing changed (refreshGraph, stored findings read back): ${s(figures.refreshAgain.wall)} wall, ${s(figures.refreshAgain.cpu)} CPU`,

@@ -1053,6 +1053,48 @@ export function storeContract(
         ]);
       });
 
+      it('links and findings keep texts that need quoting, past one statement of rows', async () => {
+        // Postgres takes them as one array per column: its array syntax quotes commas, braces, quotes and NULL.
+        const odd = ['a,b', 'q"uote', 'back\\slash', '{brace}', 'NULL', ' space ', 'ünï😀', ''];
+        const many = Array.from({ length: 10_050 }, (_, i) => `m${String(i).padStart(5, '0')}`);
+        const links: Link[] = [
+          ...odd.map((id, i) => ({
+            ...link(APP, id, i % 2 === 0 ? `e"${id}` : null),
+            situation: 'disputed' as const,
+            candidates: [id, 'NULL', 'x,y'],
+          })),
+          ...many.map((id) => link(APP, id, 'e1')),
+        ];
+        expect(await store.upsertLinks({ links })).toEqual({ written: links.length, keptManual: 0 });
+        const stored = new Map((await store.listLinks({ appId: APP })).map((l) => [l.accountId, l]));
+        expect(stored.size).toBe(links.length);
+        for (const l of links) {
+          const { appId, accountId, employeeId, situation, method, confidence, candidates } = l;
+          expect(stored.get(l.accountId)).toMatchObject({
+            appId,
+            accountId,
+            employeeId,
+            situation,
+            method,
+            confidence,
+            candidates,
+          });
+        }
+        const findings = [...odd, ...many].map((accountId, i) => ({
+          appId: APP,
+          accountId,
+          rule: 'orphan',
+          severity: 'high',
+          employeeId: i % 3 === 0 ? null : `e{${accountId}}`,
+          title: `orphan "${accountId}"`,
+          evidence: { email: `${accountId}@example.com`, list: [accountId, null] },
+        }));
+        await store.replaceGraphFindings({ accounts: 'all', findings, consumed: [] });
+        const sort = <T extends { accountId: string }>(rows: T[]) =>
+          [...rows].sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+        expect(sort(await store.listGraphFindings())).toEqual(sort(findings));
+      });
+
       it('stored findings are replaced per account or whole, with the dirty rows they consumed and their state', async () => {
         const finding = (accountId: string, rule: string) => ({
           appId: APP,

@@ -1,6 +1,6 @@
 /** @module What every area of the SQL store shares: the database handle, the dialect, the clock and transactions. */
 
-import { type Compilable, CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Insertable, type Kysely, PostgresAdapter } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** What differs between SQL engines, and nothing else. */
@@ -36,6 +36,14 @@ export interface StoreDialect {
 }
 
 export type Db = Kysely<Database>;
+
+/** Whether the handle is Postgres's, which takes rows as one array per column (`unnest`) in one statement. */
+export function isPostgres(s: Sql): boolean {
+  return s.db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** Rows one statement of column arrays carries on Postgres: its parameters stay few whatever the count. */
+export const COLUMN_CHUNK = 10_000;
 
 /** The last event of the audit chain: what the next append links to. */
 export interface AuditTail {

@@ -16,7 +16,7 @@ import type {
   StoredLink,
   StoredPerson,
 } from '../store.js';
-import type { Sql } from './context.js';
+import { COLUMN_CHUNK, isPostgres, type Sql } from './context.js';
 
 /** Runs `read` over `values` in slices an `in (...)` list can hold, concatenating what each returns. */
 async function inSlices<V, R>(
@@ -256,6 +256,22 @@ function insertFindings(tx: Sql, findings: readonly GraphFindingRow[]): boolean 
   );
 }
 
+/** Inserts the findings as one array per column, unnested by Postgres (see links.ts' upsertByColumns). */
+async function insertFindingColumns(tx: Sql, findings: readonly GraphFindingRow[]): Promise<void> {
+  for (let i = 0; i < findings.length; i += COLUMN_CHUNK) {
+    const chunk = findings.slice(i, i + COLUMN_CHUNK);
+    await sql`
+      insert into graph_findings (app_id, account_id, rule, severity, employee_id, title, evidence)
+      select * from unnest(
+        ${chunk.map((f) => f.appId)}::text[], ${chunk.map((f) => f.accountId)}::text[],
+        ${chunk.map((f) => f.rule)}::text[], ${chunk.map((f) => f.severity)}::text[],
+        ${chunk.map((f) => f.employeeId)}::text[], ${chunk.map((f) => f.title)}::text[],
+        ${chunk.map((f) => JSON.stringify(f.evidence))}::text[]
+      )
+    `.execute(tx.db);
+  }
+}
+
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Positions of the findings in the order of graph_findings' key (app, account, rule). */
@@ -306,7 +322,8 @@ export async function replaceGraphFindings(
       }
     }
     if (!insertFindings(tx, input.findings)) {
-      await tx.insertRows('graph_findings', input.findings.map(findingRow));
+      if (isPostgres(tx)) await insertFindingColumns(tx, input.findings);
+      else await tx.insertRows('graph_findings', input.findings.map(findingRow));
     }
     for (const row of input.consumed) {
       await tx.db

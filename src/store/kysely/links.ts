@@ -5,7 +5,7 @@ import type { Link } from '../../core/types.js';
 import { rowToLink } from '../rows.js';
 import type { StoredLink } from '../store.js';
 import { recordChanges } from './changes.js';
-import { Sql } from './context.js';
+import { COLUMN_CHUNK, isPostgres, Sql } from './context.js';
 
 /** Ids JSON writes as they are: printable ASCII but for the quote and the backslash it would escape. */
 const PLAIN_ID = /^[ !#-[\]-~]*$/;
@@ -43,7 +43,10 @@ export async function upsertLinks(
       manual.size === 0
         ? input.links
         : input.links.filter((l) => !manual.has(`${l.appId}\u0000${l.accountId}`));
-    if (!upsertOneByOne(tx, rows, now)) await upsertInChunks(tx, rows, now);
+    if (upsertOneByOne(tx, rows, now))
+      return { written: rows.length, keptManual: input.links.length - rows.length };
+    if (isPostgres(tx)) await upsertByColumns(tx, rows, now);
+    else await upsertInChunks(tx, rows, now);
     return { written: rows.length, keptManual: input.links.length - rows.length };
   });
 }
@@ -106,6 +109,32 @@ async function upsertInChunks(tx: Sql, rows: readonly Link[], now: string): Prom
       compiled.set(chunk.length, text);
     }
     await tx.db.executeQuery(CompiledQuery.raw(text, params));
+  }
+}
+
+/**
+ * Upserts the links as one array per column, unnested by Postgres, COLUMN_CHUNK rows a statement: a statement of
+ * 500 rows' VALUES carries 4,000 parameters, which Postgres parses and plans anew each time (250k links of a first
+ * pass took 7.9 s so).
+ */
+async function upsertByColumns(tx: Sql, rows: readonly Link[], now: string): Promise<void> {
+  for (let i = 0; i < rows.length; i += COLUMN_CHUNK) {
+    const chunk = rows.slice(i, i + COLUMN_CHUNK);
+    const candidates = chunk.map((l) => JSON.stringify(l.candidates));
+    await sql`
+      insert into links (app_id, account_id, employee_id, situation, method, confidence, candidates, manual,
+        decided_by, decided_at, updated_at)
+      select r.app_id, r.account_id, r.employee_id, r.situation, r.method, r.confidence, r.candidates, 0, null,
+        null, ${now}
+      from unnest(
+        ${chunk.map((l) => l.appId)}::text[], ${chunk.map((l) => l.accountId)}::text[],
+        ${chunk.map((l) => l.employeeId)}::text[], ${chunk.map((l) => l.situation)}::text[],
+        ${chunk.map((l) => l.method)}::text[], ${chunk.map((l) => l.confidence)}::real[], ${candidates}::text[]
+      ) as r(app_id, account_id, employee_id, situation, method, confidence, candidates)
+      on conflict (app_id, account_id) do update set
+        employee_id = excluded.employee_id, situation = excluded.situation, method = excluded.method,
+        confidence = excluded.confidence, candidates = excluded.candidates, updated_at = excluded.updated_at
+    `.execute(tx.db);
   }
 }
 
