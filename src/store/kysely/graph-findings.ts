@@ -16,7 +16,7 @@ import type {
   StoredLink,
   StoredPerson,
 } from '../store.js';
-import { COLUMN_CHUNK, isPostgres, type Sql } from './context.js';
+import { COLUMN_CHUNK, isPostgres, POSTGRES_PAGE, type Sql } from './context.js';
 
 /** Runs `read` over `values` in slices an `in (...)` list can hold, concatenating what each returns. */
 async function inSlices<V, R>(
@@ -119,12 +119,13 @@ export async function listGraphPeople(
   // listGraphAccounts).
   if (ids === undefined) {
     const people: StoredPerson[] = [];
+    const page = isPostgres(s) ? POSTGRES_PAGE : PEOPLE_PAGE;
     await s.eachKeyPage(
-      PEOPLE_PAGE,
+      page,
       (after) =>
         (after === undefined ? query() : query().where('employee_id', '>', after))
           .orderBy('employee_id')
-          .limit(PEOPLE_PAGE)
+          .limit(page)
           .compile(),
       (row) => people.push(toPerson(row)),
     );

@@ -8,7 +8,7 @@ import type { Account } from '../../core/types.js';
 import { attributeRecord, isAttributeRecord, parseEnum, parseJsonColumn } from '../json.js';
 import { ACCOUNT_STATUSES } from '../rows.js';
 import type { GraphFindingsState, GraphState } from '../store.js';
-import type { Sql } from './context.js';
+import { isPostgres, POSTGRES_PAGE, type Sql } from './context.js';
 
 export async function graphState(s: Sql): Promise<GraphState | null> {
   const row = await s.db.selectFrom('graph_state').selectAll().where('id', '=', 'graph').executeTakeFirst();
@@ -130,10 +130,10 @@ export async function listGraphAccounts(
   const accounts: Account[] = [];
   if (ids === undefined) {
     // Rows as arrays (see ARRAY_ROWS), page after page in id order (the key's own order).
+    const page = isPostgres(s) ? POSTGRES_PAGE : ACCOUNT_PAGE;
     await s.eachKeyPage(
-      ACCOUNT_PAGE,
-      (after) =>
-        (after === undefined ? query() : query().where('id', '>', after)).limit(ACCOUNT_PAGE).compile(),
+      page,
+      (after) => (after === undefined ? query() : query().where('id', '>', after)).limit(page).compile(),
       (row) => accounts.push(toGraphAccount(row, input.appId)),
     );
     return accounts;
