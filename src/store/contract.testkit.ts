@@ -1066,6 +1066,10 @@ export function storeContract(
           ...many.map((id) => link(APP, id, 'e1')),
         ];
         expect(await store.upsertLinks({ links })).toEqual({ written: links.length, keptManual: 0 });
+        // The same account twice in one call: the last link given stands.
+        await store.upsertLinks({ links: [link(APP, 'twice', 'e1'), link(APP, 'twice', 'e2')] });
+        expect((await store.listLinks({ employeeId: 'e2' })).map((l) => l.accountId)).toEqual(['twice']);
+        links.push(link(APP, 'twice', 'e2'));
         const stored = new Map((await store.listLinks({ appId: APP })).map((l) => [l.accountId, l]));
         expect(stored.size).toBe(links.length);
         for (const l of links) {
@@ -1080,7 +1084,7 @@ export function storeContract(
             candidates,
           });
         }
-        const findings = [...odd, ...many].map((accountId, i) => ({
+        const findings = [...odd, ...many, 'twice'].map((accountId, i) => ({
           appId: APP,
           accountId,
           rule: 'orphan',

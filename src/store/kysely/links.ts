@@ -117,7 +117,9 @@ async function upsertInChunks(tx: Sql, rows: readonly Link[], now: string): Prom
  * 500 rows' VALUES carries 4,000 parameters, which Postgres parses and plans anew each time (250k links of a first
  * pass took 7.9 s so).
  */
-async function upsertByColumns(tx: Sql, rows: readonly Link[], now: string): Promise<void> {
+async function upsertByColumns(tx: Sql, given: readonly Link[], now: string): Promise<void> {
+  // One statement may not upsert a key twice: the last link given for an account stands, as row by row.
+  const rows = [...new Map(given.map((l) => [`${l.appId}\u0000${l.accountId}`, l])).values()];
   for (let i = 0; i < rows.length; i += COLUMN_CHUNK) {
     const chunk = rows.slice(i, i + COLUMN_CHUNK);
     const candidates = chunk.map((l) => JSON.stringify(l.candidates));
