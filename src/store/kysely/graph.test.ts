@@ -1,5 +1,6 @@
 /** @module The graph's lean reads of a whole app's accounts and of everyone: page after page, each row once, in key order. */
 
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { account, person } from '../contract.testkit.js';
 import { memoryStoreEachTest } from './testkit.js';
@@ -30,4 +31,20 @@ describe('listGraphAccounts', () => {
     expect(read.map((p) => p.employeeId)).toEqual([...ids].sort());
     expect(await store().listGraphPeople({ employeeIds: ['E4501', 'E1', 'nobody'] })).toHaveLength(2);
   });
+
+  it.each([
+    ['attributes', `'not json'`, /people\[E2\]\.attributes is not JSON/],
+    ['attributes', `'{"idp_id":7}'`, /people\[E2\]\.attributes has the wrong shape/],
+    ['aliases', `'["a@x.com",1]'`, /people\[E2\]\.aliases has the wrong shape/],
+    ['status', `'retired'`, /people\[E2\]\.status holds "retired"/],
+  ])(
+    'names the person and the column when their stored %s was edited into %s',
+    async (column, value, message) => {
+      await store().replacePeople({ sourcePath: 'hr.csv', hash: 'h', people: [person('E1'), person('E2')] });
+      await sql`update people set ${sql.ref(column)} = ${sql.raw(value)} where employee_id = 'E2'`.execute(
+        store().db,
+      );
+      await expect(store().listGraphPeople({})).rejects.toThrow(message);
+    },
+  );
 });
