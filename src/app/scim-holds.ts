@@ -185,12 +185,14 @@ const holdOf = (plan: PlanRecord) =>
     : undefined;
 
 async function toHold(roster: Roster, plan: PlanRecord): Promise<ScimHold> {
-  const ops = await roster.store.listOps({ planId: plan.id });
+  // Only a draft's ops tell waiting from released: `--all` lists thousands of settled holds, read plan by plan.
   const state: ScimHold['state'] =
     plan.status === 'cancelled'
       ? 'rejected'
       : plan.status === 'draft'
-        ? ops.some((o) => o.requiresApproval && o.status === 'pending')
+        ? (await roster.store.listOps({ planId: plan.id })).some(
+            (o) => o.requiresApproval && o.status === 'pending',
+          )
           ? 'waiting'
           : 'released'
         : 'done';

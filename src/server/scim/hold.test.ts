@@ -140,6 +140,16 @@ describe('past scim.hold.max removals in the window, the facade holds the next o
     expect(told.status).toBe(409);
     expect(String(told.body['detail'])).toContain('rejected');
     expect(await status(ids[4]!)).toBe('active');
+
+    // Every hold, newest first: the rejected one, and the two that ran once released or approved.
+    expect(jsonData((await roster(...args, 'scim', 'holds', '--json')).stdout)).toEqual([]);
+    const all = await roster(...args, 'scim', 'holds', '--all', '--json');
+    expect(all.code, all.stderr).toBe(0);
+    expect(jsonData<{ state: string; key: string }[]>(all.stdout).map((h) => [h.state, h.key])).toEqual([
+      ['rejected', `${APP}|deactivate|${ids[4]}`],
+      ['done', `${APP}|deactivate|${ids[3]}`],
+      ['done', `${APP}|deactivate|${ids[2]}`],
+    ]);
   }, 60_000);
 
   it("lists the facade's plans apart from the policy's: roster plans shows the policy's, --facade the IdP's writes", async () => {
