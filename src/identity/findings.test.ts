@@ -239,6 +239,36 @@ describe('findings', () => {
     ]);
   });
 
+  it('attribute_drift: every field that differs is named, in order, and a title alone is drift too', () => {
+    const everything = account('1', {
+      firstName: 'Anne',
+      lastName: 'Leigh',
+      attributes: { 'customFields.department': 'Sales', 'customFields.jobTitle': 'Manager' },
+    });
+    const title = account('2', { firstName: 'ann', attributes: { title: 'Manager' } });
+    const out = run({
+      accounts: [everything, title],
+      links: [linked(everything, 'E1'), linked(title, 'E1', 0.9)],
+    });
+    expect(rules(out, 'attribute_drift').map((f) => [f.accountId, f.evidence])).toEqual([
+      [
+        '1',
+        expect.objectContaining({
+          fields: ['firstName', 'lastName', 'department', 'title'],
+          'firstName.app': 'Anne',
+          'firstName.hr': 'ann',
+          'lastName.app': 'Leigh',
+          'lastName.hr': 'lee',
+          'department.app': 'Sales',
+          'department.hr': 'Engineering',
+          'title.app': 'Manager',
+          'title.hr': 'Engineer',
+        }),
+      ],
+      ['2', expect.objectContaining({ fields: ['title'], 'title.app': 'Manager', 'title.hr': 'Engineer' })],
+    ]);
+  });
+
   it('severity helpers order high first and filter by a minimum', () => {
     const list = [
       { severity: 'info' as const },

@@ -2,6 +2,7 @@
 
 import { traitsOf } from '../connectors/registry.js';
 import type { ActivityReporting } from '../connectors/sdk/types.js';
+import { parseInstant } from '../core/instant.js';
 import type { Account, AppType, Entitlement, Grant, Link, Person } from '../core/types.js';
 import { accountDepartment } from './correlate.js';
 import { textKey } from './normalize.js';
@@ -325,10 +326,10 @@ export function findings(input: FindingsInput): Finding[] {
 
     // Where the app reports no use, a null date is "unknown", never "never used" (see dormancyCoverage).
     const reporting = app ? (reportingByApp.get(account.appId) ?? 'none') : 'none';
-    const created = account.createdAt === null ? Number.NaN : Date.parse(account.createdAt);
+    const created = account.createdAt === null ? Number.NaN : parseInstant(account.createdAt);
     const inGrace = now - created < graceDays * DAY;
     if (account.status === 'active' && reporting !== 'none' && !inGrace) {
-      const lastLogin = account.lastLoginAt === null ? Number.NaN : Date.parse(account.lastLoginAt);
+      const lastLogin = account.lastLoginAt === null ? Number.NaN : parseInstant(account.lastLoginAt);
       const never =
         reporting === 'flag' ? account.attributes['neverLogged'] === true : account.lastLoginAt === null;
       const stale = reporting === 'date' && now - lastLogin > dormantDays * DAY;
@@ -347,7 +348,7 @@ export function findings(input: FindingsInput): Finding[] {
     }
 
     if (account.status === 'invited' && account.createdAt !== null) {
-      const age = Math.floor((now - Date.parse(account.createdAt)) / DAY);
+      const age = Math.floor((now - parseInstant(account.createdAt)) / DAY);
       if (age > inviteDays) {
         add(
           'invite_pending',
@@ -433,7 +434,7 @@ export function sortFindings(found: Finding[]): Finding[] {
  */
 function primaryOrder(a: Account, b: Account, links: LinkLookup): number {
   const conf = (x: Account) => links.get(x.appId, x.id)?.confidence ?? 0;
-  const login = (x: Account) => (x.lastLoginAt === null ? 0 : Date.parse(x.lastLoginAt) || 0);
+  const login = (x: Account) => (x.lastLoginAt === null ? 0 : parseInstant(x.lastLoginAt) || 0);
   const tagged = (x: Account) => ((x.email ?? '').split('@')[0]?.includes('+') ? 1 : 0);
   return (
     conf(b) - conf(a) ||
@@ -450,24 +451,40 @@ interface Drift {
   hr: string | null;
 }
 
-/** Fields the app shows that differ from HR (trim and case ignored); fields the app lacks are not drift. */
-export function attributeDrift(account: Account, person: Person): Drift[] {
-  const drift: Drift[] = [];
-  const compare = (field: Drift['field'], app: string | null, hr: string | null) => {
-    // The same text is the same key: most fields agree as written, and need no normalizing.
-    if (app === null || app === hr) return;
-    if (textKey(app) !== textKey(hr)) drift.push({ field, app, hr });
-  };
-  compare('firstName', account.firstName, person.firstName);
-  compare('lastName', account.lastName, person.lastName);
+const DEPARTMENT_ATTRIBUTES = ['department', 'customFields.department'] as const;
+const NO_DRIFT: readonly Drift[] = Object.freeze([]);
+
+/**
+ * Fields the app shows that differ from HR (trim and case ignored); fields the app lacks are not drift. Most
+ * linked accounts agree with HR: they get the one shared empty list, and no list, closure or array of names is
+ * made for them (about a tenth of what a first pass over 1M accounts allocated in findings).
+ */
+export function attributeDrift(account: Account, person: Person): readonly Drift[] {
+  let drift = differs(undefined, 'firstName', account.firstName, person.firstName);
+  drift = differs(drift, 'lastName', account.lastName, person.lastName);
   const department = accountDepartment(account);
-  compare(
+  drift = differs(
+    drift,
     'department',
-    department === null ? null : rawAttribute(account, ['department', 'customFields.department']),
+    department === null ? null : rawAttribute(account, DEPARTMENT_ATTRIBUTES),
     person.department,
   );
-  compare('title', rawAttribute(account, TITLE_ATTRIBUTES), person.title);
-  return drift;
+  drift = differs(drift, 'title', rawAttribute(account, TITLE_ATTRIBUTES), person.title);
+  return drift ?? NO_DRIFT;
+}
+
+/** `drift` with the field added when the app's value differs from HR's; the list is made at the first one. */
+function differs(
+  drift: Drift[] | undefined,
+  field: Drift['field'],
+  app: string | null,
+  hr: string | null,
+): Drift[] | undefined {
+  // The same text is the same key: most fields agree as written, and need no normalizing.
+  if (app === null || app === hr || textKey(app) === textKey(hr)) return drift;
+  const found = drift ?? [];
+  found.push({ field, app, hr });
+  return found;
 }
 
 function rawAttribute(account: Account, names: readonly string[]): string | null {
