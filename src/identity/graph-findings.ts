@@ -25,6 +25,7 @@ import {
   correlateOptions,
   type GraphConfig,
   type GraphTimings,
+  keepIndex,
   linksFingerprint,
   recompute,
   relinkApp,
@@ -358,12 +359,16 @@ async function countLinks(
  * at one account and its owner, or at one owner's accounts in one app, so an app at a time gives the same
  * findings as everything at once while only one app's accounts are held in memory.
  */
-async function full(...[store, ...rest]: Parameters<typeof fullOn>): Promise<Ran> {
+async function full(
+  ...[store, ...rest]: Parameters<typeof fullOn> extends [Store, Store, ...infer R] ? [Store, ...R] : never
+): Promise<Ran> {
   // A first pass writes every link: the store takes them in bulk (see Store.bulkLinks).
-  return store.bulkLinks((bulk) => fullOn(bulk, ...rest));
+  return store.bulkLinks((bulk) => fullOn(store, bulk, ...rest));
 }
 
+/** `given`: the store the caller was given (what the people index is kept for); `store`: the one to read and write. */
 async function fullOn(
+  given: Store,
   store: Store,
   config: GraphConfig,
   stale: Staleness,
@@ -385,6 +390,7 @@ async function fullOn(
   const people: readonly Person[] = await store.listGraphPeople({});
   lap('load');
   const run = correlator(people, correlateOptions(config));
+  keepIndex(given, stale, run);
   const byId = peopleById(people);
   lap('correlate');
   const found: Finding[] = [];

@@ -212,36 +212,77 @@ export async function recompute(
   stale: Staleness,
   remember: boolean,
 ): Promise<Recomputed> {
-  if (stale.dirty.size === 0) return relinkAll(store, config, stale, remember);
-  return store.bulkLinks((bulk) => relinkAll(bulk, config, stale, remember));
+  if (stale.dirty.size === 0) return relinkAll(store, store, config, stale, remember);
+  return store.bulkLinks((bulk) => relinkAll(store, bulk, config, stale, remember));
 }
 
+/** `store`: the one the caller was given (what the people index is kept for); `on`: the one to read and write. */
 async function relinkAll(
   store: Store,
+  on: Store,
   config: GraphConfig,
   stale: Staleness,
   remember: boolean,
 ): Promise<Recomputed> {
-  const inputs = storeInputs(store);
+  const inputs = storeInputs(on);
   const timings = { load: 0, correlate: 0, writeLinks: 0 };
   const lap = laps(timings);
-  const people = stale.dirty.size === 0 ? [] : await inputs.people();
-  lap('load');
-  const run = correlator(people, correlateOptions(config));
+  let run = stale.dirty.size === 0 ? correlator([], correlateOptions(config)) : keptIndex(store, stale);
+  if (run === undefined) {
+    const people = await inputs.people();
+    lap('load');
+    run = correlator(people, correlateOptions(config));
+    keepIndex(store, stale, run);
+  }
   lap('correlate');
   const apps: string[] = [];
   let written = 0;
   let removed = 0;
   for (const app of config.apps) {
     if (!stale.dirty.has(app.id)) continue;
-    const done = await relinkApp(store, app.id, run, inputs, remember, lap, stale.only.get(app.id));
+    const done = await relinkApp(on, app.id, run, inputs, remember, lap, stale.only.get(app.id));
     apps.push(app.id);
     written += done.written;
     removed += done.removed;
   }
-  await store.saveGraphState({ config: stale.config, generation: stale.changes.generation });
+  await on.saveGraphState({ config: stale.config, generation: stale.changes.generation });
   lap('writeLinks');
   return { apps, written, removed, timings };
+}
+
+/**
+ * The people indexed for correlation, kept between runs on one store. Reading and indexing everyone (200k people:
+ * about 2 s) was nearly all a run that correlates a few changed accounts again cost: each webhook's sync of one
+ * account, in a service whose store holds a million. An index is made from the people as a run read them, after
+ * it read the change set up to `generation`.
+ */
+interface KeptIndex {
+  generation: number;
+  settings: string;
+  run: Correlator;
+}
+
+const keptIndexes = new WeakMap<Store, KeptIndex>();
+
+/**
+ * The index kept for `store`, when it still holds everyone as they are: the links were last brought up to the
+ * generation it was made at (by this process: a run elsewhere may have seen people this one did not), with these
+ * settings, and no person changed since. A person changed after the index was read shows in the change set after
+ * that generation, so nothing is missed: at worst an index that already held a change is made again.
+ */
+function keptIndex(store: Store, stale: Staleness): Correlator | undefined {
+  const kept = keptIndexes.get(store);
+  const current =
+    kept !== undefined &&
+    stale.state?.generation === kept.generation &&
+    stale.changes.people.length === 0 &&
+    kept.settings === stale.config;
+  return current ? kept.run : undefined;
+}
+
+/** Keeps a run's index for the next run on `store` (see {@link keptIndex}). */
+export function keepIndex(store: Store, stale: Staleness, run: Correlator): void {
+  keptIndexes.set(store, { generation: stale.changes.generation, settings: stale.config, run });
 }
 
 /** A stopwatch adding each lap to its phase. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
@@ -200,6 +203,80 @@ describe('updateLinks', () => {
     ]);
     expect(graph.summary.apps).toMatchObject({ tp: { linked: 1, unmatched: 1 }, ps: { linked: 1 } });
     expect(graph.findings.map((f) => f.id)).toContain('orphan:tp:2');
+  });
+});
+
+describe('the people index kept between runs on one store', () => {
+  const now = '2026-11-01T00:00:00.000Z';
+  const tp = (id: string, email: string) => account(id, { appId: 'tp', email });
+  const resync = (s: Store, email: string) =>
+    s.replaceSnapshot({
+      appId: 'tp',
+      runId: null,
+      accounts: [tp('1', 'ada@acme.com'), tp('2', email)],
+      entitlements: [],
+      grants: [],
+    });
+  const linkOf2 = async (s: Store) => (await s.listLinks({ appId: 'tp' })).find((l) => l.accountId === '2');
+  const hire = (s: Store) =>
+    s.replacePeople({
+      sourcePath: 'hr.csv',
+      hash: 'h2',
+      people: [person('E1', 'ada@acme.com'), person('E2', 'bob@acme.com'), person('E3', 'cy@acme.com')],
+    });
+
+  it('correlates changed accounts without reading the people again when nobody changed', async () => {
+    store = await seeded();
+    await refreshGraph({ store, config, now });
+    const read = vi.spyOn(store, 'listGraphPeople');
+    await resync(store, 'BOB@acme.com');
+    expect(await updateLinks({ store, config })).toMatchObject({ recomputed: ['tp'], written: 1 });
+    expect(read).not.toHaveBeenCalled();
+    expect(await linkOf2(store)).toMatchObject({ employeeId: 'E2', situation: 'linked' });
+  });
+
+  it('reads them again once a person changed: a new hire is found', async () => {
+    store = await seeded();
+    await updateLinks({ store, config });
+    await hire(store);
+    await resync(store, 'cy@acme.com');
+    const read = vi.spyOn(store, 'listGraphPeople');
+    await updateLinks({ store, config });
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(await linkOf2(store)).toMatchObject({ employeeId: 'E3', situation: 'linked' });
+  });
+
+  it('reads them again under other settings: an address on an alias domain is found', async () => {
+    store = await seeded();
+    await updateLinks({ store, config });
+    await resync(store, 'bob@acme.io');
+    const aliased = { ...config, domains: { aliases: [['acme.com', 'acme.io']] as [string, string][] } };
+    await updateLinks({ store, config: aliased });
+    expect(await linkOf2(store)).toMatchObject({ employeeId: 'E2', situation: 'linked' });
+  });
+
+  it('reads them again when the links were brought up to date elsewhere, which may have seen other people', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-kept-index-'));
+    const file = `sqlite:${join(dir, 'roster.db')}`;
+    const here = await openStore(file);
+    const elsewhere = await openStore(file);
+    try {
+      await here.upsertApp({ id: 'tp', type: 'targetprocess', baseUrl: 'http://127.0.0.1:1/api/v1' });
+      await here.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('E1', 'ada@acme.com')] });
+      await resync(here, 'nobody@acme.com');
+      await updateLinks({ store: here, config });
+      // Another process imports a new hire and brings the links up to date: the change set after that holds
+      // no change of a person, though this process's index has never seen the hire.
+      await hire(elsewhere);
+      expect(await updateLinks({ store: elsewhere, config })).toMatchObject({ upToDate: false });
+      await resync(here, 'cy@acme.com');
+      await updateLinks({ store: here, config });
+      expect(await linkOf2(here)).toMatchObject({ employeeId: 'E3', situation: 'linked' });
+    } finally {
+      await here.close();
+      await elsewhere.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
