@@ -254,8 +254,7 @@ async function relinkAll(
  * The people indexed for correlation, kept between runs on one store. Reading and indexing everyone (200k people:
  * about 2 s) was nearly all a run that correlates a few changed accounts again cost: each webhook's sync of one
  * account, in a service whose store holds a million. It costs memory while kept: about 1.3 KB a person (256 MiB
- * for 200k). An index is made from the people as a run read them, after
- * it read the change set up to `generation`.
+ * for 200k). An index is made from the people as a run read them, after it read the change set up to `generation`.
  */
 interface KeptIndex {
   generation: number;
