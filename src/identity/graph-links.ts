@@ -277,7 +277,10 @@ function keptIndex(store: Store, stale: Staleness): Correlator | undefined {
     stale.state?.generation === kept.generation &&
     stale.changes.people.length === 0 &&
     kept.settings === stale.config;
-  return current ? kept.run : undefined;
+  if (!current) return undefined;
+  // Nobody changed up to this run's head either: the index holds everyone as of it, which this run's links reach.
+  kept.generation = stale.changes.generation;
+  return kept.run;
 }
 
 /** Keeps a run's index for the next run on `store` (see {@link keptIndex}). */
