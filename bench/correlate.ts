@@ -203,28 +203,19 @@ async function one(total: number, file: string, seedPeakMiB: number): Promise<Fi
     throw new Error('the unchanged pass returned other findings than the first');
   }
   // One app re-synced with one account's address changed: only that app is correlated again.
-  const changed = accounts(apps[0]?.id ?? '', perApp, peopleCount, 0);
-  if (changed[3]) changed[3] = { ...changed[3], email: 'someone-new@acme.com' };
-  await store.replaceSnapshot({
-    appId: apps[0]?.id ?? '',
-    runId: null,
-    accounts: changed,
-    entitlements: [],
-    grants: [],
-  });
+  const appId = apps[0]?.id ?? '';
+  const changed = accounts(appId, perApp, peopleCount, 0);
+  const resync = (at: number, email: string) => {
+    if (changed[at]) changed[at] = { ...changed[at], email };
+    return store.replaceSnapshot({ appId, runId: null, accounts: changed, entitlements: [], grants: [] });
+  };
+  await resync(3, 'someone-new@acme.com');
   const oneApp = await timed(() => updateLinks({ store, config }));
   const oneAppFindings = await timed(() => updateGraph({ store, config, now }));
   const oneAppRead = await timed(() => refreshGraph({ store, config, now }));
   const oneAppLinks = await linksDigest(store);
   // The next re-sync of that app, as a service's syncs come one after another (another account changed).
-  if (changed[4]) changed[4] = { ...changed[4], email: 'someone-else@acme.com' };
-  await store.replaceSnapshot({
-    appId: apps[0]?.id ?? '',
-    runId: null,
-    accounts: changed,
-    entitlements: [],
-    grants: [],
-  });
+  await resync(4, 'someone-else@acme.com');
   const oneAppAgain = await timed(() => updateLinks({ store, config }));
   await store.close();
   const t = first.value.timings;
