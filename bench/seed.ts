@@ -10,6 +10,7 @@ import type { Account, Person } from '../src/core/types.js';
 import { SEED_APP_TYPES } from '../src/core/types.js';
 import { type RunningServer, startServer } from '../src/server/serve.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { seedSyncedApp } from '../src/store/synced.testkit.js';
 import type { TokenScope } from '../src/store/tokens.js';
 import { tokenStore } from '../src/store/tokens.js';
 
@@ -99,16 +100,11 @@ export async function seededServer(prefix: string, scope: TokenScope = 'read'): 
   await store.replacePeople({ sourcePath: 'bench.csv', hash: 'bench', people: benchPeople(PEOPLE) });
   const perApp = Math.ceil(ACCOUNTS / apps.length);
   for (const [index, app] of apps.entries()) {
-    await store.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
-    const run = await store.startSyncRun({ appId: app.id, mode: 'full' });
-    await store.replaceSnapshot({
-      appId: app.id,
-      runId: run.id,
-      accounts: benchAccounts(app.id, perApp, PEOPLE, index * 7919),
-      entitlements: [],
-      grants: [],
-    });
-    await store.finishSyncRun({ id: run.id, status: 'succeeded' });
+    await seedSyncedApp(
+      store,
+      { id: app.id, type: app.type, baseUrl: app.baseUrl },
+      benchAccounts(app.id, perApp, PEOPLE, index * 7919),
+    );
   }
   const seeded = performance.now() - at;
   const { token } = await issueToken(

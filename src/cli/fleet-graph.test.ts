@@ -12,6 +12,7 @@ import { refreshGraph } from '../identity/graph.js';
 import { account, person } from '../identity/testkit.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { seedSyncedApp } from '../store/synced.testkit.js';
 import { jsonData, roster } from './testkit.js';
 
 const PEOPLE = 21_000;
@@ -66,18 +67,13 @@ describe('roster graph at fleet size', () => {
     );
     const seeded = await openStore(`sqlite:${join(where, 'roster.db')}`);
     await seeded.replacePeople({ sourcePath: 'hr.csv', hash: 'h', people });
+    // As a sync leaves it (generating 105k accounts in sandboxes would be most of this test's time).
     for (const [index, app] of APPS.entries()) {
-      await seeded.upsertApp({ id: app.id, type: app.type, baseUrl: app.baseUrl });
-      // As a sync leaves it (generating 105k accounts in sandboxes would be most of this test's time).
-      const run = await seeded.startSyncRun({ appId: app.id, mode: 'full' });
-      await seeded.replaceSnapshot({
-        appId: app.id,
-        runId: run.id,
-        accounts: accountsOf(app.id, index * 7),
-        entitlements: [],
-        grants: [],
-      });
-      await seeded.finishSyncRun({ id: run.id, status: 'succeeded' });
+      await seedSyncedApp(
+        seeded,
+        { id: app.id, type: app.type, baseUrl: app.baseUrl },
+        accountsOf(app.id, index * 7),
+      );
     }
     await seeded.close();
     // The same store, for the pass on one thread (closed, the file holds everything: no WAL to copy).

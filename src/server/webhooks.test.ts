@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { hrToCsv } from '../sandbox/company.js';
@@ -117,6 +117,59 @@ describe('webhooks in', () => {
     const again = await t.call('POST', '/webhooks/thought-industries', { body: same });
     expect(first.body).toMatchObject({ accepted: true, duplicate: false });
     expect(again.body).toMatchObject({ accepted: false, duplicate: true });
+  });
+
+  it("a user moved to another person's address is linked to them, without the server reading everyone again", async () => {
+    const ti = fleet.get('thought-industries');
+    const list = async () =>
+      (
+        (await t.call('GET', '/accounts?appId=thought-industries&limit=1000', { token: t.tokens.read }))
+          .body as {
+          items: AccountView[];
+        }
+      ).items;
+    const accounts = await list();
+    const target = accounts.find((a) => a.owner !== null && a.account.id !== accounts[0]?.account.id);
+    const taken = new Set(accounts.map((a) => a.account.email?.toLowerCase()));
+    const other = fleet.company.hr.find(
+      (p) => p.status === 'active' && p.employee_id !== target?.owner?.employeeId && !taken.has(p.email),
+    );
+    expect(target).toBeDefined();
+    expect(other).toBeDefined();
+    const id = target?.account.id ?? '';
+    await fetch(`${ti.origin}${ADMIN_PREFIX}/webhooks`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${t.server.url}/webhooks/thought-industries` }),
+    });
+    // The server kept the people indexed from its last graph run: this event's re-sync correlates the one
+    // account against that index, without reading everyone again.
+    const everyone = vi.spyOn(t.server.context.store, 'listGraphPeople');
+    const put = await fetch(`${ti.baseUrl}/users/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-api-key': ti.credentials.token },
+      body: JSON.stringify({ email: other?.email }),
+    });
+    expect(put.status).toBe(200);
+    const event = await until('the event to be handled', async () => {
+      const events = (await t.call('GET', '/webhooks/thought-industries/events', { token: t.tokens.read }))
+        .body as {
+        items: { kind: string; outcome: { employeeId: string | null } | null }[];
+      };
+      return events.items.find((e) => e.outcome?.employeeId === other?.employee_id);
+    });
+    expect(event.kind).toBe('user.updated');
+    await until('the re-sync to finish', async () =>
+      t.server.context.jobs.list().length === 0 ? true : undefined,
+    );
+    const fullReads = everyone.mock.calls.filter(([input]) => input?.employeeIds === undefined);
+    everyone.mockRestore();
+    // One read of everyone: the plan for the account's owner (a plan for one person is computed whole, then
+    // kept to theirs). The graph read nobody: a second read here is the index not kept.
+    expect(fullReads).toHaveLength(1);
+    const moved = (await list()).find((a) => a.account.id === id);
+    expect(moved?.account.email).toBe(other?.email);
+    expect(moved?.owner?.employeeId).toBe(other?.employee_id);
   });
 
   it('with a secret configured, refuses an unsigned or wrongly signed event and accepts a signed one', async () => {
