@@ -124,6 +124,11 @@ async function main(): Promise<void> {
     const json = JSON.stringify(plan.value.body).length + JSON.stringify(plan.value.summary).length;
     const digest = await opsDigest(roster, plan.value.plan.id);
     const baseline = await timed(() => refreshGraph(roster));
+    // What a webhook's re-sync of one account plans: that account's owner, on that one app.
+    const someone = fleet.company.hr.find((p) => p.status === 'active') as { employee_id: string };
+    const onePerson = await timed(() =>
+      planChanges(roster, { apps: [SEED_APP_TYPES[0]], person: someone.employee_id }),
+    );
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     process.stdout.write(
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
         `sync (not in the ratio):       ${s(sync.wall)} wall, ${s(sync.cpu)} CPU`,
         `graph check after the sync:    ${s(check.wall)} wall (up to date: ${check.value.upToDate})`,
         `plan:                          ${s(plan.wall)} wall, ${s(plan.cpu)} CPU, peak RSS ${peakMiB.toFixed(0)} MiB`,
+        `plan for one person, one app: ${s(onePerson.wall)} wall, ${s(onePerson.cpu)} CPU, ${onePerson.value.summary.total} ops (what a webhook's re-sync plans)`,
         `baseline, full graph refresh:  ${s(baseline.wall)} wall, ${s(baseline.cpu)} CPU (plan ran one before it planned)`,
         `store growth per plan:         ${mb(grown)} for ${mb(json)} of plan JSON: ×${(grown / json).toFixed(2)} (file and WAL as left; Postgres: its database size)`,
         `store kept per plan:           ${mb(kept)} for ${mb(json)} of plan JSON: ×${(kept / json).toFixed(2)} (pages in use, after a checkpoint; Postgres: the same)`,

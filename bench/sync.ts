@@ -1,7 +1,10 @@
 /**
  * @module Benchmark: Roster's full sync of the five sandboxes against a raw keep-alive client that fetches the same
  * pages (replayed from the sandboxes' request logs) and only parses them. Sandboxes run in their own process and
- * every measured run in a fresh child (ROSTER_BENCH_PROFILE=dir adds --cpu-prof to Roster's), so each figure is one client's wall time, CPU and peak RSS alone.
+ * every measured run in a fresh child, so each figure is one client's wall time, CPU and peak RSS alone.
+ * ROSTER_BENCH_PROFILE=dir writes, for each Roster child, a CPU profile of its measured sync alone (not the loading
+ * of its modules or its set-up): `roster-<pid>.cpuprofile`, read with `npm run bench:profile-report`. The profiler
+ * slows the run, so its figures are not comparable.
  * ROSTER_BENCH_ALLOC=dir writes, for each Roster child, a sampled heap profile of every allocation its sync made
  * (collected ones included): where the collector's work comes from, which a CPU profile shows only as "(garbage
  * collector)". It slows the run, so its figures are not comparable.
@@ -15,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { profiled } from './profile.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const PG_ADMIN = process.env['ROSTER_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -104,15 +108,19 @@ async function rosterRole(): Promise<void> {
   const config = await loadConfig(arg('config', ''));
   const roster = await openRoster(config);
   const stopSampling = await sampleAllocations(process.env['ROSTER_BENCH_ALLOC']);
-  const { figures, value } = await measure(async () => {
-    const imported = await importPeople(roster);
-    const apps = await syncApps({
-      store: roster.store,
-      connectors: config.apps.map((app) => roster.connector(app.id)),
-      full: true,
-    });
-    return { imported, apps };
-  });
+  const profile = process.env['ROSTER_BENCH_PROFILE'];
+  const file = profile ? join(profile, `roster-${process.pid}.cpuprofile`) : undefined;
+  const { figures, value } = await measure(() =>
+    profiled(file, async () => {
+      const imported = await importPeople(roster);
+      const apps = await syncApps({
+        store: roster.store,
+        connectors: config.apps.map((app) => roster.connector(app.id)),
+        full: true,
+      });
+      return { imported, apps };
+    }),
+  );
   await stopSampling();
   await roster.close();
   const failed = value.apps.filter((a) => a.status !== 'succeeded');
@@ -165,12 +173,7 @@ async function rawRole(): Promise<void> {
 }
 
 function child<T>(role: string, args: string[]): Promise<{ process: ChildProcess; message: T }> {
-  const profile = process.env['ROSTER_BENCH_PROFILE'];
-  const execArgv = role === 'roster' && profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
-  const proc = fork(SELF, ['--role', role, ...args], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
+  const proc = fork(SELF, ['--role', role, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (message) => resolve({ process: proc, message: message as T }));
     proc.once('exit', (code) => reject(new Error(`${role} exited with ${code} before answering`)));

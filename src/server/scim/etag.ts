@@ -1,19 +1,9 @@
 /** @module ETags (RFC 7644 §3.14): meta.version as a weak tag from a stable hash, If-Match and If-None-Match. */
 
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../store/json.js';
 import { preconditionFailed } from './errors.js';
-import { isObject, type Json, type JsonObject } from './schema.js';
-
-/** JSON with object keys sorted, so the same content always hashes the same whatever its key order. */
-export function canonicalJson(value: Json): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value))
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as Json)}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
+import { isObject, type JsonObject } from './schema.js';
 
 /**
  * The version of a resource: a weak tag over everything but `meta` (which holds the version itself and

@@ -1,7 +1,7 @@
 /** @module Writes to a SCIM resource: PATCH (RFC 7644 §3.5.2), PUT replacement and POST bodies, with IdP tolerance. */
 
+import { canonicalJson } from '../../store/json.js';
 import { badRequest, type ScimError } from './errors.js';
-import { canonicalJson } from './etag.js';
 import {
   type CheckedSub,
   checkValueFilter,
