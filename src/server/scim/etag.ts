@@ -21,6 +21,18 @@ export function withVersion(resource: JsonObject): JsonObject {
   return { ...resource, meta: { ...meta, version: versionOf(resource) } };
 }
 
+/**
+ * A Group with its version set from its content, its members by id alone (`memberIds`, in the group's order): a
+ * member's display is the user's name, not the group's, so the version reads the same whether the group was
+ * rendered with its members named, by id, or without them (a group listed without its members is not read with
+ * every member's account, nor rendered with them, to tag it).
+ */
+export function withGroupVersion(group: JsonObject, memberIds: readonly string[]): JsonObject {
+  const { members: _members, ...content } = group;
+  const meta = isObject(group['meta']) ? group['meta'] : {};
+  return { ...group, meta: { ...meta, version: versionOf({ ...content, members: [...memberIds] }) } };
+}
+
 /** The entity tags of an If-Match/If-None-Match header; `*` stays `*`. */
 export function parseTags(header: string): string[] {
   const tags: string[] = [];

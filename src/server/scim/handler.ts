@@ -16,7 +16,7 @@ import {
   serviceProviderConfig,
 } from './discovery.js';
 import { badRequest, notFound, notImplemented, ScimError, toScimError } from './errors.js';
-import { checkIfMatch, notModified, withVersion } from './etag.js';
+import { checkIfMatch, notModified, withGroupVersion, withVersion } from './etag.js';
 import { type Checked, evaluate, reads } from './filter.js';
 import {
   type ListQuery,
@@ -146,6 +146,10 @@ const ROUTE = /^\/(Users|Groups)(?:\/([^/]+))?$/;
 
 /** What a Group's members change in it: a filter reading neither is judged on the group without them. */
 const MEMBER_DEPENDENT: ReadonlySet<string> = new Set(['members', 'meta']);
+const MEMBERS: ReadonlySet<string> = new Set(['members']);
+
+/** How a Group is rendered with its members: named (with each user's name), listed by id, or without them. */
+type MemberDetail = 'named' | 'listed' | 'none';
 
 /** A boolean as IdPs send it: true/false, or "True"/"False" as strings (Entra). */
 function booleanOf(value: Json | undefined): boolean | undefined {
@@ -335,21 +339,27 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     return new Map((await backend.accounts()).filter((a) => wanted.has(a.id)).map((a) => [a.id, a]));
   }
 
-  /** Every Group rendered, or only those whose entitlement ids `only` holds. */
+  /**
+   * Every Group rendered, or only those whose entitlement ids `only` holds, with its members as `members` says:
+   * named (each with its display, the user's name: every member's account is read), listed (by id), or left out
+   * (an answer that does not show them: Entra ID looks groups up with `excludedAttributes=members`). The version is
+   * the same either way (see withGroupVersion).
+   */
   async function groupsRendered(
     only?: ReadonlySet<string>,
+    members: MemberDetail = 'named',
   ): Promise<{ entitlement: Entitlement; resource: JsonObject }[]> {
     const { groups, grants } = await memberships(only);
-    const holders = await accountsNamed([...new Set(grants.map((g) => g.accountId))]);
+    const holders =
+      members === 'named' ? await accountsNamed([...new Set(grants.map((g) => g.accountId))]) : new Map();
     const names = new Map([...holders.values()].map((a) => [a.id, a.displayName ?? a.email]));
     const schema = profile.group as ResourceSchema;
     return groups.map((entitlement) => {
-      const members = grants
-        .filter((g) => g.entitlementId === entitlement.id)
-        .map((g) => ({ id: g.accountId, display: names.get(g.accountId) ?? null }));
+      const held = grants.filter((g) => g.entitlementId === entitlement.id).map((g) => g.accountId);
+      const shown = members === 'none' ? [] : held.map((id) => ({ id, display: names.get(id) ?? null }));
       return {
         entitlement,
-        resource: withVersion(project(toScimGroup(entitlement, members, profile.baseUrl), schema)),
+        resource: withGroupVersion(project(toScimGroup(entitlement, shown, profile.baseUrl), schema), held),
       };
     });
   }
@@ -360,21 +370,40 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
    * are read with theirs: every group's members were read and named for each lookup. The listing evaluates the
    * whole filter again on what this returns, so the answer is the same.
    */
-  async function groupsFor(filter: Checked | null): Promise<JsonObject[]> {
+  async function groupsFor(filter: Checked | null, members: MemberDetail): Promise<JsonObject[]> {
     if (filter === null || reads(filter, MEMBER_DEPENDENT)) {
-      return (await groupsRendered()).map((g) => g.resource);
+      return (await groupsRendered(undefined, members)).map((g) => g.resource);
     }
     const schema = profile.group as ResourceSchema;
     const kept = (await groupsOnly()).filter((g) =>
       evaluate(filter, project(toScimGroup(g, [], profile.baseUrl), schema)),
     );
     if (kept.length === 0) return [];
-    return (await groupsRendered(new Set(kept.map((g) => g.id)))).map((g) => g.resource);
+    return (await groupsRendered(new Set(kept.map((g) => g.id)), members)).map((g) => g.resource);
   }
 
-  async function group(id: string) {
+  /**
+   * How much of the members a Groups query needs: named where the answer shows a member's display, or the filter
+   * or the sort reads members; listed where it shows them without; else none. What the answer shows is asked of
+   * the projection itself, on a group of one named member.
+   */
+  function memberDetail(query: ListQuery): MemberDetail {
+    if (query.filter !== null && reads(query.filter, MEMBERS)) return 'named';
+    if (query.sortBy !== null && query.sortBy.def.name.toLowerCase() === 'members') return 'named';
+    const schema = profile.group as ResourceSchema;
+    const probe = project(
+      { schemas: [schema.core.id], id: 'g', members: [{ value: 'u', display: 'named' }] },
+      schema,
+      query,
+    );
+    const shown = probe['members'];
+    if (!Array.isArray(shown) || shown.length === 0) return 'none';
+    return shown.some((m) => isObject(m) && m['display'] !== undefined) ? 'named' : 'listed';
+  }
+
+  async function group(id: string, members: MemberDetail = 'named') {
     const wanted = decodeURIComponent(id);
-    const found = (await groupsRendered(new Set([wanted]))).find((g) => g.entitlement.id === wanted);
+    const found = (await groupsRendered(new Set([wanted]), members)).find((g) => g.entitlement.id === wanted);
     if (!found) throw notFound(`no Group "${id}" in ${profile.appId}`);
     return found;
   }
@@ -509,12 +538,13 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
     if (!schema) throw notFound(`${profile.title} has no Groups`);
     const method = request.method.toUpperCase();
     const listed = async (query: ListQuery) => {
+      const members = memberDetail(query);
       if (query.filter || query.sortBy)
-        return ok(200, listResources(await groupsFor(query.filter), query, schema));
+        return ok(200, listResources(await groupsFor(query.filter, members), query, schema));
       // A page in the groups' own order (an IdP importing them): only the page's groups are read with their members.
       const all = await groupsOnly();
       const page = all.slice(query.startIndex - 1, query.startIndex - 1 + query.count);
-      const rendered = page.length === 0 ? [] : await groupsRendered(new Set(page.map((g) => g.id)));
+      const rendered = page.length === 0 ? [] : await groupsRendered(new Set(page.map((g) => g.id)), members);
       return ok(
         200,
         listPage(
@@ -534,12 +564,15 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
         `${profile.title}'s ${profile.groupKind}s are made and removed in the app, not through Roster`,
       );
     if (id === undefined || id === '.search') throw new ScimError(405, `${method} is not allowed on /Groups`);
-    const current = await group(id);
     if (method === 'GET') {
+      const query = parseListQuery(request.query ?? {}, schema, limits);
+      // The version does not read the members' names: an answer without them is made without them.
+      const current = await group(id, memberDetail(query));
       if (notModified(request.ifNoneMatch, versionOfResource(current.resource)))
         return ok(304, null, { etag: versionOfResource(current.resource) });
-      return single(200, current.resource, schema, parseListQuery(request.query ?? {}, schema, limits));
+      return single(200, current.resource, schema, query);
     }
+    const current = await group(id);
     checkIfMatch(request.ifMatch, versionOfResource(current.resource));
     if (method !== 'PATCH' && method !== 'PUT')
       throw new ScimError(405, `${method} is not allowed on /Groups/{id}`);

@@ -257,12 +257,18 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
         } else {
           const list = await scim(app, 'GET', '/Groups?count=1');
           const group = (list.body['Resources'] as { id: string; displayName: string }[])[0]!;
+          // Entra ID looks a group up without its members (Microsoft's SCIM guide: excludedAttributes=members).
           const lookup = await scim(
             app,
             'GET',
-            `/Groups?filter=${encodeURIComponent(`displayName eq "${group.displayName}"`)}`,
+            `/Groups?filter=${encodeURIComponent(`displayName eq "${group.displayName}"`)}${
+              dialect === 'entra' ? '&excludedAttributes=members' : ''
+            }`,
           );
           expect(lookup.body).toMatchObject({ Resources: [{ id: group.id }] });
+          if (dialect === 'entra') {
+            expect((lookup.body['Resources'] as Record<string, unknown>[])[0]).not.toHaveProperty('members');
+          }
           // Only the configured kind is a Group (a Targetprocess role or a Thought Industries course is not).
           const kinds = await t.store.listEntitlements({ appId: app });
           const served = (await scim(app, 'GET', '/Groups?count=1000')).body['Resources'] as { id: string }[];
@@ -291,6 +297,15 @@ describe('Okta and Entra ID provisioning sequences on each of the five sandboxes
             const read = await scim(app, 'GET', `/Groups/${gid}`);
             expect(read.body['members']).toEqual(
               expect.arrayContaining([expect.objectContaining({ value: id })]),
+            );
+            // Its version moved with the member, and reads the same with the members left out.
+            const bare = await scim(app, 'GET', `/Groups/${gid}?excludedAttributes=members`);
+            expect(bare.body).not.toHaveProperty('members');
+            expect((bare.body['meta'] as { version: string }).version).toBe(
+              (read.body['meta'] as { version: string }).version,
+            );
+            expect((read.body['meta'] as { version: string }).version).not.toBe(
+              (lookup.body['Resources'] as { meta: { version: string } }[])[0]?.meta.version,
             );
             const remove =
               dialect === 'okta'

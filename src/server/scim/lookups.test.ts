@@ -88,6 +88,18 @@ const FILTERS = [
   'emails[not (value eq "ada.lovelace@example.com")]',
 ];
 
+const ENTITLEMENTS = [
+  entitlement(APP, 'g2', { kind: 'group', name: 'Two' }),
+  entitlement(APP, 'g1', { kind: 'group', name: 'One' }),
+  entitlement(APP, 'r1', { kind: 'role', name: 'Admin' }),
+];
+const GRANTS = [
+  grant(APP, 'g2', 'u1'),
+  grant(APP, 'g1', 'u1'),
+  grant(APP, 'r1', 'u1'),
+  grant(APP, 'g1', 'u7'),
+];
+
 function backend(store: Store, withLookups: boolean): FacadeBackend {
   const base: FacadeBackend = {
     accounts: () => store.listAccounts({ appId: APP }),
@@ -181,17 +193,8 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
       appId: APP,
       runId: null,
       accounts: ACCOUNTS,
-      entitlements: [
-        entitlement(APP, 'g2', { kind: 'group', name: 'Two' }),
-        entitlement(APP, 'g1', { kind: 'group', name: 'One' }),
-        entitlement(APP, 'r1', { kind: 'role', name: 'Admin' }),
-      ],
-      grants: [
-        grant(APP, 'g2', 'u1'),
-        grant(APP, 'g1', 'u1'),
-        grant(APP, 'r1', 'u1'),
-        grant(APP, 'g1', 'u7'),
-      ],
+      entitlements: ENTITLEMENTS,
+      grants: GRANTS,
     });
   });
   afterAll(() => store.close());
@@ -277,6 +280,87 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
       expect(accounts.sort()).toEqual(named);
     },
   );
+
+  it.each([
+    ['/Groups/g1', { excludedAttributes: 'members' }, []],
+    ['/Groups/g1', { attributes: 'displayName' }, []],
+    ['/Groups/g1', { attributes: 'members.value' }, []],
+    ['/Groups/g1', { excludedAttributes: 'Members.display' }, []],
+    ['/Groups/g1', { attributes: 'members' }, ['u1', 'u7']],
+    ['/Groups/g1', {}, ['u1', 'u7']],
+    ['/Groups', { excludedAttributes: 'members', filter: 'displayName eq "One"' }, []],
+    ['/Groups', { excludedAttributes: 'members' }, []],
+    ['/Groups', { excludedAttributes: 'members', filter: 'members[display eq "Ada"]' }, ['u1', 'u7']],
+    ['/Groups', { excludedAttributes: 'members', sortBy: 'displayName' }, []],
+  ])(
+    '%s %j names the members (reads their accounts) only where the answer or the query reads their names: %j',
+    async (path, query, named) => {
+      const { call } = handlers(store, 'email');
+      const full = await call(false, path, query);
+      expect(full.status, JSON.stringify(full.body)).toBe(200);
+      const accounts: string[] = [];
+      const watched = backend(store, true);
+      const lookups = watched.lookups as NonNullable<FacadeBackend['lookups']>;
+      const answer = await createScimHandler(profileOf('email'), {
+        ...watched,
+        accounts: () => Promise.reject(new Error('scanned every account')),
+        lookups: {
+          ...lookups,
+          accounts: (ids) => {
+            accounts.push(...ids);
+            return lookups.accounts(ids);
+          },
+        },
+      }).handle({ method: 'GET', path, query, tokenName: 't' });
+      // The same answer, ETag header included, as the read that names every member.
+      expect(answer).toEqual(full);
+      expect(accounts.sort()).toEqual(named);
+    },
+  );
+
+  it('a group answers its members as the projection asks, named, by id, or not at all', async () => {
+    const { call } = handlers(store, 'email');
+    const body = async (query: Record<string, string>) =>
+      (await call(true, '/Groups/g1', query)).body as Record<string, unknown>;
+    expect((await body({})).members).toEqual([
+      expect.objectContaining({ value: 'u1', display: expect.any(String) }),
+      expect.objectContaining({ value: 'u7', display: expect.any(String) }),
+    ]);
+    expect((await body({ attributes: 'members.value' })).members).toEqual([{ value: 'u1' }, { value: 'u7' }]);
+    const without = await body({ excludedAttributes: 'members' });
+    expect(without).not.toHaveProperty('members');
+    expect(without).toMatchObject({ id: 'g1', displayName: 'One' });
+  });
+
+  it('a group has one version, whether or not its members were named, and it moves when a member joins', async () => {
+    const { call } = handlers(store, 'email');
+    const named = await call(true, '/Groups/g1', {});
+    const unnamed = await call(true, '/Groups/g1', { excludedAttributes: 'members' });
+    expect(named.headers['etag']).toMatch(/^W\/"/);
+    expect(unnamed.headers['etag']).toBe(named.headers['etag']);
+    expect((named.body as { meta: { version: string } }).meta.version).toBe(named.headers['etag']);
+    const other = await call(true, '/Groups/g2', { excludedAttributes: 'members' });
+    expect(other.headers['etag']).not.toBe(named.headers['etag']);
+    await store.replaceSnapshot({
+      appId: APP,
+      runId: null,
+      accounts: ACCOUNTS,
+      entitlements: ENTITLEMENTS,
+      grants: [...GRANTS, grant(APP, 'g1', 'u2')],
+    });
+    try {
+      const joined = await call(true, '/Groups/g1', { excludedAttributes: 'members' });
+      expect(joined.headers['etag']).not.toBe(named.headers['etag']);
+    } finally {
+      await store.replaceSnapshot({
+        appId: APP,
+        runId: null,
+        accounts: ACCOUNTS,
+        entitlements: ENTITLEMENTS,
+        grants: GRANTS,
+      });
+    }
+  });
 
   it.each([
     [{}],
