@@ -189,15 +189,18 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
   beforeAll(async () => {
     store = await openSqliteStore(':memory:');
     await store.upsertApp({ id: APP, type: 'scim', baseUrl: 'http://app.local' });
-    await store.replaceSnapshot({
+    await holding(GRANTS);
+  });
+  afterAll(() => store.close());
+  /** The app's snapshot: ACCOUNTS and ENTITLEMENTS, with these grants. */
+  const holding = (grants: typeof GRANTS) =>
+    store.replaceSnapshot({
       appId: APP,
       runId: null,
       accounts: ACCOUNTS,
       entitlements: ENTITLEMENTS,
-      grants: GRANTS,
+      grants,
     });
-  });
-  afterAll(() => store.close());
 
   for (const userName of ['email', 'login'] as const) {
     it.each(FILTERS)(`userName as the ${userName}: filter %s`, async (filter) => {
@@ -341,24 +344,12 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
     expect((named.body as { meta: { version: string } }).meta.version).toBe(named.headers['etag']);
     const other = await call(true, '/Groups/g2', { excludedAttributes: 'members' });
     expect(other.headers['etag']).not.toBe(named.headers['etag']);
-    await store.replaceSnapshot({
-      appId: APP,
-      runId: null,
-      accounts: ACCOUNTS,
-      entitlements: ENTITLEMENTS,
-      grants: [...GRANTS, grant(APP, 'g1', 'u2')],
-    });
+    await holding([...GRANTS, grant(APP, 'g1', 'u2')]);
     try {
       const joined = await call(true, '/Groups/g1', { excludedAttributes: 'members' });
       expect(joined.headers['etag']).not.toBe(named.headers['etag']);
     } finally {
-      await store.replaceSnapshot({
-        appId: APP,
-        runId: null,
-        accounts: ACCOUNTS,
-        entitlements: ENTITLEMENTS,
-        grants: GRANTS,
-      });
+      await holding(GRANTS);
     }
   });
 
