@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import { account, storeContract } from './contract.testkit.js';
 import type { KyselyStore } from './kysely-store.js';
@@ -87,6 +87,30 @@ describe.skipIf(!postgres.available)(
         );
         await Promise.all(inTransaction);
         expect(await b.verifyAudit()).toEqual({ ok: true, count: 24 });
+      });
+
+      it('a transaction takes the audit lock once for all its appends and holds it to its end: another writer appends after', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        // The store's dialect (private): its lock is a round trip to the server each time it is taken.
+        const dialect = (
+          a as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
+        ).sql.dialect;
+        const locks = vi.spyOn(dialect, 'lockAuditTail');
+        let other: Promise<{ seq: number }> | undefined;
+        await a.transaction(async (tx) => {
+          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 1 } });
+          // Another process appends meanwhile: it waits for this transaction's lock.
+          other = b.appendAudit({ actor: 'b', kind: 'op', data: {} });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 2 } });
+          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 3 } });
+        });
+        expect((await other)?.seq).toBe(4);
+        expect(locks).toHaveBeenCalledTimes(1);
+        const events = await a.listAudit({ limit: 10 });
+        expect(events.map((e) => `${e.seq}:${e.actor}`).sort()).toEqual(['1:a', '2:a', '3:a', '4:b']);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 4 });
       });
 
       it('a reader in another process sees the old snapshot or the new one, never half of a commit', async () => {

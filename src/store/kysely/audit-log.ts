@@ -39,7 +39,7 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent
  * after one tail would share their seq, the table's key.
  */
 export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: string): Promise<AuditEvent> {
-  await s.dialect.lockAuditTail?.(s.db);
+  if (s.dialect.lockAuditTail !== undefined && !s.holdsAuditTail()) await s.dialect.lockAuditTail(s.db);
   const hint = s.auditTailHint();
   if (hint !== undefined) {
     const event = auditEvent(s, input, dataJson, hint);

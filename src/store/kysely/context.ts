@@ -135,6 +135,15 @@ export class Sql {
     else committedTails.set(this.dialect, tail);
   }
 
+  /**
+   * Whether this handle's transaction has appended to the audit chain already, and so holds the dialect's tail lock
+   * (see StoreDialect.lockAuditTail), which lasts until the transaction ends: its later appends need not take it
+   * again (on Postgres, a round trip each; a batch of facade writes appends several events).
+   */
+  holdsAuditTail(): boolean {
+    return this.db.isTransaction && pendingTails.has(this.db);
+  }
+
   /** Forgets the hint (an append found it stale). */
   forgetAuditTail(): void {
     if (this.db.isTransaction) pendingTails.delete(this.db);
