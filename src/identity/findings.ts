@@ -2,6 +2,7 @@
 
 import { traitsOf } from '../connectors/registry.js';
 import type { ActivityReporting } from '../connectors/sdk/types.js';
+import { compareText } from '../core/compare.js';
 import { parseInstant } from '../core/instant.js';
 import type { Account, AppType, Entitlement, Grant, Link, Person } from '../core/types.js';
 import { accountDepartment } from './correlate.js';
@@ -413,9 +414,6 @@ export function findings(input: FindingsInput): Finding[] {
 
   return sortFindings(out);
 }
-
-/** Code-unit order: the same on every machine, and far cheaper than a locale's collation on 200k findings. */
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Most severe first, then by app, rule and account: one order wherever findings come from. */
 export function sortFindings(found: Finding[]): Finding[] {

@@ -4,6 +4,7 @@
  */
 
 import { sql } from 'kysely';
+import { compareText } from '../../core/compare.js';
 import type { LinkSituation } from '../../core/types.js';
 import { parseEnum, parseJsonColumnOf, stringArray, stringRecord } from '../json.js';
 import { LINK_SITUATIONS, PERSON_STATUSES, rowToGrant, rowToLink } from '../rows.js';
@@ -276,8 +277,6 @@ async function insertFindingColumns(tx: Sql, findings: readonly GraphFindingRow[
     `.execute(tx.db);
   }
 }
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Positions of the findings in the order of graph_findings' key (app, account, rule). */
 function keyOrder(findings: readonly GraphFindingRow[]): Uint32Array {

@@ -1,6 +1,7 @@
 /** @module Each app's snapshot (accounts, entitlements, grants): whole swaps, batch checks, reads. */
 
 import { type Insertable, type RawBuilder, type Selectable, sql } from 'kysely';
+import { compareText } from '../../core/compare.js';
 import { RosterError } from '../../core/errors.js';
 import { parseEnumOf } from '../json.js';
 import {
@@ -311,8 +312,6 @@ async function accountRow(s: Sql, appId: string, id: string) {
   return row;
 }
 
-const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 export async function findAccountsByEmail(s: Sql, input: { email: string }): Promise<StoredAccount[]> {
   const rows = await s.db
     .selectFrom('accounts')
@@ -322,7 +321,7 @@ export async function findAccountsByEmail(s: Sql, input: { email: string }): Pro
     .where('app_id', 'in', (eb) => eb.selectFrom('apps').select('id'))
     .where('email_normalized', '=', normalizeEmail(input.email))
     .execute();
-  return rows.map(rowToAccount).sort((a, b) => byKey(a.appId, b.appId) || byKey(a.id, b.id));
+  return rows.map(rowToAccount).sort((a, b) => compareText(a.appId, b.appId) || compareText(a.id, b.id));
 }
 
 export async function listEntitlements(s: Sql, input: { appId: string }): Promise<StoredEntitlement[]> {
