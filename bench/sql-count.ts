@@ -1,9 +1,12 @@
 /**
- * @module Benchmark helper: counts what better-sqlite3 runs (statements by verb and by text, prepares,
- * transactions begun) while counting is on, by wrapping its prepare. Benchmarks only; nothing shipped imports it.
+ * @module Benchmark helper: counts what the store runs (statements by verb and by text, prepares, transactions
+ * begun) while counting is on, by wrapping better-sqlite3's prepare and pg's `Client.query` (on Postgres each
+ * statement is a round trip to the server, its time the wait for the answer). Benchmarks only; nothing shipped
+ * imports it.
  */
 
 import Sqlite from 'better-sqlite3';
+import pg from 'pg';
 
 export interface SqlCounts {
   statements: number;
@@ -24,31 +27,50 @@ const counts: SqlCounts = {
 let counting = false;
 let installed = false;
 
-/** Wraps better-sqlite3's prepare once, so statements prepared from now on can be counted. */
+function counted(sql: string, started: number): void {
+  counts.statements++;
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+  if (verb === 'begin') counts.transactions++;
+  counts.byVerb.set(verb, (counts.byVerb.get(verb) ?? 0) + 1);
+  const entry = counts.bySql.get(sql) ?? { calls: 0, ms: 0 };
+  entry.calls++;
+  entry.ms += performance.now() - started;
+  counts.bySql.set(sql, entry);
+}
+
+/** Wraps pg's Client.query: each statement a client sends, with the time until its answer (or failure). */
+function installPgCounter(): void {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+    if (!counting || typeof text !== 'string' || !(result instanceof Promise)) return result;
+    const started = performance.now();
+    return result.finally(() => counted(text, started));
+  };
+}
+
+/** Wraps better-sqlite3's prepare and pg's query once, so statements run from now on can be counted. */
 export function installSqlCounter(): void {
   if (installed) return;
   installed = true;
+  installPgCounter();
   const proto = Sqlite.prototype as unknown as { prepare: (sql: string) => Sqlite.Statement };
   const prepare = proto.prepare;
   proto.prepare = function (this: Sqlite.Database, sql: string) {
     const stmt = prepare.call(this, sql);
     if (counting) counts.prepares++;
-    const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
     for (const method of ['run', 'all', 'get', 'iterate'] as const) {
       const original = stmt[method] as (...args: unknown[]) => unknown;
       (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
         if (!counting) return original.apply(stmt, args);
-        counts.statements++;
-        if (verb === 'begin') counts.transactions++;
-        counts.byVerb.set(verb, (counts.byVerb.get(verb) ?? 0) + 1);
         const started = performance.now();
         try {
           return original.apply(stmt, args);
         } finally {
-          const entry = counts.bySql.get(sql) ?? { calls: 0, ms: 0 };
-          entry.calls++;
-          entry.ms += performance.now() - started;
-          counts.bySql.set(sql, entry);
+          counted(sql, started);
         }
       };
     }

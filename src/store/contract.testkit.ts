@@ -937,6 +937,37 @@ export function storeContract(
           'E3:added',
         ]);
       });
+
+      it("a transaction's changes are written when it commits, under one generation, the later change of a person winning; its own reads see them; rolled back, none", async () => {
+        const { generation } = await store.changedSince({ since: 0 });
+        await store.transaction(async (tx) => {
+          await tx.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('E1'), person('E2')] });
+          await tx.replacePeople({ sourcePath: 'hr.csv', hash: 'h2', people: [person('E1')] });
+          const own = await tx.changedSince({ since: generation });
+          expect(own.generation).toBe(generation + 1);
+          expect(own.people.map((p) => `${p.employeeId}:${p.change}`)).toEqual(['E1:added', 'E2:removed']);
+          await tx.replacePeople({ sourcePath: 'hr.csv', hash: 'h3', people: [person('E1'), person('E4')] });
+        });
+        const after = await store.changedSince({ since: generation });
+        // Written twice in the transaction (its own read in between), so two generations, both after the start.
+        expect(after.generation).toBe(generation + 2);
+        expect(after.people.map((p) => `${p.employeeId}:${p.change}:${p.generation}`)).toEqual([
+          `E1:added:${generation + 1}`,
+          `E2:removed:${generation + 1}`,
+          `E4:added:${generation + 2}`,
+        ]);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.replacePeople({ sourcePath: 'hr.csv', hash: 'h4', people: [] });
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
+        expect(await store.changedSince({ since: after.generation })).toEqual({
+          generation: after.generation,
+          accounts: [],
+          people: [],
+        });
+      });
     });
 
     describe('links', () => {
@@ -2000,6 +2031,64 @@ export function storeContract(
         expect(await store.auditKinds()).toEqual(['link.decided', 'op.succeeded', 'sync.finished']);
       });
 
+      it("a transaction's events are written when it commits, in the order appended, after what committed meanwhile; rolled back, none", async () => {
+        await store.appendAudit({ actor: 'before', kind: 'x' });
+        let seen: string[] = [];
+        await store.transaction(async (tx) => {
+          await tx.appendAudit({ actor: 'tx', kind: 'one' });
+          await tx.appendAudit({ actor: 'tx', kind: 'two', data: { n: 2 } });
+          // Its own reads see them, chained, whichever read it is.
+          expect(await tx.countAudit()).toBe(3);
+          await tx.appendAudit({ actor: 'tx', kind: 'three' });
+          const page = await tx.pageAudit({ limit: 10 });
+          seen = page.items.map((e) => `${e.seq}:${e.kind}`);
+          expect(await tx.verifyAudit()).toEqual({ ok: true, count: 4 });
+          await tx.appendAudit({ actor: 'tx', kind: 'four' });
+          expect(await tx.auditKinds()).toEqual(['four', 'one', 'three', 'two', 'x']);
+        });
+        expect(seen).toEqual(['1:x', '2:one', '3:two', '4:three']);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'undone', kind: 'x' });
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
+        // A value JSON cannot hold is refused at the append, not at the commit.
+        await expect(
+          store.transaction(async (tx) => {
+            await expect(
+              tx.appendAudit({ actor: 'bad', kind: 'x', data: { n: Number.NaN } }),
+            ).rejects.toThrow();
+          }),
+        ).resolves.toBeUndefined();
+        await store.appendAudit({ actor: 'after', kind: 'x' });
+        const events = await store.listAudit({});
+        expect(events.map((e) => `${e.seq}:${e.actor}:${e.kind}`)).toEqual([
+          '1:before:x',
+          '2:tx:one',
+          '3:tx:two',
+          '4:tx:three',
+          '5:tx:four',
+          '6:after:x',
+        ]);
+        expect(events[2]?.data).toEqual({ n: 2 });
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 6 });
+      });
+
+      it('thousands of events in one transaction are written in as few statements as the engine allows, whole', async () => {
+        await store.appendAudit({ actor: 'first', kind: 'x' });
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 4000; i++) await tx.appendAudit({ actor: 'bulk', kind: 'op', data: { i } });
+        });
+        const events = await store.listAudit({ limit: 5000 });
+        expect(events).toHaveLength(4001);
+        expect(events.map((e) => e.data['i'] ?? -1)).toEqual([
+          -1,
+          ...Array.from({ length: 4000 }, (_, i) => i),
+        ]);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 4001 });
+      });
+
       it('the audit chain verifies and each event links to the one before', async () => {
         expect(await store.verifyAudit()).toEqual({ ok: true, count: 0 });
         await appendThree();
@@ -2213,9 +2302,13 @@ export function storeContract(
         expect(await store.listAudit()).toEqual([]);
         const kept = await store.transaction(async (tx) => {
           await tx.upsertApp({ id: 'temp', type: 'scim', baseUrl: 'http://x' });
-          return tx.appendAudit({ actor: 'cli', kind: 'x' });
+          await tx.appendAudit({ actor: 'cli', kind: 'x' });
+          // The transaction reads its own event, written (chained) before the read.
+          return tx.listAudit();
         });
-        expect(kept.seq).toBe(1);
+        expect(kept.map((e) => [e.seq, e.kind])).toEqual([[1, 'x']]);
+        expect(await store.listAudit()).toEqual(kept);
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 1 });
         expect(await store.getApp({ id: 'temp' })).not.toBeNull();
       });
 

@@ -19,12 +19,16 @@ describe('group commit', () => {
   });
   afterEach(() => store.close());
 
-  const append = (kind: string) => (tx: Store) => tx.appendAudit({ actor: 'test', kind, data: {} });
+  /** Appends an event and answers its kind (what each caller gets back from its own write). */
+  const append = (kind: string) => async (tx: Store) => {
+    await tx.appendAudit({ actor: 'test', kind, data: {} });
+    return kind;
+  };
 
   it('writes queued together share one transaction, and each caller gets its own result', async () => {
     const group = new GroupCommit(store);
     const events = await Promise.all(['a', 'b', 'c'].map((kind) => group.write(append(kind))));
-    expect(events.map((e) => e.kind)).toEqual(['a', 'b', 'c']);
+    expect(events).toEqual(['a', 'b', 'c']);
     expect(transactions).toBe(1);
     expect((await store.listAudit({})).map((e) => e.kind)).toEqual(['a', 'b', 'c']);
     expect(await store.verifyAudit()).toEqual({ ok: true, count: 3 });
@@ -73,7 +77,7 @@ describe('group commit', () => {
     const first = group.write(append('a'));
     await new Promise<void>((resolve) => setImmediate(resolve));
     const second = group.write(append('b'));
-    expect((await Promise.all([first, second])).map((e) => e.kind)).toEqual(['a', 'b']);
+    expect(await Promise.all([first, second])).toEqual(['a', 'b']);
     expect(transactions).toBe(1);
   });
 
@@ -90,8 +94,80 @@ describe('group commit', () => {
     const group = new GroupCommit(store);
     const first = group.write(append('a'));
     await first;
-    const later = await Promise.all([group.write(append('b')), group.write(append('c'))]);
-    expect(later.map((e) => e.seq)).toEqual([2, 3]);
+    await Promise.all([group.write(append('b')), group.write(append('c'))]);
+    expect((await store.listAudit({})).map((e) => `${e.seq}:${e.kind}`)).toEqual(['1:a', '2:b', '3:c']);
     expect(transactions).toBe(2);
+  });
+});
+
+describe('group commit, batches side by side', () => {
+  /** A store whose transactions end when the test says: each batch's writes, in the order batches began. */
+  function heldStore(parallelTransactions: number) {
+    const batches: string[][] = [];
+    const ends: (() => void)[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const store = {
+      parallelTransactions,
+      async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+        const batch: string[] = [];
+        batches.push(batch);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        const value = await fn({ note: (kind: string) => batch.push(kind) } as unknown as Store);
+        await new Promise<void>((resolve) => ends.push(resolve));
+        inFlight--;
+        return value;
+      },
+    } as unknown as Store;
+    return { store, batches, ends, most: () => most };
+  }
+  const note = (kind: string) => async (tx: Store) => {
+    (tx as unknown as { note: (k: string) => void }).note(kind);
+    return kind;
+  };
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await turn();
+  };
+
+  it('writes that come while a batch commits start a second one, up to the store’s parallel transactions', async () => {
+    const held = heldStore(2);
+    const group = new GroupCommit(held.store);
+    const a = group.write(note('a'));
+    await turns(3);
+    // a's batch is in flight: b and c start the second batch, on a connection of their own.
+    const bc = [group.write(note('b')), group.write(note('c'))];
+    await turns(3);
+    // Both slots taken: d waits for one.
+    const d = group.write(note('d'));
+    await turns(3);
+    expect(held.batches).toEqual([['a'], ['b', 'c']]);
+    held.ends.shift()?.();
+    expect(await a).toBe('a');
+    await turns(3);
+    expect(held.batches).toEqual([['a'], ['b', 'c'], ['d']]);
+    for (const end of held.ends.splice(0)) end();
+    expect(await Promise.all(bc)).toEqual(['b', 'c']);
+    held.ends.shift()?.();
+    expect(await d).toBe('d');
+    expect(held.most()).toBe(2);
+  });
+
+  it('with one (SQLite’s), writes that come while a batch commits wait for it, then go together', async () => {
+    const held = heldStore(1);
+    const group = new GroupCommit(held.store);
+    const a = group.write(note('a'));
+    await turns(3);
+    const bc = [group.write(note('b')), group.write(note('c'))];
+    await turns(3);
+    expect(held.batches).toEqual([['a']]);
+    held.ends.shift()?.();
+    await a;
+    await turns(3);
+    expect(held.batches).toEqual([['a'], ['b', 'c']]);
+    held.ends.shift()?.();
+    expect(await Promise.all(bc)).toEqual(['b', 'c']);
+    expect(held.most()).toBe(1);
   });
 });

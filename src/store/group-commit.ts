@@ -23,30 +23,46 @@ interface Unit {
  */
 export class GroupCommit {
   private queue: Unit[] = [];
-  private busy = false;
+  /** A batch is waiting for its turns to pass before it starts. */
+  private scheduled = false;
+  /** Batches started and not yet committed (or rolled back). */
+  private inFlight = 0;
   private readonly turns: number;
+  private readonly parallel: number;
 
   /**
    * `gatherTurns`: how many turns of the event loop a batch waits for writes before it commits (default 1: the
    * writes queued by the callbacks of the turn the first one came in). Callers whose writers each wait on the
    * network in between (an apply's ops, one write pending each) gather more per commit by waiting one more turn:
    * the answers that landed meanwhile join it, for a turn's latency.
+   *
+   * `parallel`: how many batches may be in flight at once (default: the store's parallelTransactions). With one,
+   * writes that come while a batch commits wait for it; with more (a Postgres pool), they start a batch of their
+   * own on another connection, so a batch's round trips to the server overlap the others'.
    */
   constructor(
     private readonly store: Store,
-    options: { gatherTurns?: number } = {},
+    options: { gatherTurns?: number; parallel?: number } = {},
   ) {
     this.turns = Math.max(1, Math.floor(options.gatherTurns ?? 1));
+    this.parallel = Math.max(1, Math.floor(options.parallel ?? store.parallelTransactions ?? 1));
   }
 
   write<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.busy) {
-        this.busy = true;
-        // A later turn: writes queued by the other callbacks of this one (and of the turns between) join the commit.
-        this.afterTurns(this.turns, () => void this.flush());
-      }
+      // A later turn: writes queued by the other callbacks of this one (and of the turns between) join the commit.
+      this.schedule(this.turns);
+    });
+  }
+
+  /** Starts a batch after `turns` turns, unless one is waiting already or every slot is taken. */
+  private schedule(turns: number): void {
+    if (this.scheduled || this.inFlight >= this.parallel || this.queue.length === 0) return;
+    this.scheduled = true;
+    this.afterTurns(turns, () => {
+      this.scheduled = false;
+      void this.flush();
     });
   }
 
@@ -56,14 +72,16 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     const units = this.queue;
+    if (units.length === 0) return;
     this.queue = [];
+    this.inFlight++;
     try {
       if (units.length === 1) await this.alone(units[0] as Unit);
       else await this.together(units);
     } finally {
+      this.inFlight--;
       // Writes that came while this batch committed go next, together.
-      if (this.queue.length > 0) setImmediate(() => void this.flush());
-      else this.busy = false;
+      this.schedule(1);
     }
   }
 

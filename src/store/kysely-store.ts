@@ -39,6 +39,10 @@ export class KyselyStore implements Store {
     this.sql = new Sql(db, dialect, options.clock ?? (() => new Date()));
   }
 
+  get parallelTransactions(): number {
+    return this.sql.dialect.parallelTransactions ?? 1;
+  }
+
   migrations(): Promise<AppliedMigration[]> {
     return appliedMigrations(this.db as unknown as Kysely<unknown>);
   }

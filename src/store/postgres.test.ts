@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import { account, storeContract } from './contract.testkit.js';
@@ -77,9 +78,11 @@ describe.skipIf(!postgres.available)(
             data: { i },
           }),
         );
-        const events = await Promise.all(appends);
-        expect(events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
-          Array.from({ length: 20 }, (_, i) => i + 1),
+        await Promise.all(appends);
+        const events = await a.listAudit({});
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(events.map((e) => e.data['i']).sort((x, y) => Number(x) - Number(y))).toEqual(
+          Array.from({ length: 20 }, (_, i) => i),
         );
         expect(await a.verifyAudit()).toEqual({ ok: true, count: 20 });
         const inTransaction = Array.from({ length: 4 }, (_, i) =>
@@ -89,7 +92,7 @@ describe.skipIf(!postgres.available)(
         expect(await b.verifyAudit()).toEqual({ ok: true, count: 24 });
       });
 
-      it('a transaction takes the audit lock once for all its appends and holds it to its end: another writer appends after', async () => {
+      it("a transaction's appends are written at its end, in one statement under the audit lock: another writer's append made meanwhile does not wait for it", async () => {
         const url = await database();
         const [a, b] = [await open(url), await open(url)];
         // The store's dialect (private): its lock is a round trip to the server each time it is taken.
@@ -97,20 +100,66 @@ describe.skipIf(!postgres.available)(
           a as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
         ).sql.dialect;
         const locks = vi.spyOn(dialect, 'lockAuditTail');
-        let other: Promise<{ seq: number }> | undefined;
-        await a.transaction(async (tx) => {
-          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 1 } });
-          // Another process appends meanwhile: it waits for this transaction's lock.
-          other = b.appendAudit({ actor: 'b', kind: 'op', data: {} });
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 2 } });
-          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 3 } });
-        });
-        expect((await other)?.seq).toBe(4);
+        const inserts: string[] = [];
+        const query = pg.Client.prototype.query;
+        const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+          this: pg.Client,
+          ...args: unknown[]
+        ) {
+          const text = (args[0] as { text?: string } | string | undefined) ?? '';
+          const sqlText = typeof text === 'string' ? text : (text.text ?? '');
+          if (sqlText.startsWith('insert into audit_events')) inserts.push(sqlText);
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as never);
+        try {
+          await a.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 1 } });
+            // Another process appends meanwhile: nothing holds the chain yet, so it lands at once.
+            await b.appendAudit({ actor: 'b', kind: 'op', data: {} });
+            await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 2 } });
+            await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 3 } });
+          });
+        } finally {
+          spy.mockRestore();
+        }
+        // b's append, then a's three in one statement (the lock taken once each).
+        expect(inserts).toHaveLength(2);
         expect(locks).toHaveBeenCalledTimes(1);
         const events = await a.listAudit({ limit: 10 });
-        expect(events.map((e) => `${e.seq}:${e.actor}`).sort()).toEqual(['1:a', '2:a', '3:a', '4:b']);
+        expect(events.map((e) => `${e.seq}:${e.actor}:${e.data['i'] ?? '-'}`)).toEqual([
+          '1:b:-',
+          '2:a:1',
+          '3:a:2',
+          '4:a:3',
+        ]);
         expect(await a.verifyAudit()).toEqual({ ok: true, count: 4 });
+      });
+
+      it('once a transaction has written its events (its own audit read), it holds the chain to its end: another writer appends after', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        const dialect = (
+          a as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
+        ).sql.dialect;
+        const locks = vi.spyOn(dialect, 'lockAuditTail');
+        let other: Promise<void> | undefined;
+        let landed = false;
+        await a.transaction(async (tx) => {
+          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 1 } });
+          expect((await tx.listAudit({})).map((e) => e.actor)).toEqual(['a']);
+          // Another process appends now: it waits for this transaction's lock.
+          other = b.appendAudit({ actor: 'b', kind: 'op', data: {} }).then(() => {
+            landed = true;
+          });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(landed).toBe(false);
+          await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 2 } });
+        });
+        await other;
+        expect(locks).toHaveBeenCalledTimes(1);
+        const events = await a.listAudit({ limit: 10 });
+        expect(events.map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:a', '2:a', '3:b']);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 3 });
       });
 
       it('a reader in another process sees the old snapshot or the new one, never half of a commit', async () => {

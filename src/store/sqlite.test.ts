@@ -141,7 +141,8 @@ describe('SQLite store specifics', () => {
     await store.close();
     const upgraded = await openSqliteStore(path);
     expect(await indexes(upgraded.db)).toEqual(['audit_events_app']);
-    expect((await upgraded.appendAudit({ actor: 'cli', kind: 'op', data: { i: 3 } })).seq).toBe(4);
+    await upgraded.appendAudit({ actor: 'cli', kind: 'op', data: { i: 3 } });
+    expect((await upgraded.listAudit({ newest: true, limit: 1 }))[0]?.seq).toBe(4);
     expect(await upgraded.verifyAudit()).toEqual({ ok: true, count: 4 });
     await upgraded.close();
   });
@@ -230,7 +231,8 @@ describe('SQLite files and contention', () => {
       release();
       await first;
       await second;
-      expect((await b.transaction((tx) => tx.appendAudit({ actor: 'b', kind: 'x' }))).seq).toBe(1);
+      await b.transaction((tx) => tx.appendAudit({ actor: 'b', kind: 'x' }));
+      expect((await b.listAudit({})).map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:b']);
       expect((await a.listApps()).map((app) => app.id)).toEqual(['a', 'b']);
     } finally {
       await a.close();
@@ -279,7 +281,8 @@ describe('SQLite files and contention', () => {
       const seqs: number[] = [];
       for (let i = 0; i < 12; i++) {
         const writer = i % 2 === 0 ? a : b;
-        seqs.push((await writer.appendAudit({ actor: `w${i % 2}`, kind: 'op', data: { i } })).seq);
+        await writer.appendAudit({ actor: `w${i % 2}`, kind: 'op', data: { i } });
+        seqs.push((await writer.listAudit({ newest: true, limit: 1 }))[0]?.seq ?? 0);
       }
       expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       // And at once, in transactions of their own.
@@ -293,6 +296,18 @@ describe('SQLite files and contention', () => {
         b.db,
       );
       expect(prev.rows[0]?.n).toBe(18);
+      // Transactions of three events each, in turn: each finds its remembered tail stale and writes nothing on
+      // it (not one event of three), then chains all three after the other's.
+      for (let i = 0; i < 6; i++) {
+        await (i % 2 === 0 ? a : b).transaction(async (tx) => {
+          for (let j = 0; j < 3; j++) await tx.appendAudit({ actor: `t${i}`, kind: 'op', data: { j } });
+        });
+      }
+      const events = await a.listAudit({ afterSeq: 18 });
+      expect(events.map((e) => `${e.actor}:${e.data['j']}`)).toEqual(
+        Array.from({ length: 18 }, (_, k) => `t${Math.floor(k / 3)}:${k % 3}`),
+      );
+      expect(await b.verifyAudit()).toEqual({ ok: true, count: 36 });
     } finally {
       await a.close();
       await b.close();

@@ -800,8 +800,12 @@ export interface Store {
     input: PageInput & { appId?: string; kind?: string; subject?: string; actor?: string },
   ): Promise<Page<AuditEvent>>;
 
-  /** Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). */
-  appendAudit(input: AuditInput): Promise<AuditEvent>;
+  /**
+   * Appends an event chained to the previous one: hash = sha256(prev_hash + canonical JSON of the event). In a
+   * transaction, the events are chained and written when it commits (they are durable with its other writes, and
+   * its own audit reads see them); its seq and hash are known then, so none is answered here.
+   */
+  appendAudit(input: AuditInput): Promise<void>;
   /**
    * Events in seq order (`newest`: from the newest back), at most `limit` (default 1000) past the first `offset`,
    * after `afterSeq` and before `beforeSeq`; only one app's, only those about one of `subjects` (case ignored), or
@@ -827,5 +831,10 @@ export interface Store {
 
   /** Runs fn with a store whose every call is part of one transaction; a throw rolls all of it back. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * How many write transactions the store can run side by side (1: one connection, SQLite's; a pool's size on
+   * Postgres). A group commit keeps this many batches in flight at most.
+   */
+  readonly parallelTransactions: number;
   close(): Promise<void>;
 }

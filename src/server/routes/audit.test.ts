@@ -19,14 +19,14 @@ describe('GET /audit', () => {
     // A long log with a rare kind among it: more than one page of the store's reads before and between them.
     for (let i = 0; i < 2500; i++) {
       const odd = i % 1000 === 999;
-      const event = await t.store.appendAudit({
+      await t.store.appendAudit({
         actor: odd ? 'okta' : 'cli',
         kind: odd ? 'scim.held' : 'op.intent',
         subject: odd ? `Person${i}@Example.com` : `person${i}@example.com`,
         data: { i },
       });
-      if (odd) rare.push(event.seq);
     }
+    rare.push(...(await t.store.listAudit({ actor: 'okta' })).map((e) => e.seq));
   });
   afterAll(async () => t?.close());
 

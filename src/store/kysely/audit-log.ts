@@ -7,22 +7,39 @@ import { canonicalJson } from '../json.js';
 import { rowToAudit } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { AuditEvent, AuditInput, AuditListing, AuditSearch, AuditVerification } from '../store.js';
-import type { AuditTail, Sql } from './context.js';
+import { type AuditTail, isPostgres, type Sql } from './context.js';
 import { likeLiteral } from './like.js';
 
 const AUDIT_APPEND_ATTEMPTS = 5;
 
-export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent> {
+/** An event appended in a transaction, chained and written when the transaction is about to commit. */
+export interface QueuedAudit {
+  input: AuditInput;
+  /** The data's canonical text, built (and so validated) when the event was appended. */
+  dataJson: string;
+}
+
+/**
+ * Appends an event to the chain. In a transaction it is queued, and written with the transaction's other events
+ * in one statement just before the commit (see {@link writeQueuedAudit}); outside one it is a transaction of its
+ * own. Either way it is durable exactly when the caller's writes are, and an error in its data (a value JSON
+ * cannot hold) is thrown here, at the append.
+ */
+export async function appendAudit(s: Sql, input: AuditInput): Promise<void> {
   // The data's canonical text is built once: it is validated here, stored as the column, and hashed.
-  const dataJson = canonicalJson(input.data ?? {});
+  const event: QueuedAudit = { input, dataJson: canonicalJson(input.data ?? {}) };
+  if (s.db.isTransaction) {
+    s.queueAudit(event);
+    return;
+  }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await s.write((tx) => appendAuditOnce(tx, input, dataJson));
+      await s.write(async (tx) => tx.queueAudit(event));
+      return;
     } catch (error) {
       // Another writer appended after the same tail (the seq it took refused ours): chain onto theirs.
-      const raced = s.dialect.isUniqueViolation(error);
-      if (!raced) throw error;
-      if (s.db.isTransaction || attempt >= AUDIT_APPEND_ATTEMPTS) {
+      if (!(error instanceof ChainRace) && !s.dialect.isUniqueViolation(error)) throw error;
+      if (attempt >= AUDIT_APPEND_ATTEMPTS) {
         throw new RosterError('conflict', 'another writer kept appending to the audit log', {
           cause: error,
           retryable: true,
@@ -33,20 +50,32 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<AuditEvent
 }
 
 /**
- * Appends one event after the tail. The tail this store last wrote is tried first, with no read: when another
- * writer has appended since, the event's seq (the tail's + 1) is already taken, the insert does nothing, and the
- * tail is read as usual. So a single writer reads the tail once, and the chain never forks either way: two events
- * after one tail would share their seq, the table's key.
+ * Another writer appended after the tail this transaction read (a writer without the dialect's lock): the
+ * transaction fails whole, and may be run again.
  */
-export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: string): Promise<AuditEvent> {
-  if (s.dialect.lockAuditTail !== undefined && !s.holdsAuditTail()) await s.dialect.lockAuditTail(s.db);
+class ChainRace extends RosterError {
+  constructor(message: string) {
+    super('conflict', message, { retryable: true });
+  }
+}
+
+/**
+ * Writes the events the transaction queued, chained after the tail in queue order, in one statement (a chunk of
+ * them per statement past the dialect's parameter limit), under the dialect's tail lock where it has one: on
+ * Postgres the lock is then held only from here to the commit, so transactions on other connections run side by
+ * side until their own last step. The tail this store last wrote is tried first, with no read: the insert is
+ * guarded on no event after it, so when another writer has appended since, nothing is written, and the tail is read
+ * as usual. Each event's `at` is the time it is written, so the chain's times follow its order.
+ */
+export async function writeQueuedAudit(s: Sql): Promise<void> {
+  await lockQueuedAudit(s);
+  const queued = s.takeQueuedAudit();
+  if (queued.length === 0) return;
+  const at = s.now();
   const hint = s.auditTailHint();
   if (hint !== undefined) {
-    const event = auditEvent(s, input, dataJson, hint);
-    if (await insertEvent(s, event, dataJson, { ifFree: true })) {
-      s.appendedAudit({ seq: event.seq, hash: event.hash });
-      return event;
-    }
+    const events = chained(queued, at, hint);
+    if (await insertEvents(s, events, hint)) return;
     s.forgetAuditTail();
   }
   const last = await s.db
@@ -55,64 +84,131 @@ export async function appendAuditOnce(s: Sql, input: AuditInput, dataJson: strin
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const event = auditEvent(s, input, dataJson, last && { seq: Number(last.seq), hash: last.hash });
-  await insertEvent(s, event, dataJson, { ifFree: false });
-  s.appendedAudit({ seq: event.seq, hash: event.hash });
-  return event;
+  const tail = last && { seq: Number(last.seq), hash: last.hash };
+  if (!(await insertEvents(s, chained(queued, at, tail), tail))) {
+    throw new ChainRace('another writer appended to the audit log after the tail this one read');
+  }
 }
 
-/** The event that follows `tail` (undefined: the chain is empty), hashed. */
-function auditEvent(s: Sql, input: AuditInput, dataJson: string, tail: AuditTail | undefined): AuditEvent {
-  const prevHash = tail?.hash ?? GENESIS_HASH;
-  const fields = {
-    seq: tail === undefined ? 1 : tail.seq + 1,
-    at: s.now(),
-    actor: input.actor,
-    kind: input.kind,
-    appId: input.appId ?? null,
-    subject: input.subject ?? null,
-  };
-  // Data as it is stored (canonical JSON, parsed back), so what a caller gets equals what verify re-reads.
-  const data = JSON.parse(dataJson) as Record<string, unknown>;
-  return { ...fields, data, prevHash, hash: auditHashWithData(prevHash, fields, dataJson) };
+/** Takes the dialect's tail lock, where it has one, when the transaction has events to write and does not hold it. */
+export async function lockQueuedAudit(s: Sql): Promise<void> {
+  if (s.dialect.lockAuditTail === undefined || !s.hasQueuedAudit() || s.holdsAuditTail()) return;
+  await s.dialect.lockAuditTail(s.db);
+  s.tookAuditTail();
 }
+
+/** The events after `tail` (undefined: the chain is empty), hashed, in queue order. */
+function chained(queued: readonly QueuedAudit[], at: string, tail: AuditTail | undefined): AuditRow[] {
+  let seq = tail?.seq ?? 0;
+  let prevHash = tail?.hash ?? GENESIS_HASH;
+  return queued.map(({ input, dataJson }) => {
+    const fields = {
+      seq: ++seq,
+      at,
+      actor: input.actor,
+      kind: input.kind,
+      appId: input.appId ?? null,
+      subject: input.subject ?? null,
+    };
+    const row: AuditRow = {
+      ...fields,
+      data: dataJson,
+      prevHash,
+      hash: auditHashWithData(prevHash, fields, dataJson),
+    };
+    prevHash = row.hash;
+    return row;
+  });
+}
+
+/** An event as stored: its data as canonical JSON text. */
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  appId: string | null;
+  subject: string | null;
+  data: string;
+  prevHash: string;
+  hash: string;
+}
+
+const AUDIT_COLUMNS = 'seq, at, actor, kind, app_id, subject, data, prev_hash, hash';
+const AUDIT_WIDTH = 9;
 
 /**
- * Inserts the event (built once per store: every op writes two). `ifFree`: does nothing when its seq is taken, and
- * says whether it was inserted; otherwise such a conflict throws.
+ * Inserts the rows, chunk by chunk, each only when no event follows the one before it (for the first, `tail`),
+ * so a chunk is written whole or not at all. False when the first found the tail taken, having written nothing;
+ * a later chunk cannot (the tail is this transaction's), and throws if it does.
  */
-async function insertEvent(
+async function insertEvents(
   s: Sql,
-  event: AuditEvent,
-  dataJson: string,
-  { ifFree }: { ifFree: boolean },
+  rows: readonly AuditRow[],
+  tail: AuditTail | undefined,
 ): Promise<boolean> {
-  const values = {
-    seq: event.seq,
-    at: event.at,
-    actor: event.actor,
-    kind: event.kind,
-    appId: event.appId,
-    subject: event.subject,
-    data: dataJson,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
-  const rows = await s.runBuilt(`audit.append:${ifFree}`, values, (v) => {
-    const insert = s.db.insertInto('audit_events').values({
-      seq: v.seq,
-      at: v.at,
-      actor: v.actor,
-      kind: v.kind,
-      app_id: v.appId,
-      subject: v.subject,
-      data: v.data,
-      prev_hash: v.prevHash,
-      hash: v.hash,
-    });
-    return ifFree ? insert.onConflict((oc) => oc.doNothing()).returning('seq') : insert.returning('seq');
-  });
-  return rows.length > 0;
+  const postgres = isPostgres(s);
+  const chunk = postgres ? rows.length : Math.floor((s.dialect.maxParams - 1) / AUDIT_WIDTH);
+  let after = tail?.seq ?? 0;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const slice = rows.slice(i, i + chunk);
+    const written = await s.run<{ seq: number }>(
+      postgres ? unnestInsert() : valuesInsert(slice.length),
+      postgres ? [...columnsOf(slice), after] : [...valuesOf(slice), after],
+    );
+    if (written.length !== slice.length) {
+      if (i === 0 && written.length === 0) return false;
+      throw new ChainRace(`audit events ${after + 1}… were taken while this transaction held the tail`);
+    }
+    after = (slice[slice.length - 1] as AuditRow).seq;
+  }
+  s.appendedAudit({ seq: after, hash: (rows[rows.length - 1] as AuditRow).hash });
+  return true;
+}
+
+const GUARD = 'where not exists (select 1 from audit_events where seq > ?) returning seq';
+
+/** Postgres: one array per column, whatever the number of rows. */
+function unnestInsert(): string {
+  return (
+    `insert into audit_events (${AUDIT_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], ` +
+    `$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) ` +
+    GUARD.replace('?', '$10')
+  );
+}
+
+const valuesInserts = new Map<number, string>();
+
+/** SQLite: a VALUES list of `count` rows (text built once per count). */
+function valuesInsert(count: number): string {
+  let text = valuesInserts.get(count);
+  if (text === undefined) {
+    const row = `(${Array.from({ length: AUDIT_WIDTH }, () => '?').join(', ')})`;
+    text = `insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${Array.from({ length: count }, () => row).join(', ')}) ${GUARD}`;
+    valuesInserts.set(count, text);
+  }
+  return text;
+}
+
+function valuesOf(rows: readonly AuditRow[]): unknown[] {
+  const out: unknown[] = [];
+  for (const r of rows)
+    out.push(r.seq, r.at, r.actor, r.kind, r.appId, r.subject, r.data, r.prevHash, r.hash);
+  return out;
+}
+
+function columnsOf(rows: readonly AuditRow[]): unknown[][] {
+  return [
+    rows.map((r) => r.seq),
+    rows.map((r) => r.at),
+    rows.map((r) => r.actor),
+    rows.map((r) => r.kind),
+    rows.map((r) => r.appId),
+    rows.map((r) => r.subject),
+    rows.map((r) => r.data),
+    rows.map((r) => r.prevHash),
+    rows.map((r) => r.hash),
+  ];
 }
 
 /** The events a search matches, as a condition (ASCII letters compared without case in every engine). */
@@ -136,6 +232,7 @@ function matching(search: AuditSearch) {
 
 /** How many events a search matches. */
 export async function countAudit(s: Sql, search: AuditSearch = {}): Promise<number> {
+  await writeQueuedAudit(s);
   const row = await s.db
     .selectFrom('audit_events')
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
@@ -146,11 +243,13 @@ export async function countAudit(s: Sql, search: AuditSearch = {}): Promise<numb
 
 /** The kinds of event the log holds, sorted. */
 export async function auditKinds(s: Sql): Promise<string[]> {
+  await writeQueuedAudit(s);
   const rows = await s.db.selectFrom('audit_events').select('kind').distinct().orderBy('kind').execute();
   return rows.map((r) => r.kind);
 }
 
 export async function listAudit(s: Sql, input: AuditListing = {}): Promise<AuditEvent[]> {
+  await writeQueuedAudit(s);
   let query = s.db
     .selectFrom('audit_events')
     .selectAll()
@@ -172,6 +271,7 @@ export async function listAudit(s: Sql, input: AuditListing = {}): Promise<Audit
 }
 
 export async function verifyAudit(s: Sql): Promise<AuditVerification> {
+  await writeQueuedAudit(s);
   let previous: AuditEvent | null = null;
   let count = 0;
   for (;;) {

@@ -1,16 +1,24 @@
 /** @module The change set: which accounts and people each write changed, stamped with a generation the graph can resume from. */
 
 import type { Change, ChangeSet } from '../store.js';
-import type { Sql } from './context.js';
+import { isPostgres, type Sql } from './context.js';
 
 export type ChangeKind = 'account' | 'person';
 
 /** The app id people are recorded under (the key column holds their employee id). */
 const PEOPLE = '';
 
+/** Changes a transaction recorded, for one kind and app, written when it is about to commit. */
+export interface QueuedChanges {
+  kind: ChangeKind;
+  appId: string | null;
+  changes: Map<string, Change>;
+}
+
 /**
- * Records changes under the next generation, inside the caller's transaction. The counter row's update holds its
- * lock until that transaction ends, so generations become visible in the order they were taken.
+ * Records changes under the next generation. In a transaction they are queued and written just before it commits
+ * (see {@link writeQueuedChanges}), so the counter row is held only from there to the commit; outside one they are
+ * a transaction of their own.
  */
 export async function recordChanges(
   s: Sql,
@@ -19,6 +27,31 @@ export async function recordChanges(
   changes: ReadonlyMap<string, Change>,
 ): Promise<void> {
   if (changes.size === 0) return;
+  if (s.db.isTransaction) s.queueChanges(kind, appId, changes);
+  else await s.write(async (tx) => tx.queueChanges(kind, appId, changes));
+}
+
+/**
+ * Writes the changes the transaction queued, all under one generation: the counter row's update holds its lock
+ * until the transaction ends, so generations become visible in the order they were taken. Taken last, it is held
+ * for the commit only, not for the whole transaction: transactions on other connections (Postgres) that record
+ * changes run side by side until here.
+ */
+export async function writeQueuedChanges(s: Sql): Promise<void> {
+  const queued = s.takeQueuedChanges();
+  if (queued.length === 0) return;
+  const [one] = queued;
+  if (queued.length === 1 && one !== undefined && isPostgres(s)) {
+    // Postgres: the generation taken and the rows written in one statement, one round trip while the counter is held.
+    await s.run(POSTGRES_RECORD, [
+      one.kind,
+      one.appId ?? PEOPLE,
+      s.now(),
+      [...one.changes.keys()],
+      [...one.changes.values()],
+    ]);
+    return;
+  }
   // One statement taking the next generation (built once: the SCIM facade records a change per write).
   const [taken] = await s.runBuilt('changes.nextGeneration', { one: 1 }, (v) =>
     s.db
@@ -28,14 +61,32 @@ export async function recordChanges(
       .returning('generation'),
   );
   if (taken === undefined) throw new Error('the change_counter row is missing');
-  const { generation } = taken;
+  const generation = Number(taken.generation);
   const at = s.now();
+  for (const { kind, appId, changes } of queued) await insertChanges(s, kind, appId, changes, generation, at);
+}
+
+/** Takes the next generation and upserts one kind and app's changes under it, the keys and changes as arrays. */
+const POSTGRES_RECORD =
+  'with taken as (update change_counter set generation = generation + 1 where id = 1 returning generation) ' +
+  'insert into changes (kind, app_id, key, change, generation, at) ' +
+  'select $1, $2, u.key, u.change, taken.generation, $3 from taken, unnest($4::text[], $5::text[]) as u(key, change) ' +
+  'on conflict (kind, app_id, key) do update set change = excluded.change, generation = excluded.generation, at = excluded.at';
+
+async function insertChanges(
+  s: Sql,
+  kind: ChangeKind,
+  appId: string | null,
+  changes: ReadonlyMap<string, Change>,
+  generation: number,
+  at: string,
+): Promise<void> {
   const rows = [...changes].map(([key, change]) => ({
     kind,
     app_id: appId ?? PEOPLE,
     key,
     change,
-    generation: Number(generation),
+    generation,
     at,
   }));
   const chunk = Math.floor(s.dialect.maxParams / 6);
@@ -73,6 +124,8 @@ export async function recordChanges(
 
 /** The change set's newest generation: every recorded change moves it on. */
 export async function headGeneration(s: Sql): Promise<number> {
+  // A transaction's own changes, recorded and not yet written, are read as written.
+  await writeQueuedChanges(s);
   const head = await s.db
     .selectFrom('change_counter')
     .select('generation')

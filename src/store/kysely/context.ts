@@ -2,6 +2,9 @@
 
 import { type Compilable, CompiledQuery, type Insertable, type Kysely, PostgresAdapter } from 'kysely';
 import type { Database } from '../schema.js';
+import type { Change } from '../store.js';
+import { lockQueuedAudit, type QueuedAudit, writeQueuedAudit } from './audit-log.js';
+import { type ChangeKind, type QueuedChanges, writeQueuedChanges } from './changes.js';
 
 /** What differs between SQL engines, and nothing else. */
 export interface StoreDialect {
@@ -16,6 +19,8 @@ export interface StoreDialect {
    * writers fall back on the chain's key (seq) refusing all but one of them, and retry, which many writers can exhaust.
    */
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
+  /** Write transactions that can run side by side (default 1: one connection). */
+  parallelTransactions?: number;
   /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */
   lockGraphFindings?(db: Kysely<Database>): Promise<void>;
   /**
@@ -64,6 +69,15 @@ export interface AuditTail {
 const committedTails = new WeakMap<StoreDialect, AuditTail>();
 /** The tail a transaction appended, made the store's hint only once that transaction has committed. */
 const pendingTails = new WeakMap<Db, AuditTail>();
+
+/** The changes each transaction has recorded and not yet written, by its handle. */
+const queuedChanges = new WeakMap<Db, QueuedChanges[]>();
+
+/** The transactions that hold the dialect's audit tail lock (taken before their first append was written). */
+const lockedTails = new WeakSet<Db>();
+
+/** The audit events each transaction has appended and not yet written, by its handle. */
+const queuedAudit = new WeakMap<Db, QueuedAudit[]>();
 
 /** Statements built once per store dialect, by key: the SQL text and which named value each parameter is. */
 const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; names: string[] }>>();
@@ -114,7 +128,15 @@ export class Sql {
     if (this.db.isTransaction) return fn(this);
     let appended: AuditTail | undefined;
     const result = await this.db.transaction().execute(async (trx) => {
-      const value = await fn(new Sql(trx, this.dialect, this.clock));
+      const tx = new Sql(trx, this.dialect, this.clock);
+      const value = await fn(tx);
+      // The changes it recorded and the audit events it appended, written last: the change counter and the
+      // chain's tail, which every writer takes in turn, are held only from here to the commit.
+      // The chain's lock first, when both are due: the counter is then taken by a writer that already holds the
+      // chain, and nobody holds one while waiting for the other.
+      await lockQueuedAudit(tx);
+      await writeQueuedChanges(tx);
+      await writeQueuedAudit(tx);
       appended = pendingTails.get(trx);
       return value;
     });
@@ -141,7 +163,55 @@ export class Sql {
    * again (on Postgres, a round trip each; a batch of facade writes appends several events).
    */
   holdsAuditTail(): boolean {
-    return this.db.isTransaction && pendingTails.has(this.db);
+    return this.db.isTransaction && (lockedTails.has(this.db) || pendingTails.has(this.db));
+  }
+
+  /** Notes that this handle's transaction has taken the dialect's tail lock (held until it ends). */
+  tookAuditTail(): void {
+    if (this.db.isTransaction) lockedTails.add(this.db);
+  }
+
+  /** Whether this handle's transaction has audit events queued and not yet written. */
+  hasQueuedAudit(): boolean {
+    return queuedAudit.has(this.db);
+  }
+
+  /** Queues an event this handle's transaction appended, for {@link writeQueuedAudit} at its end. */
+  queueAudit(event: QueuedAudit): void {
+    const queue = queuedAudit.get(this.db);
+    if (queue === undefined) queuedAudit.set(this.db, [event]);
+    else queue.push(event);
+  }
+
+  /**
+   * Queues changes this handle's transaction recorded, for {@link writeQueuedChanges} at its end: merged with those
+   * it recorded before for the same kind and app (the later change of a key wins, as a second upsert would).
+   */
+  queueChanges(kind: ChangeKind, appId: string | null, changes: ReadonlyMap<string, Change>): void {
+    let queue = queuedChanges.get(this.db);
+    if (queue === undefined) {
+      queue = [];
+      queuedChanges.set(this.db, queue);
+    }
+    const same = queue.find((q) => q.kind === kind && q.appId === appId);
+    if (same === undefined) queue.push({ kind, appId, changes: new Map(changes) });
+    else for (const [key, change] of changes) same.changes.set(key, change);
+  }
+
+  /** The changes queued in this handle's transaction and not yet written, now taken (none: empty). */
+  takeQueuedChanges(): QueuedChanges[] {
+    const queue = queuedChanges.get(this.db);
+    if (queue === undefined) return [];
+    queuedChanges.delete(this.db);
+    return queue;
+  }
+
+  /** The events queued in this handle's transaction and not yet written, now taken (none: empty). */
+  takeQueuedAudit(): QueuedAudit[] {
+    const queue = queuedAudit.get(this.db);
+    if (queue === undefined) return [];
+    queuedAudit.delete(this.db);
+    return queue;
   }
 
   /** Forgets the hint (an append found it stale). */
@@ -279,6 +349,11 @@ export class Sql {
       }
     }
     return true;
+  }
+
+  /** Runs SQL text written for this handle's engine, with its parameters in order, and answers its rows. */
+  run<R>(sql: string, parameters: unknown[]): Promise<R[]> {
+    return this.execute<R>(sql, parameters);
   }
 
   /** Runs SQL text compiled earlier: directly where the dialect can (see {@link StoreDialect.runNow}), else via Kysely. */

@@ -30,6 +30,7 @@ import type {
   TaskRecord,
   TaskStatus,
 } from '../store.js';
+import { writeQueuedAudit } from './audit-log.js';
 import type { Sql } from './context.js';
 import { facadePlans } from './plans.js';
 
@@ -314,10 +315,12 @@ export function pageTasks(
   return page(input, 'tasks', ['created_at', 'id'], base, (r) => [r.created_at, r.id], rowToTask);
 }
 
-export function pageAudit(
+export async function pageAudit(
   s: Sql,
   input: PageInput & { appId?: string; kind?: string; subject?: string; actor?: string },
 ): Promise<Page<AuditEvent>> {
+  // A transaction's own events, appended and not yet written, are read as written.
+  await writeQueuedAudit(s);
   let base = s.db.selectFrom('audit_events').selectAll();
   if (input.appId !== undefined) base = base.where('app_id', '=', input.appId);
   if (input.kind !== undefined) base = base.where('kind', '=', input.kind);
