@@ -5,7 +5,7 @@
  * the median of BENCH_ROUNDS rounds (default 3) after BENCH_WARMUP_ROUNDS unmeasured ones (default 2).
  * Store: SQLite in a temporary folder, or Postgres with `BENCH_STORE=postgres://…` (a fresh database is created
  * and dropped). CPU is this process's (Roster and the sandbox it calls alike, as for the raw loop).
- * `BENCH_SQL=1` (SQLite only) also counts the SQL statements, prepares and transactions apply ran per op.
+ * `BENCH_SQL=1` also counts the SQL statements, prepares (SQLite) and transactions apply ran per op.
  * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the last round's apply alone (open it in Chrome's DevTools,
  * or read it with `npm run bench:profile-report`);
  * `BENCH_PROFILE_RAW=file.cpuprofile` one of the raw loop, to set beside it.

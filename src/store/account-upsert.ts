@@ -12,10 +12,15 @@ function sqlStore(store: Store): KyselyStore {
  * Replaces one account's row in its app's snapshot (grants are left as the last full sync saw them: an account
  * read by id carries no memberships). The row keeps the sync run it came from, so the snapshot stays traceable;
  * an account read back unchanged writes nothing and leaves the change set alone. Returns the account as the
- * snapshot now holds it (what a read of it would give).
+ * snapshot now holds it (what a read of it would give). `created`: the app has just made the account, so the
+ * snapshot most likely lacks it, and it is written without reading first.
  */
-export function upsertSnapshotAccount(store: Store, account: SnapshotAccount): Promise<StoredAccount> {
-  return sqlStore(store).upsertSnapshotAccount(account);
+export function upsertSnapshotAccount(
+  store: Store,
+  account: SnapshotAccount,
+  options?: { created?: boolean },
+): Promise<StoredAccount> {
+  return sqlStore(store).upsertSnapshotAccount(account, options);
 }
 
 /** Drops an account the app no longer holds, with its grants, from the snapshot. */

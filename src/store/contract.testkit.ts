@@ -938,6 +938,35 @@ export function storeContract(
         ]);
       });
 
+      it('an account the app has just created is written as added; one the snapshot already holds is compared as any upsert', async () => {
+        const { generation } = await store.changedSince({ since: 0 });
+        const made = await upsertSnapshotAccount(
+          store,
+          { ...account(APP, 'n1', { displayName: 'New One' }), raw: null },
+          { created: true },
+        );
+        expect(made).toMatchObject({ id: 'n1', displayName: 'New One', syncRunId: null });
+        const first = await store.changedSince({ since: generation });
+        expect(first.accounts.map((c) => `${c.id}:${c.change}`)).toEqual(['n1:added']);
+        // Held already (a sync wrote it in between): unchanged writes nothing, a difference is a change.
+        await upsertSnapshotAccount(
+          store,
+          { ...account(APP, 'n1', { displayName: 'New One' }), raw: null },
+          { created: true },
+        );
+        expect((await store.changedSince({ since: first.generation })).accounts).toEqual([]);
+        const renamed = await upsertSnapshotAccount(
+          store,
+          { ...account(APP, 'n1', { displayName: 'Renamed' }), raw: null },
+          { created: true },
+        );
+        expect(renamed).toMatchObject({ id: 'n1', displayName: 'Renamed' });
+        expect(
+          (await store.changedSince({ since: first.generation })).accounts.map((c) => `${c.id}:${c.change}`),
+        ).toEqual(['n1:changed']);
+        expect(await store.getAccount({ appId: APP, id: 'n1' })).toMatchObject({ displayName: 'Renamed' });
+      });
+
       it("a transaction's changes are written when it commits, under one generation, the later change of a person winning; its own reads see them; rolled back, none", async () => {
         const { generation } = await store.changedSince({ since: 0 });
         await store.transaction(async (tx) => {

@@ -127,8 +127,8 @@ export class KyselyStore implements Store {
     return changes.changedSince(this.sql, input);
   }
   /** A webhook's targeted re-sync of one account (not on Store: only the SQL stores serve webhooks). */
-  upsertSnapshotAccount(account: SnapshotAccount): Promise<StoredAccount> {
-    return snapshots.upsertAccount(this.sql, account);
+  upsertSnapshotAccount(account: SnapshotAccount, options?: { created?: boolean }): Promise<StoredAccount> {
+    return snapshots.upsertAccount(this.sql, account, options);
   }
   removeSnapshotAccount(input: { appId: string; id: string }): Promise<boolean> {
     return snapshots.removeAccount(this.sql, input);

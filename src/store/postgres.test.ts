@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRosterError } from '../core/errors.js';
-import { account, storeContract } from './contract.testkit.js';
+import { account, person, storeContract } from './contract.testkit.js';
 import type { KyselyStore } from './kysely-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openStore } from './open.js';
@@ -133,6 +133,28 @@ describe.skipIf(!postgres.available)(
           '4:a:3',
         ]);
         expect(await a.verifyAudit()).toEqual({ ok: true, count: 4 });
+      });
+
+      it('a transaction with changes and events whose remembered tail is stale writes its changes once, under one generation, and chains its events after the other writer’s', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        await b.appendAudit({ actor: 'b', kind: 'op', data: { i: 1 } });
+        // a appends after b's event: b's remembered tail is now stale.
+        await a.appendAudit({ actor: 'a', kind: 'op', data: {} });
+        const { generation } = await b.changedSince({ since: 0 });
+        await b.transaction(async (tx) => {
+          await tx.replacePeople({ sourcePath: 'hr.csv', hash: 'h1', people: [person('E1'), person('E2')] });
+          await tx.appendAudit({ actor: 'b', kind: 'op', data: { i: 2 } });
+        });
+        const after = await a.changedSince({ since: generation });
+        expect(after.generation).toBe(generation + 1);
+        expect(after.people.map((p) => `${p.employeeId}:${p.change}:${p.generation}`)).toEqual([
+          `E1:added:${generation + 1}`,
+          `E2:added:${generation + 1}`,
+        ]);
+        const events = await a.listAudit({});
+        expect(events.map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:b', '2:a', '3:b']);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 3 });
       });
 
       it('once a transaction has written its events (its own audit read), it holds the chain to its end: another writer appends after', async () => {

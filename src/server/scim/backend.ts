@@ -65,7 +65,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   function snapshotOf(accountId: string, kind: PlanOp['kind'], account: Account | null): SnapshotWrite {
     if (account && !(kind === 'delete' && account.status === 'deleted'))
       return async (tx, stored) => {
-        stored.set(accountId, await upsertSnapshotAccount(tx, account));
+        stored.set(accountId, await upsertSnapshotAccount(tx, account, { created: kind === 'create' }));
       };
     return async (tx, stored) => {
       await removeSnapshotAccount(tx, { appId, id: accountId });

@@ -7,6 +7,7 @@ import { canonicalJson } from '../json.js';
 import { rowToAudit } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { AuditEvent, AuditInput, AuditListing, AuditSearch, AuditVerification } from '../store.js';
+import { postgresChanges, takePostgresChanges } from './changes.js';
 import { type AuditTail, isPostgres, type Sql } from './context.js';
 import { likeLiteral } from './like.js';
 
@@ -72,10 +73,13 @@ export async function writeQueuedAudit(s: Sql): Promise<void> {
   const queued = s.takeQueuedAudit();
   if (queued.length === 0) return;
   const at = s.now();
+  // Postgres: the transaction's changes, when it has some, ride on the first statement (one round trip fewer
+  // while the chain is held); they are written whether or not its events are.
+  const changes = takePostgresChanges(s);
   const hint = s.auditTailHint();
-  if (hint !== undefined) {
+  if (hint !== undefined || changes !== undefined) {
     const events = chained(queued, at, hint);
-    if (await insertEvents(s, events, hint)) return;
+    if (await insertEvents(s, events, hint, changes && postgresChanges(changes, at, 11))) return;
     s.forgetAuditTail();
   }
   const last = await s.db
@@ -146,6 +150,7 @@ async function insertEvents(
   s: Sql,
   rows: readonly AuditRow[],
   tail: AuditTail | undefined,
+  before?: { cte: string; parameters: unknown[] },
 ): Promise<boolean> {
   const postgres = isPostgres(s);
   const chunk = postgres ? rows.length : Math.floor((s.dialect.maxParams - 1) / AUDIT_WIDTH);
@@ -153,8 +158,8 @@ async function insertEvents(
   for (let i = 0; i < rows.length; i += chunk) {
     const slice = rows.slice(i, i + chunk);
     const written = await s.run<{ seq: number }>(
-      postgres ? unnestInsert() : valuesInsert(slice.length),
-      postgres ? [...columnsOf(slice), after] : [...valuesOf(slice), after],
+      postgres ? (before ? `with ${before.cte} ` : '') + unnestInsert() : valuesInsert(slice.length),
+      postgres ? [...columnsOf(slice), after, ...(before?.parameters ?? [])] : [...valuesOf(slice), after],
     );
     if (written.length !== slice.length) {
       if (i === 0 && written.length === 0) return false;

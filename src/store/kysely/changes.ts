@@ -43,13 +43,8 @@ export async function writeQueuedChanges(s: Sql): Promise<void> {
   const [one] = queued;
   if (queued.length === 1 && one !== undefined && isPostgres(s)) {
     // Postgres: the generation taken and the rows written in one statement, one round trip while the counter is held.
-    await s.run(POSTGRES_RECORD, [
-      one.kind,
-      one.appId ?? PEOPLE,
-      s.now(),
-      [...one.changes.keys()],
-      [...one.changes.values()],
-    ]);
+    const { cte, parameters } = postgresChanges(one, s.now(), 1);
+    await s.run(`with ${cte} select 1`, parameters);
     return;
   }
   // One statement taking the next generation (built once: the SCIM facade records a change per write).
@@ -66,12 +61,42 @@ export async function writeQueuedChanges(s: Sql): Promise<void> {
   for (const { kind, appId, changes } of queued) await insertChanges(s, kind, appId, changes, generation, at);
 }
 
-/** Takes the next generation and upserts one kind and app's changes under it, the keys and changes as arrays. */
-const POSTGRES_RECORD =
-  'with taken as (update change_counter set generation = generation + 1 where id = 1 returning generation) ' +
-  'insert into changes (kind, app_id, key, change, generation, at) ' +
-  'select $1, $2, u.key, u.change, taken.generation, $3 from taken, unnest($4::text[], $5::text[]) as u(key, change) ' +
-  'on conflict (kind, app_id, key) do update set change = excluded.change, generation = excluded.generation, at = excluded.at';
+/**
+ * Postgres: the transaction's changes when they are one kind and app's (a facade write, a webhook's re-sync), taken
+ * from its queue, for a statement that writes them along with others (see {@link postgresChanges}); undefined,
+ * leaving the queue as it is, otherwise.
+ */
+export function takePostgresChanges(s: Sql): QueuedChanges | undefined {
+  if (!isPostgres(s)) return undefined;
+  const queued = s.takeQueuedChanges();
+  const [one] = queued;
+  if (queued.length === 1 && one !== undefined) return one;
+  for (const q of queued) s.queueChanges(q.kind, q.appId, q.changes);
+  return undefined;
+}
+
+/**
+ * Two common table expressions that take the next generation and upsert one kind and app's changes under it (the
+ * keys and changes as arrays), their parameters numbered from `first`: a statement made of them writes the
+ * changes whatever else it does (Postgres runs every data-modifying CTE to its end).
+ */
+export function postgresChanges(
+  one: QueuedChanges,
+  at: string,
+  first: number,
+): { cte: string; parameters: unknown[] } {
+  const [kind, app, when, keys, values] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return {
+    cte:
+      'taken as (update change_counter set generation = generation + 1 where id = 1 returning generation), ' +
+      'recorded as (insert into changes (kind, app_id, key, change, generation, at) ' +
+      `select ${kind}, ${app}, u.key, u.change, taken.generation, ${when} ` +
+      `from taken, unnest(${keys}::text[], ${values}::text[]) as u(key, change) ` +
+      'on conflict (kind, app_id, key) do update set change = excluded.change, generation = excluded.generation, ' +
+      'at = excluded.at)',
+    parameters: [one.kind, one.appId ?? PEOPLE, at, [...one.changes.keys()], [...one.changes.values()]],
+  };
+}
 
 async function insertChanges(
   s: Sql,

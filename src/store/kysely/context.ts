@@ -135,8 +135,8 @@ export class Sql {
       // The chain's lock first, when both are due: the counter is then taken by a writer that already holds the
       // chain, and nobody holds one while waiting for the other.
       await lockQueuedAudit(tx);
-      await writeQueuedChanges(tx);
       await writeQueuedAudit(tx);
+      await writeQueuedChanges(tx);
       appended = pendingTails.get(trx);
       return value;
     });

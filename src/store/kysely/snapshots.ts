@@ -190,8 +190,21 @@ export async function listAccountIds(s: Sql, input: { appId: string }): Promise<
  * Replaces one account's row (a webhook's targeted re-sync) when it differs from the stored one; its grants are
  * left as the last full sync saw them, and it keeps the sync run it came from.
  */
-export async function upsertAccount(s: Sql, account: SnapshotAccount): Promise<StoredAccount> {
+export async function upsertAccount(
+  s: Sql,
+  account: SnapshotAccount,
+  options: { created?: boolean } = {},
+): Promise<StoredAccount> {
   return s.write(async (tx) => {
+    if (options.created) {
+      // An account the app has just made is new to the snapshot: written with no read first, unless (a sync in
+      // between) the snapshot holds it already, which the ordinary way below then compares.
+      const inserted = await insertAccountRow(tx, accountToRow(account, null));
+      if (inserted !== undefined) {
+        await recordChanges(tx, 'account', account.appId, new Map([[account.id, 'added']]));
+        return rowToAccount(inserted);
+      }
+    }
     const existing = await accountRow(tx, account.appId, account.id);
     const row = accountToRow(account, existing?.sync_run_id ?? null);
     const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id', 'row_hash']);
@@ -221,6 +234,20 @@ async function upsertAccountRow(tx: Sql, row: AccountsTable): Promise<Selectable
   const values: { [K in keyof AccountsTable]: AccountsTable[K] } = row;
   const [stored] = await tx.runBuilt('accounts.upsertOne', values, (v) => build(v));
   if (stored === undefined) throw new Error(`accounts[${row.app_id}/${row.id}]: the upsert answered no row`);
+  return stored;
+}
+
+/** Writes one account row unless its app already holds one with its id: the row as stored, or undefined. */
+async function insertAccountRow(tx: Sql, row: AccountsTable): Promise<Selectable<AccountsTable> | undefined> {
+  const build = (values: AccountsTable) =>
+    tx.db
+      .insertInto('accounts')
+      .values(values)
+      .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
+      .returningAll();
+  if (Object.values(row).includes(undefined)) return build(row).executeTakeFirst();
+  const values: { [K in keyof AccountsTable]: AccountsTable[K] } = row;
+  const [stored] = await tx.runBuilt('accounts.insertIfAbsent', values, (v) => build(v));
   return stored;
 }
 
