@@ -130,13 +130,7 @@ export class Sql {
     const result = await this.db.transaction().execute(async (trx) => {
       const tx = new Sql(trx, this.dialect, this.clock);
       const value = await fn(tx);
-      // The changes it recorded and the audit events it appended, written last: the change counter and the
-      // chain's tail, which every writer takes in turn, are held only from here to the commit.
-      // The chain's lock first, when both are due: the counter is then taken by a writer that already holds the
-      // chain, and nobody holds one while waiting for the other.
-      await lockQueuedAudit(tx);
-      await writeQueuedAudit(tx);
-      await writeQueuedChanges(tx);
+      await tx.writeQueued();
       appended = pendingTails.get(trx);
       return value;
     });
@@ -174,6 +168,19 @@ export class Sql {
   /** Whether this handle's transaction has audit events queued and not yet written. */
   hasQueuedAudit(): boolean {
     return queuedAudit.has(this.db);
+  }
+
+  /**
+   * Writes what this handle's transaction queued to write at its end: the audit events it appended and the changes
+   * it recorded. Every transaction runs it last, before its commit: the change counter and the chain's tail, which
+   * every writer takes in turn, are then held only from here to the commit. The chain's lock is taken first, when
+   * both are due: the counter is then taken by a writer that already holds the chain, and nobody holds one while
+   * waiting for the other.
+   */
+  async writeQueued(): Promise<void> {
+    await lockQueuedAudit(this);
+    await writeQueuedAudit(this);
+    await writeQueuedChanges(this);
   }
 
   /** Queues an event this handle's transaction appended, for {@link writeQueuedAudit} at its end. */

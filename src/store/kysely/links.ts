@@ -201,7 +201,13 @@ export async function bulkLinks<T>(s: Sql, fn: (tx: Sql) => Promise<T>): Promise
   };
   const thread = s.dialect.writeThread;
   if (thread === undefined || s.db.isTransaction || !(await atLeast(s, thread.from))) return s.write(bulk);
-  return thread.run((db, dialect) => bulk(new Sql(db, dialect, s.clock)));
+  return thread.run(async (db, dialect) => {
+    const tx = new Sql(db, dialect, s.clock);
+    const value = await bulk(tx);
+    // Its transaction is the thread's, not Sql.write's: what it queued is written here, as at any other's end.
+    await tx.writeQueued();
+    return value;
+  });
 }
 
 /** Whether the store holds at least `count` accounts (counting no further). */
