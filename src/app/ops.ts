@@ -6,15 +6,9 @@
 import { traitsOf } from '../connectors/registry.js';
 import { RosterError } from '../core/errors.js';
 import type { Account } from '../core/types.js';
-import {
-  claimAndBeginIn,
-  newOwner,
-  planOpOf,
-  runOp as runOneOp,
-  type Started,
-} from '../reconcile/apply/run-op.js';
+import { auditOf, newOwner, planOpOf, runOp as runOneOp, type Started } from '../reconcile/apply/run-op.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { OpRecord, Store } from '../store/store.js';
+import type { OpRecord, PlanRecord, Store } from '../store/store.js';
 import type { Roster } from './context.js';
 
 /** How long a claim on one op lasts: long enough for a slow app's call and read-back, short after a crash. */
@@ -36,7 +30,7 @@ export async function runOp(
     onReadBack?: (record: OpRecord, account: Account | null) => void;
     /** Where the op's records are written, sharing commits with other callers' (see OpContext.writes). */
     writes?: GroupCommit;
-    /** The op as beginOpIn claimed and began it under `owner`, its intent committed: it is not begun again. */
+    /** The op as createPlanBegun began it under `owner`, its intent committed: it is not begun again. */
     started?: Started;
     /** Writes made in the transaction that records the op's outcome (see OpContext.withOutcome). */
     withOutcome?: (tx: Store, record: OpRecord) => Promise<void>;
@@ -74,23 +68,29 @@ export async function runOp(
 }
 
 /**
- * Claims op `seq` of a plan for `owner` and writes its intent (with its audit event) inside the caller's
- * transaction: a plan saved and its first op begun are one commit, the intent still durable before any app call
- * (the caller calls runOp with what this returns only once the transaction committed). Null when the op is not
- * free to start (it then begins in runOp, step by step, which says why).
+ * Saves a plan whose first op is begun under `owner` as it is written (claimed, running, its intent now; see
+ * Store.createPlan's `begin`), with the intent's audit event, inside the caller's transaction: a plan saved and
+ * its first op begun are one commit, the intent still durable before any app call (the caller calls runOp with
+ * what this returns only once the transaction committed). `started` is null when the first op was not begun
+ * (it awaits approval, or waits for another): it then begins in runOp, step by step, which says why.
  */
-export async function beginOpIn(
+export async function createPlanBegun(
   tx: Store,
   roster: Roster,
-  input: { planId: string; seq: number; owner: string },
-): Promise<Started | null> {
-  const record = await claimAndBeginIn(
-    tx,
-    { planId: input.planId, actor: roster.actor, owner: input.owner, leaseMs: OP_LEASE_MS },
-    input.seq,
+  input: Omit<Parameters<Store['createPlan']>[0], 'begin'> & { owner: string },
+): Promise<{ plan: PlanRecord; ops: OpRecord[]; started: Started | null }> {
+  const { owner, ...plan } = input;
+  const created = await tx.createPlan({ ...plan, begin: { owner, leaseMs: OP_LEASE_MS } });
+  const [first] = created.ops;
+  if (first === undefined || first.status !== 'running' || first.claimedBy !== owner) {
+    return { ...created, started: null };
+  }
+  await tx.appendAudit(
+    auditOf({ actor: roster.actor, planId: created.plan.id }, first, 'op.intent', {
+      attempt: first.attempts,
+    }),
   );
-  // An earlier attempt began: the app may hold its effect.
-  return record === null ? null : { record, uncertain: record.attempts > 1 };
+  return { ...created, started: { record: first, uncertain: false } };
 }
 
 /**

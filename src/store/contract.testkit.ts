@@ -8,7 +8,7 @@ import { removeSnapshotAccount, upsertSnapshotAccount } from './account-upsert.j
 import { auditHash } from './audit.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
-import type { SnapshotGrant, Store, StoredLink } from './store.js';
+import type { OpRecord, SnapshotGrant, Store, StoredLink } from './store.js';
 
 export interface OpenedStore {
   store: Store;
@@ -1639,6 +1639,59 @@ export function storeContract(
         expect(
           await store.claimAndBeginOp({ planId: plan.id, seq: 2, owner: 'c', leaseMs: MINUTE }),
         ).toMatchObject({ status: 'running', claimedBy: 'c' });
+      });
+
+      it('a plan saved with its first op begun holds that op as claimAndBeginOp would have left it', async () => {
+        const fresh = await twoOps();
+        const claimed = await store.claimAndBeginOp({
+          planId: fresh.plan.id,
+          seq: 1,
+          owner: 'a',
+          leaseMs: MINUTE,
+        });
+        const saved = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [
+            { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
+            { appId: APP, kind: 'wait', target: {}, dependsOn: [1] },
+          ],
+          begin: { owner: 'a', leaseMs: MINUTE },
+        });
+        const stored = await store.listOps({ planId: saved.plan.id });
+        // What it answers is what it wrote, and what claimAndBeginOp makes of a fresh op (but its plan id and the
+        // times, which this clock moves at every call).
+        expect(saved.ops).toEqual(stored);
+        const timeless = (op: OpRecord | null | undefined) => ({
+          ...op,
+          intentAt: 'at',
+          claimExpiresAt: 'until',
+        });
+        expect({ ...timeless(stored[0]), planId: fresh.plan.id }).toEqual(timeless(claimed));
+        const [intent, until] = [stored[0]?.intentAt ?? '', stored[0]?.claimExpiresAt ?? ''];
+        expect(Date.parse(until) - Date.parse(intent)).toBeGreaterThanOrEqual(MINUTE - 5);
+        expect(stored[1]).toMatchObject({ status: 'pending', claimedBy: null, attempts: 0, dependsOn: [1] });
+        // Held: another owner cannot start it; it finishes as any begun op.
+        expect(
+          await store.claimAndBeginOp({ planId: saved.plan.id, seq: 1, owner: 'b', leaseMs: MINUTE }),
+        ).toBeNull();
+        await store.finishOp({ planId: saved.plan.id, seq: 1, status: 'succeeded', owner: 'a' });
+        // An op that needs approval, or waits for another, is not begun.
+        for (const first of [
+          { appId: APP, kind: 'delete' as const, target: {}, requiresApproval: true },
+          { appId: APP, kind: 'create' as const, target: {}, dependsOn: [2] },
+        ]) {
+          const held = await store.createPlan({
+            stateHash: 's',
+            summary: {},
+            body: {},
+            ops: [first, { appId: APP, kind: 'wait', target: {} }],
+            begin: { owner: 'a', leaseMs: MINUTE },
+          });
+          expect(held.ops.map((o) => `${o.status}:${o.claimedBy}`)).toEqual(['pending:null', 'pending:null']);
+          expect(await store.listOps({ planId: held.plan.id })).toEqual(held.ops);
+        }
       });
 
       it('claim and intent at once wait for an approval the op needs', async () => {

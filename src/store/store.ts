@@ -620,11 +620,17 @@ export interface Store {
     people: number;
   }>;
 
+  /**
+   * Saves a plan and its ops. `begin`: its first op is written claimed by `owner` and begun (running, attempt 1,
+   * its intent now) when it needs no approval, as claimAndBeginOp would leave it, with no second statement (the
+   * caller appends its intent's audit event in the same transaction).
+   */
   createPlan(input: {
     stateHash: string;
     summary: Record<string, unknown>;
     body: unknown;
     ops: readonly OpInput[] | OpSource;
+    begin?: { owner: string; leaseMs: number };
   }): Promise<{ plan: PlanRecord; ops: OpRecord[] }>;
   getPlan(input: { id: string }): Promise<PlanRecord | null>;
   /**

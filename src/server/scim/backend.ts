@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
-  beginOpIn,
+  createPlanBegun,
   decideScimWrite,
   type HoldSettings,
   type Roster,
@@ -160,8 +160,9 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
         plan,
         ops: saved,
         started,
-      } = await writes.write(async (tx) => {
-        const created = await tx.createPlan({
+      } = await writes.write((tx) =>
+        createPlanBegun(tx, roster, {
+          owner,
           // A facade plan is computed from the request, not from a snapshot: its state is the request itself.
           stateHash: `scim:${randomUUID()}`,
           summary: {
@@ -172,13 +173,8 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           },
           body,
           ops: toOpInputs(ops),
-        });
-        const first = created.ops[0];
-        const begun = first
-          ? await beginOpIn(tx, roster, { planId: created.plan.id, seq: first.seq, owner })
-          : null;
-        return { ...created, started: begun };
-      });
+        }),
+      );
       return runPlan(plan.id, ops, { saved, owner, ...(started ? { started } : {}) });
     },
   };

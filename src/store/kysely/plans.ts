@@ -17,6 +17,7 @@ export async function createPlan(
     summary: Record<string, unknown>;
     body: unknown;
     ops: readonly OpInput[] | OpSource;
+    begin?: { owner: string; leaseMs: number };
   },
 ): Promise<{ plan: PlanRecord; ops: OpRecord[] }> {
   const source = opSourceOf(input.ops);
@@ -36,6 +37,12 @@ export async function createPlan(
     summary: input.summary,
     body: input.body,
   };
+  // The first op, begun as it is written (see Store.createPlan): what claimAndBeginOp would have made of it.
+  const first = source.count > 0 ? source.op(0) : undefined;
+  const begun =
+    input.begin !== undefined && first !== undefined && !first.requiresApproval && !first.dependsOn?.length
+      ? { claimedBy: input.begin.owner, claimExpiresAt: s.later(input.begin.leaseMs), intentAt: now }
+      : undefined;
   await s.write(async (tx) => {
     // Its statement text built once (insertRows): every facade request makes a plan.
     await tx.insertRows('plans', [
@@ -49,10 +56,28 @@ export async function createPlan(
         body: toJsonColumn(plan.body),
       },
     ]);
+    if (begun !== undefined && first !== undefined) {
+      await tx.insertRows('ops', [
+        {
+          plan_id: plan.id,
+          seq: 1,
+          app_id: first.appId,
+          kind: first.kind,
+          target: JSON.stringify(first.target),
+          status: 'running',
+          attempts: 1,
+          depends_on: toJsonColumn(checkedDependencies(first, 1, source.count)),
+          requires_approval: 0,
+          claimed_by: begun.claimedBy,
+          claim_expires_at: begun.claimExpiresAt,
+          intent_at: begun.intentAt,
+        },
+      ]);
+    }
     // Values straight from each op as it is made, no row object each: a big plan has tens of thousands of ops. In
     // chunks of one size: the statement text is built once per size, and building one of the most rows a statement
     // may carry cost more than running it. An op found wrong throws here, and the transaction takes the plan back.
-    for (let from = 0; from < source.count; from += OP_ROWS_PER_INSERT) {
+    for (let from = begun === undefined ? 0 : 1; from < source.count; from += OP_ROWS_PER_INSERT) {
       const count = Math.min(OP_ROWS_PER_INSERT, source.count - from);
       await tx.insertValues('ops', OP_COLUMNS, count, (i, out) => {
         const seq = from + i + 1;
@@ -80,6 +105,10 @@ export async function createPlan(
     plan,
     get ops() {
       records ??= Array.from({ length: source.count }, (_, i) => newOpRecord(plan.id, i + 1, source.op(i)));
+      const [head] = records;
+      if (begun !== undefined && head !== undefined && head.status === 'pending') {
+        records[0] = { ...head, status: 'running', attempts: 1, ...begun };
+      }
       return records;
     },
   };
