@@ -1571,7 +1571,7 @@ export function storeContract(
     });
 
     describe('op claims, plan locks and progress', () => {
-      const twoOps = () =>
+      const twoOps = (begin?: { owner: string; leaseMs: number }) =>
         store.createPlan({
           stateHash: 's',
           summary: {},
@@ -1580,6 +1580,7 @@ export function storeContract(
             { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
             { appId: APP, kind: 'wait', target: {}, dependsOn: [1] },
           ],
+          ...(begin ? { begin } : {}),
         });
       const MINUTE = 60_000;
 
@@ -1649,16 +1650,7 @@ export function storeContract(
           owner: 'a',
           leaseMs: MINUTE,
         });
-        const saved = await store.createPlan({
-          stateHash: 's',
-          summary: {},
-          body: {},
-          ops: [
-            { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
-            { appId: APP, kind: 'wait', target: {}, dependsOn: [1] },
-          ],
-          begin: { owner: 'a', leaseMs: MINUTE },
-        });
+        const saved = await twoOps({ owner: 'a', leaseMs: MINUTE });
         const stored = await store.listOps({ planId: saved.plan.id });
         // What it answers is what it wrote, and what claimAndBeginOp makes of a fresh op (but its plan id and the
         // times, which this clock moves at every call).

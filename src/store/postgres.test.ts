@@ -68,6 +68,14 @@ describe.skipIf(!postgres.available)(
         }
       });
 
+      /** The audit locks a store takes (its dialect is private; each lock is a round trip to the server). */
+      const auditLocks = (store: KyselyStore) => {
+        const dialect = (
+          store as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
+        ).sql.dialect;
+        return vi.spyOn(dialect, 'lockAuditTail');
+      };
+
       it('concurrent audit appends from two processes all land on one unbroken chain', async () => {
         const url = await database();
         const [a, b] = [await open(url), await open(url)];
@@ -95,11 +103,7 @@ describe.skipIf(!postgres.available)(
       it("a transaction's appends are written at its end, in one statement under the audit lock: another writer's append made meanwhile does not wait for it", async () => {
         const url = await database();
         const [a, b] = [await open(url), await open(url)];
-        // The store's dialect (private): its lock is a round trip to the server each time it is taken.
-        const dialect = (
-          a as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
-        ).sql.dialect;
-        const locks = vi.spyOn(dialect, 'lockAuditTail');
+        const locks = auditLocks(a);
         const inserts: string[] = [];
         const query = pg.Client.prototype.query;
         const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
@@ -160,10 +164,7 @@ describe.skipIf(!postgres.available)(
       it('once a transaction has written its events (its own audit read), it holds the chain to its end: another writer appends after', async () => {
         const url = await database();
         const [a, b] = [await open(url), await open(url)];
-        const dialect = (
-          a as unknown as { sql: { dialect: { lockAuditTail: (db: unknown) => Promise<void> } } }
-        ).sql.dialect;
-        const locks = vi.spyOn(dialect, 'lockAuditTail');
+        const locks = auditLocks(a);
         let other: Promise<void> | undefined;
         let landed = false;
         await a.transaction(async (tx) => {

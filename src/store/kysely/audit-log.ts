@@ -126,17 +126,7 @@ function chained(queued: readonly QueuedAudit[], at: string, tail: AuditTail | u
 }
 
 /** An event as stored: its data as canonical JSON text. */
-interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  kind: string;
-  appId: string | null;
-  subject: string | null;
-  data: string;
-  prevHash: string;
-  hash: string;
-}
+type AuditRow = Omit<AuditEvent, 'data'> & { data: string };
 
 const AUDIT_COLUMNS = 'seq, at, actor, kind, app_id, subject, data, prev_hash, hash';
 const AUDIT_WIDTH = 9;
