@@ -90,6 +90,22 @@ describe('group commit', () => {
     expect(transactions).toBe(2);
   });
 
+  it('a one-statement write alone in its batch runs with no transaction around it; batched, in the batch’s', async () => {
+    const group = new GroupCommit(store);
+    const one = async (tx: Store) => {
+      await tx.upsertApp({ id: 'alone', type: 'scim', baseUrl: 'http://x' });
+      return 'one';
+    };
+    expect(await group.write(one, { single: true })).toBe('one');
+    expect(transactions).toBe(0);
+    expect(await store.getApp({ id: 'alone' })).not.toBeNull();
+    expect(await Promise.all([group.write(one, { single: true }), group.write(append('a'))])).toEqual([
+      'one',
+      'a',
+    ]);
+    expect(transactions).toBe(1);
+  });
+
   it('writes that arrive while a batch commits go in the next one', async () => {
     const group = new GroupCommit(store);
     const first = group.write(append('a'));

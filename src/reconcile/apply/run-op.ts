@@ -120,9 +120,17 @@ export interface OpContext {
   withOutcome?: (tx: Store, record: OpRecord) => Promise<void>;
 }
 
-/** Writes an op's records in one transaction (shared with other ops' when the run groups its commits). */
-function write<T>(ctx: OpContext, fn: (tx: Store) => Promise<T>): Promise<T> {
-  return ctx.writes ? ctx.writes.write(fn) : ctx.store.transaction(fn);
+/**
+ * Writes an op's records in one transaction (shared with other ops' when the run groups its commits). `single`:
+ * the write is one statement, which needs no transaction of its own (see GroupCommit.write).
+ */
+function write<T>(
+  ctx: OpContext,
+  fn: (tx: Store) => Promise<T>,
+  options: { single?: boolean } = {},
+): Promise<T> {
+  if (ctx.writes) return ctx.writes.write(fn, options);
+  return options.single ? fn(ctx.store) : ctx.store.transaction(fn);
 }
 
 export function auditOf(
@@ -337,13 +345,16 @@ export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promi
   if (op.kind === 'create' && call.accountId !== null && call.accountId !== recorded) {
     ctx.records.set(
       record.seq,
-      await write(ctx, (tx) =>
-        tx.progressOp({
-          planId: ctx.planId,
-          seq: record.seq,
-          owner: ctx.owner,
-          outcome: { ...outcome, verified: false },
-        }),
+      await write(
+        ctx,
+        (tx) =>
+          tx.progressOp({
+            planId: ctx.planId,
+            seq: record.seq,
+            owner: ctx.owner,
+            outcome: { ...outcome, verified: false },
+          }),
+        { single: true },
       ),
     );
   }

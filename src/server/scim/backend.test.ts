@@ -82,22 +82,32 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     return plan ? other.listOps({ planId: plan.id }) : [];
   }
 
-  it('a create: its intent durable before the call, three commits, the snapshot and status with the outcome, answered as stored', async () => {
+  it('a create: its intent durable before the call, its id before the read-back, the snapshot and status with the outcome, answered as stored', async () => {
     const connector = roster.connector(APP);
     const create = connector.accounts.create!;
+    const get = connector.accounts.get!;
     let seenAtCall: OpRecord | undefined;
+    let seenAtReadBack: OpRecord | undefined;
     connector.accounts.create = async (input) => {
       seenAtCall = (await newestOps())[0];
       return create.call(connector.accounts, input);
+    };
+    connector.accounts.get = async (input) => {
+      seenAtReadBack ??= (await newestOps())[0];
+      return get.call(connector.accounts, input);
     };
     const backend = rosterBackend(roster, APP);
     commits = 0;
     const input = { email: 'new.person@example.com', firstName: 'New', lastName: 'Person' };
     const [outcome] = await backend.run(createOps(profile(), input, true, request));
     connector.accounts.create = create;
+    connector.accounts.get = get;
     expect(seenAtCall).toMatchObject({ kind: 'create', status: 'running', attempts: 1 });
     expect(seenAtCall?.intentAt).toBeTruthy();
-    expect(commits).toBe(3);
+    // The id the app gave, committed (by its one statement, no transaction) before the read-back asks for it.
+    expect(seenAtReadBack).toMatchObject({ status: 'running', outcome: { accountId: outcome?.accountId } });
+    // Two transactions: the plan with the intent, and the outcome with the snapshot and the plan's status.
+    expect(commits).toBe(2);
     const accountId = outcome?.accountId ?? '';
     const read = await other.getAccount({ appId: APP, id: accountId });
     expect(read).toMatchObject({ email: 'new.person@example.com' });

@@ -152,9 +152,9 @@ export class Sql {
   }
 
   /**
-   * Whether this handle's transaction has appended to the audit chain already, and so holds the dialect's tail lock
-   * (see StoreDialect.lockAuditTail), which lasts until the transaction ends: its later appends need not take it
-   * again (on Postgres, a round trip each; a batch of facade writes appends several events).
+   * Whether this handle's transaction holds the dialect's tail lock (see StoreDialect.lockAuditTail), taken before
+   * it first wrote its events and held until it ends: writing more (after an audit read of its own wrote the first)
+   * need not take it again (on Postgres, a round trip).
    */
   holdsAuditTail(): boolean {
     return this.db.isTransaction && (lockedTails.has(this.db) || pendingTails.has(this.db));
