@@ -8,7 +8,7 @@ import { rowToAudit } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { AuditEvent, AuditInput, AuditListing, AuditSearch, AuditVerification } from '../store.js';
 import { postgresChanges, takePostgresChanges } from './changes.js';
-import { type AuditTail, isPostgres, type Sql } from './context.js';
+import { type AuditTail, COLUMN_CHUNK, isPostgres, type Sql } from './context.js';
 import { likeLiteral } from './like.js';
 
 const AUDIT_APPEND_ATTEMPTS = 5;
@@ -143,13 +143,18 @@ async function insertEvents(
   before?: { cte: string; parameters: unknown[] },
 ): Promise<boolean> {
   const postgres = isPostgres(s);
-  const chunk = postgres ? rows.length : Math.floor((s.dialect.maxParams - 1) / AUDIT_WIDTH);
+  // Postgres takes a column per parameter, whatever the rows (in chunks, as every column-array write here).
+  const chunk = postgres ? COLUMN_CHUNK : Math.floor((s.dialect.maxParams - 1) / AUDIT_WIDTH);
   let after = tail?.seq ?? 0;
   for (let i = 0; i < rows.length; i += chunk) {
     const slice = rows.slice(i, i + chunk);
     const written = await s.run<{ seq: number }>(
-      postgres ? (before ? `with ${before.cte} ` : '') + unnestInsert() : valuesInsert(slice.length),
-      postgres ? [...columnsOf(slice), after, ...(before?.parameters ?? [])] : [...valuesOf(slice), after],
+      postgres
+        ? (before && i === 0 ? `with ${before.cte} ` : '') + unnestInsert()
+        : valuesInsert(slice.length),
+      postgres
+        ? [...columnsOf(slice), after, ...(before && i === 0 ? before.parameters : [])]
+        : [...valuesOf(slice), after],
     );
     if (written.length !== slice.length) {
       if (i === 0 && written.length === 0) return false;

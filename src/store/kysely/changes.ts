@@ -67,12 +67,8 @@ export async function writeQueuedChanges(s: Sql): Promise<void> {
  * leaving the queue as it is, otherwise.
  */
 export function takePostgresChanges(s: Sql): QueuedChanges | undefined {
-  if (!isPostgres(s)) return undefined;
-  const queued = s.takeQueuedChanges();
-  const [one] = queued;
-  if (queued.length === 1 && one !== undefined) return one;
-  for (const q of queued) s.queueChanges(q.kind, q.appId, q.changes);
-  return undefined;
+  if (!isPostgres(s) || s.queuedChangeGroups() !== 1) return undefined;
+  return s.takeQueuedChanges()[0];
 }
 
 /**

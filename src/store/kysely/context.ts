@@ -205,6 +205,11 @@ export class Sql {
     else for (const [key, change] of changes) same.changes.set(key, change);
   }
 
+  /** How many kinds and apps this handle's transaction has changes queued for. */
+  queuedChangeGroups(): number {
+    return queuedChanges.get(this.db)?.length ?? 0;
+  }
+
   /** The changes queued in this handle's transaction and not yet written, now taken (none: empty). */
   takeQueuedChanges(): QueuedChanges[] {
     const queue = queuedChanges.get(this.db);
