@@ -6,6 +6,7 @@ import { MASK, redact } from '../config/mask.js';
 import { RosterError } from '../core/errors.js';
 import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { pipelinedPool, WITH_NEXT } from './postgres-pipeline.js';
 import type { Database } from './schema.js';
 
 /**
@@ -76,12 +77,17 @@ export function postgresDialect(where: string, parallelTransactions = 1): StoreD
     isForeignKeyViolation: (error) => sqlState(error) === '23503',
     isUniqueViolation: (error) => sqlState(error) === '23505',
     // Under READ COMMITTED every worker reads the same tail; queueing them keeps appends from failing in bulk.
+    // Sent with the statement after it (the events' insert): no round trip of its own.
     lockAuditTail: async (db) => {
-      await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()}::bigint)`.execute(db);
+      await sql`${sql.raw(WITH_NEXT)}select pg_advisory_xact_lock(${AUDIT_LOCK_KEY.toString()}::bigint)`.execute(
+        db,
+      );
     },
     // Two workers refreshing the graph after their syncs would each delete and insert the same findings.
     lockGraphFindings: async (db) => {
-      await sql`select pg_advisory_xact_lock(${GRAPH_LOCK_KEY.toString()}::bigint)`.execute(db);
+      await sql`${sql.raw(WITH_NEXT)}select pg_advisory_xact_lock(${GRAPH_LOCK_KEY.toString()}::bigint)`.execute(
+        db,
+      );
     },
   };
 }
@@ -185,11 +191,12 @@ export async function openPostgresStore(
     application_name: 'roster',
   };
   const poolSize = options.poolSize ?? 10;
-  const pool = new pg.Pool({ ...config, max: poolSize });
+  // Pipeline mode: a statement goes out while the one before it is still answered (see postgres-pipeline.ts).
+  const pool = new pg.Pool({ ...config, max: poolSize, pipeline: true } as pg.PoolConfig);
   // An idle connection the server closes (restart, failover) must not crash the process; the next
   // checkout opens a fresh one and a query in flight fails on its own.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pipelinedPool(pool) }) });
   try {
     await migrateUnderLock(db, config, where, options.migrationLockTimeoutMs ?? 120_000);
   } catch (cause) {

@@ -1,0 +1,128 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freshDatabase, requirePostgres } from './postgres.testkit.js';
+import { pipelinedPool, WITH_NEXT } from './postgres-pipeline.js';
+
+const postgres = await requirePostgres();
+
+interface Tables {
+  t: { id: number };
+}
+
+describe.skipIf(!postgres.available)(
+  postgres.available
+    ? 'Postgres pipelined connections'
+    : `Postgres pipelined connections (skipped: ${postgres.reason})`,
+  () => {
+    let drop: () => Promise<void>;
+    let url: string;
+    let pool: pg.Pool;
+    let db: Kysely<Tables>;
+    /** Socket writes the pool's one connection made since the last reset. */
+    let writes = 0;
+
+    beforeAll(async () => {
+      const database = await freshDatabase('roster_pipeline');
+      drop = database.drop;
+      url = database.url;
+      pool = new pg.Pool({ connectionString: database.url, max: 1, pipeline: true } as pg.PoolConfig);
+      const client = await pool.connect();
+      const stream = (client as unknown as { connection: { stream: Record<string, unknown> } }).connection
+        .stream;
+      for (const method of ['_write', '_writev']) {
+        const write = stream[method] as (...args: unknown[]) => unknown;
+        stream[method] = function (this: unknown, ...args: unknown[]) {
+          writes++;
+          return write.apply(this, args);
+        };
+      }
+      await client.query('create table t (id integer primary key)');
+      client.release();
+      db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: pipelinedPool(pool) }) });
+    });
+    afterAll(async () => {
+      await db?.destroy();
+      await drop?.();
+    });
+    beforeEach(async () => {
+      await db.deleteFrom('t').execute();
+      writes = 0;
+    });
+
+    const ids = async () => (await db.selectFrom('t').select('id').orderBy('id').execute()).map((r) => r.id);
+    const lock = (key: number) => sql`${sql.raw(WITH_NEXT)}select pg_advisory_xact_lock(${key}::bigint)`;
+
+    it("sends a transaction's begin with its first statement, and a lock with the statement after it", async () => {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ id: 1 }).execute();
+        await lock(7).execute(tx);
+        await tx.insertInto('t').values({ id: 2 }).execute();
+      });
+      // begin + insert, lock + insert, commit: three writes where each statement alone took five.
+      expect(writes).toBe(3);
+      expect(await ids()).toEqual([1, 2]);
+    });
+
+    it('sends nothing for a transaction that ran no statement, nor for its lock', async () => {
+      await db.transaction().execute(async (tx) => {
+        await lock(7).execute(tx);
+      });
+      expect(writes).toBe(0);
+    });
+
+    it('holds the lock until the transaction ends, as sent alone', async () => {
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        let held: unknown;
+        await db.transaction().execute(async (tx) => {
+          await lock(11).execute(tx);
+          await tx.insertInto('t').values({ id: 1 }).execute();
+          held = (await other.query('select pg_try_advisory_lock(11) as got')).rows[0].got;
+        });
+        expect(held).toBe(false);
+        expect((await other.query('select pg_try_advisory_lock(11) as got')).rows[0].got).toBe(true);
+      } finally {
+        await other.end();
+      }
+    });
+
+    it('reports a failure with the statement it went out with, and rolls the whole transaction back', async () => {
+      const failed = db.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ id: 1 }).execute();
+        await sql`${sql.raw(WITH_NEXT)}select 1 / 0`.execute(tx);
+        await tx.insertInto('t').values({ id: 2 }).execute();
+      });
+      await expect(failed).rejects.toThrow(/division by zero/);
+      expect(await ids()).toEqual([]);
+    });
+
+    it('never reports a commit whose held statement failed as committed', async () => {
+      const failed = db.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ id: 1 }).execute();
+        await sql`${sql.raw(WITH_NEXT)}select 1 / 0`.execute(tx);
+      });
+      await expect(failed).rejects.toThrow(/division by zero/);
+      expect(await ids()).toEqual([]);
+      // The connection is usable after it: the next transaction commits.
+      await db.transaction().execute((tx) => tx.insertInto('t').values({ id: 3 }).execute());
+      expect(await ids()).toEqual([3]);
+    });
+
+    it('drops what is held when the transaction rolls back', async () => {
+      const failed = db.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ id: 1 }).execute();
+        await sql`${sql.raw(WITH_NEXT)}insert into t (id) values (2)`.execute(tx);
+        throw new Error('changed my mind');
+      });
+      await expect(failed).rejects.toThrow('changed my mind');
+      expect(await ids()).toEqual([]);
+    });
+
+    it('sends a statement marked to go with the next at once outside a transaction', async () => {
+      await sql`${sql.raw(WITH_NEXT)}insert into t (id) values (5)`.execute(db);
+      expect(await ids()).toEqual([5]);
+    });
+  },
+);
