@@ -47,7 +47,10 @@ class Connection implements PostgresPoolClient {
 
   query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
-  query(text: string | PostgresCursor<unknown>, values: readonly unknown[] = []): Promise<Result> | PostgresCursor<unknown> {
+  query(
+    text: string | PostgresCursor<unknown>,
+    values: readonly unknown[] = [],
+  ): Promise<Result> | PostgresCursor<unknown> {
     // Streaming needs the dialect's cursor option, which the store does not set.
     if (typeof text !== 'string') throw new Error('cursors are not supported on a pipelined connection');
     if (text === 'begin') {
