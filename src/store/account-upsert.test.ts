@@ -59,5 +59,26 @@ describe.each(engines.filter(([engine]) => engine !== 'Postgres' || postgres.ava
       );
       expect((await store.getAccount({ appId: APP, id: 'u1' }))?.firstName).toBe('Augusta');
     });
+
+    it('records an added account, a changed one, and nothing for one written unchanged', async () => {
+      const changesAfter = async (since: number) =>
+        (await store.changedSince({ since })).accounts.filter((c) => c.id === 'u2').map((c) => c.change);
+      const start = (await store.changedSince({ since: -1 })).generation;
+      const first = account(APP, 'u2', { displayName: 'Grace H', attributes: { team: 'Navy' } });
+      await upsertSnapshotAccount(store, first);
+      expect(await changesAfter(start)).toEqual(['added']);
+      const added = (await store.changedSince({ since: start })).generation;
+      await upsertSnapshotAccount(store, { ...first, attributes: { team: 'Navy' } });
+      await upsertSnapshotAccount(store, { ...first });
+      expect(await changesAfter(added)).toEqual([]);
+      await upsertSnapshotAccount(store, { ...first, attributes: { team: 'Yale' } });
+      expect(await changesAfter(added)).toEqual(['changed']);
+      expect((await store.getAccount({ appId: APP, id: 'u2' }))?.attributes).toEqual({ team: 'Yale' });
+      await upsertSnapshotAccount(store, { ...first, lastName: null, displayName: null });
+      expect(await store.getAccount({ appId: APP, id: 'u2' })).toMatchObject({
+        displayName: null,
+        attributes: { team: 'Navy' },
+      });
+    });
   },
 );

@@ -205,15 +205,50 @@ export async function upsertAccount(
         return rowToAccount(inserted);
       }
     }
+    // Most often the snapshot holds the account and the write changed it: one statement, no read first.
+    const row = accountToRow(account, null);
+    const updated = await updateChangedAccountRow(tx, row);
+    if (updated !== undefined) {
+      await recordChanges(tx, 'account', account.appId, new Map([[account.id, 'changed']]));
+      return rowToAccount(updated);
+    }
+    // Unchanged (nothing written), or not in the snapshot yet.
     const existing = await accountRow(tx, account.appId, account.id);
-    const row = accountToRow(account, existing?.sync_run_id ?? null);
-    const changes = diffRows(byId(existing ? [existing] : []), byId([row]), ['sync_run_id', 'row_hash']);
-    if (existing && changes.size === 0) return rowToAccount(existing);
+    if (existing) return rowToAccount(existing);
     // RETURNING: the row as the database holds it (as a read would give it), for a caller that answers with it.
     const stored = await upsertAccountRow(tx, row);
-    await recordChanges(tx, 'account', account.appId, changes);
+    await recordChanges(tx, 'account', account.appId, new Map([[account.id, 'added']]));
     return rowToAccount(stored);
   });
+}
+
+/**
+ * Writes one account row over the stored one where any of its compared columns differs, keeping the sync run it
+ * came from (and dropping its record hash: the next sync compares it anew). The row as stored, or undefined when
+ * the snapshot lacks it or holds it unchanged. Built once (runBuilt) unless a value is undefined (left out, as by
+ * Kysely: the stored value stays), which is built as it comes.
+ */
+async function updateChangedAccountRow(
+  tx: Sql,
+  row: AccountsTable,
+): Promise<Selectable<AccountsTable> | undefined> {
+  const build = (values: Omit<AccountsTable, 'sync_run_id'>) => {
+    const { app_id, id, row_hash, ...compared } = values;
+    const columns = (Object.keys(compared) as (keyof typeof compared)[]).filter(
+      (c) => compared[c] !== undefined,
+    );
+    return tx.db
+      .updateTable('accounts')
+      .set({ ...compared, row_hash })
+      .where('app_id', '=', app_id)
+      .where('id', '=', id)
+      .where((eb) => eb.or(columns.map((c) => eb(c, 'is distinct from', compared[c] as never))))
+      .returningAll();
+  };
+  const { sync_run_id: _run, ...values } = { ...row, row_hash: null };
+  if (Object.values(values).some((v) => v === undefined)) return build(values).executeTakeFirst();
+  const [stored] = await tx.runBuilt('accounts.updateChanged', values, (v) => build(v));
+  return stored;
 }
 
 /**
