@@ -8,7 +8,14 @@ import {
   parsePatchRequest,
   replaceResource,
 } from './patch.js';
-import { ENTERPRISE_USER_SCHEMA, type JsonObject, type ResourceSchema } from './schema.js';
+import {
+  clone,
+  ENTERPRISE_USER_SCHEMA,
+  type Json,
+  type JsonObject,
+  type ResourceSchema,
+  sameJson,
+} from './schema.js';
 import { groupSchema, PEOPLE, userSchema } from './testkit.js';
 
 const grace = PEOPLE[1]!;
@@ -401,5 +408,58 @@ describe('uniqueness: userName another resource holds is a 409', () => {
     expect(error.message).toMatch(/already held by 2/);
     expect(() => checkUniqueness({ ...grace, title: 'x' }, PEOPLE, userSchema)).not.toThrow();
     expect(() => checkUniqueness({ userName: 'new@example.com' }, PEOPLE, userSchema)).not.toThrow();
+  });
+});
+
+describe('JSON copies and comparisons a PATCH makes', () => {
+  it('a copy is deep, leaves the original alone, and keeps a __proto__ member as a member', () => {
+    const original = JSON.parse(
+      '{"name":{"givenName":"Ada"},"emails":[{"value":"a@x.io","primary":true}],"__proto__":{"admin":true}}',
+    ) as JsonObject;
+    const copy = clone(original);
+    expect(copy).toEqual(original);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+    (copy['name'] as JsonObject)['givenName'] = 'Grace';
+    (copy['emails'] as JsonObject[]).push({ value: 'b@x.io' });
+    expect(original['name']).toEqual({ givenName: 'Ada' });
+    expect(original['emails']).toHaveLength(1);
+  });
+
+  it('the same data compares equal whatever its members’ order, and nothing else does', () => {
+    const same: [unknown, unknown][] = [
+      [
+        { a: 1, b: { c: [1, 'x', null] } },
+        { b: { c: [1, 'x', null] }, a: 1 },
+      ],
+      [{ a: 1, gone: undefined }, { a: 1 }],
+      [undefined, undefined],
+      [0, -0],
+    ];
+    const different: [unknown, unknown][] = [
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [
+        { a: 1, b: 2 },
+        { a: 1, c: 2 },
+      ],
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      [[1], { 0: 1 }],
+      [null, undefined],
+      [{}, null],
+      ['1', 1],
+      [true, 'true'],
+      [{ a: [] }, { a: {} }],
+    ];
+    for (const [a, b] of same) {
+      expect(sameJson(a as Json, b as Json), JSON.stringify([a, b])).toBe(true);
+      expect(sameJson(b as Json, a as Json)).toBe(true);
+    }
+    for (const [a, b] of different) {
+      expect(sameJson(a as Json, b as Json), JSON.stringify([a, b])).toBe(false);
+      expect(sameJson(b as Json, a as Json)).toBe(false);
+    }
   });
 });

@@ -22,6 +22,7 @@ import {
   type Resolved,
   type ResourceSchema,
   resolveAttribute,
+  sameJson,
 } from './schema.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -194,9 +195,6 @@ function holderFor(resource: JsonObject, container: string | null, create: boole
   return made;
 }
 
-const equal = (a: Json | undefined, b: Json | undefined) =>
-  (a === undefined ? 'undefined' : canonicalJson(a)) === (b === undefined ? 'undefined' : canonicalJson(b));
-
 const assigned = (v: Json | undefined) =>
   v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
 
@@ -237,7 +235,7 @@ function checkMutability(
   after: Json | undefined,
   index: number,
 ): void {
-  if (equal(before, after)) return;
+  if (sameJson(before, after)) return;
   const label = `Operations[${index}]: ${at.def.name}`;
   const refuse = (name: string, mutability: string) =>
     badRequest('mutability', `${label}: ${name} is ${mutability} and cannot be changed`, at.def.name);
@@ -248,7 +246,7 @@ function checkMutability(
     const a = isObject(after) ? after : {};
     for (const sub of at.def.subAttributes ?? []) {
       const was = get(b, sub.name);
-      if (equal(was, get(a, sub.name))) continue;
+      if (sameJson(was, get(a, sub.name))) continue;
       if (sub.mutability === 'readOnly') throw refuse(`${at.def.name}.${sub.name}`, 'readOnly');
       if (sub.mutability === 'immutable' && assigned(was))
         throw refuse(`${at.def.name}.${sub.name}`, 'immutable');
@@ -355,7 +353,7 @@ function applyOne(
       // values named (by their `value`) go, the others stay.
       const gone = (Array.isArray(value) ? value : [value]).map((v) => (isObject(v) ? get(v, 'value') : v));
       const list = (Array.isArray(after) ? after : []).filter(
-        (v) => !(isObject(v) && gone.some((g) => equal(g, get(v, 'value')))),
+        (v) => !(isObject(v) && gone.some((g) => sameJson(g, get(v, 'value')))),
       );
       after = list.length > 0 ? list : undefined;
     } else {
@@ -372,11 +370,11 @@ function applyOne(
           // add merges: a value already present (same `value` for complex ones) is updated, not doubled.
           const i = list.findIndex(
             (x) =>
-              equal(x, v) ||
+              sameJson(x, v) ||
               (isObject(x) &&
                 isObject(v) &&
                 get(v, 'value') !== undefined &&
-                equal(get(x, 'value'), get(v, 'value'))),
+                sameJson(get(x, 'value'), get(v, 'value'))),
           );
           if (i >= 0) list[i] = isObject(v) ? merge(list[i], v) : v;
           else list.push(v);
@@ -538,7 +536,7 @@ export function replaceResource(
       let value: Json | undefined;
       if (def.mutability === 'readOnly') value = before;
       else if (def.mutability === 'immutable') {
-        if (assigned(before) && given !== undefined && !equal(before, given))
+        if (assigned(before) && given !== undefined && !sameJson(before, given))
           throw badRequest('mutability', `${def.name} is immutable and cannot be changed`, def.name);
         value = given ?? before;
       } else value = given;

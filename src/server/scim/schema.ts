@@ -261,7 +261,50 @@ export function containerOf(resource: JsonObject, container: string | null): Jso
   return isObject(value) ? value : undefined;
 }
 
-/** A deep copy of JSON data. */
+/**
+ * A deep copy of JSON data (objects, arrays and scalars, as a request body parses to): a PATCH copies the user it
+ * changes, and structuredClone, which copies anything, cost 1.4 % of a PATCH's CPU. Members left undefined are left
+ * out, as JSON would.
+ */
 export function clone<T extends Json>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => clone(item)) as T;
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (item === undefined) continue;
+    // A `__proto__` key JSON.parse made is an own member; assigned, it would set the copy's prototype instead.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, {
+        value: clone(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[key] = clone(item);
+  }
+  return out as T;
+}
+
+/**
+ * Whether two JSON values are the same data: objects member by member whatever their order, a member left
+ * undefined as one that is absent (as their canonical JSON would compare, without writing it out).
+ */
+export function sameJson(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  let members = 0;
+  for (const key of Object.keys(a)) {
+    const item = a[key];
+    if (item === undefined) continue;
+    members++;
+    if (!Object.hasOwn(b, key) || !sameJson(item, b[key])) return false;
+  }
+  for (const key of Object.keys(b)) if (b[key] !== undefined) members--;
+  return members === 0;
 }
