@@ -120,6 +120,51 @@ describe.skipIf(!postgres.available)(
       expect(await ids()).toEqual([]);
     });
 
+    it('prepares a text once it ran a few times, and only then', async () => {
+      const prepared = async () =>
+        (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db)).rows.map(
+          (r) => r.statement,
+        );
+      const byId = (id: number) => db.selectFrom('t').select('id').where('id', '=', id);
+      const text = byId(0).compile().sql;
+      await byId(1).execute();
+      await byId(2).execute();
+      expect(await prepared()).not.toContain(text);
+      for (let id = 3; id <= 6; id++) await byId(id).execute();
+      expect(await prepared()).toContain(text);
+      // The same answers, prepared or not.
+      await db.insertInto('t').values({ id: 7 }).execute();
+      expect(await byId(7).execute()).toEqual([{ id: 7 }]);
+      expect(await byId(8).execute()).toEqual([]);
+    });
+
+    it('prepares anew a statement whose table changed under it', async () => {
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await db.insertInto('t').values({ id: 1 }).execute();
+        const all = () => sql<Record<string, unknown>>`select * from t where id = ${1}`.execute(db);
+        for (let i = 0; i < 4; i++) await all();
+        await other.query('alter table t add column note text');
+        // Outside a transaction the refused run is run again.
+        expect((await all()).rows).toEqual([{ id: 1, note: null }]);
+        await other.query('alter table t drop column note');
+        for (let i = 0; i < 4; i++) await all();
+        await other.query('alter table t add column note2 text');
+        // In a transaction the refusal aborts it; the next one prepares anew.
+        const inTransaction = () =>
+          db
+            .transaction()
+            .execute(async (tx) => (await sql`select * from t where id = ${1}`.execute(tx)).rows);
+        await expect(inTransaction()).rejects.toThrow(/cached plan must not change result type/);
+        expect(await inTransaction()).toEqual([{ id: 1, note2: null }]);
+      } finally {
+        await other.query('alter table t drop column if exists note2');
+        await other.query('alter table t drop column if exists note');
+        await other.end();
+      }
+    });
+
     it('sends a statement marked to go with the next at once outside a transaction', async () => {
       await sql`${sql.raw(WITH_NEXT)}insert into t (id) values (5)`.execute(db);
       expect(await ids()).toEqual([5]);
