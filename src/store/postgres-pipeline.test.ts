@@ -1,10 +1,23 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { preparedFromEnv } from './postgres.js';
 import { freshDatabase, requirePostgres } from './postgres.testkit.js';
 import { pipelinedPool, WITH_NEXT } from './postgres-pipeline.js';
 
 const postgres = await requirePostgres();
+
+describe('ROSTER_PG_PREPARED', () => {
+  it('is on unless it says off, and names itself when it says neither', () => {
+    for (const on of [undefined, '', 'on', '1', 'TRUE', 'yes'])
+      expect(preparedFromEnv({ ROSTER_PG_PREPARED: on })).toBe(true);
+    for (const off of ['off', '0', 'false', 'No '])
+      expect(preparedFromEnv({ ROSTER_PG_PREPARED: off })).toBe(false);
+    expect(() => preparedFromEnv({ ROSTER_PG_PREPARED: 'sometimes' })).toThrow(
+      /ROSTER_PG_PREPARED="sometimes" is neither on nor off/,
+    );
+  });
+});
 
 interface Tables {
   t: { id: number };
@@ -136,6 +149,23 @@ describe.skipIf(!postgres.available)(
       await db.insertInto('t').values({ id: 7 }).execute();
       expect(await byId(7).execute()).toEqual([{ id: 7 }]);
       expect(await byId(8).execute()).toEqual([]);
+    });
+
+    it('prepares nothing when told not to (a pooler in between)', async () => {
+      const unprepared = new pg.Pool({ connectionString: url, max: 1, pipeline: true } as pg.PoolConfig);
+      const plain = new Kysely<Tables>({
+        dialect: new PostgresDialect({ pool: pipelinedPool(unprepared, { prepared: false }) }),
+      });
+      try {
+        for (let id = 1; id <= 6; id++)
+          await plain.selectFrom('t').select('id').where('id', '=', id).execute();
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_prepared_statements`.execute(plain);
+        expect(rows).toEqual([{ n: 0 }]);
+      } finally {
+        await plain.destroy();
+      }
     });
 
     it('prepares anew a statement whose table changed under it', async () => {

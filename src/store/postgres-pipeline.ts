@@ -47,11 +47,14 @@ const MAX_COUNTED = 2_000;
  * simple protocol.
  */
 class PreparedNames {
+  constructor(private readonly enabled: boolean) {}
+
   #names = new Map<string, string>();
   #counts = new Map<string, number>();
   #generation = 0;
 
   nameOf(text: string, values: readonly unknown[]): string | undefined {
+    if (!this.enabled) return undefined;
     const name = this.#names.get(text);
     if (name !== undefined || values.length === 0) return name;
     if (this.#names.size >= MAX_PREPARED || text.length > MAX_PREPARED_LENGTH) return undefined;
@@ -189,12 +192,13 @@ class Connection implements PostgresPoolClient {
 }
 
 /**
- * The pool Kysely takes: `pool`'s connections (created with `pipeline: true`), each wrapped once. Kysely keys its
+ * The pool Kysely takes: `pool`'s connections (created with `pipeline: true`), each wrapped once; `prepared`
+ * false: no statement is prepared (a pooler in between cannot keep them). Kysely keys its
  * own connection objects by the client it is given, so the same client must come back as the same wrapper.
  */
-export function pipelinedPool(pool: pg.Pool): PostgresPool {
+export function pipelinedPool(pool: pg.Pool, options: { prepared?: boolean } = {}): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, Connection>();
-  const names = new PreparedNames();
+  const names = new PreparedNames(options.prepared ?? true);
   return {
     async connect() {
       const client = await pool.connect();

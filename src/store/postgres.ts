@@ -28,6 +28,27 @@ export interface PostgresStoreOptions extends KyselyStoreOptions {
   connectTimeoutMs?: number;
   /** How long to wait for another process that is migrating the same database (ms). */
   migrationLockTimeoutMs?: number;
+  /**
+   * Whether statements run again and again are named prepared statements (see postgres-pipeline.ts). Default:
+   * ROSTER_PG_PREPARED, on unless it says off: a connection pooler that hands each transaction another server
+   * connection without carrying them (PgBouncer in transaction mode before 1.21) needs them off.
+   */
+  preparedStatements?: boolean;
+}
+
+/** ROSTER_PG_PREPARED as a switch: unset or on (1, true, yes), or off (0, false, no). */
+export function preparedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env['ROSTER_PG_PREPARED']?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || ['on', '1', 'true', 'yes'].includes(raw)) return true;
+  if (['off', '0', 'false', 'no'].includes(raw)) return false;
+  throw new RosterError(
+    'invalid_input',
+    `ROSTER_PG_PREPARED="${env['ROSTER_PG_PREPARED']}" is neither on nor off`,
+    {
+      where: 'ROSTER_PG_PREPARED',
+      fix: 'unset it, or set it to off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21)',
+    },
+  );
 }
 
 /**
@@ -191,12 +212,15 @@ export async function openPostgresStore(
     application_name: 'roster',
   };
   const poolSize = options.poolSize ?? 10;
+  const prepared = options.preparedStatements ?? preparedFromEnv();
   // Pipeline mode: a statement goes out while the one before it is still answered (see postgres-pipeline.ts).
   const pool = new pg.Pool({ ...config, max: poolSize, pipeline: true } as pg.PoolConfig);
   // An idle connection the server closes (restart, failover) must not crash the process; the next
   // checkout opens a fresh one and a query in flight fails on its own.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pipelinedPool(pool) }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: pipelinedPool(pool, { prepared }) }),
+  });
   try {
     await migrateUnderLock(db, config, where, options.migrationLockTimeoutMs ?? 120_000);
   } catch (cause) {
