@@ -39,7 +39,7 @@ const MAX_PREPARED = 200;
 /** Longer texts are left unnamed (many-row inserts: each length its own text, rarely run twice). */
 const MAX_PREPARED_LENGTH = 8_000;
 /** Texts counted towards PREPARE_AFTER at most, before the count starts again. */
-const MAX_COUNTED = 2_000;
+const MAX_COUNTED = 500;
 
 /**
  * Which statement texts run as named prepared statements, for every connection of one pool: those run
