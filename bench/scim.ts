@@ -7,7 +7,7 @@
  * Each server runs in a child process of its own; the load generator and the sandbox run in this one, as an IdP
  * and a SaaS app are elsewhere than the server between them. `BENCH_SQL=1` also prints the SQL statements and
  * transactions each Roster load ran per request, costliest texts first. `BENCH_STORE=postgres://…` gives Roster a
- * fresh Postgres database (the cluster's store) instead of SQLite.
+ * fresh Postgres database (the cluster's store) instead of SQLite; `BENCH_PG_DELAY_MS` puts it that far away.
  */
 
 import { fork } from 'node:child_process';
@@ -30,6 +30,7 @@ import { openStore } from '../src/store/open.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
 import type { Store } from '../src/store/store.js';
 import { tokenStore } from '../src/store/tokens.js';
+import { startDelayProxy } from './delay-proxy.js';
 import { startScimmyGateway } from './scimmy-gateway.js';
 import { describeCounts, installSqlCounter, startCounting, stopCounting } from './sql-count.js';
 
@@ -56,6 +57,11 @@ const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
  * index costs a write can grow with it.
  */
 const HISTORY = Number(process.env['BENCH_HISTORY'] ?? 0);
+/**
+ * With BENCH_STORE=postgres://…: milliseconds each way between Roster and Postgres (a proxy in a process of its
+ * own holds every chunk that long), as when the database is across a network: a round trip costs twice it.
+ */
+const PG_DELAY_MS = Number(process.env['BENCH_PG_DELAY_MS'] ?? 0);
 /** How many users the PATCH load takes in turn. */
 const PATCHED = 50;
 const APP = 'thought-industries';
@@ -204,8 +210,10 @@ async function roster(sandbox: SandboxRef): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-scim-'));
   writeFileSync(join(dir, 'hr.csv'), sandbox.hr);
   const database = POSTGRES ? await freshDatabase('roster_bench_scim') : null;
-  const yaml = database
-    ? sandbox.yaml.replace(/^store: .*$/m, `store: ${JSON.stringify(database.url)}`)
+  const proxy = database && PG_DELAY_MS > 0 ? await delayedUrl(database.url, PG_DELAY_MS) : null;
+  const storeUrl = proxy?.url ?? database?.url;
+  const yaml = storeUrl
+    ? sandbox.yaml.replace(/^store: .*$/m, `store: ${JSON.stringify(storeUrl)}`)
     : sandbox.yaml;
   writeFileSync(join(dir, 'roster.yaml'), `${yaml}scim:\n  hold: { max: 1000000 }\n`);
   const config = await loadConfig(join(dir, 'roster.yaml'), { env: {} });
@@ -244,10 +252,20 @@ async function roster(sandbox: SandboxRef): Promise<Served> {
     close: async () => {
       await server.close();
       await store.close();
+      proxy?.close();
       await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The database's URL through a proxy that delays each way by `delayMs` (see PG_DELAY_MS). */
+async function delayedUrl(url: string, delayMs: number): Promise<{ url: string; close: () => void }> {
+  const parsed = new URL(url);
+  const proxy = await startDelayProxy({ host: parsed.hostname, port: Number(parsed.port || 5432) }, delayMs);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(proxy.port);
+  return { url: parsed.toString(), close: proxy.close };
 }
 
 /** `count` earlier facade writes, written through the store as the facade writes them (see HISTORY). */
@@ -479,7 +497,7 @@ async function main(): Promise<void> {
   const gatewayRows = measured('SCIMMY>TI') ? await measure('SCIMMY>TI') : [];
   const rosterRows = measured('Roster') ? await measure('Roster') : [];
   print(
-    `\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load (after ${WARMUP} s unmeasured); Roster's store: ${POSTGRES ? 'Postgres' : 'SQLite'}${HISTORY > 0 ? `, holding ${HISTORY} earlier IdP writes` : ''}`,
+    `\n${USERS} users, ${CONNECTIONS} connections, ${SECONDS} s per load (after ${WARMUP} s unmeasured); Roster's store: ${POSTGRES ? `Postgres${PG_DELAY_MS > 0 ? ` (${PG_DELAY_MS} ms away each way)` : ''}` : 'SQLite'}${HISTORY > 0 ? `, holding ${HISTORY} earlier IdP writes` : ''}`,
   );
   print(
     'SCIMMY: in memory (its handlers write a Map). SCIMMY>TI: a gateway to the same Thought Industries sandbox',

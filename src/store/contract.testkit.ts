@@ -1442,6 +1442,15 @@ export function storeContract(
         expect((await store.setPlanStatus({ id: plan.id, status: 'approved' })).status).toBe('approved');
         expect((await store.listPlans({ status: 'approved' })).map((p) => p.id)).toEqual([plan.id]);
         expect(await codeOf(store.setPlanStatus({ id: 'nope', status: 'applied' }))).toBe('not_found');
+        // Settled in a transaction with a write after it (on Postgres they go out together), and alone.
+        await store.transaction(async (tx) => {
+          await tx.settlePlanStatus({ id: plan.id, status: 'applying' });
+          await tx.markIdpManaged({ appId: APP, accountIds: ['a1'], planId: plan.id });
+        });
+        expect((await store.getPlan({ id: plan.id }))?.status).toBe('applying');
+        expect(await store.idpManagedAccountIds({ appId: APP })).toEqual(['a1']);
+        await store.settlePlanStatus({ id: plan.id, status: 'applied' });
+        expect((await store.getPlan({ id: plan.id }))?.status).toBe('applied');
         const badDeps = store.createPlan({
           stateHash: 's',
           summary: {},

@@ -253,6 +253,9 @@ export class KyselyStore implements Store {
   setPlanStatus(input: Parameters<Store['setPlanStatus']>[0]): ReturnType<Store['setPlanStatus']> {
     return plans.setPlanStatus(this.sql, input);
   }
+  settlePlanStatus(input: Parameters<Store['settlePlanStatus']>[0]): ReturnType<Store['settlePlanStatus']> {
+    return plans.settlePlanStatus(this.sql, input);
+  }
   markIdpManaged(input: Parameters<Store['markIdpManaged']>[0]): ReturnType<Store['markIdpManaged']> {
     return idpManaged.markIdpManaged(this.sql, input);
   }

@@ -1,9 +1,10 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WITH_NEXT } from './kysely/context.js';
 import { preparedFromEnv } from './postgres.js';
 import { freshDatabase, requirePostgres } from './postgres.testkit.js';
-import { pipelinedPool, WITH_NEXT } from './postgres-pipeline.js';
+import { pipelinedPool } from './postgres-pipeline.js';
 
 const postgres = await requirePostgres();
 
@@ -77,11 +78,18 @@ describe.skipIf(!postgres.available)(
       expect(await ids()).toEqual([1, 2]);
     });
 
-    it('sends nothing for a transaction that ran no statement, nor for its lock', async () => {
-      await db.transaction().execute(async (tx) => {
-        await lock(7).execute(tx);
-      });
+    it('sends nothing for a transaction that ran no statement', async () => {
+      await db.transaction().execute(async () => {});
       expect(writes).toBe(0);
+    });
+
+    it('commits a transaction whose only statements waited for a next one, in one write', async () => {
+      await db.transaction().execute(async (tx) => {
+        await sql`${sql.raw(WITH_NEXT)}insert into t (id) values (${1})`.execute(tx);
+        await sql`${sql.raw(WITH_NEXT)}insert into t (id) values (${2})`.execute(tx);
+      });
+      expect(writes).toBe(1);
+      expect(await ids()).toEqual([1, 2]);
     });
 
     it('holds the lock until the transaction ends, as sent alone', async () => {

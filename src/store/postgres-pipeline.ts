@@ -5,7 +5,7 @@
  *   connection parses and plans it once, where an unnamed one is parsed, analysed and planned on every run. Under
  *   SCIM PATCHes that was 40 % of the server's CPU (perf, on Postgres 15); the store runs a few dozen such texts.
  * - **Sent together.** What needs no answer of its own goes out with the statement after it, in one socket write
- *   and one round trip: a transaction's `begin`, and statements marked {@link WITH_NEXT} (the audit chain's lock).
+ *   and one round trip: a transaction's `begin`, and statements marked {@link WITH_NEXT} (the audit chain's lock, writes whose answer nobody reads).
  *   The statements still run one after the other, each its own exchange (pg's pipeline mode) with its own snapshot,
  *   so a statement after a lock sees what the lock waited for; a failure in any aborts the transaction as it would
  *   have step by step, and is reported with the statement it went out with.
@@ -13,14 +13,7 @@
 
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
-
-/**
- * A statement text starting with this comment is a write whose answer nobody reads, which matters only to the
- * statements after it in its transaction (a lock): it is sent with the next statement, and answered at once with
- * no rows. Sent with the `commit` when none follows; dropped with the transaction when nothing was sent, or by a
- * rollback.
- */
-export const WITH_NEXT = '/* with next */ ';
+import { WITH_NEXT } from './kysely/context.js';
 
 interface Held {
   text: string;
@@ -89,7 +82,11 @@ const isStalePlan = (error: unknown): boolean =>
 /** pg's client with what its types leave out: the socket it writes to. */
 type PipelineClient = pg.PoolClient & { connection: { stream: { cork(): void; uncork(): void } } };
 
-/** One pooled connection: holds `begin` and {@link WITH_NEXT} statements until a statement that needs an answer. */
+/**
+ * One pooled connection: holds `begin` and, in a transaction, {@link WITH_NEXT} statements until a statement that
+ * needs an answer, or the commit when none does. A rollback drops them; a transaction that sent nothing else sends
+ * nothing at all.
+ */
 class Connection implements PostgresPoolClient {
   /** What waits to go out with the next statement, in order. */
   #held: Held[] = [];
@@ -122,15 +119,16 @@ class Connection implements PostgresPoolClient {
       return answered('SELECT');
     }
     if (text === 'commit' || text === 'rollback') {
+      const held = this.#held;
       const sent = this.#sent;
-      // A rollback drops what waits; a commit sends it (a lock then guards nothing, but costs no round trip).
-      const held = sent && text === 'commit' ? this.#held : [];
       this.#held = [];
       this.#open = false;
       this.#sent = false;
-      // Nothing of the transaction reached the server: there is nothing to end.
-      if (!sent) return answered(text === 'commit' ? 'COMMIT' : 'ROLLBACK');
-      return this.#send(held, { text, values }, text === 'commit');
+      // A rollback drops what waits, and a transaction that sent nothing has nothing to roll back.
+      if (text === 'rollback') return sent ? this.#run({ text, values }) : answered('ROLLBACK');
+      // A commit sends what waits (its own `begin` too, if still held), unless that is only its `begin`.
+      if (!sent && held.length <= 1) return answered('COMMIT');
+      return this.#send(held, { text, values }, true);
     }
     if (this.#open) this.#sent = true;
     const held = this.#held;

@@ -4,9 +4,10 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { MASK, redact } from '../config/mask.js';
 import { RosterError } from '../core/errors.js';
+import { WITH_NEXT } from './kysely/context.js';
 import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
-import { pipelinedPool, WITH_NEXT } from './postgres-pipeline.js';
+import { pipelinedPool } from './postgres-pipeline.js';
 import type { Database } from './schema.js';
 
 /**

@@ -656,6 +656,11 @@ export interface Store {
   }): Promise<PlanRecord[]>;
   setPlanStatus(input: { id: string; status: PlanStatus }): Promise<PlanRecord>;
   /**
+   * Sets the status of a plan the caller knows is there (it made it), answering nothing: the SCIM facade's last
+   * write of each request. On Postgres it goes out with the transaction's next statement (no round trip of its own).
+   */
+  settlePlanStatus(input: { id: string; status: PlanStatus }): Promise<void>;
+  /**
    * Marks accounts an IdP manages through the SCIM facade, in the caller's transaction (the one recording the op
    * that wrote them). An account already marked keeps its first mark.
    */

@@ -194,7 +194,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     const close = (status: PlanEnd) =>
       writes.write(async (tx) => {
         for (const write of snapshot) await write(tx, stored);
-        await tx.setPlanStatus({ id: plan.id, status });
+        await tx.settlePlanStatus({ id: plan.id, status });
       });
     // Set once an op's outcome committed with the snapshot and the plan's status (see withOutcome below).
     let closed = false;
@@ -230,7 +230,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           for (const write of snapshot) await write(tx, stored);
           if (own) await own(tx, stored);
           const open = finished.status === 'task_open' || outcomes.some((o) => o.status === 'task_open');
-          await tx.setPlanStatus({ id: plan.id, status: endOf(finished.status, open) });
+          await tx.settlePlanStatus({ id: plan.id, status: endOf(finished.status, open) });
           closed = true;
         },
       });

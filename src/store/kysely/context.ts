@@ -83,6 +83,14 @@ const queuedAudit = new WeakMap<Db, QueuedAudit[]>();
 const builtStatements = new WeakMap<StoreDialect, Map<string, { sql: string; names: string[] }>>();
 
 /**
+ * A write whose answer nobody reads starts with this comment (see {@link Sql.insertRows} and {@link Sql.runBuilt}'s
+ * `answerless`). An engine whose statements are round trips may send it with the next statement of its transaction
+ * (Postgres: postgres-pipeline.ts), where a failure of it is then reported, and fails the transaction as it would
+ * have; it answers no rows and no count. Elsewhere, and outside a transaction, it is a comment.
+ */
+export const WITH_NEXT = '/* with next */ ';
+
+/**
  * A query whose text starts with this comment may answer each row as an array of its column values in select
  * order (the SQLite driver does); an engine that ignores it answers objects, which {@link Sql.arrayRows} turns
  * into the same arrays.
@@ -235,9 +243,13 @@ export class Sql {
   /**
    * Inserts rows in as few statements as the dialect's parameter limit allows. Rows of one shape share one
    * statement text, built by Kysely once per shape: building a thousand-row insert anew for every page of a
-   * sync cost more than running it.
+   * sync cost more than running it. `answerless`: the caller reads nothing back ({@link WITH_NEXT}).
    */
-  async insertRows<T extends TableName>(table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+  async insertRows<T extends TableName>(
+    table: T,
+    rows: readonly Insertable<Database[T]>[],
+    options: { answerless?: boolean } = {},
+  ): Promise<void> {
     const first = rows[0];
     if (first === undefined) return;
     const columns = Object.keys(first);
@@ -246,7 +258,8 @@ export class Sql {
       const slice = rows.slice(i, i + chunk) as Record<string, unknown>[];
       const parameters: unknown[] = [];
       for (const row of slice) for (const column of columns) parameters.push(row[column] ?? null);
-      await this.execute(this.insertSql(table, columns, slice.length), parameters);
+      const text = this.insertSql(table, columns, slice.length);
+      await this.execute(options.answerless ? WITH_NEXT + text : text, parameters);
     }
   }
 
@@ -294,12 +307,14 @@ export class Sql {
   /**
    * Runs a statement Kysely builds and compiles once per dialect and `key`, binding `values` by name: the few
    * writes every op makes cost more to build than to run. `build` receives a stand-in for each value (so it must
-   * use every value as a bound parameter, and nothing else may vary under one key).
+   * use every value as a bound parameter, and nothing else may vary under one key). `answerless`: a write whose
+   * answer the caller does not read ({@link WITH_NEXT}), the same for every run under one key.
    */
   async runBuilt<R, V extends Record<string, unknown>>(
     key: string,
     values: V,
     build: (v: { readonly [K in keyof V]: never }) => Compilable<R>,
+    options: { answerless?: boolean } = {},
   ): Promise<R[]> {
     const cache = perDialect(builtStatements, this.dialect);
     let built = cache.get(key);
@@ -313,7 +328,7 @@ export class Sql {
         }
         return name;
       });
-      built = { sql: compiled.sql, names };
+      built = { sql: options.answerless ? WITH_NEXT + compiled.sql : compiled.sql, names };
       cache.set(key, built);
     }
     return this.execute<R>(

@@ -21,6 +21,8 @@ export async function markIdpManaged(
           .insertInto('idp_managed_accounts')
           .values(v)
           .onConflict((oc) => oc.columns(['app_id', 'account_id']).doNothing()),
+      // Nothing read back: on Postgres it goes out with the transaction's next statement.
+      { answerless: true },
     );
   }
 }

@@ -44,18 +44,23 @@ export async function createPlan(
       ? { claimedBy: input.begin.owner, claimExpiresAt: s.later(input.begin.leaseMs), intentAt: now }
       : undefined;
   await s.write(async (tx) => {
-    // Its statement text built once (insertRows): every facade request makes a plan.
-    await tx.insertRows('plans', [
-      {
-        id: plan.id,
-        created_at: now,
-        updated_at: now,
-        state_hash: plan.stateHash,
-        status: plan.status,
-        summary: toJsonColumn(plan.summary),
-        body: toJsonColumn(plan.body),
-      },
-    ]);
+    // Its statement text built once (insertRows): every facade request makes a plan. Nothing is read back: on
+    // Postgres it goes out with the ops' insert.
+    await tx.insertRows(
+      'plans',
+      [
+        {
+          id: plan.id,
+          created_at: now,
+          updated_at: now,
+          state_hash: plan.stateHash,
+          status: plan.status,
+          summary: toJsonColumn(plan.summary),
+          body: toJsonColumn(plan.body),
+        },
+      ],
+      { answerless: true },
+    );
     if (begun !== undefined && first !== undefined) {
       await tx.insertRows('ops', [
         {
@@ -266,6 +271,20 @@ export async function setPlanStatus(
     });
   }
   return plan;
+}
+
+export async function settlePlanStatus(
+  s: Sql,
+  input: { id: string; status: PlanRecord['status'] },
+): Promise<void> {
+  const values = { id: input.id, status: input.status, updatedAt: s.now() };
+  await s.runBuilt(
+    'plans.settleStatus',
+    values,
+    (v) =>
+      s.db.updateTable('plans').set({ status: v.status, updated_at: v.updatedAt }).where('id', '=', v.id),
+    { answerless: true },
+  );
 }
 
 export async function listOps(
