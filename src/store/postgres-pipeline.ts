@@ -12,7 +12,7 @@
  */
 
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { WITH_NEXT } from './kysely/context.js';
 
 interface Held {
@@ -147,14 +147,29 @@ class Connection implements PostgresPoolClient {
     const values = statement.values as unknown[];
     const name = this.names.nameOf(statement.text, values);
     if (name === undefined) return this.client.query(statement.text, values) as Promise<Result>;
-    const run = this.client.query({ name, text: statement.text, values }) as Promise<Result>;
-    return run.catch((error: unknown) => {
+    return this.#named(name, statement.text, values).catch((error: unknown) => {
       if (!isStalePlan(error)) throw error;
       this.names.renew();
       // Outside a transaction nothing else was lost: run it again, prepared anew. In one, the transaction is
       // aborted: the caller's error, and its next try prepares anew.
       if (this.#open) throw error;
       return this.client.query(statement.text, values) as Promise<Result>;
+    });
+  }
+
+  /**
+   * A named statement. Made from its text as a string and named after: pg copies a query given as an object
+   * property by property (`defineProperties`), which cost 1.7 % of a SCIM PATCH's CPU on Postgres.
+   */
+  #named(name: string, text: string, values: unknown[]): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      const query = new pg.Query(text, values) as pg.Query & {
+        name: string;
+        callback: (error: Error | null, result: Result) => void;
+      };
+      query.name = name;
+      query.callback = (error, result) => (error ? reject(error) : resolve(result));
+      this.client.query(query);
     });
   }
 
