@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRosterError } from '../core/errors.js';
 import { account, person, storeContract } from './contract.testkit.js';
+import { unnestInsert } from './kysely/audit-log.js';
 import type { KyselyStore } from './kysely-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openStore } from './open.js';
@@ -54,6 +55,20 @@ describe.skipIf(!postgres.available)(
           expect(rows[0]?.version).toMatch(/^PostgreSQL/);
           expect((await store.migrations()).map((m) => m.name)).toEqual(Object.keys(MIGRATIONS).sort());
         }
+      });
+
+      it("an audit append finds the chain's end by its key, not by reading the log, on a store with no statistics", async () => {
+        const store = await open(await database());
+        await sql`insert into audit_events select g, 'x', 'a', 'k', null, null, '{}', 'p', 'h' from generate_series(1, 5000) g`.execute(
+          store.db,
+        );
+        const columns = [[5001], ['x'], ['a'], ['k'], [null], [null], ['{}'], ['h'], ['h2']];
+        const { rows } = await store.db.executeQuery<{ 'QUERY PLAN': string }>(
+          CompiledQuery.raw(`explain ${unnestInsert()}`, [...columns, 5000]),
+        );
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan).toMatch(/Index Only Scan using audit_events_pkey/);
+        expect(plan).not.toMatch(/Seq Scan on audit_events/);
       });
 
       it('processes opening a new database at once migrate it exactly once', async () => {

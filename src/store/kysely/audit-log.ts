@@ -174,8 +174,8 @@ async function insertEvents(
  */
 const GUARD = 'where not exists (select 1 from audit_events where seq = ? + 1) returning seq';
 
-/** Postgres: one array per column, whatever the number of rows. */
-function unnestInsert(): string {
+/** Postgres: one array per column, whatever the number of rows (exported for the test of its plan). */
+export function unnestInsert(): string {
   return (
     `insert into audit_events (${AUDIT_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], ` +
     `$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) ` +
