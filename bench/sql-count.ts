@@ -29,7 +29,8 @@ let installed = false;
 
 function counted(sql: string, started: number): void {
   counts.statements++;
-  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+  // The verb after a leading comment (the store's markers: ARRAY_ROWS, WITH_NEXT).
+  const verb = /^\s*(?:\/\*.*?\*\/\s*)?(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
   if (verb === 'begin') counts.transactions++;
   counts.byVerb.set(verb, (counts.byVerb.get(verb) ?? 0) + 1);
   const entry = counts.bySql.get(sql) ?? { calls: 0, ms: 0 };
@@ -43,12 +44,22 @@ function installPgCounter(): void {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const query = proto.query;
   proto.query = function (this: pg.Client, ...args: unknown[]) {
-    const result = query.apply(this, args);
     const first = args[0];
     const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
-    if (!counting || typeof text !== 'string' || !(result instanceof Promise)) return result;
+    if (!counting || typeof text !== 'string') return query.apply(this, args);
     const started = performance.now();
-    return result.finally(() => counted(text, started));
+    // A query object of its own (the store's named statements) answers through its callback, not a promise.
+    const submitted = first as { submit?: unknown; callback?: (...answer: unknown[]) => void };
+    if (typeof submitted.submit === 'function' && typeof submitted.callback === 'function') {
+      const callback = submitted.callback;
+      submitted.callback = (...answer: unknown[]) => {
+        counted(text, started);
+        callback(...answer);
+      };
+      return query.apply(this, args);
+    }
+    const result = query.apply(this, args);
+    return result instanceof Promise ? result.finally(() => counted(text, started)) : result;
   };
 }
 
