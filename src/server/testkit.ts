@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { issueToken } from '../app/tokens.js';
 import { parseConfig } from '../config/load.js';
 import type { RosterConfig } from '../config/schema.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { TOKEN_SCOPES, type TokenScope, tokenStore } from '../store/tokens.js';
 import { type RunningServer, type StartServerOptions, startServer } from './serve.js';
@@ -80,7 +80,7 @@ export async function startTestServer(
   } & Partial<StartServerOptions>,
 ): Promise<TestServer> {
   const config = options.config ?? testConfig(options.dir);
-  const store = options.store ?? (await openSqliteStore(config.store));
+  const store = options.store ?? (await openStore(config.store));
   const tokens = options.tokens ?? ({} as Record<TokenScope, string>);
   for (const scope of options.tokens ? [] : TOKEN_SCOPES) {
     const issued = await issueToken(
