@@ -112,8 +112,8 @@ describe.each(ENGINES)(
       });
       const config = await loadConfig(ws.file, { env: {} });
       // The Postgres run is on Postgres, not on a file the edit failed to replace.
-    expect(config.store.startsWith(engine === 'Postgres' ? 'postgres://' : 'sqlite:')).toBe(true);
-    t = await startTestServer({ dir: ws.dir, config });
+      expect(config.store.startsWith(engine === 'Postgres' ? 'postgres://' : 'sqlite:')).toBe(true);
+      t = await startTestServer({ dir: ws.dir, config });
       for (const app of config.apps) {
         const issued = await issueToken(
           { store: t.store, tokens: tokenStore(t.store) },
