@@ -33,7 +33,8 @@ export interface AuditQueueOptions {
 export function auditQueue(store: Store, options: AuditQueueOptions = {}): AuditQueue {
   const maxDelayMs = options.maxDelayMs ?? 5;
   const maxBatch = Math.max(1, options.maxBatch ?? 100);
-  const transaction = options.transaction ?? ((fn) => store.transaction(fn));
+  // A batch only appends its events: it may run again (see TransactionOptions).
+  const transaction = options.transaction ?? ((fn) => store.transaction(fn, { rerunnable: true }));
   let queued: AuditInput[] = [];
   let timer: NodeJS.Timeout | null = null;
   let closed = false;

@@ -101,11 +101,14 @@ export class GroupCommit {
   private async together(units: Unit[]): Promise<void> {
     let results: unknown[];
     try {
-      results = await this.store.transaction(async (tx) => {
-        const out: unknown[] = [];
-        for (const unit of units) out.push(await unit.fn(tx));
-        return out;
-      });
+      results = await this.store.transaction(
+        async (tx) => {
+          const out: unknown[] = [];
+          for (const unit of units) out.push(await unit.fn(tx));
+          return out;
+        },
+        { rerunnable: true },
+      );
     } catch {
       for (const unit of units) await this.alone(unit);
       return;
@@ -115,7 +118,9 @@ export class GroupCommit {
 
   private async alone(unit: Unit): Promise<void> {
     try {
-      unit.resolve(await (unit.single ? unit.fn(this.store) : this.store.transaction(unit.fn)));
+      unit.resolve(
+        await (unit.single ? unit.fn(this.store) : this.store.transaction(unit.fn, { rerunnable: true })),
+      );
     } catch (error) {
       unit.reject(error);
     }

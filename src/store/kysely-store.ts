@@ -21,7 +21,7 @@ import * as snapshots from './kysely/snapshots.js';
 import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
 import { appliedMigrations } from './migrations/index.js';
-import type { AppliedMigration, SnapshotAccount, Store, StoredAccount } from './store.js';
+import type { AppliedMigration, SnapshotAccount, Store, StoredAccount, TransactionOptions } from './store.js';
 
 export type { StoreDialect } from './kysely/context.js';
 
@@ -401,8 +401,8 @@ export class KyselyStore implements Store {
 
   // ---- transactions
 
-  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-    return this.sql.write((tx) => fn(new KyselyStore(tx.db, tx.dialect, { clock: tx.clock })));
+  transaction<T>(fn: (store: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.sql.write((tx) => fn(new KyselyStore(tx.db, tx.dialect, { clock: tx.clock })), options);
   }
 
   async close(): Promise<void> {

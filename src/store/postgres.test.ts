@@ -64,7 +64,7 @@ describe.skipIf(!postgres.available)(
         );
         const columns = [[5001], ['x'], ['a'], ['k'], [null], [null], ['{}'], ['h'], ['h2']];
         const { rows } = await store.db.executeQuery<{ 'QUERY PLAN': string }>(
-          CompiledQuery.raw(`explain ${unnestInsert()}`, [...columns, 5000]),
+          CompiledQuery.raw(`explain ${unnestInsert()}`, [...columns, 5000, 'h']),
         );
         const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
         expect(plan).toMatch(/Index Only Scan using audit_events_pkey/);
@@ -174,6 +174,144 @@ describe.skipIf(!postgres.available)(
         const events = await a.listAudit({});
         expect(events.map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:b', '2:a', '3:b']);
         expect(await a.verifyAudit()).toEqual({ ok: true, count: 3 });
+      });
+
+      /** The texts of the statements pg is handed while fn runs. */
+      const statementsOf = async (fn: () => Promise<void>): Promise<string[]> => {
+        const texts: string[] = [];
+        const query = pg.Client.prototype.query;
+        const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+          this: pg.Client,
+          ...args: unknown[]
+        ) {
+          const q = (args[0] as { text?: string } | string | undefined) ?? '';
+          texts.push(typeof q === 'string' ? q : (q.text ?? ''));
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as never);
+        try {
+          await fn();
+        } finally {
+          spy.mockRestore();
+        }
+        return texts;
+      };
+
+      it('a transaction that may run again sends its events with its commit; when another process has moved the chain on, it is refused whole and runs once more', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        await a.appendAudit({ actor: 'a', kind: 'op', data: { i: 0 } });
+        // b appends after a's event: a's remembered tail is now stale.
+        await b.appendAudit({ actor: 'b', kind: 'op', data: {} });
+        const { generation } = await a.changedSince({ since: 0 });
+        let runs = 0;
+        const first = await statementsOf(() =>
+          a.transaction(
+            async (tx) => {
+              runs++;
+              await tx.replacePeople({ sourcePath: 'hr.csv', hash: `h${runs}`, people: [person('E1')] });
+              await tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 1 } });
+            },
+            { rerunnable: true },
+          ),
+        );
+        expect(runs).toBe(2);
+        // Sent with the commit and refused by its guard, then answered, after the tail read under the lock.
+        const inserts = first.filter((t) => t.includes('insert into audit_events'));
+        expect(inserts).toHaveLength(3);
+        expect(inserts[0]).toMatch(/^\/\* with next \*\/ .*roster_audit_chain_moved/);
+        expect(first.filter((t) => t.includes('from "audit_events" order by "seq" desc'))).toHaveLength(1);
+        // The first run's writes were rolled back whole: the person once, under one generation, from the second run.
+        const after = await b.changedSince({ since: generation });
+        expect(after.generation).toBe(generation + 1);
+        expect(after.people.map((p) => `${p.employeeId}:${p.change}`)).toEqual(['E1:added']);
+        expect((await b.listImports({})).map((i) => i.hash)).toEqual(['h2']);
+        // Now a's tail is right: one run, its events out with the commit, nothing read.
+        const second = await statementsOf(() =>
+          a.transaction((tx) => tx.appendAudit({ actor: 'a', kind: 'op', data: { i: 2 } }), {
+            rerunnable: true,
+          }),
+        );
+        expect(second.filter((t) => t.includes('insert into audit_events'))).toEqual([
+          expect.stringMatching(/^\/\* with next \*\/ .*roster_audit_chain_moved/),
+        ]);
+        expect(second.filter((t) => t.includes('order by "seq" desc'))).toEqual([]);
+        const events = await b.listAudit({});
+        expect(events.map((e) => `${e.seq}:${e.actor}:${e.data['i'] ?? '-'}`)).toEqual([
+          '1:a:0',
+          '2:b:-',
+          '3:a:1',
+          '4:a:2',
+        ]);
+        expect(await b.verifyAudit()).toEqual({ ok: true, count: 4 });
+      });
+
+      it('transactions that may run again, from two processes side by side, all land on one unbroken chain', async () => {
+        const url = await database();
+        const [a, b] = [await open(url), await open(url)];
+        const runs = new Map<number, number>();
+        await Promise.all(
+          Array.from({ length: 24 }, (_, i) =>
+            (i % 3 === 0 ? b : a).transaction(
+              async (tx) => {
+                runs.set(i, (runs.get(i) ?? 0) + 1);
+                await tx.appendAudit({ actor: 'tx', kind: 'op', data: { i } });
+                await tx.appendAudit({ actor: 'tx', kind: 'op', data: { i, second: true } });
+              },
+              { rerunnable: true },
+            ),
+          ),
+        );
+        const events = await a.listAudit({ limit: 100 });
+        expect(events).toHaveLength(48);
+        expect(new Set(events.map((e) => e.data['i'])).size).toBe(24);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 48 });
+        // Each ran at most twice (once refused, once answered).
+        expect(Math.max(...runs.values())).toBeLessThanOrEqual(2);
+      });
+
+      it('an append made while another transaction of the same store has its events in flight chains after them, reading no tail', async () => {
+        const url = await database();
+        const a = await open(url);
+        await a.appendAudit({ actor: 'before', kind: 'op', data: {} });
+        const texts = await statementsOf(async () => {
+          let other: Promise<void> | undefined;
+          await a.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'first', kind: 'op', data: {} });
+            expect(await tx.listAudit({})).toHaveLength(2);
+            other = a.transaction((tx2) => tx2.appendAudit({ actor: 'second', kind: 'op', data: {} }));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          });
+          await other;
+        });
+        expect(texts.filter((t) => t.includes('order by "seq" desc'))).toEqual([]);
+        const events = await a.listAudit({});
+        expect(events.map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:before', '2:first', '3:second']);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 3 });
+      });
+
+      it('an append chained after another transaction of the same store still in flight writes nothing if that one rolls back, and chains after the real tail', async () => {
+        const url = await database();
+        const a = await open(url);
+        let other: Promise<void> | undefined;
+        await expect(
+          a.transaction(async (tx) => {
+            await tx.appendAudit({ actor: 'rolled-back', kind: 'op', data: {} });
+            // Its own audit read writes its event: the store's next append chains after it, and waits for its lock.
+            expect(await tx.listAudit({})).toHaveLength(1);
+            other = a.transaction((tx2) => tx2.appendAudit({ actor: 'kept', kind: 'op', data: {} }));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new Error('changed its mind');
+          }),
+        ).rejects.toThrow('changed its mind');
+        await other;
+        const events = await a.listAudit({});
+        expect(events.map((e) => `${e.seq}:${e.actor}`)).toEqual(['1:kept']);
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 1 });
+        // And the store's hint follows the real chain: the next append lands after it.
+        await a.transaction((tx) => tx.appendAudit({ actor: 'next', kind: 'op', data: {} }), {
+          rerunnable: true,
+        });
+        expect(await a.verifyAudit()).toEqual({ ok: true, count: 2 });
       });
 
       it('once a transaction has written its events (its own audit read), it holds the chain to its end: another writer appends after', async () => {

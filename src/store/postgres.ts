@@ -89,6 +89,16 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * An audit append sent with its commit found the chain moved on: its guard raised (migration 0032), or, should
+ * another writer have slipped past the tail lock, the chain's key refused its first seq.
+ */
+function chainMoved(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state === '40001') return String((error as { message?: unknown }).message).includes('audit chain');
+  return state === '23505' && (error as { constraint?: unknown }).constraint === 'audit_events_pkey';
+}
+
 /** The Postgres side of the Store: SQLSTATE classes for constraint errors and the protocol's parameter cap. */
 export function postgresDialect(where: string, parallelTransactions = 1): StoreDialect {
   return {
@@ -98,6 +108,8 @@ export function postgresDialect(where: string, parallelTransactions = 1): StoreD
     maxParams: 65_535,
     isForeignKeyViolation: (error) => sqlState(error) === '23503',
     isUniqueViolation: (error) => sqlState(error) === '23505',
+    // Pipelined connections (postgres-pipeline.ts) send held statements with the commit.
+    appendWithCommit: { refused: chainMoved },
     // Under READ COMMITTED every worker reads the same tail; queueing them keeps appends from failing in bulk.
     // Sent with the statement after it (the events' insert): no round trip of its own.
     lockAuditTail: async (db) => {

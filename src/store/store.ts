@@ -384,6 +384,17 @@ export interface TaskRecord {
 
 // ---- audit
 
+/** How a transaction may be run (see Store.transaction). */
+export interface TransactionOptions {
+  /**
+   * The function only uses the store it is given and may run again after a rollback (a group commit's writes, an
+   * audit batch). The store may then take a shortcut that can fail for a reason unrelated to the writes (on
+   * Postgres, the audit events sent with the commit, refused when another writer moved the chain on), and runs it
+   * once more when one does.
+   */
+  rerunnable?: boolean;
+}
+
 export interface AuditInput {
   actor: string;
   kind: string;
@@ -841,7 +852,7 @@ export interface Store {
   updateReviewItem(input: { reviewId: string; seq: number; set: ReviewItemPatch }): Promise<ReviewItemRecord>;
 
   /** Runs fn with a store whose every call is part of one transaction; a throw rolls all of it back. */
-  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (store: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * How many write transactions the store can run side by side (1: one connection, SQLite's; a pool's size on
    * Postgres). A group commit keeps this many batches in flight at most.

@@ -130,7 +130,8 @@ function write<T>(
   options: { single?: boolean } = {},
 ): Promise<T> {
   if (ctx.writes) return ctx.writes.write(fn, options);
-  return options.single ? fn(ctx.store) : ctx.store.transaction(fn);
+  // An op's writes only use the store they are given, and may run again (as in a group commit's batch).
+  return options.single ? fn(ctx.store) : ctx.store.transaction(fn, { rerunnable: true });
 }
 
 export function auditOf(

@@ -8,7 +8,7 @@ import { rowToAudit } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { AuditEvent, AuditInput, AuditListing, AuditSearch, AuditVerification } from '../store.js';
 import { postgresChanges, takePostgresChanges } from './changes.js';
-import { type AuditTail, COLUMN_CHUNK, isPostgres, type Sql } from './context.js';
+import { type AuditTail, COLUMN_CHUNK, isPostgres, type Sql, WITH_NEXT } from './context.js';
 import { likeLiteral } from './like.js';
 
 const AUDIT_APPEND_ATTEMPTS = 5;
@@ -35,7 +35,7 @@ export async function appendAudit(s: Sql, input: AuditInput): Promise<void> {
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await s.write(async (tx) => tx.queueAudit(event));
+      await s.write(async (tx) => tx.queueAudit(event), { rerunnable: true });
       return;
     } catch (error) {
       // Another writer appended after the same tail (the seq it took refused ours): chain onto theirs.
@@ -77,9 +77,13 @@ export async function writeQueuedAudit(s: Sql): Promise<void> {
   // while the chain is held); they are written whether or not its events are.
   const changes = takePostgresChanges(s);
   const hint = s.auditTailHint();
+  if (hint !== undefined && s.appendRidesCommit() && queued.length <= COLUMN_CHUNK) {
+    await appendWithCommit(s, chained(queued, at, hint), hint, changes && postgresChanges(changes, at, 12));
+    return;
+  }
   if (hint !== undefined || changes !== undefined) {
     const events = chained(queued, at, hint);
-    if (await insertEvents(s, events, hint, changes && postgresChanges(changes, at, 11))) return;
+    if (await insertEvents(s, events, hint, changes && postgresChanges(changes, at, 12))) return;
     s.forgetAuditTail();
   }
   const last = await s.db
@@ -146,40 +150,83 @@ async function insertEvents(
   // Postgres takes a column per parameter, whatever the rows (in chunks, as every column-array write here).
   const chunk = postgres ? COLUMN_CHUNK : Math.floor((s.dialect.maxParams - 1) / AUDIT_WIDTH);
   let after = tail?.seq ?? 0;
+  const last = rows[rows.length - 1] as AuditRow;
+  const end = { seq: last.seq, hash: last.hash };
+  // Another transaction of this store that appends before this one commits chains after these events.
+  s.sendingAudit(end);
   for (let i = 0; i < rows.length; i += chunk) {
     const slice = rows.slice(i, i + chunk);
+    const linked = (slice[0] as AuditRow).prevHash;
     const written = await s.run<{ seq: number }>(
       postgres
         ? (before && i === 0 ? `with ${before.cte} ` : '') + unnestInsert()
         : valuesInsert(slice.length),
       postgres
-        ? [...columnsOf(slice), after, ...(before && i === 0 ? before.parameters : [])]
-        : [...valuesOf(slice), after],
+        ? [...columnsOf(slice), after, linked, ...(before && i === 0 ? before.parameters : [])]
+        : [...valuesOf(slice), after, after, after, linked],
     );
     if (written.length !== slice.length) {
-      if (i === 0 && written.length === 0) return false;
+      if (i === 0 && written.length === 0) {
+        s.refusedAudit(end);
+        return false;
+      }
       throw new ChainRace(`audit events ${after + 1}… were taken while this transaction held the tail`);
     }
     after = (slice[slice.length - 1] as AuditRow).seq;
   }
-  s.appendedAudit({ seq: after, hash: (rows[rows.length - 1] as AuditRow).hash });
+  s.appendedAudit(end);
   return true;
 }
 
 /**
- * No event after the tail: none holds the seq after it (the chain's seqs follow one another). As an equality on the
- * key it is one index probe on every engine; written `seq > tail`, Postgres without statistics on the table (a new
- * store, until autovacuum analyzes it) read every event to find none, on every write (10 % of its CPU under SCIM
- * PATCHes, growing with the log).
+ * Sends the rows (one chunk's worth) after `tail` with the transaction's commit, unanswered ({@link WITH_NEXT}): the guard raises
+ * (`roster_audit_chain_moved`, migration 0032) where it would otherwise write nothing, failing the transaction, and
+ * Sql.write runs it again. Noted as appended at once: the transaction commits with them or not at all.
  */
-const GUARD = 'where not exists (select 1 from audit_events where seq = ? + 1) returning seq';
+async function appendWithCommit(
+  s: Sql,
+  rows: readonly AuditRow[],
+  tail: AuditTail,
+  before?: { cte: string; parameters: unknown[] },
+): Promise<void> {
+  const last = rows[rows.length - 1] as AuditRow;
+  const end = { seq: last.seq, hash: last.hash };
+  s.sendingAudit(end);
+  // Awaited all the same: held by the connection, it answers at once, and must be queued before the commit is.
+  await s.run(WITH_NEXT + (before ? `with ${before.cte} ` : '') + unnestInsert(true), [
+    ...columnsOf(rows),
+    tail.seq,
+    (rows[0] as AuditRow).prevHash,
+    ...(before?.parameters ?? []),
+  ]);
+  s.appendedAudit(end);
+}
 
-/** Postgres: one array per column, whatever the number of rows (exported for the test of its plan). */
-export function unnestInsert(): string {
+/**
+ * The chain ends where the events link to: no event holds the seq after the tail (the chain's seqs follow one
+ * another), and the tail is the event the first one links to (its seq and hash; 0: the chain is empty). The tail
+ * may be an append still in flight on another connection (see inflightTails in context.ts), which can roll back.
+ * Each is an equality on the key, one index probe on every engine; written `seq > tail`, Postgres without
+ * statistics on the table (a new store, until autovacuum analyzes it) read every event to find none, on every
+ * write (10 % of its CPU under SCIM PATCHes, growing with the log).
+ */
+const ENDS_AT =
+  'not exists (select 1 from audit_events where seq = ?1 + 1) ' +
+  'and (?1 = 0 or exists (select 1 from audit_events where seq = ?1 and hash = ?2))';
+const GUARD = `where ${ENDS_AT} returning seq`;
+
+/**
+ * Postgres: one array per column, whatever the number of rows (exported for the test of its plan). `refusing`:
+ * the guard raises instead of writing nothing (an append sent with the commit, see appendWithCommit).
+ */
+export function unnestInsert(refusing = false): string {
+  const guard = refusing
+    ? `where case when ${ENDS_AT} then true else roster_audit_chain_moved(?1) end`
+    : GUARD;
   return (
     `insert into audit_events (${AUDIT_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], ` +
     `$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) ` +
-    GUARD.replace('?', '$10')
+    guard.replaceAll('?1', '$10').replaceAll('?2', '$11')
   );
 }
 
@@ -190,7 +237,7 @@ function valuesInsert(count: number): string {
   let text = valuesInserts.get(count);
   if (text === undefined) {
     const row = `(${Array.from({ length: AUDIT_WIDTH }, () => '?').join(', ')})`;
-    text = `insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${Array.from({ length: count }, () => row).join(', ')}) ${GUARD}`;
+    text = `insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${Array.from({ length: count }, () => row).join(', ')}) ${GUARD.replaceAll(/\?\d/g, '?')}`;
     valuesInserts.set(count, text);
   }
   return text;

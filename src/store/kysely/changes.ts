@@ -1,7 +1,7 @@
 /** @module The change set: which accounts and people each write changed, stamped with a generation the graph can resume from. */
 
 import type { Change, ChangeSet } from '../store.js';
-import { isPostgres, type Sql } from './context.js';
+import { isPostgres, type Sql, WITH_NEXT } from './context.js';
 
 export type ChangeKind = 'account' | 'person';
 
@@ -44,7 +44,8 @@ export async function writeQueuedChanges(s: Sql): Promise<void> {
   if (queued.length === 1 && one !== undefined && isPostgres(s)) {
     // Postgres: the generation taken and the rows written in one statement, one round trip while the counter is held.
     const { cte, parameters } = postgresChanges(one, s.now(), 1);
-    await s.run(`with ${cte} select 1`, parameters);
+    // Its answer says nothing: it goes out with the commit (a failure fails the transaction, as it would here).
+    await s.run(`${WITH_NEXT}with ${cte} select 1`, parameters);
     return;
   }
   // One statement taking the next generation (built once: the SCIM facade records a change per write).
