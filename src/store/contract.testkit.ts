@@ -603,6 +603,28 @@ export function storeContract(
         expect(teams.map((m) => m.entitlementId)).toEqual(['t1', 't2']);
         expect(await store.listMemberships({ appId: APP, accountIds: [] })).toEqual([]);
       });
+
+      it('reads one account with what it holds in one statement, as getAccount and listMemberships answer them', async () => {
+        await seed();
+        for (const id of ['a1', 'a2', 'a4']) {
+          for (const kind of [undefined, 'team', 'role'] as const) {
+            const input = kind === undefined ? { appId: APP, id } : { appId: APP, id, kind };
+            expect(await store.getAccountWithMemberships(input)).toEqual({
+              account: await store.getAccount({ appId: APP, id }),
+              memberships: await store.listMemberships({
+                appId: APP,
+                accountIds: [id],
+                ...(kind ? { kind } : {}),
+              }),
+            });
+          }
+        }
+        expect((await store.getAccountWithMemberships({ appId: APP, id: 'a1' }))?.memberships).toHaveLength(
+          3,
+        );
+        expect(await store.getAccountWithMemberships({ appId: APP, id: 'nobody' })).toBeNull();
+        expect(await store.getAccountWithMemberships({ appId: 'other-app', id: 'a1' })).toBeNull();
+      });
     });
 
     describe('staged snapshots', () => {

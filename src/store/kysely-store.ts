@@ -159,6 +159,11 @@ export class KyselyStore implements Store {
   sliceAccounts(input: Parameters<Store['sliceAccounts']>[0]): ReturnType<Store['sliceAccounts']> {
     return lookups.sliceAccounts(this.sql, input);
   }
+  getAccountWithMemberships(
+    input: Parameters<Store['getAccountWithMemberships']>[0],
+  ): ReturnType<Store['getAccountWithMemberships']> {
+    return lookups.getAccountWithMemberships(this.sql, input);
+  }
   listMemberships(input: Parameters<Store['listMemberships']>[0]): ReturnType<Store['listMemberships']> {
     return lookups.listMemberships(this.sql, input);
   }

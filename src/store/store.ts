@@ -535,6 +535,16 @@ export interface Store {
     accountIds: readonly string[];
     kind?: Entitlement['kind'];
   }): Promise<Membership[]>;
+  /**
+   * One account with what it holds (of one entitlement kind when given), as getAccount and listMemberships answer
+   * them, in one read: the SCIM facade shows a User with its groups on every read and write of it. Null when the
+   * store does not hold the account.
+   */
+  getAccountWithMemberships(input: {
+    appId: string;
+    id: string;
+    kind?: Entitlement['kind'];
+  }): Promise<{ account: StoredAccount; memberships: Membership[] } | null>;
   /** One app's grants by account, then entitlement; of one account, or of one entitlement (its holders), when given. */
   listGrants(input: { appId: string; accountId?: string; entitlementId?: string }): Promise<StoredGrant[]>;
 

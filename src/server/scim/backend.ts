@@ -130,6 +130,19 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       page: ({ offset, limit }) =>
         roster.store.sliceAccounts({ appId, offset, limit, excludeStatus: 'deleted' }),
       accounts: (ids) => roster.store.listGraphAccounts({ appId, ids }),
+      async accountWithGroups(id) {
+        const kind = options.groupKind;
+        const found = await roster.store.getAccountWithMemberships(
+          kind ? { appId, id, kind } : { appId, id },
+        );
+        if (!found) return null;
+        const groups = found.memberships.map((m) => ({
+          accountId: m.accountId,
+          id: m.entitlementId,
+          name: m.name,
+        }));
+        return { account: found.account, groups: kind ? groups : [] };
+      },
       async memberships(accountIds) {
         if (!options.groupKind) return [];
         const rows = await roster.store.listMemberships({ appId, accountIds, kind: options.groupKind });

@@ -81,6 +81,11 @@ export interface FacadeLookups {
   memberships(accountIds: readonly string[]): Promise<HeldGroup[]>;
   /** The snapshot's accounts with these ids (deleted ones included): a group's members, not every account. */
   accounts(ids: readonly string[]): Promise<Account[]>;
+  /**
+   * The snapshot's account with this id (deleted included) and the groups it is in, in one read where the store
+   * can: every read and write of one User shows it with its groups. Null when the snapshot does not hold it.
+   */
+  accountWithGroups?(id: string): Promise<{ account: Account; groups: HeldGroup[] } | null>;
 }
 
 /** What the facade reads and how it writes: the store's last snapshot, and runOp over a plan of these ops. */
@@ -305,7 +310,11 @@ export function createScimHandler(profile: AppProfile, backend: FacadeBackend) {
   }
 
   async function user(id: string): Promise<ShownUser> {
-    return shown(await findAccount(id));
+    const one = profile.groupKind ? await backend.lookups?.accountWithGroups?.(decodeURIComponent(id)) : null;
+    if (!one) return shown(await findAccount(id));
+    if (one.account.status === 'deleted') throw notFound(`no User "${id}" in ${profile.appId}`);
+    const groups = one.groups.length > 0 ? one.groups : undefined;
+    return { account: one.account, resource: renderUser(one.account, groups), groups };
   }
 
   async function shown(account: Account): Promise<ShownUser> {

@@ -130,6 +130,15 @@ function backend(store: Store, withLookups: boolean): FacadeBackend {
           id: m.entitlementId,
           name: m.name,
         })),
+      async accountWithGroups(id) {
+        const found = await store.getAccountWithMemberships({ appId: APP, id, kind: 'group' });
+        if (!found) return null;
+        const { account, memberships } = found;
+        return {
+          account,
+          groups: memberships.map((m) => ({ accountId: m.accountId, id: m.entitlementId, name: m.name })),
+        };
+      },
     },
   };
 }
@@ -224,6 +233,24 @@ describe('indexed reads answer exactly what a scan of every user answers', () =>
     const scan = await call(false, '/Users', query);
     expect(await call(true, '/Users', query)).toEqual(scan);
   });
+
+  it.each(['u1', 'u7', 'u2', 'nope'])(
+    '/Users/%s: the account and its groups in one read, as the scan shows them',
+    async (id) => {
+      const { call } = handlers(store, 'email');
+      const scan = await call(false, `/Users/${id}`, {});
+      const watched = backend(store, true);
+      const lookups = watched.lookups as NonNullable<FacadeBackend['lookups']>;
+      const answer = await createScimHandler(profileOf('email'), {
+        ...watched,
+        // Only an id the snapshot does not hold is looked for alone (and then in the app).
+        account: (asked) =>
+          asked === 'nope' ? watched.account(asked) : Promise.reject(new Error('read the account alone')),
+        lookups: { ...lookups, memberships: () => Promise.reject(new Error('read the groups alone')) },
+      }).handle({ method: 'GET', path: `/Users/${id}`, query: {}, tokenName: 't' });
+      expect(answer).toEqual(scan);
+    },
+  );
 
   it.each([
     ['/Groups', {}],

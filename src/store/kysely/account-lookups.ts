@@ -175,6 +175,64 @@ export async function listMemberships(
   );
 }
 
+/**
+ * One account and its memberships in one statement: the account's row once per entitlement it holds (once, with
+ * none), each row's `m_` columns one membership. On Postgres each statement is a round trip; a User shown with its
+ * groups was two.
+ */
+export async function getAccountWithMemberships(
+  s: Sql,
+  input: { appId: string; id: string; kind?: EntitlementKind },
+): Promise<{ account: StoredAccount; memberships: Membership[] } | null> {
+  const { kind } = input;
+  const values = { appId: input.appId, id: input.id, kind: kind ?? '' };
+  const rows = await s.runBuilt(`accounts.withMemberships:${kind !== undefined}`, values, (v) =>
+    s.db
+      .selectFrom('accounts')
+      .leftJoin(
+        (eb) => {
+          let held = eb
+            .selectFrom('grants')
+            .innerJoin('entitlements', (join) =>
+              join
+                .onRef('entitlements.app_id', '=', 'grants.app_id')
+                .onRef('entitlements.id', '=', 'grants.entitlement_id'),
+            )
+            .select([
+              'grants.entitlement_id as m_entitlement_id',
+              'entitlements.name as m_name',
+              'entitlements.kind as m_kind',
+            ])
+            .where('grants.app_id', '=', v.appId)
+            .where('grants.account_id', '=', v.id);
+          if (kind !== undefined) held = held.where('entitlements.kind', '=', v.kind);
+          return held.as('m');
+        },
+        (join) => join.onTrue(),
+      )
+      .selectAll('accounts')
+      .select(['m.m_entitlement_id', 'm.m_name', 'm.m_kind'])
+      .where('accounts.app_id', '=', v.appId)
+      .where('accounts.id', '=', v.id),
+  );
+  const [first] = rows;
+  if (first === undefined) return null;
+  const memberships: Membership[] = [];
+  for (const row of rows) {
+    if (row.m_entitlement_id === null) continue;
+    memberships.push({
+      accountId: first.id,
+      entitlementId: row.m_entitlement_id,
+      name: row.m_name as string,
+      kind: row.m_kind as EntitlementKind,
+    });
+  }
+  memberships.sort((a, b) =>
+    a.entitlementId < b.entitlementId ? -1 : a.entitlementId > b.entitlementId ? 1 : 0,
+  );
+  return { account: rowToAccount(first), memberships };
+}
+
 /** Up to this many accounts, a memberships read is built once per count (a page of a listing, one account). */
 const BUILT_MEMBERSHIP_IDS = 64;
 
