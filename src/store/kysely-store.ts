@@ -21,7 +21,14 @@ import * as snapshots from './kysely/snapshots.js';
 import * as staging from './kysely/staging.js';
 import * as tasks from './kysely/tasks.js';
 import { appliedMigrations } from './migrations/index.js';
-import type { AppliedMigration, SnapshotAccount, Store, StoredAccount, TransactionOptions } from './store.js';
+import type {
+  AppliedMigration,
+  SnapshotAccount,
+  Store,
+  StoredAccount,
+  TransactionOptions,
+  WatchHandlers,
+} from './store.js';
 
 export type { StoreDialect } from './kysely/context.js';
 
@@ -33,6 +40,8 @@ export interface KyselyStoreOptions {
 export class KyselyStore implements Store {
   readonly db: Db;
   private readonly sql: Sql;
+  /** What watchTokens opened: closed with the store. */
+  private readonly watches = new Set<{ close(): Promise<void> }>();
 
   constructor(db: Db, dialect: StoreDialect, options: KyselyStoreOptions = {}) {
     this.db = db;
@@ -410,10 +419,19 @@ export class KyselyStore implements Store {
     return this.sql.write((tx) => fn(new KyselyStore(tx.db, tx.dialect, { clock: tx.clock })), options);
   }
 
+  watchTokens(handlers: WatchHandlers): boolean {
+    const listen = this.sql.dialect.listen;
+    if (listen === undefined) return false;
+    this.watches.add(listen('roster_api_tokens', handlers));
+    return true;
+  }
+
   async close(): Promise<void> {
     if (this.db.isTransaction) {
       throw new RosterError('conflict', 'cannot close the store from inside a transaction');
     }
+    for (const watch of this.watches) await watch.close();
+    this.watches.clear();
     await this.db.destroy();
   }
 }

@@ -8,7 +8,8 @@ import type { KyselyStore } from './kysely-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openStore } from './open.js';
 import { openPostgresStore } from './postgres.js';
-import { freshDatabase, requirePostgres } from './postgres.testkit.js';
+import { admin, freshDatabase, requirePostgres } from './postgres.testkit.js';
+import { tokenStore } from './tokens.js';
 
 const postgres = await requirePostgres();
 
@@ -312,6 +313,102 @@ describe.skipIf(!postgres.available)(
           rerunnable: true,
         });
         expect(await a.verifyAudit()).toEqual({ ok: true, count: 2 });
+      });
+
+      /** Polls `check` until it holds (a change heard from another process arrives a moment after its commit). */
+      const eventually = async (check: () => Promise<boolean>): Promise<void> => {
+        for (let waited = 0; !(await check()); waited += 10) {
+          // Well short of how long a token is kept unheard (10 s): a revocation not heard fails here.
+          if (waited > 5_000) throw new Error('never came to hold');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      const tokenRow = (name: string) => ({
+        name,
+        scope: 'scim:app' as const,
+        hash: `hash-${name}`,
+        prefix: 'rst_x',
+        createdBy: 'test',
+      });
+      /** The token rows `find` read (statements on api_tokens by hash) while it ran. */
+      const tokenReads = async (find: () => Promise<unknown>) =>
+        (await statementsOf(async () => void (await find()))).filter((t) =>
+          t.includes('from "api_tokens" where "hash"'),
+        ).length;
+
+      it('a server keeps the tokens it checked while it hears every change to them: a revocation by any writer is refused as soon as it is heard', async () => {
+        const url = await database();
+        const [server, cli] = [await open(url), await open(url)];
+        const [served, other] = [tokenStore(server), tokenStore(cli)];
+        for (const name of ['idp', 'gone', 'used', 'other']) await other.create(tokenRow(name));
+        const find = (name: string) => served.findByHash(`hash-${name}`);
+        expect(await find('idp')).toMatchObject({ name: 'idp', scope: 'scim:app' });
+        // Once it listens, a token checked again is not read again.
+        await eventually(
+          async () => (await find('idp')) !== null && (await tokenReads(() => find('idp'))) === 0,
+        );
+        // Revoked by another process: refused once heard.
+        await other.revoke({ idOrName: 'idp' });
+        await eventually(async () => (await find('idp')) === null);
+        // Deleted by hand (not through Roster): heard all the same (a trigger announces it).
+        expect(await find('gone')).not.toBeNull();
+        await sql`delete from api_tokens where name = 'gone'`.execute(cli.db);
+        await eventually(async () => (await find('gone')) === null);
+        // Using a token (last_used_at) is not announced: what is kept stays kept.
+        const heard: string[] = [];
+        const listener = new pg.Client({ connectionString: url });
+        await listener.connect();
+        try {
+          listener.on('notification', (n) => heard.push(n.payload ?? ''));
+          await listener.query('listen roster_api_tokens');
+          await other.touch({ id: (await find('used'))?.id ?? '', at: new Date().toISOString() });
+          await sql`select pg_notify('roster_api_tokens', 'marker')`.execute(cli.db);
+          await eventually(async () => heard.length > 0);
+          expect(heard).toEqual(['marker']);
+        } finally {
+          await listener.end();
+        }
+        // A token created after the server started is found (nothing absent is kept).
+        expect(await find('late')).toBeNull();
+        await other.create(tokenRow('late'));
+        expect(await find('late')).toMatchObject({ name: 'late' });
+      });
+
+      it('a server that loses the connection it hears on reads tokens afresh until it listens again: a revocation made meanwhile is refused', async () => {
+        const url = await database();
+        const [server, cli] = [await open(url), await open(url)];
+        const [served, other] = [tokenStore(server), tokenStore(cli)];
+        await other.create(tokenRow('idp'));
+        await other.create(tokenRow('second'));
+        const find = (name: string) => served.findByHash(`hash-${name}`);
+        await eventually(
+          async () => (await find('idp')) !== null && (await tokenReads(() => find('idp'))) === 0,
+        );
+        expect(await find('second')).not.toBeNull();
+        const name = new URL(url).pathname.slice(1);
+        const ended = await admin((client) =>
+          client.query(
+            `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'roster-listen' and datname = $1`,
+            [name],
+          ),
+        );
+        expect(ended.rows).toEqual([{ pg_terminate_backend: true }]);
+        // Revoked while nobody listens: never announced to this server, refused all the same.
+        await other.revoke({ idOrName: 'second' });
+        await eventually(async () => (await find('second')) === null);
+        // It listens again (a new connection), and keeps what it checks from then on.
+        await eventually(async () => (await tokenReads(() => find('idp'))) === 0);
+        await other.revoke({ idOrName: 'idp' });
+        await eventually(async () => (await find('idp')) === null);
+      });
+
+      it('a token revoked through the store that checked it is refused at once', async () => {
+        const url = await database();
+        const served = tokenStore(await open(url));
+        await served.create(tokenRow('idp'));
+        await eventually(async () => (await tokenReads(() => served.findByHash('hash-idp'))) === 0);
+        await served.revoke({ idOrName: 'idp' });
+        expect(await served.findByHash('hash-idp')).toBeNull();
       });
 
       it('once a transaction has written its events (its own audit read), it holds the chain to its end: another writer appends after', async () => {

@@ -7,8 +7,10 @@ import { RosterError } from '../core/errors.js';
 import { WITH_NEXT } from './kysely/context.js';
 import { KyselyStore, type KyselyStoreOptions, type StoreDialect } from './kysely-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { listenPostgres } from './postgres-listen.js';
 import { pipelinedPool } from './postgres-pipeline.js';
 import type { Database } from './schema.js';
+import type { WatchHandlers } from './store.js';
 
 /**
  * The session-level advisory lock every opener takes before migrating (an arbitrary constant: "roster" in
@@ -100,9 +102,16 @@ function chainMoved(error: unknown): boolean {
 }
 
 /** The Postgres side of the Store: SQLSTATE classes for constraint errors and the protocol's parameter cap. */
-export function postgresDialect(where: string, parallelTransactions = 1): StoreDialect {
+export function postgresDialect(
+  where: string,
+  parallelTransactions = 1,
+  connection?: pg.ClientConfig,
+): StoreDialect {
   return {
     where,
+    ...(connection && {
+      listen: (channel: string, handlers: WatchHandlers) => listenPostgres(connection, channel, handlers),
+    }),
     parallelTransactions,
     // The Bind message counts parameters in an unsigned 16-bit field.
     maxParams: 65_535,
@@ -240,5 +249,5 @@ export async function openPostgresStore(
     await db.destroy();
     throw openError(cause, where, secrets);
   }
-  return new KyselyStore(db, postgresDialect(where, Math.min(PARALLEL_WRITES, poolSize)), options);
+  return new KyselyStore(db, postgresDialect(where, Math.min(PARALLEL_WRITES, poolSize), config), options);
 }

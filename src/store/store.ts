@@ -384,6 +384,16 @@ export interface TaskRecord {
 
 // ---- audit
 
+/** What a store tells a watcher of changes other processes commit (see Store.watchTokens). */
+export interface WatchHandlers {
+  /** Listening: from now on every change committed is heard. */
+  listening(): void;
+  /** A change was committed (heard after its commit). */
+  changed(): void;
+  /** No longer listening (its connection failed or the store closed): changes from now on may go unheard. */
+  lost(): void;
+}
+
 /** How a transaction may be run (see Store.transaction). */
 export interface TransactionOptions {
   /**
@@ -861,6 +871,12 @@ export interface Store {
   listReviewItems(input: { reviewId: string; reviewer?: string }): Promise<ReviewItemRecord[]>;
   updateReviewItem(input: { reviewId: string; seq: number; set: ReviewItemPatch }): Promise<ReviewItemRecord>;
 
+  /**
+   * Tells `handlers` of every change to the API tokens that any process commits (a revocation above all), where the
+   * store can hear of them: Postgres (a trigger's NOTIFY, migration 0033, heard on a connection of its own, opened
+   * again when lost). False where it cannot (SQLite). It stops when the store closes.
+   */
+  watchTokens(handlers: WatchHandlers): boolean;
   /** Runs fn with a store whose every call is part of one transaction; a throw rolls all of it back. */
   transaction<T>(fn: (store: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**

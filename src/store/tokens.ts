@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Selectable } from 'kysely';
 import { RosterError } from '../core/errors.js';
 import { type ApiTokensTable, isUniqueViolation, serverDb } from './server-tables.js';
-import type { Store } from './store.js';
+import type { Store, WatchHandlers } from './store.js';
 
 /** Ordered: each scope can do everything the ones before it can. */
 export const TOKEN_SCOPES = ['read', 'operate', 'approve', 'admin'] as const;
@@ -71,8 +71,69 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
   };
 }
 
+/**
+ * How long a checked token is kept at most: a bound on a revocation that went unheard (a listening connection
+ * dropped without a word, until TCP keepalive finds it out). Heard, it takes effect at once.
+ */
+const KEPT_MS = 10_000;
+
+/**
+ * The live tokens checked lately, kept only while every change to the tokens is heard (Store.watchTokens): a
+ * request then reads no token row, where each was a statement (on Postgres, a round trip) of every authenticated
+ * request. Anything heard (a revocation by any process) drops them all; so does losing the connection that hears,
+ * after which tokens are read afresh until it listens again. A read that began before the last thing heard keeps
+ * nothing: what it read may be what was just revoked.
+ */
+class CheckedTokens {
+  #kept = new Map<string, { token: ApiToken; at: number }>();
+  /** Moves on with everything heard: a read keeps its token only if nothing was heard while it ran. */
+  #generation = 0;
+  #listening = false;
+
+  constructor(private readonly now: () => number) {}
+
+  readonly handlers: WatchHandlers = {
+    listening: () => {
+      this.#listening = true;
+      this.drop();
+    },
+    changed: () => this.drop(),
+    lost: () => {
+      this.#listening = false;
+      this.drop();
+    },
+  };
+
+  drop(): void {
+    this.#generation++;
+    this.#kept.clear();
+  }
+
+  async find(hash: string, read: () => Promise<ApiToken | null>): Promise<ApiToken | null> {
+    if (!this.#listening) return read();
+    const kept = this.#kept.get(hash);
+    const now = this.now();
+    if (kept !== undefined && now - kept.at < KEPT_MS) return kept.token;
+    const generation = this.#generation;
+    const token = await read();
+    if (token !== null && this.#listening && generation === this.#generation) {
+      this.#kept.set(hash, { token, at: now });
+    }
+    return token;
+  }
+}
+
 export function tokenStore(store: Store, clock: () => Date = () => new Date()): TokenStore {
   const db = serverDb(store);
+  // Wall time, not the clock a test may stop: how long a token was kept.
+  let checked: CheckedTokens | null | undefined;
+  const cache = () => {
+    if (checked === undefined) {
+      const made = new CheckedTokens(() => performance.now());
+      checked = store.watchTokens(made.handlers) ? made : null;
+    }
+    return checked;
+  };
   const byHashSql = db
     .selectFrom('api_tokens')
     .selectAll()
@@ -111,13 +172,17 @@ export function tokenStore(store: Store, clock: () => Date = () => new Date()): 
       return toToken(row);
     },
     async findByHash(hash) {
-      // Every authenticated request asks: read afresh each time (a token revoked elsewhere is refused at once),
-      // from a statement compiled once.
-      const { rows } = await db.executeQuery<Selectable<ApiTokensTable>>(
-        CompiledQuery.raw(byHashSql, [hash]),
-      );
-      const row = rows[0];
-      return row ? toToken(row) : null;
+      // Every authenticated request asks: kept while every revocation is heard (see CheckedTokens), else read
+      // afresh each time (a token revoked elsewhere is refused at once), from a statement compiled once.
+      const read = async () => {
+        const { rows } = await db.executeQuery<Selectable<ApiTokensTable>>(
+          CompiledQuery.raw(byHashSql, [hash]),
+        );
+        const row = rows[0];
+        return row ? Object.freeze(toToken(row)) : null;
+      };
+      const kept = cache();
+      return kept ? kept.find(hash, read) : read();
     },
     async list(input = {}) {
       let query = db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('name');
@@ -134,6 +199,8 @@ export function tokenStore(store: Store, clock: () => Date = () => new Date()): 
       if (row.revoked_at !== null) return toToken(row);
       const at = clock().toISOString();
       await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', row.id).execute();
+      // Refused here at once, not only once the trigger's announcement comes back.
+      checked?.drop();
       return toToken({ ...row, revoked_at: at });
     },
     async touch({ id, at }) {

@@ -2,7 +2,7 @@
 
 import { type Compilable, CompiledQuery, type Insertable, type Kysely, PostgresAdapter } from 'kysely';
 import type { Database } from '../schema.js';
-import type { Change } from '../store.js';
+import type { Change, WatchHandlers } from '../store.js';
 import { lockQueuedAudit, type QueuedAudit, writeQueuedAudit } from './audit-log.js';
 import { type ChangeKind, type QueuedChanges, writeQueuedChanges } from './changes.js';
 
@@ -26,6 +26,8 @@ export interface StoreDialect {
    * its append answered (see {@link Sql.write}).
    */
   appendWithCommit?: { refused(error: unknown): boolean };
+  /** Hears of changes other processes commit on a channel (Postgres: LISTEN on a connection of its own). */
+  listen?(channel: string, handlers: WatchHandlers): { close(): Promise<void> };
   /** Write transactions that can run side by side (default 1: one connection). */
   parallelTransactions?: number;
   /** Queues writers that rewrite the stored findings (two graph refreshes at once would insert the same keys). */

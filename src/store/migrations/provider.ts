@@ -24,6 +24,7 @@ import { migration0029 } from './0029_plan_source_indexes.js';
 import { migration0030 } from './0030_accounts_app_external_id.js';
 import { migration0031 } from './0031_drop_unread_account_indexes.js';
 import { migration0032 } from './0032_audit_chain_refusal.js';
+import { migration0033 } from './0033_api_tokens_notify.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -48,6 +49,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0030_accounts_app_external_id': migration0030,
   '0031_drop_unread_account_indexes': migration0031,
   '0032_audit_chain_refusal': migration0032,
+  '0033_api_tokens_notify': migration0033,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
