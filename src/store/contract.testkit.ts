@@ -1346,6 +1346,66 @@ export function storeContract(
           ],
         });
 
+      it('an op finished from the record its claim and begin left, in a transaction that may run again, reads as the store then holds it; one another owner took over is refused, and the transaction kept nothing', async () => {
+        const { plan } = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [
+            { appId: APP, kind: 'create', target: { email: 'a@example.com' } },
+            { appId: APP, kind: 'create', target: { email: 'b@example.com' } },
+          ],
+        });
+        const op = (seq: number) => store.listOps({ planId: plan.id, seqs: [seq] }).then(([o]) => o);
+        const begun = await store.claimAndBeginOp({ planId: plan.id, seq: 1, owner: 'me', leaseMs: 60_000 });
+        if (begun === null) throw new Error('not begun');
+        const finished = await store.transaction(
+          (tx) =>
+            tx.finishOp({
+              planId: plan.id,
+              seq: 1,
+              status: 'succeeded',
+              outcome: { accountId: 'x1', verified: true, note: undefined },
+              owner: 'me',
+              known: begun,
+            }),
+          { rerunnable: true },
+        );
+        expect(finished).toEqual(await op(1));
+        expect(finished).toMatchObject({
+          status: 'succeeded',
+          claimedBy: null,
+          outcome: { accountId: 'x1' },
+        });
+        const second = await store.claimAndBeginOp({ planId: plan.id, seq: 2, owner: 'me', leaseMs: 60_000 });
+        if (second === null) throw new Error('not begun');
+        await store.claimOp({
+          planId: plan.id,
+          seq: 2,
+          owner: 'other',
+          leaseMs: 60_000,
+          takeOverFrom: ['me'],
+        });
+        await expect(
+          store.transaction(
+            async (tx) => {
+              await tx.appendAudit({ actor: 'me', kind: 'op.succeeded', data: { seq: 2 } });
+              await tx.finishOp({
+                planId: plan.id,
+                seq: 2,
+                status: 'succeeded',
+                outcome: {},
+                owner: 'me',
+                known: second,
+              });
+            },
+            { rerunnable: true },
+          ),
+        ).rejects.toThrow(/claimed by other/);
+        expect(await op(2)).toMatchObject({ status: 'running', claimedBy: 'other' });
+        expect((await store.listAudit({})).filter((e) => e.kind === 'op.succeeded')).toEqual([]);
+      });
+
       it('plans of a time window are read whole, by when they were made or last moved', async () => {
         const first = (await makePlan()).plan;
         const second = (await makePlan()).plan;

@@ -219,7 +219,7 @@ describe.skipIf(!postgres.available)(
         // Sent with the commit and refused by its guard, then answered, after the tail read under the lock.
         const inserts = first.filter((t) => t.includes('insert into audit_events'));
         expect(inserts).toHaveLength(3);
-        expect(inserts[0]).toMatch(/^\/\* with next \*\/ .*roster_audit_chain_moved/);
+        expect(inserts[0]).toMatch(/^\/\* with next \*\/ .*roster_refused/);
         expect(first.filter((t) => t.includes('from "audit_events" order by "seq" desc'))).toHaveLength(1);
         // The first run's writes were rolled back whole: the person once, under one generation, from the second run.
         const after = await b.changedSince({ since: generation });
@@ -233,7 +233,7 @@ describe.skipIf(!postgres.available)(
           }),
         );
         expect(second.filter((t) => t.includes('insert into audit_events'))).toEqual([
-          expect.stringMatching(/^\/\* with next \*\/ .*roster_audit_chain_moved/),
+          expect.stringMatching(/^\/\* with next \*\/ .*roster_refused/),
         ]);
         expect(second.filter((t) => t.includes('order by "seq" desc'))).toEqual([]);
         const events = await b.listAudit({});

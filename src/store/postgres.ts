@@ -92,12 +92,13 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * An audit append sent with its commit found the chain moved on: its guard raised (migration 0032), or, should
- * another writer have slipped past the tail lock, the chain's key refused its first seq.
+ * What a transaction sent with its commit was refused (see StoreDialect.withCommit): its guard called
+ * `roster_refused` (migration 0032), or, for an audit append, another writer that slipped past the tail lock took
+ * its first seq.
  */
-function chainMoved(error: unknown): boolean {
+function refusedWithCommit(error: unknown): boolean {
   const state = sqlState(error);
-  if (state === '40001') return String((error as { message?: unknown }).message).includes('audit chain');
+  if (state === '40001') return String((error as { message?: unknown }).message).startsWith('roster: ');
   return state === '23505' && (error as { constraint?: unknown }).constraint === 'audit_events_pkey';
 }
 
@@ -118,7 +119,7 @@ export function postgresDialect(
     isForeignKeyViolation: (error) => sqlState(error) === '23503',
     isUniqueViolation: (error) => sqlState(error) === '23505',
     // Pipelined connections (postgres-pipeline.ts) send held statements with the commit.
-    appendWithCommit: { refused: chainMoved },
+    withCommit: { refused: refusedWithCommit },
     // Under READ COMMITTED every worker reads the same tail; queueing them keeps appends from failing in bulk.
     // Sent with the statement after it (the events' insert): no round trip of its own.
     lockAuditTail: async (db) => {

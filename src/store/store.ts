@@ -721,6 +721,9 @@ export interface Store {
   /**
    * Records what came of an op: succeeded, failed (retryable later with beginOp), skipped, or task_open (a task
    * op whose manual task `taskId` is open). Releases the claim; with an owner, only that owner may finish it.
+   * `known`: the op as the owner's claim and begin left it. In a transaction that may run again (see
+   * TransactionOptions), a store that can sends the update with the commit and answers this with the outcome set
+   * on it, reading nothing back (Postgres).
    */
   finishOp(input: {
     planId: string;
@@ -730,6 +733,7 @@ export interface Store {
     error?: string | null;
     owner?: string;
     taskId?: string | null;
+    known?: OpRecord;
   }): Promise<OpRecord>;
   /**
    * Records how far a running op got without finishing it (an id the app returned before read-back, a wait's

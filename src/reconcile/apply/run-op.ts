@@ -259,6 +259,8 @@ export async function finish(
       error,
       owner: ctx.owner,
       ...(taskId !== undefined ? { taskId } : {}),
+      // As this run's claim and begin left it: where the store sends the update with the commit, nothing is read.
+      ...(r.status === 'running' && r.claimedBy === ctx.owner ? { known: r } : {}),
     });
     await tx.appendAudit(
       auditOf(ctx, finished, `op.${status}`, { ...(outcome ?? {}), ...(error ? { error } : {}), ...extra }),

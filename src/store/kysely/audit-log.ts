@@ -77,7 +77,7 @@ export async function writeQueuedAudit(s: Sql): Promise<void> {
   // while the chain is held); they are written whether or not its events are.
   const changes = takePostgresChanges(s);
   const hint = s.auditTailHint();
-  if (hint !== undefined && s.appendRidesCommit() && queued.length <= COLUMN_CHUNK) {
+  if (hint !== undefined && s.ridesCommit() && queued.length <= COLUMN_CHUNK) {
     await appendWithCommit(s, chained(queued, at, hint), hint, changes && postgresChanges(changes, at, 12));
     return;
   }
@@ -180,7 +180,7 @@ async function insertEvents(
 
 /**
  * Sends the rows (one chunk's worth) after `tail` with the transaction's commit, unanswered ({@link WITH_NEXT}): the guard raises
- * (`roster_audit_chain_moved`, migration 0032) where it would otherwise write nothing, failing the transaction, and
+ * (`roster_refused`, migration 0032) where it would otherwise write nothing, failing the transaction, and
  * Sql.write runs it again. Noted as appended at once: the transaction commits with them or not at all.
  */
 async function appendWithCommit(
@@ -221,7 +221,7 @@ const GUARD = `where ${ENDS_AT} returning seq`;
  */
 export function unnestInsert(refusing = false): string {
   const guard = refusing
-    ? `where case when ${ENDS_AT} then true else roster_audit_chain_moved(?1) end`
+    ? `where case when ${ENDS_AT} then true else roster_refused('the audit chain no longer ends at event ' || ?1) end`
     : GUARD;
   return (
     `insert into audit_events (${AUDIT_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], ` +

@@ -21,11 +21,12 @@ export interface StoreDialect {
   lockAuditTail?(db: Kysely<Database>): Promise<void>;
   /**
    * Statements held for a transaction's commit go out with it, in one round trip (Postgres's pipelined
-   * connections). A transaction that may be run again then sends its audit events with its commit, unanswered,
-   * guarded to fail the transaction when the chain has moved on (`refused` knows that error): it is then run again,
-   * its append answered (see {@link Sql.write}).
+   * connections). A transaction that may be run again then sends what it would otherwise wait on an answer for
+   * (its audit events after the tail it last knew, an op's outcome under the claim it last knew) with its commit,
+   * unanswered, guarded to fail the transaction when that no longer holds (`refused` knows that error): it is then
+   * run again, every statement answered (see {@link Sql.write}).
    */
-  appendWithCommit?: { refused(error: unknown): boolean };
+  withCommit?: { refused(error: unknown): boolean };
   /** Hears of changes other processes commit on a channel (Postgres: LISTEN on a connection of its own). */
   listen?(channel: string, handlers: WatchHandlers): { close(): Promise<void> };
   /** Write transactions that can run side by side (default 1: one connection). */
@@ -89,7 +90,7 @@ const pendingTails = new WeakMap<Db, AuditTail>();
  */
 const inflightTails = new WeakMap<StoreDialect, AuditTail>();
 
-/** The transactions whose audit events go out with their commit (see StoreDialect.appendWithCommit). */
+/** The transactions that send what they can with their commit (see StoreDialect.withCommit). */
 const ridingTransactions = new WeakSet<Db>();
 
 /** The changes each transaction has recorded and not yet written, by its handle. */
@@ -155,13 +156,13 @@ export class Sql {
 
   /**
    * Runs fn in a transaction, or in the caller's when this handle is already bound to one. `rerunnable`: fn only
-   * uses the handle it is given, and may run again after a rollback; its audit events may then go out with its
-   * commit where the engine can (see StoreDialect.appendWithCommit), and when that finds the chain moved on, fn
-   * runs once more in a transaction of its own that cannot be refused so.
+   * uses the handle it is given, and may run again after a rollback; what it would wait on an answer for may then
+   * go out with its commit where the engine can (see StoreDialect.withCommit), and when that is refused, fn runs
+   * once more in a transaction of its own whose every statement is answered.
    */
   async write<T>(fn: (tx: Sql) => Promise<T>, options: { rerunnable?: boolean } = {}): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    const riding = this.dialect.appendWithCommit;
+    const riding = this.dialect.withCommit;
     if (options.rerunnable !== true || riding === undefined) return this.#transaction(fn, false);
     try {
       return await this.#transaction(fn, true);
@@ -172,8 +173,11 @@ export class Sql {
     }
   }
 
-  /** Whether this handle's transaction sends its audit events with its commit (see {@link Sql.write}). */
-  appendRidesCommit(): boolean {
+  /**
+   * Whether this handle's transaction sends what it can with its commit, unanswered and guarded by
+   * `roster_refused` (migration 0032; see {@link Sql.write}).
+   */
+  ridesCommit(): boolean {
     return ridingTransactions.has(this.db);
   }
 

@@ -3,11 +3,11 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { timeOrderedId } from '../../core/ids.js';
-import { toJsonColumn } from '../json.js';
+import { nullableObjectRecord, parseJsonColumn, toJsonColumn } from '../json.js';
 import { rowToOp, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpSource, OpStatus, PlanRecord } from '../store.js';
-import type { Sql } from './context.js';
+import { type Sql, WITH_NEXT } from './context.js';
 import { likeLiteral } from './like.js';
 
 export async function createPlan(
@@ -62,22 +62,28 @@ export async function createPlan(
       { answerless: true },
     );
     if (begun !== undefined && first !== undefined) {
-      await tx.insertRows('ops', [
-        {
-          plan_id: plan.id,
-          seq: 1,
-          app_id: first.appId,
-          kind: first.kind,
-          target: JSON.stringify(first.target),
-          status: 'running',
-          attempts: 1,
-          depends_on: toJsonColumn(checkedDependencies(first, 1, source.count)),
-          requires_approval: 0,
-          claimed_by: begun.claimedBy,
-          claim_expires_at: begun.claimExpiresAt,
-          intent_at: begun.intentAt,
-        },
-      ]);
+      // Nothing read back either (its record is made here, below): with its plan's, its intent's audit event and
+      // the commit, a facade plan on Postgres is one round trip.
+      await tx.insertRows(
+        'ops',
+        [
+          {
+            plan_id: plan.id,
+            seq: 1,
+            app_id: first.appId,
+            kind: first.kind,
+            target: JSON.stringify(first.target),
+            status: 'running',
+            attempts: 1,
+            depends_on: toJsonColumn(checkedDependencies(first, 1, source.count)),
+            requires_approval: 0,
+            claimed_by: begun.claimedBy,
+            claim_expires_at: begun.claimExpiresAt,
+            intent_at: begun.intentAt,
+          },
+        ],
+        { answerless: true },
+      );
     }
     // Values straight from each op as it is made, no row object each: a big plan has tens of thousands of ops. In
     // chunks of one size: the statement text is built once per size, and building one of the most rows a statement
@@ -461,10 +467,14 @@ export async function finishOp(
     error?: string | null;
     owner?: string;
     taskId?: string | null;
+    known?: OpRecord;
   },
 ): Promise<OpRecord> {
   const from: OpStatus[] =
     input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
+  if (input.known !== undefined && input.owner !== undefined && s.ridesCommit()) {
+    return finishWithCommit(s, { ...input, known: input.known, owner: input.owner }, from);
+  }
   const owned = input.owner !== undefined;
   const withTask = input.taskId !== undefined;
   const values = {
@@ -504,6 +514,58 @@ export async function finishOp(
   });
   if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
   return rowToOp(row);
+}
+
+/**
+ * finishOp sent with the transaction's commit, unanswered (Postgres, a transaction that may run again: see
+ * Sql.write): the finished record is the one the run last knew with the outcome set on it, as the update's
+ * answer would have been. An op no longer the owner's (taken over, finished) calls `roster_refused`, failing the
+ * transaction: run again, answered, it says why.
+ */
+async function finishWithCommit(
+  s: Sql,
+  input: Parameters<typeof finishOp>[1] & { known: OpRecord; owner: string },
+  from: readonly OpStatus[],
+): Promise<OpRecord> {
+  const { known } = input;
+  if (known.planId !== input.planId || known.seq !== input.seq) {
+    throw new Error(`finishOp: the known record is op ${known.seq} of plan ${known.planId}`);
+  }
+  const finishedAt = input.status === 'task_open' ? null : s.now();
+  const outcome = input.outcome == null ? null : toJsonColumn(input.outcome);
+  const withTask = input.taskId !== undefined;
+  const parameters: unknown[] = [
+    input.status,
+    finishedAt,
+    outcome,
+    input.error ?? null,
+    input.planId,
+    input.seq,
+    from,
+    input.owner,
+    `op ${input.seq} of plan ${input.planId} is not ${from.join(' or ')} under ${input.owner}`,
+  ];
+  if (withTask) parameters.push(input.taskId ?? null);
+  await s.run(
+    `${WITH_NEXT}with done as (update ops set status = $1, finished_at = $2, outcome = $3, error = $4, ` +
+      `claimed_by = null, claim_expires_at = null${withTask ? ', task_id = $10' : ''} ` +
+      'where plan_id = $5 and seq = $6 and status = any($7::text[]) and claimed_by = $8 returning 1) ' +
+      'select roster_refused($9) from (select count(*) as n from done) as c where c.n = 0',
+    parameters,
+  );
+  return {
+    ...known,
+    status: input.status,
+    finishedAt,
+    outcome:
+      outcome === null
+        ? null
+        : parseJsonColumn(nullableObjectRecord, outcome, `ops[${input.planId}#${input.seq}].outcome`),
+    error: input.error ?? null,
+    claimedBy: null,
+    claimExpiresAt: null,
+    ...(withTask ? { taskId: input.taskId ?? null } : {}),
+  };
 }
 
 export async function progressOp(

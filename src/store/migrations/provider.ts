@@ -23,7 +23,7 @@ import { migration0028 } from './0028_audit_chain_by_seq.js';
 import { migration0029 } from './0029_plan_source_indexes.js';
 import { migration0030 } from './0030_accounts_app_external_id.js';
 import { migration0031 } from './0031_drop_unread_account_indexes.js';
-import { migration0032 } from './0032_audit_chain_refusal.js';
+import { migration0032 } from './0032_refused_with_commit.js';
 import { migration0033 } from './0033_api_tokens_notify.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
@@ -48,7 +48,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0029_plan_source_indexes': migration0029,
   '0030_accounts_app_external_id': migration0030,
   '0031_drop_unread_account_indexes': migration0031,
-  '0032_audit_chain_refusal': migration0032,
+  '0032_refused_with_commit': migration0032,
   '0033_api_tokens_notify': migration0033,
 };
 
