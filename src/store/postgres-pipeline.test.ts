@@ -2,21 +2,20 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WITH_NEXT } from './kysely/context.js';
-import { preparedFromEnv } from './postgres.js';
+import { listenFromEnv, preparedFromEnv } from './postgres.js';
 import { freshDatabase, requirePostgres } from './postgres.testkit.js';
 import { pipelinedPool } from './postgres-pipeline.js';
 
 const postgres = await requirePostgres();
 
-describe('ROSTER_PG_PREPARED', () => {
+describe.each([
+  ['ROSTER_PG_PREPARED', preparedFromEnv],
+  ['ROSTER_PG_LISTEN', listenFromEnv],
+] as const)('%s', (name, fromEnv) => {
   it('is on unless it says off, and names itself when it says neither', () => {
-    for (const on of [undefined, '', 'on', '1', 'TRUE', 'yes'])
-      expect(preparedFromEnv({ ROSTER_PG_PREPARED: on })).toBe(true);
-    for (const off of ['off', '0', 'false', 'No '])
-      expect(preparedFromEnv({ ROSTER_PG_PREPARED: off })).toBe(false);
-    expect(() => preparedFromEnv({ ROSTER_PG_PREPARED: 'sometimes' })).toThrow(
-      /ROSTER_PG_PREPARED="sometimes" is neither on nor off/,
-    );
+    for (const on of [undefined, '', 'on', '1', 'TRUE', 'yes']) expect(fromEnv({ [name]: on })).toBe(true);
+    for (const off of ['off', '0', 'false', 'No ']) expect(fromEnv({ [name]: off })).toBe(false);
+    expect(() => fromEnv({ [name]: 'sometimes' })).toThrow(`${name}="sometimes" is neither on nor off`);
   });
 });
 

@@ -37,20 +37,41 @@ export interface PostgresStoreOptions extends KyselyStoreOptions {
    * connection without carrying them (PgBouncer in transaction mode before 1.21) needs them off.
    */
   preparedStatements?: boolean;
+  /**
+   * Whether the store may hear of changes on a connection of its own (LISTEN; see Store.watchTokens). Default:
+   * ROSTER_PG_LISTEN, on unless it says off: behind a pooler that hands each transaction another server connection
+   * (PgBouncer in transaction mode) a LISTEN is not kept, and a server would keep a revoked token until it expires
+   * from its cache (5 s) instead of refusing it at once.
+   */
+  listen?: boolean;
 }
 
-/** ROSTER_PG_PREPARED as a switch: unset or on (1, true, yes), or off (0, false, no). */
-export function preparedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env['ROSTER_PG_PREPARED']?.trim().toLowerCase();
+/** An on/off environment variable: unset or on (1, true, yes), or off (0, false, no); anything else is refused. */
+function switchFromEnv(env: NodeJS.ProcessEnv, name: string, fix: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '' || ['on', '1', 'true', 'yes'].includes(raw)) return true;
   if (['off', '0', 'false', 'no'].includes(raw)) return false;
-  throw new RosterError(
-    'invalid_input',
-    `ROSTER_PG_PREPARED="${env['ROSTER_PG_PREPARED']}" is neither on nor off`,
-    {
-      where: 'ROSTER_PG_PREPARED',
-      fix: 'unset it, or set it to off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21)',
-    },
+  throw new RosterError('invalid_input', `${name}="${env[name]}" is neither on nor off`, {
+    where: name,
+    fix,
+  });
+}
+
+/** ROSTER_PG_PREPARED as a switch (see PostgresStoreOptions.preparedStatements). */
+export function preparedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return switchFromEnv(
+    env,
+    'ROSTER_PG_PREPARED',
+    'unset it, or set it to off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21)',
+  );
+}
+
+/** ROSTER_PG_LISTEN as a switch (see PostgresStoreOptions.listen). */
+export function listenFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return switchFromEnv(
+    env,
+    'ROSTER_PG_LISTEN',
+    'unset it, or set it to off behind a pooler that cannot keep a LISTEN (PgBouncer in transaction mode)',
   );
 }
 
@@ -250,5 +271,10 @@ export async function openPostgresStore(
     await db.destroy();
     throw openError(cause, where, secrets);
   }
-  return new KyselyStore(db, postgresDialect(where, Math.min(PARALLEL_WRITES, poolSize), config), options);
+  const listen = options.listen ?? listenFromEnv();
+  return new KyselyStore(
+    db,
+    postgresDialect(where, Math.min(PARALLEL_WRITES, poolSize), listen ? config : undefined),
+    options,
+  );
 }

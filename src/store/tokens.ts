@@ -75,7 +75,7 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
  * How long a checked token is kept at most: a bound on a revocation that went unheard (a listening connection
  * dropped without a word, until TCP keepalive finds it out). Heard, it takes effect at once.
  */
-const KEPT_MS = 10_000;
+const KEPT_MS = 5_000;
 
 /**
  * The live tokens checked lately, kept only while every change to the tokens is heard (Store.watchTokens): a
