@@ -95,6 +95,20 @@ describe('one account looked up reads through its index, not the whole app', () 
     expect((await find()).map((a) => a.id)).toEqual(['x7']);
   });
 
+  it("reads a user with their groups through the account's key and grants_account", async () => {
+    const plan = await planOf('grants', () =>
+      store.getAccountWithMemberships({ appId: APP, id: 'a07', kind: 'group' }),
+    );
+    expect(plan.find((d) => d.includes(' grants '))).toMatch(
+      /USING INDEX grants_account \(app_id=\? AND account_id=\?\)/,
+    );
+    expect(
+      (await store.getAccountWithMemberships({ appId: APP, id: 'a07', kind: 'group' }))?.memberships.map(
+        (m) => m.entitlementId,
+      ),
+    ).toEqual(['g1', 'g2']);
+  });
+
   it("reads a user's groups through grants_account", async () => {
     const plan = await planOf('grants', () =>
       store.listMemberships({ appId: APP, accountIds: ['a07'], kind: 'group' }),

@@ -198,8 +198,12 @@ export async function getAccountWithMemberships(
                 .onRef('entitlements.app_id', '=', 'grants.app_id')
                 .onRef('entitlements.id', '=', 'grants.entitlement_id'),
             )
+            // granted_by unread, as in membershipRows: without it SQLite reads the grants through the primary key's
+            // covering index on app_id alone (every grant of the app: 89 µs a read at 1,000 users, 17 for the two
+            // reads this one replaced), not grants_account.
             .select([
               'grants.entitlement_id as m_entitlement_id',
+              'grants.granted_by as m_granted_by',
               'entitlements.name as m_name',
               'entitlements.kind as m_kind',
             ])
