@@ -9,9 +9,10 @@ import type { Account, EntitlementKind } from '../../core/types.js';
 import { normalizeEmail, rowToAccount } from '../rows.js';
 import type { AccountLookup, Membership, StoredAccount } from '../store.js';
 import { headGeneration } from './changes.js';
-import type { Sql } from './context.js';
+import { isPostgres, type Sql } from './context.js';
 import { likeLiteral } from './like.js';
 import { checkSlice } from './pages.js';
+import { getAccount } from './snapshots.js';
 
 /** What starts with `value`, as a LIKE pattern (ESCAPE '\'). */
 const likePrefix = (value: string): string => `${likeLiteral(value)}%`;
@@ -176,15 +177,28 @@ export async function listMemberships(
 }
 
 /**
- * One account and its memberships in one statement: the account's row once per entitlement it holds (once, with
- * none), each row's `m_` columns one membership. On Postgres each statement is a round trip; a User shown with its
- * groups was two.
+ * One account and its memberships. On Postgres, where each statement is a round trip (a User shown with its groups
+ * was two), in one: the account's row once per entitlement it holds (once, with none), each row's `m_` columns
+ * one membership.
  */
 export async function getAccountWithMemberships(
   s: Sql,
   input: { appId: string; id: string; kind?: EntitlementKind },
 ): Promise<{ account: StoredAccount; memberships: Membership[] } | null> {
   const { kind } = input;
+  if (!isPostgres(s)) {
+    // In process, two statements are no round trip, and cost less than one that joins (36 against 41 µs).
+    const account = await getAccount(s, input);
+    if (account === null) return null;
+    const ids = [input.id];
+    return {
+      account,
+      memberships: await listMemberships(
+        s,
+        kind ? { ...input, accountIds: ids, kind } : { ...input, accountIds: ids },
+      ),
+    };
+  }
   const values = { appId: input.appId, id: input.id, kind: kind ?? '' };
   const rows = await s.runBuilt(`accounts.withMemberships:${kind !== undefined}`, values, (v) =>
     s.db
@@ -198,12 +212,8 @@ export async function getAccountWithMemberships(
                 .onRef('entitlements.app_id', '=', 'grants.app_id')
                 .onRef('entitlements.id', '=', 'grants.entitlement_id'),
             )
-            // granted_by unread, as in membershipRows: without it SQLite reads the grants through the primary key's
-            // covering index on app_id alone (every grant of the app: 89 µs a read at 1,000 users, 17 for the two
-            // reads this one replaced), not grants_account.
             .select([
               'grants.entitlement_id as m_entitlement_id',
-              'grants.granted_by as m_granted_by',
               'entitlements.name as m_name',
               'entitlements.kind as m_kind',
             ])
