@@ -204,14 +204,8 @@ export async function getAccountWithMemberships(
     s.db
       .selectFrom('accounts')
       .leftJoin(
-        (eb) => {
-          let held = eb
-            .selectFrom('grants')
-            .innerJoin('entitlements', (join) =>
-              join
-                .onRef('entitlements.app_id', '=', 'grants.app_id')
-                .onRef('entitlements.id', '=', 'grants.entitlement_id'),
-            )
+        () => {
+          let held = grantsHeld(s)
             .select([
               'grants.entitlement_id as m_entitlement_id',
               'entitlements.name as m_name',
@@ -247,6 +241,17 @@ export async function getAccountWithMemberships(
   return { account: rowToAccount(first), memberships };
 }
 
+/** Grants with the entitlements they are of (their names and kinds). */
+function grantsHeld(s: Sql) {
+  return s.db
+    .selectFrom('grants')
+    .innerJoin('entitlements', (join) =>
+      join
+        .onRef('entitlements.app_id', '=', 'grants.app_id')
+        .onRef('entitlements.id', '=', 'grants.entitlement_id'),
+    );
+}
+
 /** Up to this many accounts, a memberships read is built once per count (a page of a listing, one account). */
 const BUILT_MEMBERSHIP_IDS = 64;
 
@@ -257,13 +262,7 @@ function membershipRows(
   kind: EntitlementKind | undefined,
 ) {
   const build = (v: { appId: string; ids: readonly string[]; kind: string | undefined }) => {
-    let query = s.db
-      .selectFrom('grants')
-      .innerJoin('entitlements', (join) =>
-        join
-          .onRef('entitlements.app_id', '=', 'grants.app_id')
-          .onRef('entitlements.id', '=', 'grants.entitlement_id'),
-      )
+    let query = grantsHeld(s)
       // granted_by is not used, but asked for: with every column it reads in the primary key (app, entitlement,
       // account), SQLite prefers that covering index on app_id alone (every grant of the app) over grants_account.
       .select([
