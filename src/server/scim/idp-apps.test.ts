@@ -9,6 +9,7 @@ import { type Fleet, startFleet } from '../../sandbox/fleet.js';
 import type { SandboxHandle } from '../../sandbox/kit/server.js';
 import { adminCall } from '../../sandbox/kit/testkit.js';
 import { fleetWorkspace } from '../../sandbox/testkit.js';
+import { openStore } from '../../store/open.js';
 import { freshDatabase, requirePostgres } from '../../store/postgres.testkit.js';
 import { tokenStore } from '../../store/tokens.js';
 import { startTestServer, type TestServer } from '../testkit.js';
@@ -159,6 +160,36 @@ describe.each(ENGINES)(
       scim(app, 'PATCH', `/Users/${encodeURIComponent(id)}`, { schemas: [PATCH], Operations });
     const held = (app: string, id: string) => apps.get(app)!.accounts.get!({ id });
     const openTasks = async (app: string) => t.store.listTasks({ appId: app, status: 'open' });
+
+    it('an IdP token revoked by another process (the CLI, on the same store) is refused by the facade', async () => {
+      const app = 'stackspot-scim';
+      // Another process: a store of its own on the same database, as `roster tokens` opens.
+      const cli = await openStore(t.config.store);
+      try {
+        const issued = await issueToken(
+          { store: cli, tokens: tokenStore(cli) },
+          { name: 'idp-revoked-elsewhere', scope: `scim:${app}`, createdBy: 'test' },
+        );
+        const read = () =>
+          fetch(`${t.server.url}/scim/v2/${app}/Users?count=1`, {
+            headers: { authorization: `Bearer ${issued.token}` },
+          }).then((r) => r.status);
+        // Checked, then checked again (kept, on Postgres, once the server listens).
+        expect(await read()).toBe(200);
+        expect(await read()).toBe(200);
+        await tokenStore(cli).revoke({ idOrName: 'idp-revoked-elsewhere' });
+        // Refused as soon as the server hears of it (at once on SQLite, which reads the token on every request);
+        // well before a token unheard of would expire from what the server keeps (5 s).
+        let status = await read();
+        for (let waited = 0; status !== 401 && waited < 3_000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          status = await read();
+        }
+        expect(status).toBe(401);
+      } finally {
+        await cli.close();
+      }
+    });
 
     /**
      * A 501 in SCIM's error form, and a manual task open for a person (a new one, or the open one for the same
