@@ -181,7 +181,8 @@ async function insertEvents(
 /**
  * Sends the rows (one chunk's worth) after `tail` with the transaction's commit, unanswered ({@link WITH_NEXT}): the guard raises
  * (`roster_refused`, migration 0032) where it would otherwise write nothing, failing the transaction, and
- * Sql.write runs it again. Noted as appended at once: the transaction commits with them or not at all.
+ * Sql.write runs it again. Noted as appended as it is sent (sendingAudit): the transaction commits with them or not
+ * at all.
  */
 async function appendWithCommit(
   s: Sql,
@@ -199,7 +200,6 @@ async function appendWithCommit(
     (rows[0] as AuditRow).prevHash,
     ...(before?.parameters ?? []),
   ]);
-  s.appendedAudit(end);
 }
 
 /**

@@ -7,7 +7,7 @@ import { nullableObjectRecord, parseJsonColumn, toJsonColumn } from '../json.js'
 import { rowToOp, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpSource, OpStatus, PlanRecord } from '../store.js';
-import { type Sql, WITH_NEXT } from './context.js';
+import type { Sql } from './context.js';
 import { likeLiteral } from './like.js';
 
 export async function createPlan(
@@ -472,9 +472,6 @@ export async function finishOp(
 ): Promise<OpRecord> {
   const from: OpStatus[] =
     input.status === 'skipped' ? ['pending', 'approved', 'failed', 'running'] : ['running'];
-  if (input.known !== undefined && input.owner !== undefined && s.ridesCommit()) {
-    return finishWithCommit(s, { ...input, known: input.known, owner: input.owner }, from);
-  }
   const owned = input.owner !== undefined;
   const withTask = input.taskId !== undefined;
   const values = {
@@ -491,9 +488,9 @@ export async function finishOp(
     from2: from[2] ?? null,
     from3: from[3] ?? null,
     nil: null,
+    refusal: `op ${input.seq} of plan ${input.planId} is not ${from.join(' or ')} under ${input.owner}`,
   };
-  const key = `ops.finish:${from.length}:${owned}:${withTask}`;
-  const [row] = await s.runBuilt(key, values, (v) => {
+  const update = (v: { readonly [K in keyof typeof values]: never }) => {
     const statuses = [v.from0, v.from1, v.from2, v.from3].slice(0, from.length);
     let query = s.db
       .updateTable('ops')
@@ -510,61 +507,74 @@ export async function finishOp(
       .where('seq', '=', v.seq)
       .where('status', 'in', statuses);
     if (owned) query = query.where('claimed_by', '=', v.owner);
-    return query.returningAll();
-  });
+    return query;
+  };
+  const { known } = input;
+  if (known !== undefined && owned && s.ridesCommit()) {
+    // Sent with the commit, unanswered (Postgres, a transaction that may run again: see Sql.write). An op no
+    // longer the owner's (taken over, finished) updates nothing and calls `roster_refused`, failing the
+    // transaction: run again, answered, it says why (below).
+    await s.runBuilt(
+      `ops.finishWithCommit:${from.length}:${withTask}`,
+      values,
+      (v) =>
+        s.db
+          .with('done', () => update(v).returning(sql<number>`1`.as('one')))
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('done')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .as('c'),
+          )
+          .select(sql<boolean>`roster_refused(${v.refusal})`.as('refused'))
+          .where(sql<boolean>`c.n = 0`),
+      { answerless: true },
+    );
+    return finishedFrom(known, values, withTask);
+  }
+  const [row] = await s.runBuilt(`ops.finish:${from.length}:${owned}:${withTask}`, values, (v) =>
+    update(v).returningAll(),
+  );
   if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
   return rowToOp(row);
 }
 
 /**
- * finishOp sent with the transaction's commit, unanswered (Postgres, a transaction that may run again: see
- * Sql.write): the finished record is the one the run last knew with the outcome set on it, as the update's
- * answer would have been. An op no longer the owner's (taken over, finished) calls `roster_refused`, failing the
- * transaction: run again, answered, it says why.
+ * The op as finishOp's update leaves it, made from the record the run last knew (its claim and begin) with the
+ * update's values set on it: what the update's answer would have been.
  */
-async function finishWithCommit(
-  s: Sql,
-  input: Parameters<typeof finishOp>[1] & { known: OpRecord; owner: string },
-  from: readonly OpStatus[],
-): Promise<OpRecord> {
-  const { known } = input;
-  if (known.planId !== input.planId || known.seq !== input.seq) {
+function finishedFrom(
+  known: OpRecord,
+  values: {
+    planId: string;
+    seq: number;
+    status: OpStatus;
+    finishedAt: string | null;
+    outcome: string | null;
+    error: string | null;
+    taskId: string | null;
+  },
+  withTask: boolean,
+): OpRecord {
+  if (known.planId !== values.planId || known.seq !== values.seq) {
     throw new Error(`finishOp: the known record is op ${known.seq} of plan ${known.planId}`);
   }
-  const finishedAt = input.status === 'task_open' ? null : s.now();
-  const outcome = input.outcome == null ? null : toJsonColumn(input.outcome);
-  const withTask = input.taskId !== undefined;
-  const parameters: unknown[] = [
-    input.status,
-    finishedAt,
-    outcome,
-    input.error ?? null,
-    input.planId,
-    input.seq,
-    from,
-    input.owner,
-    `op ${input.seq} of plan ${input.planId} is not ${from.join(' or ')} under ${input.owner}`,
-  ];
-  if (withTask) parameters.push(input.taskId ?? null);
-  await s.run(
-    `${WITH_NEXT}with done as (update ops set status = $1, finished_at = $2, outcome = $3, error = $4, ` +
-      `claimed_by = null, claim_expires_at = null${withTask ? ', task_id = $10' : ''} ` +
-      'where plan_id = $5 and seq = $6 and status = any($7::text[]) and claimed_by = $8 returning 1) ' +
-      'select roster_refused($9) from (select count(*) as n from done) as c where c.n = 0',
-    parameters,
-  );
   return {
     ...known,
-    status: input.status,
-    finishedAt,
+    status: values.status,
+    finishedAt: values.finishedAt,
     outcome:
-      outcome === null
+      values.outcome === null
         ? null
-        : parseJsonColumn(nullableObjectRecord, outcome, `ops[${input.planId}#${input.seq}].outcome`),
-    error: input.error ?? null,
+        : parseJsonColumn(
+            nullableObjectRecord,
+            values.outcome,
+            `ops[${values.planId}#${values.seq}].outcome`,
+          ),
+    error: values.error,
     claimedBy: null,
     claimExpiresAt: null,
-    ...(withTask ? { taskId: input.taskId ?? null } : {}),
+    ...(withTask ? { taskId: values.taskId } : {}),
   };
 }
 
