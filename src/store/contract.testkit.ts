@@ -1830,6 +1830,62 @@ export function storeContract(
         expect(await codeOf(store.progressOp({ planId: plan.id, seq: 2, outcome: {} }))).toBe('conflict');
       });
 
+      it('an op written with the target its caller holds answers the op as stored, and refuses as without it', async () => {
+        const target = { ref: 'create:u7', person: { email: 'u7@example.com' }, input: { tags: ['a', 'b'] } };
+        const { plan } = await store.createPlan({
+          stateHash: 's',
+          summary: {},
+          body: {},
+          ops: [
+            { appId: APP, kind: 'create', target },
+            { appId: APP, kind: 'create', target: { ref: 'create:u8' } },
+          ],
+        });
+        const stored = async () => (await store.listOps({ planId: plan.id, seqs: [1] }))[0];
+        const held = (await stored()) as OpRecord;
+        const begun = await store.claimAndBeginOp({
+          planId: plan.id,
+          seq: 1,
+          owner: 'a',
+          leaseMs: MINUTE,
+          target: held.target,
+        });
+        expect(begun).toEqual(await stored());
+        const noted = await store.progressOp({
+          planId: plan.id,
+          seq: 1,
+          owner: 'a',
+          outcome: { accountId: 'u7' },
+          target: held.target,
+        });
+        expect(noted).toEqual(await stored());
+        expect(
+          await codeOf(
+            store.progressOp({ planId: plan.id, seq: 1, owner: 'b', outcome: {}, target: held.target }),
+          ),
+        ).toBe('conflict');
+        const done = await store.finishOp({
+          planId: plan.id,
+          seq: 1,
+          status: 'succeeded',
+          outcome: { accountId: 'u7', verified: true },
+          owner: 'a',
+          known: noted,
+        });
+        expect(done).toEqual(await stored());
+        expect(done).toMatchObject({ status: 'succeeded', target, claimedBy: null });
+        // Finished: the owner's claim is gone, and so is the op's to finish again.
+        expect(
+          await codeOf(
+            store.finishOp({ planId: plan.id, seq: 1, status: 'failed', owner: 'a', known: noted }),
+          ),
+        ).toBe('conflict');
+        // Another op's record is not this op's.
+        await expect(
+          store.finishOp({ planId: plan.id, seq: 2, status: 'skipped', owner: 'a', known: noted }),
+        ).rejects.toThrow(/known record is op 1/);
+      });
+
       it('one apply holds a plan at a time: the second is told who holds it and since when', async () => {
         const { plan } = await twoOps();
         const lock = await store.lockPlan({ planId: plan.id, owner: 'first', leaseMs: MINUTE });

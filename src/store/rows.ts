@@ -316,13 +316,53 @@ export function rowToPlan(r: Selectable<PlansTable>): PlanRecord {
 }
 
 export function rowToOp(r: Selectable<OpsTable>): OpRecord {
+  return opOfRow(r, parseJsonColumn(objectRecord, r.target, `ops[${r.plan_id}#${r.seq}].target`));
+}
+
+/**
+ * An op read without its target (see OP_STATE_COLUMNS), the target given by a caller that holds the op: a plan
+ * writes each op's target once and nothing changes it, so the longest text of the row is neither sent nor parsed.
+ */
+export function rowToOpWithTarget(
+  r: Omit<Selectable<OpsTable>, 'target'>,
+  target: OpRecord['target'],
+): OpRecord {
+  return opOfRow(r, target);
+}
+
+/** Every column of an op but its target, which {@link rowToOpWithTarget} takes from the caller. */
+export const OP_STATE_COLUMNS = [
+  'plan_id',
+  'seq',
+  'app_id',
+  'kind',
+  'status',
+  'attempts',
+  'intent_at',
+  'finished_at',
+  'outcome',
+  'error',
+  'depends_on',
+  'requires_approval',
+  'approved_by',
+  'approved_at',
+  'claimed_by',
+  'claim_expires_at',
+  'task_id',
+] as const;
+
+/** A column added to ops must be read with the op's state too, or a write answering it would leave it out. */
+type UnreadOpColumn = Exclude<keyof OpsTable, 'target' | (typeof OP_STATE_COLUMNS)[number]>;
+export const EVERY_OP_COLUMN_READ: [UnreadOpColumn] extends [never] ? true : never = true;
+
+function opOfRow(r: Omit<Selectable<OpsTable>, 'target'>, target: OpRecord['target']): OpRecord {
   const where = `ops[${r.plan_id}#${r.seq}]`;
   return {
     planId: r.plan_id,
     seq: r.seq,
     appId: r.app_id,
     kind: parseEnum(OP_KINDS, r.kind, `${where}.kind`),
-    target: parseJsonColumn(objectRecord, r.target, `${where}.target`),
+    target,
     status: parseEnum(OP_STATUSES, r.status, `${where}.status`),
     attempts: r.attempts,
     intentAt: r.intent_at,

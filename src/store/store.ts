@@ -710,20 +710,22 @@ export interface Store {
    * Claims an op for `owner` (until now + leaseMs) and records its intent, at once, when it is free to start
    * afresh: pending (approved if it needs approval), approved or failed, and unclaimed, the owner's or expired.
    * Null otherwise, changing nothing: claimOp then beginOp say why (held, settled, awaiting approval) or resume
-   * an op found running.
+   * an op found running. `target`: the op's target as the caller holds it (a plan's ops never change theirs),
+   * answered as it is rather than read back.
    */
   claimAndBeginOp(input: {
     planId: string;
     seq: number;
     owner: string;
     leaseMs: number;
+    target?: OpRecord['target'];
   }): Promise<OpRecord | null>;
   /**
    * Records what came of an op: succeeded, failed (retryable later with beginOp), skipped, or task_open (a task
    * op whose manual task `taskId` is open). Releases the claim; with an owner, only that owner may finish it.
    * `known`: the op as the owner's claim and begin left it. In a transaction that may run again (see
    * TransactionOptions), a store that can sends the update with the commit and answers this with the outcome set
-   * on it, reading nothing back (Postgres).
+   * on it, reading nothing back (Postgres); elsewhere its target is answered as it is rather than read back.
    */
   finishOp(input: {
     planId: string;
@@ -737,13 +739,14 @@ export interface Store {
   }): Promise<OpRecord>;
   /**
    * Records how far a running op got without finishing it (an id the app returned before read-back, a wait's
-   * poll state): the status and attempts stay as they are.
+   * poll state): the status and attempts stay as they are. `target`: as for claimAndBeginOp.
    */
   progressOp(input: {
     planId: string;
     seq: number;
     outcome: Record<string, unknown>;
     owner?: string;
+    target?: OpRecord['target'];
   }): Promise<OpRecord>;
   /**
    * Claims an op for `owner` until now + leaseMs. Succeeds when the op is unclaimed, already the owner's, its

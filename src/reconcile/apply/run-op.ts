@@ -184,7 +184,7 @@ export async function claimAndBegin(
   r: OpRecord,
 ): Promise<{ record: OpRecord; uncertain: boolean } | null> {
   if (r.status === 'pending' || r.status === 'approved' || r.status === 'failed') {
-    const begun = await write(ctx, (tx) => claimAndBeginIn(tx, ctx, r.seq));
+    const begun = await write(ctx, (tx) => claimAndBeginIn(tx, ctx, r.seq, r.target));
     if (begun !== null) {
       ctx.records.set(r.seq, begun);
       // An earlier attempt began: the app may hold its effect.
@@ -203,8 +203,15 @@ export async function claimAndBeginIn(
   tx: Store,
   ctx: Pick<OpContext, 'planId' | 'actor' | 'owner' | 'leaseMs'>,
   seq: number,
+  target?: OpRecord['target'],
 ): Promise<OpRecord | null> {
-  const op = await tx.claimAndBeginOp({ planId: ctx.planId, seq, owner: ctx.owner, leaseMs: ctx.leaseMs });
+  const op = await tx.claimAndBeginOp({
+    planId: ctx.planId,
+    seq,
+    owner: ctx.owner,
+    leaseMs: ctx.leaseMs,
+    ...(target !== undefined ? { target } : {}),
+  });
   if (op !== null) await tx.appendAudit(auditOf(ctx, op, 'op.intent', { attempt: op.attempts }));
   return op;
 }
@@ -356,6 +363,7 @@ export async function runAccountOpOnce(ctx: OpContext, input: OneOpInput): Promi
             seq: record.seq,
             owner: ctx.owner,
             outcome: { ...outcome, verified: false },
+            target: record.target,
           }),
         { single: true },
       ),
@@ -586,6 +594,7 @@ export async function pollWaitOnce(
       seq: record.seq,
       owner: ctx.owner,
       outcome: { ...next },
+      target: record.target,
     }),
   );
   return at + delay;

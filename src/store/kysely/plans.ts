@@ -4,7 +4,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import { RosterError } from '../../core/errors.js';
 import { timeOrderedId } from '../../core/ids.js';
 import { nullableObjectRecord, parseJsonColumn, toJsonColumn } from '../json.js';
-import { rowToOp, rowToPlan } from '../rows.js';
+import { OP_STATE_COLUMNS, rowToOp, rowToOpWithTarget, rowToPlan } from '../rows.js';
 import type { Database } from '../schema.js';
 import type { ClaimResult, OpInput, OpRecord, OpSource, OpStatus, PlanRecord } from '../store.js';
 import type { Sql } from './context.js';
@@ -413,8 +413,9 @@ async function refuseBegin(s: Sql, planId: string, seq: number, owner?: string):
  */
 export async function claimAndBeginOp(
   s: Sql,
-  input: { planId: string; seq: number; owner: string; leaseMs: number },
+  input: { planId: string; seq: number; owner: string; leaseMs: number; target?: OpRecord['target'] },
 ): Promise<OpRecord | null> {
+  const { target } = input;
   const values = {
     planId: input.planId,
     seq: input.seq,
@@ -430,7 +431,7 @@ export async function claimAndBeginOp(
     nil: null,
   };
   // Built once (runBuilt): every op of every apply starts here.
-  const [row] = await s.runBuilt('ops.claimAndBegin', values, (v) =>
+  const claim = (v: { readonly [K in keyof typeof values]: never }) =>
     s.db
       .updateTable('ops')
       .set((eb) => ({
@@ -451,9 +452,14 @@ export async function claimAndBeginOp(
           eb('claimed_by', '=', v.owner),
           eb('claim_expires_at', '<', v.now),
         ]),
-      )
-      .returningAll(),
-  );
+      );
+  if (target !== undefined) {
+    const [row] = await s.runBuilt('ops.claimAndBegin:state', values, (v) =>
+      claim(v).returning(OP_STATE_COLUMNS),
+    );
+    return row === undefined ? null : rowToOpWithTarget(row, target);
+  }
+  const [row] = await s.runBuilt('ops.claimAndBegin', values, (v) => claim(v).returningAll());
   return row === undefined ? null : rowToOp(row);
 }
 
@@ -532,6 +538,14 @@ export async function finishOp(
     );
     return finishedFrom(known, values, withTask);
   }
+  if (known !== undefined) {
+    sameOp(known, input, 'finishOp');
+    const [row] = await s.runBuilt(`ops.finish:${from.length}:${owned}:${withTask}:state`, values, (v) =>
+      update(v).returning(OP_STATE_COLUMNS),
+    );
+    if (row === undefined) return refuse(s, input.planId, input.seq, `mark ${input.status}`, input.owner);
+    return rowToOpWithTarget(row, known.target);
+  }
   const [row] = await s.runBuilt(`ops.finish:${from.length}:${owned}:${withTask}`, values, (v) =>
     update(v).returningAll(),
   );
@@ -556,9 +570,7 @@ function finishedFrom(
   },
   withTask: boolean,
 ): OpRecord {
-  if (known.planId !== values.planId || known.seq !== values.seq) {
-    throw new Error(`finishOp: the known record is op ${known.seq} of plan ${known.planId}`);
-  }
+  sameOp(known, values, 'finishOp');
   return {
     ...known,
     status: values.status,
@@ -580,9 +592,16 @@ function finishedFrom(
 
 export async function progressOp(
   s: Sql,
-  input: { planId: string; seq: number; outcome: Record<string, unknown>; owner?: string },
+  input: {
+    planId: string;
+    seq: number;
+    outcome: Record<string, unknown>;
+    owner?: string;
+    target?: OpRecord['target'];
+  },
 ): Promise<OpRecord> {
   const owned = input.owner !== undefined;
+  const { target } = input;
   const values = {
     planId: input.planId,
     seq: input.seq,
@@ -590,7 +609,7 @@ export async function progressOp(
     running: 'running',
     owner: input.owner ?? null,
   };
-  const [row] = await s.runBuilt(`ops.progress:${owned}`, values, (v) => {
+  const progress = (v: { readonly [K in keyof typeof values]: never }) => {
     let query = s.db
       .updateTable('ops')
       .set({ outcome: v.outcome })
@@ -598,10 +617,25 @@ export async function progressOp(
       .where('seq', '=', v.seq)
       .where('status', '=', v.running);
     if (owned) query = query.where('claimed_by', '=', v.owner);
-    return query.returningAll();
-  });
+    return query;
+  };
+  if (target !== undefined) {
+    const [row] = await s.runBuilt(`ops.progress:${owned}:state`, values, (v) =>
+      progress(v).returning(OP_STATE_COLUMNS),
+    );
+    if (row === undefined) return refuse(s, input.planId, input.seq, 'record progress of', input.owner);
+    return rowToOpWithTarget(row, target);
+  }
+  const [row] = await s.runBuilt(`ops.progress:${owned}`, values, (v) => progress(v).returningAll());
   if (row === undefined) return refuse(s, input.planId, input.seq, 'record progress of', input.owner);
   return rowToOp(row);
+}
+
+/** A record a caller handed in as the op's must be that op. */
+function sameOp(known: OpRecord, op: { planId: string; seq: number }, what: string): void {
+  if (known.planId !== op.planId || known.seq !== op.seq) {
+    throw new Error(`${what}: the known record is op ${known.seq} of plan ${known.planId}`);
+  }
 }
 
 /** Statuses an op has nothing left to do in: it cannot be claimed. */
