@@ -1,7 +1,8 @@
 /** @module Issuing and checking API tokens (the API, the MCP transport and `roster tokens` share it): `rst_` + 32 random bytes, shown once, kept as a sha256 hash. */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { RosterError } from '../core/errors.js';
+import { sha256 } from '../core/sha256.js';
 import type { Store } from '../store/store.js';
 import {
   type ApiToken,
@@ -16,7 +17,7 @@ export const TOKEN_PREFIX = 'rst_';
 const TOKEN_PATTERN = /^rst_[A-Za-z0-9_-]{43}$/;
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256(token, 'hex');
 }
 
 /**

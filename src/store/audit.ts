@@ -1,6 +1,6 @@
 /** @module The audit chain's arithmetic: what is hashed for an event and how the chain is checked. */
 
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/sha256.js';
 import { canonicalJson } from './json.js';
 import type { AuditEvent } from './store.js';
 
@@ -26,7 +26,7 @@ export function auditHashWithData(
     `{"actor":${canonicalJson(event.actor)},"appId":${canonicalJson(event.appId)},"at":${canonicalJson(event.at)}` +
     `,"data":${dataJson},"kind":${canonicalJson(event.kind)},"seq":${canonicalJson(event.seq)}` +
     `,"subject":${canonicalJson(event.subject)}}`;
-  return createHash('sha256').update(prevHash).update(body).digest('hex');
+  return sha256(prevHash + body, 'hex');
 }
 
 /** Why `event` does not follow `previous` (null when it does). */

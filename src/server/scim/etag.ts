@@ -1,6 +1,6 @@
 /** @module ETags (RFC 7644 §3.14): meta.version as a weak tag from a stable hash, If-Match and If-None-Match. */
 
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../core/sha256.js';
 import { canonicalJson } from '../../store/json.js';
 import { preconditionFailed } from './errors.js';
 import { isObject, type JsonObject } from './schema.js';
@@ -11,7 +11,7 @@ import { isObject, type JsonObject } from './schema.js';
  */
 export function versionOf(resource: JsonObject): string {
   const { meta: _meta, ...content } = resource;
-  const hash = createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
+  const hash = sha256(canonicalJson(content), 'base64url').slice(0, 22);
   return `W/"${hash}"`;
 }
 
