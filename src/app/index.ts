@@ -14,6 +14,7 @@ export * from './review-export.js';
 export * from './review-followup.js';
 export * from './reviews.js';
 export * from './scim-holds.js';
+export * from './scim-resume.js';
 export * from './service.js';
 export * from './status.js';
 export * from './sync.js';

@@ -12,7 +12,7 @@ import type { OpRecord, PlanRecord, Store } from '../store/store.js';
 import type { Roster } from './context.js';
 
 /** How long a claim on one op lasts: long enough for a slow app's call and read-back, short after a crash. */
-const OP_LEASE_MS = 120_000;
+export const OP_LEASE_MS = 120_000;
 
 /**
  * Runs op `seq` of plan `planId` under a claim of its own. Returns the op as it ended, or null when another owner

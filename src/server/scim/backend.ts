@@ -5,6 +5,7 @@ import {
   createPlanBegun,
   decideScimWrite,
   type HoldSettings,
+  interruptedFacadePlans,
   type Roster,
   removalsIn,
   runOp,
@@ -54,7 +55,23 @@ export function groupCommitOf(store: Store): GroupCommit {
   return writes;
 }
 
-export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): FacadeBackend {
+/** The facade's backend, and what `roster serve` does with it at start. */
+export interface RosterBackend extends FacadeBackend {
+  /**
+   * Carries on the app's facade writes a stopped server left half done (see interruptedFacadePlans): each op
+   * resumed as apply resumes one (the id a create recorded is read back, never created again), the snapshot and
+   * the plan's status written as the request would have. An IdP retrying the request then finds the account.
+   */
+  resumeInterrupted(): Promise<ResumedWrites>;
+}
+
+/** What resumeInterrupted did: the plans it finished, and those that failed again (each with why). */
+export interface ResumedWrites {
+  finished: string[];
+  failed: { planId: string; error: string }[];
+}
+
+export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): RosterBackend {
   const connector = () => roster.connector(appId);
   const writes = groupCommitOf(roster.store);
 
@@ -108,7 +125,22 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     return snapshotOf(accountId, record.kind, account);
   }
 
+  async function resumeInterrupted(): Promise<ResumedWrites> {
+    const resumed: ResumedWrites = { finished: [], failed: [] };
+    for (const { plan, ops } of await interruptedFacadePlans(roster.store, appId)) {
+      const body = plan.body as { ops?: PlanOp[] } | null;
+      try {
+        await runPlan(plan.id, body?.ops ?? [], { saved: ops, resume: true });
+        resumed.finished.push(plan.id);
+      } catch (error) {
+        resumed.failed.push({ planId: plan.id, error: (error as Error).message });
+      }
+    }
+    return resumed;
+  }
+
   return {
+    resumeInterrupted,
     // Lean: a user is rendered from the account's own fields, never the app's raw record.
     accounts: () => roster.store.listGraphAccounts({ appId }),
     async account(id) {
@@ -195,7 +227,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   async function runPlan(
     planId: string,
     ops: readonly PlanOp[],
-    begun: { saved?: OpRecord[]; owner?: string; started?: Started } = {},
+    begun: { saved?: OpRecord[]; owner?: string; started?: Started; resume?: boolean } = {},
   ): Promise<OpOutcome[]> {
     const plan = { id: planId };
     const outcomes: OpOutcome[] = [];
@@ -219,6 +251,15 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       const op = ops[seq - 1];
       const last = seq === ops.length;
       const started = seq === 1 ? begun.started : undefined;
+      const done = records.get(seq);
+      if (begun.resume && done && DONE.has(done.status)) {
+        // Resumed: an op the stopped server finished is not run again; the account it wrote is read again, as
+        // the snapshot write waiting for the plan's end was lost with that server.
+        const write = done.status === 'succeeded' ? await reread(done) : null;
+        if (write) snapshot.push(write);
+        outcomes.push({ status: done.status as OpOutcome['status'], accountId: accountIdOf(done) });
+        continue;
+      }
       const record = await runOp(roster, {
         planId: plan.id,
         seq,
@@ -281,6 +322,9 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
 }
 
 type SnapshotWrite = (tx: Store, stored: Map<string, Account | null>) => Promise<void>;
+
+/** The statuses of an op a resumed plan does not run again. */
+const DONE: ReadonlySet<OpRecord['status']> = new Set(['succeeded', 'skipped', 'task_open']);
 
 type PlanEnd = 'failed' | 'applied' | 'tasks_open';
 

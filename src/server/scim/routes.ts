@@ -21,6 +21,9 @@ import type { MappingOverrides } from './mapping.js';
 
 const PREFIX = '/scim/v2';
 
+/** Who carries on the facade writes a stopped server left half done, in the audit log. */
+export const RESUMING_ACTOR = 'scim-resume';
+
 /**
  * Each app's profile, built once per config and base URL: building one reads the connector's manifest and
  * compiles the attribute map, the same for every request until roster.yaml is reloaded (a new config object).
@@ -107,7 +110,25 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
     const connectors = connectorCache();
     const asScimActor = <T>(actor: string, work: (roster: Roster) => Promise<T>) =>
       asActor(ctx, actor, work, { sharedConnector: connectors.get });
+    // Facade writes a stopped server left half done are carried on as it starts (see interruptedFacadePlans),
+    // each app's before that app's next write: the IdP's retry of such a write then finds what it made.
+    const resuming = new Map<string, Promise<void>>();
+    const resumeInterrupted = (appId: string) =>
+      asScimActor(RESUMING_ACTOR, async (roster) => {
+        if (!(await hasSynced(roster.store, appId))) return;
+        const { finished, failed } = await rosterBackend(roster, appId).resumeInterrupted();
+        if (finished.length > 0)
+          scim.log.info({ appId, plans: finished }, 'interrupted SCIM writes carried on to the end');
+        for (const { planId, error } of failed)
+          scim.log.warn({ appId, planId, error }, 'an interrupted SCIM write failed when carried on');
+      }).catch((error: unknown) =>
+        scim.log.error({ err: error, appId }, 'interrupted SCIM writes could not be carried on'),
+      );
+    scim.addHook('onReady', async () => {
+      for (const app of ctx.config.apps) resuming.set(app.id, resumeInterrupted(app.id));
+    });
     scim.addHook('onClose', async () => {
+      await Promise.all(resuming.values());
       await audit.close();
       await connectors.close();
     });
@@ -142,6 +163,8 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         }
       }
       const actor = actorOf(request);
+      // A write waits for the app's interrupted ones to be carried on (a read does not: the snapshot answers).
+      if (request.method !== 'GET' && !rest.endsWith('.search')) await resuming.get(appId);
       const response = await asScimActor(actor, async (roster) => {
         try {
           const config = roster.config.apps.find((a) => a.id === appId);
