@@ -2,7 +2,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditQueue } from '../../app/audit-batch.js';
-import type { Roster } from '../../app/index.js';
+import { OP_LEASE_MS, type Roster } from '../../app/index.js';
 import { scimAllows } from '../../app/tokens.js';
 import type { RosterConfig } from '../../config/schema.js';
 import { DEFAULT_SCIM_CONFIG } from '../../config/scim.js';
@@ -111,8 +111,8 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
     const asScimActor = <T>(actor: string, work: (roster: Roster) => Promise<T>) =>
       asActor(ctx, actor, work, { sharedConnector: connectors.get });
     // Facade writes a stopped server left half done are carried on as it starts (see interruptedFacadePlans),
-    // each app's before that app's next write: the IdP's retry of such a write then finds what it made.
-    const resuming = new Map<string, Promise<void>>();
+    // each app's before that app's next write: the IdP's retry of such a write then finds what it made. Then
+    // every claim's length, those of a cluster's other servers, once their claims have run out.
     const resumeInterrupted = (appId: string) =>
       asScimActor(RESUMING_ACTOR, async (roster) => {
         if (!(await hasSynced(roster.store, appId))) return;
@@ -124,11 +124,24 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
       }).catch((error: unknown) =>
         scim.log.error({ err: error, appId }, 'interrupted SCIM writes could not be carried on'),
       );
+    const started = new Map<string, Promise<void>>();
+    const sweeping = new Map<string, Promise<void>>();
+    const sweep = () => {
+      for (const { id } of ctx.config.apps) {
+        if (sweeping.has(id)) continue;
+        const done = resumeInterrupted(id).finally(() => sweeping.delete(id));
+        sweeping.set(id, done);
+        if (!started.has(id)) started.set(id, done);
+      }
+    };
+    let sweeps: NodeJS.Timeout | undefined;
     scim.addHook('onReady', async () => {
-      for (const app of ctx.config.apps) resuming.set(app.id, resumeInterrupted(app.id));
+      sweep();
+      sweeps = setInterval(sweep, OP_LEASE_MS).unref();
     });
     scim.addHook('onClose', async () => {
-      await Promise.all(resuming.values());
+      clearInterval(sweeps);
+      await Promise.all(sweeping.values());
       await audit.close();
       await connectors.close();
     });
@@ -164,7 +177,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
       }
       const actor = actorOf(request);
       // A write waits for the app's interrupted ones to be carried on (a read does not: the snapshot answers).
-      if (request.method !== 'GET' && !rest.endsWith('.search')) await resuming.get(appId);
+      if (request.method !== 'GET' && !rest.endsWith('.search')) await started.get(appId);
       const response = await asScimActor(actor, async (roster) => {
         try {
           const config = roster.config.apps.find((a) => a.id === appId);
