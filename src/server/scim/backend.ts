@@ -193,7 +193,8 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           if (decided.created) await options.onHold?.(decided.planId);
           throw new ScimError(503, decided.detail, { retryAfter: decided.retryAfterSeconds });
         case 'released':
-          return runPlan(decided.planId, decided.ops);
+          // Run as a resumed plan: a release whose run a stopped server cut short goes on from where it was.
+          return runPlan(decided.planId, decided.ops, { resume: true });
       }
       const removals = removalsIn(ops);
       const body = { source: 'scim', requestedBy: roster.actor, ops };
