@@ -29,15 +29,16 @@ async function facadePlan(
   const { plan } = await store.createPlan({
     stateHash: 'scim:x',
     summary: { source: 'scim', total: 1, removals: 0, ...(options.hold ? { hold: { key: 'k' } } : {}) },
-    body: { source: 'scim', ops: [] },
+    body: { source: 'scim', ops: [], ...(owner === null ? {} : { owner }) },
     ops: options.ops ?? [create],
     ...(owner === null ? {} : { begin: { owner, leaseMs: OP_LEASE_MS } }),
   });
   return plan.id;
 }
 
+/** The ids found, sorted (plans made in the same millisecond are in no set order). */
 const found = async (at = new Date()) =>
-  (await interruptedFacadePlans(store, APP, at)).map(({ plan }) => plan.id);
+  (await interruptedFacadePlans(store, APP, at)).map(({ plan }) => plan.id).sort();
 
 describe('the facade writes a stopped server left half done', () => {
   it('are those begun by an owner known dead, or begun long enough ago that no claim holds them', async () => {
@@ -62,7 +63,21 @@ describe('the facade writes a stopped server left half done', () => {
     expect(await found()).toEqual([dead]);
     // Once every claim has run out, a plan whose owner may live elsewhere (or here, stuck) is carried on too.
     const later = new Date(Date.now() + OP_LEASE_MS + 60_000);
-    expect(await found(later)).toEqual([dead, elsewhere, mine]);
+    expect(await found(later)).toEqual([dead, elsewhere, mine].sort());
+  });
+
+  it('are known by the owner their plan names when no op holds a claim (cut short between two ops)', async () => {
+    const between = async (owner: string) => {
+      const id = await facadePlan(owner, {
+        ops: [create, { appId: APP, kind: 'deactivate', target: { ref: 'd' }, dependsOn: [1] }],
+      });
+      await store.finishOp({ planId: id, seq: 1, status: 'succeeded', owner });
+      return id;
+    };
+    const dead = await between(DEAD);
+    const live = await between(newOwner('op'));
+    expect(await found()).toEqual([dead]);
+    expect(await found(new Date(Date.now() + OP_LEASE_MS + 60_000))).toEqual([dead, live].sort());
   });
 
   it('are left alone while any of their ops is claimed by an owner that may be alive', async () => {

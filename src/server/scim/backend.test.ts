@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRoster, type Roster, syncApps } from '../../app/index.js';
+import { createPlanBegun, openRoster, type Roster, syncApps } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import { definitionOf } from '../../connectors/registry.js';
+import { newOwner } from '../../reconcile/apply/run-op.js';
+import { toOpInputs } from '../../reconcile/plan.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import type { KyselyStore } from '../../store/kysely-store.js';
@@ -139,5 +141,51 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     expect(outcome?.account).toEqual(read);
     const [plan] = await other.listPlans({ limit: 1 });
     expect(plan?.status).toBe('applied');
+  });
+  it('a write a stopped server cut short between its ops is carried on from there: the snapshot and the status as the request would have left them', async () => {
+    // What a server killed after a create made inactive, before the deactivation that follows it, leaves: the
+    // plan, its create succeeded under an owner whose process is gone, the deactivation not begun. No op holds a
+    // claim: the plan's body names its owner.
+    const dead = newOwner('op').replace(/:\d+\//, `:${2 ** 22 + 4321}/`);
+    const ops = createOps(
+      profile(),
+      { email: 'cut.short@example.com', firstName: 'Cut', lastName: 'Short' },
+      false,
+      request,
+    );
+    expect(ops.map((o) => o.kind)).toEqual(['create', 'deactivate']);
+    const { plan } = await store.transaction((tx) =>
+      createPlanBegun(tx, roster, {
+        owner: dead,
+        stateHash: 'scim:cut-short',
+        summary: { total: 2, source: 'scim', removals: 1 },
+        body: { source: 'scim', requestedBy: 'scim:okta', owner: dead, ops },
+        ops: toOpInputs(ops),
+      }),
+    );
+    const { account: made } = await roster.connector(APP).accounts.create!({ account: ops[0]!.input! });
+    await store.finishOp({
+      planId: plan.id,
+      seq: 1,
+      status: 'succeeded',
+      outcome: { accountId: made.id, already: false, verified: true },
+      owner: dead,
+    });
+    expect(await other.getAccount({ appId: APP, id: made.id })).toBeNull();
+
+    const resumed = await rosterBackend(roster, APP).resumeInterrupted();
+    expect(resumed).toEqual({ finished: [plan.id], failed: [] });
+    expect((await roster.connector(APP).accounts.get!({ id: made.id }))?.status).toBe('inactive');
+    expect(await other.getAccount({ appId: APP, id: made.id })).toMatchObject({
+      email: 'cut.short@example.com',
+      status: 'inactive',
+    });
+    expect((await other.getPlan({ id: plan.id }))?.status).toBe('applied');
+    expect((await other.listOps({ planId: plan.id })).map((o) => o.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+    // Nothing is left to carry on.
+    expect(await rosterBackend(roster, APP).resumeInterrupted()).toEqual({ finished: [], failed: [] });
   });
 });

@@ -197,8 +197,10 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           return runPlan(decided.planId, decided.ops, { resume: true });
       }
       const removals = removalsIn(ops);
-      const body = { source: 'scim', requestedBy: roster.actor, ops };
       const owner = newOwner('op');
+      // The owner is kept with the plan: a server started again knows the plan's run died with its process even
+      // between two ops, when no op holds a claim (see interruptedFacadePlans).
+      const body = { source: 'scim', requestedBy: roster.actor, owner, ops };
       // Through the group commit: concurrent requests' plans share a commit with each other's op records. The
       // plan and its first op's claim and intent are one write: the intent is durable before the app's call all
       // the same (runOp calls the app only once this commit is done).
@@ -254,9 +256,11 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       const started = seq === 1 ? begun.started : undefined;
       const done = records.get(seq);
       if (begun.resume && done && DONE.has(done.status)) {
-        // Resumed: an op the stopped server finished is not run again; the account it wrote is read again, as
-        // the snapshot write waiting for the plan's end was lost with that server.
-        const write = done.status === 'succeeded' ? await reread(done) : null;
+        // Resumed: an op the stopped server finished is not run again. What it changed is written into the
+        // snapshot (the write waiting for the plan's end was lost with that server): a membership as verified, an
+        // account as the app holds it now.
+        const change = changeOf(done, op, undefined);
+        const write = change === undefined ? await reread(done) : change;
         if (write) snapshot.push(write);
         outcomes.push({ status: done.status as OpOutcome['status'], accountId: accountIdOf(done) });
         continue;
