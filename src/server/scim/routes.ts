@@ -24,6 +24,11 @@ const PREFIX = '/scim/v2';
 /** Who carries on the facade writes a stopped server left half done, in the audit log. */
 export const RESUMING_ACTOR = 'scim-resume';
 
+/** How long an app's writes wait at most for its interrupted ones to be carried on as the server starts. */
+const RESUME_WAIT_MS = 30_000;
+
+const waited = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
+
 /**
  * Each app's profile, built once per config and base URL: building one reads the connector's manifest and
  * compiles the attribute map, the same for every request until roster.yaml is reloaded (a new config object).
@@ -131,7 +136,9 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         if (sweeping.has(id)) continue;
         const done = resumeInterrupted(id).finally(() => sweeping.delete(id));
         sweeping.set(id, done);
-        if (!started.has(id)) started.set(id, done);
+        // An app that does not answer holds its writes up no longer than that: they then go ahead (and fail
+        // against an app that is down, or find it back).
+        if (!started.has(id)) started.set(id, Promise.race([done, waited(RESUME_WAIT_MS)]));
       }
     };
     let sweeps: NodeJS.Timeout | undefined;
