@@ -142,22 +142,19 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     const [plan] = await other.listPlans({ limit: 1 });
     expect(plan?.status).toBe('applied');
   });
-  it('a write a stopped server cut short between its ops is carried on from there: the snapshot and the status as the request would have left them', async () => {
-    // What a server killed after a create made inactive, before the deactivation that follows it, leaves: the
-    // plan, its create succeeded under an owner whose process is gone, the deactivation not begun. No op holds a
-    // claim: the plan's body names its owner.
+  /**
+   * What a server killed after a create made inactive, before the deactivation that follows it, leaves: the plan,
+   * its create succeeded under an owner whose process is gone, the deactivation not begun. No op holds a claim:
+   * the plan's body names its owner.
+   */
+  async function cutShort(email: string): Promise<{ planId: string; accountId: string }> {
     const dead = newOwner('op').replace(/:\d+\//, `:${2 ** 22 + 4321}/`);
-    const ops = createOps(
-      profile(),
-      { email: 'cut.short@example.com', firstName: 'Cut', lastName: 'Short' },
-      false,
-      request,
-    );
+    const ops = createOps(profile(), { email, firstName: 'Cut', lastName: 'Short' }, false, request);
     expect(ops.map((o) => o.kind)).toEqual(['create', 'deactivate']);
     const { plan } = await store.transaction((tx) =>
       createPlanBegun(tx, roster, {
         owner: dead,
-        stateHash: 'scim:cut-short',
+        stateHash: `scim:${email}`,
         summary: { total: 2, source: 'scim', removals: 1 },
         body: { source: 'scim', requestedBy: 'scim:okta', owner: dead, ops },
         ops: toOpInputs(ops),
@@ -172,20 +169,46 @@ describe('a facade write commits its plan with the intent, and its outcome with 
       owner: dead,
     });
     expect(await other.getAccount({ appId: APP, id: made.id })).toBeNull();
+    return { planId: plan.id, accountId: made.id };
+  }
 
+  it('a write a stopped server cut short between its ops is carried on from there: the snapshot and the status as the request would have left them', async () => {
+    const { planId, accountId } = await cutShort('cut.short@example.com');
     const resumed = await rosterBackend(roster, APP).resumeInterrupted();
-    expect(resumed).toEqual({ finished: [plan.id], failed: [] });
-    expect((await roster.connector(APP).accounts.get!({ id: made.id }))?.status).toBe('inactive');
-    expect(await other.getAccount({ appId: APP, id: made.id })).toMatchObject({
+    expect(resumed).toEqual({ finished: [planId], failed: [], left: [] });
+    expect((await roster.connector(APP).accounts.get!({ id: accountId }))?.status).toBe('inactive');
+    expect(await other.getAccount({ appId: APP, id: accountId })).toMatchObject({
       email: 'cut.short@example.com',
       status: 'inactive',
     });
-    expect((await other.getPlan({ id: plan.id }))?.status).toBe('applied');
-    expect((await other.listOps({ planId: plan.id })).map((o) => o.status)).toEqual([
-      'succeeded',
-      'succeeded',
-    ]);
+    expect((await other.getPlan({ id: planId }))?.status).toBe('applied');
+    expect((await other.listOps({ planId })).map((o) => o.status)).toEqual(['succeeded', 'succeeded']);
     // Nothing is left to carry on.
-    expect(await rosterBackend(roster, APP).resumeInterrupted()).toEqual({ finished: [], failed: [] });
+    expect(await rosterBackend(roster, APP).resumeInterrupted()).toEqual({
+      finished: [],
+      failed: [],
+      left: [],
+    });
+  });
+
+  it('two servers carrying on the same write at once: one runs its op, the other leaves it to that one', async () => {
+    const { planId, accountId } = await cutShort('raced@example.com');
+    const deactivations = () =>
+      fleet
+        .get(APP)
+        .requests()
+        .filter((r) => r.method === 'PUT' && r.url.includes(accountId)).length;
+    const before = deactivations();
+    const both = await Promise.all([
+      rosterBackend(roster, APP).resumeInterrupted(),
+      rosterBackend(roster, APP).resumeInterrupted(),
+    ]);
+    expect(both.map((r) => r.finished.length + r.left.length)).toEqual([1, 1]);
+    expect(both.flatMap((r) => r.finished)).toEqual([planId]);
+    expect(both.flatMap((r) => r.left.map((l) => l.planId))).toEqual([planId]);
+    expect(both.flatMap((r) => r.failed)).toEqual([]);
+    expect((await other.getPlan({ id: planId }))?.status).toBe('applied');
+    expect(await other.getAccount({ appId: APP, id: accountId })).toMatchObject({ status: 'inactive' });
+    expect(deactivations() - before).toBe(1);
   });
 });

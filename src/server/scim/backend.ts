@@ -10,7 +10,7 @@ import {
   removalsIn,
   runOp,
 } from '../../app/index.js';
-import { RosterError } from '../../core/errors.js';
+import { isRosterError, RosterError } from '../../core/errors.js';
 import type { Account, EntitlementKind } from '../../core/types.js';
 import { newOwner, type Started } from '../../reconcile/apply/run-op.js';
 import type { PlanOp } from '../../reconcile/diff.js';
@@ -65,10 +65,14 @@ export interface RosterBackend extends FacadeBackend {
   resumeInterrupted(): Promise<ResumedWrites>;
 }
 
-/** What resumeInterrupted did: the plans it finished, and those that failed again (each with why). */
+/**
+ * What resumeInterrupted did: the plans it finished, those that failed again, and those it left to another run
+ * that holds one of their ops (a cluster's other server carrying it on), each with why.
+ */
 export interface ResumedWrites {
   finished: string[];
   failed: { planId: string; error: string }[];
+  left: { planId: string; error: string }[];
 }
 
 export function rosterBackend(roster: Roster, appId: string, options: BackendOptions = {}): RosterBackend {
@@ -126,14 +130,17 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
   }
 
   async function resumeInterrupted(): Promise<ResumedWrites> {
-    const resumed: ResumedWrites = { finished: [], failed: [] };
+    const resumed: ResumedWrites = { finished: [], failed: [], left: [] };
     for (const { plan, ops } of await interruptedFacadePlans(roster.store, appId)) {
       const body = plan.body as { ops?: PlanOp[] } | null;
       try {
         await runPlan(plan.id, body?.ops ?? [], { saved: ops, resume: true });
         resumed.finished.push(plan.id);
       } catch (error) {
-        resumed.failed.push({ planId: plan.id, error: (error as Error).message });
+        const why = { planId: plan.id, error: (error as Error).message };
+        // Another server of a cluster took its op first: that one carries it on.
+        if (isRosterError(error) && error.code === 'conflict') resumed.left.push(why);
+        else resumed.failed.push(why);
       }
     }
     return resumed;

@@ -121,9 +121,11 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
     const resumeInterrupted = (appId: string) =>
       asScimActor(RESUMING_ACTOR, async (roster) => {
         if (!(await hasSynced(roster.store, appId))) return;
-        const { finished, failed } = await rosterBackend(roster, appId).resumeInterrupted();
+        const { finished, failed, left } = await rosterBackend(roster, appId).resumeInterrupted();
         if (finished.length > 0)
           scim.log.info({ appId, plans: finished }, 'interrupted SCIM writes carried on to the end');
+        for (const { planId, error } of left)
+          scim.log.info({ appId, planId, error }, 'an interrupted SCIM write is being carried on elsewhere');
         for (const { planId, error } of failed)
           scim.log.warn({ appId, planId, error }, 'an interrupted SCIM write failed when carried on');
       }).catch((error: unknown) =>
