@@ -8,7 +8,9 @@ import {
   type OpReport,
   type WaitOptions,
 } from '../reconcile/apply/index.js';
+import { ownerIsDead } from '../reconcile/apply/run-op.js';
 import type { PlanBody } from '../reconcile/plan.js';
+import type { Store } from '../store/store.js';
 import type { Roster } from './context.js';
 import { findPlan } from './plan.js';
 
@@ -52,3 +54,22 @@ export async function applyPlan(roster: Roster, options: ApplyPlanOptions): Prom
     ...(options.onOp ? { onOp: options.onOp } : {}),
   });
 }
+
+/**
+ * Plans an apply was carrying out when its process died: still `applying`, their lock held by an owner that ran
+ * on this host and whose process is gone (an apply that ended, even with waits left, let go of its lock). Oldest
+ * first. A server started again carries them on, as the person who started them asked; the checks every apply
+ * gets still hold (a stale or blocked plan is refused).
+ */
+export async function interruptedApplies(store: Store): Promise<string[]> {
+  const applying = await store.listPlans({ status: 'applying', facade: false, createdSince: EVER });
+  const dead: string[] = [];
+  for (const plan of applying.reverse()) {
+    const lock = await store.getPlanLock({ planId: plan.id });
+    if (lock !== null && ownerIsDead(lock.owner)) dead.push(plan.id);
+  }
+  return dead;
+}
+
+/** Every plan however old. */
+const EVER = new Date(0).toISOString();

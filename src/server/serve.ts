@@ -1,6 +1,7 @@
 /** @module Starting and stopping `roster serve`: open the store, build the app, listen, drain on SIGTERM. */
 
 import type { FastifyServerOptions } from 'fastify';
+import { interruptedApplies } from '../app/apply.js';
 import { Leases } from '../cluster/lease.js';
 import { ClusterQueues, clusterSettings } from '../cluster/queue.js';
 import { waitForGraph } from '../cluster/refresh.js';
@@ -9,6 +10,7 @@ import { newOwner } from '../reconcile/apply/run-op.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
+import { startApply } from './background.js';
 import type { ServerContext } from './context.js';
 import { FindingsCache } from './findings-cache.js';
 import { Jobs } from './jobs.js';
@@ -133,6 +135,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       );
     }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+    // Applies this host's stopped server left under way go on (in cluster mode the queue retries its own).
+    if (!cluster) void resumeApplies(context);
     // Not awaited: the first runs (due at once on a fresh store) go on while the API answers.
     void context.scheduler
       ?.start()
@@ -168,6 +172,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** Who carries on, in the audit log, an apply a stopped server left under way. */
+export const RESUMING_APPLY_ACTOR = 'apply-resume';
+
+async function resumeApplies(ctx: ServerContext): Promise<void> {
+  try {
+    for (const planId of await interruptedApplies(ctx.store)) {
+      ctx.log.info({ planId }, 'carrying on an apply a stopped server left under way');
+      await startApply(ctx, planId, RESUMING_APPLY_ACTOR, false);
+    }
+  } catch (error) {
+    ctx.log.error({ err: error }, 'interrupted applies could not be carried on');
+  }
 }
 
 /**
