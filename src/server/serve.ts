@@ -66,6 +66,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? (() => new Date());
   const notifierLog = { warn: (obj: object, msg: string) => built?.app.log.warn(obj, msg) };
   let built: { app: RosterFastify; context: ServerContext; routes: RouteInfo[] } | undefined;
+  let resumingApplies: Promise<void> | null = null;
   const settings = clusterSettings(options.config, options.env);
   const cluster = settings
     ? new ClusterQueues(
@@ -136,7 +137,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
     // Applies this host's stopped server left under way go on (in cluster mode the queue retries its own).
-    if (!cluster) void resumeApplies(context);
+    if (!cluster) resumingApplies = resumeApplies(context);
     // Not awaited: the first runs (due at once on a fresh store) go on while the API answers.
     void context.scheduler
       ?.start()
@@ -163,7 +164,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         // op's outcome as it goes, so what is not done stays pending for the next start to carry on.
         context.scheduler?.stop();
         const closed = app.close();
-        await context.jobs.drain();
+        const drained = context.jobs.drain();
+        // An apply the start was carrying on is one of the jobs drained (or, not started yet, the next start's).
+        await resumingApplies;
+        await drained;
         await closed;
         await context.notifier.settle();
         await cluster?.close();
