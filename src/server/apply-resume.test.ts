@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRoster, planChanges, syncApps } from '../app/index.js';
 import { issueToken } from '../app/tokens.js';
@@ -8,12 +5,11 @@ import { loadConfig } from '../config/load.js';
 import type { RosterConfig } from '../config/schema.js';
 import { type Fleet, startFleet } from '../sandbox/fleet.js';
 import { fleetWorkspace } from '../sandbox/testkit.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
+import { serveChild, withStoreAt } from './child.testkit.js';
 import { RESUMING_APPLY_ACTOR } from './serve.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const APP = 'thought-industries';
 /** Everyone active has an account; the people the sandbox lacks are created. */
 const policy = {
@@ -32,32 +28,9 @@ let token: string;
 let planId: string;
 let creates: number;
 
-/** `roster serve` in a child process on a free port, answered once it listens. */
-async function serve(): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
-  const child = spawn('node', [join(ROOT, 'bin/roster.js'), '-c', 'roster.yaml', 'serve', '--port', '0'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await new Promise<string>((found, failed) => {
-    lines.on('line', (line) => {
-      const at = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (at) found(at[1] as string);
-    });
-    void exited.then(() => failed(new Error('roster serve exited before it listened')));
-  });
-  return { child, url, exited };
-}
+const serve = () => serveChild(dir);
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(config.store);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(fn: (store: Store) => Promise<T>) => withStoreAt(config.store, fn);
 
 const succeeded = () =>
   withStore(

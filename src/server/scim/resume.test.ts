@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../app/tokens.js';
 import { loadConfig } from '../../config/load.js';
@@ -8,13 +5,12 @@ import type { RosterConfig } from '../../config/schema.js';
 import { connectorFor } from '../../connectors/registry.js';
 import { type Fleet, startFleet } from '../../sandbox/fleet.js';
 import { fleetWorkspace } from '../../sandbox/testkit.js';
-import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import { tokenStore } from '../../store/tokens.js';
 import { syncApps } from '../../sync/sync.js';
+import { serveChild, withStoreAt } from '../child.testkit.js';
 import { RESUMING_ACTOR } from './routes.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const APP = 'thought-industries';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 /** The read of one user by id: the read-back after a create. */
@@ -25,24 +21,7 @@ let dir: string;
 let config: RosterConfig;
 let token: string;
 
-/** `roster serve` in a child process on a free port, answered once it listens. */
-async function serve(): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
-  const child = spawn('node', [join(ROOT, 'bin/roster.js'), '-c', 'roster.yaml', 'serve', '--port', '0'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ROSTER_LOG_LEVEL: 'info' },
-  });
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await new Promise<string>((found, failed) => {
-    lines.on('line', (line) => {
-      const at = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (at) found(at[1] as string);
-    });
-    void exited.then(() => failed(new Error('roster serve exited before it listened')));
-  });
-  return { child, url, exited };
-}
+const serve = () => serveChild(dir);
 
 const scim = (url: string, method: string, path: string, body?: unknown) =>
   fetch(`${url}/scim/v2/${APP}${path}`, {
@@ -51,14 +30,7 @@ const scim = (url: string, method: string, path: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(config.store);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(fn: (store: Store) => Promise<T>) => withStoreAt(config.store, fn);
 
 beforeAll(async () => {
   fleet = await startFleet({ apps: [APP], seed: 37, people: 16 });
