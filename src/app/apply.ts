@@ -58,18 +58,28 @@ export async function applyPlan(roster: Roster, options: ApplyPlanOptions): Prom
 /**
  * Plans an apply was carrying out when its process died: still `applying`, their lock held by an owner that ran
  * on this host and whose process is gone (an apply that ended, even with waits left, let go of its lock). Oldest
- * first. A server started again carries them on, as the person who started them asked; the checks every apply
- * gets still hold (a stale or blocked plan is refused).
+ * first. A server started again carries on those that died within the last day (`carryOn`), as the person who
+ * started them asked; the checks every apply gets still hold (a stale or blocked plan is refused). One that died
+ * longer ago (`left`) waits for a person to apply it again: what was asked then may no longer be meant.
  */
-export async function interruptedApplies(store: Store): Promise<string[]> {
+export async function interruptedApplies(
+  store: Store,
+  now: Date = new Date(),
+): Promise<{ carryOn: string[]; left: string[] }> {
   const applying = await store.listPlans({ status: 'applying', facade: false, createdSince: EVER });
-  const dead: string[] = [];
+  const found = { carryOn: [] as string[], left: [] as string[] };
   for (const plan of applying.reverse()) {
     const lock = await store.getPlanLock({ planId: plan.id });
-    if (lock !== null && ownerIsDead(lock.owner)) dead.push(plan.id);
+    if (lock === null || !ownerIsDead(lock.owner)) continue;
+    // A live apply renews its lock every third of its lease: it died about when the lock ran out.
+    const recent = now.getTime() - Date.parse(lock.expiresAt) <= CARRY_ON_WITHIN_MS;
+    (recent ? found.carryOn : found.left).push(plan.id);
   }
-  return dead;
+  return found;
 }
+
+/** How long after it died an interrupted apply is still carried on unasked. */
+export const CARRY_ON_WITHIN_MS = 24 * 60 * 60 * 1000;
 
 /** Every plan however old. */
 const EVER = new Date(0).toISOString();

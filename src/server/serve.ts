@@ -183,7 +183,13 @@ export const RESUMING_APPLY_ACTOR = 'apply-resume';
 
 async function resumeApplies(ctx: ServerContext): Promise<void> {
   try {
-    for (const planId of await interruptedApplies(ctx.store)) {
+    const { carryOn, left } = await interruptedApplies(ctx.store, ctx.clock());
+    for (const planId of left)
+      ctx.log.warn(
+        { planId },
+        'an apply stopped more than a day ago is left under way: apply it again to carry it on',
+      );
+    for (const planId of carryOn) {
       ctx.log.info({ planId }, 'carrying on an apply a stopped server left under way');
       await startApply(ctx, planId, RESUMING_APPLY_ACTOR, false);
     }
