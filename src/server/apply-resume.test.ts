@@ -96,6 +96,8 @@ describe('an apply the server was killed in the middle of', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(status).toBe('applied');
+      const metrics = await fetch(`${second.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await metrics.text()).toContain('roster_interrupted_total{kind="apply",outcome="started"} 1');
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

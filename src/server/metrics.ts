@@ -22,6 +22,7 @@ export class Metrics {
   private readonly upstreamErrors: Gauge<'app' | 'endpoint' | 'code'>;
   private readonly schedulerLag: Histogram<'job'>;
   private readonly schedulerRuns: Counter<'job' | 'outcome'>;
+  private readonly interrupted: Counter<'kind' | 'outcome'>;
 
   constructor(store: Store) {
     const registers = [this.registry];
@@ -95,6 +96,14 @@ export class Metrics {
       labelNames: ['job', 'outcome'],
       registers,
     });
+    this.interrupted = new Counter({
+      name: 'roster_interrupted_total',
+      help:
+        'Work a stopped server left under way, as this server found it: SCIM facade writes (finished, failed, left ' +
+        'to another server) and applies (started again, or left for a person after a day)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
     // Read from the store at scrape time: the store is the truth, whichever process ran the ops or tasks.
     new Gauge({
       name: 'roster_ops',
@@ -148,6 +157,11 @@ export class Metrics {
   observeFindings(findings: readonly Pick<Finding, 'rule' | 'severity'>[]): void {
     this.findings.reset();
     for (const f of findings) this.findings.inc({ rule: f.rule, severity: f.severity });
+  }
+
+  /** Interrupted work found by a start or a sweep: `count` of `kind` that came to `outcome`. */
+  observeInterrupted(kind: 'scim_write' | 'apply', outcome: string, count: number): void {
+    if (count > 0) this.interrupted.inc({ kind, outcome }, count);
   }
 
   observeScheduledRun(input: { job: string; ok: boolean; lagMs: number }): void {

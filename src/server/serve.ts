@@ -184,6 +184,8 @@ export const RESUMING_APPLY_ACTOR = 'apply-resume';
 async function resumeApplies(ctx: ServerContext): Promise<void> {
   try {
     const { carryOn, left } = await interruptedApplies(ctx.store, ctx.clock());
+    ctx.metrics.observeInterrupted('apply', 'started', carryOn.length);
+    ctx.metrics.observeInterrupted('apply', 'left', left.length);
     for (const planId of left)
       ctx.log.warn(
         { planId },

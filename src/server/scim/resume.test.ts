@@ -20,6 +20,8 @@ let fleet: Fleet;
 let dir: string;
 let config: RosterConfig;
 let token: string;
+/** A read token: /metrics. */
+let readToken: string;
 
 const serve = () => serveChild(dir);
 
@@ -46,6 +48,11 @@ beforeAll(async () => {
         { store, tokens: tokenStore(store) },
         { name: 'okta-prod', scope: `scim:${APP}`, createdBy: 'test' },
       );
+      const reader = await issueToken(
+        { store, tokens: tokenStore(store) },
+        { name: 'monitoring', scope: 'read', createdBy: 'test' },
+      );
+      readToken = reader.token;
       return issued.token;
     });
   } finally {
@@ -114,6 +121,12 @@ describe('a facade write the server was killed in the middle of', () => {
       const listed = (await found.json()) as { totalResults: number; Resources: { id: string }[] };
       expect(listed.totalResults).toBe(1);
       expect(listed.Resources[0]?.id).toBe(createdId);
+      const metrics = await fetch(`${second.url}/metrics`, {
+        headers: { authorization: `Bearer ${readToken}` },
+      });
+      expect(await metrics.text()).toContain(
+        'roster_interrupted_total{kind="scim_write",outcome="finished"} 1',
+      );
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

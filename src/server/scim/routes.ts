@@ -122,6 +122,9 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
       asScimActor(RESUMING_ACTOR, async (roster) => {
         if (!(await hasSynced(roster.store, appId))) return;
         const { finished, failed, left } = await rosterBackend(roster, appId).resumeInterrupted();
+        ctx.metrics.observeInterrupted('scim_write', 'finished', finished.length);
+        ctx.metrics.observeInterrupted('scim_write', 'failed', failed.length);
+        ctx.metrics.observeInterrupted('scim_write', 'left', left.length);
         if (finished.length > 0)
           scim.log.info({ appId, plans: finished }, 'interrupted SCIM writes carried on to the end');
         for (const { planId, error } of left)
