@@ -10,7 +10,7 @@ import {
 } from '../reconcile/apply/index.js';
 import { ownerIsDead } from '../reconcile/apply/run-op.js';
 import type { PlanBody } from '../reconcile/plan.js';
-import type { Store } from '../store/store.js';
+import { EVER, type Store } from '../store/store.js';
 import type { Roster } from './context.js';
 import { findPlan } from './plan.js';
 
@@ -80,6 +80,3 @@ export async function interruptedApplies(
 
 /** How long after it died an interrupted apply is still carried on unasked. */
 export const CARRY_ON_WITHIN_MS = 24 * 60 * 60 * 1000;
-
-/** Every plan however old. */
-const EVER = new Date(0).toISOString();

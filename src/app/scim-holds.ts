@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { RosterError } from '../core/errors.js';
 import type { PlanOp } from '../reconcile/diff.js';
 import { bodyWithOps, toOpInputs } from '../reconcile/plan.js';
-import type { PlanRecord, Store } from '../store/store.js';
+import { EVER, type PlanRecord, type Store } from '../store/store.js';
 import type { Roster } from './context.js';
 import { approve, findPlan } from './plan.js';
 import { cancelPlan } from './service.js';
@@ -43,11 +43,8 @@ export function holdKey(appId: string, ops: readonly PlanOp[]): string | null {
 
 const facadeSummary = (plan: PlanRecord) => plan.summary as Partial<HoldSummary>;
 
-/** A window that starts at the epoch: a held plan waits at any age. */
-
 /** Only the plans the facade held: picked out by the store, never found among every plan read whole. */
 const HELD = { facade: true, held: true } as const;
-const EVER = new Date(0).toISOString();
 
 /**
  * Removals the facade carried out (or is carrying out) inside the window; held and rejected ones do not count. Only

@@ -6,12 +6,9 @@
  */
 
 import { ownerIsDead } from '../reconcile/apply/run-op.js';
-import type { OpRecord, PlanRecord, Store } from '../store/store.js';
+import { EVER, type OpRecord, type PlanRecord, type Store } from '../store/store.js';
 import { OP_LEASE_MS } from './ops.js';
 import type { HoldSummary } from './scim-holds.js';
-
-/** Every plan however old: an interrupted write waits for the next start, whenever that is. */
-const EVER = new Date(0).toISOString();
 
 /**
  * The app's facade plans a stopped server left unfinished, oldest first, each with its ops: still drafts (a facade

@@ -316,18 +316,7 @@ export function rowToPlan(r: Selectable<PlansTable>): PlanRecord {
 }
 
 export function rowToOp(r: Selectable<OpsTable>): OpRecord {
-  return opOfRow(r, parseJsonColumn(objectRecord, r.target, `ops[${r.plan_id}#${r.seq}].target`));
-}
-
-/**
- * An op read without its target (see OP_STATE_COLUMNS), the target given by a caller that holds the op: a plan
- * writes each op's target once and nothing changes it, so the longest text of the row is neither sent nor parsed.
- */
-export function rowToOpWithTarget(
-  r: Omit<Selectable<OpsTable>, 'target'>,
-  target: OpRecord['target'],
-): OpRecord {
-  return opOfRow(r, target);
+  return rowToOpWithTarget(r, parseJsonColumn(objectRecord, r.target, `ops[${r.plan_id}#${r.seq}].target`));
 }
 
 /** Every column of an op but its target, which {@link rowToOpWithTarget} takes from the caller. */
@@ -355,7 +344,14 @@ export const OP_STATE_COLUMNS = [
 type UnreadOpColumn = Exclude<keyof OpsTable, 'target' | (typeof OP_STATE_COLUMNS)[number]>;
 export const EVERY_OP_COLUMN_READ: [UnreadOpColumn] extends [never] ? true : never = true;
 
-function opOfRow(r: Omit<Selectable<OpsTable>, 'target'>, target: OpRecord['target']): OpRecord {
+/**
+ * An op read without its target (see OP_STATE_COLUMNS), the target given by a caller that holds the op: a plan
+ * writes each op's target once and nothing changes it, so the longest text of the row is neither sent nor parsed.
+ */
+export function rowToOpWithTarget(
+  r: Omit<Selectable<OpsTable>, 'target'>,
+  target: OpRecord['target'],
+): OpRecord {
   const where = `ops[${r.plan_id}#${r.seq}]`;
   return {
     planId: r.plan_id,

@@ -224,6 +224,9 @@ export interface StoredLink extends Link {
 
 // ---- plans, ops, tasks
 
+/** A `createdSince` that starts at the epoch: listPlans then reads every plan that matches, however old. */
+export const EVER = new Date(0).toISOString();
+
 /** `tasks_open`: every op Roster can carry out is done; what is left are manual tasks a later sync will close. */
 export type PlanStatus =
   | 'draft'

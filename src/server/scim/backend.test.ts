@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlanBegun, openRoster, type Roster, syncApps } from '../../app/index.js';
+import { createPlanBegun, OP_LEASE_MS, openRoster, type Roster, syncApps } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import { definitionOf } from '../../connectors/registry.js';
 import { newOwner } from '../../reconcile/apply/run-op.js';
@@ -147,8 +147,10 @@ describe('a facade write commits its plan with the intent, and its outcome with 
    * its create succeeded under an owner whose process is gone, the deactivation not begun. No op holds a claim:
    * the plan's body names its owner.
    */
-  async function cutShort(email: string): Promise<{ planId: string; accountId: string }> {
-    const dead = newOwner('op').replace(/:\d+\//, `:${2 ** 22 + 4321}/`);
+  async function cutShort(
+    email: string,
+    dead = newOwner('op').replace(/:\d+\//, `:${2 ** 22 + 4321}/`),
+  ): Promise<{ planId: string; accountId: string }> {
     const ops = createOps(profile(), { email, firstName: 'Cut', lastName: 'Short' }, false, request);
     expect(ops.map((o) => o.kind)).toEqual(['create', 'deactivate']);
     const { plan } = await store.transaction((tx) =>
@@ -189,6 +191,20 @@ describe('a facade write commits its plan with the intent, and its outcome with 
       failed: [],
       left: [],
     });
+  });
+
+  it("another host's write is carried on only once every claim it could hold has run out", async () => {
+    // Its owner may be alive (nothing here can tell): only the plan's age says its request is over.
+    const { planId, accountId } = await cutShort('elsewhere@example.com', 'op@another-host:41/abcdef12');
+    const none = { finished: [], failed: [], left: [] };
+    expect(await rosterBackend(roster, APP).resumeInterrupted()).toEqual(none);
+    expect((await other.getPlan({ id: planId }))?.status).toBe('draft');
+    const later = new Date(Date.now() + OP_LEASE_MS + 60_000);
+    expect(await rosterBackend(roster, APP).resumeInterrupted(later)).toEqual({
+      ...none,
+      finished: [planId],
+    });
+    expect(await other.getAccount({ appId: APP, id: accountId })).toMatchObject({ status: 'inactive' });
   });
 
   it('two servers carrying on the same write at once: one runs its op, the other leaves it to that one', async () => {

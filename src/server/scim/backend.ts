@@ -62,7 +62,7 @@ export interface RosterBackend extends FacadeBackend {
    * resumed as apply resumes one (the id a create recorded is read back, never created again), the snapshot and
    * the plan's status written as the request would have. An IdP retrying the request then finds the account.
    */
-  resumeInterrupted(): Promise<ResumedWrites>;
+  resumeInterrupted(now?: Date): Promise<ResumedWrites>;
 }
 
 /**
@@ -129,9 +129,9 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
     return snapshotOf(accountId, record.kind, account);
   }
 
-  async function resumeInterrupted(): Promise<ResumedWrites> {
+  async function resumeInterrupted(now = new Date()): Promise<ResumedWrites> {
     const resumed: ResumedWrites = { finished: [], failed: [], left: [] };
-    for (const { plan, ops } of await interruptedFacadePlans(roster.store, appId)) {
+    for (const { plan, ops } of await interruptedFacadePlans(roster.store, appId, now)) {
       const body = plan.body as { ops?: PlanOp[] } | null;
       try {
         await runPlan(plan.id, body?.ops ?? [], { saved: ops, resume: true });
@@ -139,7 +139,7 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
       } catch (error) {
         const why = { planId: plan.id, error: (error as Error).message };
         // Another server of a cluster took its op first: that one carries it on.
-        if (isRosterError(error) && error.code === 'conflict') resumed.left.push(why);
+        if (isRosterError(error) && error.details.heldElsewhere === true) resumed.left.push(why);
         else resumed.failed.push(why);
       }
     }
@@ -300,7 +300,11 @@ export function rosterBackend(roster: Roster, appId: string, options: BackendOpt
           closed = true;
         },
       });
-      if (!record) throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`);
+      if (!record) {
+        throw new RosterError('conflict', `op ${seq} of plan ${plan.id} is held by another run`, {
+          details: { planId: plan.id, seq, heldElsewhere: true },
+        });
+      }
       records.set(seq, record);
       if (record.status === 'failed') {
         if (!closed) await close('failed');

@@ -121,7 +121,7 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
     const resumeInterrupted = (appId: string) =>
       asScimActor(RESUMING_ACTOR, async (roster) => {
         if (!(await hasSynced(roster.store, appId))) return;
-        const { finished, failed, left } = await rosterBackend(roster, appId).resumeInterrupted();
+        const { finished, failed, left } = await rosterBackend(roster, appId).resumeInterrupted(ctx.clock());
         ctx.metrics.observeInterrupted('scim_write', 'finished', finished.length);
         ctx.metrics.observeInterrupted('scim_write', 'failed', failed.length);
         ctx.metrics.observeInterrupted('scim_write', 'left', left.length);
