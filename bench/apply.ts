@@ -9,6 +9,10 @@
  * `BENCH_PROFILE=file.cpuprofile` writes a CPU profile of the last round's apply alone (open it in Chrome's DevTools,
  * or read it with `npm run bench:profile-report`);
  * `BENCH_PROFILE_RAW=file.cpuprofile` one of the raw loop, to set beside it.
+ * `BENCH_APP_DELAY_MS=N` puts the app N ms away, each way, for Roster and the raw loop alike (a proxy in a process of
+ * its own holds every chunk that long, so a request's round trip costs at least 2N ms): with the sandbox on
+ * loopback, in this process, an op costs the raw loop a fraction of a millisecond, and the ratio is one of CPU
+ * alone; a SaaS app answers in tens of milliseconds.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import { loadConfig } from '../src/config/load.js';
 import { generateCompany, hrToCsv } from '../src/sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../src/sandbox/fleet.js';
 import { freshDatabase } from '../src/store/postgres.testkit.js';
+import { startDelayProxy } from './delay-proxy.js';
 import { profiled } from './profile.js';
 import {
   describeCounts,
@@ -53,6 +58,7 @@ const POSTGRES = process.env['BENCH_STORE']?.startsWith('postgres') ?? false;
 const COUNT_SQL = process.env['BENCH_SQL'] === '1';
 const PROFILE = process.env['BENCH_PROFILE'];
 const PROFILE_RAW = process.env['BENCH_PROFILE_RAW'];
+const APP_DELAY_MS = Number(process.env['BENCH_APP_DELAY_MS'] ?? 0);
 
 /** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
 const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
@@ -68,13 +74,27 @@ const policy = {
   },
 };
 
-async function fleet(people: number) {
-  return startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people }) });
+/** A fresh app of `people`, and where its clients reach it: the sandbox, or a delaying proxy in front of it. */
+async function fleet(people: number): Promise<{ f: Fleet; baseUrl: string; close: () => Promise<void> }> {
+  const f = await startFleet({ apps: [APP], seed: SEED, company: generateCompany({ seed: SEED, people }) });
+  const direct = f.sandboxes[0]!.baseUrl;
+  if (APP_DELAY_MS <= 0) return { f, baseUrl: direct, close: () => f.close() };
+  const { hostname, port, origin } = new URL(direct);
+  const proxy = await startDelayProxy({ host: hostname, port: Number(port) }, APP_DELAY_MS);
+  return {
+    f,
+    baseUrl: direct.replace(origin, `http://127.0.0.1:${proxy.port}`),
+    close: async () => {
+      proxy.close();
+      await f.close();
+    },
+  };
 }
 
 /** Roster: sync, plan, then apply (timed) the creates. Profiled and counted only when `observed`. */
 async function roster(
   f: Fleet,
+  baseUrl: string,
   observed: boolean,
 ): Promise<{
   ops: number;
@@ -89,7 +109,8 @@ async function roster(
   try {
     writeFileSync(join(dir, 'hr.csv'), hrToCsv(f.company.hr));
     const store = database?.url ?? 'sqlite:./roster.db';
-    const doc = parse(fleetConfigYaml(f, { sourcePath: 'hr.csv', store }));
+    const doc = parse(fleetConfigYaml(f, { sourcePath: 'hr.csv', store })) as { apps: { baseUrl: string }[] };
+    for (const app of doc.apps) app.baseUrl = baseUrl;
     writeFileSync(join(dir, 'roster.yaml'), stringify({ ...doc, policy }));
     const r = await openRoster(await loadConfig(join(dir, 'roster.yaml')), { actor: 'bench' });
     try {
@@ -146,11 +167,12 @@ interface Write {
 /** The raw loop: the creates Roster sent, replayed on a fresh app, each a POST then a GET of what it made. */
 async function raw(
   f: Fleet,
+  baseUrl: string,
   writes: readonly Write[],
   observed: boolean,
 ): Promise<{ ops: number; seconds: number; cpu: number; requests: number }> {
   const sandbox = f.sandboxes[0]!;
-  const origin = new URL(sandbox.baseUrl).origin;
+  const origin = new URL(baseUrl).origin;
   let next = 0;
   sandbox.clearRequests();
   const cpu = process.cpuUsage();
@@ -190,13 +212,13 @@ async function round(people: number, observed: boolean) {
   const a = await fleet(people);
   let ours: Awaited<ReturnType<typeof roster>>;
   try {
-    ours = await roster(a, observed);
+    ours = await roster(a.f, a.baseUrl, observed);
   } finally {
     await a.close();
   }
   const b = await fleet(people);
   try {
-    return { ours, theirs: await raw(b, ours.writes, observed) };
+    return { ours, theirs: await raw(b.f, b.baseUrl, ours.writes, observed) };
   } finally {
     await b.close();
   }
@@ -212,7 +234,12 @@ async function main(): Promise<void> {
   const storeName = POSTGRES ? 'Postgres' : 'SQLite';
   const first = rounds[0]!.ours;
   const last = rounds[rounds.length - 1]!.ours;
-  print(`apply: ${first.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, ${storeName} store`);
+  print(
+    `apply: ${first.ops} ops (≥ 90 % creates) on ${APP}, concurrency ${CONCURRENCY}, ${storeName} store` +
+      (APP_DELAY_MS > 0
+        ? `, the app ${APP_DELAY_MS} ms away each way (a delaying proxy)`
+        : ', the app on loopback'),
+  );
   if (WARMUP_ROUNDS > 0)
     print(
       `(after ${WARMUP_ROUNDS} unmeasured round(s) of each at ${WARMUP_PEOPLE} people, on apps of their own)`,

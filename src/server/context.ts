@@ -51,6 +51,15 @@ export interface ServerContext {
   log: FastifyBaseLogger;
   /** The SCIM facade's queue of request audit events (set when its routes are registered). */
   scimAudit?: AuditQueue;
+  /** How the facade carries on interrupted writes (see registerScimRoutes); its defaults unless given (tests). */
+  scimResume?: ScimResumeTimings;
+}
+
+export interface ScimResumeTimings {
+  /** Between two passes over every app, after the one at start (default: an op's claim, OP_LEASE_MS). */
+  everyMs?: number;
+  /** How long an app's writes wait at most for its pass at start (default 30 s). */
+  waitMs?: number;
 }
 
 /** The audit actor of a request: the token's name. */

@@ -11,7 +11,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { tokenStore } from '../store/tokens.js';
 import { startApply } from './background.js';
-import type { ServerContext } from './context.js';
+import type { ScimResumeTimings, ServerContext } from './context.js';
 import { FindingsCache } from './findings-cache.js';
 import { Jobs } from './jobs.js';
 import { Metrics } from './metrics.js';
@@ -43,6 +43,8 @@ export interface StartServerOptions extends ServerOptions {
   schedulerEvents?: SchedulerEvents;
   /** First wait between notification attempts (doubling); tests shorten it. */
   notifyRetryDelayMs?: number;
+  /** The SCIM facade's passes over interrupted writes; tests shorten them. */
+  scimResume?: ScimResumeTimings;
   /** Where cluster settings (the queue's key prefix, timings) are read; process.env unless given (tests). */
   env?: NodeJS.ProcessEnv;
 }
@@ -93,6 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }),
         scheduler: null,
         cluster,
+        ...(options.scimResume ? { scimResume: options.scimResume } : {}),
       },
       {
         ...options,

@@ -66,15 +66,21 @@ export const FAULT_PROFILE_NAMES = Object.keys(FAULT_PROFILES) as FaultProfileNa
 
 /**
  * A fault aimed at particular requests rather than drawn at random: requests whose method matches and whose
- * path (query left out) matches `path` (a regular expression) get `status`, `times` times (null: until
- * cleared). For tests that need one precise failure: a 503 on the read-back after a create.
+ * path (query left out) matches `path` (a regular expression) get `status`, or are answered as usual only after
+ * `delayMs` (one of the two), `times` times (null: until cleared). For tests that need one precise failure: a 503
+ * on the read-back after a create, or an app that takes its time over one call.
  */
-export const scriptedFaultSchema = z.object({
-  method: z.string().optional(),
-  path: z.string(),
-  status: z.number().int().min(400).max(599),
-  times: z.number().int().positive().nullable().default(null),
-});
+export const scriptedFaultSchema = z
+  .object({
+    method: z.string().optional(),
+    path: z.string(),
+    status: z.number().int().min(400).max(599).optional(),
+    delayMs: z.number().int().positive().max(600_000).optional(),
+    times: z.number().int().positive().nullable().default(null),
+  })
+  .refine((rule) => (rule.status === undefined) !== (rule.delayMs === undefined), {
+    message: 'give a scripted fault either a status or a delayMs',
+  });
 export type ScriptedFault = z.input<typeof scriptedFaultSchema>;
 
 /** What the fault layer decided for one request. */
@@ -142,7 +148,10 @@ export class FaultInjector {
       if (s.rule.method !== undefined && s.rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (!s.path.test(path)) continue;
       if (s.left !== null) s.left--;
-      return { kind: 'scripted', status: s.rule.status };
+      const { status, delayMs } = s.rule;
+      return status === undefined
+        ? { kind: 'slow', delayMs: delayMs as number }
+        : { kind: 'scripted', status };
     }
     return null;
   }

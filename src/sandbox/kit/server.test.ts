@@ -116,6 +116,46 @@ describe('sandbox kit', () => {
     expect(sandbox.requests().map((r) => r.fault)).toEqual(['reset', 'hang']);
   });
 
+  it('a scripted fault answers its status, or answers as usual only after its delay, as many times as it says', async () => {
+    sandbox = await startSandbox(echo, { seed: 7 });
+    sandbox.scriptFaults([
+      { method: 'GET', path: '/items$', status: 503, times: 1 },
+      { method: 'POST', path: '/items$', delayMs: 150, times: 1 },
+    ]);
+    const get = () => fetch(`${sandbox?.baseUrl}/items`, { headers: auth }).then((r) => r.status);
+    const post = async () => {
+      const at = performance.now();
+      const status = await fetch(`${sandbox?.baseUrl}/items`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x' }),
+      }).then((r) => r.status);
+      return { status, waited: performance.now() - at };
+    };
+    expect([await get(), await get()]).toEqual([503, 200]);
+    const slow = await post();
+    expect(slow.status).toBe(200);
+    // Held at least as long as the rule says (a floor: the host may add to it, never take from it).
+    expect(slow.waited).toBeGreaterThanOrEqual(150);
+    expect((await post()).status).toBe(200);
+    expect(sandbox.state.items).toHaveLength(2);
+    expect(sandbox.requests().map((r) => r.fault ?? null)).toEqual([
+      'scripted:503',
+      null,
+      'slow:150ms',
+      null,
+    ]);
+    // A rule must say which of the two it is.
+    for (const rules of [[{ path: '/items', status: 503, delayMs: 10 }], [{ path: '/items' }]]) {
+      const refused = await fetch(`${sandbox.origin}/__admin/faults/scripted`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rules }),
+      });
+      expect(refused.status).toBe(400);
+    }
+  });
+
   it('the admin API seeds state, moves the clock and lists requests without logging itself', async () => {
     sandbox = await startSandbox(echo, { seed: 7 });
     const put = await fetch(`${sandbox.origin}/__admin/state`, {

@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlanBegun, OP_LEASE_MS, openRoster, type Roster, syncApps } from '../../app/index.js';
+import { OP_LEASE_MS, openRoster, type Roster, syncApps } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import { definitionOf } from '../../connectors/registry.js';
-import { newOwner } from '../../reconcile/apply/run-op.js';
-import { toOpInputs } from '../../reconcile/plan.js';
 import { hrToCsv } from '../../sandbox/company.js';
 import { type Fleet, fleetConfigYaml, startFleet } from '../../sandbox/fleet.js';
 import type { KyselyStore } from '../../store/kysely-store.js';
@@ -15,6 +13,7 @@ import type { OpRecord, Store } from '../../store/store.js';
 import { rosterBackend } from './backend.js';
 import { buildProfile } from './discovery.js';
 import { createOps, userOps } from './ops.js';
+import { cutShort, OWNER_ELSEWHERE } from './resume.testkit.js';
 
 const APP = 'thought-industries';
 const request = { method: 'POST', path: '/Users', tokenName: 'okta' };
@@ -142,40 +141,10 @@ describe('a facade write commits its plan with the intent, and its outcome with 
     const [plan] = await other.listPlans({ limit: 1 });
     expect(plan?.status).toBe('applied');
   });
-  /**
-   * What a server killed after a create made inactive, before the deactivation that follows it, leaves: the plan,
-   * its create succeeded under an owner whose process is gone, the deactivation not begun. No op holds a claim:
-   * the plan's body names its owner.
-   */
-  async function cutShort(
-    email: string,
-    dead = newOwner('op').replace(/:\d+\//, `:${2 ** 22 + 4321}/`),
-  ): Promise<{ planId: string; accountId: string }> {
-    const ops = createOps(profile(), { email, firstName: 'Cut', lastName: 'Short' }, false, request);
-    expect(ops.map((o) => o.kind)).toEqual(['create', 'deactivate']);
-    const { plan } = await store.transaction((tx) =>
-      createPlanBegun(tx, roster, {
-        owner: dead,
-        stateHash: `scim:${email}`,
-        summary: { total: 2, source: 'scim', removals: 1 },
-        body: { source: 'scim', requestedBy: 'scim:okta', owner: dead, ops },
-        ops: toOpInputs(ops),
-      }),
-    );
-    const { account: made } = await roster.connector(APP).accounts.create!({ account: ops[0]!.input! });
-    await store.finishOp({
-      planId: plan.id,
-      seq: 1,
-      status: 'succeeded',
-      outcome: { accountId: made.id, already: false, verified: true },
-      owner: dead,
-    });
-    expect(await other.getAccount({ appId: APP, id: made.id })).toBeNull();
-    return { planId: plan.id, accountId: made.id };
-  }
+  const cutShortHere = (email: string, owner?: string) => cutShort(roster, store, APP, email, owner);
 
   it('a write a stopped server cut short between its ops is carried on from there: the snapshot and the status as the request would have left them', async () => {
-    const { planId, accountId } = await cutShort('cut.short@example.com');
+    const { planId, accountId } = await cutShortHere('cut.short@example.com');
     const resumed = await rosterBackend(roster, APP).resumeInterrupted();
     expect(resumed).toEqual({ finished: [planId], failed: [], left: [] });
     expect((await roster.connector(APP).accounts.get!({ id: accountId }))?.status).toBe('inactive');
@@ -195,7 +164,7 @@ describe('a facade write commits its plan with the intent, and its outcome with 
 
   it("another host's write is carried on only once every claim it could hold has run out", async () => {
     // Its owner may be alive (nothing here can tell): only the plan's age says its request is over.
-    const { planId, accountId } = await cutShort('elsewhere@example.com', 'op@another-host:41/abcdef12');
+    const { planId, accountId } = await cutShortHere('elsewhere@example.com', OWNER_ELSEWHERE);
     const none = { finished: [], failed: [], left: [] };
     expect(await rosterBackend(roster, APP).resumeInterrupted()).toEqual(none);
     expect((await other.getPlan({ id: planId }))?.status).toBe('draft');
@@ -208,7 +177,7 @@ describe('a facade write commits its plan with the intent, and its outcome with 
   });
 
   it('two servers carrying on the same write at once: one runs its op, the other leaves it to that one', async () => {
-    const { planId, accountId } = await cutShort('raced@example.com');
+    const { planId, accountId } = await cutShortHere('raced@example.com');
     const deactivations = () =>
       fleet
         .get(APP)

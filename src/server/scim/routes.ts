@@ -143,13 +143,14 @@ export async function registerScimRoutes(app: RosterFastify, ctx: ServerContext)
         sweeping.set(id, done);
         // An app that does not answer holds its writes up no longer than that: they then go ahead (and fail
         // against an app that is down, or find it back).
-        if (!started.has(id)) started.set(id, Promise.race([done, waited(RESUME_WAIT_MS)]));
+        if (!started.has(id))
+          started.set(id, Promise.race([done, waited(ctx.scimResume?.waitMs ?? RESUME_WAIT_MS)]));
       }
     };
     let sweeps: NodeJS.Timeout | undefined;
     scim.addHook('onReady', async () => {
       sweep();
-      sweeps = setInterval(sweep, OP_LEASE_MS).unref();
+      sweeps = setInterval(sweep, ctx.scimResume?.everyMs ?? OP_LEASE_MS).unref();
     });
     scim.addHook('onClose', async () => {
       clearInterval(sweeps);
