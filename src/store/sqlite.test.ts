@@ -5,7 +5,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRosterError } from '../core/errors.js';
-import { storeContract } from './contract.testkit.js';
+import { account, storeContract } from './contract.testkit.js';
 import { MIGRATIONS, migrateTo } from './migrations/index.js';
 import { openStore } from './open.js';
 import type { Database } from './schema.js';
@@ -144,6 +144,33 @@ describe('SQLite store specifics', () => {
     await upgraded.appendAudit({ actor: 'cli', kind: 'op', data: { i: 3 } });
     expect((await upgraded.listAudit({ newest: true, limit: 1 }))[0]?.seq).toBe(4);
     expect(await upgraded.verifyAudit()).toEqual({ ok: true, count: 4 });
+    await upgraded.close();
+  });
+
+  it('the upgrade to 0034 keeps in the login and externalId indexes only the accounts that have one, and every lookup finds what it did', async () => {
+    const path = join(tempDir(), 'roster.db');
+    const store = await openSqliteStore(path);
+    await store.upsertApp({ id: 'ti', type: 'thought-industries', baseUrl: 'http://ti.local' });
+    await migrateTo(store.db as unknown as Kysely<unknown>, '0033_api_tokens_notify');
+    const accounts = [
+      account('ti', 'u1', { login: 'Ada', externalId: 'okta-1' }),
+      account('ti', 'u2', { login: null, externalId: null }),
+      account('ti', 'u3', { login: 'ada.l', externalId: null }),
+    ];
+    await store.replaceSnapshot({ appId: 'ti', runId: null, accounts, entitlements: [], grants: [] });
+    await store.close();
+    const upgraded = await openSqliteStore(path);
+    const partial = await sql<{
+      name: string;
+    }>`select name from pragma_index_list('accounts') where partial = 1`
+      .execute(upgraded.db)
+      .then((r) => r.rows.map((row) => row.name).sort());
+    expect(partial).toEqual(['accounts_app_external_id', 'accounts_app_login_lower']);
+    const ids = async (field: 'login' | 'externalId', op: 'eq' | 'sw', value: string) =>
+      (await upgraded.findAccounts({ appId: 'ti', field, op, value })).map((a) => a.id);
+    expect(await ids('login', 'eq', 'ADA')).toEqual(['u1']);
+    expect(await ids('login', 'sw', 'ada')).toEqual(['u1', 'u3']);
+    expect(await ids('externalId', 'eq', 'okta-1')).toEqual(['u1']);
     await upgraded.close();
   });
 

@@ -80,6 +80,47 @@ describe('one account looked up reads through its index, not the whole app', () 
     );
   });
 
+  it('finds logins by prefix through accounts_app_login_lower too, accounts without a login left out of it', async () => {
+    const plan = await planOf('accounts', () =>
+      store.findAccounts({ appId: APP, field: 'login', op: 'sw', value: 'A0' }),
+    );
+    expect(plan.find((d) => d.includes(' accounts '))).toMatch(
+      /USING INDEX accounts_app_login_lower \(app_id=\?\)/,
+    );
+    const ids = Array.from({ length: 50 }, (_, i) => `a${String(i).padStart(2, '0')}`);
+    await store.replaceSnapshot({
+      appId: APP,
+      runId: null,
+      accounts: [
+        ...ids.map((id) => account(APP, id, { email: `${id}@example.com`, login: id })),
+        account(APP, 'a0-no-login', { email: 'a0-no-login@example.com', login: null }),
+      ],
+      entitlements: [],
+      grants: [],
+    });
+    expect(
+      (await store.findAccounts({ appId: APP, field: 'login', op: 'sw', value: 'A0' })).map((a) => a.id),
+    ).toEqual(['a00', 'a01', 'a02', 'a03', 'a04', 'a05', 'a06', 'a07', 'a08', 'a09']);
+  });
+
+  it("indexes logins, externalIds and task ops only where a row has one, and finds a task's ops through it (migration 0034)", async () => {
+    const partial = sqlite
+      .prepare(
+        "select name from pragma_index_list('accounts') where partial = 1 union all select name from pragma_index_list('ops') where partial = 1",
+      )
+      .all()
+      .map((r) => (r as { name: string }).name)
+      .sort();
+    expect(partial).toEqual(['accounts_app_external_id', 'accounts_app_login_lower', 'ops_task']);
+    // The ops a task closes are found through it.
+    const closing = sqlite
+      .prepare(
+        "explain query plan update ops set status = 'succeeded' where task_id = ? and status = 'task_open'",
+      )
+      .all('t1') as { detail: string }[];
+    expect(closing.map((r) => r.detail).join(' ')).toMatch(/USING INDEX ops_task \(task_id=\?\)/);
+  });
+
   it('finds an externalId through accounts_app_external_id (migration 0030)', async () => {
     await store.replaceSnapshot({
       appId: APP,

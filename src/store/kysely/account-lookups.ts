@@ -20,7 +20,8 @@ const likePrefix = (value: string): string => `${likeLiteral(value)}%`;
 /**
  * Accounts whose address or login equals, or starts with, the value, without regard to case. The address is
  * compared as stored for the identity graph (trimmed, lower-cased: index accounts_app_email); the login
- * lower-cased by the database (index accounts_app_login_lower), which folds ASCII letters in every engine.
+ * lower-cased by the database (index accounts_app_login_lower, of the accounts that have one), which folds ASCII
+ * letters in every engine.
  */
 export async function findAccounts(s: Sql, input: AccountLookup): Promise<StoredAccount[]> {
   if (input.op !== 'eq' && input.op !== 'sw')
@@ -39,7 +40,9 @@ export async function findAccounts(s: Sql, input: AccountLookup): Promise<Stored
       sql<boolean>`email_normalized like ${likePrefix(normalizeEmail(input.value))} escape '\\'`,
     );
   } else if (input.field === 'login') {
-    query = query.where(sql<boolean>`lower(login) like ${likePrefix(input.value.toLowerCase())} escape '\\'`);
+    query = query
+      .where('login', 'is not', null)
+      .where(sql<boolean>`lower(login) like ${likePrefix(input.value.toLowerCase())} escape '\\'`);
   } else {
     throw new RosterError(
       'invalid_input',
@@ -63,7 +66,8 @@ function findEqual(s: Sql, appId: string, field: 'email' | 'login', value: strin
     const query = s.db.selectFrom('accounts').selectAll().where('app_id', '=', v.appId);
     return field === 'email'
       ? query.where('email_normalized', '=', v.value)
-      : query.where(sql<boolean>`lower(login) = ${v.value}`);
+      : // The index holds only accounts with a login (migration 0034): said here, as SQLite does not infer it.
+        query.where('login', 'is not', null).where(sql<boolean>`lower(login) = ${v.value}`);
   });
 }
 

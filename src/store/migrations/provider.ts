@@ -25,6 +25,7 @@ import { migration0030 } from './0030_accounts_app_external_id.js';
 import { migration0031 } from './0031_drop_unread_account_indexes.js';
 import { migration0032 } from './0032_refused_with_commit.js';
 import { migration0033 } from './0033_api_tokens_notify.js';
+import { migration0034 } from './0034_partial_null_indexes.js';
 
 /** Names sort in the order they run; a released migration is never edited, only followed by a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -50,6 +51,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0031_drop_unread_account_indexes': migration0031,
   '0032_refused_with_commit': migration0032,
   '0033_api_tokens_notify': migration0033,
+  '0034_partial_null_indexes': migration0034,
 };
 
 function migrator(db: Kysely<unknown>): Migrator {
