@@ -98,8 +98,9 @@ describe("the facade's passes over interrupted writes", () => {
 
   it("an app's writes wait for its pass at start no longer than they are let to: an app slow to answer holds them up that long, not its whole while", async () => {
     const { planId, accountId } = await cutShort(roster, store, APP, 'slow.app@example.com');
-    // The pass's one call, the deactivation, is answered only after 4 s.
-    fleet.get(APP).scriptFaults([{ method: 'PUT', path: `/users/${accountId}$`, delayMs: 4000, times: 1 }]);
+    // The pass's write, the deactivation, goes unanswered: the connector gives up on it after its timeout (3 s for
+    // a sandbox) and sends it again, answered then. The pass takes that long; the write below, milliseconds.
+    fleet.get(APP).scriptFaults([{ method: 'PUT', path: `/users/${accountId}$`, delayMs: 6000, times: 1 }]);
     const server = await serve({ scimResume: { waitMs: 200 } });
     const email = 'arrived.meanwhile@example.com';
     const created = await server.call('POST', `/scim/v2/${APP}/Users`, {
