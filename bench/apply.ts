@@ -59,6 +59,8 @@ const COUNT_SQL = process.env['BENCH_SQL'] === '1';
 const PROFILE = process.env['BENCH_PROFILE'];
 const PROFILE_RAW = process.env['BENCH_PROFILE_RAW'];
 const APP_DELAY_MS = Number(process.env['BENCH_APP_DELAY_MS'] ?? 0);
+if (!Number.isFinite(APP_DELAY_MS) || APP_DELAY_MS < 0)
+  throw new Error(`BENCH_APP_DELAY_MS: milliseconds, 0 or more, not "${process.env['BENCH_APP_DELAY_MS']}"`);
 
 /** The headers of Roster's writes the raw loop sends too (the log's own transport headers are left out). */
 const REPLAYED = new Set(['content-type', 'accept', 'x-tenant-id']);
