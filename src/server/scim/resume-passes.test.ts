@@ -27,12 +27,14 @@ let config: RosterConfig;
 let store: Store;
 let roster: Roster;
 let scimToken: string;
-let server: TestServer | undefined;
+/** The test's server, closed after it. */
+let running: TestServer | undefined;
 /** The tokens the first server made: a server started again on the store uses them. */
 let tokens: TestServer['tokens'] | undefined;
 
 async function serve(options: Partial<Parameters<typeof startTestServer>[0]>): Promise<TestServer> {
-  server = await startTestServer({ dir, config, store, ...(tokens ? { tokens } : {}), ...options });
+  const server = await startTestServer({ dir, config, store, ...(tokens ? { tokens } : {}), ...options });
+  running = server;
   tokens = server.tokens;
   return server;
 }
@@ -54,8 +56,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  await server?.close();
-  server = undefined;
+  await running?.close();
+  running = undefined;
   fleet.get(APP).clearScriptedFaults();
 });
 
