@@ -397,6 +397,63 @@ describe('applyPlan safety', () => {
     await store.close();
   });
 
+  it('begins each op while the one before it is at the app: its intent durable before its own call, the one before it finished by then', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    const create0 = app.connector.accounts.create!;
+    const seen: Record<string, string[]> = {};
+    // An app that takes a moment to answer: what the store holds is read as the call ends.
+    app.connector.accounts.create = async (input) => {
+      await new Promise((done) => setTimeout(done, 20));
+      const ops = await store.listOps({ planId });
+      seen[input.account.email] = ops.map((o) => `${o.status}${o.intentAt ? '+intent' : ''}`);
+      return create0(input);
+    };
+    const planId = await savePlan(store, [create('a@x'), create('b@x'), create('c@x')]);
+    expect((await run(store, planId, app.connector, { concurrency: 1 })).status).toBe('applied');
+    // During each call: the op called has its intent, the op after it is begun already, the op before it is done.
+    expect(seen).toEqual({
+      'a@x': ['running+intent', 'running+intent', 'pending'],
+      'b@x': ['succeeded+intent', 'running+intent', 'running+intent'],
+      'c@x': ['succeeded+intent', 'succeeded+intent', 'running+intent'],
+    });
+    expect(app.calls).toEqual(['create a@x', 'create b@x', 'create c@x']);
+    const intents = (await store.listAudit({})).filter((e) => e.kind === 'op.intent');
+    expect(intents.map((e) => e.data.seq)).toEqual([1, 2, 3]);
+    await store.close();
+  });
+
+  it('an op begun ahead and never called (the run stopped on a store error first) is looked up by the next run, not created twice', async () => {
+    const store = await openStore(':memory:');
+    const app = fakeConnector('app');
+    // The store refuses to record op 1's outcome: the run stops with op 2 begun (its intent written), never called.
+    const transaction = store.transaction.bind(store);
+    let refuse = true;
+    store.transaction = ((fn, options) =>
+      transaction((tx) => {
+        const finishOp: Store['finishOp'] = (input) => {
+          if (refuse && input.seq === 1) throw new Error('disk full');
+          return tx.finishOp(input);
+        };
+        return fn(new Proxy(tx, { get: (t, k) => (k === 'finishOp' ? finishOp : Reflect.get(t, k)) }));
+      }, options)) as Store['transaction'];
+    const planId = await savePlan(store, [create('a@x'), create('b@x')]);
+    await expect(run(store, planId, app.connector, { concurrency: 1 })).rejects.toThrow('disk full');
+    expect(app.calls).toEqual(['create a@x']);
+    expect((await store.listOps({ planId })).map((o) => [o.status, o.attempts, o.claimedBy])).toEqual([
+      ['running', 1, null],
+      ['running', 1, null],
+    ]);
+
+    refuse = false;
+    const second = await run(store, planId, app.connector, { concurrency: 1 });
+    expect(second.status).toBe('applied');
+    // Op 1 is read back by the id it recorded, op 2 looked up by email (not found) and created once.
+    expect(app.calls).toEqual(['create a@x', 'create b@x']);
+    expect([...app.accounts.values()].map((a) => a.email)).toEqual(['a@x', 'b@x']);
+    await store.close();
+  });
+
   it('a retried create whose outcome is unknown looks the person up first and sends nothing when found', async () => {
     const store = await openStore(':memory:');
     const app = fakeConnector('app');

@@ -26,6 +26,7 @@ import {
   pollWaitOnce,
   runAccountOpOnce,
   runTaskOp,
+  type Started,
   skip as skipOp,
   waitStateOf,
 } from './run-op.js';
@@ -379,10 +380,13 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
   const connector = ctx.options.connectors[appId];
   const appConfig = ctx.options.config.apps.find((a) => a.id === appId);
   const pendingGrants: { r: OpRecord; op: PlanOp; call: CallResult }[] = [];
-  const run = async (r: OpRecord): Promise<void> => {
+  /** Runs one op; `begun`: the op as the worker began it ahead (see beginsAhead), null when another owner holds it. */
+  const run = async (r: OpRecord, begun?: Promise<Started | null>): Promise<void> => {
     // Marked tried whatever comes of it, so a failure is not retried within this run.
     ctx.tried.add(r.seq);
-    if (ctx.lost !== null) return;
+    const started = begun === undefined ? undefined : await begun;
+    // An op begun ahead and not run when the plan's lock is lost stays running: the next run looks before acting.
+    if (started === null || ctx.lost !== null) return;
     const op = opOf(r);
     if (op.kind === 'task') {
       await runTaskOp(ctx, r);
@@ -400,18 +404,19 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
     }
     if (op.kind !== 'grant' && op.kind !== 'revoke') {
       await runAccountOpOnce(ctx, {
-        record: r,
+        record: started?.record ?? r,
         connector,
         accountId: id,
         needsPassword: appConfig
           ? (traitsOf(appConfig.type).createNeedsPassword?.(appConfig) ?? false)
           : false,
+        ...(started ? { started } : {}),
       });
       return;
     }
-    const started = await claimAndBegin(ctx, r);
-    if (started === null) return;
-    const { record } = started;
+    const claimed = await claimAndBegin(ctx, r);
+    if (claimed === null) return;
+    const { record } = claimed;
     if (!connector) {
       await finish(ctx, record, 'failed', null, `no connector for ${appId}`);
       return;
@@ -430,9 +435,7 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
     const key = accountIdOf(ctx, opOf(r)).id ?? `op:${r.seq}`;
     byAccount.set(key, [...(byAccount.get(key) ?? []), r]);
   }
-  await inBatches([...byAccount.values()], ctx.options.concurrency ?? 4, async (chain) => {
-    for (const r of chain) await run(r);
-  });
+  await inChains(ctx, [...byAccount.values()], ctx.options.concurrency ?? 4, run);
   if (pendingGrants.length === 0 || !connector) return;
   const kinds = [...new Set(pendingGrants.map((g) => g.op.entitlement?.kind))].filter((k) => k !== undefined);
   const held = new Map<string, Set<string> | Error>();
@@ -467,19 +470,55 @@ async function runWave(ctx: RunContext, appId: string, wave: OpRecord[]): Promis
   }
 }
 
-async function inBatches<T>(
-  items: readonly T[],
+/**
+ * Whether a worker may begin this op ahead, while the op before it calls the app: an account op (what
+ * runAccountOpOnce runs from a begun op), not one whose account a manual task makes (it is skipped, not begun).
+ */
+function beginsAhead(ctx: RunContext, r: OpRecord): boolean {
+  const op = opOf(r);
+  if (op.kind === 'task' || op.kind === 'grant' || op.kind === 'revoke' || op.kind === 'wait') return false;
+  return accountIdOf(ctx, op).viaTask === null;
+}
+
+/**
+ * Runs the chains `limit` at a time, a chain's ops one after another. Each worker begins its next op (claim,
+ * intent and its audit event, committed as always before that op's own call) while the op before it is at the
+ * app, instead of after that op's outcome: one commit fewer on the way from one op's read-back to the next op's
+ * call (bench:apply, the app 2 ms away, Postgres store: 72–73 % → 78 % of the raw loop's throughput). An op
+ * begun and then not run (the run lost its plan, or failed) is left running, its claim let go of at the end:
+ * the next run looks before acting on it, as after a crash.
+ */
+async function inChains(
+  ctx: RunContext,
+  chains: readonly OpRecord[][],
   limit: number,
-  fn: (item: T) => Promise<void>,
+  run: (r: OpRecord, begun?: Promise<Started | null>) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
+  let nextChain = 0;
   const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
+    const mine: OpRecord[] = [];
+    const take = (): OpRecord | undefined => {
+      if (mine.length === 0 && nextChain < chains.length) mine.push(...(chains[nextChain++] ?? []));
+      return mine.shift();
+    };
+    let current = take();
+    let begun: Promise<Started | null> | undefined;
+    while (current !== undefined) {
+      // Started first, so an op not begun ahead begins (and audits its intent) before the one after it.
+      const running = run(current, begun);
+      const following = take();
+      let ahead: Promise<Started | null> | undefined;
+      if (following !== undefined && ctx.lost === null && beginsAhead(ctx, following)) {
+        ahead = claimAndBegin(ctx, following);
+        // Awaited when its turn comes (a failure is thrown there); until then it must not count as unhandled.
+        ahead.catch(() => {});
+      }
+      await running;
+      current = following;
+      begun = ahead;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(limit, chains.length) }, worker));
 }
 
 /** One poll of a wait op: 'done' when it finished (accepted, timed out, failed), else when to poll next. */
