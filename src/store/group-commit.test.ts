@@ -170,6 +170,26 @@ describe('group commit, batches side by side', () => {
     expect(held.most()).toBe(2);
   });
 
+  it('with more than one, a one-statement write joins no batch: it runs at once, as its own statement', async () => {
+    const held = heldStore(2);
+    let alone = 0;
+    const single = async (tx: Store) => {
+      // Given the store itself, not a batch's transaction.
+      if (tx === held.store) alone++;
+      return 'single';
+    };
+    const group = new GroupCommit(held.store);
+    const a = group.write(note('a'));
+    const s = group.write(single, { single: true });
+    // Answered before the batch beside it has even begun, let alone committed.
+    expect(await s).toBe('single');
+    expect(alone).toBe(1);
+    await turns(3);
+    expect(held.batches).toEqual([['a']]);
+    held.ends.shift()?.();
+    expect(await a).toBe('a');
+  });
+
   it('with one (SQLite’s), writes that come while a batch commits wait for it, then go together', async () => {
     const held = heldStore(1);
     const group = new GroupCommit(held.store);
