@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RosterConfig } from '../../config/schema.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { RosterError } from '../../core/errors.js';
 import type { Account } from '../../core/types.js';
 import { openStore } from '../../store/open.js';
+import { freshDatabase, requirePostgres } from '../../store/postgres.testkit.js';
 import type { Store } from '../../store/store.js';
 import type { PlanOp } from '../diff.js';
 import { type PlanBody, stateHashOf, toOpInputs } from '../plan.js';
@@ -632,3 +633,55 @@ describe('applyPlan safety', () => {
     await store.close();
   });
 });
+
+const postgres = await requirePostgres();
+
+describe.skipIf(!postgres.available)(
+  postgres.available ? 'applyPlan on Postgres' : `applyPlan on Postgres (skipped: ${postgres.reason})`,
+  () => {
+    // The cluster's store: transactions side by side (a group commit keeps two batches in flight, and a
+    // one-statement write runs alone, at once), where SQLite has one connection.
+    let store: Store;
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      const database = await freshDatabase('roster_apply');
+      drop = database.drop;
+      store = await openStore(database.url);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await drop?.();
+    });
+
+    it('creates at concurrency 4: each made once, its intent committed before its call, its id recorded and read back, the audit chain whole', async () => {
+      const app = fakeConnector('app');
+      const create0 = app.connector.accounts.create!;
+      const notBegun: string[] = [];
+      app.connector.accounts.create = async (input) => {
+        // As an app a few milliseconds away; the op's intent must already be committed.
+        await new Promise((done) => setTimeout(done, 3));
+        const ops = await store.listOps({ planId });
+        const mine = ops.find(
+          (o) => (o.target as { person?: { email: string } }).person?.email === input.account.email,
+        );
+        if (mine?.status !== 'running' || !mine.intentAt) notBegun.push(input.account.email);
+        return create0(input);
+      };
+      const emails = Array.from({ length: 24 }, (_, i) => `p${i}@x`);
+      const planId = await savePlan(store, emails.map(create));
+      const result = await run(store, planId, app.connector, { concurrency: 4 });
+      expect(result.status).toBe('applied');
+      expect(notBegun).toEqual([]);
+      expect([...app.calls].sort()).toEqual(emails.map((e) => `create ${e}`).sort());
+      expect([...app.accounts.values()]).toHaveLength(24);
+      const ops = await store.listOps({ planId });
+      expect(ops.every((o) => o.status === 'succeeded' && o.claimedBy === null)).toBe(true);
+      expect(new Set(ops.map((o) => o.outcome?.accountId)).size).toBe(24);
+      expect(ops.every((o) => o.outcome?.verified === true)).toBe(true);
+      const audit = await store.listAudit({});
+      expect(audit.filter((e) => e.kind === 'op.intent')).toHaveLength(24);
+      expect(audit.filter((e) => e.kind === 'op.succeeded')).toHaveLength(24);
+      expect(await store.verifyAudit()).toMatchObject({ ok: true });
+    });
+  },
+);
