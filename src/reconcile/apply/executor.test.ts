@@ -403,9 +403,11 @@ describe('applyPlan safety', () => {
     const app = fakeConnector('app');
     const create0 = app.connector.accounts.create!;
     const seen: Record<string, string[]> = {};
-    // An app that takes a moment to answer: what the store holds is read as the call ends.
+    // An app that takes a moment to answer: what the store holds is read as the call ends. The moment is counted in
+    // turns of the event loop, not milliseconds, so a busy machine cannot end it before the group commit of the op
+    // begun ahead (two turns) has run.
     app.connector.accounts.create = async (input) => {
-      await new Promise((done) => setTimeout(done, 20));
+      for (let turn = 0; turn < 10; turn++) await new Promise((done) => setImmediate(done));
       const ops = await store.listOps({ planId });
       seen[input.account.email] = ops.map((o) => `${o.status}${o.intentAt ? '+intent' : ''}`);
       return create0(input);
